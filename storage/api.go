@@ -1,0 +1,339 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cofferstore/coffer/pkg/checksum"
+)
+
+// ObjectStore is everything the S3 and console layers need from storage. Every
+// call names the tenant: buckets live in a per-tenant namespace, so two tenants
+// may each own a bucket called "backups" and never see each other's.
+//
+// Errors are the sentinels below, wrapped with %w; callers test them with
+// errors.Is and never parse messages.
+type ObjectStore interface {
+	// Tenants. The index owns tenant records because quotas are enforced inside
+	// the same bbolt transaction that commits an object.
+	CreateTenant(ctx context.Context, name string, q Quota) error
+	GetTenant(ctx context.Context, name string) (Tenant, error)
+	ListTenants(ctx context.Context) ([]Tenant, error)
+	SetQuota(ctx context.Context, name string, q Quota) error
+	SetSuspended(ctx context.Context, name string, suspended bool) error
+	// DeleteTenant removes the tenant with all its buckets, objects, uploads and volumes.
+	DeleteTenant(ctx context.Context, name string) error
+	TenantUsage(ctx context.Context, name string) (Usage, error)
+
+	// Block volumes are records only: Coffer does not serve them, operators
+	// register them so that usage panels and metrics can show them.
+	AddVolume(ctx context.Context, tenant string, v Volume) error
+	ListVolumes(ctx context.Context, tenant string) ([]Volume, error)
+	RemoveVolume(ctx context.Context, tenant, name string) error
+
+	// Buckets.
+	CreateBucket(ctx context.Context, tenant, bucket string) error
+	GetBucket(ctx context.Context, tenant, bucket string) (BucketInfo, error)
+	ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, error)
+	// DeleteBucket removes an empty bucket; with force it removes the bucket and
+	// everything in it (objects and unfinished uploads), safely across crashes.
+	DeleteBucket(ctx context.Context, tenant, bucket string, force bool) error
+
+	// Objects.
+	PutObject(ctx context.Context, tenant, bucket, key string, body io.Reader, opts PutOptions) (ObjectInfo, error)
+	GetObjectInfo(ctx context.Context, tenant, bucket, key string) (ObjectInfo, error)
+	// OpenObject pins the current version of an object for reading; the caller
+	// must Close it. Reads through the handle see that version even if the
+	// object is overwritten or deleted meanwhile.
+	OpenObject(ctx context.Context, tenant, bucket, key string) (ObjectReader, error)
+	DeleteObject(ctx context.Context, tenant, bucket, key string) error
+	// UpdateObjectMeta replaces metadata (content headers, user metadata) of an
+	// existing object without rewriting its data (CopyObject onto itself with
+	// the REPLACE directive).
+	UpdateObjectMeta(ctx context.Context, tenant, bucket, key string, meta ObjectMeta) (ObjectInfo, error)
+	SetObjectTags(ctx context.Context, tenant, bucket, key string, tags map[string]string) error
+	ListObjects(ctx context.Context, tenant, bucket string, opts ListOptions) (ListResult, error)
+
+	// Multipart uploads.
+	CreateMultipartUpload(ctx context.Context, tenant, bucket, key string, opts PutOptions) (string, error)
+	PutPart(ctx context.Context, tenant, bucket, key, uploadID string, partNumber int, body io.Reader, opts PutOptions) (PartInfo, error)
+	ListParts(ctx context.Context, tenant, bucket, key, uploadID string, opts ListPartsOptions) (ListPartsResult, error)
+	CompleteMultipartUpload(ctx context.Context, tenant, bucket, key, uploadID string, parts []CompletePart) (ObjectInfo, error)
+	AbortMultipartUpload(ctx context.Context, tenant, bucket, key, uploadID string) error
+	ListMultipartUploads(ctx context.Context, tenant, bucket string, opts ListUploadsOptions) (ListUploadsResult, error)
+
+	// Operations.
+	Drives(ctx context.Context) []DriveInfo
+	// Ready reports whether enough drives are online for write quorum.
+	Ready() bool
+	ScrubStats() ScrubStats
+}
+
+// ObjectReader is a pinned, open version of an object.
+type ObjectReader interface {
+	Info() ObjectInfo
+	// Range returns a reader of length bytes starting at offset. It reads only
+	// the blocks it needs, verifies them and repairs bad shards on the way.
+	Range(ctx context.Context, offset, length int64) (io.ReadCloser, error)
+	Close() error
+}
+
+// Quota limits a tenant. A zero field means no limit.
+type Quota struct {
+	MaxObjects int64 `json:"objects"`
+	MaxBytes   int64 `json:"bytes"`
+}
+
+// Tenant is a tenant record.
+type Tenant struct {
+	Name      string
+	Created   time.Time
+	Quota     Quota
+	Suspended bool
+}
+
+// Usage is a tenant's exact usage, updated in the commit transaction of every
+// write. Bytes includes parts of unfinished multipart uploads.
+type Usage struct {
+	Objects     int64
+	Bytes       int64
+	Buckets     int
+	UploadBytes int64 // of Bytes, the bytes held by unfinished multipart uploads
+	VolumeCount int
+	VolumeBytes int64
+}
+
+// Volume is a block storage volume recorded for a tenant.
+type Volume struct {
+	Name      string
+	SizeBytes int64
+	Server    string
+	Created   time.Time
+}
+
+// BucketInfo describes a bucket and its exact usage.
+type BucketInfo struct {
+	Name    string
+	Created time.Time
+	Objects int64
+	Bytes   int64
+}
+
+// ObjectMeta is the client-supplied description of an object.
+type ObjectMeta struct {
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ContentLanguage    string
+	CacheControl       string
+	Expires            string
+	// UserMeta holds x-amz-meta-* values keyed by lower-case name without the prefix.
+	UserMeta map[string]string
+	Tags     map[string]string
+}
+
+// PutOptions describe a body being written and what it must match.
+type PutOptions struct {
+	// Size is the exact body length, or -1 when unknown. A body that ends
+	// early fails with ErrIncompleteBody; one that runs long with ErrBodyTooLong.
+	Size int64
+	// ContentMD5 is the raw 16-byte MD5 the body must have (Content-MD5), or nil.
+	ContentMD5 []byte
+	// Checksum is the algorithm to compute and store beside the MD5 ETag.
+	Checksum checksum.Algorithm
+	// ExpectedChecksum, if set, is called after the body is fully read and
+	// before commit; it returns the base64 value the body must have ("" means
+	// nothing to verify). It lets aws-chunked trailers supply the value late.
+	ExpectedChecksum func() (string, error)
+	// ChecksumType is "FULL_OBJECT" or "COMPOSITE" for multipart uploads.
+	ChecksumType string
+	Meta         ObjectMeta
+}
+
+// ObjectInfo describes a stored object version.
+type ObjectInfo struct {
+	Bucket  string
+	Key     string
+	Size    int64
+	ETag    string // hex MD5, or md5-of-md5s "-N" for multipart; no quotes
+	ModTime time.Time
+	Meta    ObjectMeta
+	// Checksums holds base64 values by algorithm; a multipart composite value
+	// carries its "-N" suffix.
+	Checksums    map[checksum.Algorithm]string
+	ChecksumType string
+	PartsCount   int
+}
+
+// ListOptions select a page of a bucket listing. After is exclusive: the S3
+// layer turns marker, start-after and continuation tokens into it.
+type ListOptions struct {
+	Prefix    string
+	Delimiter string
+	After     string
+	MaxKeys   int
+}
+
+// ListResult is one page of a listing, in byte order of keys.
+type ListResult struct {
+	Objects        []ObjectInfo
+	CommonPrefixes []string
+	IsTruncated    bool
+	// NextAfter is the last key or common prefix returned, to pass as After.
+	NextAfter string
+}
+
+// PartInfo describes an uploaded part.
+type PartInfo struct {
+	PartNumber int
+	ETag       string
+	Size       int64
+	ModTime    time.Time
+	Checksums  map[checksum.Algorithm]string
+}
+
+// CompletePart names a part in CompleteMultipartUpload.
+type CompletePart struct {
+	PartNumber int
+	ETag       string // with or without quotes
+	// Checksums the client claims for the part, verified if present.
+	Checksums map[checksum.Algorithm]string
+}
+
+// ListPartsOptions page through parts.
+type ListPartsOptions struct {
+	PartNumberMarker int
+	MaxParts         int
+}
+
+// ListPartsResult is a page of parts.
+type ListPartsResult struct {
+	Upload               UploadInfo
+	Parts                []PartInfo
+	IsTruncated          bool
+	NextPartNumberMarker int
+}
+
+// UploadInfo describes an unfinished multipart upload.
+type UploadInfo struct {
+	Bucket       string
+	Key          string
+	UploadID     string
+	Initiated    time.Time
+	Checksum     checksum.Algorithm
+	ChecksumType string
+	Meta         ObjectMeta
+}
+
+// ListUploadsOptions page through unfinished uploads.
+type ListUploadsOptions struct {
+	Prefix         string
+	Delimiter      string
+	KeyMarker      string
+	UploadIDMarker string
+	MaxUploads     int
+}
+
+// ListUploadsResult is a page of uploads.
+type ListUploadsResult struct {
+	Uploads            []UploadInfo
+	CommonPrefixes     []string
+	IsTruncated        bool
+	NextKeyMarker      string
+	NextUploadIDMarker string
+}
+
+// DriveInfo is the health of one drive.
+type DriveInfo struct {
+	Index      int
+	Path       string
+	ID         string
+	Online     bool
+	TotalBytes uint64
+	FreeBytes  uint64
+	Errors     uint64
+}
+
+// ScrubStats counts what the background scanner has done since start.
+type ScrubStats struct {
+	Running          bool
+	ObjectsScanned   uint64
+	ObjectsHealed    uint64
+	ShardsRepaired   uint64
+	OrphansRemoved   uint64
+	Errors           uint64
+	QuorumFailures   uint64
+	LastScrubStarted time.Time
+	LastScrubDone    time.Time
+	Progress         float64 // 0..1 of the current pass
+}
+
+// Sentinel errors. Callers match them with errors.Is.
+var (
+	// ErrInvalidBucketName is returned when a bucket name breaks the S3 naming rules.
+	ErrInvalidBucketName = errors.New("storage: invalid bucket name")
+	// ErrInvalidObjectName is returned when a key is empty, longer than 1024 bytes, or not valid UTF-8.
+	ErrInvalidObjectName = errors.New("storage: invalid object key")
+	// ErrBucketNotFound is returned when the tenant has no bucket of that name.
+	ErrBucketNotFound = errors.New("storage: bucket not found")
+	// ErrBucketExists is returned when the tenant already owns a bucket of that name.
+	ErrBucketExists = errors.New("storage: bucket already exists")
+	// ErrBucketNotEmpty is returned when deleting a bucket that holds objects or uploads.
+	ErrBucketNotEmpty = errors.New("storage: bucket not empty")
+	// ErrObjectNotFound is returned when a key has no object.
+	ErrObjectNotFound = errors.New("storage: object not found")
+	// ErrUploadNotFound is returned when a multipart upload id is unknown (or belongs to another key).
+	ErrUploadNotFound = errors.New("storage: upload not found")
+	// ErrInvalidPart is returned when a completed part is missing or its ETag does not match.
+	ErrInvalidPart = errors.New("storage: invalid part")
+	// ErrInvalidPartOrder is returned when completed parts are not in ascending order.
+	ErrInvalidPartOrder = errors.New("storage: parts not in ascending order")
+	// ErrInvalidPartNumber is returned when a part number is outside 1..10000.
+	ErrInvalidPartNumber = errors.New("storage: invalid part number")
+	// ErrEntityTooSmall is returned when a part other than the last is under 5 MiB.
+	ErrEntityTooSmall = errors.New("storage: part too small")
+	// ErrEntityTooLarge is returned when a body exceeds the 5 TiB object limit.
+	ErrEntityTooLarge = errors.New("storage: entity too large")
+	// ErrBadDigest is returned when the body does not match its Content-MD5.
+	ErrBadDigest = errors.New("storage: content MD5 mismatch")
+	// ErrChecksumMismatch is returned when the body does not match its x-amz-checksum value.
+	ErrChecksumMismatch = errors.New("storage: checksum mismatch")
+	// ErrIncompleteBody is returned when the body is shorter than its declared size.
+	ErrIncompleteBody = errors.New("storage: body shorter than declared size")
+	// ErrBodyTooLong is returned when the body is longer than its declared size.
+	ErrBodyTooLong = errors.New("storage: body longer than declared size")
+	// ErrQuotaExceeded is returned (inside a *QuotaError) when a write would pass the tenant's quota.
+	ErrQuotaExceeded = errors.New("storage: quota exceeded")
+	// ErrQuorum is returned when too few drives answer to write or read an object safely.
+	ErrQuorum = errors.New("storage: drive quorum not available")
+	// ErrDiskFull is returned when drives have no space for a write (ENOSPC).
+	ErrDiskFull = errors.New("storage: no space left on drives")
+	// ErrTenantNotFound is returned when no tenant has that name.
+	ErrTenantNotFound = errors.New("storage: tenant not found")
+	// ErrTenantExists is returned when creating a tenant whose name is taken.
+	ErrTenantExists = errors.New("storage: tenant already exists")
+	// ErrInvalidTenantName is returned when a tenant name breaks the naming rules.
+	ErrInvalidTenantName = errors.New("storage: invalid tenant name")
+	// ErrVolumeExists is returned when a tenant already has a volume of that name.
+	ErrVolumeExists = errors.New("storage: volume already exists")
+	// ErrVolumeNotFound is returned when a tenant has no volume of that name.
+	ErrVolumeNotFound = errors.New("storage: volume not found")
+)
+
+// QuotaError says which limit a write would pass. It matches ErrQuotaExceeded.
+type QuotaError struct {
+	Resource string // "objects" or "bytes"
+	Used     int64  // usage before the write
+	Adding   int64  // what the write adds
+	Limit    int64
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("quota exceeded: %s used %d of limit %d (this request adds %d)", e.Resource, e.Used, e.Limit, e.Adding)
+}
+
+// Is makes errors.Is(err, ErrQuotaExceeded) true.
+func (e *QuotaError) Is(target error) bool { return target == ErrQuotaExceeded }
