@@ -1,0 +1,405 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"strconv"
+)
+
+type runFunc = func(ctx context.Context, a *adminEnv, args []string) error
+
+// adminCommands is every `coffer admin` command. External acceptance scripts
+// depend on these exact forms: keep them stable.
+var adminCommands = []adminCommand{
+	{"tenant create", "NAME [--quota-objects N] [--quota-bytes SIZE]", 1, "create a tenant", tenantCreate},
+	{"tenant list", "[--json]", 0, "list tenants with usage and quotas", tenantList},
+	{"tenant show", "NAME", 1, "show a tenant with its users and volumes", tenantShow},
+	{"tenant set-quota", "NAME [--objects N] [--bytes SIZE]", 1, "set or clear (0) a tenant's quotas", tenantSetQuota},
+	{"tenant suspend", "NAME", 1, "refuse the tenant's S3 requests until resumed", tenantState("suspend")},
+	{"tenant resume", "NAME", 1, "let a suspended tenant in again", tenantState("resume")},
+	{"tenant delete", "NAME --confirm NAME", 1, "delete a tenant with ALL its data", tenantDelete},
+	{"user create", "TENANT USERNAME --password P", 2, "create a console user of a tenant", userCreate},
+	{"user passwd", "TENANT USERNAME --password P", 2, "reset a console user's password", userPasswd},
+	{"user delete", "TENANT USERNAME", 2, "delete a console user", userDelete},
+	{"user list", "TENANT", 1, "list a tenant's console users", userList},
+	{"volume add", "TENANT --name N --size SIZE --server S", 1, "record a block storage volume of a tenant", volumeAdd},
+	{"volume list", "TENANT", 1, "list a tenant's block storage volumes", volumeList},
+	{"volume remove", "TENANT NAME", 2, "remove a block storage volume record", volumeRemove},
+	{"keys generate", "TENANT", 1, `create the tenant's S3 key pair; prints {"accessKey", "secretKey"} JSON`, keysNew("generate")},
+	{"keys rotate", "TENANT", 1, `replace the tenant's S3 key pair at once; prints {"accessKey", "secretKey"} JSON`, keysNew("rotate")},
+	{"keys delete", "TENANT", 1, "delete the tenant's S3 key pair (all S3 access revoked)", keysDelete},
+	{"keys show", "TENANT", 1, "show the tenant's access key (never the secret)", keysShow},
+	{"drives", "", 0, "drive health and scrub status", drives},
+	{"audit", "[--tenant T] [--limit N]", 0, "recent audit events", audit},
+}
+
+func tenantPath(name string) string { return "/api/admin/tenants/" + esc(name) }
+
+func tenantCreate(c *command) runFunc {
+	objects := c.fs.Int64("quota-objects", 0, "maximum number of `N` objects (0 = no limit)")
+	var bytes sizeFlag
+	c.fs.Var(&bytes, "quota-bytes", "maximum bytes, e.g. 10GiB or 500MB (`SIZE`; 0 = no limit)")
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		if *objects < 0 {
+			return usagef("--quota-objects must not be negative")
+		}
+		body := map[string]any{"name": args[0], "quota": quotaJSON{Objects: *objects, Bytes: bytes.bytes}}
+		raw, err := a.client.call(ctx, "POST", "/api/admin/tenants", body, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "Tenant %s created (quota: objects %s, bytes %s).", args[0],
+			formatLimit(*objects, false), formatLimit(bytes.bytes, true))
+	}
+}
+
+func tenantList(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, _ []string) error {
+		raw, err := a.client.call(ctx, "GET", "/api/admin/tenants", nil, nil)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(raw)
+		}
+		tenants, err := listOf[tenantJSON](raw, "tenants")
+		if err != nil {
+			return fmt.Errorf("unexpected answer from the server: %w", err)
+		}
+		rows := make([][]string, 0, len(tenants))
+		for _, t := range tenants {
+			rows = append(rows, []string{t.Name, itoa(t.Usage.Objects), formatBytes(t.Usage.Bytes),
+				strconv.Itoa(t.Usage.Containers), formatLimit(t.Quota.Objects, false),
+				formatLimit(t.Quota.Bytes, true), yesNo(t.HasCredentials), yesNo(t.Suspended), when(t.Created)})
+		}
+		return a.table([]string{"NAME", "OBJECTS", "BYTES", "CONTAINERS", "QUOTA OBJECTS", "QUOTA BYTES", "KEY", "SUSPENDED", "CREATED"}, rows)
+	}
+}
+
+func tenantShow(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		var t tenantJSON
+		raw, err := a.client.call(ctx, "GET", tenantPath(args[0]), nil, &t)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(raw)
+		}
+		printTenant(a, t)
+		fmt.Fprintf(a.stdout, "\nUsers:\n")
+		if len(t.Users) == 0 {
+			fmt.Fprintln(a.stdout, "  (none)")
+		}
+		for _, u := range t.Users {
+			fmt.Fprintf(a.stdout, "  %s (%s, created %s)\n", u.Username, u.Role, when(u.Created))
+		}
+		fmt.Fprintf(a.stdout, "\nBlock storage volumes:\n")
+		if len(t.Volumes) == 0 {
+			fmt.Fprintln(a.stdout, "  (none)")
+		}
+		for _, v := range t.Volumes {
+			fmt.Fprintf(a.stdout, "  %s  %s  attached to %s\n", v.Name, formatBytes(v.SizeBytes), v.Server)
+		}
+		return nil
+	}
+}
+
+func printTenant(a *adminEnv, t tenantJSON) {
+	fmt.Fprintf(a.stdout, "Tenant:       %s\n", t.Name)
+	fmt.Fprintf(a.stdout, "Created:      %s\n", when(t.Created))
+	fmt.Fprintf(a.stdout, "Suspended:    %s\n", yesNo(t.Suspended))
+	fmt.Fprintf(a.stdout, "Credentials:  %s\n", yesNo(t.HasCredentials))
+	fmt.Fprintf(a.stdout, "Objects:      %d of %s\n", t.Usage.Objects, formatLimit(t.Quota.Objects, false))
+	fmt.Fprintf(a.stdout, "Bytes:        %s of %s\n", formatBytes(t.Usage.Bytes), formatLimit(t.Quota.Bytes, true))
+	fmt.Fprintf(a.stdout, "Containers:   %d\n", t.Usage.Containers)
+}
+
+func tenantSetQuota(c *command) runFunc {
+	objects := c.fs.Int64("objects", 0, "maximum number of `N` objects (0 = no limit)")
+	var bytes sizeFlag
+	c.fs.Var(&bytes, "bytes", "maximum bytes, e.g. 10GiB (`SIZE`; 0 = no limit)")
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		set := map[string]bool{}
+		c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["objects"] && !set["bytes"] {
+			return usagef("tenant set-quota: give --objects N and/or --bytes SIZE (0 = no limit)")
+		}
+		if *objects < 0 {
+			return usagef("--objects must not be negative")
+		}
+		// A limit not named on the command line keeps its current value.
+		var cur tenantJSON
+		if _, err := a.client.call(ctx, "GET", tenantPath(args[0]), nil, &cur); err != nil {
+			return err
+		}
+		q := cur.Quota
+		if set["objects"] {
+			q.Objects = *objects
+		}
+		if set["bytes"] {
+			q.Bytes = bytes.bytes
+		}
+		raw, err := a.client.call(ctx, "PUT", tenantPath(args[0])+"/quota", q, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "Quota of %s: objects %s, bytes %s.", args[0],
+			formatLimit(q.Objects, false), formatLimit(q.Bytes, true))
+	}
+}
+
+func tenantState(action string) func(c *command) runFunc {
+	return func(c *command) runFunc {
+		return func(ctx context.Context, a *adminEnv, args []string) error {
+			raw, err := a.client.call(ctx, "POST", tenantPath(args[0])+"/"+action, nil, nil)
+			if err != nil {
+				return err
+			}
+			state := map[string]string{"suspend": "suspended", "resume": "active again"}[action]
+			return a.result(raw, "Tenant %s is %s.", args[0], state)
+		}
+	}
+}
+
+func tenantDelete(c *command) runFunc {
+	confirm := c.fs.String("confirm", "", "the tenant's `NAME` again, to confirm deleting all its data")
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		if *confirm != args[0] {
+			return usagef("tenant delete removes ALL of %s's data: repeat the name with --confirm %s", args[0], args[0])
+		}
+		raw, err := a.client.call(ctx, "DELETE", tenantPath(args[0])+"?confirm="+url.QueryEscape(*confirm), nil, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "Tenant %s and all its data deleted.", args[0])
+	}
+}
+
+func requirePassword(p string) error {
+	if p == "" {
+		return usagef("--password is required")
+	}
+	return nil
+}
+
+func userCreate(c *command) runFunc {
+	password := c.fs.String("password", "", "the user's initial `PASSWORD`")
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		if err := requirePassword(*password); err != nil {
+			return err
+		}
+		body := map[string]string{"username": args[1], "password": *password}
+		raw, err := a.client.call(ctx, "POST", tenantPath(args[0])+"/users", body, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "User %s of tenant %s created.", args[1], args[0])
+	}
+}
+
+func userPasswd(c *command) runFunc {
+	password := c.fs.String("password", "", "the user's new `PASSWORD`")
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		if err := requirePassword(*password); err != nil {
+			return err
+		}
+		body := map[string]string{"password": *password}
+		raw, err := a.client.call(ctx, "PUT", tenantPath(args[0])+"/users/"+esc(args[1])+"/password", body, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "Password of %s changed.", args[1])
+	}
+}
+
+func userDelete(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		raw, err := a.client.call(ctx, "DELETE", tenantPath(args[0])+"/users/"+esc(args[1]), nil, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "User %s of tenant %s deleted.", args[1], args[0])
+	}
+}
+
+func userList(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		raw, err := a.client.call(ctx, "GET", tenantPath(args[0])+"/users", nil, nil)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(raw)
+		}
+		users, err := listOf[userJSON](raw, "users")
+		if err != nil {
+			return fmt.Errorf("unexpected answer from the server: %w", err)
+		}
+		rows := make([][]string, 0, len(users))
+		for _, u := range users {
+			rows = append(rows, []string{u.Username, u.Role, when(u.Created)})
+		}
+		return a.table([]string{"USERNAME", "ROLE", "CREATED"}, rows)
+	}
+}
+
+func volumeAdd(c *command) runFunc {
+	name := c.fs.String("name", "", "volume `NAME`")
+	var size sizeFlag
+	c.fs.Var(&size, "size", "volume size, e.g. 100GiB (`SIZE`)")
+	server := c.fs.String("server", "", "`SERVER` the volume is attached to")
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		if *name == "" || !size.set {
+			return usagef("volume add needs --name N and --size SIZE")
+		}
+		body := volumeJSON{Name: *name, SizeBytes: size.bytes, Server: *server}
+		raw, err := a.client.call(ctx, "POST", tenantPath(args[0])+"/volumes", body, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "Volume %s (%s) recorded for tenant %s.", *name, formatBytes(size.bytes), args[0])
+	}
+}
+
+func volumeList(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		raw, err := a.client.call(ctx, "GET", tenantPath(args[0])+"/volumes", nil, nil)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(raw)
+		}
+		vols, err := listOf[volumeJSON](raw, "volumes")
+		if err != nil {
+			return fmt.Errorf("unexpected answer from the server: %w", err)
+		}
+		rows := make([][]string, 0, len(vols))
+		for _, v := range vols {
+			rows = append(rows, []string{v.Name, formatBytes(v.SizeBytes), itoa(v.SizeBytes), v.Server, when(v.Created)})
+		}
+		return a.table([]string{"NAME", "SIZE", "BYTES", "SERVER", "CREATED"}, rows)
+	}
+}
+
+func volumeRemove(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		raw, err := a.client.call(ctx, "DELETE", tenantPath(args[0])+"/volumes/"+esc(args[1]), nil, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "Volume %s of tenant %s removed.", args[1], args[0])
+	}
+}
+
+// keysNew generates or rotates a key pair and prints exactly
+// {"accessKey": "...", "secretKey": "..."}: automation parses it.
+func keysNew(action string) func(c *command) runFunc {
+	return func(c *command) runFunc {
+		return func(ctx context.Context, a *adminEnv, args []string) error {
+			path := tenantPath(args[0]) + "/keys"
+			if action == "rotate" {
+				path += "/rotate"
+			}
+			var k keyJSON
+			if _, err := a.client.call(ctx, "POST", path, nil, &k); err != nil {
+				return err
+			}
+			if k.AccessKey == "" || k.SecretKey == "" {
+				return errors.New("the server's answer holds no key pair")
+			}
+			ak, _ := json.Marshal(k.AccessKey)
+			sk, _ := json.Marshal(k.SecretKey)
+			_, err := fmt.Fprintf(a.stdout, "{\"accessKey\": %s, \"secretKey\": %s}\n", ak, sk)
+			return err
+		}
+	}
+}
+
+func keysDelete(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		raw, err := a.client.call(ctx, "DELETE", tenantPath(args[0])+"/keys", nil, nil)
+		if err != nil {
+			return err
+		}
+		return a.result(raw, "Key pair of tenant %s deleted: its S3 access is revoked.", args[0])
+	}
+}
+
+func keysShow(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, args []string) error {
+		var k keyJSON
+		raw, err := a.client.call(ctx, "GET", tenantPath(args[0])+"/keys", nil, &k)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(raw)
+		}
+		return a.table([]string{"ACCESS KEY", "CREATED", "LAST USED"},
+			[][]string{{k.AccessKey, when(k.Created), when(k.LastUsed)}})
+	}
+}
+
+func drives(c *command) runFunc {
+	return func(ctx context.Context, a *adminEnv, _ []string) error {
+		var d drivesJSON
+		raw, err := a.client.call(ctx, "GET", "/api/admin/drives", nil, &d)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(raw)
+		}
+		rows := make([][]string, 0, len(d.Drives))
+		for _, dr := range d.Drives {
+			state := "online"
+			if !dr.Online {
+				state = "OFFLINE"
+			}
+			rows = append(rows, []string{strconv.Itoa(dr.Index), dr.Path, state,
+				formatBytes(int64(dr.FreeBytes)), formatBytes(int64(dr.TotalBytes)), strconv.FormatUint(dr.Errors, 10)})
+		}
+		if err := a.table([]string{"DRIVE", "PATH", "STATE", "FREE", "TOTAL", "ERRORS"}, rows); err != nil {
+			return err
+		}
+		if len(d.Scrub) > 0 {
+			b, _ := json.Marshal(d.Scrub)
+			fmt.Fprintf(a.stdout, "\nScrub: %s\n", b)
+		}
+		return nil
+	}
+}
+
+func audit(c *command) runFunc {
+	tenant := c.fs.String("tenant", "", "only events of tenant `T`")
+	limit := c.fs.Int("limit", 100, "at most `N` events, newest first")
+	return func(ctx context.Context, a *adminEnv, _ []string) error {
+		q := url.Values{}
+		if *tenant != "" {
+			q.Set("tenant", *tenant)
+		}
+		q.Set("limit", strconv.Itoa(*limit))
+		raw, err := a.client.call(ctx, "GET", "/api/admin/audit?"+q.Encode(), nil, nil)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(raw)
+		}
+		events, err := listOf[auditJSON](raw, "events")
+		if err != nil {
+			return fmt.Errorf("unexpected answer from the server: %w", err)
+		}
+		rows := make([][]string, 0, len(events))
+		for _, e := range events {
+			rows = append(rows, []string{when(e.Time), e.Actor, e.Tenant, e.Action, e.Target, e.RemoteIP})
+		}
+		return a.table([]string{"TIME", "ACTOR", "TENANT", "ACTION", "TARGET", "FROM"}, rows)
+	}
+}

@@ -1,0 +1,170 @@
+// Package server wires Coffer's parts into one running server: the storage
+// engine, the credential store, the S3 listener, the console listener with its
+// metrics, and an optional loopback pprof listener.
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// Region is the only region Coffer answers for.
+const Region = "us-east-1"
+
+// Config is everything Start needs. Zero values mean the documented defaults.
+type Config struct {
+	// DataDir holds the server's own state: the bbolt index, auth.db, the
+	// master key (unless MasterKeyFile is set) and, when Drives is empty, the
+	// drive directories DataDir/drive1 ... DataDir/driveN.
+	DataDir string
+	// Drives are explicit drive directories (real disks). Empty means
+	// DriveCount directories under DataDir.
+	Drives []string
+	// DriveCount is the number of drive directories under DataDir; 0 = 4.
+	DriveCount int
+	// Parity is the number of parity shards; 0 = half the drives.
+	Parity int
+
+	// S3Address and ConsoleAddress are listen addresses; ":0" picks a free port.
+	S3Address      string // default 127.0.0.1:9000
+	ConsoleAddress string // default 127.0.0.1:9001
+	// Domains are base domains for virtual-hosted-style requests.
+	Domains []string
+	// PublicEndpoint is the S3 URL shown to tenants; empty = derived from the S3 listener.
+	PublicEndpoint string
+
+	// TLSCert and TLSKey are PEM files; both set means both listeners serve TLS.
+	TLSCert string
+	TLSKey  string
+
+	// MasterKeyFile holds the key that encrypts tenants' secrets; empty = DataDir/master.key.
+	MasterKeyFile string
+	// AdminPassword is the operator's password. Empty: generated on first
+	// start and reported once in Server.GeneratedAdminPassword.
+	AdminPassword string
+	// MetricsToken, when set, is the bearer token Prometheus must send.
+	MetricsToken string
+
+	// LogFormat is "text" (default) or "json"; LogLevel is debug, info (default), warn or error.
+	// Both are used only when Logger is nil.
+	LogFormat string
+	LogLevel  string
+	// LogOutput receives logs when Logger is nil; nil = io.Discard.
+	LogOutput io.Writer
+	Logger    *slog.Logger
+
+	// ScrubInterval is the background scanner period; 0 = storage default, < 0 disables it.
+	ScrubInterval time.Duration
+	// PprofAddress, when set, serves net/http/pprof there. It must be a loopback address.
+	PprofAddress string
+}
+
+// Defaults of the embedded configuration used by `make run`.
+const (
+	DefaultDataDir        = "./data"
+	DefaultDriveCount     = 4
+	DefaultS3Address      = "127.0.0.1:9000"
+	DefaultConsoleAddress = "127.0.0.1:9001"
+)
+
+// withDefaults returns c with empty fields filled and checks what can be
+// checked before touching the disk.
+func (c Config) withDefaults() (Config, error) {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if len(c.Drives) == 0 && c.DriveCount == 0 {
+		c.DriveCount = DefaultDriveCount
+	}
+	if len(c.Drives) > 0 && c.DriveCount != 0 && c.DriveCount != len(c.Drives) {
+		return c, fmt.Errorf("server: %d drives given but drive count is %d", len(c.Drives), c.DriveCount)
+	}
+	n := c.DriveCount
+	if len(c.Drives) > 0 {
+		n = len(c.Drives)
+	}
+	if n < 2 || n > 16 {
+		return c, fmt.Errorf("server: need 2 to 16 drives, got %d", n)
+	}
+	if c.Parity < 0 || c.Parity >= n {
+		return c, fmt.Errorf("server: parity %d must be between 0 and %d for %d drives", c.Parity, n-1, n)
+	}
+	if c.S3Address == "" {
+		c.S3Address = DefaultS3Address
+	}
+	if c.ConsoleAddress == "" {
+		c.ConsoleAddress = DefaultConsoleAddress
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, fmt.Errorf("server: TLS needs both a certificate and a key")
+	}
+	if c.PublicEndpoint != "" {
+		c.PublicEndpoint = strings.TrimRight(c.PublicEndpoint, "/")
+		if !strings.HasPrefix(c.PublicEndpoint, "http://") && !strings.HasPrefix(c.PublicEndpoint, "https://") {
+			return c, fmt.Errorf("server: public endpoint %q must start with http:// or https://", c.PublicEndpoint)
+		}
+	}
+	if c.PprofAddress != "" {
+		if err := checkLoopback(c.PprofAddress); err != nil {
+			return c, err
+		}
+	}
+	if c.Logger == nil {
+		out := c.LogOutput
+		if out == nil {
+			out = io.Discard
+		}
+		l, err := NewLogger(out, c.LogFormat, c.LogLevel)
+		if err != nil {
+			return c, err
+		}
+		c.Logger = l
+	}
+	return c, nil
+}
+
+// checkLoopback refuses addresses that would expose a debug listener beyond this host.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("server: pprof address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("server: pprof address %q must be a loopback address (127.0.0.1:PORT)", addr)
+	}
+	return nil
+}
+
+// NewLogger builds a slog logger writing text or JSON lines at the given level.
+func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	switch strings.ToLower(level) {
+	case "", "info":
+		lv = slog.LevelInfo
+	case "debug":
+		lv = slog.LevelDebug
+	case "warn", "warning":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	default:
+		return nil, fmt.Errorf("server: log level %q is not one of debug, info, warn, error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("server: log format %q is not text or json", format)
+	}
+}

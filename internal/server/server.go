@@ -1,0 +1,296 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/console"
+	"github.com/cofferstore/coffer/pkg/metrics"
+	"github.com/cofferstore/coffer/s3api"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// HTTP limits shared by both listeners. Bodies stream, so there is no overall
+// read or write timeout: a 5 GiB part over a slow link is legitimate.
+const (
+	readHeaderTimeout = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+// OperatorUsername is the operator's console and admin API user.
+const OperatorUsername = "admin"
+
+// Server is a running Coffer: both listeners serving, storage and auth open.
+type Server struct {
+	// S3URL and ConsoleURL are the real URLs of the listeners (after ":0" resolved).
+	S3URL      string
+	ConsoleURL string
+	// PublicEndpoint is the S3 URL shown to tenants.
+	PublicEndpoint string
+	// PprofURL is set when the pprof listener runs.
+	PprofURL string
+	// GeneratedAdminPassword is the operator password created on this first
+	// start; empty when it came from the config or already existed.
+	GeneratedAdminPassword string
+
+	Store   *storage.Store
+	Auth    *auth.Store
+	Metrics *metrics.Metrics
+
+	logger   *slog.Logger
+	servers  []*http.Server
+	serveErr chan error
+	wg       sync.WaitGroup
+	once     sync.Once
+	closeErr error
+}
+
+// Start opens storage and auth, ensures the operator account exists, and
+// serves the S3 and console listeners until Shutdown. It returns once both
+// listeners accept connections.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{logger: cfg.Logger, serveErr: make(chan error, 3)}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeStores()
+		}
+	}()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data directory: %w", err)
+	}
+	drives, err := driveDirs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.Store, err = storage.Open(storage.Config{
+		DataDir:       cfg.DataDir,
+		Drives:        drives,
+		Parity:        cfg.Parity,
+		ScrubInterval: cfg.ScrubInterval,
+		Logger:        cfg.Logger.With("component", "storage"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: open storage: %w", err)
+	}
+
+	keyPath := cfg.MasterKeyFile
+	if keyPath == "" {
+		keyPath = filepath.Join(cfg.DataDir, "master.key")
+	}
+	masterKey, err := auth.LoadOrCreateMasterKey(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
+	s.Auth, err = auth.OpenStore(filepath.Join(cfg.DataDir, "auth.db"), masterKey)
+	if err != nil {
+		return nil, fmt.Errorf("server: open auth store: %w", err)
+	}
+	if s.GeneratedAdminPassword, err = ensureOperator(s.Auth, cfg.AdminPassword); err != nil {
+		return nil, err
+	}
+
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("server: TLS key pair: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+
+	s3ln, err := net.Listen("tcp", cfg.S3Address)
+	if err != nil {
+		return nil, fmt.Errorf("server: S3 listener: %w", err)
+	}
+	consoleLn, err := net.Listen("tcp", cfg.ConsoleAddress)
+	if err != nil {
+		s3ln.Close()
+		return nil, fmt.Errorf("server: console listener: %w", err)
+	}
+	s.S3URL = listenerURL(scheme, s3ln.Addr())
+	s.ConsoleURL = listenerURL(scheme, consoleLn.Addr())
+	s.PublicEndpoint = cfg.PublicEndpoint
+	if s.PublicEndpoint == "" {
+		s.PublicEndpoint = s.S3URL
+	}
+
+	s.Metrics = metrics.New(metrics.Options{
+		Store:  s.Store,
+		Token:  cfg.MetricsToken,
+		Logger: cfg.Logger.With("component", "metrics"),
+	})
+	verifier := auth.NewVerifier(s.Auth, auth.VerifierOptions{Region: Region})
+	s3Handler := s3api.New(s3api.Config{
+		Store:    s.Store,
+		Verifier: verifier,
+		Domains:  cfg.Domains,
+		Region:   Region,
+		Logger:   cfg.Logger.With("component", "s3"),
+		Observer: s.Metrics,
+	})
+	consoleHandler := console.New(console.Config{
+		Store:          s.Store,
+		Auth:           s.Auth,
+		PublicEndpoint: s.PublicEndpoint,
+		Region:         Region,
+		SecureCookies:  tlsConfig != nil,
+		Logger:         cfg.Logger.With("component", "console"),
+		Metrics:        s.Metrics.Handler(),
+	})
+
+	s.serve(s3ln, logRequests(cfg.Logger, "s3", s3Handler), tlsConfig)
+	s.serve(consoleLn, logRequests(cfg.Logger, "console", consoleHandler), tlsConfig)
+	if cfg.PprofAddress != "" {
+		pln, err := net.Listen("tcp", cfg.PprofAddress)
+		if err != nil {
+			s.Shutdown(ctx)
+			return nil, fmt.Errorf("server: pprof listener: %w", err)
+		}
+		s.PprofURL = listenerURL("http", pln.Addr()) + "/debug/pprof/"
+		s.serve(pln, pprofHandler(), nil)
+	}
+	ok = true
+	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
+		"publicEndpoint", s.PublicEndpoint, "drives", len(drives), "dataDir", cfg.DataDir)
+	return s, nil
+}
+
+// Err returns a channel that receives an error if a listener stops serving
+// on its own (not through Shutdown).
+func (s *Server) Err() <-chan error { return s.serveErr }
+
+// Shutdown stops accepting connections, waits for in-flight requests to
+// finish (or ctx to end), then closes storage and auth. It is safe to call twice.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.once.Do(func() {
+		var errs []error
+		for _, hs := range s.servers {
+			if err := hs.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+				hs.Close()
+			}
+		}
+		s.wg.Wait()
+		errs = append(errs, s.closeStores())
+		s.closeErr = errors.Join(errs...)
+		s.logger.Info("coffer stopped")
+	})
+	return s.closeErr
+}
+
+func (s *Server) closeStores() error {
+	var errs []error
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
+	if s.Auth != nil {
+		errs = append(errs, s.Auth.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) serve(ln net.Listener, h http.Handler, tlsConfig *tls.Config) {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	if tlsConfig != nil {
+		hs.TLSConfig = tlsConfig.Clone()
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
+	s.servers = append(s.servers, hs)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.serveErr <- err
+		}
+	}()
+}
+
+// driveDirs returns the drive directories, creating DataDir/driveN when the
+// config names no explicit drives.
+func driveDirs(cfg Config) ([]string, error) {
+	drives := cfg.Drives
+	if len(drives) == 0 {
+		for i := 1; i <= cfg.DriveCount; i++ {
+			drives = append(drives, filepath.Join(cfg.DataDir, "drive"+strconv.Itoa(i)))
+		}
+	}
+	for _, d := range drives {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("server: drive directory: %w", err)
+		}
+	}
+	return drives, nil
+}
+
+// ensureOperator creates the operator account on first start. A configured
+// password also replaces the stored one, so COFFER_ADMIN_PASSWORD is always
+// the password in force. It returns the password it generated, if any.
+func ensureOperator(store *auth.Store, password string) (generated string, err error) {
+	if password != "" {
+		created, err := store.EnsureOperator(password)
+		if err != nil {
+			return "", fmt.Errorf("server: operator account: %w", err)
+		}
+		if !created {
+			if err := store.SetPassword(OperatorUsername, password); err != nil {
+				return "", fmt.Errorf("server: operator password: %w", err)
+			}
+		}
+		return "", nil
+	}
+	pw := randomPassword()
+	created, err := store.EnsureOperator(pw)
+	if err != nil {
+		return "", fmt.Errorf("server: operator account: %w", err)
+	}
+	if created {
+		return pw, nil
+	}
+	return "", nil
+}
+
+// randomPassword returns 26 base32 characters (128 bits from crypto/rand).
+func randomPassword() string { return rand.Text() }
+
+// listenerURL turns a bound address into a URL a local client can use: an
+// unspecified host (0.0.0.0, ::) becomes 127.0.0.1.
+func listenerURL(scheme string, addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return scheme + "://" + addr.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1) // Go's "tcp" listeners are dual-stack
+	}
+	return scheme + "://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
+}
