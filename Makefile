@@ -1,0 +1,59 @@
+# Coffer: `make run` to try it, `make test` before every commit.
+GO        ?= go
+BIN       ?= bin/coffer
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+FUZZTIME  ?= 10s
+TESTFLAGS ?= -count=1 -timeout 12m
+
+.PHONY: all build run test e2e fuzz fuzz-long bench reliability lint clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coffer
+
+# The embedded default: ./data, 4 drives (2 data + 2 parity), S3 on :9000, console on :9001.
+run: build
+	$(BIN) server --data ./data --drives 4 --parity 2 \
+		--s3-address 127.0.0.1:9000 --console-address 127.0.0.1:9001
+
+test:
+	$(GO) vet ./...
+	$(GO) test $(TESTFLAGS) ./...
+
+# End to end: the built binary on loopback driven by the AWS CLI, boto3, the
+# admin CLI and (when present) the browser test.
+e2e: build
+	COFFER_BIN=$(abspath $(BIN)) test/e2e/run.sh
+	@if [ -x test/browser/run.sh ]; then COFFER_BIN=$(abspath $(BIN)) test/browser/run.sh; \
+	elif [ -f test/browser/package.json ]; then cd test/browser && COFFER_BIN=$(abspath $(BIN)) npm test; \
+	else echo "test/browser: not present, skipped"; fi
+
+# Every fuzz target for FUZZTIME each (go test -fuzz runs one target at a time).
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for target in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "== $$dir $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$dir; \
+		done; \
+	done
+
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=2m
+
+# Placeholder until the load generator lands: the Go benchmarks.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+# Placeholder: long crash/stress tests opt in through COFFER_LONG=1.
+reliability:
+	COFFER_LONG=1 $(GO) test -count=1 -timeout 60m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
+	$(GO) clean -testcache
