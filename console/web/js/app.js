@@ -1,0 +1,134 @@
+// app.js: session, sidebar and hash router of the Coffer console.
+import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import { h, clear, icon, loading, errorBox } from './dom.js';
+import * as loginPage from './login.js';
+import * as storagePage from './storage.js';
+import * as settingsPage from './settings.js';
+import * as tenantsPage from './admin-tenants.js';
+import * as tenantPage from './admin-tenant.js';
+import * as drivesPage from './admin-drives.js';
+
+const main = document.getElementById('main');
+const sidebar = document.getElementById('sidebar');
+const shell = document.getElementById('shell');
+const who = document.getElementById('who');
+
+let session = null; // {username, role, tenant, csrfToken}
+let cleanup = null;
+let renderSeq = 0;
+
+// routes maps a hash path pattern to its page and the role allowed to see it.
+const routes = [
+  { re: /^\/login$/, page: loginPage, role: null },
+  { re: /^\/storage$/, page: storagePage, role: 'tenant' },
+  { re: /^\/storage\/settings$/, page: settingsPage, role: 'tenant' },
+  { re: /^\/admin\/tenants$/, page: tenantsPage, role: 'operator' },
+  { re: /^\/admin\/tenants\/([^/]+)$/, page: tenantPage, role: 'operator' },
+  { re: /^\/admin\/drives$/, page: drivesPage, role: 'operator' },
+];
+
+const aliases = { '/settings': '/storage/settings', '/admin': '/admin/tenants', '/': '' };
+
+function home() {
+  if (!session) return '/login';
+  return session.role === 'operator' ? '/admin/tenants' : '/storage';
+}
+
+function currentPath() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  return raw.split('?')[0];
+}
+
+export function navigate(path) {
+  if (currentPath() === path) route();
+  else location.hash = `#${path}`;
+}
+
+function renderNav(path) {
+  const items = !session ? [] : session.role === 'operator'
+    ? [['Tenants', '/admin/tenants', 'tenants'], ['Drives', '/admin/drives', 'drive']]
+    : [['Storage', '/storage', 'storage']];
+  sidebar.hidden = items.length === 0;
+  shell.classList.toggle('no-nav', items.length === 0);
+  clear(sidebar, h('ul', {}, items.map(([label, href, ic]) => {
+    const current = path === href || path.startsWith(`${href}/`);
+    return h('li', {}, h('a', { href: `#${href}`, 'aria-current': current ? 'page' : false }, icon(ic), label));
+  })));
+  who.hidden = !session;
+  if (session) {
+    document.getElementById('who-name').textContent =
+      session.role === 'operator' ? `${session.username} (operator)` : `${session.username} · ${session.tenant}`;
+  }
+}
+
+function route() {
+  let path = currentPath();
+  if (path in aliases) path = aliases[path] || home();
+  if (`#${path}` !== location.hash && location.hash !== `#${path}`) {
+    history.replaceState(null, '', `#${path}`);
+  }
+  let match = null;
+  let params = [];
+  for (const r of routes) {
+    const m = path.match(r.re);
+    if (m) { match = r; params = m.slice(1).map(decodeURIComponent); break; }
+  }
+  if (!match) return navigate(home());
+  if (match.role && !session) return navigate('/login');
+  if (match.role && session.role !== match.role) return navigate(home());
+  if (!match.role && session) return navigate(home());
+
+  if (cleanup) { try { cleanup(); } catch { /* page already gone */ } }
+  cleanup = null;
+  const seq = ++renderSeq;
+  renderNav(path);
+  clear(main);
+  const ctx = {
+    session,
+    params,
+    navigate,
+    alive: () => seq === renderSeq,
+    setTitle: (t) => { document.title = `${t} · Coffer`; },
+    onLogin: (s) => { setSession(s); navigate(home()); },
+  };
+  try {
+    cleanup = match.page.render(main, ctx) || null;
+  } catch (err) {
+    clear(main, errorBox(err));
+  }
+  const heading = main.querySelector('h1');
+  if (heading && document.activeElement && !main.contains(document.activeElement)) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: true });
+  }
+}
+
+function setSession(s) {
+  session = s ? { username: s.username, role: s.role, tenant: s.tenant || '', csrfToken: s.csrfToken } : null;
+  setCsrfToken(session ? session.csrfToken : '');
+}
+
+async function logout() {
+  try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
+  setSession(null);
+  navigate('/login');
+}
+
+async function start() {
+  document.getElementById('logout').addEventListener('click', logout);
+  setUnauthorizedHandler(() => { setSession(null); navigate('/login'); });
+  clear(main, loading());
+  try {
+    setSession(await api('GET', '/api/me'));
+  } catch (err) {
+    if (err.status !== 401 && err.status !== 403) {
+      clear(main, errorBox(err), h('button', { type: 'button', class: 'btn', onclick: start }, 'Try again'));
+      return;
+    }
+    setSession(null);
+  }
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+start();

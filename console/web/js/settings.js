@@ -1,0 +1,257 @@
+// settings.js: Storage > Settings. Access (generate, rotate, delete the S3
+// key pair), Access endpoint (endpoint, region, AWS CLI and boto3 snippets)
+// and Usage (object storage with quota indicators, block storage volumes).
+import { api } from './api.js';
+import {
+  h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, announce,
+  copyField, copyButton, confirmDialog, quotaMeter,
+} from './dom.js';
+import { storageHeader } from './storage.js';
+
+const SECRET_PLACEHOLDER = '<your-secret-key>';
+const ACCESS_PLACEHOLDER = '<your-access-key>';
+
+export function render(main, ctx) {
+  ctx.setTitle('Settings · Shared Storage');
+  // fresh holds a just-generated key pair. It lives only in this closure: it
+  // is dropped when the user leaves the page, and never stored anywhere.
+  let fresh = null;
+  let cred = null; // {accessKey, created, lastUsed} or null when none
+  let endpoint = '';
+  let region = 'us-east-1';
+
+  const accessBody = h('div', {}, loading('Loading credentials…'));
+  const endpointBody = h('div', {}, loading('Loading endpoint…'));
+  const usageBody = h('div', {}, loading('Loading usage…'));
+  const refresh = h('button', { type: 'button', class: 'btn' }, 'Refresh usage');
+
+  clear(main, storageHeader('settings'),
+    h('section', { class: 'panel', 'aria-labelledby': 'access-h' },
+      h('h2', { id: 'access-h' }, 'Access'),
+      h('p', { class: 'muted' }, 'One S3 key pair (access key and secret key) per tenant, for use with any S3 client.'),
+      accessBody),
+    h('section', { class: 'panel', 'aria-labelledby': 'endpoint-h' },
+      h('h2', { id: 'endpoint-h' }, 'Access endpoint'),
+      endpointBody),
+    h('section', { class: 'panel', 'aria-labelledby': 'usage-h' },
+      h('div', { class: 'page-head' }, h('h2', { id: 'usage-h' }, 'Usage'), refresh),
+      usageBody));
+
+  // Access.
+  function renderAccess() {
+    if (!cred && !fresh) {
+      const gen = h('button', { type: 'button', class: 'btn btn-primary' }, 'Generate Credentials');
+      const err = h('div', {});
+      gen.addEventListener('click', async () => {
+        clear(err);
+        try {
+          fresh = await busy(gen, 'Generating…', () => api('POST', '/api/credentials'));
+          cred = { accessKey: fresh.accessKey, created: fresh.created };
+          renderAccess();
+          announce('Credentials generated. Copy both keys now.');
+          document.getElementById('secret-key')?.focus();
+        } catch (ex) {
+          clear(err, errorBox(ex));
+          if (ex.status === 409) loadAccess();
+        }
+      });
+      clear(accessBody,
+        h('p', {}, 'No credentials yet. Generate a key pair to use S3 clients; until then, S3 access is off.'),
+        err, gen);
+      renderEndpoint();
+      return;
+    }
+    const rotate = h('button', { type: 'button', class: 'btn' }, 'Rotate');
+    const del = h('button', { type: 'button', class: 'btn btn-danger' }, 'Delete');
+    rotate.addEventListener('click', async () => {
+      const ok = await confirmDialog({
+        title: 'Rotate credentials?',
+        body: [
+          h('p', {}, 'Rotating replaces the existing key pair immediately. Any client using the old secret key will lose access at once.'),
+          h('p', {}, 'The new secret key is shown once, on this page.'),
+        ],
+        confirmLabel: 'Rotate',
+        danger: true,
+        action: async () => { fresh = await api('POST', '/api/credentials/rotate'); },
+      });
+      if (ok) {
+        cred = { accessKey: fresh.accessKey, created: fresh.created };
+        renderAccess();
+        announce('Credentials rotated. Copy and save the new key pair now.');
+        document.getElementById('secret-key')?.focus();
+      } else if (rotate.isConnected) {
+        rotate.focus();
+      }
+    });
+    del.addEventListener('click', async () => {
+      const ok = await confirmDialog({
+        title: 'Delete credentials?',
+        body: h('p', {}, 'Deleting revokes all S3 access until new credentials are generated.'),
+        confirmLabel: 'Delete',
+        danger: true,
+        action: () => api('DELETE', '/api/credentials'),
+      });
+      if (ok) {
+        fresh = null;
+        cred = null;
+        renderAccess();
+        announce('Credentials deleted. S3 access is revoked.');
+      } else if (del.isConnected) {
+        del.focus();
+      }
+    });
+
+    const parts = [];
+    if (fresh) {
+      parts.push(
+        h('div', { class: 'alert alert-warn', role: 'alert' },
+          h('strong', {}, 'Copy both keys now. '),
+          'The secret key is not shown again after you leave the page.'),
+        copyField('access-key', 'Access key', fresh.accessKey),
+        copyField('secret-key', 'Secret key', fresh.secretKey));
+    } else {
+      parts.push(
+        copyField('access-key', 'Access key', cred.accessKey),
+        h('dl', { class: 'kv' },
+          h('dt', {}, 'Secret key'),
+          h('dd', { id: 'secret-hidden' }, 'Hidden. It was shown only once, when the key pair was generated. Rotate to get a new key pair.')));
+    }
+    parts.push(h('dl', { class: 'kv small' },
+      h('dt', {}, 'Created'), h('dd', {}, fmtDate(cred.created)),
+      h('dt', {}, 'Last used'), h('dd', {}, fmtDate(cred.lastUsed))));
+    parts.push(h('div', { class: 'actions' }, rotate, del));
+    clear(accessBody, parts);
+    renderEndpoint();
+  }
+
+  async function loadAccess() {
+    try {
+      cred = await api('GET', '/api/credentials');
+    } catch (err) {
+      if (err.status === 404) cred = null;
+      else {
+        if (ctx.alive()) clear(accessBody, errorBox(err), h('button', { type: 'button', class: 'btn', onclick: loadAccess }, 'Try again'));
+        return;
+      }
+    }
+    if (ctx.alive()) renderAccess();
+  }
+
+  // Access endpoint and client snippets.
+  let endpointLoaded = false;
+  function renderEndpoint() {
+    if (!endpointLoaded) return;
+    const ak = (fresh && fresh.accessKey) || (cred && cred.accessKey) || ACCESS_PLACEHOLDER;
+    const sk = (fresh && fresh.secretKey) || SECRET_PLACEHOLDER;
+    const ep = endpoint || 'https://<your-endpoint>';
+    const cli = [
+      'aws configure --profile my-storage',
+      `# AWS Access Key ID: ${ak}`,
+      `# AWS Secret Access Key: ${sk}`,
+      `# Default region name: ${region}`,
+      '# Default output format: json',
+      '',
+      `export S3_ENDPOINT="${ep}"`,
+      'aws s3 ls --profile my-storage --endpoint-url "$S3_ENDPOINT"',
+      'aws s3 cp myfile.txt s3://my-container/ --profile my-storage --endpoint-url "$S3_ENDPOINT"',
+      'aws s3 cp s3://my-container/myfile.txt . --profile my-storage --endpoint-url "$S3_ENDPOINT"',
+      'aws s3 sync ./data s3://my-container/data --profile my-storage --endpoint-url "$S3_ENDPOINT"',
+    ].join('\n');
+    const py = [
+      'import boto3',
+      `s3 = boto3.client("s3", endpoint_url="${ep}",`,
+      `                  aws_access_key_id="${ak}",`,
+      `                  aws_secret_access_key="${sk}",`,
+      `                  region_name="${region}")`,
+      'response = s3.list_objects_v2(Bucket="my-container")',
+      'for obj in response.get("Contents", []):',
+      '    print(obj["Key"])',
+      's3.upload_file("myfile.txt", "my-container", "myfile.txt")',
+      's3.download_file("my-container", "myfile.txt", "myfile-downloaded.txt")',
+    ].join('\n');
+    const snippet = (id, label, text) => h('div', { class: 'snippet' },
+      h('pre', { id, tabindex: '0', 'aria-label': `${label} snippet` }, h('code', {}, text)),
+      copyButton(`Copy ${label} snippet`, () => text));
+    clear(endpointBody,
+      endpoint ? copyField('endpoint-url', 'Endpoint URL', endpoint)
+        : h('p', { class: 'alert alert-warn' }, 'The operator has not configured a public S3 endpoint.'),
+      h('dl', { class: 'kv' },
+        h('dt', {}, 'Region'), h('dd', { id: 'region' }, region)),
+      h('p', { class: 'muted small' }, `The region is always ${region} regardless of geographic location.`),
+      h('h3', {}, 'AWS CLI'),
+      snippet('snippet-cli', 'AWS CLI', cli),
+      h('h3', {}, 'Python (boto3)'),
+      snippet('snippet-boto3', 'boto3', py),
+      sk === SECRET_PLACEHOLDER
+        ? h('p', { class: 'muted small' }, `Replace ${SECRET_PLACEHOLDER} with the secret key you saved when the credentials were generated.`)
+        : null);
+  }
+
+  async function loadEndpoint() {
+    try {
+      const s = await api('GET', '/api/settings');
+      endpoint = (s && s.endpoint) || '';
+      region = (s && s.region) || 'us-east-1';
+      endpointLoaded = true;
+      if (ctx.alive()) renderEndpoint();
+    } catch (err) {
+      if (ctx.alive()) clear(endpointBody, errorBox(err), h('button', { type: 'button', class: 'btn', onclick: loadEndpoint }, 'Try again'));
+    }
+  }
+
+  // Usage.
+  async function loadUsage() {
+    usageBody.setAttribute('aria-busy', 'true');
+    try {
+      const u = await busy(refresh, 'Refreshing…', () => api('GET', '/api/usage'));
+      if (ctx.alive()) clear(usageBody, usageView(u || {}));
+    } catch (err) {
+      if (ctx.alive()) clear(usageBody, errorBox(err));
+    } finally {
+      usageBody.removeAttribute('aria-busy');
+    }
+  }
+  refresh.addEventListener('click', loadUsage);
+
+  loadAccess();
+  loadEndpoint();
+  loadUsage();
+  return () => { fresh = null; };
+}
+
+// usageView renders the tenant's object and block storage usage.
+function usageView(u) {
+  const quota = u.quota || {};
+  const volumes = u.volumes || [];
+  const bytesExact = (n) => `${fmtBytes(n)}`;
+  return [
+    h('div', { class: 'usage-grid' },
+      h('section', { 'aria-labelledby': 'usage-object-h', id: 'usage-object' },
+        h('h3', { id: 'usage-object-h' }, 'Object Storage'),
+        h('div', { class: 'stat' },
+          h('div', { class: 'muted small' }, 'Total objects across all containers'),
+          h('div', { class: 'value', id: 'usage-objects' }, fmtNumber(u.objects))),
+        quotaMeter({ label: 'Object quota', used: u.objects, limit: quota.objects, format: fmtNumber, unit: 'objects' }),
+        h('div', { class: 'stat' },
+          h('div', { class: 'muted small' }, 'Bytes stored'),
+          h('div', { class: 'value', id: 'usage-bytes', 'data-bytes': String(u.bytes || 0) }, fmtBytes(u.bytes)),
+          h('div', { class: 'muted small' }, `${fmtNumber(u.bytes)} bytes in ${fmtNumber(u.containers)} ${Number(u.containers) === 1 ? 'container' : 'containers'}`)),
+        quotaMeter({ label: 'Byte quota', used: u.bytes, limit: quota.bytes, format: bytesExact })),
+      h('section', { 'aria-labelledby': 'usage-block-h', id: 'usage-block' },
+        h('h3', { id: 'usage-block-h' }, 'Block Storage'),
+        volumes.length === 0
+          ? h('p', { class: 'empty' }, 'No block storage volumes are attached to your tenant\'s servers.')
+          : h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
+            h('caption', { class: 'sr-only' }, 'Block storage volumes'),
+            h('thead', {}, h('tr', {},
+              h('th', { scope: 'col' }, 'Volume'),
+              h('th', { scope: 'col', class: 'num' }, 'Size'),
+              h('th', { scope: 'col' }, 'Attached server'))),
+            h('tbody', {}, volumes.map((v) => h('tr', {},
+              h('th', { scope: 'row', class: 'mono' }, v.name),
+              h('td', { class: 'num', 'data-label': 'Size', title: `${fmtNumber(v.sizeBytes)} bytes` }, fmtBytes(v.sizeBytes)),
+              h('td', { 'data-label': 'Attached server' }, v.server || h('span', { class: 'muted' }, 'not attached')))))),
+          h('p', { class: 'muted small' }, `${volumes.length} ${volumes.length === 1 ? 'volume' : 'volumes'}, ${fmtBytes(volumes.reduce((s, v) => s + (Number(v.sizeBytes) || 0), 0))} in total.`))),
+    ),
+  ];
+}
