@@ -1,0 +1,316 @@
+package auth
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Credential is a tenant's S3 key pair. The secret is only ever returned by
+// GenerateKey and RotateKey.
+type Credential struct {
+	AccessKey string
+	SecretKey string
+	Created   time.Time
+}
+
+// KeyInfo describes a tenant's key pair without its secret.
+type KeyInfo struct {
+	AccessKey string
+	Created   time.Time
+	LastUsed  time.Time // zero when never used
+}
+
+// credentialRecord is the stored form: the secret sealed with AES-GCM, the
+// tenant and access key bound in as additional data.
+type credentialRecord struct {
+	AccessKey string    `json:"accessKey"`
+	Sealed    []byte    `json:"sealed"` // nonce || ciphertext
+	Created   time.Time `json:"created"`
+	LastUsed  time.Time `json:"lastUsed,omitzero"`
+}
+
+const (
+	accessKeyLen    = 20
+	secretKeyLen    = 40
+	accessKeyChars  = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	secretKeyChars  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	maxTenantLength = 63
+)
+
+// randomString draws n characters uniformly from alphabet using crypto/rand
+// (rejection sampling, no modulo bias).
+func randomString(n int, alphabet string) (string, error) {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n*2)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+func (s *Store) seal(tenant, accessKey, secret string) ([]byte, error) {
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(nonce, nonce, []byte(secret), []byte(tenant+"\x00"+accessKey)), nil
+}
+
+func (s *Store) open(tenant string, rec credentialRecord) (string, error) {
+	ns := s.aead.NonceSize()
+	if len(rec.Sealed) < ns {
+		return "", errors.New("auth: sealed secret too short")
+	}
+	plain, err := s.aead.Open(nil, rec.Sealed[:ns], rec.Sealed[ns:], []byte(tenant+"\x00"+rec.AccessKey))
+	if err != nil {
+		return "", fmt.Errorf("auth: cannot decrypt secret of tenant %q (wrong master key?): %w", tenant, err)
+	}
+	return string(plain), nil
+}
+
+func validTenant(tenant string) error {
+	if tenant == "" || len(tenant) > maxTenantLength {
+		return fmt.Errorf("auth: invalid tenant name %q", truncate(tenant))
+	}
+	return nil
+}
+
+// newCredential creates a key pair for tenant inside tx, replacing (and
+// unindexing) old when it is not nil.
+func (s *Store) newCredential(tx *bolt.Tx, tenant string) (Credential, error) {
+	keys := tx.Bucket(bucketAccessKeys)
+	var c Credential
+	for {
+		ak, err := randomString(accessKeyLen, accessKeyChars)
+		if err != nil {
+			return c, err
+		}
+		if keys.Get([]byte(ak)) == nil {
+			c.AccessKey = ak
+			break
+		}
+	}
+	secret, err := randomString(secretKeyLen, secretKeyChars)
+	if err != nil {
+		return c, err
+	}
+	c.SecretKey = secret
+	c.Created = s.now().UTC()
+	sealed, err := s.seal(tenant, c.AccessKey, secret)
+	if err != nil {
+		return c, err
+	}
+	rec := credentialRecord{AccessKey: c.AccessKey, Sealed: sealed, Created: c.Created}
+	if err := putJSON(tx.Bucket(bucketCredentials), []byte(tenant), rec); err != nil {
+		return c, err
+	}
+	return c, keys.Put([]byte(c.AccessKey), []byte(tenant))
+}
+
+// GenerateKey creates the tenant's key pair. It returns ErrCredentialExists
+// when the tenant already has one.
+func (s *Store) GenerateKey(tenant string) (Credential, error) {
+	if err := validTenant(tenant); err != nil {
+		return Credential{}, err
+	}
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	var c Credential
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketCredentials).Get([]byte(tenant)) != nil {
+			return ErrCredentialExists
+		}
+		var err error
+		c, err = s.newCredential(tx, tenant)
+		return err
+	})
+	return c, err
+}
+
+// RotateKey replaces the tenant's key pair at once: the old access key fails
+// from the next request on. It returns ErrNoCredential when there is none.
+func (s *Store) RotateKey(tenant string) (Credential, error) {
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	var c Credential
+	var old string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var rec credentialRecord
+		ok, err := getJSON(tx.Bucket(bucketCredentials), []byte(tenant), &rec)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNoCredential
+		}
+		old = rec.AccessKey
+		if err := tx.Bucket(bucketAccessKeys).Delete([]byte(old)); err != nil {
+			return err
+		}
+		c, err = s.newCredential(tx, tenant)
+		return err
+	})
+	if err == nil {
+		s.forget(tenant, old)
+	}
+	return c, err
+}
+
+// DeleteKey removes the tenant's key pair; all S3 access stops at once. It
+// returns ErrNoCredential when there is none.
+func (s *Store) DeleteKey(tenant string) error {
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	var old string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		old, err = deleteCredential(tx, tenant)
+		return err
+	})
+	if err == nil {
+		s.forget(tenant, old)
+	}
+	return err
+}
+
+func deleteCredential(tx *bolt.Tx, tenant string) (accessKey string, err error) {
+	var rec credentialRecord
+	ok, err := getJSON(tx.Bucket(bucketCredentials), []byte(tenant), &rec)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", ErrNoCredential
+	}
+	if err := tx.Bucket(bucketAccessKeys).Delete([]byte(rec.AccessKey)); err != nil {
+		return "", err
+	}
+	return rec.AccessKey, tx.Bucket(bucketCredentials).Delete([]byte(tenant))
+}
+
+// forget drops a key from the secret cache and its pending last-used time.
+func (s *Store) forget(tenant, accessKey string) {
+	s.cache.Delete(accessKey)
+	s.usedMu.Lock()
+	delete(s.lastUsed, tenant)
+	s.usedMu.Unlock()
+}
+
+// GetKey describes the tenant's key pair without the secret. It returns
+// ErrNoCredential when there is none.
+func (s *Store) GetKey(tenant string) (KeyInfo, error) {
+	var rec credentialRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok, err := getJSON(tx.Bucket(bucketCredentials), []byte(tenant), &rec)
+		if err == nil && !ok {
+			err = ErrNoCredential
+		}
+		return err
+	})
+	if err != nil {
+		return KeyInfo{}, err
+	}
+	info := KeyInfo{AccessKey: rec.AccessKey, Created: rec.Created, LastUsed: rec.LastUsed}
+	s.usedMu.Lock()
+	if m, ok := s.lastUsed[tenant]; ok && m.accessKey == info.AccessKey && m.at.After(info.LastUsed) {
+		info.LastUsed = m.at
+	}
+	s.usedMu.Unlock()
+	return info, nil
+}
+
+// LookupSecret returns the tenant and plaintext secret of an access key,
+// from an in-memory cache that rotation and deletion invalidate at once.
+// It returns ErrInvalidAccessKeyID for unknown keys.
+func (s *Store) LookupSecret(accessKey string) (tenant, secret string, err error) {
+	if v, ok := s.cache.Load(accessKey); ok {
+		c := v.(cachedSecret)
+		return c.tenant, c.secret, nil
+	}
+	if len(accessKey) != accessKeyLen {
+		return "", "", ErrInvalidAccessKeyID
+	}
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	if v, ok := s.cache.Load(accessKey); ok {
+		c := v.(cachedSecret)
+		return c.tenant, c.secret, nil
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		t := tx.Bucket(bucketAccessKeys).Get([]byte(accessKey))
+		if t == nil {
+			return ErrInvalidAccessKeyID
+		}
+		tenant = string(t)
+		var rec credentialRecord
+		ok, err := getJSON(tx.Bucket(bucketCredentials), t, &rec)
+		if err != nil {
+			return err
+		}
+		if !ok || rec.AccessKey != accessKey {
+			return ErrInvalidAccessKeyID
+		}
+		secret, err = s.open(tenant, rec)
+		return err
+	})
+	if err != nil {
+		return "", "", err
+	}
+	s.cache.Store(accessKey, cachedSecret{tenant, secret})
+	return tenant, secret, nil
+}
+
+// MarkUsed records that accessKey just signed a valid request. It only
+// touches memory; the time reaches disk every 30 s and on Close.
+func (s *Store) MarkUsed(accessKey string) {
+	v, ok := s.cache.Load(accessKey)
+	if !ok {
+		return
+	}
+	tenant := v.(cachedSecret).tenant
+	now := s.now().UTC()
+	s.usedMu.Lock()
+	s.lastUsed[tenant] = usedMark{accessKey, now}
+	s.usedMu.Unlock()
+}
+
+// flushLastUsed writes pending last-used times to disk.
+func (s *Store) flushLastUsed() {
+	s.usedMu.Lock()
+	pending := s.lastUsed
+	s.lastUsed = map[string]usedMark{}
+	s.usedMu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	_ = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCredentials)
+		for tenant, m := range pending {
+			var rec credentialRecord
+			if ok, err := getJSON(b, []byte(tenant), &rec); err != nil || !ok || rec.AccessKey != m.accessKey {
+				continue
+			}
+			if m.at.After(rec.LastUsed) {
+				rec.LastUsed = m.at
+				if err := putJSON(b, []byte(tenant), rec); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

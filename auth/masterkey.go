@@ -1,0 +1,56 @@
+package auth
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// MasterKeySize is the length of the AES-256 master key.
+const MasterKeySize = 32
+
+// LoadOrCreateMasterKey reads the 32-byte master key at path, or creates it
+// from crypto/rand (mode 0600, parent directory 0700) when absent.
+func LoadOrCreateMasterKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil {
+		if len(key) != MasterKeySize {
+			return nil, fmt.Errorf("auth: master key file %s holds %d bytes, want %d", path, len(key), MasterKeySize)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("auth: read master key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("auth: create master key directory: %w", err)
+	}
+	key = make([]byte, MasterKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return LoadOrCreateMasterKey(path) // lost a race with another creator
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: create master key: %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("auth: write master key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("auth: sync master key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return key, nil
+}

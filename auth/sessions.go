@@ -1,0 +1,169 @@
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	"github.com/minio/sha256-simd"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Session lifetimes: a session ends after SessionIdleTimeout without use or
+// SessionMaxAge after login, whichever comes first.
+const (
+	SessionIdleTimeout = 30 * time.Minute
+	SessionMaxAge      = 12 * time.Hour
+	// sessionTouchInterval limits last-seen writes to one per minute per session.
+	sessionTouchInterval = time.Minute
+)
+
+// Session is a console login. Token goes in the session cookie; CSRFToken
+// must accompany every state-changing request. Expires is when the session
+// ends if left idle (never later than the absolute limit).
+type Session struct {
+	Token     string
+	CSRFToken string
+	Created   time.Time
+	Expires   time.Time
+}
+
+// sessionRecord is stored under sha256(token); the token itself never is.
+type sessionRecord struct {
+	Username string    `json:"username"`
+	Tenant   string    `json:"tenant,omitempty"`
+	CSRF     string    `json:"csrf"`
+	Created  time.Time `json:"created"`
+	LastSeen time.Time `json:"lastSeen"`
+}
+
+func (r sessionRecord) expires() time.Time {
+	idle := r.LastSeen.Add(SessionIdleTimeout)
+	abs := r.Created.Add(SessionMaxAge)
+	if idle.Before(abs) {
+		return idle
+	}
+	return abs
+}
+
+func tokenKey(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Login checks a username and password and starts a session. It returns
+// ErrRateLimited after too many recent failures for the user or remoteIP,
+// and ErrBadPassword for a wrong password or unknown user.
+func (s *Store) Login(username, password, remoteIP string) (Session, User, error) {
+	u, err := s.CheckPassword(username, password, remoteIP)
+	if err != nil {
+		return Session{}, User{}, err
+	}
+	token, err := randomToken()
+	if err != nil {
+		return Session{}, User{}, err
+	}
+	csrf, err := randomToken()
+	if err != nil {
+		return Session{}, User{}, err
+	}
+	now := s.now().UTC()
+	rec := sessionRecord{Username: u.Username, Tenant: u.Tenant, CSRF: csrf, Created: now, LastSeen: now}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		// Drop this user's expired sessions so the bucket cannot grow forever.
+		if err := deleteSessions(tx, func(r sessionRecord) bool {
+			return r.Username == u.Username && !now.Before(r.expires())
+		}); err != nil {
+			return err
+		}
+		return putJSON(b, tokenKey(token), rec)
+	})
+	if err != nil {
+		return Session{}, User{}, err
+	}
+	return Session{Token: token, CSRFToken: csrf, Created: now, Expires: rec.expires()}, u, nil
+}
+
+// Session returns the live session of token and its user, extending the
+// idle deadline. It returns ErrSessionInvalid for unknown, expired or
+// orphaned sessions.
+func (s *Store) Session(token string) (Session, User, error) {
+	if token == "" {
+		return Session{}, User{}, ErrSessionInvalid
+	}
+	key := tokenKey(token)
+	now := s.now().UTC()
+	var rec sessionRecord
+	var u userRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok, err := getJSON(tx.Bucket(bucketSessions), key, &rec)
+		if err != nil || !ok {
+			return ErrSessionInvalid
+		}
+		ok, err = getJSON(tx.Bucket(bucketUsers), []byte(rec.Username), &u)
+		if err != nil || !ok {
+			return ErrSessionInvalid
+		}
+		return nil
+	})
+	if err != nil {
+		return Session{}, User{}, err
+	}
+	if !now.Before(rec.expires()) {
+		_ = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete(key) })
+		return Session{}, User{}, ErrSessionInvalid
+	}
+	if now.Sub(rec.LastSeen) >= sessionTouchInterval {
+		rec.LastSeen = now
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketSessions)
+			if b.Get(key) == nil { // logged out meanwhile
+				return ErrSessionInvalid
+			}
+			return putJSON(b, key, rec)
+		})
+		if err != nil {
+			return Session{}, User{}, err
+		}
+	}
+	return Session{Token: token, CSRFToken: rec.CSRF, Created: rec.Created, Expires: rec.expires()}, u.user(), nil
+}
+
+// Logout ends the session of token. Unknown tokens are not an error.
+func (s *Store) Logout(token string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).Delete(tokenKey(token))
+	})
+}
+
+// deleteSessions removes every session for which match is true.
+func deleteSessions(tx *bolt.Tx, match func(sessionRecord) bool) error {
+	b := tx.Bucket(bucketSessions)
+	var doomed [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var r sessionRecord
+		if json.Unmarshal(v, &r) != nil || match(r) {
+			doomed = append(doomed, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package auth
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bbolt buckets of the auth database.
+var (
+	bucketCredentials = []byte("credentials") // tenant -> credentialRecord
+	bucketAccessKeys  = []byte("accesskeys")  // access key -> tenant
+	bucketUsers       = []byte("users")       // username -> userRecord
+	bucketSessions    = []byte("sessions")    // sha256(token) -> sessionRecord
+	bucketAudit       = []byte("audit")       // big-endian sequence -> AuditEvent
+)
+
+// lastUsedFlushInterval is how often in-memory last-used times reach disk.
+const lastUsedFlushInterval = 30 * time.Second
+
+// Store keeps credentials, console users, sessions and the audit log in its
+// own bbolt file. It is safe for concurrent use.
+type Store struct {
+	db   *bolt.DB
+	aead cipher.AEAD
+
+	clockMu sync.RWMutex
+	clock   func() time.Time
+
+	// credMu serialises credential writes and cache fills, so a lookup
+	// racing a rotation can never re-insert the old secret into the cache.
+	credMu sync.Mutex
+	cache  sync.Map // access key -> cachedSecret
+
+	usedMu   sync.Mutex
+	lastUsed map[string]usedMark // tenant -> last use, not yet flushed
+
+	limiter *loginLimiter
+
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+type cachedSecret struct{ tenant, secret string }
+
+// usedMark is an unflushed last-use time of one access key.
+type usedMark struct {
+	accessKey string
+	at        time.Time
+}
+
+// OpenStore opens (creating if needed) the auth database at path. masterKey
+// must be 32 bytes (see LoadOrCreateMasterKey).
+func OpenStore(path string, masterKey []byte) (*Store, error) {
+	if len(masterKey) != MasterKeySize {
+		return nil, fmt.Errorf("auth: master key must be %d bytes", MasterKeySize)
+	}
+	block, err := aes.NewCipher(masterKey)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("auth: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCredentials, bucketAccessKeys, bucketUsers, bucketSessions, bucketAudit} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("auth: init %s: %w", path, err)
+	}
+	s := &Store{
+		db:       db,
+		aead:     aead,
+		clock:    time.Now,
+		lastUsed: map[string]usedMark{},
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	s.limiter = newLoginLimiter(s.now)
+	go s.flushLoop()
+	return s, nil
+}
+
+// Close flushes last-used times and closes the database.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.stop)
+		<-s.done
+		s.flushLastUsed()
+		err = s.db.Close()
+	})
+	return err
+}
+
+// SetClock replaces the store's clock (time.Now by default); tests use it to
+// move through session and rate-limit windows.
+func (s *Store) SetClock(now func() time.Time) {
+	s.clockMu.Lock()
+	s.clock = now
+	s.clockMu.Unlock()
+}
+
+func (s *Store) now() time.Time {
+	s.clockMu.RLock()
+	defer s.clockMu.RUnlock()
+	return s.clock()
+}
+
+func (s *Store) flushLoop() {
+	defer close(s.done)
+	t := time.NewTicker(lastUsedFlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.flushLastUsed()
+		}
+	}
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	return true, json.Unmarshal(data, v)
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
