@@ -1,0 +1,99 @@
+package console
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/cofferstore/coffer/auth"
+)
+
+// keyInfoJSON describes a key pair without its secret.
+type keyInfoJSON struct {
+	AccessKey string     `json:"accessKey"`
+	Created   time.Time  `json:"created"`
+	LastUsed  *time.Time `json:"lastUsed"` // null when never used
+}
+
+// newKeyJSON is a freshly generated or rotated pair: the only response that
+// ever carries the secret.
+type newKeyJSON struct {
+	AccessKey string    `json:"accessKey"`
+	SecretKey string    `json:"secretKey"`
+	Created   time.Time `json:"created"`
+}
+
+func keyInfo(k auth.KeyInfo) keyInfoJSON {
+	out := keyInfoJSON{AccessKey: k.AccessKey, Created: k.Created}
+	if !k.LastUsed.IsZero() {
+		lu := k.LastUsed
+		out.LastUsed = &lu
+	}
+	return out
+}
+
+// Credential actions shared by the tenant API and the operator API.
+
+func (s *server) showKey(w http.ResponseWriter, tenant string) error {
+	k, err := s.auth.GetKey(tenant)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, keyInfo(k))
+}
+
+func (s *server) generateKey(w http.ResponseWriter, r *http.Request, tenant string) error {
+	c, err := s.auth.GenerateKey(tenant)
+	if err != nil {
+		return err
+	}
+	s.audit(r, tenant, "credentials.generate", c.AccessKey)
+	return writeJSON(w, http.StatusCreated, newKeyJSON{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Created: c.Created})
+}
+
+func (s *server) rotateKey(w http.ResponseWriter, r *http.Request, tenant string) error {
+	old, _ := s.auth.GetKey(tenant)
+	c, err := s.auth.RotateKey(tenant)
+	if err != nil {
+		return err
+	}
+	s.audit(r, tenant, "credentials.rotate", old.AccessKey+" -> "+c.AccessKey)
+	return writeJSON(w, http.StatusOK, newKeyJSON{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Created: c.Created})
+}
+
+func (s *server) deleteKey(w http.ResponseWriter, r *http.Request, tenant string) error {
+	old, _ := s.auth.GetKey(tenant)
+	if err := s.auth.DeleteKey(tenant); err != nil {
+		return err
+	}
+	s.audit(r, tenant, "credentials.delete", old.AccessKey)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Tenant API: the tenant is the session's, never a parameter.
+
+func (s *server) getCredentials(w http.ResponseWriter, r *http.Request) error {
+	return s.showKey(w, principalFrom(r).User.Tenant)
+}
+
+func (s *server) generateCredentials(w http.ResponseWriter, r *http.Request) error {
+	tenant := principalFrom(r).User.Tenant
+	if err := s.requireActiveTenant(r, tenant); err != nil {
+		return err
+	}
+	return s.generateKey(w, r, tenant)
+}
+
+func (s *server) rotateCredentials(w http.ResponseWriter, r *http.Request) error {
+	tenant := principalFrom(r).User.Tenant
+	if err := s.requireActiveTenant(r, tenant); err != nil {
+		return err
+	}
+	return s.rotateKey(w, r, tenant)
+}
+
+// deleteCredentials works even for a suspended tenant: revoking access is
+// always allowed.
+func (s *server) deleteCredentials(w http.ResponseWriter, r *http.Request) error {
+	return s.deleteKey(w, r, principalFrom(r).User.Tenant)
+}

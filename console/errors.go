@@ -1,0 +1,109 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// bucketNameRules explains S3 bucket naming to a person who just broke it.
+const bucketNameRules = "invalid container name: use 3-63 characters, only lowercase letters, digits, hyphens and dots, starting and ending with a letter or digit (no uppercase, underscores, spaces or IP addresses)"
+
+// tenantNameRules explains tenant naming.
+const tenantNameRules = "invalid tenant name: use 3-63 characters, only lowercase letters, digits and hyphens, starting and ending with a letter or digit"
+
+// apiError is an error with the HTTP status and the message shown to the
+// client. Fields are extra JSON members rendered beside "error".
+type apiError struct {
+	Status  int
+	Message string
+	Fields  map[string]any
+	cause   error
+}
+
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Message, e.cause)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Message)
+}
+
+func (e *apiError) Unwrap() error { return e.cause }
+
+// errorf returns an apiError with a formatted client message.
+func errorf(status int, format string, args ...any) error {
+	return &apiError{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+// errorMapping is one row of the sentinel table.
+type errorMapping struct {
+	err     error
+	status  int
+	message string
+}
+
+// errorTable maps every storage and auth sentinel the console can meet to a
+// status and a message a person can act on. It is checked in order with errors.Is.
+var errorTable = []errorMapping{
+	{storage.ErrInvalidBucketName, http.StatusBadRequest, bucketNameRules},
+	{storage.ErrInvalidObjectName, http.StatusBadRequest, "invalid object key"},
+	{storage.ErrBucketNotFound, http.StatusNotFound, "container not found"},
+	{storage.ErrBucketExists, http.StatusConflict, "a container with that name already exists"},
+	{storage.ErrBucketNotEmpty, http.StatusConflict, "the container is not empty"},
+	{storage.ErrObjectNotFound, http.StatusNotFound, "object not found"},
+	{storage.ErrUploadNotFound, http.StatusNotFound, "multipart upload not found"},
+	{storage.ErrInvalidPart, http.StatusBadRequest, "invalid part"},
+	{storage.ErrInvalidPartOrder, http.StatusBadRequest, "parts are not in ascending order"},
+	{storage.ErrInvalidPartNumber, http.StatusBadRequest, "invalid part number"},
+	{storage.ErrEntityTooSmall, http.StatusBadRequest, "part too small"},
+	{storage.ErrEntityTooLarge, http.StatusRequestEntityTooLarge, "object too large"},
+	{storage.ErrBadDigest, http.StatusBadRequest, "content MD5 mismatch"},
+	{storage.ErrChecksumMismatch, http.StatusBadRequest, "checksum mismatch"},
+	{storage.ErrIncompleteBody, http.StatusBadRequest, "body shorter than declared"},
+	{storage.ErrBodyTooLong, http.StatusBadRequest, "body longer than declared"},
+	{storage.ErrQuotaExceeded, http.StatusForbidden, "quota exceeded"},
+	{storage.ErrQuorum, http.StatusServiceUnavailable, "not enough drives are online; try again later"},
+	{storage.ErrDiskFull, http.StatusInsufficientStorage, "no space left on the drives"},
+	{storage.ErrTenantNotFound, http.StatusNotFound, "tenant not found"},
+	{storage.ErrTenantExists, http.StatusConflict, "a tenant with that name already exists"},
+	{storage.ErrInvalidTenantName, http.StatusBadRequest, tenantNameRules},
+	{storage.ErrVolumeExists, http.StatusConflict, "the tenant already has a volume with that name"},
+	{storage.ErrVolumeNotFound, http.StatusNotFound, "volume not found"},
+
+	{auth.ErrCredentialExists, http.StatusConflict, "credentials already exist; rotate or delete them instead"},
+	{auth.ErrNoCredential, http.StatusNotFound, "no credentials; generate them first"},
+	{auth.ErrUserExists, http.StatusConflict, "that username is taken"},
+	{auth.ErrUserNotFound, http.StatusNotFound, "user not found"},
+	{auth.ErrBadPassword, http.StatusUnauthorized, "invalid username or password"},
+	{auth.ErrRateLimited, http.StatusTooManyRequests, "too many failed login attempts; wait a few minutes and try again"},
+	{auth.ErrSessionInvalid, http.StatusUnauthorized, "not logged in or session expired"},
+	{auth.ErrWeakPassword, http.StatusBadRequest, fmt.Sprintf("password is too short: use at least %d characters", auth.MinPasswordLength)},
+	{auth.ErrInvalidUsername, http.StatusBadRequest, "invalid username: use 1-64 characters, only letters, digits and - . _ ~ @"},
+	{auth.ErrAccessDenied, http.StatusForbidden, "access denied"},
+
+	{context.DeadlineExceeded, http.StatusServiceUnavailable, "the request timed out; try again"},
+	{context.Canceled, http.StatusServiceUnavailable, "the request was canceled"},
+}
+
+// toAPIError turns any handler error into the status and message to send.
+// Unknown errors become 500 "internal error"; the caller logs the cause.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var qe *storage.QuotaError
+	if errors.As(err, &qe) {
+		return &apiError{Status: http.StatusForbidden, Message: qe.Error(), cause: err}
+	}
+	for _, m := range errorTable {
+		if errors.Is(err, m.err) {
+			return &apiError{Status: m.status, Message: m.message, cause: err}
+		}
+	}
+	return &apiError{Status: http.StatusInternalServerError, Message: "internal error", cause: err}
+}

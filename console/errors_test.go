@@ -1,0 +1,69 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"testing"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// TestEverySentinelMapped fails when a storage or auth sentinel would reach a
+// client as 500 "internal error".
+func TestEverySentinelMapped(t *testing.T) {
+	sentinels := []error{
+		storage.ErrInvalidBucketName, storage.ErrInvalidObjectName, storage.ErrBucketNotFound,
+		storage.ErrBucketExists, storage.ErrBucketNotEmpty, storage.ErrObjectNotFound,
+		storage.ErrUploadNotFound, storage.ErrInvalidPart, storage.ErrInvalidPartOrder,
+		storage.ErrInvalidPartNumber, storage.ErrEntityTooSmall, storage.ErrEntityTooLarge,
+		storage.ErrBadDigest, storage.ErrChecksumMismatch, storage.ErrIncompleteBody,
+		storage.ErrBodyTooLong, storage.ErrQuotaExceeded, storage.ErrQuorum, storage.ErrDiskFull,
+		storage.ErrTenantNotFound, storage.ErrTenantExists, storage.ErrInvalidTenantName,
+		storage.ErrVolumeExists, storage.ErrVolumeNotFound,
+		auth.ErrCredentialExists, auth.ErrNoCredential, auth.ErrUserExists, auth.ErrUserNotFound,
+		auth.ErrBadPassword, auth.ErrRateLimited, auth.ErrSessionInvalid, auth.ErrWeakPassword,
+		auth.ErrAccessDenied, auth.ErrInvalidUsername,
+	}
+	for _, s := range sentinels {
+		wrapped := fmt.Errorf("op on tenant x: %w", s)
+		ae := toAPIError(wrapped)
+		if ae.Status == http.StatusInternalServerError || ae.Message == "" {
+			t.Errorf("%v maps to %d %q", s, ae.Status, ae.Message)
+		}
+		if ae.Message == s.Error() {
+			t.Errorf("%v: client message is the internal error text", s)
+		}
+	}
+	want := map[error]int{
+		storage.ErrInvalidBucketName: 400, storage.ErrBucketExists: 409, storage.ErrBucketNotFound: 404,
+		auth.ErrCredentialExists: 409, auth.ErrNoCredential: 404, auth.ErrRateLimited: 429,
+		auth.ErrBadPassword: 401, storage.ErrTenantNotFound: 404, storage.ErrQuorum: 503,
+	}
+	for s, st := range want {
+		if got := toAPIError(s).Status; got != st {
+			t.Errorf("%v -> %d, want %d", s, got, st)
+		}
+	}
+}
+
+func TestQuotaErrorMessageNamesUsedAndLimit(t *testing.T) {
+	err := fmt.Errorf("put: %w", &storage.QuotaError{Resource: "bytes", Used: 90, Adding: 20, Limit: 100})
+	ae := toAPIError(err)
+	if ae.Status != http.StatusForbidden || ae.Message != "quota exceeded: bytes used 90 of limit 100 (this request adds 20)" {
+		t.Fatalf("quota error -> %d %q", ae.Status, ae.Message)
+	}
+}
+
+func TestUnknownErrorIsInternal(t *testing.T) {
+	ae := toAPIError(errors.New("disk exploded at /secret/path"))
+	if ae.Status != 500 || ae.Message != "internal error" {
+		t.Fatalf("unknown error -> %d %q", ae.Status, ae.Message)
+	}
+	explicit := errorf(http.StatusTeapot, "short and stout")
+	if got := toAPIError(fmt.Errorf("wrapped: %w", explicit)); !reflect.DeepEqual(got, explicit) {
+		t.Fatalf("wrapped apiError -> %+v", got)
+	}
+}

@@ -1,0 +1,254 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/console"
+	"github.com/cofferstore/coffer/storage"
+)
+
+const adminPassword = "operator-password-for-tests"
+
+// testEnv is a console listener on 127.0.0.1 over a real storage.Store on
+// temporary drives and a real auth.Store.
+type testEnv struct {
+	t       *testing.T
+	dir     string
+	store   *storage.Store
+	auth    *auth.Store
+	srv     *httptest.Server
+	secure  bool
+	metrics http.Handler
+}
+
+type envOption func(*testEnv)
+
+func withSecureCookies() envOption         { return func(e *testEnv) { e.secure = true } }
+func withMetrics(h http.Handler) envOption { return func(e *testEnv) { e.metrics = h } }
+
+func newEnv(t *testing.T, opts ...envOption) *testEnv {
+	t.Helper()
+	e := &testEnv{t: t, dir: t.TempDir()}
+	for _, o := range opts {
+		o(e)
+	}
+	var drives []string
+	for i := 1; i <= 4; i++ {
+		d := filepath.Join(e.dir, "drive"+string(rune('0'+i)))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		drives = append(drives, d)
+	}
+	st, err := storage.Open(storage.Config{DataDir: e.dir, Drives: drives, Parity: 2, ScrubInterval: -1})
+	if err != nil {
+		t.Fatalf("storage.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.store = st
+	key, err := auth.LoadOrCreateMasterKey(filepath.Join(e.dir, "master.key"))
+	if err != nil {
+		t.Fatalf("master key: %v", err)
+	}
+	as, err := auth.OpenStore(filepath.Join(e.dir, "auth.db"), key)
+	if err != nil {
+		t.Fatalf("auth.OpenStore: %v", err)
+	}
+	t.Cleanup(func() { as.Close() })
+	e.auth = as
+	if _, err := as.EnsureOperator(adminPassword); err != nil {
+		t.Fatalf("EnsureOperator: %v", err)
+	}
+	e.srv = httptest.NewServer(console.New(console.Config{
+		Store: st, Auth: as, PublicEndpoint: "http://127.0.0.1:9000", Region: "us-east-1",
+		SecureCookies: e.secure, Metrics: e.metrics,
+	}))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// tenant creates a tenant and one console user for it, and returns a logged-in client.
+func (e *testEnv) tenant(name string, q storage.Quota) *client {
+	e.t.Helper()
+	if err := e.store.CreateTenant(context.Background(), name, q); err != nil {
+		e.t.Fatalf("CreateTenant %s: %v", name, err)
+	}
+	user, pass := name+"-user", "password-of-"+name
+	if err := e.auth.CreateUser(name, user, pass, auth.RoleTenant); err != nil {
+		e.t.Fatalf("CreateUser: %v", err)
+	}
+	return e.login(user, pass)
+}
+
+// login logs in through the API and returns a client holding the session.
+func (e *testEnv) login(user, pass string) *client {
+	e.t.Helper()
+	c := &client{t: e.t, base: e.srv.URL}
+	resp := c.do("POST", "/api/login", map[string]string{"username": user, "password": pass})
+	resp.want(http.StatusOK)
+	var me struct {
+		CSRFToken string `json:"csrfToken"`
+	}
+	resp.decode(&me)
+	if me.CSRFToken == "" {
+		e.t.Fatal("login returned no csrfToken")
+	}
+	for _, ck := range resp.Cookies {
+		if ck.Name == "coffer_session" {
+			c.session = ck.Value
+		}
+	}
+	if c.session == "" {
+		e.t.Fatal("login set no coffer_session cookie")
+	}
+	c.csrf = me.CSRFToken
+	return c
+}
+
+// operator returns a client using HTTP Basic admin credentials, like the CLI.
+func (e *testEnv) operator() *client {
+	return &client{t: e.t, base: e.srv.URL, basicUser: "admin", basicPass: adminPassword}
+}
+
+// client speaks the console JSON API: by session cookie + CSRF header, or by Basic.
+type client struct {
+	t                    *testing.T
+	base                 string
+	session, csrf        string
+	basicUser, basicPass string
+	noCSRF               bool
+	// seen collects every response body, to prove secrets never come back.
+	seen *[]byte
+}
+
+type response struct {
+	t       *testing.T
+	Status  int
+	Body    []byte
+	Header  http.Header
+	Cookies []*http.Cookie
+	what    string
+}
+
+func (c *client) do(method, path string, body any) *response {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.session != "" {
+		req.AddCookie(&http.Cookie{Name: "coffer_session", Value: c.session})
+		if !c.noCSRF && c.csrf != "" {
+			req.Header.Set("X-CSRF-Token", c.csrf)
+		}
+	}
+	if c.basicUser != "" {
+		req.SetBasicAuth(c.basicUser, c.basicPass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.seen != nil {
+		*c.seen = append(*c.seen, b...)
+		for k, vs := range resp.Header {
+			*c.seen = append(*c.seen, []byte(k+": "+strings.Join(vs, ",")+"\n")...)
+		}
+	}
+	if strings.HasPrefix(path, "/api/") && resp.Header.Get("Cache-Control") != "no-store" {
+		c.t.Errorf("%s %s: Cache-Control = %q, want no-store", method, path, resp.Header.Get("Cache-Control"))
+	}
+	return &response{t: c.t, Status: resp.StatusCode, Body: b, Header: resp.Header, Cookies: resp.Cookies(), what: method + " " + path}
+}
+
+func (r *response) want(status int) *response {
+	r.t.Helper()
+	if r.Status != status {
+		r.t.Fatalf("%s: status %d, want %d; body %s", r.what, r.Status, status, r.Body)
+	}
+	return r
+}
+
+func (r *response) decode(v any) {
+	r.t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		r.t.Fatalf("%s: decode %s: %v", r.what, r.Body, err)
+	}
+}
+
+// errorText returns the "error" member of a JSON error body.
+func (r *response) errorText() string {
+	r.t.Helper()
+	var e struct {
+		Error string `json:"error"`
+	}
+	r.decode(&e)
+	return e.Error
+}
+
+// wantError checks status and that the error message contains substr.
+func (r *response) wantError(status int, substr string) {
+	r.t.Helper()
+	r.want(status)
+	if msg := r.errorText(); !strings.Contains(msg, substr) {
+		r.t.Fatalf("%s: error %q does not contain %q", r.what, msg, substr)
+	}
+}
+
+// putObject writes an object straight through storage.
+func (e *testEnv) putObject(tenant, bucket, key, data string) {
+	e.t.Helper()
+	_, err := e.store.PutObject(context.Background(), tenant, bucket, key, strings.NewReader(data), storage.PutOptions{Size: int64(len(data))})
+	if err != nil {
+		e.t.Fatalf("PutObject %s/%s/%s: %v", tenant, bucket, key, err)
+	}
+}
+
+// grepDir reports files under dir whose bytes contain needle.
+func grepDir(t *testing.T, dir string, needle []byte) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, needle) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}

@@ -1,0 +1,102 @@
+package console
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/cofferstore/coffer/auth"
+)
+
+// settingsResponse tells a tenant how to point an S3 client at Coffer.
+type settingsResponse struct {
+	Endpoint string `json:"endpoint"`
+	Region   string `json:"region"`
+}
+
+func (s *server) settings(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, settingsResponse{Endpoint: s.cfg.PublicEndpoint, Region: s.region})
+}
+
+// quotaJSON is a quota on the wire; 0 means unlimited.
+type quotaJSON struct {
+	Objects int64 `json:"objects"`
+	Bytes   int64 `json:"bytes"`
+}
+
+// volumeJSON is a block storage volume on the wire.
+type volumeJSON struct {
+	Name      string    `json:"name"`
+	SizeBytes int64     `json:"sizeBytes"`
+	Server    string    `json:"server"`
+	Created   time.Time `json:"created"`
+}
+
+// usageResponse is a tenant's usage panel.
+type usageResponse struct {
+	Objects     int64        `json:"objects"`
+	Bytes       int64        `json:"bytes"`
+	Containers  int          `json:"containers"`
+	UploadBytes int64        `json:"uploadBytes"`
+	Quota       quotaJSON    `json:"quota"`
+	Volumes     []volumeJSON `json:"volumes"`
+	VolumeBytes int64        `json:"volumeBytes"`
+}
+
+func (s *server) usage(w http.ResponseWriter, r *http.Request) error {
+	tenant := principalFrom(r).User.Tenant
+	ctx := r.Context()
+	t, err := s.store.GetTenant(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.TenantUsage(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	vols, err := s.volumesJSON(r, tenant)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, usageResponse{
+		Objects: u.Objects, Bytes: u.Bytes, Containers: u.Buckets, UploadBytes: u.UploadBytes,
+		Quota:   quotaJSON{Objects: t.Quota.MaxObjects, Bytes: t.Quota.MaxBytes},
+		Volumes: vols, VolumeBytes: u.VolumeBytes,
+	})
+}
+
+// volumesJSON lists a tenant's volumes for the wire, never null.
+func (s *server) volumesJSON(r *http.Request, tenant string) ([]volumeJSON, error) {
+	vols, err := s.store.ListVolumes(r.Context(), tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]volumeJSON, 0, len(vols))
+	for _, v := range vols {
+		out = append(out, volumeJSON{Name: v.Name, SizeBytes: v.SizeBytes, Server: v.Server, Created: v.Created})
+	}
+	return out, nil
+}
+
+// requireActiveTenant refuses changes by a suspended tenant's users; they may
+// still look at their data and usage.
+func (s *server) requireActiveTenant(r *http.Request, tenant string) error {
+	t, err := s.store.GetTenant(r.Context(), tenant)
+	if err != nil {
+		return err
+	}
+	if t.Suspended {
+		return errorf(http.StatusForbidden, "tenant %s is suspended; contact your operator", tenant)
+	}
+	return nil
+}
+
+// audit records an event; a failure to record is logged, never shown to the
+// client, because the action itself already happened.
+func (s *server) audit(r *http.Request, tenant, action, target string) {
+	p := principalFrom(r)
+	ev := auth.AuditEvent{Time: time.Now().UTC(), Actor: p.User.Username, Tenant: tenant, Action: action, Target: target, RemoteIP: remoteIP(r)}
+	if err := s.auth.Audit(ev); err != nil {
+		id, _ := r.Context().Value(requestIDKey{}).(string)
+		s.log.Error("audit write failed", "request_id", id, "action", action, "tenant", tenant, "err", err.Error())
+	}
+}
