@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -114,7 +115,7 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 		c.remaining -= int64(n)
 	}
 	if err != nil {
-		if err == io.EOF {
+		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("%w: body ends inside a chunk", ErrMalformedChunk)
 		}
 		c.err = err
@@ -147,6 +148,9 @@ func (c *chunkedReader) readLine() (line []byte, atEOF bool, err error) {
 				return nil, true, nil
 			}
 			return nil, false, fmt.Errorf("%w: body ends inside a line", ErrMalformedChunk)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, false, fmt.Errorf("%w: body truncated", ErrMalformedChunk)
 		}
 		if err != nil {
 			return nil, false, err
@@ -238,7 +242,9 @@ func parseChunkHeader(line []byte, signed bool) (size int64, sig string, err err
 // endChunk consumes the CRLF after chunk data and checks the signature.
 func (c *chunkedReader) endChunk() error {
 	var crlf [2]byte
-	if _, err := io.ReadFull(c.br, crlf[:]); err != nil || crlf != [2]byte{'\r', '\n'} {
+	if _, err := io.ReadFull(c.br, crlf[:]); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && err != io.EOF {
+		return err
+	} else if err != nil || crlf != [2]byte{'\r', '\n'} {
 		return fmt.Errorf("%w: chunk data not followed by CRLF", ErrMalformedChunk)
 	}
 	if c.signed {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,13 +67,34 @@ type outcome struct {
 	BodySHA       string            `json:"bodySHA"`
 	DecodedLength int64             `json:"decodedLength"`
 	Trailers      map[string]string `json:"trailers,omitempty"`
+	Mode          string            `json:"mode,omitempty"` // x-amz-content-sha256 as sent
+}
+
+// lastOutcome keeps the most recent outcome of a verify server, for clients
+// (like the S3 SDK) that do not hand back the response body.
+type lastOutcome struct {
+	mu sync.Mutex
+	o  outcome
+}
+
+func (l *lastOutcome) get() outcome {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.o
 }
 
 // startVerifyServer serves on 127.0.0.1: each request is verified, its body
 // read to the end, and the outcome returned as JSON.
 func startVerifyServer(t testing.TB, v *Verifier) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(verifyHandler(v, nil))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func verifyHandler(v *Verifier, last *lastOutcome) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var out outcome
+		mode := r.Header.Get("X-Amz-Content-Sha256")
 		res, err := v.Verify(r)
 		if err != nil {
 			out = outcome{Stage: "verify", Error: sentinelName(err)}
@@ -94,11 +116,18 @@ func startVerifyServer(t testing.TB, v *Verifier) *httptest.Server {
 				out.Trailers[name] = res.Trailer(name)
 			}
 		}
+		out.Mode = mode
+		if last != nil {
+			last.mu.Lock()
+			last.o = out
+			last.mu.Unlock()
+		}
 		w.Header().Set("Content-Type", "application/json")
+		if out.Stage != "ok" {
+			w.WriteHeader(http.StatusForbidden)
+		}
 		json.NewEncoder(w).Encode(out)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 func doRequest(t testing.TB, req *http.Request) outcome {
