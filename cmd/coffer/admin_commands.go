@@ -368,9 +368,16 @@ func drives(c *command) runFunc {
 		if err := a.table([]string{"DRIVE", "PATH", "STATE", "FREE", "TOTAL", "ERRORS"}, rows); err != nil {
 			return err
 		}
-		if len(d.Scrub) > 0 {
-			b, _ := json.Marshal(d.Scrub)
-			fmt.Fprintf(a.stdout, "\nScrub: %s\n", b)
+		if d.Ready != nil {
+			fmt.Fprintf(a.stdout, "\nWrite quorum: %s\n", yesNo(*d.Ready))
+		}
+		if sc := d.Scrub; sc != nil {
+			state := "idle"
+			if sc.Running {
+				state = fmt.Sprintf("running (%.0f%%)", sc.Progress*100)
+			}
+			fmt.Fprintf(a.stdout, "Scrub: %s, last pass done %s; objects scanned %d, healed %d, shards repaired %d, orphans removed %d, errors %d\n",
+				state, when(sc.LastScrubDone), sc.ObjectsScanned, sc.ObjectsHealed, sc.ShardsRepaired, sc.OrphansRemoved, sc.Errors)
 		}
 		return nil
 	}

@@ -61,8 +61,20 @@ type driveJSON struct {
 }
 
 type drivesJSON struct {
-	Drives []driveJSON    `json:"drives"`
-	Scrub  map[string]any `json:"scrub"`
+	Drives []driveJSON `json:"drives"`
+	Ready  *bool       `json:"ready"`
+	Scrub  *scrubJSON  `json:"scrub"`
+}
+
+type scrubJSON struct {
+	Running        bool      `json:"running"`
+	ObjectsScanned uint64    `json:"objectsScanned"`
+	ObjectsHealed  uint64    `json:"objectsHealed"`
+	ShardsRepaired uint64    `json:"shardsRepaired"`
+	OrphansRemoved uint64    `json:"orphansRemoved"`
+	Errors         uint64    `json:"errors"`
+	LastScrubDone  time.Time `json:"lastScrubDone"`
+	Progress       float64   `json:"progress"`
 }
 
 type auditJSON struct {

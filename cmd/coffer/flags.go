@@ -99,7 +99,7 @@ func (c *command) applyEnv() error {
 	for name, env := range c.env {
 		if v, ok := os.LookupEnv(env); ok && v != "" {
 			if err := c.fs.Set(name, v); err != nil {
-				return nil, usagef("%s=%q: %v", env, v, err)
+				return usagef("%s=%q: %v", env, v, err)
 			}
 			if l, ok := c.fs.Lookup(name).Value.(*listFlag); ok {
 				l.fromEnv = true

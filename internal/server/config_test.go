@@ -1,0 +1,80 @@
+package server
+
+import (
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestConfigDefaultsAndChecks(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{"defaults", Config{}, ""},
+		{"explicit drives", Config{Drives: []string{"a", "b", "c"}, Parity: 1}, ""},
+		{"one drive", Config{DriveCount: 1}, "need 2 to 16 drives"},
+		{"seventeen drives", Config{DriveCount: 17}, "need 2 to 16 drives"},
+		{"parity too high", Config{DriveCount: 4, Parity: 4}, "parity 4"},
+		{"negative parity", Config{DriveCount: 4, Parity: -1}, "parity -1"},
+		{"count and list disagree", Config{Drives: []string{"a", "b"}, DriveCount: 3}, "2 drives given"},
+		{"cert without key", Config{TLSCert: "c.pem"}, "both a certificate and a key"},
+		{"public endpoint without scheme", Config{PublicEndpoint: "s3.example.com"}, "must start with http"},
+		{"pprof on all interfaces", Config{PprofAddress: ":6060"}, "loopback"},
+		{"pprof on a public address", Config{PprofAddress: "192.0.2.1:6060"}, "loopback"},
+		{"pprof on loopback", Config{PprofAddress: "127.0.0.1:6060"}, ""},
+		{"pprof on localhost", Config{PprofAddress: "localhost:0"}, ""},
+		{"bad log level", Config{LogLevel: "loud"}, "log level"},
+		{"bad log format", Config{LogFormat: "xml"}, "log format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.cfg.withDefaults()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if got.Logger == nil || got.S3Address == "" || got.ConsoleAddress == "" || got.DataDir == "" {
+					t.Fatalf("defaults not filled: %+v", got)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPublicEndpointTrimmed(t *testing.T) {
+	got, err := Config{PublicEndpoint: "https://s3.example.com/"}.withDefaults()
+	if err != nil || got.PublicEndpoint != "https://s3.example.com" {
+		t.Fatalf("got %q, %v", got.PublicEndpoint, err)
+	}
+}
+
+func TestListenerURL(t *testing.T) {
+	tests := []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9000}, "http://127.0.0.1:9000"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 9000}, "http://127.0.0.1:9000"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 80}, "http://127.0.0.1:80"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9443}, "http://[::1]:9443"},
+		{&net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 1}, "http://192.0.2.7:1"},
+	}
+	for _, tt := range tests {
+		if got := listenerURL("http", tt.addr); got != tt.want {
+			t.Errorf("listenerURL(%v) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+}
+
+func TestRandomPassword(t *testing.T) {
+	a, b := randomPassword(), randomPassword()
+	if len(a) < 20 || a == b {
+		t.Fatalf("weak or repeated passwords: %q %q", a, b)
+	}
+}
