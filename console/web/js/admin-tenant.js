@@ -11,14 +11,14 @@ export function render(main, ctx) {
   const name = ctx.params[0];
   const base = `/api/admin/tenants/${enc(name)}`;
   ctx.setTitle(`Tenant ${name}`);
-  const status = h('div', {});
+  const status = h('div', { role: 'status' });
   const body = h('div', {}, loading('Loading tenant…'));
   clear(main,
     h('p', {}, h('a', { href: '#/admin/tenants' }, '← All tenants')),
     h('div', { class: 'page-head' }, h('h1', {}, `Tenant ${name}`)),
     status, body);
 
-  const say = (msg) => { clear(status, h('div', { class: 'alert alert-ok' }, msg)); announce(msg); };
+  const say = (msg) => clear(status, h('div', { class: 'alert alert-ok' }, msg));
 
   async function load() {
     body.setAttribute('aria-busy', 'true');

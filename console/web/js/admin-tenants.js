@@ -1,13 +1,13 @@
 // admin-tenants.js: the operator's tenants list with usage against quota,
 // and the Create tenant form.
 import { api } from './api.js';
-import { h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, announce, quotaMeter } from './dom.js';
+import { h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, quotaMeter } from './dom.js';
 import { pick, bytesInput, countInput, textInput } from './admin-common.js';
 
 export function render(main, ctx) {
   ctx.setTitle('Tenants');
   const list = h('div', {}, loading('Loading tenants…'));
-  const status = h('div', {});
+  const status = h('div', { role: 'status' });
 
   const name = textInput('tenant-name', 'Tenant name', { 'aria-describedby': 'tenant-name-hint' });
   const maxObjects = countInput('tenant-max-objects', 'Max objects', 0, 'Empty or 0: unlimited.');
@@ -38,7 +38,6 @@ export function render(main, ctx) {
       await busy(create, 'Creating…', () => api('POST', '/api/admin/tenants', { name: n, quota: { objects, bytes } }));
       name.input.value = '';
       clear(status, h('div', { class: 'alert alert-ok' }, 'Tenant ', h('a', { href: `#/admin/tenants/${encodeURIComponent(n)}` }, n), ' created. Add its users next.'));
-      announce(`Tenant ${n} created.`);
       load();
     } catch (ex) {
       clear(err, errorBox(ex));

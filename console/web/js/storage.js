@@ -1,7 +1,7 @@
 // storage.js: the Shared Storage page. Lists the tenant's containers, creates
 // them ("Create Storage") and deletes them (force delete after typing the name).
 import { api, enc } from './api.js';
-import { h, clear, icon, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, announce, openDialog } from './dom.js';
+import { h, clear, icon, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog } from './dom.js';
 
 // FORCE_DELETE_WARNING is the product page's warning, word for word.
 export const FORCE_DELETE_WARNING = 'Force-deleting a container permanently removes all objects inside it. This action cannot be undone.';
@@ -40,10 +40,8 @@ export function render(main, ctx) {
     h('p', { class: 'muted' }, 'Your containers (S3 buckets) and their sizes.'),
     status, body);
 
-  const say = (msg, kind = 'ok') => {
-    clear(status, h('div', { class: `alert alert-${kind}` }, msg));
-    announce(msg);
-  };
+  // status is a live region: screen readers hear its messages.
+  const say = (msg, kind = 'ok') => clear(status, h('div', { class: `alert alert-${kind}` }, msg));
 
   async function load() {
     body.setAttribute('aria-busy', 'true');
