@@ -30,6 +30,7 @@ type tenantDoc struct {
 }
 
 func TestAdminTenantLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	op := e.operator()
 	ctx := context.Background()
@@ -58,7 +59,9 @@ func TestAdminTenantLifecycle(t *testing.T) {
 	op.do("POST", "/api/admin/tenants/nobody/users", map[string]string{"username": "bob", "password": "bob-password-12"}).want(http.StatusNotFound)
 	alice := e.login("alice", "alice-password-1")
 	op.do("PUT", "/api/admin/tenants/acme/users/alice/password", map[string]string{"password": "alice-password-2"}).want(http.StatusNoContent)
-	e.login("alice", "alice-password-2")
+	// A password reset ends the user's sessions.
+	alice.do("GET", "/api/me", nil).want(http.StatusUnauthorized)
+	alice = e.login("alice", "alice-password-2")
 	// A user of acme cannot be reached through beta's URL, nor the operator through any tenant.
 	op.do("PUT", "/api/admin/tenants/beta/users/alice/password", map[string]string{"password": "hijacked-password"}).want(http.StatusNotFound)
 	op.do("DELETE", "/api/admin/tenants/beta/users/alice", nil).want(http.StatusNotFound)
@@ -176,6 +179,7 @@ func TestAdminTenantLifecycle(t *testing.T) {
 }
 
 func TestAdminDeleteUserEndsSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.tenant("acme", storage.Quota{})
 	op := e.operator()
@@ -192,6 +196,7 @@ func TestAdminDeleteUserEndsSessions(t *testing.T) {
 }
 
 func TestAdminDrives(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var d struct {
 		Drives []struct {
@@ -203,7 +208,7 @@ func TestAdminDrives(t *testing.T) {
 		}
 		Scrub map[string]any
 	}
-	e.operator().do("GET", "/api/admin/drives", nil).want(http.StatusOK).decode(&d)
+	e.operatorBasic().do("GET", "/api/admin/drives", nil).want(http.StatusOK).decode(&d)
 	if len(d.Drives) != 4 {
 		t.Fatalf("drives %+v", d)
 	}

@@ -20,6 +20,7 @@ type containerList struct {
 }
 
 func TestCreateContainerValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.tenant("acme", storage.Quota{})
 	bad := []string{"", "ab", strings.Repeat("a", 64), "Upper", "under_score", "-start", "end-", "has space", "192.168.1.1", "a..b"}
@@ -42,6 +43,7 @@ func TestCreateContainerValidation(t *testing.T) {
 }
 
 func TestListContainersCounts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.tenant("acme", storage.Quota{})
 	c.do("POST", "/api/containers", map[string]string{"name": "photos"}).want(http.StatusCreated)
@@ -64,6 +66,7 @@ func TestListContainersCounts(t *testing.T) {
 }
 
 func TestDeleteContainer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.tenant("acme", storage.Quota{})
 	ctx := context.Background()
@@ -141,6 +144,7 @@ func TestDeleteContainer(t *testing.T) {
 }
 
 func TestTenantSessionsAreIsolated(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.tenant("tenant-a", storage.Quota{})
 	b := e.tenant("tenant-b", storage.Quota{})

@@ -16,6 +16,7 @@ type newKey struct {
 }
 
 func TestCredentialLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.tenant("acme", storage.Quota{})
 
@@ -114,9 +115,10 @@ func TestCredentialLifecycle(t *testing.T) {
 }
 
 func TestAdminKeysForAutomation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tc := e.tenant("acme", storage.Quota{})
-	op := e.operator()
+	op := e.operatorBasic()
 	op.do("GET", "/api/admin/tenants/acme/keys", nil).want(http.StatusNotFound)
 	op.do("POST", "/api/admin/tenants/nobody/keys", nil).want(http.StatusNotFound)
 	var k newKey

@@ -8,6 +8,7 @@ import (
 )
 
 func TestHealthAndReady(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(e.srv.URL + p)
@@ -31,6 +32,7 @@ func TestHealthAndReady(t *testing.T) {
 }
 
 func TestMetricsServedFromConfig(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withMetrics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "coffer_test_metric 1\n")
 	})))
@@ -46,6 +48,7 @@ func TestMetricsServedFromConfig(t *testing.T) {
 }
 
 func TestUnknownAPIPathIsJSON404(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.operator()
 	c.do("GET", "/api/nope", nil).wantError(http.StatusNotFound, "no such endpoint")
@@ -53,6 +56,7 @@ func TestUnknownAPIPathIsJSON404(t *testing.T) {
 }
 
 func TestWebUIServedAtRoot(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp, err := http.Get(e.srv.URL + "/")
 	if err != nil {

@@ -115,8 +115,14 @@ func (e *testEnv) login(user, pass string) *client {
 	return c
 }
 
-// operator returns a client using HTTP Basic admin credentials, like the CLI.
+// operator returns a logged-in operator session (one bcrypt check instead
+// of one per request).
 func (e *testEnv) operator() *client {
+	return e.login("admin", adminPassword)
+}
+
+// operatorBasic returns a client using HTTP Basic admin credentials, like the CLI.
+func (e *testEnv) operatorBasic() *client {
 	return &client{t: e.t, base: e.srv.URL, basicUser: "admin", basicPass: adminPassword}
 }
 

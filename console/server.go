@@ -74,9 +74,8 @@ func (s *server) routes() http.Handler {
 	r.Handle("/readyz", s.wrap(s.readyz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/metrics", s.wrap(s.metrics)).Methods(http.MethodGet, http.MethodHead)
 
-	api := r.PathPrefix("/api").Subrouter()
 	handle := func(method, path string, h handlerFunc) {
-		api.Handle(path, s.wrap(h)).Methods(method)
+		r.Handle("/api"+path, s.wrap(h)).Methods(method)
 	}
 
 	// Sessions.
@@ -116,8 +115,6 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodDelete, "/admin/tenants/{t}/keys", s.requireOperator(s.adminDeleteKey))
 	handle(http.MethodGet, "/admin/drives", s.requireOperator(s.drives))
 	handle(http.MethodGet, "/admin/audit", s.requireOperator(s.auditLog))
-	api.NotFoundHandler = r.NotFoundHandler
-	api.MethodNotAllowedHandler = r.MethodNotAllowedHandler
 
 	// The API and probes go to the router (JSON 404/405 for unknown API
 	// paths); everything else is the embedded web UI.

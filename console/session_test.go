@@ -9,6 +9,7 @@ import (
 )
 
 func TestLoginCookieFlags(t *testing.T) {
+	t.Parallel()
 	for _, secure := range []bool{false, true} {
 		t.Run(map[bool]string{false: "plain", true: "tls"}[secure], func(t *testing.T) {
 			var opts []envOption
@@ -38,6 +39,7 @@ func TestLoginCookieFlags(t *testing.T) {
 }
 
 func TestLogoutEndsSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.tenant("acme", storage.Quota{})
 	c.do("GET", "/api/me", nil).want(http.StatusOK)
@@ -52,6 +54,7 @@ func TestLogoutEndsSession(t *testing.T) {
 }
 
 func TestMeAndUnauthenticated(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	anon := &client{t: t, base: e.srv.URL}
 	for _, p := range []string{"/api/me", "/api/credentials", "/api/containers", "/api/usage", "/api/settings", "/api/admin/tenants"} {
@@ -69,6 +72,7 @@ func TestMeAndUnauthenticated(t *testing.T) {
 }
 
 func TestCSRFRequiredOnStateChanges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.tenant("acme", storage.Quota{})
 	op := e.login("admin", adminPassword)
@@ -116,6 +120,7 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 }
 
 func TestLoginRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.tenant("acme", storage.Quota{})
 	anon := &client{t: t, base: e.srv.URL}
@@ -145,6 +150,7 @@ func TestLoginRateLimited(t *testing.T) {
 }
 
 func TestBasicAuthRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bad := &client{t: t, base: e.srv.URL, basicUser: "admin", basicPass: "not-the-password"}
 	limited := false
@@ -167,6 +173,7 @@ func TestBasicAuthRateLimited(t *testing.T) {
 }
 
 func TestTenantUserCannotCallOperatorAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.tenant("acme", storage.Quota{})
 	e.tenant("other", storage.Quota{})
@@ -199,10 +206,11 @@ func TestTenantUserCannotCallOperatorAPI(t *testing.T) {
 	op.do("GET", "/api/credentials", nil).want(http.StatusForbidden)
 	op.do("POST", "/api/containers", map[string]string{"name": "admin-bucket"}).want(http.StatusForbidden)
 	// Basic auth is for the operator API only.
-	e.operator().do("GET", "/api/containers", nil).want(http.StatusUnauthorized)
+	e.operatorBasic().do("GET", "/api/containers", nil).want(http.StatusUnauthorized)
 }
 
 func TestLoginNeedsJSON(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.tenant("acme", storage.Quota{})
 	resp, err := http.Post(e.srv.URL+"/api/login", "application/x-www-form-urlencoded",
