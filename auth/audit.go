@@ -10,10 +10,12 @@ import (
 
 // Audit log bounds: the oldest events go once maxAuditEvents are kept.
 const (
-	maxAuditEvents   = 10000
 	defaultAuditList = 100
 	maxAuditList     = 1000
 )
+
+// maxAuditEvents is how many events the log keeps (a variable for tests).
+var maxAuditEvents uint64 = 10000
 
 // AuditEvent records who did what to which tenant's resources, when and
 // from where. Never put secrets in it.
