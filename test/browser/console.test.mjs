@@ -333,7 +333,7 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     await page.getByLabel('Username').fill('bob');
     await page.getByLabel('Password').fill('bob-Pa55word!');
     await page.getByRole('button', { name: 'Add user' }).click();
-    await page.getByRole('row', { name: /bob/ }).waitFor();
+    await page.getByRole('region', { name: 'Console users' }).getByRole('row', { name: /^bob/ }).waitFor();
 
     await page.getByRole('link', { name: 'All tenants' }).click();
     await acme.getByRole('link', { name: TENANT }).click();
