@@ -337,3 +337,7 @@ func (e *QuotaError) Error() string {
 
 // Is makes errors.Is(err, ErrQuotaExceeded) true.
 func (e *QuotaError) Is(target error) bool { return target == ErrQuotaExceeded }
+
+// ErrInvalidRange is returned by ObjectReader.Range when the range does not
+// lie within the object.
+var ErrInvalidRange = errors.New("storage: invalid range")

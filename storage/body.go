@@ -1,0 +1,115 @@
+package storage
+
+import (
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/cofferstore/coffer/pkg/checksum"
+)
+
+// bodyReader reads a request body in blocks, enforcing the declared size and
+// computing the MD5 and the requested checksum in the same pass.
+type bodyReader struct {
+	r         io.Reader
+	remaining int64 // -1 when the size is unknown
+	n         int64
+	md5       hash.Hash
+	sum       hash.Hash
+	algo      checksum.Algorithm
+}
+
+func newBodyReader(r io.Reader, opts PutOptions) (*bodyReader, error) {
+	if opts.Size > maxObjectSize {
+		return nil, fmt.Errorf("%w: %d bytes", ErrEntityTooLarge, opts.Size)
+	}
+	b := &bodyReader{r: r, remaining: opts.Size, md5: md5.New(), algo: opts.Checksum}
+	if opts.Size < 0 {
+		b.remaining = -1
+	}
+	if opts.Checksum != checksum.None {
+		if b.sum = opts.Checksum.New(); b.sum == nil {
+			return nil, fmt.Errorf("storage: %w: %q", checksum.ErrUnknownAlgorithm, opts.Checksum)
+		}
+	}
+	return b, nil
+}
+
+// readBlock fills buf as far as the body allows. done is true when the body
+// has ended (n may still be > 0).
+func (b *bodyReader) readBlock(buf []byte) (n int, done bool, err error) {
+	want := len(buf)
+	if b.remaining >= 0 && b.remaining < int64(want) {
+		want = int(b.remaining)
+	}
+	n, err = io.ReadFull(b.r, buf[:want])
+	b.md5.Write(buf[:n])
+	if b.sum != nil {
+		b.sum.Write(buf[:n])
+	}
+	b.n += int64(n)
+	if b.n > maxObjectSize {
+		return n, false, fmt.Errorf("%w: body passes 5 TiB", ErrEntityTooLarge)
+	}
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		if b.remaining >= 0 {
+			return n, true, fmt.Errorf("%w: got %d of %d bytes", ErrIncompleteBody, b.n, b.n-int64(n)+b.remaining)
+		}
+		return n, true, nil
+	case err != nil:
+		return n, false, err
+	}
+	if b.remaining < 0 {
+		return n, false, nil
+	}
+	b.remaining -= int64(n)
+	if b.remaining > 0 {
+		return n, false, nil
+	}
+	// Declared size reached: the body must end here.
+	var probe [1]byte
+	for {
+		m, err := b.r.Read(probe[:])
+		if m > 0 {
+			return n, true, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLong, b.n)
+		}
+		if errors.Is(err, io.EOF) {
+			return n, true, nil
+		}
+		if err != nil {
+			return n, true, err
+		}
+	}
+}
+
+// digests are a finished body's MD5 and requested checksum.
+type digests struct {
+	size     int64
+	md5      []byte
+	algo     checksum.Algorithm
+	checksum string // base64, "" when no algorithm
+}
+
+// verify checks the body against what the caller said it must be.
+func (b *bodyReader) verify(opts PutOptions) (digests, error) {
+	d := digests{size: b.n, md5: b.md5.Sum(nil), algo: b.algo}
+	if b.sum != nil {
+		d.checksum = checksum.Encode(b.sum.Sum(nil))
+	}
+	if opts.ContentMD5 != nil && string(opts.ContentMD5) != string(d.md5) {
+		return d, ErrBadDigest
+	}
+	if opts.ExpectedChecksum != nil {
+		want, err := opts.ExpectedChecksum()
+		if err != nil {
+			return d, err
+		}
+		if want != "" && want != d.checksum {
+			return d, fmt.Errorf("%w: %s", ErrChecksumMismatch, b.algo)
+		}
+	}
+	return d, nil
+}

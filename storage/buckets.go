@@ -1,0 +1,200 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// CreateBucket creates a bucket in the tenant's namespace.
+func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string) error {
+	if err := ValidBucketName(bucket); err != nil {
+		return err
+	}
+	return s.idx.Update(func(tx indexTx) error {
+		if _, err := tenantOf(tx, tenant); err != nil {
+			return err
+		}
+		b, err := tx.bucket(tenant, bucket)
+		if err != nil {
+			return err
+		}
+		if b != nil {
+			return fmt.Errorf("%w: %s", ErrBucketExists, bucket)
+		}
+		return tx.putBucket(&bucketRecord{ID: newID(), Tenant: tenant, Name: bucket, Created: now()})
+	})
+}
+
+func (b *bucketRecord) info() BucketInfo {
+	return BucketInfo{Name: b.Name, Created: b.Created, Objects: b.Objects, Bytes: b.Bytes}
+}
+
+// GetBucket returns a bucket and its usage.
+func (s *Store) GetBucket(ctx context.Context, tenant, bucket string) (BucketInfo, error) {
+	b, err := s.lookupBucket(tenant, bucket)
+	if err != nil {
+		return BucketInfo{}, err
+	}
+	return b.info(), nil
+}
+
+// ListBuckets returns the tenant's buckets sorted by name.
+func (s *Store) ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, error) {
+	out := []BucketInfo{}
+	err := s.idx.View(func(tx indexTx) error {
+		bs, err := tx.buckets(tenant)
+		for _, b := range bs {
+			out = append(out, b.info())
+		}
+		return err
+	})
+	return out, err
+}
+
+// DeleteBucket removes an empty bucket, or with force the bucket and all
+// it holds. A forced delete first moves the bucket record to the trash in
+// one transaction (the name disappears and is free at once; usage drops),
+// then removes objects and uploads in batches. Open finishes any trash
+// left by a crash, so a bucket never reappears half full.
+func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force bool) error {
+	var trashed *bucketRecord
+	err := s.idx.Update(func(tx indexTx) error {
+		b, err := bucketOf(tx, tenant, bucket)
+		if err != nil {
+			return err
+		}
+		if !force {
+			if c := tx.objects(b.ID); c != nil {
+				if k, _ := c.Seek(nil); k != nil {
+					return fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, bucket, b.Objects)
+				}
+			}
+			if c := tx.uploads(b.ID); c != nil {
+				if k, _ := c.Seek(nil); k != nil {
+					return fmt.Errorf("%w: %s has unfinished multipart uploads", ErrBucketNotEmpty, bucket)
+				}
+			}
+			if err := tx.dropBucketSpace(b.ID); err != nil {
+				return err
+			}
+			return tx.deleteBucket(tenant, bucket)
+		}
+		if t, err := tx.tenant(tenant); err == nil && t != nil {
+			t.Objects -= b.Objects
+			t.Bytes -= b.Bytes
+			if err := tx.putTenant(t); err != nil {
+				return err
+			}
+		}
+		if err := tx.putTrash(b); err != nil {
+			return err
+		}
+		trashed = b
+		return tx.deleteBucket(tenant, bucket)
+	})
+	if err != nil || trashed == nil {
+		return err
+	}
+	return s.purgeBucket(ctx, trashed)
+}
+
+// finishTrash completes force deletions interrupted by a crash.
+func (s *Store) finishTrash(ctx context.Context) error {
+	var bs []bucketRecord
+	if err := s.idx.View(func(tx indexTx) (err error) { bs, err = tx.trash(); return err }); err != nil {
+		return err
+	}
+	for i := range bs {
+		if err := s.purgeBucket(ctx, &bs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const purgeBatch = 1000
+
+// purgeBucket removes a trashed bucket's uploads and objects in batches:
+// data files first, then their index entries, so a crash at any point
+// leaves entries that the next purge removes again.
+func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
+	for {
+		var ups []uploadRecord
+		err := s.idx.View(func(tx indexTx) error {
+			c := tx.uploads(b.ID)
+			if c == nil {
+				return nil
+			}
+			for k, v := c.Seek(nil); k != nil && len(ups) < purgeBatch; k, v = c.Next() {
+				var u uploadRecord
+				if err := json.Unmarshal(v, &u); err != nil {
+					return err
+				}
+				ups = append(ups, u)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(ups) == 0 {
+			break
+		}
+		for _, u := range ups {
+			if err := s.dropUpload(b.ID, &u); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var keys, ids []string
+		err := s.idx.View(func(tx indexTx) error {
+			c := tx.objects(b.ID)
+			if c == nil {
+				return nil
+			}
+			for k, v := c.Seek(nil); k != nil && len(keys) < purgeBatch; k, v = c.Next() {
+				var r objRecord
+				if err := json.Unmarshal(v, &r); err != nil {
+					return err
+				}
+				keys = append(keys, string(k))
+				ids = append(ids, r.dataIDs()...)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			break
+		}
+		s.removeData(ids)
+		err = s.idx.Update(func(tx indexTx) error {
+			for _, id := range ids {
+				if err := tx.deleteID(id); err != nil {
+					return err
+				}
+			}
+			for _, k := range keys {
+				if err := tx.deleteObject(b.ID, k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return s.idx.Update(func(tx indexTx) error {
+		if err := tx.dropBucketSpace(b.ID); err != nil {
+			return err
+		}
+		return tx.deleteTrash(b.ID)
+	})
+}

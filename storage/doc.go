@@ -1,0 +1,83 @@
+// Package storage is Coffer's object store: tenants, buckets, objects and
+// multipart uploads, erasure-coded over local drives with a bbolt index.
+//
+// # Layers
+//
+//   - store.go, objects.go, buckets.go, tenants.go, multipart.go, list.go:
+//     the ObjectStore API (api.go) on top of the two seams below.
+//   - drive.go: the per-drive I/O seam (drive interface; localDrive is a
+//     directory). format.go: each drive's identity file.
+//   - erasure.go, write.go, body.go, read.go: streaming in fixed blocks,
+//     Reed-Solomon shards (one per drive), per-shard-block xxh3 checksums.
+//   - index.go: the metadata seam (index interface; boltIndex is bbolt).
+//   - heal.go, scrub.go, rebuild.go: repair, background scrubbing, orphan
+//     removal and rebuilding the index from the drives.
+//
+// # On-disk layout
+//
+//	DataDir/index.db                      bbolt index (see below)
+//	<drive>/format.json                   {version, setID, driveID, index, drives, data, parity, blockSize}
+//	<drive>/tmp/<name>.<random>           files being written
+//	<drive>/data/<id[0:2]>/<id>.meta      per-drive metadata file of data id <id>
+//	<drive>/data/<id[0:2]>/<id>.shard     shard stream of <id> (absent when inlined)
+//
+// Data ids are random 128-bit hex strings, one per object version or
+// multipart part; object keys never become paths, so no key ("../x", NUL,
+// 1024 bytes of UTF-8) can reach the file system. Drive i always holds shard
+// i (data shards 0..d-1, parity d..n-1).
+//
+// A shard stream is, for every block of the body, an 8-byte big-endian xxh3
+// of the shard block followed by the shard block (ceil(blockLen/data) bytes,
+// zero padded). A .meta file is "CFM1", a u32 length and a JSON header
+// (kind "object" with the full object record, or kind "part" with the part
+// record, plus the shard number), a u32 length and the inline shard stream,
+// and an xxh3 of everything before it. Bodies up to 128 KiB are inlined: one
+// file per drive per object.
+//
+// # Write path and durability
+//
+// PutObject streams the body in blocks (1 MiB by default) from a pooled
+// buffer, computing MD5 and the requested checksum in the same pass, encodes
+// each block and writes the frames to temporary files on all drives in
+// parallel. After the body ends and size/MD5/checksum are verified, on each
+// drive: the .meta temp file is written; the shard temp file is fsynced and
+// renamed into data/xx; the .meta temp file is fsynced and renamed; the
+// data/xx directory is fsynced (and once per process its parent data/, for
+// prefix directories created on first use). Only when at least write quorum
+// drives (data, plus one when data == parity) succeeded is the object
+// committed in bbolt, inside a transaction that also checks the quota and
+// updates usage counters (bbolt fsyncs on commit; concurrent commits are
+// coalesced with bbolt's Batch). The commit is the commit point; the call
+// returns after it. Replaced data is deleted after the commit. Below
+// quorum everything written is removed and ErrQuorum (or ErrDiskFull when a
+// drive reported ENOSPC) is returned.
+//
+// Data ids live in an in-memory in-flight set from before their first file
+// is created until after their commit, and in the index "ids" keyspace once
+// committed. The scrubber removes files whose id is in neither (orphans of
+// interrupted writes); temporary files are removed at Open.
+//
+// # Read path
+//
+// OpenObject reads the record and, for single-part objects, opens every
+// shard file at once, so a concurrent overwrite or delete (which unlinks)
+// does not disturb the pinned reader. Range decodes only the blocks it
+// needs, reading data shards first and parity only to replace a missing or
+// corrupt shard block; a block with fewer than data good shards fails with
+// ErrQuorum, never wrong bytes. Damaged objects are queued for healing.
+//
+// # Index
+//
+// bbolt keyspaces: tenants (name -> record with usage counters and quota),
+// volumes (tenant\0name), buckets (tenant\0name -> record with bucket id and
+// counters), objects/<bucket id> (key -> object record), uploads/<bucket id>
+// (key\0uploadID), parts (uploadID\0<u32 part>), ids (live data ids), trash
+// (bucket id -> bucket being force-deleted). Listing is a cursor range scan
+// that seeks past each common prefix.
+//
+// # Caveats
+//
+// DeleteObject of a missing key succeeds (S3 semantics). The suspended flag
+// is recorded here and enforced by the S3 and console layers. Uploads of one
+// key are listed in upload id order, not initiation order.
+package storage

@@ -1,0 +1,343 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// drive is the per-drive I/O seam: everything the engine does to one drive
+// goes through it, so a remote drive can replace the local directory later.
+// Names are data file names ("<id>.meta", "<id>.shard") made of hex ids; they
+// never derive from object keys.
+type drive interface {
+	Path() string
+	// ReadFormat returns the drive's format record (fs.ErrNotExist when unformatted).
+	ReadFormat() (driveFormat, error)
+	// Format creates the drive's directories and writes its format record.
+	Format(f driveFormat) error
+	// Create opens a temporary file that Commit later renames to name.
+	Create(name string) (tempFile, error)
+	// SyncDir fsyncs the directory that holds name, making renames durable.
+	SyncDir(name string) error
+	// Open opens a committed data file for reading.
+	Open(name string) (shardFile, error)
+	// ReadFile reads a whole committed data file.
+	ReadFile(name string) ([]byte, error)
+	// Remove deletes data files; missing files are not an error.
+	Remove(names ...string) error
+	// Walk calls fn for each committed data file name with its modification time.
+	Walk(fn func(name string, mod time.Time) error) error
+	// CleanTemp removes temporary files older than age.
+	CleanTemp(age time.Duration) (int, error)
+	// Usage reports the file system's total and free bytes.
+	Usage() (total, free uint64, err error)
+	// Errors counts I/O errors seen on the drive.
+	Errors() uint64
+	noteError(err error)
+}
+
+// tempFile is a data file being written. Commit fsyncs it and renames it into
+// place; Abort removes it.
+type tempFile interface {
+	io.Writer
+	Commit() error
+	Abort()
+}
+
+// shardFile is an open committed data file.
+type shardFile interface {
+	io.ReaderAt
+	io.Closer
+	Size() int64
+}
+
+const (
+	formatFile = "format.json"
+	tmpDir     = "tmp"
+	dataDir    = "data"
+)
+
+// localDrive is a drive backed by a local directory:
+//
+//	root/format.json            drive identity and set layout
+//	root/tmp/                   files being written
+//	root/data/<id[0:2]>/<name>  committed data files (prefix dirs made on first use)
+type localDrive struct {
+	root   string
+	errors atomic.Uint64
+	// durable holds prefix directories known to be synced into data/.
+	durable sync.Map
+}
+
+func newLocalDrive(root string) *localDrive { return &localDrive{root: root} }
+
+func (d *localDrive) Path() string { return d.root }
+
+func (d *localDrive) Errors() uint64 { return d.errors.Load() }
+
+func (d *localDrive) noteError(err error) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		d.errors.Add(1)
+	}
+}
+
+// dataPath maps a data file name to its path. Names are checked so that no
+// name can leave the data directory.
+func (d *localDrive) dataPath(name string) (string, error) {
+	if len(name) < 3 || strings.ContainsAny(name, "/\\\x00") || strings.Contains(name, "..") {
+		return "", fmt.Errorf("storage: bad data file name %q", name)
+	}
+	return filepath.Join(d.root, dataDir, name[:2], name), nil
+}
+
+func (d *localDrive) Format(f driveFormat) error {
+	for _, dir := range []string{dataDir, tmpDir} {
+		if err := os.MkdirAll(filepath.Join(d.root, dir), 0o755); err != nil {
+			return mapIOError(err)
+		}
+	}
+	b, err := f.encode()
+	if err != nil {
+		return err
+	}
+	if err := writeFileSync(filepath.Join(d.root, tmpDir, formatFile), b); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(d.root, tmpDir, formatFile), filepath.Join(d.root, formatFile)); err != nil {
+		return mapIOError(err)
+	}
+	for _, dir := range []string{filepath.Join(d.root, dataDir), d.root} {
+		if err := syncDir(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *localDrive) ReadFormat() (driveFormat, error) {
+	b, err := os.ReadFile(filepath.Join(d.root, formatFile))
+	if err != nil {
+		return driveFormat{}, err
+	}
+	return decodeFormat(b)
+}
+
+type localTemp struct {
+	f     *os.File
+	final string
+}
+
+func (t *localTemp) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	return n, mapIOError(err)
+}
+
+func (t *localTemp) Commit() error {
+	if err := t.f.Sync(); err != nil {
+		t.Abort()
+		return mapIOError(err)
+	}
+	if err := t.f.Close(); err != nil {
+		os.Remove(t.f.Name())
+		return mapIOError(err)
+	}
+	err := os.Rename(t.f.Name(), t.final)
+	if errors.Is(err, fs.ErrNotExist) {
+		// First file under this prefix: create data/<xx> (made durable
+		// by syncing data/) and retry.
+		dir := filepath.Dir(t.final)
+		if err = os.Mkdir(dir, 0o755); err == nil || errors.Is(err, fs.ErrExist) {
+			if err = syncDir(filepath.Dir(dir)); err == nil {
+				err = os.Rename(t.f.Name(), t.final)
+			}
+		}
+	}
+	if err != nil {
+		os.Remove(t.f.Name())
+		return mapIOError(err)
+	}
+	return nil
+}
+
+func (t *localTemp) Abort() {
+	t.f.Close()
+	os.Remove(t.f.Name())
+}
+
+func (d *localDrive) Create(name string) (tempFile, error) {
+	final, err := d.dataPath(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Join(d.root, tmpDir), name+".*")
+	if err != nil {
+		return nil, mapIOError(err)
+	}
+	return &localTemp{f: f, final: final}, nil
+}
+
+func (d *localDrive) SyncDir(name string) error {
+	p, err := d.dataPath(name)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(p)
+	if _, ok := d.durable.Load(dir); !ok {
+		// The prefix directory may be new (made by any writer): make its
+		// entry in data/ durable once per process.
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return err
+		}
+		d.durable.Store(dir, true)
+	}
+	return syncDir(dir)
+}
+
+type localFile struct {
+	*os.File
+	size int64
+}
+
+func (f localFile) Size() int64 { return f.size }
+
+func (d *localDrive) Open(name string) (shardFile, error) {
+	p, err := d.dataPath(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return localFile{File: f, size: st.Size()}, nil
+}
+
+func (d *localDrive) ReadFile(name string) ([]byte, error) {
+	p, err := d.dataPath(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}
+
+func (d *localDrive) Remove(names ...string) error {
+	var first error
+	for _, n := range names {
+		p, err := d.dataPath(n)
+		if err != nil {
+			return err
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (d *localDrive) Walk(fn func(name string, mod time.Time) error) error {
+	base := filepath.Join(d.root, dataDir)
+	dirs, err := os.ReadDir(base)
+	if err != nil {
+		return err
+	}
+	for _, dir := range dirs {
+		if !dir.IsDir() {
+			continue
+		}
+		entries, err := os.ReadDir(filepath.Join(base, dir.Name()))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil {
+				continue
+			}
+			if err := fn(e.Name(), info.ModTime()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (d *localDrive) CleanTemp(age time.Duration) (int, error) {
+	dir := filepath.Join(d.root, tmpDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	cutoff := time.Now().Add(-age)
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || info.ModTime().After(cutoff) {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (d *localDrive) Usage() (total, free uint64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(d.root, &st); err != nil {
+		return 0, 0, err
+	}
+	return st.Blocks * uint64(st.Bsize), st.Bavail * uint64(st.Bsize), nil
+}
+
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return mapIOError(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return mapIOError(err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return mapIOError(err)
+	}
+	return mapIOError(f.Close())
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return mapIOError(err)
+	}
+	defer f.Close()
+	return mapIOError(f.Sync())
+}
+
+// mapIOError turns ENOSPC into ErrDiskFull so callers can tell a full drive
+// from a broken one.
+func mapIOError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w: %v", ErrDiskFull, err)
+	}
+	return err
+}

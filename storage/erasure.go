@@ -1,0 +1,140 @@
+package storage
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"github.com/klauspost/reedsolomon"
+	"github.com/zeebo/xxh3"
+)
+
+// hashSize is the per-shard-block checksum (xxh3-64) that precedes every
+// shard block in a shard stream.
+const hashSize = 8
+
+// codec splits blocks into data+parity shards and back. A shard stream is,
+// for each block of the object, an 8-byte xxh3 of the shard block followed
+// by the shard block; every block but the last has the same shard size.
+type codec struct {
+	data, parity int
+	blockSize    int
+	enc          reedsolomon.Encoder
+	pool         sync.Pool // *codecBuf
+}
+
+// codecBuf is one block's worth of working memory: the raw block and the
+// framed shards (hash + shard bytes) of every drive.
+type codecBuf struct {
+	block  []byte
+	frames [][]byte // frames[i] = hash(8) + shard i
+}
+
+var (
+	codecsMu sync.Mutex
+	codecs   = map[[3]int]*codec{}
+)
+
+// getCodec returns the shared codec for a layout.
+func getCodec(data, parity, blockSize int) (*codec, error) {
+	key := [3]int{data, parity, blockSize}
+	codecsMu.Lock()
+	defer codecsMu.Unlock()
+	if c, ok := codecs[key]; ok {
+		return c, nil
+	}
+	if data < 1 || parity < 0 || blockSize < data {
+		return nil, fmt.Errorf("storage: bad erasure layout %d+%d block %d", data, parity, blockSize)
+	}
+	enc, err := reedsolomon.New(data, max(parity, 1))
+	if err != nil {
+		return nil, err
+	}
+	c := &codec{data: data, parity: parity, blockSize: blockSize, enc: enc}
+	c.pool.New = func() any {
+		ss := c.shardSize(blockSize)
+		mem := make([]byte, (data+parity)*(hashSize+ss))
+		b := &codecBuf{block: make([]byte, blockSize)}
+		for i := 0; i < data+parity; i++ {
+			b.frames = append(b.frames, mem[i*(hashSize+ss):(i+1)*(hashSize+ss)])
+		}
+		return b
+	}
+	codecs[key] = c
+	return c, nil
+}
+
+func (c *codec) getBuf() *codecBuf  { return c.pool.Get().(*codecBuf) }
+func (c *codec) putBuf(b *codecBuf) { c.pool.Put(b) }
+
+// shardSize is the shard length of a block of n bytes.
+func (c *codec) shardSize(n int) int { return (n + c.data - 1) / c.data }
+
+// blocks returns the number of blocks of an object of size bytes.
+func (c *codec) blocks(size int64) int64 { return (size + int64(c.blockSize) - 1) / int64(c.blockSize) }
+
+// blockLen is the length of block i of an object of size bytes.
+func (c *codec) blockLen(size int64, i int64) int {
+	return int(min(int64(c.blockSize), size-i*int64(c.blockSize)))
+}
+
+// frameOffset is where block i's frame starts in a shard stream.
+func (c *codec) frameOffset(i int64) int64 {
+	return i * int64(hashSize+c.shardSize(c.blockSize))
+}
+
+// streamSize is the length of each shard stream of an object of size bytes.
+func (c *codec) streamSize(size int64) int64 {
+	n := c.blocks(size)
+	if n == 0 {
+		return 0
+	}
+	last := c.blockLen(size, n-1)
+	return c.frameOffset(n-1) + int64(hashSize+c.shardSize(last))
+}
+
+// encode splits buf.block[:n] into framed shards; it returns the frames,
+// which alias buf.
+func (c *codec) encode(buf *codecBuf, n int) ([][]byte, error) {
+	ss := c.shardSize(n)
+	shards := make([][]byte, c.data+c.parity)
+	for i := range shards {
+		shards[i] = buf.frames[i][hashSize : hashSize+ss]
+	}
+	for i := 0; i < c.data; i++ {
+		lo := min(i*ss, n)
+		hi := min(lo+ss, n)
+		m := copy(shards[i], buf.block[lo:hi])
+		clear(shards[i][m:])
+	}
+	if c.parity > 0 {
+		if err := c.enc.Encode(shards); err != nil {
+			return nil, err
+		}
+	}
+	frames := make([][]byte, len(shards))
+	for i, s := range shards {
+		binary.BigEndian.PutUint64(buf.frames[i][:hashSize], xxh3.Hash(s))
+		frames[i] = buf.frames[i][:hashSize+ss]
+	}
+	return frames, nil
+}
+
+// verifyFrame reports whether a framed shard block matches its checksum.
+func verifyFrame(frame []byte) bool {
+	return len(frame) >= hashSize && binary.BigEndian.Uint64(frame[:hashSize]) == xxh3.Hash(frame[hashSize:])
+}
+
+// reconstruct fills the nil entries of shards (unframed shard blocks);
+// with dataOnly it rebuilds only the data shards.
+func (c *codec) reconstruct(shards [][]byte, dataOnly bool) error {
+	if dataOnly {
+		return c.enc.ReconstructData(shards)
+	}
+	return c.enc.Reconstruct(shards)
+}
+
+// putHash writes the checksum of shard into frame[:hashSize].
+func putHash(frame, shard []byte) {
+	binary.BigEndian.PutUint64(frame[:hashSize], xxh3.Hash(shard))
+}

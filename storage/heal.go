@@ -1,0 +1,268 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// healResult counts what healing one object did.
+type healResult struct {
+	shardsRepaired int
+}
+
+// healer repairs objects that reads found damaged, one at a time.
+func (s *Store) healer() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case rec := <-s.healQueue:
+			res, err := s.healObject(rec)
+			s.scrub.note(func(st *ScrubStats) {
+				if err != nil {
+					st.Errors++
+				}
+				if res.shardsRepaired > 0 {
+					st.ObjectsHealed++
+					st.ShardsRepaired += uint64(res.shardsRepaired)
+				}
+			})
+		}
+	}
+}
+
+// queueHeal asks the healer to repair rec; when the queue is full the
+// scrubber will find the damage on its next pass.
+func (s *Store) queueHeal(rec *objRecord) {
+	select {
+	case s.healQueue <- rec:
+	default:
+	}
+}
+
+// healObject verifies every shard of an object (its record file and each
+// data stream) and rewrites missing or corrupt ones from the others.
+func (s *Store) healObject(rec *objRecord) (healResult, error) {
+	var res healResult
+	var errs []error
+	seen := map[string]bool{}
+	for _, ref := range rec.Parts {
+		seen[ref.ID] = true
+		n, err := s.healData(ref)
+		res.shardsRepaired += n
+		errs = append(errs, err)
+	}
+	if !seen[rec.ID] {
+		n, err := s.healMetaOnly(rec.ID)
+		res.shardsRepaired += n
+		errs = append(errs, err)
+	}
+	return res, errors.Join(errs...)
+}
+
+// readHeaders reads and checks the .meta file of id on every drive.
+func (s *Store) readHeaders(id string) ([]*metaHeader, [][]byte) {
+	hs := make([]*metaHeader, len(s.drives))
+	inl := make([][]byte, len(s.drives))
+	s.parallel(func(i int) {
+		raw, err := s.drives[i].ReadFile(id + ".meta")
+		if err != nil {
+			return
+		}
+		h, in, err := decodeMeta(raw)
+		if err != nil || h.Shard != i {
+			s.drives[i].noteError(err)
+			return
+		}
+		hs[i], inl[i] = h, in
+	})
+	return hs, inl
+}
+
+func firstHeader(hs []*metaHeader) *metaHeader {
+	for _, h := range hs {
+		if h != nil {
+			return h
+		}
+	}
+	return nil
+}
+
+// healMetaOnly restores a data-less .meta file (a multipart object's record).
+func (s *Store) healMetaOnly(id string) (int, error) {
+	hs, _ := s.readHeaders(id)
+	good := firstHeader(hs)
+	if good == nil {
+		return 0, fmt.Errorf("%w: no copy of record %s", ErrQuorum, id)
+	}
+	repaired := 0
+	var errs []error
+	for i, h := range hs {
+		if h != nil {
+			continue
+		}
+		c := *good
+		c.Shard = i
+		if err := s.writeMetaFile(s.drives[i], id, &c, nil); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		repaired++
+	}
+	return repaired, errors.Join(errs...)
+}
+
+// healData verifies one data stream on every drive and rebuilds bad shards.
+func (s *Store) healData(ref dataRef) (int, error) {
+	c, err := getCodec(ref.Data, ref.Parity, ref.BlockSize)
+	if err != nil {
+		return 0, err
+	}
+	total := ref.Data + ref.Parity
+	if total != len(s.drives) {
+		return 0, fmt.Errorf("storage: %s has %d shards for %d drives", ref.ID, total, len(s.drives))
+	}
+	hs, inl := s.readHeaders(ref.ID)
+	good := firstHeader(hs)
+	if good == nil {
+		return 0, fmt.Errorf("%w: no readable metadata for %s", ErrQuorum, ref.ID)
+	}
+	src, err := s.newPartSource(ref)
+	if err != nil {
+		return 0, err
+	}
+	defer src.close()
+	bad := make([]bool, total)
+	want := c.streamSize(ref.Size)
+	blocks := c.blocks(ref.Size)
+	if ref.Inline {
+		for i := range hs {
+			src.loaded[i] = true
+			src.inline[i] = inl[i]
+			if hs[i] == nil || int64(len(inl[i])) != want {
+				bad[i] = true
+				src.errs[i] = errBadMeta
+			}
+		}
+	} else {
+		src.loadAll()
+		for i := range hs {
+			bad[i] = hs[i] == nil || src.errs[i] != nil
+		}
+	}
+	// Verify every frame of the shards that look present.
+	buf := c.getBuf()
+	defer c.putBuf(buf)
+	s.parallel(func(i int) {
+		if bad[i] {
+			return
+		}
+		frame := make([]byte, hashSize+c.shardSize(ref.BlockSize))
+		for b := int64(0); b < blocks; b++ {
+			f := frame[:hashSize+c.shardSize(c.blockLen(ref.Size, b))]
+			if src.frame(i, b, f) != nil || !verifyFrame(f) {
+				bad[i] = true
+				return
+			}
+		}
+	})
+	nbad := 0
+	for _, b := range bad {
+		if b {
+			nbad++
+		}
+	}
+	if nbad == 0 {
+		return 0, nil
+	}
+	if total-nbad < ref.Data {
+		return 0, fmt.Errorf("%w: %s has %d good shards, needs %d", ErrQuorum, ref.ID, total-nbad, ref.Data)
+	}
+	// Rebuild the bad shards block by block into new files.
+	outs := make([]io.Writer, total)
+	files := make([]tempFile, total)
+	inlineOut := make([][]byte, total)
+	var mu sync.Mutex
+	var errs []error
+	for i := range bad {
+		if !bad[i] {
+			continue
+		}
+		if ref.Inline {
+			continue
+		}
+		f, err := s.drives[i].Create(ref.ID + ".shard")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		files[i], outs[i] = f, f
+	}
+	for b := int64(0); b < blocks; b++ {
+		n := c.blockLen(ref.Size, b)
+		ss := c.shardSize(n)
+		shards := make([][]byte, total)
+		for i := 0; i < total; i++ {
+			if bad[i] {
+				shards[i] = buf.frames[i][hashSize:hashSize]
+				continue
+			}
+			f := buf.frames[i][:hashSize+ss]
+			if src.frame(i, b, f) != nil || !verifyFrame(f) {
+				shards[i] = buf.frames[i][hashSize:hashSize]
+				continue
+			}
+			shards[i] = f[hashSize:]
+		}
+		if err := c.enc.Reconstruct(shards); err != nil {
+			for _, f := range files {
+				if f != nil {
+					f.Abort()
+				}
+			}
+			return 0, fmt.Errorf("storage: heal %s block %d: %w", ref.ID, b, err)
+		}
+		for i := range bad {
+			if !bad[i] {
+				continue
+			}
+			frame := make([]byte, hashSize, hashSize+ss)
+			putHash(frame, shards[i])
+			frame = append(frame, shards[i]...)
+			if ref.Inline {
+				inlineOut[i] = append(inlineOut[i], frame...)
+			} else if files[i] != nil {
+				if _, err := outs[i].Write(frame); err != nil {
+					files[i].Abort()
+					files[i] = nil
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		}
+	}
+	repaired := 0
+	for i := range bad {
+		if !bad[i] || (!ref.Inline && files[i] == nil) {
+			continue
+		}
+		if !ref.Inline {
+			if err := files[i].Commit(); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		h := *good
+		h.Shard = i
+		if err := s.writeMetaFile(s.drives[i], ref.ID, &h, inlineOut[i]); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		repaired++
+	}
+	return repaired, errors.Join(errs...)
+}

@@ -1,0 +1,345 @@
+package storage
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// index is the metadata seam: bbolt now, a distributed store later. All
+// reads and writes happen inside transactions so quota checks and usage
+// counters change atomically with the records they count.
+type index interface {
+	View(fn func(tx indexTx) error) error
+	Update(fn func(tx indexTx) error) error
+	// Batch is Update with commits of concurrent callers coalesced into one
+	// fsync. fn may run more than once and must be idempotent.
+	Batch(fn func(tx indexTx) error) error
+	Close() error
+}
+
+// cursor walks keys of one ordered keyspace.
+type cursor interface {
+	Seek(key []byte) (k, v []byte)
+	Next() (k, v []byte)
+}
+
+// indexTx is one index transaction.
+type indexTx interface {
+	tenant(name string) (*tenantRecord, error) // nil when absent
+	putTenant(t *tenantRecord) error
+	deleteTenant(name string) error
+	tenants() ([]tenantRecord, error)
+
+	volumes(tenant string) ([]Volume, error)
+	volume(tenant, name string) (*Volume, error)
+	putVolume(tenant string, v *Volume) error
+	deleteVolume(tenant, name string) error
+
+	bucket(tenant, name string) (*bucketRecord, error) // nil when absent
+	putBucket(b *bucketRecord) error
+	deleteBucket(tenant, name string) error
+	buckets(tenant string) ([]bucketRecord, error)
+
+	object(bucketID, key string) (*objRecord, error) // nil when absent
+	putObject(r *objRecord) error
+	deleteObject(bucketID, key string) error
+	objects(bucketID string) cursor // nil when the bucket has none
+	// putObjectsRaw stores pre-encoded records (bulk loading for tests and benchmarks).
+	putObjectRaw(bucketID, key string, v []byte) error
+
+	upload(bucketID, key, uploadID string) (*uploadRecord, error)
+	putUpload(bucketID string, u *uploadRecord) error
+	deleteUpload(bucketID, key, uploadID string) error
+	uploads(bucketID string) cursor
+	part(uploadID string, n int) (*partRecord, error)
+	putPart(p *partRecord) error
+	deletePart(uploadID string, n int) error
+	parts(uploadID string, after int, fn func(p *partRecord) bool) error
+
+	addID(id, owner string) error
+	hasID(id string) bool
+	deleteID(id string) error
+
+	trash() ([]bucketRecord, error)
+	putTrash(b *bucketRecord) error
+	deleteTrash(bucketID string) error
+	dropBucketSpace(bucketID string) error
+}
+
+// tenantRecord is a tenant with its usage counters.
+type tenantRecord struct {
+	Name        string    `json:"name"`
+	Created     time.Time `json:"created"`
+	Quota       Quota     `json:"quota"`
+	Suspended   bool      `json:"suspended,omitempty"`
+	Objects     int64     `json:"objects"`
+	Bytes       int64     `json:"bytes"`
+	UploadBytes int64     `json:"uploadBytes"`
+}
+
+// bucketRecord is a bucket. Its objects and uploads live in keyspaces named
+// by ID, so a force-deleted bucket's name is free at once while its contents
+// are still being removed.
+type bucketRecord struct {
+	ID      string    `json:"id"`
+	Tenant  string    `json:"tenant"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	Objects int64     `json:"objects"`
+	Bytes   int64     `json:"bytes"`
+}
+
+var (
+	bktTenants = []byte("tenants")
+	bktVolumes = []byte("volumes")
+	bktBuckets = []byte("buckets")
+	bktObjects = []byte("objects")
+	bktUploads = []byte("uploads")
+	bktParts   = []byte("parts")
+	bktIDs     = []byte("ids")
+	bktTrash   = []byte("trash")
+)
+
+// boltIndex is the bbolt implementation of index.
+type boltIndex struct{ db *bolt.DB }
+
+func openBoltIndex(path string) (*boltIndex, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, err
+	}
+	db.MaxBatchDelay = 2 * time.Millisecond
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &boltIndex{db: db}, nil
+}
+
+func (x *boltIndex) View(fn func(indexTx) error) error {
+	return x.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+func (x *boltIndex) Update(fn func(indexTx) error) error {
+	return x.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+func (x *boltIndex) Batch(fn func(indexTx) error) error {
+	return x.db.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+func (x *boltIndex) Close() error { return x.db.Close() }
+
+type boltTx struct{ tx *bolt.Tx }
+
+func pair(a, b string) []byte {
+	k := make([]byte, 0, len(a)+1+len(b))
+	k = append(k, a...)
+	k = append(k, 0)
+	return append(k, b...)
+}
+
+func getJSON[T any](b *bolt.Bucket, key []byte) (*T, error) {
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get(key)
+	if v == nil {
+		return nil, nil
+	}
+	var out T
+	if err := json.Unmarshal(v, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
+
+func scanPrefix[T any](b *bolt.Bucket, prefix []byte) ([]T, error) {
+	var out []T
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+		var r T
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (t boltTx) tenant(name string) (*tenantRecord, error) {
+	return getJSON[tenantRecord](t.tx.Bucket(bktTenants), []byte(name))
+}
+func (t boltTx) putTenant(r *tenantRecord) error {
+	return putJSON(t.tx.Bucket(bktTenants), []byte(r.Name), r)
+}
+func (t boltTx) deleteTenant(name string) error {
+	return t.tx.Bucket(bktTenants).Delete([]byte(name))
+}
+func (t boltTx) tenants() ([]tenantRecord, error) {
+	return scanPrefix[tenantRecord](t.tx.Bucket(bktTenants), nil)
+}
+
+func (t boltTx) volumes(tenant string) ([]Volume, error) {
+	return scanPrefix[Volume](t.tx.Bucket(bktVolumes), pair(tenant, ""))
+}
+func (t boltTx) volume(tenant, name string) (*Volume, error) {
+	return getJSON[Volume](t.tx.Bucket(bktVolumes), pair(tenant, name))
+}
+func (t boltTx) putVolume(tenant string, v *Volume) error {
+	return putJSON(t.tx.Bucket(bktVolumes), pair(tenant, v.Name), v)
+}
+func (t boltTx) deleteVolume(tenant, name string) error {
+	return t.tx.Bucket(bktVolumes).Delete(pair(tenant, name))
+}
+
+func (t boltTx) bucket(tenant, name string) (*bucketRecord, error) {
+	return getJSON[bucketRecord](t.tx.Bucket(bktBuckets), pair(tenant, name))
+}
+func (t boltTx) putBucket(b *bucketRecord) error {
+	return putJSON(t.tx.Bucket(bktBuckets), pair(b.Tenant, b.Name), b)
+}
+func (t boltTx) deleteBucket(tenant, name string) error {
+	return t.tx.Bucket(bktBuckets).Delete(pair(tenant, name))
+}
+func (t boltTx) buckets(tenant string) ([]bucketRecord, error) {
+	return scanPrefix[bucketRecord](t.tx.Bucket(bktBuckets), pair(tenant, ""))
+}
+
+func (t boltTx) space(top []byte, bucketID string, create bool) (*bolt.Bucket, error) {
+	parent := t.tx.Bucket(top)
+	if create {
+		return parent.CreateBucketIfNotExists([]byte(bucketID))
+	}
+	return parent.Bucket([]byte(bucketID)), nil
+}
+
+func (t boltTx) object(bucketID, key string) (*objRecord, error) {
+	b, _ := t.space(bktObjects, bucketID, false)
+	return getJSON[objRecord](b, []byte(key))
+}
+func (t boltTx) putObject(r *objRecord) error {
+	b, err := t.space(bktObjects, r.BucketID, true)
+	if err != nil {
+		return err
+	}
+	return putJSON(b, []byte(r.Key), r)
+}
+func (t boltTx) putObjectRaw(bucketID, key string, v []byte) error {
+	b, err := t.space(bktObjects, bucketID, true)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), v)
+}
+func (t boltTx) deleteObject(bucketID, key string) error {
+	b, _ := t.space(bktObjects, bucketID, false)
+	if b == nil {
+		return nil
+	}
+	return b.Delete([]byte(key))
+}
+func (t boltTx) objects(bucketID string) cursor {
+	b, _ := t.space(bktObjects, bucketID, false)
+	if b == nil {
+		return nil
+	}
+	return b.Cursor()
+}
+
+func (t boltTx) upload(bucketID, key, uploadID string) (*uploadRecord, error) {
+	b, _ := t.space(bktUploads, bucketID, false)
+	return getJSON[uploadRecord](b, pair(key, uploadID))
+}
+func (t boltTx) putUpload(bucketID string, u *uploadRecord) error {
+	b, err := t.space(bktUploads, bucketID, true)
+	if err != nil {
+		return err
+	}
+	return putJSON(b, pair(u.Key, u.UploadID), u)
+}
+func (t boltTx) deleteUpload(bucketID, key, uploadID string) error {
+	b, _ := t.space(bktUploads, bucketID, false)
+	if b == nil {
+		return nil
+	}
+	return b.Delete(pair(key, uploadID))
+}
+func (t boltTx) uploads(bucketID string) cursor {
+	b, _ := t.space(bktUploads, bucketID, false)
+	if b == nil {
+		return nil
+	}
+	return b.Cursor()
+}
+
+func partKey(uploadID string, n int) []byte {
+	return binary.BigEndian.AppendUint32(pair(uploadID, ""), uint32(n))
+}
+
+func (t boltTx) part(uploadID string, n int) (*partRecord, error) {
+	return getJSON[partRecord](t.tx.Bucket(bktParts), partKey(uploadID, n))
+}
+func (t boltTx) putPart(p *partRecord) error {
+	return putJSON(t.tx.Bucket(bktParts), partKey(p.UploadID, p.Number), p)
+}
+func (t boltTx) deletePart(uploadID string, n int) error {
+	return t.tx.Bucket(bktParts).Delete(partKey(uploadID, n))
+}
+func (t boltTx) parts(uploadID string, after int, fn func(p *partRecord) bool) error {
+	prefix := pair(uploadID, "")
+	c := t.tx.Bucket(bktParts).Cursor()
+	for k, v := c.Seek(partKey(uploadID, after+1)); k != nil && len(k) == len(prefix)+4 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+		var p partRecord
+		if err := json.Unmarshal(v, &p); err != nil {
+			return err
+		}
+		if !fn(&p) {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (t boltTx) addID(id, owner string) error {
+	return t.tx.Bucket(bktIDs).Put([]byte(id), []byte(owner))
+}
+func (t boltTx) hasID(id string) bool     { return t.tx.Bucket(bktIDs).Get([]byte(id)) != nil }
+func (t boltTx) deleteID(id string) error { return t.tx.Bucket(bktIDs).Delete([]byte(id)) }
+
+func (t boltTx) trash() ([]bucketRecord, error) {
+	return scanPrefix[bucketRecord](t.tx.Bucket(bktTrash), nil)
+}
+func (t boltTx) putTrash(b *bucketRecord) error {
+	return putJSON(t.tx.Bucket(bktTrash), []byte(b.ID), b)
+}
+func (t boltTx) deleteTrash(bucketID string) error {
+	return t.tx.Bucket(bktTrash).Delete([]byte(bucketID))
+}
+
+// dropBucketSpace removes the (by now empty) object and upload keyspaces of a bucket.
+func (t boltTx) dropBucketSpace(bucketID string) error {
+	for _, top := range [][]byte{bktObjects, bktUploads} {
+		if err := t.tx.Bucket(top).DeleteBucket([]byte(bucketID)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+)
+
+// defaultMaxKeys is the page size when ListOptions.MaxKeys <= 0.
+const defaultMaxKeys = 1000
+
+// keyAfterPrefix returns a seek key just past every key that starts with p.
+// Keys are valid UTF-8, which never holds the byte 0xff.
+func keyAfterPrefix(p string) []byte { return append([]byte(p), 0xff) }
+
+// ListObjects returns one page of keys in byte order: a range scan from
+// max(Prefix, After) that folds keys sharing a delimiter into common
+// prefixes and jumps over each folded range with one seek. A common prefix
+// equal to After is not repeated (it ended the previous page).
+func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts ListOptions) (ListResult, error) {
+	var res ListResult
+	max := opts.MaxKeys
+	if max <= 0 {
+		max = defaultMaxKeys
+	}
+	err := s.idx.View(func(tx indexTx) error {
+		b, err := bucketOf(tx, tenant, bucket)
+		if err != nil {
+			return err
+		}
+		c := tx.objects(b.ID)
+		if c == nil {
+			return nil
+		}
+		var k, v []byte
+		if opts.After >= opts.Prefix {
+			k, v = c.Seek([]byte(opts.After))
+			if k != nil && string(k) == opts.After {
+				k, v = c.Next()
+			}
+		} else {
+			k, v = c.Seek([]byte(opts.Prefix))
+		}
+		count := 0
+		for k != nil {
+			key := string(k)
+			if !strings.HasPrefix(key, opts.Prefix) {
+				break
+			}
+			if opts.Delimiter != "" {
+				if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
+					cp := key[:len(opts.Prefix)+i+len(opts.Delimiter)]
+					if cp != opts.After {
+						if count == max {
+							res.IsTruncated = true
+							break
+						}
+						res.CommonPrefixes = append(res.CommonPrefixes, cp)
+						res.NextAfter = cp
+						count++
+					}
+					k, v = c.Seek(keyAfterPrefix(cp))
+					continue
+				}
+			}
+			if count == max {
+				res.IsTruncated = true
+				break
+			}
+			var rec objRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			res.Objects = append(res.Objects, rec.info())
+			res.NextAfter = key
+			count++
+			k, v = c.Next()
+		}
+		return nil
+	})
+	if !res.IsTruncated {
+		res.NextAfter = ""
+	}
+	return res, err
+}

@@ -1,0 +1,174 @@
+package storage
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferstore/coffer/pkg/checksum"
+	"github.com/zeebo/xxh3"
+)
+
+// dataRef locates one erasure-coded stream: a single-part object's body or
+// one multipart part. Its shards live on the drives under ID.
+type dataRef struct {
+	ID        string `json:"id"`
+	Size      int64  `json:"size"`
+	Data      int    `json:"data"`
+	Parity    int    `json:"parity"`
+	BlockSize int    `json:"blockSize"`
+	// Inline streams keep their shard bytes inside the per-drive .meta file
+	// instead of a separate .shard file.
+	Inline bool `json:"inline,omitempty"`
+}
+
+// objRecord is an object's index entry; the same record is written into the
+// .meta file of its ID on every drive.
+type objRecord struct {
+	ID           string                        `json:"id"`
+	Tenant       string                        `json:"tenant"`
+	Bucket       string                        `json:"bucket"`
+	BucketID     string                        `json:"bucketID"`
+	Key          string                        `json:"key"`
+	Size         int64                         `json:"size"`
+	ETag         string                        `json:"etag"`
+	ModTime      time.Time                     `json:"modTime"`
+	Meta         ObjectMeta                    `json:"meta"`
+	Checksums    map[checksum.Algorithm]string `json:"checksums,omitempty"`
+	ChecksumType string                        `json:"checksumType,omitempty"`
+	PartsCount   int                           `json:"partsCount,omitempty"`
+	// Parts are the data streams in order; one for a plain PUT.
+	Parts []dataRef `json:"parts"`
+	// PartSizes and PartETags are kept for multipart objects (PartsCount > 0).
+	PartETags []string `json:"partETags,omitempty"`
+}
+
+func (r *objRecord) info() ObjectInfo {
+	return ObjectInfo{
+		Bucket:       r.Bucket,
+		Key:          r.Key,
+		Size:         r.Size,
+		ETag:         r.ETag,
+		ModTime:      r.ModTime,
+		Meta:         r.Meta,
+		Checksums:    r.Checksums,
+		ChecksumType: r.ChecksumType,
+		PartsCount:   r.PartsCount,
+	}
+}
+
+// dataIDs returns every id whose files belong to the object.
+func (r *objRecord) dataIDs() []string {
+	ids := []string{r.ID}
+	for _, p := range r.Parts {
+		if p.ID != r.ID {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
+// partRecord is an uploaded part's index entry.
+type partRecord struct {
+	UploadID  string                        `json:"uploadID"`
+	Number    int                           `json:"number"`
+	ETag      string                        `json:"etag"`
+	Size      int64                         `json:"size"`
+	ModTime   time.Time                     `json:"modTime"`
+	Checksums map[checksum.Algorithm]string `json:"checksums,omitempty"`
+	Ref       dataRef                       `json:"ref"`
+}
+
+func (p *partRecord) info() PartInfo {
+	return PartInfo{PartNumber: p.Number, ETag: p.ETag, Size: p.Size, ModTime: p.ModTime, Checksums: p.Checksums}
+}
+
+// uploadRecord is an unfinished multipart upload.
+type uploadRecord struct {
+	UploadID     string             `json:"uploadID"`
+	Tenant       string             `json:"tenant"`
+	Bucket       string             `json:"bucket"`
+	Key          string             `json:"key"`
+	Initiated    time.Time          `json:"initiated"`
+	Checksum     checksum.Algorithm `json:"checksum,omitempty"`
+	ChecksumType string             `json:"checksumType,omitempty"`
+	Meta         ObjectMeta         `json:"meta"`
+}
+
+func (u *uploadRecord) info() UploadInfo {
+	return UploadInfo{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated,
+		Checksum: u.Checksum, ChecksumType: u.ChecksumType, Meta: u.Meta}
+}
+
+// metaHeader is the JSON head of a per-drive .meta file.
+type metaHeader struct {
+	Kind   string      `json:"kind"` // "object" or "part"
+	Shard  int         `json:"shard"`
+	Object *objRecord  `json:"object,omitempty"`
+	Part   *partRecord `json:"part,omitempty"`
+	// For parts: where the upload lives.
+	Tenant string `json:"tenant,omitempty"`
+	Bucket string `json:"bucket,omitempty"`
+	Key    string `json:"key,omitempty"`
+}
+
+// A .meta file is:
+//
+//	"CFM1" | u32 header length | header JSON | u32 inline length | inline shard stream | u64 xxh3 of all before
+var metaMagic = []byte("CFM1")
+
+// errBadMeta is returned when a .meta file is truncated or corrupt.
+var errBadMeta = errors.New("storage: corrupt metadata file")
+
+const maxMetaHeader = 1 << 24
+
+func encodeMeta(h *metaHeader, inline []byte) ([]byte, error) {
+	hb, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(metaMagic)+8+len(hb)+len(inline)+8)
+	b = append(b, metaMagic...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(hb)))
+	b = append(b, hb...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(inline)))
+	b = append(b, inline...)
+	b = binary.BigEndian.AppendUint64(b, xxh3.Hash(b))
+	return b, nil
+}
+
+// decodeMeta parses a .meta file; the inline slice aliases b.
+func decodeMeta(b []byte) (*metaHeader, []byte, error) {
+	if len(b) < len(metaMagic)+16 || string(b[:4]) != string(metaMagic) {
+		return nil, nil, errBadMeta
+	}
+	body, sum := b[:len(b)-8], binary.BigEndian.Uint64(b[len(b)-8:])
+	if xxh3.Hash(body) != sum {
+		return nil, nil, fmt.Errorf("%w: checksum mismatch", errBadMeta)
+	}
+	rest := body[4:]
+	hl := binary.BigEndian.Uint32(rest)
+	rest = rest[4:]
+	if hl > maxMetaHeader || uint64(hl)+4 > uint64(len(rest)) {
+		return nil, nil, fmt.Errorf("%w: header length", errBadMeta)
+	}
+	var h metaHeader
+	if err := json.Unmarshal(rest[:hl], &h); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errBadMeta, err)
+	}
+	rest = rest[hl:]
+	il := binary.BigEndian.Uint32(rest)
+	rest = rest[4:]
+	if uint64(il) != uint64(len(rest)) {
+		return nil, nil, fmt.Errorf("%w: inline length", errBadMeta)
+	}
+	switch {
+	case h.Kind == "object" && h.Object != nil && h.Part == nil:
+	case h.Kind == "part" && h.Part != nil && h.Object == nil:
+	default:
+		return nil, nil, fmt.Errorf("%w: kind %q", errBadMeta, h.Kind)
+	}
+	return &h, rest, nil
+}

@@ -1,0 +1,295 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+)
+
+// scrubState holds the scanner's counters and serialises passes.
+type scrubState struct {
+	pass  sync.Mutex
+	mu    sync.Mutex
+	stats ScrubStats
+}
+
+func (st *scrubState) note(fn func(*ScrubStats)) {
+	st.mu.Lock()
+	fn(&st.stats)
+	st.mu.Unlock()
+}
+
+// ScrubStats returns what the scanner and healer have done since Open.
+func (s *Store) ScrubStats() ScrubStats {
+	s.scrub.mu.Lock()
+	defer s.scrub.mu.Unlock()
+	return s.scrub.stats
+}
+
+// scrubRate bounds the background scanner's reads (bytes per second).
+const scrubRate = 32 << 20
+
+func (s *Store) scrubLoop(interval time.Duration) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-s.stop; cancel() }()
+	t := time.NewTimer(time.Minute)
+	if interval < time.Minute {
+		t.Reset(interval)
+	}
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if _, err := s.scrubPass(ctx, scrubRate); err != nil && ctx.Err() == nil {
+				s.log.Warn("storage: scrub pass failed", "err", err)
+			}
+			t.Reset(interval)
+		}
+	}
+}
+
+// Scrub runs one full pass now, unthrottled: it re-formats wiped drives,
+// finishes interrupted bucket deletions, verifies every shard of every
+// object and upload part and heals bad ones, and removes orphaned files.
+// It returns the counters accumulated since Open.
+func (s *Store) Scrub(ctx context.Context) (ScrubStats, error) {
+	_, err := s.scrubPass(ctx, 0)
+	return s.ScrubStats(), err
+}
+
+// checkDrives formats drives whose format file is gone (wiped or replaced).
+func (s *Store) checkDrives() {
+	for i, d := range s.drives {
+		f, err := d.ReadFormat()
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			s.log.Warn("storage: drive lost its format; re-formatting, heal follows", "drive", d.Path())
+			if err := s.formatDrive(d, i); err != nil {
+				d.noteError(err)
+			}
+		case err != nil:
+			d.noteError(err)
+		case f.SetID != s.setID || f.Index != i:
+			s.log.Error("storage: drive holds another set's or position's format; leaving it alone", "drive", d.Path())
+		}
+	}
+}
+
+// scrubPass walks everything once. rate > 0 limits bytes verified per second.
+func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
+	s.scrub.pass.Lock()
+	defer s.scrub.pass.Unlock()
+	s.scrub.note(func(st *ScrubStats) { st.Running, st.LastScrubStarted, st.Progress = true, time.Now().UTC(), 0 })
+	defer s.scrub.note(func(st *ScrubStats) { st.Running = false })
+
+	s.checkDrives()
+	if err := s.finishTrash(ctx); err != nil {
+		return s.ScrubStats(), err
+	}
+	var total int64
+	s.idx.View(func(tx indexTx) error {
+		ts, _ := tx.tenants()
+		for _, t := range ts {
+			total += t.Objects
+		}
+		return nil
+	})
+	start := time.Now()
+	var scanned, verified int64
+	err := s.eachObject(ctx, func(rec *objRecord) error {
+		res, err := s.healObject(rec)
+		scanned++
+		verified += rec.Size
+		s.scrub.note(func(st *ScrubStats) {
+			st.ObjectsScanned++
+			if err != nil {
+				st.Errors++
+				if errors.Is(err, ErrQuorum) {
+					st.QuorumFailures++
+				}
+			}
+			if res.shardsRepaired > 0 {
+				st.ObjectsHealed++
+				st.ShardsRepaired += uint64(res.shardsRepaired)
+			}
+			if total > 0 {
+				st.Progress = min(0.99, float64(scanned)/float64(total))
+			}
+		})
+		if rate > 0 {
+			due := time.Duration(float64(verified) / float64(rate) * float64(time.Second))
+			if wait := due - time.Since(start); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+				}
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return s.ScrubStats(), err
+	}
+	if err := s.removeOrphans(ctx); err != nil {
+		return s.ScrubStats(), err
+	}
+	for _, d := range s.drives {
+		d.CleanTemp(time.Hour)
+	}
+	s.scrub.note(func(st *ScrubStats) { st.LastScrubDone, st.Progress = time.Now().UTC(), 1 })
+	return s.ScrubStats(), nil
+}
+
+// eachObject calls fn for every object and every upload part (as a
+// one-part record) in the index, reading in small transactions.
+func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) error {
+	var buckets []bucketRecord
+	err := s.idx.View(func(tx indexTx) error {
+		ts, err := tx.tenants()
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			bs, err := tx.buckets(t.Name)
+			if err != nil {
+				return err
+			}
+			buckets = append(buckets, bs...)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, b := range buckets {
+		after := []byte(nil)
+		for {
+			var batch []*objRecord
+			err := s.idx.View(func(tx indexTx) error {
+				c := tx.objects(b.ID)
+				if c == nil {
+					return nil
+				}
+				k, v := c.Seek(after)
+				if after != nil && k != nil && string(k) == string(after) {
+					k, v = c.Next()
+				}
+				for ; k != nil && len(batch) < 100; k, v = c.Next() {
+					var r objRecord
+					if err := json.Unmarshal(v, &r); err != nil {
+						return err
+					}
+					batch = append(batch, &r)
+					after = append(after[:0], k...)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, r := range batch {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			if len(batch) < 100 {
+				break
+			}
+		}
+		// Upload parts.
+		var parts []*objRecord
+		err := s.idx.View(func(tx indexTx) error {
+			c := tx.uploads(b.ID)
+			if c == nil {
+				return nil
+			}
+			for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
+				var u uploadRecord
+				if err := json.Unmarshal(v, &u); err != nil {
+					return err
+				}
+				tx.parts(u.UploadID, 0, func(p *partRecord) bool {
+					parts = append(parts, &objRecord{ID: p.Ref.ID, Size: p.Size, Parts: []dataRef{p.Ref}})
+					return true
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range parts {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeOrphans deletes data files whose id is neither committed in the
+// index nor being written. The in-flight set is checked before the index:
+// a writer registers its id before creating files and unregisters only
+// after its commit, so a live id is always seen in one of the two.
+func (s *Store) removeOrphans(ctx context.Context) error {
+	for _, d := range s.drives {
+		var batch []string
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			var orphans []string
+			candidates := batch[:0:0]
+			for _, id := range batch {
+				if _, busy := s.inflight.Load(id); !busy {
+					candidates = append(candidates, id)
+				}
+			}
+			err := s.idx.View(func(tx indexTx) error {
+				for _, id := range candidates {
+					if !tx.hasID(id) {
+						orphans = append(orphans, id)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, id := range orphans {
+				if d.Remove(id+".meta", id+".shard") == nil {
+					s.scrub.note(func(st *ScrubStats) { st.OrphansRemoved++ })
+				}
+			}
+			batch = batch[:0]
+			return nil
+		}
+		seen := map[string]bool{}
+		err := d.Walk(func(name string, mod time.Time) error {
+			id, _, _ := strings.Cut(name, ".")
+			if seen[id] {
+				return nil
+			}
+			seen[id] = true
+			batch = append(batch, id)
+			if len(batch) >= 1000 {
+				return flush()
+			}
+			return ctx.Err()
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,273 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Config configures a Store.
+type Config struct {
+	DataDir       string        // server state: DataDir/index.db
+	Drives        []string      // drive directories, 2..16
+	Parity        int           // 0 = len(Drives)/2
+	BlockSize     int           // 0 = DefaultBlockSize
+	ScrubInterval time.Duration // 0 = DefaultScrubInterval; < 0 disables the background scanner
+	Logger        *slog.Logger
+}
+
+// Defaults chosen by benchmark (see docs/benchmarks.md).
+const (
+	DefaultBlockSize     = 1 << 20
+	DefaultScrubInterval = 24 * time.Hour
+	// inlineMax is the largest object whose shards are kept inside the
+	// per-drive .meta file instead of a separate .shard file.
+	inlineMax = 128 << 10
+	// maxObjectSize is the S3 limit of 5 TiB.
+	maxObjectSize = 5 << 40
+)
+
+// Store is the erasure-coded object store. It implements ObjectStore.
+type Store struct {
+	cfg       Config
+	log       *slog.Logger
+	idx       index
+	drives    []drive // by position in the set: drive i holds shard i
+	data      int
+	parity    int
+	blockSize int
+	setID     string
+
+	inflight sync.Map // data id -> struct{}: written but not yet committed
+
+	scrub     scrubState
+	healQueue chan *objRecord
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+var _ ObjectStore = (*Store)(nil)
+
+// Open opens (or creates) a store: it checks the drives' format files,
+// formats new or wiped drives, finishes interrupted bucket deletions and
+// starts the background scrubber.
+func Open(cfg Config) (*Store, error) {
+	n := len(cfg.Drives)
+	if n < 2 || n > 16 {
+		return nil, fmt.Errorf("storage: need 2 to 16 drives, got %d", n)
+	}
+	if cfg.Parity == 0 {
+		cfg.Parity = n / 2
+	}
+	if cfg.Parity < 1 || cfg.Parity > n/2 {
+		return nil, fmt.Errorf("storage: parity %d out of range 1..%d for %d drives", cfg.Parity, n/2, n)
+	}
+	if cfg.BlockSize == 0 {
+		cfg.BlockSize = DefaultBlockSize
+	}
+	if cfg.BlockSize < 4096 || cfg.BlockSize > 64<<20 {
+		return nil, fmt.Errorf("storage: block size %d out of range 4 KiB..64 MiB", cfg.BlockSize)
+	}
+	if cfg.ScrubInterval == 0 {
+		cfg.ScrubInterval = DefaultScrubInterval
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("storage: DataDir is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		data:      n - cfg.Parity,
+		parity:    cfg.Parity,
+		blockSize: cfg.BlockSize,
+		healQueue: make(chan *objRecord, 256),
+		stop:      make(chan struct{}),
+	}
+	if err := s.openDrives(); err != nil {
+		return nil, err
+	}
+	idx, err := openBoltIndex(filepath.Join(cfg.DataDir, "index.db"))
+	if err != nil {
+		return nil, fmt.Errorf("storage: open index: %w", err)
+	}
+	s.idx = idx
+	for _, d := range s.drives {
+		d.CleanTemp(0)
+	}
+	if err := s.finishTrash(context.Background()); err != nil {
+		s.log.Warn("storage: finishing interrupted bucket deletions", "err", err)
+	}
+	s.wg.Add(1)
+	go s.healer()
+	if cfg.ScrubInterval > 0 {
+		s.wg.Add(1)
+		go s.scrubLoop(cfg.ScrubInterval)
+	}
+	return s, nil
+}
+
+// openDrives reads every drive's format file and puts drives in set order.
+// Unformatted (new or wiped) drives take the free positions and are
+// formatted; the scrubber heals their shards back.
+func (s *Store) openDrives() error {
+	n := len(s.cfg.Drives)
+	formats := make([]*driveFormat, n)
+	var ref *driveFormat
+	for i, p := range s.cfg.Drives {
+		f, err := newLocalDrive(p).ReadFormat()
+		if err == nil {
+			formats[i] = &f
+			if ref == nil {
+				ref = &f
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("storage: unreadable drive format, treating drive as wiped", "drive", p, "err", err)
+		}
+	}
+	if ref == nil {
+		ref = &driveFormat{Version: formatVersion, SetID: newID(), Drives: n, Data: s.data, Parity: s.parity, BlockSize: s.blockSize}
+	}
+	if ref.Drives != n {
+		return fmt.Errorf("storage: drives belong to a set of %d, configured %d", ref.Drives, n)
+	}
+	if ref.Data != s.data || ref.Parity != s.parity || ref.BlockSize != s.blockSize {
+		s.log.Info("storage: using the layout recorded on the drives", "data", ref.Data, "parity", ref.Parity, "blockSize", ref.BlockSize)
+		s.data, s.parity, s.blockSize = ref.Data, ref.Parity, ref.BlockSize
+	}
+	s.setID = ref.SetID
+	s.drives = make([]drive, n)
+	var unplaced []string
+	for i, p := range s.cfg.Drives {
+		f := formats[i]
+		switch {
+		case f == nil:
+			unplaced = append(unplaced, p)
+		case f.SetID != s.setID:
+			return fmt.Errorf("storage: drive %s belongs to another set (%s)", p, f.SetID)
+		case s.drives[f.Index] != nil:
+			return fmt.Errorf("storage: drives %s and %s both claim position %d", s.drives[f.Index].Path(), p, f.Index)
+		default:
+			if f.Index != i {
+				s.log.Warn("storage: drive found at another position; using its recorded position", "drive", p, "position", f.Index)
+			}
+			s.drives[f.Index] = newLocalDrive(p)
+		}
+	}
+	for i := range s.drives {
+		if s.drives[i] != nil {
+			continue
+		}
+		p := unplaced[0]
+		unplaced = unplaced[1:]
+		d := newLocalDrive(p)
+		if err := s.formatDrive(d, i); err != nil {
+			return fmt.Errorf("storage: format drive %s: %w", p, err)
+		}
+		s.drives[i] = d
+	}
+	return nil
+}
+
+func (s *Store) formatDrive(d drive, i int) error {
+	return d.Format(driveFormat{
+		Version: formatVersion, SetID: s.setID, DriveID: newID(), Index: i,
+		Drives: len(s.cfg.Drives), Data: s.data, Parity: s.parity, BlockSize: s.blockSize,
+		Created: time.Now().UTC(),
+	})
+}
+
+// Close stops background work and closes the index.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		s.wg.Wait()
+		err = s.idx.Close()
+	})
+	return err
+}
+
+// writeQuorum is how many drives must hold a write: data shards, plus one
+// when data == parity so that two halves can never both commit.
+func (s *Store) writeQuorum() int {
+	if s.data == s.parity {
+		return s.data + 1
+	}
+	return s.data
+}
+
+// driveOnline reports whether a drive has its format file of this set.
+func (s *Store) driveOnline(i int) bool {
+	f, err := s.drives[i].ReadFormat()
+	return err == nil && f.SetID == s.setID && f.Index == i
+}
+
+// Ready reports whether enough drives are online for write quorum.
+func (s *Store) Ready() bool {
+	n := 0
+	for i := range s.drives {
+		if s.driveOnline(i) {
+			n++
+		}
+	}
+	return n >= s.writeQuorum()
+}
+
+// Drives reports the health of every drive.
+func (s *Store) Drives(ctx context.Context) []DriveInfo {
+	out := make([]DriveInfo, len(s.drives))
+	for i, d := range s.drives {
+		info := DriveInfo{Index: i, Path: d.Path(), Errors: d.Errors()}
+		if f, err := d.ReadFormat(); err == nil && f.SetID == s.setID {
+			info.ID = f.DriveID
+			info.Online = f.Index == i
+		}
+		if total, free, err := d.Usage(); err == nil {
+			info.TotalBytes, info.FreeBytes = total, free
+		}
+		out[i] = info
+	}
+	return out
+}
+
+// parallel runs fn(i) for every drive concurrently and waits.
+func (s *Store) parallel(fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := range s.drives {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// removeData deletes the files of data ids on every drive.
+func (s *Store) removeData(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	names := make([]string, 0, 2*len(ids))
+	for _, id := range ids {
+		names = append(names, id+".meta", id+".shard")
+	}
+	s.parallel(func(i int) {
+		if err := s.drives[i].Remove(names...); err != nil {
+			s.drives[i].noteError(err)
+		}
+	})
+}

@@ -1,0 +1,220 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+)
+
+// pendingData is an erasure-coded body written to the drives but not yet
+// committed to the index. Its id is in s.inflight until commit or abort so
+// the scrubber does not mistake it for an orphan.
+type pendingData struct {
+	ref     dataRef
+	dig     digests
+	inline  [][]byte   // per-drive shard streams when ref.Inline
+	files   []tempFile // per-drive shard files otherwise
+	failed  []error    // per drive; non-nil drives are left out
+	written bool       // files renamed into place
+}
+
+func (s *Store) liveCount(failed []error) int {
+	n := 0
+	for _, e := range failed {
+		if e == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// quorumError is ErrDiskFull when a drive ran out of space, else ErrQuorum.
+func (s *Store) quorumError(failed []error) error {
+	for _, e := range failed {
+		if errors.Is(e, ErrDiskFull) {
+			return fmt.Errorf("%w (write quorum %d not reached)", ErrDiskFull, s.writeQuorum())
+		}
+	}
+	var first error
+	for _, e := range failed {
+		if e != nil {
+			first = e
+			break
+		}
+	}
+	return fmt.Errorf("%w: %d of %d drives failed, write quorum is %d (first error: %v)",
+		ErrQuorum, len(failed)-s.liveCount(failed), len(failed), s.writeQuorum(), first)
+}
+
+// writeData streams body onto the drives as temporary shard files (or keeps
+// small bodies in memory for inlining) and verifies size and digests.
+func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) (*pendingData, error) {
+	br, err := newBodyReader(body, opts)
+	if err != nil {
+		return nil, err
+	}
+	c, err := getCodec(s.data, s.parity, s.blockSize)
+	if err != nil {
+		return nil, err
+	}
+	id := newID()
+	s.inflight.Store(id, struct{}{})
+	p := &pendingData{
+		ref:    dataRef{ID: id, Data: s.data, Parity: s.parity, BlockSize: s.blockSize},
+		failed: make([]error, len(s.drives)),
+	}
+	buf := c.getBuf()
+	defer c.putBuf(buf)
+
+	n, done, err := br.readBlock(buf.block)
+	if err != nil {
+		s.abort(p)
+		return nil, err
+	}
+	if done && n <= inlineMax {
+		p.ref.Inline = true
+		p.inline = make([][]byte, len(s.drives))
+		if n > 0 {
+			frames, err := c.encode(buf, n)
+			if err != nil {
+				s.abort(p)
+				return nil, err
+			}
+			for i, f := range frames {
+				p.inline[i] = append([]byte(nil), f...)
+			}
+		}
+	} else {
+		p.files = make([]tempFile, len(s.drives))
+		s.parallel(func(i int) {
+			p.files[i], p.failed[i] = s.drives[i].Create(id + ".shard")
+			s.drives[i].noteError(p.failed[i])
+		})
+		for {
+			if err := ctx.Err(); err != nil {
+				s.abort(p)
+				return nil, err
+			}
+			frames, err := c.encode(buf, n)
+			if err != nil {
+				s.abort(p)
+				return nil, err
+			}
+			s.parallel(func(i int) {
+				if p.failed[i] != nil {
+					return
+				}
+				if _, err := p.files[i].Write(frames[i]); err != nil {
+					p.failed[i] = err
+					s.drives[i].noteError(err)
+					p.files[i].Abort()
+					p.files[i] = nil
+				}
+			})
+			if s.liveCount(p.failed) < s.writeQuorum() {
+				err := s.quorumError(p.failed)
+				s.abort(p)
+				return nil, err
+			}
+			if done {
+				break
+			}
+			if n, done, err = br.readBlock(buf.block); err != nil {
+				s.abort(p)
+				return nil, err
+			}
+			if n == 0 && done {
+				break
+			}
+		}
+	}
+	p.dig, err = br.verify(opts)
+	if err != nil {
+		s.abort(p)
+		return nil, err
+	}
+	p.ref.Size = p.dig.size
+	return p, nil
+}
+
+// persist writes the .meta file (built per drive by header) beside the
+// shard data on every live drive, fsyncs and renames everything into place
+// and fsyncs the directories. Below write quorum it removes what it wrote.
+func (s *Store) persist(p *pendingData, header func(shard int) *metaHeader) error {
+	var ok atomic.Int32
+	s.parallel(func(i int) {
+		if p.failed[i] != nil {
+			return
+		}
+		err := s.persistDrive(p, i, header(i))
+		if err != nil {
+			p.failed[i] = err
+			s.drives[i].noteError(err)
+			return
+		}
+		ok.Add(1)
+	})
+	p.written = true
+	if int(ok.Load()) < s.writeQuorum() {
+		err := s.quorumError(p.failed)
+		s.abort(p)
+		return err
+	}
+	return nil
+}
+
+func (s *Store) persistDrive(p *pendingData, i int, h *metaHeader) error {
+	d := s.drives[i]
+	var inline []byte
+	if p.ref.Inline {
+		inline = p.inline[i]
+	}
+	raw, err := encodeMeta(h, inline)
+	if err != nil {
+		return err
+	}
+	mf, err := d.Create(p.ref.ID + ".meta")
+	if err != nil {
+		if p.files != nil && p.files[i] != nil {
+			p.files[i].Abort()
+		}
+		return err
+	}
+	if _, err := mf.Write(raw); err != nil {
+		mf.Abort()
+		if p.files != nil && p.files[i] != nil {
+			p.files[i].Abort()
+		}
+		return err
+	}
+	if p.files != nil && p.files[i] != nil {
+		if err := p.files[i].Commit(); err != nil {
+			mf.Abort()
+			return err
+		}
+	}
+	if err := mf.Commit(); err != nil {
+		return err
+	}
+	return d.SyncDir(p.ref.ID + ".meta")
+}
+
+// abort drops a pending write: temporary files and anything renamed.
+func (s *Store) abort(p *pendingData) {
+	if p.files != nil && !p.written {
+		for _, f := range p.files {
+			if f != nil {
+				f.Abort()
+			}
+		}
+	}
+	if p.written {
+		s.removeData([]string{p.ref.ID})
+	}
+	s.inflight.Delete(p.ref.ID)
+}
+
+// committed ends the inflight protection of a write after its index commit.
+func (s *Store) committed(p *pendingData) { s.inflight.Delete(p.ref.ID) }
