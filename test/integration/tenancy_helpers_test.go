@@ -1,0 +1,180 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/cofferstore/coffer/internal/server"
+)
+
+// tnServer is a whole Coffer (S3 + console listeners on 127.0.0.1:0) over
+// temporary drives, started by the shared startServer helper.
+type tnServer struct {
+	t   *testing.T
+	ts  *testServer
+	dir string
+}
+
+func tnStart(t *testing.T) *tnServer {
+	t.Helper()
+	ts := startServer(t)
+	return &tnServer{t: t, ts: ts, dir: ts.Config.DataDir}
+}
+
+// logs returns everything the server logged so far.
+func (s *tnServer) logs() []byte { return []byte(s.ts.Logs.String()) }
+
+// tnAPI is a console API client: operator Basic auth, or a tenant session.
+type tnAPI struct {
+	t             *testing.T
+	base          string
+	basic         bool
+	session, csrf string
+	// seen accumulates every response (headers and body) when non-nil.
+	seen *[]byte
+}
+
+func (s *tnServer) operator() *tnAPI {
+	return &tnAPI{t: s.t, base: s.ts.ConsoleURL, basic: true}
+}
+
+// call sends body as JSON and returns status and response body.
+func (a *tnAPI) call(method, path string, body any) (int, []byte) {
+	a.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, a.base+path, rd)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if a.basic {
+		req.SetBasicAuth(server.OperatorUsername, testAdminPassword)
+	}
+	if a.session != "" {
+		req.AddCookie(&http.Cookie{Name: "coffer_session", Value: a.session})
+		req.Header.Set("X-CSRF-Token", a.csrf)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if a.seen != nil {
+		*a.seen = append(*a.seen, out...)
+		for k, v := range resp.Header {
+			*a.seen = append(*a.seen, []byte(k+": "+strings.Join(v, ",")+"\n")...)
+		}
+	}
+	if method == "POST" && path == "/api/login" && resp.StatusCode == http.StatusOK {
+		for _, c := range resp.Cookies() {
+			if c.Name == "coffer_session" {
+				a.session = c.Value
+			}
+		}
+		var me struct {
+			CSRFToken string `json:"csrfToken"`
+		}
+		json.Unmarshal(out, &me)
+		a.csrf = me.CSRFToken
+	}
+	return resp.StatusCode, out
+}
+
+// must calls and fails the test unless the status is want; it decodes into v when set.
+func (a *tnAPI) must(want int, method, path string, body, v any) {
+	a.t.Helper()
+	status, out := a.call(method, path, body)
+	if status != want {
+		a.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, out)
+	}
+	if v != nil {
+		if err := json.Unmarshal(out, v); err != nil {
+			a.t.Fatalf("%s %s: decode %s: %v", method, path, out, err)
+		}
+	}
+}
+
+// tenant creates a tenant (with quota) and a console user, and returns that user's session.
+func (s *tnServer) tenant(name string, objects, bytes int64) *tnAPI {
+	s.t.Helper()
+	op := s.operator()
+	op.must(http.StatusCreated, "POST", "/api/admin/tenants", map[string]any{"name": name, "quota": map[string]int64{"objects": objects, "bytes": bytes}}, nil)
+	op.must(http.StatusCreated, "POST", "/api/admin/tenants/"+name+"/users", map[string]string{"username": name + "-user", "password": "password-of-" + name}, nil)
+	a := &tnAPI{t: s.t, base: s.ts.ConsoleURL}
+	a.must(http.StatusOK, "POST", "/api/login", map[string]string{"username": name + "-user", "password": "password-of-" + name}, nil)
+	if a.session == "" || a.csrf == "" {
+		s.t.Fatal("login gave no session or CSRF token")
+	}
+	return a
+}
+
+type tnKey struct {
+	AccessKey string `json:"accessKey"`
+	SecretKey string `json:"secretKey"`
+}
+
+// s3 returns an S3 client of the real SDK with the given key pair, no retries.
+func (s *tnServer) s3(k tnKey) *s3.Client {
+	return s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(s.ts.S3URL),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(k.AccessKey, k.SecretKey, ""),
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+// tnCode is the S3 error code of err, "" for nil, or the error text if it is not an API error.
+func tnCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return err.Error()
+}
+
+// tnMessage is the S3 error message of err.
+func tnMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	return ""
+}
+
+// tnGrepDir lists files under dir that contain needle.
+func tnGrepDir(t *testing.T, dir string, needle []byte) []string {
+	t.Helper()
+	var hits []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(b, needle) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	return hits
+}
