@@ -50,7 +50,7 @@ func canonicalAmzHeadersV2(r *http.Request) string {
 			names = append(names, lk)
 		}
 		for _, v := range vs {
-			vals[lk] = append(vals[lk], collapseSpaces(v))
+			vals[lk] = append(vals[lk], strings.TrimSpace(v)) // V2 trims only; inner spaces are signed as sent
 		}
 	}
 	sort.Strings(names)
@@ -122,13 +122,33 @@ func (v *Verifier) matchV2(r *http.Request, secret, dateLine, sig string) bool {
 	subs := subResourceStringV2(parseRawQuery(r.URL.RawQuery))
 	for _, prefix := range v.bucketPrefixesV2(r) {
 		for _, path := range canonicalPaths(r) {
-			want := signV2(secret, head+prefix+path+subs)
-			if hmac.Equal([]byte(want), []byte(sig)) {
+			if signatureV2Matches(secret, head+prefix+path+subs, sig) {
+				return true
+			}
+			// botocore signs a path-style bucket URL "/bucket" as "/bucket/".
+			if prefix == "" && len(path) > 1 && !strings.Contains(path[1:], "/") &&
+				signatureV2Matches(secret, head+path+"/"+subs, sig) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+func signatureV2Matches(secret, stringToSign, sig string) bool {
+	return hmac.Equal([]byte(signV2(secret, stringToSign)), []byte(sig))
+}
+
+// parseHTTPDate accepts the HTTP date formats plus RFC 1123 with a numeric
+// zone ("Tue, 27 Mar 2007 19:36:42 +0000"), which S3 clients also send.
+func parseHTTPDate(s string) (time.Time, error) {
+	if t, err := http.ParseTime(s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC1123Z, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(iso8601Basic, s)
 }
 
 func (v *Verifier) verifyV2Header(r *http.Request, authz string) (*Verified, error) {
@@ -146,12 +166,9 @@ func (v *Verifier) verifyV2Header(r *http.Request, authz string) (*Verified, err
 	dateLine := r.Header.Get("Date")
 	if s := r.Header.Get("X-Amz-Date"); s != "" {
 		dateLine = ""
-		t, err = http.ParseTime(s)
-		if err != nil {
-			t, err = time.Parse(iso8601Basic, s)
-		}
+		t, err = parseHTTPDate(s)
 	} else if dateLine != "" {
-		t, err = http.ParseTime(dateLine)
+		t, err = parseHTTPDate(dateLine)
 	} else {
 		return nil, fmt.Errorf("%w: Date or x-amz-date header required", ErrMalformedAuth)
 	}

@@ -153,7 +153,7 @@ func requestTime(r *http.Request) (time.Time, string, error) {
 		return t, s, nil
 	}
 	if s := r.Header.Get("Date"); s != "" {
-		t, err := http.ParseTime(s)
+		t, err := parseHTTPDate(s)
 		if err != nil {
 			return t, "", fmt.Errorf("%w: bad Date header", ErrMalformedAuth)
 		}
