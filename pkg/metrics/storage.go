@@ -36,12 +36,12 @@ func newStorageCollector(store storage.ObjectStore) *storageCollector {
 	}
 	return &storageCollector{
 		store:          store,
-		driveOnline:    desc("drive_online", "1 when the drive answers reads and writes, 0 when it is offline.", drive),
-		driveTotal:     desc("drive_total_bytes", "Size of the file system holding the drive directory.", drive),
-		driveFree:      desc("drive_free_bytes", "Free bytes on the file system holding the drive directory.", drive),
+		driveOnline:    desc("drive_online", "1 when the drive holds this server's format file at its position, 0 when it is offline.", drive),
+		driveTotal:     desc("drive_total_bytes", "Size of the file system holding the drive directory; 0 when it cannot be read.", drive),
+		driveFree:      desc("drive_free_bytes", "Free bytes on the file system holding the drive directory; 0 when it cannot be read.", drive),
 		driveErrors:    desc("drive_errors_total", "I/O errors seen on the drive since the server started.", drive),
 		writeQuorum:    desc("write_quorum_available", "1 when enough drives are online to accept writes (the readiness condition), else 0.", nil),
-		healObjects:    desc("heal_objects_total", "Objects healed (one or more shards rewritten) since the server started.", nil),
+		healObjects:    desc("heal_objects_total", "Objects healed (one or more shards rewritten), by reads or the scanner, since the server started.", nil),
 		healShards:     desc("heal_shards_repaired_total", "Shards rewritten after being found missing or corrupt, since the server started.", nil),
 		orphans:        desc("scrub_orphans_removed_total", "Orphaned shard files from interrupted writes removed by the scanner since the server started.", nil),
 		scanned:        desc("scrub_objects_scanned_total", "Objects whose shards the scanner verified since the server started.", nil),
@@ -49,7 +49,7 @@ func newStorageCollector(store storage.ObjectStore) *storageCollector {
 		scrubRunning:   desc("scrub_running", "1 while a scrub pass is running, else 0.", nil),
 		scrubProgress:  desc("scrub_progress_ratio", "Progress of the current scrub pass, from 0 to 1.", nil),
 		scrubLastDone:  desc("scrub_last_completed_timestamp_seconds", "Unix time the last full scrub pass finished; 0 before the first one.", nil),
-		quorumFailures: desc("write_quorum_failures_total", "Writes refused because too few drives were online for write quorum, since the server started.", nil),
+		quorumFailures: desc("write_quorum_failures_total", "Operations the storage engine failed because too few drives answered for quorum, since the server started.", nil),
 	}
 }
 
