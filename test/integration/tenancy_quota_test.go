@@ -140,11 +140,14 @@ func TestByteQuotaConcurrentWriters(t *testing.T) {
 	tnWantQuotaExceeded(t, errs)
 }
 
+// TestQuotaCountsMultipart: parts in progress count toward the byte quota;
+// over-quota bodies are kept small so the refusal is read before the client
+// finishes sending (a server that answers early closes the connection).
 func TestQuotaCountsMultipart(t *testing.T) {
 	s := tnStart(t)
 	ctx := context.Background()
 	const mib = 1 << 20
-	c := s.tenant("multi", 0, 12*mib)
+	c := s.tenant("multi", 0, 10*mib+100)
 	var k tnKey
 	c.must(http.StatusCreated, "POST", "/api/credentials", nil, &k)
 	cl := s.s3(k)
@@ -167,23 +170,23 @@ func TestQuotaCountsMultipart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Parts in progress count toward bytes: 10 MiB held, 3 MiB more would pass 12 MiB.
+	// 10 MiB held by the unfinished upload; only 100 bytes of quota remain.
 	var u tnUsage
 	c.must(http.StatusOK, "GET", "/api/usage", nil, &u)
-	if u.Bytes != 10*mib {
-		t.Fatalf("usage with 2 parts uploaded = %d bytes, want %d", u.Bytes, 10*mib)
+	if u.Bytes != 10*mib || u.Objects != 0 {
+		t.Fatalf("usage with 2 parts uploaded = %+v, want %d bytes, 0 objects", u, 10*mib)
 	}
 	_, err = cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("multipart-box"), Key: aws.String("small"),
-		Body: bytes.NewReader(make([]byte, 3*mib)), ContentLength: aws.Int64(3 * mib)})
+		Body: bytes.NewReader(make([]byte, 101)), ContentLength: aws.Int64(101)})
 	if tnCode(err) != "QuotaExceeded" {
 		t.Fatalf("PutObject past quota with parts in progress: %v", err)
 	}
-	if _, err := part(3, 3*mib); tnCode(err) != "QuotaExceeded" {
+	if _, err := part(3, 101); tnCode(err) != "QuotaExceeded" {
 		t.Fatalf("UploadPart past quota: %v", err)
 	}
-	p3, err := part(3, 1*mib)
+	p3, err := part(3, 100)
 	if err != nil {
-		t.Fatalf("last part within quota: %v", err)
+		t.Fatalf("last part exactly filling the quota: %v", err)
 	}
 	_, err = cl.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("multipart-box"), Key: aws.String("big"), UploadId: up.UploadId,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{
@@ -192,8 +195,12 @@ func TestQuotaCountsMultipart(t *testing.T) {
 		t.Fatalf("CompleteMultipartUpload within quota: %v", err)
 	}
 	c.must(http.StatusOK, "GET", "/api/usage", nil, &u)
-	if u.Bytes != 11*mib || u.Objects != 1 {
-		t.Fatalf("usage after complete %+v, want 1 object of 11 MiB", u)
+	if u.Bytes != 10*mib+100 || u.Objects != 1 {
+		t.Fatalf("usage after complete %+v, want 1 object of 10 MiB + 100", u)
+	}
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("multipart-box"), Key: aws.String("small"),
+		Body: strings.NewReader("x")}); tnCode(err) != "QuotaExceeded" {
+		t.Fatalf("PutObject with the quota full: %v", err)
 	}
 	// Deleting the object frees its bytes.
 	if _, err := cl.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("multipart-box"), Key: aws.String("big")}); err != nil {
