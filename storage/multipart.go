@@ -74,8 +74,9 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 		return PartInfo{}, fmt.Errorf("%w: %d", ErrInvalidPartNumber, partNumber)
 	}
 	var u *uploadRecord
+	var b *bucketRecord
 	if err := s.idx.View(func(tx indexTx) (err error) {
-		_, u, err = uploadOf(tx, tenant, bucket, key, uploadID)
+		b, u, err = uploadOf(tx, tenant, bucket, key, uploadID)
 		return err
 	}); err != nil {
 		return PartInfo{}, err
@@ -96,7 +97,7 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 		part.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
 	}
 	err = s.persist(p, func(i int) *metaHeader {
-		return &metaHeader{Kind: "part", Shard: i, Part: part, Tenant: tenant, Bucket: bucket, Key: key}
+		return &metaHeader{Kind: "part", Shard: i, Part: part, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key}
 	})
 	if err != nil {
 		return PartInfo{}, err

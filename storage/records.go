@@ -109,9 +109,10 @@ type metaHeader struct {
 	Object *objRecord  `json:"object,omitempty"`
 	Part   *partRecord `json:"part,omitempty"`
 	// For parts: where the upload lives.
-	Tenant string `json:"tenant,omitempty"`
-	Bucket string `json:"bucket,omitempty"`
-	Key    string `json:"key,omitempty"`
+	Tenant   string `json:"tenant,omitempty"`
+	Bucket   string `json:"bucket,omitempty"`
+	BucketID string `json:"bucketID,omitempty"`
+	Key      string `json:"key,omitempty"`
 }
 
 // A .meta file is:
