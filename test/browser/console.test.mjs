@@ -412,4 +412,11 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     assert.ok(b.requests.length > 20, 'requests were recorded');
     assert.deepEqual(b.problems, []);
   });
+
+  test('every state-changing API call after login carried the session\'s X-CSRF-Token', () => {
+    const calls = b.writes.filter((w) => new URL(w.url).pathname !== '/api/login');
+    assert.ok(calls.length >= 15, `only ${calls.length} state-changing calls recorded`);
+    const missing = calls.filter((w) => w.csrf.length < 16);
+    assert.deepEqual(missing, []);
+  });
 });

@@ -13,8 +13,8 @@ const chromiumArgs = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-// launch opens Chromium on origin; requests holds every URL the page asked for
-// and problems every page error or CSP violation.
+// launch opens Chromium on origin; requests holds every URL the page asked for,
+// writes every state-changing request, problems every page error or CSP violation.
 export async function launch(origin) {
   const profile = mkdtempSync(join(tmpdir(), 'coffer-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -30,7 +30,13 @@ export async function launch(origin) {
   page.setDefaultTimeout(15000);
   const requests = [];
   const problems = [];
-  context.on('request', (r) => requests.push(r.url()));
+  const writes = []; // state-changing API calls: {method, url, csrf}
+  context.on('request', (r) => {
+    requests.push(r.url());
+    if (r.method() !== 'GET' && r.method() !== 'HEAD') {
+      writes.push({ method: r.method(), url: r.url(), csrf: r.headers()['x-csrf-token'] || '' });
+    }
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
@@ -40,6 +46,7 @@ export async function launch(origin) {
     context,
     page,
     requests,
+    writes,
     problems,
     // shot saves a screenshot of the page under docs/screenshots/NAME.png.
     shot: (name, opts = {}) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true, animations: 'disabled', ...opts }),
