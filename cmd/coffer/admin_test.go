@@ -45,8 +45,8 @@ func (c cli) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
 	full := append([]string{"admin", "--server", c.srv.ConsoleURL, "--password", testPassword}, args...)
-	err := run(context.Background(), full, &out, &errb)
-	return out.String(), errb.String(), exitCode(err, &errb)
+	code = exitCode(run(context.Background(), full, &out, &errb), &errb)
+	return out.String(), errb.String(), code
 }
 
 // ok runs a command that must succeed and returns its stdout.
@@ -303,8 +303,16 @@ func TestServerCommand(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+}
 
-	// With the server stopped the index can be rebuilt from the drives.
+// TestRebuildIndexCommand rebuilds the index of a stopped server from its drives.
+func TestRebuildIndexCommand(t *testing.T) {
+	t.Setenv("COFFER_ADMIN_PASSWORD", "")
+	dir := t.TempDir()
+	_, stop := startServerCommand(t, dir)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 	var ro bytes.Buffer
 	if err := run(context.Background(), []string{"rebuild-index", "--data", dir}, &ro, &bytes.Buffer{}); err != nil {
 		t.Fatalf("rebuild-index: %v", err)

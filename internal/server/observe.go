@@ -18,7 +18,7 @@ func pprofHandler() http.Handler {
 	return mux
 }
 
-// logRequests logs one line per request at debug level. The query string is
+// logRequests logs one line per console request at debug level. The query string is
 // left out: presigned URLs carry signatures there.
 func logRequests(logger *slog.Logger, listener string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -161,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:        s.Metrics.Handler(),
 	})
 
-	s.serve(s3ln, logRequests(cfg.Logger, "s3", s3Handler), tlsConfig)
+	s.serve(s3ln, s3Handler, tlsConfig) // s3api logs its own requests
 	s.serve(consoleLn, logRequests(cfg.Logger, "console", consoleHandler), tlsConfig)
 	if cfg.PprofAddress != "" {
 		pln, err := net.Listen("tcp", cfg.PprofAddress)

@@ -59,7 +59,8 @@ bad=$(python3 -c 'import sys,re; u=sys.argv[1]; print(re.sub(r"(Signature=)(.)",
 check_eq 403 "$(curl -s -o /dev/null -w '%{http_code}' "$bad")" "tampered presigned URL refused with 403"
 
 # s3api calls.
-check_eq 7 "$(s3api list-objects-v2 --bucket "$B" --prefix data/ | json_get KeyCount)" "s3api list-objects-v2 KeyCount"
+check_eq 7 "$(s3api list-objects-v2 --bucket "$B" --prefix data/ --no-paginate | json_get KeyCount)" "s3api list-objects-v2 KeyCount"
+check_eq 7 "$(s3api list-objects-v2 --bucket "$B" --prefix data/ --page-size 2 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["Contents"]))')" "s3api list-objects-v2 paginated by 2"
 lst=$(s3api list-objects-v2 --bucket "$B" --delimiter / --prefix data/)
 check_contains "$lst" '"data/a/"' "list-objects-v2 with delimiter has common prefix data/a/"
 check_eq 13 "$(s3api head-object --bucket "$B" --key moved/hello.txt | json_get ContentLength)" "s3api head-object ContentLength"
