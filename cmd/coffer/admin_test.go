@@ -4,11 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cofferstore/coffer/internal/server"
 )
@@ -305,17 +312,58 @@ func TestServerCommand(t *testing.T) {
 	}
 }
 
-// TestRebuildIndexCommand rebuilds the index of a stopped server from its drives.
+// TestRebuildIndexCommand: an object written before the index is lost is
+// readable again after `coffer rebuild-index` on the stopped server.
 func TestRebuildIndexCommand(t *testing.T) {
-	t.Setenv("COFFER_ADMIN_PASSWORD", "")
-	dir := t.TempDir()
-	_, stop := startServerCommand(t, dir)
-	if err := stop(); err != nil {
+	cfg := server.Config{DataDir: t.TempDir(), S3Address: "127.0.0.1:0", ConsoleAddress: "127.0.0.1:0",
+		AdminPassword: testPassword, ScrubInterval: -1}
+	srv, err := server.Start(context.Background(), cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
+	c := cli{t: t, srv: srv}
+	c.ok("tenant", "create", "keeper")
+	m := keyJSONForm.FindStringSubmatch(c.ok("keys", "generate", "keeper"))
+	if m == nil {
+		t.Fatal("no key pair")
+	}
+	s3c := func(srv *server.Server) *s3.Client {
+		return s3.New(s3.Options{Region: server.Region, BaseEndpoint: aws.String(srv.S3URL), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider(m[1], m[2], "")})
+	}
+	ctx := context.Background()
+	if _, err := s3c(srv).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vault")}); err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("rebuild me "), 100_000)
+	if _, err := s3c(srv).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("vault"), Key: aws.String("a/b"), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(cfg.DataDir, "index.db")); err != nil {
+		t.Fatal(err)
+	}
+
 	var ro bytes.Buffer
-	if err := run(context.Background(), []string{"rebuild-index", "--data", dir}, &ro, &bytes.Buffer{}); err != nil {
+	if err := run(ctx, []string{"rebuild-index", "--data", cfg.DataDir}, &ro, &bytes.Buffer{}); err != nil {
 		t.Fatalf("rebuild-index: %v", err)
 	}
 	contains(t, ro.String(), "Index rebuilt from 4 drives", "rebuild-index")
+
+	srv, err = server.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(ctx)
+	out, err := s3c(srv).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("vault"), Key: aws.String("a/b")})
+	if err != nil {
+		t.Fatalf("GetObject after rebuild: %v", err)
+	}
+	got, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("after rebuild: %d bytes, %v; want the %d written", len(got), err, len(body))
+	}
 }

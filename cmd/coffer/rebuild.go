@@ -50,13 +50,7 @@ func runRebuildIndex(ctx context.Context, synopsis string, args []string, stdout
 	if err != nil {
 		return fmt.Errorf("rebuild-index: open storage (is the server still running?): %w", err)
 	}
-	// TODO(wiring): call store.RebuildIndex directly once storage has it (docs/architecture.md).
-	rebuilder, ok := any(store).(interface{ RebuildIndex(context.Context) error })
-	if ok {
-		err = rebuilder.RebuildIndex(ctx)
-	} else {
-		err = fmt.Errorf("this build's storage cannot rebuild the index yet")
-	}
+	err = store.RebuildIndex(ctx)
 	var tenants []storage.Tenant
 	if err == nil {
 		tenants, err = store.ListTenants(ctx)
