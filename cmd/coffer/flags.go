@@ -43,6 +43,7 @@ type command struct {
 	synopsis string // e.g. "coffer admin tenant create NAME [flags]"
 	about    string
 	env      map[string]string // flag name -> environment variable
+	defaults map[string]string // flag name -> default shown in help, when not the zero value's
 	stdout   io.Writer
 }
 
@@ -50,7 +51,7 @@ func newCommand(synopsis, about string, stdout io.Writer) *command {
 	fs := flag.NewFlagSet(synopsis, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	return &command{fs: fs, synopsis: synopsis, about: about, env: map[string]string{}, stdout: stdout}
+	return &command{fs: fs, synopsis: synopsis, about: about, env: map[string]string{}, defaults: map[string]string{}, stdout: stdout}
 }
 
 // withEnv records the environment variable that sets flag name.
@@ -146,7 +147,9 @@ func (c *command) printHelp(w io.Writer) {
 		if env, ok := c.env[f.Name]; ok {
 			notes = append(notes, "env "+env)
 		}
-		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" && f.DefValue != "[]" {
+		if d, ok := c.defaults[f.Name]; ok {
+			notes = append(notes, "default "+d)
+		} else if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "false" {
 			notes = append(notes, "default "+f.DefValue)
 		}
 		if len(notes) > 0 {

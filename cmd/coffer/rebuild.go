@@ -18,10 +18,12 @@ with the shards on every drive. Run it with the server stopped.`
 func runRebuildIndex(ctx context.Context, synopsis string, args []string, stdout io.Writer) error {
 	c := newCommand(synopsis+" --data DIR [--drives N | --drive PATH ...] [--parity M]", rebuildAbout, stdout)
 	data := c.fs.String("data", server.DefaultDataDir, "server data `DIR`")
-	count := c.fs.Int("drives", 0, "`N` drive directories DIR/drive1..N (default: those found)")
-	parity := c.fs.Int("parity", 0, "`M` parity shards (default half the drives)")
+	count := c.fs.Int("drives", 0, "`N` drive directories DIR/drive1..N")
+	parity := c.fs.Int("parity", 0, "`M` parity shards")
 	var paths listFlag
 	c.fs.Var(&paths, "drive", "drive directory `PATH` (repeat) instead of DIR/driveN")
+	c.defaults["drives"] = "the DIR/driveN found"
+	c.defaults["parity"] = "half the drives"
 	for _, name := range []string{"data", "drives", "parity", "drive"} {
 		c.withEnv(name, envName(name))
 	}

@@ -26,26 +26,31 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 	var drives, domains listFlag
 	fs := c.fs
 	fs.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "`DIR` for the index, auth store, master key and (without --drive) the drive directories")
-	fs.IntVar(&cfg.DriveCount, "drives", 0, "`N` drive directories DIR/drive1..N to create and use (default 4)")
-	fs.IntVar(&cfg.Parity, "parity", 0, "`M` parity shards per object (default half the drives)")
+	fs.IntVar(&cfg.DriveCount, "drives", 0, "`N` drive directories DIR/drive1..N to create and use")
+	fs.IntVar(&cfg.Parity, "parity", 0, "`M` parity shards per object")
 	fs.Var(&drives, "drive", "drive directory `PATH` (repeat, or a comma list) instead of DIR/driveN")
 	fs.StringVar(&cfg.S3Address, "s3-address", server.DefaultS3Address, "S3 API listen `ADDR`")
 	fs.StringVar(&cfg.ConsoleAddress, "console-address", server.DefaultConsoleAddress, "console, admin API and /metrics listen `ADDR`")
 	fs.Var(&domains, "domain", "base `DOMAIN` for virtual-hosted-style requests (repeat, or a comma list)")
-	fs.StringVar(&cfg.PublicEndpoint, "public-endpoint", "", "S3 endpoint `URL` shown to tenants (default derived from --s3-address)")
+	fs.StringVar(&cfg.PublicEndpoint, "public-endpoint", "", "S3 endpoint `URL` shown to tenants")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate `FILE`; with --tls-key both listeners serve HTTPS")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `FILE`")
-	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "`FILE` with the key encrypting tenants' secrets, created 0600 if absent (default DIR/master.key)")
-	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer `TOKEN` required to scrape /metrics (default none)")
+	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "`FILE` with the key encrypting tenants' secrets, created 0600 if absent")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer `TOKEN` required to scrape /metrics (none: open)")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `FORMAT`: text or json")
-	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log `LEVEL`: debug (one line per request), info, warn, error")
-	fs.DurationVar(&cfg.ScrubInterval, "scrub-interval", 0, "`DURATION` between background scrub passes; negative disables (default storage's)")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	fs.DurationVar(&cfg.ScrubInterval, "scrub-interval", 0, "`DURATION` between background scrub passes; negative disables")
 	fs.StringVar(&cfg.PprofAddress, "pprof", "", "serve net/http/pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060)")
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
 		"log-format", "log-level", "scrub-interval", "pprof"} {
 		c.withEnv(name, envName(name))
 	}
+	c.defaults["drives"] = "4"
+	c.defaults["parity"] = "half the drives"
+	c.defaults["master-key-file"] = "DIR/master.key"
+	c.defaults["public-endpoint"] = "http(s)://S3-ADDRESS"
+	c.defaults["scrub-interval"] = "storage's"
 	c.about += "\n\nEnvironment only:\n  COFFER_ADMIN_PASSWORD   operator password (instead of a generated one)"
 	if _, err := c.parse(args, 0); err != nil {
 		return cfg, err
