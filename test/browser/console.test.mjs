@@ -405,6 +405,19 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  test('a tenant user cannot open operator pages; Log out ends the session', async () => {
+    await page.goto(`${coffer.console}/#/admin/tenants`);
+    await page.getByRole('heading', { name: 'Shared Storage' }).waitFor();
+    assert.equal(await sidebar().getByRole('link', { name: 'Tenants' }).count(), 0);
+    const status = await page.evaluate(() => fetch('/api/admin/tenants').then((r) => r.status));
+    assert.equal(status, 403);
+    await logout();
+    await page.goto(`${coffer.console}/#/storage/settings`);
+    await page.getByRole('heading', { name: 'Log in to Coffer' }).waitFor();
+    const me = await page.evaluate(() => fetch('/api/me').then((r) => r.status));
+    assert.equal(me, 401);
+  });
+
   test('the console sent no request to any host but its own, and no CSP violation happened', () => {
     const origin = new URL(coffer.console).origin;
     const foreign = b.requests.filter((u) => new URL(u).origin !== origin);
