@@ -1,0 +1,117 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strings"
+)
+
+// createBucketConfiguration is the optional CreateBucket body.
+type createBucketConfiguration struct {
+	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
+	LocationConstraint string   `xml:"LocationConstraint"`
+}
+
+// createBucket handles PUT /bucket.
+func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
+	data, err := readSmallBody(rq.body, maxSmallXML)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(data))) > 0 {
+		var cfg createBucketConfiguration
+		if err := decodeXML(data, &cfg); err != nil {
+			return err
+		}
+		if lc := cfg.LocationConstraint; lc != "" && lc != s.region {
+			return errInvalidLocation
+		}
+	}
+	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/"+rq.bucket)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// headBucket handles HEAD /bucket.
+func (s *server) headBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if _, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
+		return err
+	}
+	w.Header().Set("X-Amz-Bucket-Region", s.region)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// deleteBucket handles DELETE /bucket; only an empty bucket goes.
+func (s *server) deleteBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := s.store.DeleteBucket(rq.ctx, rq.tenant, rq.bucket, false); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type listAllMyBucketsResult struct {
+	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
+	NS      string       `xml:"xmlns,attr"`
+	Owner   owner        `xml:"Owner"`
+	Buckets []bucketElem `xml:"Buckets>Bucket"`
+}
+
+type bucketElem struct {
+	Name         string `xml:"Name"`
+	CreationDate string `xml:"CreationDate"`
+	BucketRegion string `xml:"BucketRegion,omitempty"`
+}
+
+// listBuckets handles GET /: the tenant's buckets only.
+func (s *server) listBuckets(w http.ResponseWriter, r *http.Request, rq *request) error {
+	buckets, err := s.store.ListBuckets(rq.ctx, rq.tenant)
+	if err != nil {
+		return err
+	}
+	res := listAllMyBucketsResult{NS: s3NS, Owner: tenantOwner(rq.tenant), Buckets: []bucketElem{}}
+	for _, b := range buckets {
+		res.Buckets = append(res.Buckets, bucketElem{Name: b.Name, CreationDate: xmlTime(b.Created), BucketRegion: s.region})
+	}
+	return writeXML(w, http.StatusOK, res)
+}
+
+// locationConstraint is GetBucketLocation's answer; empty means us-east-1,
+// exactly as AWS answers for that region.
+type locationConstraint struct {
+	XMLName xml.Name `xml:"LocationConstraint"`
+	NS      string   `xml:"xmlns,attr"`
+	Value   string   `xml:",chardata"`
+}
+
+// getBucketLocation handles GET /bucket?location.
+func (s *server) getBucketLocation(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if _, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
+		return err
+	}
+	res := locationConstraint{NS: s3NS}
+	if s.region != "us-east-1" {
+		res.Value = s.region
+	}
+	return writeXML(w, http.StatusOK, res)
+}
+
+type versioningConfiguration struct {
+	XMLName xml.Name `xml:"VersioningConfiguration"`
+	NS      string   `xml:"xmlns,attr"`
+}
+
+// getBucketVersioning handles GET /bucket?versioning: never enabled, so no Status.
+func (s *server) getBucketVersioning(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if _, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, versioningConfiguration{NS: s3NS})
+}
+
+// tenantOwner is the Owner element for a tenant's resources.
+func tenantOwner(tenant string) owner { return owner{ID: tenant, DisplayName: tenant} }

@@ -1,0 +1,188 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// apiError is an S3 error: the code and status clients switch on and the
+// message a human reads. Handlers return it (or a storage/auth sentinel that
+// the table below translates); writeError renders it.
+type apiError struct {
+	Code    string
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+// errorf returns an apiError with a specific message.
+func errorf(code string, status int, msg string) *apiError {
+	return &apiError{Code: code, Status: status, Message: msg}
+}
+
+// S3 errors raised by the HTTP layer itself.
+var (
+	errNotImplemented       = errorf("NotImplemented", http.StatusNotImplemented, "A header or query you provided implies functionality that is not implemented.")
+	errMalformedXML         = errorf("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+	errInvalidDigest        = errorf("InvalidDigest", http.StatusBadRequest, "The Content-MD5 you specified is not valid.")
+	errMissingContentLength = errorf("MissingContentLength", http.StatusLengthRequired, "You must provide the Content-Length HTTP header.")
+	errPreconditionFailed   = errorf("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold.")
+	errNotModified          = errorf("NotModified", http.StatusNotModified, "Not Modified")
+	errXMLTooLarge          = errorf("EntityTooLarge", http.StatusBadRequest, "Your request body exceeds the maximum allowed size for this operation.")
+	errObjectTooLarge       = errorf("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed size of 5 GiB for a single PUT; use multipart upload.")
+	errMetadataTooLarge     = errorf("MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size of 2 KB.")
+	errHeaderTooLarge       = errorf("RequestHeaderSectionTooLarge", http.StatusBadRequest, "Your request header section exceeds the maximum allowed size.")
+	errInvalidPartNumberArg = errorf("InvalidArgument", http.StatusBadRequest, "Part number must be an integer between 1 and 10000, inclusive.")
+	errInvalidMaxKeys       = errorf("InvalidArgument", http.StatusBadRequest, "Argument max-keys must be an integer between 0 and 2147483647.")
+	errInvalidEncoding      = errorf("InvalidArgument", http.StatusBadRequest, "Invalid Encoding Method specified in Request.")
+	errInvalidToken         = errorf("InvalidArgument", http.StatusBadRequest, "The continuation token provided is incorrect.")
+	errCopyToSelf           = errorf("InvalidRequest", http.StatusBadRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	errInvalidCopySource    = errorf("InvalidArgument", http.StatusBadRequest, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	errInvalidMetaDirective = errorf("InvalidArgument", http.StatusBadRequest, "Unknown metadata directive.")
+	errInvalidTagDirective  = errorf("InvalidArgument", http.StatusBadRequest, "Unknown tagging directive.")
+	errInvalidTag           = errorf("InvalidTag", http.StatusBadRequest, "The TagSet does not conform to the S3 rules: at most 10 tags, unique keys of 1-128 characters, values up to 256 characters.")
+	errNoSuchTagSet         = errorf("NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist.")
+	errInvalidLocation      = errorf("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid.")
+	errMissingDeleteDigest  = errorf("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5 or x-amz-checksum-*.")
+	errTooManyDeleteKeys    = errorf("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema: at most 1000 keys per DeleteObjects request.")
+	errMultipleChecksums    = errorf("InvalidRequest", http.StatusBadRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+	errInvalidChecksumAlgo  = errorf("InvalidRequest", http.StatusBadRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256].")
+	errInvalidChecksumType  = errorf("InvalidRequest", http.StatusBadRequest, "The x-amz-checksum-type is not valid for this checksum algorithm: FULL_OBJECT needs CRC32, CRC32C or CRC64NVME; COMPOSITE is not supported for CRC64NVME.")
+	errMissingTrailer       = errorf("InvalidRequest", http.StatusBadRequest, "The request declared a trailing checksum in x-amz-trailer but did not send a valid value for it.")
+	errPartNumberMultipart  = errorf("NotImplemented", http.StatusNotImplemented, "GetObject with partNumber is not implemented for multipart objects; use a Range header.")
+	errInvalidPartForObject = errorf("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable.")
+	errVersionsUnsupported  = errorf("NotImplemented", http.StatusNotImplemented, "Object versioning is not implemented; only the null version exists.")
+	errInternal             = errorf("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
+)
+
+// invalidChecksumValue reports a malformed x-amz-checksum-* header value.
+func invalidChecksumValue(header string) *apiError {
+	return errorf("InvalidRequest", http.StatusBadRequest, "Value for "+header+" header is invalid.")
+}
+
+// errorMapping translates one storage or auth sentinel to an S3 error.
+type errorMapping struct {
+	err error
+	api *apiError
+}
+
+// errorTable is checked in order with errors.Is; the first match wins. Every
+// exported sentinel of storage and auth appears here (errors_test.go checks).
+var errorTable = []errorMapping{
+	// storage: buckets and objects
+	{storage.ErrBucketNotFound, errorf("NoSuchBucket", 404, "The specified bucket does not exist.")},
+	{storage.ErrObjectNotFound, errorf("NoSuchKey", 404, "The specified key does not exist.")},
+	{storage.ErrUploadNotFound, errorf("NoSuchUpload", 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")},
+	{storage.ErrInvalidBucketName, errorf("InvalidBucketName", 400, "The specified bucket is not valid: names are 3-63 characters of lower-case letters, digits, dots and hyphens.")},
+	{storage.ErrInvalidObjectName, errorf("KeyTooLongError", 400, "The object key is empty, longer than 1024 bytes, or not valid UTF-8.")},
+	{storage.ErrBucketExists, errorf("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.")},
+	{storage.ErrBucketNotEmpty, errorf("BucketNotEmpty", 409, "The bucket you tried to delete is not empty.")},
+	// storage: multipart
+	{storage.ErrInvalidPart, errorf("InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")},
+	{storage.ErrInvalidPartOrder, errorf("InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number.")},
+	{storage.ErrInvalidPartNumber, errInvalidPartNumberArg},
+	{storage.ErrEntityTooSmall, errorf("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.")},
+	{storage.ErrEntityTooLarge, errorf("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.")},
+	// storage: bodies
+	{storage.ErrBadDigest, errorf("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")},
+	{storage.ErrChecksumMismatch, errorf("BadDigest", 400, "The checksum you specified did not match the calculated checksum.")},
+	{storage.ErrIncompleteBody, errorf("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.")},
+	{storage.ErrBodyTooLong, errorf("InvalidRequest", 400, "The request body is longer than the length it declared.")},
+	// A client that hangs up mid-body surfaces as io.ErrUnexpectedEOF from net/http.
+	{io.ErrUnexpectedEOF, errorf("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.")},
+	// storage: capacity
+	{storage.ErrQuotaExceeded, errorf("QuotaExceeded", 403, "The tenant's storage quota would be exceeded.")},
+	{storage.ErrQuorum, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
+	{storage.ErrDiskFull, errorf("InsufficientStorage", 507, "The drives have no space left for this write.")},
+	// storage: operator records (not reachable through S3, mapped for completeness)
+	{storage.ErrTenantNotFound, errorf("AccessDenied", 403, "Access Denied.")},
+	{storage.ErrTenantExists, errorf("InvalidRequest", 409, "The tenant already exists.")},
+	{storage.ErrInvalidTenantName, errorf("InvalidArgument", 400, "The tenant name is not valid.")},
+	{storage.ErrVolumeExists, errorf("InvalidRequest", 409, "The volume already exists.")},
+	{storage.ErrVolumeNotFound, errorf("InvalidArgument", 404, "The volume does not exist.")},
+
+	// auth: request verification
+	{auth.ErrMissingAuth, errorf("AccessDenied", 403, "Access Denied: the request is not signed.")},
+	{auth.ErrInvalidAccessKeyID, errorf("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records.")},
+	{auth.ErrSignatureMismatch, errorf("SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided. Check your key and signing method.")},
+	{auth.ErrChunkSignatureMismatch, errorf("SignatureDoesNotMatch", 403, "The chunk signature we calculated does not match the signature you provided. Check your key and signing method.")},
+	{auth.ErrMalformedAuth, errorf("AuthorizationHeaderMalformed", 400, "The authorization header or presigned query is malformed.")},
+	{auth.ErrUnsupportedAuth, errorf("InvalidRequest", 400, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")},
+	{auth.ErrRequestTimeTooSkewed, errorf("RequestTimeTooSkewed", 403, "The difference between the request time and the server's time is too large.")},
+	{auth.ErrExpired, errorf("AccessDenied", 403, "Request has expired.")},
+	{auth.ErrContentSHA256Mismatch, errorf("XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed.")},
+	{auth.ErrInvalidContentSHA256, errorf("InvalidArgument", 400, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* mode, or a valid SHA-256 hex value.")},
+	{auth.ErrMalformedChunk, errorf("IncompleteBody", 400, "The aws-chunked request body is malformed or truncated.")},
+	{auth.ErrMissingDecodedLength, errorf("MissingContentLength", 411, "You must provide the x-amz-decoded-content-length header with aws-chunked bodies.")},
+	{auth.ErrAccessDenied, errorf("AccessDenied", 403, "Access Denied.")},
+	// auth: console records (not reachable through S3, mapped for completeness)
+	{auth.ErrCredentialExists, errorf("InvalidRequest", 409, "The tenant already has credentials.")},
+	{auth.ErrNoCredential, errorf("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records.")},
+	{auth.ErrUserExists, errorf("InvalidRequest", 409, "The user already exists.")},
+	{auth.ErrUserNotFound, errorf("AccessDenied", 403, "Access Denied.")},
+	{auth.ErrBadPassword, errorf("AccessDenied", 403, "Access Denied.")},
+	{auth.ErrRateLimited, errorf("SlowDown", 503, "Please reduce your request rate.")},
+	{auth.ErrSessionInvalid, errorf("AccessDenied", 403, "Access Denied.")},
+	{auth.ErrWeakPassword, errorf("InvalidArgument", 400, "The password is too short.")},
+}
+
+// toAPIError translates any error returned by a handler to the S3 error to
+// render. Unknown errors become InternalError; their text is logged, never
+// sent.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var qe *storage.QuotaError
+	if errors.As(err, &qe) {
+		return errorf("QuotaExceeded", http.StatusForbidden,
+			"Quota exceeded: "+qe.Resource+" used "+strconv.FormatInt(qe.Used, 10)+
+				" of limit "+strconv.FormatInt(qe.Limit, 10)+
+				" (this request adds "+strconv.FormatInt(qe.Adding, 10)+").")
+	}
+	for _, m := range errorTable {
+		if errors.Is(err, m.err) {
+			return m.api
+		}
+	}
+	return errInternal
+}
+
+// errorBody is the S3 <Error> document.
+type errorBody struct {
+	XMLName   xml.Name `xml:"Error"`
+	Code      string   `xml:"Code"`
+	Message   string   `xml:"Message"`
+	Resource  string   `xml:"Resource"`
+	RequestID string   `xml:"RequestId"`
+}
+
+// writeError renders e as the one S3 error response: status, and for every
+// method but HEAD (and 304) the <Error> XML body.
+func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *apiError) {
+	h := w.Header()
+	if e.Status == http.StatusNotModified {
+		w.WriteHeader(e.Status)
+		return
+	}
+	if r.Method == http.MethodHead {
+		// HEAD has no body; the code travels in a header for debugging.
+		h.Set("X-Amz-Error-Code", e.Code)
+		w.WriteHeader(e.Status)
+		return
+	}
+	body, _ := xml.Marshal(errorBody{Code: e.Code, Message: e.Message, Resource: r.URL.Path, RequestID: reqID})
+	h.Set("Content-Type", "application/xml")
+	h.Set("Content-Length", strconv.Itoa(len(xml.Header)+len(body)))
+	w.WriteHeader(e.Status)
+	_, _ = w.Write([]byte(xml.Header))
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,126 @@
+package s3api
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// TestEverySentinelIsMapped fails when a storage or auth sentinel would
+// reach clients as InternalError. Keep the lists in step with
+// storage/api.go and auth/api.go.
+func TestEverySentinelIsMapped(t *testing.T) {
+	sentinels := map[string]error{
+		"storage.ErrInvalidBucketName": storage.ErrInvalidBucketName,
+		"storage.ErrInvalidObjectName": storage.ErrInvalidObjectName,
+		"storage.ErrBucketNotFound":    storage.ErrBucketNotFound,
+		"storage.ErrBucketExists":      storage.ErrBucketExists,
+		"storage.ErrBucketNotEmpty":    storage.ErrBucketNotEmpty,
+		"storage.ErrObjectNotFound":    storage.ErrObjectNotFound,
+		"storage.ErrUploadNotFound":    storage.ErrUploadNotFound,
+		"storage.ErrInvalidPart":       storage.ErrInvalidPart,
+		"storage.ErrInvalidPartOrder":  storage.ErrInvalidPartOrder,
+		"storage.ErrInvalidPartNumber": storage.ErrInvalidPartNumber,
+		"storage.ErrEntityTooSmall":    storage.ErrEntityTooSmall,
+		"storage.ErrEntityTooLarge":    storage.ErrEntityTooLarge,
+		"storage.ErrBadDigest":         storage.ErrBadDigest,
+		"storage.ErrChecksumMismatch":  storage.ErrChecksumMismatch,
+		"storage.ErrIncompleteBody":    storage.ErrIncompleteBody,
+		"storage.ErrBodyTooLong":       storage.ErrBodyTooLong,
+		"io.ErrUnexpectedEOF":          io.ErrUnexpectedEOF,
+		"storage.ErrQuotaExceeded":     storage.ErrQuotaExceeded,
+		"storage.ErrQuorum":            storage.ErrQuorum,
+		"storage.ErrDiskFull":          storage.ErrDiskFull,
+		"storage.ErrTenantNotFound":    storage.ErrTenantNotFound,
+		"storage.ErrTenantExists":      storage.ErrTenantExists,
+		"storage.ErrInvalidTenantName": storage.ErrInvalidTenantName,
+		"storage.ErrVolumeExists":      storage.ErrVolumeExists,
+		"storage.ErrVolumeNotFound":    storage.ErrVolumeNotFound,
+
+		"auth.ErrMissingAuth":            auth.ErrMissingAuth,
+		"auth.ErrInvalidAccessKeyID":     auth.ErrInvalidAccessKeyID,
+		"auth.ErrSignatureMismatch":      auth.ErrSignatureMismatch,
+		"auth.ErrMalformedAuth":          auth.ErrMalformedAuth,
+		"auth.ErrUnsupportedAuth":        auth.ErrUnsupportedAuth,
+		"auth.ErrRequestTimeTooSkewed":   auth.ErrRequestTimeTooSkewed,
+		"auth.ErrExpired":                auth.ErrExpired,
+		"auth.ErrContentSHA256Mismatch":  auth.ErrContentSHA256Mismatch,
+		"auth.ErrInvalidContentSHA256":   auth.ErrInvalidContentSHA256,
+		"auth.ErrChunkSignatureMismatch": auth.ErrChunkSignatureMismatch,
+		"auth.ErrMalformedChunk":         auth.ErrMalformedChunk,
+		"auth.ErrMissingDecodedLength":   auth.ErrMissingDecodedLength,
+		"auth.ErrAccessDenied":           auth.ErrAccessDenied,
+		"auth.ErrCredentialExists":       auth.ErrCredentialExists,
+		"auth.ErrNoCredential":           auth.ErrNoCredential,
+		"auth.ErrUserExists":             auth.ErrUserExists,
+		"auth.ErrUserNotFound":           auth.ErrUserNotFound,
+		"auth.ErrBadPassword":            auth.ErrBadPassword,
+		"auth.ErrRateLimited":            auth.ErrRateLimited,
+		"auth.ErrSessionInvalid":         auth.ErrSessionInvalid,
+		"auth.ErrWeakPassword":           auth.ErrWeakPassword,
+	}
+	if len(sentinels) != len(errorTable) {
+		t.Errorf("test lists %d sentinels, errorTable has %d entries: update both", len(sentinels), len(errorTable))
+	}
+	for name, err := range sentinels {
+		for _, e := range []error{err, fmt.Errorf("layer: %w", err)} {
+			ae := toAPIError(e)
+			if ae == errInternal || ae.Code == "InternalError" || ae.Status >= 500 && ae.Code != "SlowDown" && ae.Code != "InsufficientStorage" {
+				t.Errorf("%s maps to %s %d", name, ae.Code, ae.Status)
+			}
+			if ae.Message == "" || strings.Contains(ae.Message, "storage:") || strings.Contains(ae.Message, "auth:") {
+				t.Errorf("%s: message %q", name, ae.Message)
+			}
+		}
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		code   string
+		status int
+		msg    string
+	}{
+		{storage.ErrBucketNotFound, "NoSuchBucket", 404, "The specified bucket does not exist."},
+		{fmt.Errorf("x: %w", storage.ErrObjectNotFound), "NoSuchKey", 404, "The specified key does not exist."},
+		{&storage.QuotaError{Resource: "bytes", Used: 10, Adding: 5, Limit: 12}, "QuotaExceeded", 403, "bytes used 10 of limit 12"},
+		{fmt.Errorf("w: %w", &storage.QuotaError{Resource: "objects", Used: 3, Adding: 1, Limit: 3}), "QuotaExceeded", 403, "objects used 3 of limit 3"},
+		{storage.ErrQuorum, "SlowDown", 503, "drives"},
+		{storage.ErrDiskFull, "InsufficientStorage", 507, "space"},
+		{auth.ErrExpired, "AccessDenied", 403, "Request has expired"},
+		{fmt.Errorf("secret path /var/lib/x: boom"), "InternalError", 500, "internal error"},
+	} {
+		ae := toAPIError(tc.err)
+		if ae.Code != tc.code || ae.Status != tc.status || !strings.Contains(ae.Message, tc.msg) {
+			t.Errorf("%v -> %s %d %q; want %s %d ~%q", tc.err, ae.Code, ae.Status, ae.Message, tc.code, tc.status, tc.msg)
+		}
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	r := httptest.NewRequest("GET", "/b/k", nil)
+	w := httptest.NewRecorder()
+	writeError(w, r, "REQ1", toAPIError(storage.ErrObjectNotFound))
+	want := `<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Resource>/b/k</Resource><RequestId>REQ1</RequestId></Error>`
+	if w.Code != 404 || !strings.HasSuffix(w.Body.String(), want) || w.Header().Get("Content-Type") != "application/xml" {
+		t.Fatalf("GET error: %d %q", w.Code, w.Body.String())
+	}
+	r = httptest.NewRequest("HEAD", "/b/k", nil)
+	w = httptest.NewRecorder()
+	writeError(w, r, "REQ2", toAPIError(storage.ErrObjectNotFound))
+	if w.Code != 404 || w.Body.Len() != 0 {
+		t.Fatalf("HEAD error: %d with %d body bytes", w.Code, w.Body.Len())
+	}
+	w = httptest.NewRecorder()
+	writeError(w, httptest.NewRequest("GET", "/b/k", nil), "REQ3", errNotModified)
+	if w.Code != http.StatusNotModified || w.Body.Len() != 0 {
+		t.Fatalf("304: %d with %d body bytes", w.Code, w.Body.Len())
+	}
+}

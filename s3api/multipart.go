@@ -1,0 +1,253 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/cofferstore/coffer/pkg/checksum"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// maxPartSize is S3's limit for one part.
+const maxPartSize = 5 << 30
+
+type initiateResult struct {
+	XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
+	NS       string   `xml:"xmlns,attr"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	UploadID string   `xml:"UploadId"`
+}
+
+// createMultipartUpload handles POST /bucket/key?uploads.
+func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, rq *request) error {
+	meta, err := metaFromRequest(r)
+	if err != nil {
+		return err
+	}
+	alg, err := requestedAlgorithm(r)
+	if err != nil {
+		return err
+	}
+	typ, err := multipartChecksumType(alg, r.Header.Get("X-Amz-Checksum-Type"))
+	if err != nil {
+		return err
+	}
+	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key,
+		storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta})
+	if err != nil {
+		return err
+	}
+	if alg != checksum.None {
+		w.Header().Set("X-Amz-Checksum-Algorithm", string(alg))
+		w.Header().Set("X-Amz-Checksum-Type", typ)
+	}
+	return writeXML(w, http.StatusOK, initiateResult{NS: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: id})
+}
+
+// multipartChecksumType picks COMPOSITE or FULL_OBJECT: the client's choice
+// when valid for the algorithm, else the algorithm's default (CRC64NVME only
+// exists as FULL_OBJECT; every other algorithm defaults to COMPOSITE).
+func multipartChecksumType(alg checksum.Algorithm, asked string) (string, error) {
+	asked = strings.ToUpper(strings.TrimSpace(asked))
+	if alg == checksum.None {
+		if asked != "" {
+			return "", errInvalidChecksumType
+		}
+		return "", nil
+	}
+	switch asked {
+	case "":
+		if alg == checksum.CRC64NVME {
+			return "FULL_OBJECT", nil
+		}
+		return "COMPOSITE", nil
+	case "FULL_OBJECT":
+		if alg == checksum.SHA1 || alg == checksum.SHA256 {
+			return "", errInvalidChecksumType
+		}
+		return asked, nil
+	case "COMPOSITE":
+		if alg == checksum.CRC64NVME {
+			return "", errInvalidChecksumType
+		}
+		return asked, nil
+	}
+	return "", errInvalidChecksumType
+}
+
+// partNumber reads ?partNumber= (1..10000).
+func partNumber(r *http.Request) (int, error) {
+	n, err := strconv.Atoi(r.URL.Query().Get("partNumber"))
+	if err != nil || n < 1 || n > 10000 {
+		return 0, errInvalidPartNumberArg
+	}
+	return n, nil
+}
+
+// uploadPart handles PUT /bucket/key?partNumber=N&uploadId=ID.
+func (s *server) uploadPart(w http.ResponseWriter, r *http.Request, rq *request) error {
+	n, err := partNumber(r)
+	if err != nil {
+		return err
+	}
+	if rq.size < 0 {
+		return errMissingContentLength
+	}
+	if rq.size > maxPartSize {
+		return errObjectTooLarge
+	}
+	opts, err := bodyOptions(r, rq)
+	if err != nil {
+		return err
+	}
+	part, err := s.store.PutPart(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("uploadId"), n, rq.body, opts)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", quoteETag(part.ETag))
+	setChecksumHeaders(w.Header(), part.Checksums, "")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+type listPartsResult struct {
+	XMLName              xml.Name   `xml:"ListPartsResult"`
+	NS                   string     `xml:"xmlns,attr"`
+	Bucket               string     `xml:"Bucket"`
+	Key                  string     `xml:"Key"`
+	UploadID             string     `xml:"UploadId"`
+	Initiator            owner      `xml:"Initiator"`
+	Owner                owner      `xml:"Owner"`
+	StorageClass         string     `xml:"StorageClass"`
+	PartNumberMarker     int        `xml:"PartNumberMarker"`
+	NextPartNumberMarker int        `xml:"NextPartNumberMarker"`
+	MaxParts             int        `xml:"MaxParts"`
+	IsTruncated          bool       `xml:"IsTruncated"`
+	ChecksumAlgorithm    string     `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string     `xml:"ChecksumType,omitempty"`
+	Parts                []partElem `xml:"Part"`
+}
+
+type partElem struct {
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+	checksumFields
+}
+
+// listParts handles GET /bucket/key?uploadId=ID.
+func (s *server) listParts(w http.ResponseWriter, r *http.Request, rq *request) error {
+	q := r.URL.Query()
+	maxParts, marker := maxListKeys, 0
+	var err error
+	if v := q.Get("max-parts"); v != "" {
+		if maxParts, err = strconv.Atoi(v); err != nil || maxParts < 0 {
+			return errorf("InvalidArgument", http.StatusBadRequest, "Argument max-parts must be an integer between 0 and 2147483647.")
+		}
+		maxParts = min(maxParts, maxListKeys)
+	}
+	if v := q.Get("part-number-marker"); v != "" {
+		if marker, err = strconv.Atoi(v); err != nil || marker < 0 {
+			return errorf("InvalidArgument", http.StatusBadRequest, "Argument part-number-marker must be an integer between 0 and 2147483647.")
+		}
+	}
+	res, err := s.store.ListParts(rq.ctx, rq.tenant, rq.bucket, rq.key, q.Get("uploadId"),
+		storage.ListPartsOptions{PartNumberMarker: marker, MaxParts: maxParts})
+	if err != nil {
+		return err
+	}
+	own := tenantOwner(rq.tenant)
+	out := listPartsResult{
+		NS: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: q.Get("uploadId"),
+		Initiator: own, Owner: own, StorageClass: "STANDARD", PartNumberMarker: marker,
+		NextPartNumberMarker: res.NextPartNumberMarker, MaxParts: maxParts, IsTruncated: res.IsTruncated,
+		ChecksumAlgorithm: string(res.Upload.Checksum), ChecksumType: res.Upload.ChecksumType,
+	}
+	for _, p := range res.Parts {
+		out.Parts = append(out.Parts, partElem{
+			PartNumber: p.PartNumber, LastModified: xmlTime(p.ModTime), ETag: quoteETag(p.ETag),
+			Size: p.Size, checksumFields: checksumXML(p.Checksums),
+		})
+	}
+	return writeXML(w, http.StatusOK, out)
+}
+
+// completeRequest is the CompleteMultipartUpload body.
+type completeRequest struct {
+	XMLName xml.Name `xml:"CompleteMultipartUpload"`
+	Parts   []struct {
+		PartNumber int    `xml:"PartNumber"`
+		ETag       string `xml:"ETag"`
+		checksumFields
+	} `xml:"Part"`
+}
+
+// parseCompleteRequest decodes a CompleteMultipartUpload body into parts.
+func parseCompleteRequest(data []byte) ([]storage.CompletePart, error) {
+	var req completeRequest
+	if err := decodeXML(data, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Parts) == 0 || len(req.Parts) > 10000 {
+		return nil, errMalformedXML
+	}
+	parts := make([]storage.CompletePart, 0, len(req.Parts))
+	for _, p := range req.Parts {
+		if p.PartNumber < 1 || p.PartNumber > 10000 {
+			return nil, errInvalidPartNumberArg
+		}
+		parts = append(parts, storage.CompletePart{
+			PartNumber: p.PartNumber, ETag: strings.Trim(strings.TrimSpace(p.ETag), `"`), Checksums: p.toMap(),
+		})
+	}
+	return parts, nil
+}
+
+type completeResult struct {
+	XMLName  xml.Name `xml:"CompleteMultipartUploadResult"`
+	NS       string   `xml:"xmlns,attr"`
+	Location string   `xml:"Location"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	ETag     string   `xml:"ETag"`
+	checksumFields
+	ChecksumType string `xml:"ChecksumType,omitempty"`
+}
+
+// completeMultipartUpload handles POST /bucket/key?uploadId=ID.
+func (s *server) completeMultipartUpload(w http.ResponseWriter, r *http.Request, rq *request) error {
+	data, err := readSmallBody(rq.body, maxCompleteXML)
+	if err != nil {
+		return err
+	}
+	parts, err := parseCompleteRequest(data)
+	if err != nil {
+		return err
+	}
+	info, err := s.store.CompleteMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("uploadId"), parts)
+	if err != nil {
+		return err
+	}
+	typ := ""
+	if len(info.Checksums) > 0 {
+		typ = orDefault(info.ChecksumType, "COMPOSITE")
+	}
+	setChecksumHeaders(w.Header(), info.Checksums, typ)
+	return writeXML(w, http.StatusOK, completeResult{
+		NS: s3NS, Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key,
+		ETag: quoteETag(info.ETag), checksumFields: checksumXML(info.Checksums), ChecksumType: typ,
+	})
+}
+
+// abortMultipartUpload handles DELETE /bucket/key?uploadId=ID.
+func (s *server) abortMultipartUpload(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := s.store.AbortMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("uploadId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

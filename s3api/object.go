@@ -1,0 +1,226 @@
+package s3api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cofferstore/coffer/storage"
+)
+
+// maxPutSize is S3's limit for a single PutObject.
+const maxPutSize = 5 << 30
+
+// putObject handles PUT /bucket/key.
+func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if rq.size < 0 {
+		return errMissingContentLength
+	}
+	if rq.size > maxPutSize {
+		return errObjectTooLarge
+	}
+	opts, err := bodyOptions(r, rq)
+	if err != nil {
+		return err
+	}
+	if opts.Meta, err = metaFromRequest(r); err != nil {
+		return err
+	}
+	if err := s.checkWriteConditions(r, rq); err != nil {
+		return err
+	}
+	info, err := s.store.PutObject(rq.ctx, rq.tenant, rq.bucket, rq.key, rq.body, opts)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("ETag", quoteETag(info.ETag))
+	setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, "FULL_OBJECT"))
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// checkWriteConditions honours If-None-Match: * and If-Match on writes. The
+// check runs before the write, so two racing writers may both pass it.
+func (s *server) checkWriteConditions(r *http.Request, rq *request) error {
+	inm, im := r.Header.Get("If-None-Match"), r.Header.Get("If-Match")
+	if inm == "" && im == "" {
+		return nil
+	}
+	info, err := s.store.GetObjectInfo(rq.ctx, rq.tenant, rq.bucket, rq.key)
+	exists := err == nil
+	if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
+		return err
+	}
+	if inm != "" && exists && etagMatches(inm, info.ETag) {
+		return errPreconditionFailed
+	}
+	if im != "" {
+		if !exists {
+			return storage.ErrObjectNotFound
+		}
+		if !etagMatches(im, info.ETag) {
+			return errPreconditionFailed
+		}
+	}
+	return nil
+}
+
+// getObject handles GET /bucket/key.
+func (s *server) getObject(w http.ResponseWriter, r *http.Request, rq *request) error {
+	obj, err := s.store.OpenObject(rq.ctx, rq.tenant, rq.bucket, rq.key)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	start, length, status, err := s.prepareObjectResponse(w, r, obj.Info())
+	if err != nil {
+		return err
+	}
+	if length == 0 {
+		w.WriteHeader(status)
+		return nil
+	}
+	body, err := obj.Range(rq.ctx, start, length)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	w.WriteHeader(status)
+	return copyToClient(w, body)
+}
+
+// headObject handles HEAD /bucket/key.
+func (s *server) headObject(w http.ResponseWriter, r *http.Request, rq *request) error {
+	info, err := s.store.GetObjectInfo(rq.ctx, rq.tenant, rq.bucket, rq.key)
+	if err != nil {
+		return err
+	}
+	_, _, status, err := s.prepareObjectResponse(w, r, info)
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(status)
+	return nil
+}
+
+// prepareObjectResponse evaluates preconditions, Range and partNumber, and
+// sets every response header of GET/HEAD. It returns the byte span to send.
+func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, info storage.ObjectInfo) (start, length int64, status int, err error) {
+	h := w.Header()
+	switch evalPreconditions(r.Header.Get("If-Match"), r.Header.Get("If-None-Match"),
+		r.Header.Get("If-Modified-Since"), r.Header.Get("If-Unmodified-Since"), info) {
+	case condFailed:
+		return 0, 0, 0, errPreconditionFailed
+	case condNotModified:
+		h.Set("ETag", quoteETag(info.ETag))
+		h.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
+		return 0, 0, 0, errNotModified
+	}
+
+	start, length, status = 0, info.Size, http.StatusOK
+	whole := true
+	rangeHdr := r.Header.Get("Range")
+	if pn := r.URL.Query().Get("partNumber"); pn != "" {
+		if rangeHdr != "" {
+			return 0, 0, 0, errorf("InvalidRequest", http.StatusBadRequest, "Cannot specify both Range header and partNumber query parameter.")
+		}
+		n, err := strconv.Atoi(pn)
+		if err != nil || n < 1 || n > 10000 {
+			return 0, 0, 0, errInvalidPartNumberArg
+		}
+		switch {
+		case info.PartsCount <= 1 && n == 1:
+			if info.PartsCount == 1 {
+				h.Set("X-Amz-Mp-Parts-Count", "1")
+			}
+		case info.PartsCount == 0 || n > info.PartsCount:
+			return 0, 0, 0, errInvalidPartForObject
+		default:
+			return 0, 0, 0, errPartNumberMultipart
+		}
+	} else if rangeHdr != "" {
+		rs, rl, partial, err := parseRange(rangeHdr, info.Size)
+		if err != nil {
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(info.Size, 10))
+			return 0, 0, 0, err
+		}
+		if partial {
+			start, length, status, whole = rs, rl, http.StatusPartialContent, false
+			h.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+
+				strconv.FormatInt(start+length-1, 10)+"/"+strconv.FormatInt(info.Size, 10))
+		}
+	}
+
+	setObjectHeaders(h, info)
+	if whole && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+		setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, "FULL_OBJECT"))
+	}
+	applyResponseOverrides(h, r)
+	h.Set("Content-Length", strconv.FormatInt(length, 10))
+	return start, length, status, nil
+}
+
+// responseOverrides maps response-* query parameters to the headers they set.
+var responseOverrides = map[string]string{
+	"response-content-type":        "Content-Type",
+	"response-content-language":    "Content-Language",
+	"response-expires":             "Expires",
+	"response-cache-control":       "Cache-Control",
+	"response-content-disposition": "Content-Disposition",
+	"response-content-encoding":    "Content-Encoding",
+}
+
+func applyResponseOverrides(h http.Header, r *http.Request) {
+	q := r.URL.Query()
+	for param, header := range responseOverrides {
+		if v := q.Get(param); v != "" {
+			h.Set(header, v)
+		}
+	}
+}
+
+// deleteObject handles DELETE /bucket/key: 204 whether or not the key existed.
+func (s *server) deleteObject(w http.ResponseWriter, r *http.Request, rq *request) error {
+	err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, rq.key)
+	if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// copyToClient streams an object body to the client. A read error after the
+// headers went out is returned (the connection is then cut); a write error
+// means the client left, which is not the server's failure.
+func copyToClient(w io.Writer, body io.Reader) error {
+	bp := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(bp)
+	buf := *bp
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return nil
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

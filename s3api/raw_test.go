@@ -1,0 +1,167 @@
+package s3api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/pkg/checksum"
+)
+
+// rawResponse is what a hand-made request got back.
+type rawResponse struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// sendRaw signs a request with the given payload mode and writes it to a
+// TCP connection byte for byte, so the body may disagree with its headers.
+func (e *testEnv) sendRaw(t *testing.T, tenant, method, path string, hdr http.Header, payloadHash string, body []byte) rawResponse {
+	t.Helper()
+	u, _ := url.Parse(e.srv.URL + path)
+	req, _ := http.NewRequest(method, u.String(), nil)
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	cl := req.Header.Get("Content-Length")
+	req.Header.Del("Content-Length")
+	cred := e.keys[tenant]
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: cred.AccessKey, SecretAccessKey: cred.SecretKey},
+		req, payloadHash, "s3", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl == "" {
+		cl = strconv.Itoa(len(body))
+	}
+	conn, err := tls.Dial("tcp", u.Host, &tls.Config{InsecureSkipVerify: true}) // the test server's own certificate
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %s\r\nConnection: close\r\n", method, u.RequestURI(), u.Host, cl)
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	b.Write(body)
+	if _, err := conn.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(rb)}
+}
+
+// unsignedTrailerBody frames data as STREAMING-UNSIGNED-PAYLOAD-TRAILER
+// with a CRC32 trailer; declared overrides the chunk's stated length.
+func unsignedTrailerBody(data []byte, declared int, crc string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%x\r\n", declared)
+	b.Write(data)
+	b.WriteString("\r\n0\r\n")
+	fmt.Fprintf(&b, "x-amz-checksum-crc32:%s\r\n\r\n", crc)
+	return b.Bytes()
+}
+
+func chunkedHeaders(decoded int) http.Header {
+	return http.Header{
+		"Content-Encoding":             {"aws-chunked"},
+		"X-Amz-Decoded-Content-Length": {strconv.Itoa(decoded)},
+		"X-Amz-Trailer":                {"x-amz-checksum-crc32"},
+	}
+}
+
+// TestHostileBodies sends bodies that disagree with their framing or headers:
+// each gets a clear S3 error and leaves nothing behind.
+func TestHostileBodies(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "hostile")
+	data := randomBytes(20, 1000)
+	crc := checksum.CRC32.Sum(data)
+	const unsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+
+	// The well-formed request works, so the failures below are meaningful.
+	ok := e.sendRaw(t, "alpha", "PUT", "/hostile/good", chunkedHeaders(1000), unsignedTrailer, unsignedTrailerBody(data, 1000, crc))
+	if ok.status != 200 {
+		t.Fatalf("well-formed chunked PUT: %d %s", ok.status, ok.body)
+	}
+	if _, err := c.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("hostile"), Key: aws.String("good")}); err != nil {
+		t.Fatal(err)
+	}
+
+	zeros := strings.Repeat("0", 64)
+	signedChunks := []byte(fmt.Sprintf("3e8;chunk-signature=%s\r\n%s\r\n0;chunk-signature=%s\r\n\r\n", zeros, data, zeros))
+	full := unsignedTrailerBody(data, 1000, crc)
+	cases := []struct {
+		name    string
+		hdr     http.Header
+		payload string
+		body    []byte
+		status  int
+		code    string
+	}{
+		{"truncated chunked body", chunkedHeaders(1000), unsignedTrailer, full[:600], 400, "IncompleteBody"},
+		{"wrong chunk signature",
+			http.Header{"Content-Encoding": {"aws-chunked"}, "X-Amz-Decoded-Content-Length": {"1000"}},
+			"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", signedChunks, 403, "SignatureDoesNotMatch"},
+		{"wrong trailer checksum", chunkedHeaders(1000), unsignedTrailer,
+			unsignedTrailerBody(data, 1000, checksum.CRC32.Sum([]byte("x"))), 400, "BadDigest"},
+		{"chunks shorter than decoded length", chunkedHeaders(2000), unsignedTrailer, full, 400, "IncompleteBody"},
+		{"chunks longer than decoded length", chunkedHeaders(500), unsignedTrailer, full, 400, ""},
+		{"body shorter than Content-Length", http.Header{"Content-Length": {"5000"}}, "UNSIGNED-PAYLOAD", data, 400, "IncompleteBody"},
+		{"1 MiB header", http.Header{"X-Amz-Meta-Big": {strings.Repeat("a", 1<<20)}}, "UNSIGNED-PAYLOAD", data, 400, "RequestHeaderSectionTooLarge"},
+		{"3 KB of user metadata", http.Header{"X-Amz-Meta-Big": {strings.Repeat("a", 3000)}}, "UNSIGNED-PAYLOAD", data, 400, "MetadataTooLarge"},
+		{"bad Content-MD5", http.Header{"Content-Md5": {"not-base64"}}, "UNSIGNED-PAYLOAD", data, 400, "InvalidDigest"},
+		{"bad checksum header", http.Header{"X-Amz-Checksum-Crc32": {"abc"}}, "UNSIGNED-PAYLOAD", data, 400, "InvalidRequest"},
+		{"signed payload hash mismatch", nil, strings.Repeat("ab", 32), data, 400, "XAmzContentSHA256Mismatch"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := e.sendRaw(t, "alpha", "PUT", "/hostile/obj", tc.hdr, tc.payload, tc.body)
+			if resp.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.status, tc.status, resp.body)
+			}
+			if !strings.Contains(resp.body, "<Code>") || !strings.Contains(resp.body, "<Message>") {
+				t.Fatalf("no S3 error body: %q", resp.body)
+			}
+			if tc.code != "" && !strings.Contains(resp.body, "<Code>"+tc.code+"</Code>") {
+				t.Fatalf("want code %s: %s", tc.code, resp.body)
+			}
+			if strings.Contains(resp.body, "InternalError") {
+				t.Fatalf("internal error: %s", resp.body)
+			}
+			_, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("hostile"), Key: aws.String("obj")})
+			wantHTTPStatus(t, err, 404)
+		})
+	}
+	u, err := e.store.TenantUsage(context.Background(), "alpha")
+	if err != nil || u.Objects != 0 || u.Bytes != 0 {
+		t.Fatalf("usage after hostile bodies = %+v, %v; want nothing stored", u, err)
+	}
+}

@@ -1,0 +1,220 @@
+// Package s3api is the HTTP layer of Coffer's S3 API: it routes requests with
+// gorilla/mux, verifies them with auth.Verifier, calls storage.ObjectStore and
+// renders S3 XML. Handlers return errors; errors.go renders them in one place.
+package s3api
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// Config wires the S3 handler to the store and the verifier.
+type Config struct {
+	Store    storage.ObjectStore
+	Verifier *auth.Verifier
+	Domains  []string // virtual-hosted-style base domains; empty = path style only
+	Region   string   // "us-east-1"
+	Logger   *slog.Logger
+	Observer Observer // may be nil
+}
+
+// Observer receives one call per finished S3 request (implemented by pkg/metrics).
+type Observer interface {
+	S3Request(op string, status int, d time.Duration, bytesIn, bytesOut int64)
+	S3AuthFailure(reason string)
+	S3InFlight(delta int)
+}
+
+// server holds the handler's dependencies; it has no other state.
+type server struct {
+	store    storage.ObjectStore
+	verifier *auth.Verifier
+	domains  []string
+	region   string
+	log      *slog.Logger
+	obs      Observer
+	router   *mux.Router
+}
+
+// handlerFunc is the shape of every S3 operation handler.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, rq *request) error
+
+// level says what a request path addresses.
+type level int
+
+const (
+	levelService level = iota // "/"
+	levelBucket               // "/bucket"
+	levelObject               // "/bucket/key"
+)
+
+// New returns the S3 API handler.
+func New(cfg Config) http.Handler {
+	s := &server{
+		store:    cfg.Store,
+		verifier: cfg.Verifier,
+		region:   cfg.Region,
+		log:      cfg.Logger,
+		obs:      cfg.Observer,
+	}
+	if s.region == "" {
+		s.region = "us-east-1"
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range cfg.Domains {
+		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
+		if d != "" {
+			s.domains = append(s.domains, d)
+		}
+	}
+	s.router = s.routes()
+	return s
+}
+
+// routes builds the route table. Query-matched routes come before plain ones
+// so that, say, GET /b?uploads never falls through to ListObjects.
+func (s *server) routes() *mux.Router {
+	m := mux.NewRouter()
+	m.SkipClean(true) // keys like "a//b" or "../x" are names, not paths to clean
+	add := func(method string, l level, op string, h handlerFunc, extra ...mux.MatcherFunc) {
+		rt := m.NewRoute().Methods(method).MatcherFunc(atLevel(l))
+		for _, mf := range extra {
+			rt = rt.MatcherFunc(mf)
+		}
+		rt.Handler(s.wrap(op, h))
+	}
+	q := hasQuery
+
+	// Objects: query-matched first.
+	add("PUT", levelObject, "UploadPartCopy", s.uploadPartCopy, q("partNumber"), q("uploadId"), hasHeader("X-Amz-Copy-Source"))
+	add("PUT", levelObject, "UploadPart", s.uploadPart, q("partNumber"), q("uploadId"))
+	add("GET", levelObject, "ListParts", s.listParts, q("uploadId"))
+	add("POST", levelObject, "CompleteMultipartUpload", s.completeMultipartUpload, q("uploadId"))
+	add("DELETE", levelObject, "AbortMultipartUpload", s.abortMultipartUpload, q("uploadId"))
+	add("POST", levelObject, "CreateMultipartUpload", s.createMultipartUpload, q("uploads"))
+	add("GET", levelObject, "GetObjectTagging", s.getObjectTagging, q("tagging"))
+	add("PUT", levelObject, "PutObjectTagging", s.putObjectTagging, q("tagging"))
+	add("DELETE", levelObject, "DeleteObjectTagging", s.deleteObjectTagging, q("tagging"))
+
+	// Buckets: query-matched first.
+	add("GET", levelBucket, "GetBucketLocation", s.getBucketLocation, q("location"))
+	add("GET", levelBucket, "GetBucketVersioning", s.getBucketVersioning, q("versioning"))
+	add("GET", levelBucket, "ListMultipartUploads", s.listMultipartUploads, q("uploads"))
+	add("POST", levelBucket, "DeleteObjects", s.deleteObjects, q("delete"))
+	add("GET", levelBucket, "ListObjectsV2", s.listObjectsV2, queryIs("list-type", "2"))
+
+	// Any other sub-resource (acl, policy, versions, ...) is not implemented:
+	// it must never fall through to a plain route and succeed wrongly.
+	m.NewRoute().MatcherFunc(hasSubresource).Handler(s.wrap("Unknown", notImplemented))
+
+	// Plain routes.
+	add("PUT", levelObject, "CopyObject", s.copyObject, hasHeader("X-Amz-Copy-Source"))
+	add("PUT", levelObject, "PutObject", s.putObject)
+	add("GET", levelObject, "GetObject", s.getObject)
+	add("HEAD", levelObject, "HeadObject", s.headObject)
+	add("DELETE", levelObject, "DeleteObject", s.deleteObject)
+	add("PUT", levelBucket, "CreateBucket", s.createBucket)
+	add("HEAD", levelBucket, "HeadBucket", s.headBucket)
+	add("DELETE", levelBucket, "DeleteBucket", s.deleteBucket)
+	add("GET", levelBucket, "ListObjects", s.listObjectsV1)
+	add("GET", levelService, "ListBuckets", s.listBuckets)
+
+	unknown := s.wrap("Unknown", notImplemented)
+	m.NotFoundHandler = unknown
+	m.MethodNotAllowedHandler = unknown
+	return m
+}
+
+// notImplemented answers every operation Coffer does not support.
+func notImplemented(http.ResponseWriter, *http.Request, *request) error {
+	return errNotImplemented
+}
+
+// atLevel matches requests addressing the service, a bucket or an object.
+func atLevel(l level) mux.MatcherFunc {
+	return func(r *http.Request, _ *mux.RouteMatch) bool {
+		st := stateFrom(r)
+		return st != nil && st.level() == l
+	}
+}
+
+// hasQuery matches requests carrying the query parameter, with any value.
+func hasQuery(name string) mux.MatcherFunc {
+	return func(r *http.Request, _ *mux.RouteMatch) bool { return r.URL.Query().Has(name) }
+}
+
+// queryIs matches requests whose query parameter has exactly this value.
+func queryIs(name, value string) mux.MatcherFunc {
+	return func(r *http.Request, _ *mux.RouteMatch) bool { return r.URL.Query().Get(name) == value }
+}
+
+// hasHeader matches requests carrying a non-empty header.
+func hasHeader(name string) mux.MatcherFunc {
+	return func(r *http.Request, _ *mux.RouteMatch) bool { return r.Header.Get(name) != "" }
+}
+
+// subresources are S3 query parameters naming features Coffer does not have.
+var subresources = []string{
+	"accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+	"inventory", "legal-hold", "lifecycle", "logging", "metadataTable", "metrics", "notification",
+	"object-lock", "ownershipControls", "policy", "policyStatus", "publicAccessBlock", "replication",
+	"requestPayment", "restore", "retention", "select", "session", "tagging", "torrent", "uploads",
+	"versioning", "versions", "website", "location", "delete", "uploadId", "renameObject",
+}
+
+// hasSubresource matches a request naming any sub-resource; it is consulted
+// only after the implemented query routes did not match.
+func hasSubresource(r *http.Request, _ *mux.RouteMatch) bool {
+	q := r.URL.Query()
+	for _, name := range subresources {
+		if q.Has(name) {
+			return true
+		}
+	}
+	if v := q.Get("versionId"); v != "" && v != "null" {
+		return true
+	}
+	return false
+}
+
+// bucketAndKey splits a request into bucket and key, honouring
+// virtual-hosted-style hosts under the configured domains.
+func (s *server) bucketAndKey(r *http.Request) (bucket, key string) {
+	path := r.URL.Path
+	if b := s.hostBucket(r.Host); b != "" {
+		return b, strings.TrimPrefix(path, "/")
+	}
+	path = strings.TrimPrefix(path, "/")
+	if path == "" {
+		return "", ""
+	}
+	bucket, key, _ = strings.Cut(path, "/")
+	return bucket, key
+}
+
+// hostBucket returns the bucket named by a host "bucket.domain[:port]", or "".
+func (s *server) hostBucket(host string) string {
+	if len(s.domains) == 0 {
+		return ""
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, d := range s.domains {
+		if strings.HasSuffix(host, "."+d) {
+			return strings.TrimSuffix(host, "."+d)
+		}
+	}
+	return ""
+}
