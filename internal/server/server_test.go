@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeSelfSigned writes a certificate for 127.0.0.1 and its key; it returns their paths.
+func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "coffer test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func get(t *testing.T, c *http.Client, url, bearer string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestStartTLSMetricsTokenPprof: both listeners speak TLS with the given
+// certificate, /metrics wants the bearer token, pprof serves on loopback,
+// the master key lands where configured, and Shutdown closes everything.
+func TestStartTLSMetricsTokenPprof(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := writeSelfSigned(t, dir)
+	keyPath := filepath.Join(dir, "secret", "master.key")
+	os.MkdirAll(filepath.Dir(keyPath), 0o700)
+	srv, err := Start(context.Background(), Config{
+		DataDir: filepath.Join(dir, "data"), DriveCount: 3, Parity: 1,
+		S3Address: "127.0.0.1:0", ConsoleAddress: "127.0.0.1:0", PprofAddress: "127.0.0.1:0",
+		TLSCert: certFile, TLSKey: keyFile, MasterKeyFile: keyPath,
+		MetricsToken: "scrape-me", AdminPassword: "operator-password", ScrubInterval: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+
+	if !strings.HasPrefix(srv.S3URL, "https://127.0.0.1:") || !strings.HasPrefix(srv.ConsoleURL, "https://127.0.0.1:") || srv.PublicEndpoint != srv.S3URL {
+		t.Fatalf("URLs %q %q %q", srv.S3URL, srv.ConsoleURL, srv.PublicEndpoint)
+	}
+	if srv.GeneratedAdminPassword != "" {
+		t.Error("a configured password must not be reported as generated")
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if code, _ := get(t, client, srv.ConsoleURL+"/healthz", ""); code != http.StatusOK {
+		t.Errorf("healthz over TLS: %d", code)
+	}
+	if code, _ := get(t, client, srv.ConsoleURL+"/metrics", ""); code != http.StatusUnauthorized {
+		t.Errorf("metrics without token: %d, want 401", code)
+	}
+	if code, body := get(t, client, srv.ConsoleURL+"/metrics", "scrape-me"); code != http.StatusOK || !strings.Contains(body, "coffer_") {
+		t.Errorf("metrics with token: %d", code)
+	}
+	// The S3 listener answers S3 XML over TLS (an unsigned request is refused).
+	if code, body := get(t, client, srv.S3URL+"/", ""); code != http.StatusForbidden || !strings.Contains(body, "<Error>") {
+		t.Errorf("unsigned S3 request: %d %s", code, body)
+	}
+	if code, body := get(t, http.DefaultClient, srv.PprofURL, ""); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("pprof: %d", code)
+	}
+	if fi, err := os.Stat(keyPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("master key file: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "master.key")); !os.IsNotExist(err) {
+		t.Errorf("master key also written to the data dir: %v", err)
+	}
+	for i := 1; i <= 3; i++ {
+		if fi, err := os.Stat(filepath.Join(dir, "data", "drive"+string(rune('0'+i)))); err != nil || !fi.IsDir() {
+			t.Errorf("drive%d: %v", i, err)
+		}
+	}
+
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if _, err := client.Get(srv.ConsoleURL + "/healthz"); err == nil {
+		t.Error("console still serving after Shutdown")
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Errorf("second Shutdown: %v", err)
+	}
+}
+
+// TestStartGeneratesOperatorPasswordOnce: the first start reports a generated
+// password, a restart on the same data does not.
+func TestStartGeneratesOperatorPasswordOnce(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), S3Address: "127.0.0.1:0", ConsoleAddress: "127.0.0.1:0", ScrubInterval: -1}
+	srv, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := srv.GeneratedAdminPassword
+	if len(pw) < 20 {
+		t.Fatalf("generated password %q", pw)
+	}
+	if _, err := srv.Auth.CheckPassword(OperatorUsername, pw, "127.0.0.1"); err != nil {
+		t.Fatalf("generated password does not log in: %v", err)
+	}
+	srv.Shutdown(context.Background())
+	srv, err = Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	if srv.GeneratedAdminPassword != "" {
+		t.Error("second start generated another password")
+	}
+	if _, err := srv.Auth.CheckPassword(OperatorUsername, pw, "127.0.0.1"); err != nil {
+		t.Fatalf("first password lost on restart: %v", err)
+	}
+}
+
+func TestStartFailsCleanly(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg := Config{DataDir: t.TempDir(), S3Address: "127.0.0.1:0", ConsoleAddress: busy.Addr().String(),
+		AdminPassword: "operator-password", ScrubInterval: -1}
+	if _, err := Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "console listener") {
+		t.Fatalf("busy console port: %v", err)
+	}
+	// Everything opened was closed again: a second start on the same data works.
+	cfg.ConsoleAddress = "127.0.0.1:0"
+	srv, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start after a failed start: %v", err)
+	}
+	srv.Shutdown(context.Background())
+}
