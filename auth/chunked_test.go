@@ -8,36 +8,51 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-// The AWS documentation's chunked-upload examples (sigv4-streaming.html and
-// sigv4-streaming-trailers.html): 66560 bytes of 'a' in chunks of 65536,
-// 1024 and 0, signed on 2013-05-24 with the documentation's example key.
-const (
-	awsExampleTime      = "20130524T000000Z"
-	awsExampleSeed      = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
-	awsTrailerSeed      = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e"
-	awsTrailerSignature = "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"
-)
+// awsVectors are the AWS documentation's chunked-upload examples
+// (testdata/sigv4/aws-streaming.json): 66560 bytes of 'a' in chunks of
+// 65536, 1024 and 0, signed on 2013-05-24 with the documentation's key.
+type awsVectors struct {
+	Timestamp string
+	Signed    struct {
+		SeedSignature   string
+		ChunkSignatures []string
+	}
+	Trailer struct {
+		SeedSignature, TrailerSignature, TrailerValue string
+		ChunkSignatures                               []string
+	}
+}
+
+var awsVec = func() awsVectors {
+	data, err := os.ReadFile("../testdata/sigv4/aws-streaming.json")
+	if err != nil {
+		panic(err)
+	}
+	var v awsVectors
+	if err := json.Unmarshal(data, &v); err != nil {
+		panic(err)
+	}
+	return v
+}()
 
 var (
-	awsExampleChunkSigs = []string{
-		"ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
-		"0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
-		"b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9",
-	}
-	awsTrailerChunkSigs = []string{
-		"b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2",
-		"1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7",
-		"2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992",
-	}
+	awsExampleTime      = awsVec.Timestamp
+	awsExampleSeed      = awsVec.Signed.SeedSignature
+	awsExampleChunkSigs = awsVec.Signed.ChunkSignatures
+	awsTrailerSeed      = awsVec.Trailer.SeedSignature
+	awsTrailerChunkSigs = awsVec.Trailer.ChunkSignatures
+	awsTrailerSignature = awsVec.Trailer.TrailerSignature
 )
 
 func awsExampleBody(sigs []string, trailer string) string {
