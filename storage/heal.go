@@ -63,6 +63,16 @@ func (s *Store) healObject(rec *objRecord) (healResult, error) {
 	return res, errors.Join(errs...)
 }
 
+// live reports whether a data id is committed in the index. Healing checks
+// it after finding damage so that data deleted since its record was read is
+// not reported or resurrected (a heal racing a delete can still leave files,
+// which the next pass removes as orphans).
+func (s *Store) live(id string) bool {
+	ok := false
+	s.idx.View(func(tx indexTx) error { ok = tx.hasID(id); return nil })
+	return ok
+}
+
 // readHeaders reads and checks the .meta file of id on every drive.
 func (s *Store) readHeaders(id string) ([]*metaHeader, [][]byte) {
 	hs := make([]*metaHeader, len(s.drives))
@@ -95,6 +105,9 @@ func firstHeader(hs []*metaHeader) *metaHeader {
 func (s *Store) healMetaOnly(id string) (int, error) {
 	hs, _ := s.readHeaders(id)
 	good := firstHeader(hs)
+	if !s.live(id) {
+		return 0, nil
+	}
 	if good == nil {
 		return 0, fmt.Errorf("%w: no copy of record %s", ErrQuorum, id)
 	}
@@ -128,6 +141,9 @@ func (s *Store) healData(ref dataRef) (int, error) {
 	hs, inl := s.readHeaders(ref.ID)
 	good := firstHeader(hs)
 	if good == nil {
+		if !s.live(ref.ID) {
+			return 0, nil
+		}
 		return 0, fmt.Errorf("%w: no readable metadata for %s", ErrQuorum, ref.ID)
 	}
 	src, err := s.newPartSource(ref)
@@ -175,8 +191,8 @@ func (s *Store) healData(ref dataRef) (int, error) {
 			nbad++
 		}
 	}
-	if nbad == 0 {
-		return 0, nil
+	if nbad == 0 || !s.live(ref.ID) {
+		return 0, nil // healthy, or replaced/deleted since the record was read
 	}
 	if total-nbad < ref.Data {
 		return 0, fmt.Errorf("%w: %s has %d good shards, needs %d", ErrQuorum, ref.ID, total-nbad, ref.Data)

@@ -210,6 +210,12 @@ func (s *Store) OpenObject(ctx context.Context, tenant, bucket, key string) (Obj
 			for i := 0; i < src.ref.Data; i++ {
 				src.load(i)
 			}
+			for i := 0; i < src.ref.Data; i++ {
+				if src.errs[i] != nil {
+					src.loadAll() // degraded: pin the parity copies too
+					break
+				}
+			}
 		} else {
 			src.loadAll()
 		}
