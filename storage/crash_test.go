@@ -1,0 +1,181 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const crashEnv = "COFFER_CRASH_DIR"
+
+func crashConfig(dir string) Config {
+	cfg := Config{DataDir: filepath.Join(dir, "state"), BlockSize: 64 << 10, ScrubInterval: -1}
+	for i := 0; i < 4; i++ {
+		cfg.Drives = append(cfg.Drives, filepath.Join(dir, fmt.Sprintf("drive%d", i+1)))
+	}
+	return cfg
+}
+
+// TestCrashChild is the process the crash test kills: it writes,
+// overwrites, deletes and completes uploads forever. Every body is
+// randBytes(seed, size) with seed and size in its user metadata.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashEnv)
+	if dir == "" {
+		t.Skip("only run as the crash test's child process")
+	}
+	s, err := Open(crashConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.CreateTenant(ctx, "acme", Quota{})
+	s.CreateBucket(ctx, "acme", "bkt")
+	seed, _ := strconv.ParseUint(os.Getenv("COFFER_CRASH_SEED"), 10, 64)
+	r := rand.New(rand.NewPCG(seed, 1))
+	meta := func(sd uint64, size int) ObjectMeta {
+		return ObjectMeta{UserMeta: map[string]string{"seed": strconv.FormatUint(sd, 10), "size": strconv.Itoa(size)}}
+	}
+	for n := uint64(0); ; n++ {
+		sd := seed*1_000_000 + n
+		key := fmt.Sprintf("k%02d", r.IntN(20))
+		switch op := r.IntN(20); {
+		case op < 14:
+			size := []int{0, 100, 70 << 10, 200 << 10, 1 << 20}[r.IntN(5)]
+			s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
+		case op < 16:
+			s.DeleteObject(ctx, "acme", "bkt", key)
+		case op < 18:
+			size := minPartSize + 10
+			id, err := s.CreateMultipartUpload(ctx, "acme", "bkt", key, PutOptions{Meta: meta(sd, size)})
+			if err != nil {
+				continue
+			}
+			body := randBytes(sd, size)
+			p1, err1 := s.PutPart(ctx, "acme", "bkt", key, id, 1, bytes.NewReader(body[:minPartSize]), PutOptions{Size: minPartSize})
+			p2, err2 := s.PutPart(ctx, "acme", "bkt", key, id, 2, bytes.NewReader(body[minPartSize:]), PutOptions{Size: 10})
+			if err1 == nil && err2 == nil {
+				s.CompleteMultipartUpload(ctx, "acme", "bkt", key, id, []CompletePart{{PartNumber: 1, ETag: p1.ETag}, {PartNumber: 2, ETag: p2.ETag}})
+			}
+		default:
+			// A scratch bucket filled and force-deleted.
+			s.CreateBucket(ctx, "acme", "scratch")
+			for i := 0; i < 10; i++ {
+				b := randBytes(sd+uint64(i), 50)
+				s.PutObject(ctx, "acme", "scratch", fmt.Sprint(i), bytes.NewReader(b), PutOptions{Size: 50, Meta: meta(sd+uint64(i), 50)})
+			}
+			s.DeleteBucket(ctx, "acme", "scratch", true)
+		}
+	}
+}
+
+func TestCrashRecovery(t *testing.T) {
+	iterations := 5
+	if os.Getenv("COFFER_LONG") != "" {
+		iterations = 40
+	}
+	if testing.Short() {
+		iterations = 2
+	}
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	for it := 0; it < iterations; it++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
+		cmd.Env = append(os.Environ(), crashEnv+"="+dir, fmt.Sprintf("COFFER_CRASH_SEED=%d", it+1))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(150+r.IntN(600)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			t.Fatalf("child exited on its own: %v\n%s", err, stderr.String())
+		}
+		verifyAfterCrash(t, dir, it)
+	}
+}
+
+func verifyAfterCrash(t *testing.T, dir string, it int) {
+	t.Helper()
+	s, err := Open(crashConfig(dir))
+	if err != nil {
+		t.Fatalf("iteration %d: reopen: %v", it, err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	listed := map[string]bool{}
+	var objects, bytesTotal int64
+	for _, bucket := range []string{"bkt", "scratch"} {
+		res, err := s.ListObjects(ctx, "acme", bucket, ListOptions{})
+		if err != nil {
+			continue // scratch may not exist
+		}
+		for _, o := range res.Objects {
+			listed[bucket+"/"+o.Key] = true
+			objects++
+			bytesTotal += o.Size
+			sd, _ := strconv.ParseUint(o.Meta.UserMeta["seed"], 10, 64)
+			size, _ := strconv.Atoi(o.Meta.UserMeta["size"])
+			rd, err := s.OpenObject(ctx, "acme", bucket, o.Key)
+			if err != nil {
+				t.Fatalf("iteration %d: listed %s/%s cannot be opened: %v", it, bucket, o.Key, err)
+			}
+			rc, err := rd.Range(ctx, 0, rd.Info().Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			_, err = got.ReadFrom(rc)
+			rc.Close()
+			rd.Close()
+			if err != nil || !bytes.Equal(got.Bytes(), randBytes(sd, size)) || rd.Info().ETag != o.ETag {
+				t.Fatalf("iteration %d: %s/%s reads wrong bytes (%v)", it, bucket, o.Key, err)
+			}
+			if o.PartsCount == 0 && o.ETag != md5hex(got.Bytes()) {
+				t.Fatalf("iteration %d: %s/%s ETag %s does not match its bytes", it, bucket, o.Key, o.ETag)
+			}
+		}
+	}
+	for i := 0; i < 20; i++ {
+		k := fmt.Sprintf("k%02d", i)
+		if _, err := s.GetObjectInfo(ctx, "acme", "bkt", k); (err == nil) != listed["bkt/"+k] {
+			t.Fatalf("iteration %d: %s visible=%v listed=%v", it, k, err == nil, listed["bkt/"+k])
+		}
+	}
+	u, err := s.TenantUsage(ctx, "acme")
+	if err == nil && (u.Objects != objects || u.Bytes-u.UploadBytes != bytesTotal) {
+		t.Fatalf("iteration %d: usage %+v, listed %d objects %d bytes", it, u, objects, bytesTotal)
+	}
+	if _, err := s.Scrub(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// After the scrub every data file belongs to a committed id.
+	for _, d := range s.drives {
+		d.Walk(func(name string, _ time.Time) error {
+			id, _, _ := strings.Cut(name, ".")
+			if !s.live(id) {
+				t.Fatalf("iteration %d: orphan %s survived the scrub on %s", it, name, d.Path())
+			}
+			return nil
+		})
+		if es, _ := os.ReadDir(filepath.Join(d.Path(), tmpDir)); len(es) != 0 {
+			t.Fatalf("iteration %d: %d temp files left", it, len(es))
+		}
+	}
+	st := s.ScrubStats()
+	if st.Errors != 0 {
+		t.Fatalf("iteration %d: scrub errors %+v", it, st)
+	}
+	t.Logf("iteration %d: %d objects verified, %d orphans removed", it, objects, st.OrphansRemoved)
+}
