@@ -103,3 +103,34 @@ func countSamples(t *testing.T, m *Metrics, name string) int {
 	}
 	return 0
 }
+
+// FuzzBearer feeds arbitrary Authorization values to the token check: it
+// must never panic, and it must let a request through only when the value
+// carries exactly the configured token.
+func FuzzBearer(f *testing.F) {
+	const token = "fuzz-token"
+	for _, seed := range []string{"", "Bearer fuzz-token", "bearer  fuzz-token ", "Bearer", "Bearer fuzz-tokenX", "Basic Zm9vOmJhcg==", "Bearer \x00", "BEARER fuzz-token"} {
+		f.Add(seed)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h := requireBearer(token, ok)
+	f.Fuzz(func(t *testing.T, header string) {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header["Authorization"] = []string{header}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		got, _ := bearerToken(header)
+		switch rec.Code {
+		case http.StatusNoContent:
+			if got != token {
+				t.Fatalf("%q let through, token parsed as %q", header, got)
+			}
+		case http.StatusUnauthorized:
+			if got == token {
+				t.Fatalf("%q carries the token but was refused", header)
+			}
+		default:
+			t.Fatalf("status %d", rec.Code)
+		}
+	})
+}

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +21,7 @@ import (
 
 // openStore opens a real store on four t.TempDir drives (2 data + 2 parity)
 // with the background scanner off, so that every figure is deterministic.
-func openStore(t *testing.T) (*storage.Store, []string) {
+func openStore(t testing.TB) (*storage.Store, []string) {
 	t.Helper()
 	root := t.TempDir()
 	drives := make([]string, 4)
@@ -346,5 +349,42 @@ func TestExpositionLint(t *testing.T) {
 	}
 	if len(mfs) < 40 {
 		t.Fatalf("only %d metric families gathered", len(mfs))
+	}
+}
+
+// TestScrapeSurvivesStorageErrors: when the index cannot be read (here: the
+// store is closed) the scrape still answers with everything else, and the
+// failure is counted, not hidden.
+func TestScrapeSurvivesStorageErrors(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	must(t, s.CreateTenant(ctx, "acme", storage.Quota{}))
+	m := New(Options{Store: s})
+	must(t, s.Close())
+
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	for _, want := range []string{"\ngo_goroutines ", "\ncoffer_s3_requests_in_flight 0\n", "\ncoffer_heal_shards_repaired_total 0\n"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("exposition lacks %q", want)
+		}
+	}
+	if strings.Contains(string(body), `coffer_tenant_objects{tenant="acme"}`) {
+		t.Error("usage of a store that cannot be read was reported")
+	}
+	// The failed gathering shows in the next scrape.
+	resp, err = http.Get(srv.URL)
+	must(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := "\npromhttp_metric_handler_errors_total{cause=\"gathering\"} 1\n"; !strings.Contains(string(body), want) {
+		t.Fatalf("second scrape lacks %q", want)
 	}
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,5 +106,48 @@ func TestBoundedLabel(t *testing.T) {
 		if got := b.value(tt.in); got != tt.want {
 			t.Errorf("value(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestConcurrentObserveAndScrape: the observer is called from every S3
+// request goroutine while Prometheus scrapes; counts must add up exactly
+// (run with -race to check the locking).
+func TestConcurrentObserveAndScrape(t *testing.T) {
+	m := New(Options{})
+	const workers, perWorker = 8, 500
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			op := fmt.Sprintf("Op%d", w%4)
+			for range perWorker {
+				m.S3InFlight(1)
+				m.S3Request(op, 200, time.Millisecond, 2, 3)
+				m.S3AuthFailure("SignatureDoesNotMatch")
+				m.S3InFlight(-1)
+			}
+		}()
+	}
+	for range 20 {
+		if _, err := m.Registry().Gather(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	for op := range 4 {
+		name := fmt.Sprintf("Op%d", op)
+		if got := testutil.ToFloat64(m.s3.requests.WithLabelValues(name, "200")); got != 2*perWorker {
+			t.Errorf("%s requests = %v, want %d", name, got, 2*perWorker)
+		}
+		if got := testutil.ToFloat64(m.s3.received.WithLabelValues(name)); got != 2*2*perWorker {
+			t.Errorf("%s received = %v, want %d", name, got, 4*perWorker)
+		}
+	}
+	if got := testutil.ToFloat64(m.s3.authFailures.WithLabelValues("SignatureDoesNotMatch")); got != workers*perWorker {
+		t.Errorf("auth failures = %v, want %d", got, workers*perWorker)
+	}
+	if got := testutil.ToFloat64(m.s3.inFlight); got != 0 {
+		t.Errorf("in flight = %v after all requests ended", got)
 	}
 }
