@@ -393,14 +393,17 @@ describe('Coffer console, following the product page in Chromium', { concurrency
   });
 
   test('narrow screen: no horizontal scrolling, sidebar still reachable', async () => {
+    await logout();
     await page.setViewportSize({ width: 390, height: 844 });
+    await login(USER, USER_PASSWORD);
     await openSettings();
     await usage();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
     await b.shot('settings-narrow');
     await page.getByRole('link', { name: 'Containers', exact: true }).click();
-    await page.getByText('No containers yet.').waitFor();
+    await page.getByRole('button', { name: 'Delete my-container' }).waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
     await b.shot('storage-narrow');
     await page.setViewportSize({ width: 1280, height: 900 });
   });

@@ -64,9 +64,7 @@ function renderNav(path) {
 function route() {
   let path = currentPath();
   if (path in aliases) path = aliases[path] || home();
-  if (`#${path}` !== location.hash && location.hash !== `#${path}`) {
-    history.replaceState(null, '', `#${path}`);
-  }
+  if (location.hash !== `#${path}`) history.replaceState(null, '', `#${path}`);
   let match = null;
   let params = [];
   for (const r of routes) {
