@@ -3,6 +3,8 @@ package console_test
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -69,5 +71,50 @@ func TestWebUIServedAtRoot(t *testing.T) {
 	}
 	if resp.Header.Get("Content-Security-Policy") == "" {
 		t.Fatal("web UI served without CSP")
+	}
+}
+
+// TestReadyzFollowsDriveQuorum removes drives under a running store: with
+// 2 data + 2 parity, write quorum is 3, so one lost drive keeps the server
+// ready and two make /readyz answer 503 while /healthz stays 200.
+func TestReadyzFollowsDriveQuorum(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	status := func(p string) int {
+		resp, err := http.Get(e.srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	offline := func() int {
+		var d struct{ Drives []struct{ Online bool } }
+		e.operator().do("GET", "/api/admin/drives", nil).want(http.StatusOK).decode(&d)
+		n := 0
+		for _, dr := range d.Drives {
+			if !dr.Online {
+				n++
+			}
+		}
+		return n
+	}
+	if err := os.RemoveAll(filepath.Join(e.dir, "drive4")); err != nil {
+		t.Fatal(err)
+	}
+	if got := status("/readyz"); got != http.StatusOK {
+		t.Fatalf("/readyz with 3 of 4 drives: %d, want 200", got)
+	}
+	if n := offline(); n != 1 {
+		t.Fatalf("%d drives reported offline, want 1", n)
+	}
+	if err := os.RemoveAll(filepath.Join(e.dir, "drive3")); err != nil {
+		t.Fatal(err)
+	}
+	if got := status("/readyz"); got != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with 2 of 4 drives: %d, want 503", got)
+	}
+	if got := status("/healthz"); got != http.StatusOK {
+		t.Fatalf("/healthz with 2 of 4 drives: %d, want 200", got)
 	}
 }

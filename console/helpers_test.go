@@ -22,11 +22,12 @@ const adminPassword = "operator-password-for-tests"
 // testEnv is a console listener on 127.0.0.1 over a real storage.Store on
 // temporary drives and a real auth.Store.
 type testEnv struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	store   *storage.Store
 	auth    *auth.Store
 	srv     *httptest.Server
+	handler http.Handler
 	secure  bool
 	metrics http.Handler
 }
@@ -36,7 +37,7 @@ type envOption func(*testEnv)
 func withSecureCookies() envOption         { return func(e *testEnv) { e.secure = true } }
 func withMetrics(h http.Handler) envOption { return func(e *testEnv) { e.metrics = h } }
 
-func newEnv(t *testing.T, opts ...envOption) *testEnv {
+func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
 	e := &testEnv{t: t, dir: t.TempDir()}
 	for _, o := range opts {
@@ -69,10 +70,11 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	if _, err := as.EnsureOperator(adminPassword); err != nil {
 		t.Fatalf("EnsureOperator: %v", err)
 	}
-	e.srv = httptest.NewServer(console.New(console.Config{
+	e.handler = console.New(console.Config{
 		Store: st, Auth: as, PublicEndpoint: "http://127.0.0.1:9000", Region: "us-east-1",
 		SecureCookies: e.secure, Metrics: e.metrics,
-	}))
+	})
+	e.srv = httptest.NewServer(e.handler)
 	t.Cleanup(e.srv.Close)
 	return e
 }
@@ -128,7 +130,7 @@ func (e *testEnv) operatorBasic() *client {
 
 // client speaks the console JSON API: by session cookie + CSRF header, or by Basic.
 type client struct {
-	t                    *testing.T
+	t                    testing.TB
 	base                 string
 	session, csrf        string
 	basicUser, basicPass string
@@ -138,7 +140,7 @@ type client struct {
 }
 
 type response struct {
-	t       *testing.T
+	t       testing.TB
 	Status  int
 	Body    []byte
 	Header  http.Header
@@ -237,7 +239,7 @@ func (e *testEnv) putObject(tenant, bucket, key, data string) {
 }
 
 // grepDir reports files under dir whose bytes contain needle.
-func grepDir(t *testing.T, dir string, needle []byte) []string {
+func grepDir(t testing.TB, dir string, needle []byte) []string {
 	t.Helper()
 	var hits []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {

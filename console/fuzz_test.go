@@ -1,0 +1,94 @@
+package console_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cofferstore/coffer/storage"
+)
+
+// fuzzRoutes are the API routes whose bodies, path segments and queries come
+// from the fuzzer; "{}" is replaced by the fuzzed path segment.
+var fuzzRoutes = []struct {
+	method, path string
+	tenant       bool // sent with the tenant's session, else the operator's
+}{
+	{"POST", "/api/login", false},
+	{"POST", "/api/containers", true},
+	{"DELETE", "/api/containers/{}", true},
+	{"POST", "/api/admin/tenants", false},
+	{"PUT", "/api/admin/tenants/{}/quota", false},
+	{"POST", "/api/admin/tenants/{}/users", false},
+	{"PUT", "/api/admin/tenants/{}/users/{}/password", false},
+	{"POST", "/api/admin/tenants/{}/volumes", false},
+	{"DELETE", "/api/admin/tenants/{}", false},
+	{"GET", "/api/admin/audit", false},
+	{"POST", "/api/credentials", true},
+	{"GET", "/api/admin/tenants/{}", false},
+}
+
+// FuzzAPIRequests sends arbitrary bodies, path segments and query strings to
+// the JSON API as a logged-in tenant or operator. Whatever arrives, the answer
+// is never a 500, an error is always {"error": ...}, and nothing is cacheable.
+// Seeds live in testdata/fuzz/FuzzAPIRequests; run with -fuzz=FuzzAPIRequests.
+func FuzzAPIRequests(f *testing.F) {
+	f.Add(uint8(1), "photos", "", []byte(`{"name":"photos"}`))
+	f.Add(uint8(2), "photos", "force=true&confirm=photos", []byte(nil))
+	f.Add(uint8(3), "acme", "", []byte(`{"name":"fuzzed","quota":{"objects":5,"bytes":1e3}}`))
+	f.Add(uint8(4), "acme", "", []byte(`{"objects":-1,"bytes":"x"}`))
+	f.Add(uint8(5), "acme", "", []byte(`{"username":"bob","password":"bob-password"}`))
+	f.Add(uint8(7), "acme", "", []byte(`{"name":"vol","sizeBytes":1,"server":"s"}`))
+	f.Add(uint8(9), "", "tenant=acme&limit=99999999999999999999", []byte(nil))
+	f.Add(uint8(0), "", "", []byte(`{"username":"nobody","password":"`+strings.Repeat("p", 100)+`"}`))
+	f.Add(uint8(1), "x", "", []byte(`{"name":"..\u0000"}`))
+	f.Add(uint8(6), "acme", "", []byte(`[1,2,{`))
+
+	e := newEnv(f)
+	tenant := e.tenant("acme", storage.Quota{MaxObjects: 3})
+	op := e.operator()
+	f.Fuzz(func(t *testing.T, route uint8, segment, query string, body []byte) {
+		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
+		target := strings.ReplaceAll(r.path, "{}", url.PathEscape(segment))
+		if query != "" {
+			target += "?" + query
+		}
+		req, err := http.NewRequest(r.method, "http://console.test"+target, bytes.NewReader(body))
+		if err != nil {
+			return // not a request a client could send
+		}
+		c := op
+		if r.tenant {
+			c = tenant
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: "coffer_session", Value: c.session})
+		req.Header.Set("X-CSRF-Token", c.csrf)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		checkAPIResponse(t, r.method+" "+target, rec)
+	})
+}
+
+// checkAPIResponse asserts the invariants every API answer keeps.
+func checkAPIResponse(t *testing.T, what string, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if rec.Code >= 500 && rec.Code != http.StatusServiceUnavailable && rec.Code != http.StatusInsufficientStorage {
+		t.Fatalf("%s: status %d: %s", what, rec.Code, rec.Body.Bytes())
+	}
+	if rec.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("%s: Cache-Control %q", what, rec.Header().Get("Cache-Control"))
+	}
+	if rec.Code >= 400 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error == "" {
+			t.Fatalf("%s: error body %q is not {\"error\": ...}", what, rec.Body.Bytes())
+		}
+	}
+}
