@@ -289,9 +289,14 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     // Cancel leaves the container and its objects untouched.
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     assert.match(await containerRow('full-bucket').innerText(), /\b2\b/);
-    await page.getByRole('button', { name: 'Delete full-bucket' }).click();
-    await input.fill('full-bucket');
-    await force.click();
+    // Again by keyboard only: Enter on the delete icon, type the name
+    // (the field has focus), Enter to Force Delete.
+    await page.getByRole('button', { name: 'Delete full-bucket' }).focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.type('full-bucket');
+    assert.equal(await force.isEnabled(), true);
+    await page.keyboard.press('Enter');
     await containerRow('full-bucket').waitFor({ state: 'detached' });
     const r = await coffer.aws(['s3', 'ls', 's3://full-bucket/']);
     assert.notEqual(r.code, 0);
@@ -334,6 +339,12 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     await page.getByLabel('Password').fill('bob-Pa55word!');
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.getByRole('region', { name: 'Console users' }).getByRole('row', { name: /^bob/ }).waitFor();
+    await page.getByLabel('Volume name').fill('beta-vol');
+    await page.getByLabel('Size', { exact: true }).fill('20');
+    await page.getByLabel('Size unit').selectOption({ label: 'GiB' });
+    await page.getByLabel('Attached server').fill('web-1');
+    await page.getByRole('button', { name: 'Add volume' }).click();
+    await page.getByRole('region', { name: 'Block storage volumes' }).getByRole('row', { name: /^beta-vol/ }).waitFor();
 
     await page.getByRole('link', { name: 'All tenants' }).click();
     await acme.getByRole('link', { name: TENANT }).click();
@@ -390,6 +401,8 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
     await page.getByRole('meter', { name: 'Object quota' }).waitFor();
     assert.match(await page.getByRole('region', { name: 'Object Storage' }).innerText(), /0 of 5 objects \(0%\)/);
+    const vol = page.getByRole('region', { name: 'Block Storage' }).getByRole('row', { name: /beta-vol/ });
+    assert.match(await vol.innerText(), /beta-vol[\s\S]*20 GiB[\s\S]*web-1/);
   });
 
   test('narrow screen: no horizontal scrolling, sidebar still reachable', async () => {
