@@ -45,7 +45,8 @@ func BenchmarkVerifyPresigned(b *testing.B) {
 
 func benchChunked(b *testing.B, mode payloadMode, chunkSize int) {
 	const size = 16 << 20
-	data := bytes.Repeat([]byte("coffer-bench-0123456789abcdef!\n"), size/32+1)[:size]
+	pattern := []byte("coffer-bench-0123456789abcdef!\n")
+	data := bytes.Repeat(pattern, size/len(pattern)+1)[:size]
 	at := time.Now().UTC()
 	scope := credentialScope{accessKey: testAccessKey, date: at.Format(scopeDateLayout), region: "us-east-1", service: "s3"}
 	seed := sha256HexBytes([]byte("seed"))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -188,8 +189,7 @@ func (v *Verifier) verifyV2Header(r *http.Request, authz string) (*Verified, err
 	return v.payload(r, id, modeUnsigned, "", chunkSigner{})
 }
 
-func (v *Verifier) verifyV2Query(r *http.Request) (*Verified, error) {
-	q := r.URL.Query()
+func (v *Verifier) verifyV2Query(r *http.Request, q url.Values) (*Verified, error) {
 	accessKey, sig, exp := q.Get("AWSAccessKeyId"), q.Get("Signature"), q.Get("Expires")
 	if accessKey == "" || sig == "" || exp == "" || len(q["Signature"]) != 1 || len(q["AWSAccessKeyId"]) != 1 {
 		return nil, fmt.Errorf("%w: AWSAccessKeyId, Signature and Expires are required", ErrMalformedAuth)

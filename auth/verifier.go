@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -105,9 +106,9 @@ func (v *Verifier) Verify(r *http.Request) (*Verified, error) {
 	case authz != "":
 		return nil, fmt.Errorf("%w: unknown authorization scheme", ErrUnsupportedAuth)
 	case v4Query:
-		out, err = v.verifyV4Query(r)
+		out, err = v.verifyV4Query(r, q)
 	case v2Query:
-		out, err = v.verifyV2Query(r)
+		out, err = v.verifyV2Query(r, q)
 	default:
 		return nil, ErrMissingAuth
 	}
@@ -261,8 +262,8 @@ func parseV4Query(q map[string][]string) (a v4Auth, t time.Time, timestamp strin
 	return a, t, date, time.Duration(secs) * time.Second, nil
 }
 
-func (v *Verifier) verifyV4Query(r *http.Request) (*Verified, error) {
-	a, t, timestamp, expires, err := parseV4Query(r.URL.Query())
+func (v *Verifier) verifyV4Query(r *http.Request, q url.Values) (*Verified, error) {
+	a, t, timestamp, expires, err := parseV4Query(q)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +278,7 @@ func (v *Verifier) verifyV4Query(r *http.Request) (*Verified, error) {
 		return nil, ErrExpired
 	}
 	payloadHash := payloadUnsigned
-	if h := r.URL.Query().Get("X-Amz-Content-Sha256"); h != "" {
+	if h := q.Get("X-Amz-Content-Sha256"); h != "" {
 		payloadHash = h
 	}
 	mode, err := parsePayloadMode(payloadHash)
