@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/cofferstore/coffer/pkg/checksum"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -113,9 +114,13 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 	} else {
 		if alg == "" {
-			for a := range info.Checksums {
-				if info.ChecksumType != "COMPOSITE" {
+			// Keep the source's algorithm; the copy is one PUT, so its
+			// value becomes a full-object checksum even if the source's
+			// was a multipart composite.
+			for _, a := range checksum.All {
+				if _, ok := info.Checksums[a]; ok {
 					alg = a
+					break
 				}
 			}
 		}

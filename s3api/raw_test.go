@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -164,4 +166,54 @@ func TestHostileBodies(t *testing.T) {
 	if err != nil || u.Objects != 0 || u.Bytes != 0 {
 		t.Fatalf("usage after hostile bodies = %+v, %v; want nothing stored", u, err)
 	}
+}
+
+// TestDeleteObjectsDigest: DeleteObjects needs Content-MD5 or a checksum,
+// verified before anything is deleted; its body is capped.
+func TestDeleteObjectsDigest(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "del")
+	put(t, c, "del", "keep", []byte("x"))
+	body := []byte(`<Delete><Object><Key>keep</Key></Object></Delete>`)
+	sum := md5.Sum(body)
+	goodMD5 := base64.StdEncoding.EncodeToString(sum[:])
+	for _, tc := range []struct {
+		name   string
+		hdr    http.Header
+		body   []byte
+		status int
+		code   string
+	}{
+		{"no digest", nil, body, 400, "InvalidRequest"},
+		{"wrong MD5", http.Header{"Content-Md5": {base64.StdEncoding.EncodeToString(make([]byte, 16))}}, body, 400, "BadDigest"},
+		{"malformed MD5", http.Header{"Content-Md5": {"zz"}}, body, 400, "InvalidDigest"},
+		{"wrong CRC32", http.Header{"X-Amz-Checksum-Crc32": {checksum.CRC32.Sum([]byte("no"))}}, body, 400, "BadDigest"},
+		{"malformed XML", http.Header{"Content-Md5": {md5b64([]byte("<Delete><Object>"))}}, []byte("<Delete><Object>"), 400, "MalformedXML"},
+		{"over the cap", http.Header{"Content-Md5": {goodMD5}}, bytes.Repeat([]byte(" "), maxDeleteXML+10), 400, "EntityTooLarge"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := e.sendRaw(t, "alpha", "POST", "/del?delete", tc.hdr, "UNSIGNED-PAYLOAD", tc.body)
+			if resp.status != tc.status || !strings.Contains(resp.body, "<Code>"+tc.code+"</Code>") {
+				t.Fatalf("got %d %s, want %d %s", resp.status, resp.body, tc.status, tc.code)
+			}
+			if got := get(t, c, "del", "keep"); string(got) != "x" {
+				t.Fatal("object deleted by a refused request")
+			}
+		})
+	}
+	resp := e.sendRaw(t, "alpha", "POST", "/del?delete", http.Header{"X-Amz-Checksum-Crc32c": {checksum.CRC32C.Sum(body)}}, "UNSIGNED-PAYLOAD", body)
+	if resp.status != 200 || !strings.Contains(resp.body, "<Deleted><Key>keep</Key></Deleted>") {
+		t.Fatalf("DeleteObjects with CRC32C: %d %s", resp.status, resp.body)
+	}
+	// CompleteMultipartUpload bodies are capped too.
+	resp = e.sendRaw(t, "alpha", "POST", "/del/k?uploadId=nope", nil, "UNSIGNED-PAYLOAD", bytes.Repeat([]byte(" "), maxCompleteXML+10))
+	if resp.status != 400 || !strings.Contains(resp.body, "<Code>EntityTooLarge</Code>") {
+		t.Fatalf("oversized Complete body: %d %s", resp.status, resp.body)
+	}
+}
+
+func md5b64(b []byte) string {
+	s := md5.Sum(b)
+	return base64.StdEncoding.EncodeToString(s[:])
 }

@@ -104,8 +104,9 @@ func TestListObjectsV2Pagination(t *testing.T) {
 	}
 	work := make(chan string)
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
+	const workers = 8
+	errs := make(chan error, workers)
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

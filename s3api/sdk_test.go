@@ -506,6 +506,10 @@ func testMultipart(t *testing.T, c *s3.Client, b string, mode checksumMode) {
 	_, err = c.ListParts(ctx, &s3.ListPartsInput{Bucket: &b, Key: aws.String("mp"), UploadId: id})
 	wantAPIError(t, err, "NoSuchUpload", "The specified upload does not exist")
 
+	if mode == sdkDefault {
+		testFullObjectChecksum(t, c, b)
+	}
+
 	// EntityTooSmall: a non-last part under 5 MiB.
 	cr2, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("small")})
 	if err != nil {
@@ -731,4 +735,41 @@ type pastPresigner struct{ inner s3.HTTPPresignerV4 }
 func (p pastPresigner) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string,
 	t time.Time, optFns ...func(*v4.SignerOptions)) (string, http.Header, error) {
 	return p.inner.PresignHTTP(ctx, creds, r, payloadHash, service, region, t.Add(-2*time.Hour), optFns...)
+}
+
+// testFullObjectChecksum: a multipart upload created with CRC32C and
+// x-amz-checksum-type FULL_OBJECT ends with the CRC32C of the whole body.
+func testFullObjectChecksum(t *testing.T, c *s3.Client, b string) {
+	ctx := context.Background()
+	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("full"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c, ChecksumType: types.ChecksumTypeFullObject})
+	if err != nil {
+		t.Fatalf("CreateMultipartUpload FULL_OBJECT: %v", err)
+	}
+	if cr.ChecksumType != types.ChecksumTypeFullObject || cr.ChecksumAlgorithm != types.ChecksumAlgorithmCrc32c {
+		t.Fatalf("create answered %q %q", cr.ChecksumAlgorithm, cr.ChecksumType)
+	}
+	p1, p2 := randomBytes(30, 5<<20), randomBytes(31, 12345)
+	var parts []types.CompletedPart
+	for i, p := range [][]byte{p1, p2} {
+		up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b, Key: aws.String("full"), UploadId: cr.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c})
+		if err != nil {
+			t.Fatalf("UploadPart: %v", err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag, ChecksumCRC32C: up.ChecksumCRC32C})
+	}
+	done, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &b, Key: aws.String("full"), UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
+		t.Fatalf("Complete FULL_OBJECT: %v", err)
+	}
+	want := checksum.CRC32C.Sum(slices.Concat(p1, p2))
+	if aws.ToString(done.ChecksumCRC32C) != want || done.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("full-object CRC32C %q type %q, want %q FULL_OBJECT", aws.ToString(done.ChecksumCRC32C), done.ChecksumType, want)
+	}
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: aws.String("full"), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil || aws.ToString(h.ChecksumCRC32C) != want {
+		t.Fatalf("HeadObject full-object checksum %v, %v", h, err)
+	}
 }
