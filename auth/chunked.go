@@ -131,11 +131,16 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 }
 
 // readLine reads one CRLF-terminated line of at most maxChunkLine bytes and
-// returns it without the CRLF. atEOF reports a clean EOF before any byte.
+// returns it without the CRLF; the slice is valid until the next read.
+// atEOF reports a clean EOF before any byte.
 func (c *chunkedReader) readLine() (line []byte, atEOF bool, err error) {
 	var buf []byte
 	for {
 		frag, err := c.br.ReadSlice('\n')
+		if buf == nil && err == nil {
+			buf = frag // the common case: the whole line is in the buffer
+			break
+		}
 		if len(buf)+len(frag) > maxChunkLine+2 {
 			return nil, false, fmt.Errorf("%w: line too long", ErrMalformedChunk)
 		}
@@ -156,6 +161,9 @@ func (c *chunkedReader) readLine() (line []byte, atEOF bool, err error) {
 			return nil, false, err
 		}
 		break
+	}
+	if len(buf) > maxChunkLine+2 {
+		return nil, false, fmt.Errorf("%w: line too long", ErrMalformedChunk)
 	}
 	if !bytes.HasSuffix(buf, []byte("\r\n")) {
 		return nil, false, fmt.Errorf("%w: line not terminated by CRLF", ErrMalformedChunk)

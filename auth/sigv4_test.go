@@ -209,3 +209,28 @@ func TestAuthorizationHeaderExample(t *testing.T) {
 		t.Fatalf("changed Range: got %v", err)
 	}
 }
+
+// TestPresignedURLExample checks the presigned GET example of the AWS SigV4
+// query-string documentation (valid for 86400 s from 2013-05-24 00:00Z).
+func TestPresignedURLExample(t *testing.T) {
+	const u = "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+	signed, _ := time.Parse(iso8601Basic, "20130524T000000Z")
+	for _, c := range []struct {
+		at   time.Duration
+		url  string
+		want string
+	}{
+		{time.Hour, u, ""},
+		{86400*time.Second - time.Second, u, ""},
+		{86400*time.Second + time.Second, u, "Expired"},
+		{time.Hour, strings.Replace(u, "test.txt", "test.txz", 1), "SignatureMismatch"},
+		{time.Hour, strings.Replace(u, "X-Amz-Expires=86400", "X-Amz-Expires=86401", 1), "SignatureMismatch"},
+	} {
+		v := NewVerifier(testKeys, VerifierOptions{Now: func() time.Time { return signed.Add(c.at) }})
+		r, _ := http.NewRequest("GET", c.url, nil)
+		_, err := v.Verify(r)
+		if (err == nil) != (c.want == "") || (err != nil && sentinelName(err) != c.want) {
+			t.Errorf("at +%v: got %v, want %q", c.at, err, c.want)
+		}
+	}
+}
