@@ -24,11 +24,13 @@ test:
 
 # End to end: the built binary on loopback driven by the AWS CLI, boto3, the
 # admin CLI and (when present) the browser test.
+# Both suites run even when the first fails, so one CI run reports everything.
 e2e: build
-	COFFER_BIN=$(abspath $(BIN)) test/e2e/run.sh
-	@if [ -x test/browser/run.sh ]; then COFFER_BIN=$(abspath $(BIN)) test/browser/run.sh; \
-	elif [ -f test/browser/package.json ]; then cd test/browser && COFFER_BIN=$(abspath $(BIN)) npm test; \
-	else echo "test/browser: not present, skipped"; fi
+	@rc=0; \
+	COFFER_BIN=$(abspath $(BIN)) test/e2e/run.sh || rc=1; \
+	if [ -x test/browser/run.sh ]; then COFFER_BIN=$(abspath $(BIN)) test/browser/run.sh || rc=1; \
+	else echo "test/browser: not present, skipped"; fi; \
+	exit $$rc
 
 # Every fuzz target for FUZZTIME each (go test -fuzz runs one target at a time).
 fuzz:
