@@ -74,6 +74,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}()
 
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("server: TLS key pair: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data directory: %w", err)
 	}
@@ -108,27 +121,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	var tlsConfig *tls.Config
-	if cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("server: TLS key pair: %w", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	scheme := "http"
-	if tlsConfig != nil {
-		scheme = "https"
-	}
-
-	s3ln, err := net.Listen("tcp", cfg.S3Address)
+	s3ln, consoleLn, pprofLn, err := listen(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("server: S3 listener: %w", err)
-	}
-	consoleLn, err := net.Listen("tcp", cfg.ConsoleAddress)
-	if err != nil {
-		s3ln.Close()
-		return nil, fmt.Errorf("server: console listener: %w", err)
+		return nil, err
 	}
 	s.S3URL = listenerURL(scheme, s3ln.Addr())
 	s.ConsoleURL = listenerURL(scheme, consoleLn.Addr())
@@ -163,14 +158,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	s.serve(s3ln, s3Handler, tlsConfig) // s3api logs its own requests
 	s.serve(consoleLn, logRequests(cfg.Logger, "console", consoleHandler), tlsConfig)
-	if cfg.PprofAddress != "" {
-		pln, err := net.Listen("tcp", cfg.PprofAddress)
-		if err != nil {
-			s.Shutdown(ctx)
-			return nil, fmt.Errorf("server: pprof listener: %w", err)
-		}
-		s.PprofURL = listenerURL("http", pln.Addr()) + "/debug/pprof/"
-		s.serve(pln, pprofHandler(), nil)
+	if pprofLn != nil {
+		s.PprofURL = listenerURL("http", pprofLn.Addr()) + "/debug/pprof/"
+		s.serve(pprofLn, pprofHandler(), nil)
 	}
 	ok = true
 	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
@@ -232,6 +222,32 @@ func (s *Server) serve(ln net.Listener, h http.Handler, tlsConfig *tls.Config) {
 			s.serveErr <- err
 		}
 	}()
+}
+
+// listen binds the S3, console and (when configured) pprof addresses; on
+// failure it closes what it opened.
+func listen(cfg Config) (s3ln, consoleLn, pprofLn net.Listener, err error) {
+	defer func() {
+		if err != nil {
+			for _, ln := range []net.Listener{s3ln, consoleLn, pprofLn} {
+				if ln != nil {
+					ln.Close()
+				}
+			}
+		}
+	}()
+	if s3ln, err = net.Listen("tcp", cfg.S3Address); err != nil {
+		return nil, nil, nil, fmt.Errorf("server: S3 listener: %w", err)
+	}
+	if consoleLn, err = net.Listen("tcp", cfg.ConsoleAddress); err != nil {
+		return s3ln, nil, nil, fmt.Errorf("server: console listener: %w", err)
+	}
+	if cfg.PprofAddress != "" {
+		if pprofLn, err = net.Listen("tcp", cfg.PprofAddress); err != nil {
+			return s3ln, consoleLn, nil, fmt.Errorf("server: pprof listener: %w", err)
+		}
+	}
+	return s3ln, consoleLn, pprofLn, nil
 }
 
 // driveDirs returns the drive directories, creating DataDir/driveN when the

@@ -174,8 +174,12 @@ func TestStartFailsCleanly(t *testing.T) {
 	if _, err := Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "console listener") {
 		t.Fatalf("busy console port: %v", err)
 	}
+	cfg.ConsoleAddress, cfg.PprofAddress = "127.0.0.1:0", busy.Addr().String()
+	if _, err := Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "pprof listener") {
+		t.Fatalf("busy pprof port: %v", err)
+	}
 	// Everything opened was closed again: a second start on the same data works.
-	cfg.ConsoleAddress = "127.0.0.1:0"
+	cfg.PprofAddress = ""
 	srv, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start after a failed start: %v", err)
