@@ -153,6 +153,23 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			t.Errorf("%s on B's bucket: %q, want NoSuchBucket", o.name, code)
 		}
 	}
+	// A presigned URL signed with A's key for B's object is refused the same way.
+	for _, bk := range []string{"b-private", "exists-nowhere-zz"} {
+		ps, err := s3.NewPresignClient(a).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bk), Key: aws.String("secret.txt")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(ps.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "<Code>NoSuchBucket</Code>") || strings.Contains(string(body), "B's secret") {
+			t.Errorf("presigned GET of %s/secret.txt with A's key: %d %s", bk, resp.StatusCode, body)
+		}
+	}
+
 	// Upload ids of B are unknown in A's same-named namespace too.
 	_, err = a.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("shared"), Key: aws.String("big"), UploadId: &bUpload, PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
 	if code := tnCode(err); code != "NoSuchUpload" {

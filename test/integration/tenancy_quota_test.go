@@ -92,6 +92,9 @@ func TestObjectQuotaConcurrentWriters(t *testing.T) {
 		t.Fatalf("listing: %d objects, %v", len(lo.Contents), err)
 	}
 	first := aws.ToString(lo.Contents[0].Key)
+	// CopyObject to a new key would add an object: refused at the limit.
+	_, err = cl.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("quota-box"), Key: aws.String("copy"), CopySource: aws.String("quota-box/" + first)})
+	tnWantQuotaExceeded(t, []error{err})
 	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: &first, Body: strings.NewReader("new")}); err != nil {
 		t.Fatalf("overwrite at the object limit: %v", err)
 	}
