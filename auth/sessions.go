@@ -167,3 +167,12 @@ func deleteSessions(tx *bolt.Tx, match func(sessionRecord) bool) error {
 	}
 	return nil
 }
+
+// sweepSessions deletes every expired session, so sessions that are never
+// used again do not pile up.
+func (s *Store) sweepSessions() error {
+	now := s.now()
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return deleteSessions(tx, func(r sessionRecord) bool { return !now.Before(r.expires()) })
+	})
+}

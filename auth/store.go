@@ -20,8 +20,12 @@ var (
 	bucketAudit       = []byte("audit")       // big-endian sequence -> AuditEvent
 )
 
-// lastUsedFlushInterval is how often in-memory last-used times reach disk.
-const lastUsedFlushInterval = 30 * time.Second
+// lastUsedFlushInterval is how often in-memory last-used times reach disk;
+// sessionSweepInterval how often expired sessions are deleted.
+const (
+	lastUsedFlushInterval = 30 * time.Second
+	sessionSweepInterval  = 10 * time.Minute
+)
 
 // Store keeps credentials, console users, sessions and the audit log in its
 // own bbolt file. It is safe for concurrent use.
@@ -124,16 +128,22 @@ func (s *Store) now() time.Time {
 	return s.clock()
 }
 
+// flushLoop writes last-used times every 30 s and drops expired sessions
+// every sessionSweepInterval.
 func (s *Store) flushLoop() {
 	defer close(s.done)
-	t := time.NewTicker(lastUsedFlushInterval)
-	defer t.Stop()
+	flush := time.NewTicker(lastUsedFlushInterval)
+	defer flush.Stop()
+	sweep := time.NewTicker(sessionSweepInterval)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-t.C:
+		case <-flush.C:
 			s.flushLastUsed()
+		case <-sweep.C:
+			_ = s.sweepSessions()
 		}
 	}
 }

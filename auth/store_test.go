@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -426,6 +427,27 @@ func TestSessionExpiry(t *testing.T) {
 	}
 	if _, _, err := s.Session("not-a-token"); !errors.Is(err, ErrSessionInvalid) {
 		t.Fatalf("garbage token: %v", err)
+	}
+
+	// Abandoned sessions are swept; live ones stay. (Login itself only
+	// clears the same user's expired sessions, so use another user.)
+	s.CreateUser("acme", "bob", "bob-password", RoleTenant)
+	old, _, _ := s.Login("bob", "bob-password", "")
+	clock.Advance(SessionIdleTimeout + time.Minute)
+	live, _, _ := s.Login("alice", "alice-password", "")
+	if err := s.sweepSessions(); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketSessions).Stats().KeyN; return nil })
+	if n != 1 {
+		t.Fatalf("%d sessions stored after sweep, want 1", n)
+	}
+	if _, _, err := s.Session(live.Token); err != nil {
+		t.Fatalf("live session swept: %v", err)
+	}
+	if _, _, err := s.Session(old.Token); !errors.Is(err, ErrSessionInvalid) {
+		t.Fatalf("expired session: %v", err)
 	}
 }
 
