@@ -50,7 +50,7 @@ async function clipboard() {
   return page.evaluate(() => navigator.clipboard.readText());
 }
 
-// shownKeys copies both keys with their copy buttons and checks the clipboard
+// copyShownKeys copies both keys with their copy buttons and checks the clipboard
 // holds exactly what the fields show.
 async function copyShownKeys() {
   const ak = await access().getByLabel('Access key', { exact: true }).inputValue();

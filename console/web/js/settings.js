@@ -223,7 +223,6 @@ export function render(main, ctx) {
 function usageView(u) {
   const quota = u.quota || {};
   const volumes = u.volumes || [];
-  const bytesExact = (n) => `${fmtBytes(n)}`;
   return [
     h('div', { class: 'usage-grid' },
       h('section', { 'aria-labelledby': 'usage-object-h', id: 'usage-object' },
@@ -236,7 +235,7 @@ function usageView(u) {
           h('div', { class: 'muted small' }, 'Bytes stored'),
           h('div', { class: 'value', id: 'usage-bytes', 'data-bytes': String(u.bytes || 0) }, fmtBytes(u.bytes)),
           h('div', { class: 'muted small' }, `${fmtNumber(u.bytes)} bytes in ${fmtNumber(u.containers)} ${Number(u.containers) === 1 ? 'container' : 'containers'}`)),
-        quotaMeter({ label: 'Byte quota', used: u.bytes, limit: quota.bytes, format: bytesExact })),
+        quotaMeter({ label: 'Byte quota', used: u.bytes, limit: quota.bytes, format: fmtBytes })),
       h('section', { 'aria-labelledby': 'usage-block-h', id: 'usage-block' },
         h('h3', { id: 'usage-block-h' }, 'Block Storage'),
         volumes.length === 0
