@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,14 +15,13 @@ import (
 const MasterKeySize = 32
 
 // LoadOrCreateMasterKey reads the 32-byte master key at path, or creates it
-// from crypto/rand (mode 0600, parent directory 0700) when absent.
+// from crypto/rand (mode 0600, parent directory 0700) when absent. An
+// existing file may also hold the key as 64 hex digits (as written by
+// "openssl rand -hex 32"), optionally followed by a newline.
 func LoadOrCreateMasterKey(path string) ([]byte, error) {
 	key, err := os.ReadFile(path)
 	if err == nil {
-		if len(key) != MasterKeySize {
-			return nil, fmt.Errorf("auth: master key file %s holds %d bytes, want %d", path, len(key), MasterKeySize)
-		}
-		return key, nil
+		return parseMasterKey(path, key)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("auth: read master key: %w", err)
@@ -53,4 +54,18 @@ func LoadOrCreateMasterKey(path string) ([]byte, error) {
 		return nil, err
 	}
 	return key, nil
+}
+
+// parseMasterKey accepts 32 raw bytes or 64 hex digits.
+func parseMasterKey(path string, data []byte) ([]byte, error) {
+	if len(data) == MasterKeySize {
+		return data, nil
+	}
+	if text := bytes.TrimSpace(data); len(text) == 2*MasterKeySize {
+		key := make([]byte, MasterKeySize)
+		if _, err := hex.Decode(key, text); err == nil {
+			return key, nil
+		}
+	}
+	return nil, fmt.Errorf("auth: master key file %s must hold %d raw bytes or %d hex digits", path, MasterKeySize, 2*MasterKeySize)
 }

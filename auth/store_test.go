@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +65,11 @@ func TestLoadOrCreateMasterKey(t *testing.T) {
 	k2, err := LoadOrCreateMasterKey(path)
 	if err != nil || !bytes.Equal(k1, k2) {
 		t.Fatalf("reload: %v, same=%v", err, bytes.Equal(k1, k2))
+	}
+	hexKey := filepath.Join(dir, "hex.key")
+	os.WriteFile(hexKey, []byte(strings.Repeat("0f", 32)+"\n"), 0o600)
+	if k, err := LoadOrCreateMasterKey(hexKey); err != nil || !bytes.Equal(k, bytes.Repeat([]byte{15}, 32)) {
+		t.Fatalf("hex key file: %x %v", k, err)
 	}
 	bad := filepath.Join(dir, "bad.key")
 	os.WriteFile(bad, []byte("short"), 0o600)
