@@ -268,7 +268,7 @@ func TestShutdownFinishesInFlightUpload(t *testing.T) {
 		t.Fatalf("CreateBucket: %v", err)
 	}
 	// A presigned PUT lets the body stream from a pipe at our pace.
-	body := randomBytes(t, 24<<20)
+	body := randomBytes(t, 32<<20)
 	req, err := s3.NewPresignClient(c).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("box"), Key: aws.String("inflight")})
 	if err != nil {
 		t.Fatalf("PresignPutObject: %v", err)
@@ -297,11 +297,11 @@ func TestShutdownFinishesInFlightUpload(t *testing.T) {
 		resp.Body.Close()
 		done <- result{status: resp.StatusCode, body: string(b)}
 	}()
-	// Half the body is more than the loopback socket buffers hold, so the
-	// handler is running when Shutdown starts.
-	half := len(body) / 2
+	// 20 MiB is more than the loopback socket buffers hold, so the handler
+	// is reading the body when Shutdown starts.
+	half := 20 << 20
 	if _, err := pw.Write(body[:half]); err != nil {
-		t.Fatalf("writing the first half: %v", err)
+		t.Fatalf("writing the first 20 MiB: %v", err)
 	}
 
 	var mu sync.Mutex
@@ -338,7 +338,7 @@ func TestShutdownFinishesInFlightUpload(t *testing.T) {
 	bodyFinished = true
 	mu.Unlock()
 	if _, err := pw.Write(body[half:]); err != nil {
-		t.Fatalf("writing the second half: %v", err)
+		t.Fatalf("writing the rest: %v", err)
 	}
 	pw.Close()
 	res := <-done
