@@ -14,6 +14,12 @@ type createBucketConfiguration struct {
 
 // createBucket handles PUT /bucket.
 func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := checkUnsupportedWriteHeaders(r.Header); err != nil {
+		return err
+	}
+	if r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled") == "true" {
+		return errorf("NotImplemented", http.StatusNotImplemented, "Object lock is not implemented.")
+	}
 	data, err := readSmallBody(rq.body, maxSmallXML)
 	if err != nil {
 		return err

@@ -26,13 +26,14 @@ import (
 // testEnv is a real server: storage on temporary drives, the auth store,
 // the S3 handler behind an httptest server on 127.0.0.1.
 type testEnv struct {
-	t     *testing.T
-	store *storage.Store
-	auth  *auth.Store
-	srv   *httptest.Server
-	obs   *recordingObserver
-	keys  map[string]auth.Credential
-	logs  *syncBuffer
+	t      *testing.T
+	store  *storage.Store
+	auth   *auth.Store
+	srv    *httptest.Server
+	obs    *recordingObserver
+	keys   map[string]auth.Credential
+	logs   *syncBuffer
+	drives []string
 }
 
 // checksumMode selects how the SDK computes request checksums.
@@ -72,7 +73,7 @@ func newEnv(t *testing.T, tenants ...string) *testEnv {
 	}
 	t.Cleanup(func() { as.Close() })
 	logs := &syncBuffer{}
-	e := &testEnv{t: t, store: st, auth: as, obs: &recordingObserver{}, keys: map[string]auth.Credential{}, logs: logs}
+	e := &testEnv{t: t, store: st, auth: as, obs: &recordingObserver{}, keys: map[string]auth.Credential{}, logs: logs, drives: drives}
 	if len(tenants) == 0 {
 		tenants = []string{"alpha"}
 	}

@@ -18,6 +18,16 @@ type apiError struct {
 	Code    string
 	Status  int
 	Message string
+	// Header holds response headers that belong to this error (Content-Range
+	// of a 416, ETag of a 304).
+	Header http.Header
+}
+
+// with returns a copy of e that also sets these response headers.
+func (e *apiError) with(h http.Header) *apiError {
+	c := *e
+	c.Header = h
+	return &c
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -169,6 +179,18 @@ type errorBody struct {
 // method but HEAD (and 304) the <Error> XML body.
 func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *apiError) {
 	h := w.Header()
+	// Drop headers a handler set for the success it did not reach (an
+	// object's checksum on an error body would fail client validation).
+	for k := range h {
+		switch k {
+		case "X-Amz-Request-Id", "X-Amz-Id-2", "Server":
+		default:
+			delete(h, k)
+		}
+	}
+	for k, vs := range e.Header {
+		h[k] = vs
+	}
 	if e.Status == http.StatusNotModified {
 		w.WriteHeader(e.Status)
 		return

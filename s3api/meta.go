@@ -19,9 +19,13 @@ const (
 // defaultContentType is what S3 stores when a PUT names no Content-Type.
 const defaultContentType = "binary/octet-stream"
 
-// metaFromRequest reads content headers, x-amz-meta-* and x-amz-tagging.
+// metaFromRequest reads content headers, x-amz-meta-* and x-amz-tagging
+// of a write, refusing features Coffer would otherwise silently ignore.
 func metaFromRequest(r *http.Request) (storage.ObjectMeta, error) {
 	h := r.Header
+	if err := checkUnsupportedWriteHeaders(h); err != nil {
+		return storage.ObjectMeta{}, err
+	}
 	m := storage.ObjectMeta{
 		ContentType:        h.Get("Content-Type"),
 		ContentEncoding:    stripAWSChunked(h.Get("Content-Encoding")),
@@ -138,4 +142,31 @@ func setIf(h http.Header, name, v string) {
 // quoteETag returns the ETag in its quoted wire form.
 func quoteETag(etag string) string {
 	return `"` + strings.Trim(etag, `"`) + `"`
+}
+
+// checkUnsupportedWriteHeaders refuses write options that Coffer does not
+// implement (ACL grants, server-side encryption, object lock, other storage
+// classes, website redirects): ignoring them would be a wrong success.
+func checkUnsupportedWriteHeaders(h http.Header) error {
+	switch acl := h.Get("X-Amz-Acl"); acl {
+	case "", "private", "bucket-owner-full-control":
+	default:
+		return errorf("NotImplemented", http.StatusNotImplemented, "ACLs are not implemented: objects and buckets are private to their tenant (x-amz-acl: "+acl+").")
+	}
+	switch sc := h.Get("X-Amz-Storage-Class"); sc {
+	case "", "STANDARD":
+	default:
+		return errorf("InvalidStorageClass", http.StatusBadRequest, "The storage class you specified is not valid: only STANDARD exists.")
+	}
+	for name := range h {
+		lower := strings.ToLower(name)
+		switch {
+		case strings.HasPrefix(lower, "x-amz-grant-"),
+			strings.HasPrefix(lower, "x-amz-server-side-encryption"),
+			strings.HasPrefix(lower, "x-amz-object-lock-"),
+			lower == "x-amz-website-redirect-location":
+			return errorf("NotImplemented", http.StatusNotImplemented, "The "+lower+" header names a feature that is not implemented.")
+		}
+	}
+	return nil
 }

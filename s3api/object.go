@@ -89,8 +89,7 @@ func (s *server) getObject(w http.ResponseWriter, r *http.Request, rq *request) 
 		return err
 	}
 	defer body.Close()
-	w.WriteHeader(status)
-	return copyToClient(w, body)
+	return streamBody(w, status, body)
 }
 
 // headObject handles HEAD /bucket/key.
@@ -116,9 +115,10 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, i
 	case condFailed:
 		return 0, 0, 0, errPreconditionFailed
 	case condNotModified:
-		h.Set("ETag", quoteETag(info.ETag))
-		h.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
-		return 0, 0, 0, errNotModified
+		return 0, 0, 0, errNotModified.with(http.Header{
+			"Etag":          {quoteETag(info.ETag)},
+			"Last-Modified": {info.ModTime.UTC().Format(http.TimeFormat)},
+		})
 	}
 
 	start, length, status = 0, info.Size, http.StatusOK
@@ -145,8 +145,7 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, i
 	} else if rangeHdr != "" {
 		rs, rl, partial, err := parseRange(rangeHdr, info.Size)
 		if err != nil {
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(info.Size, 10))
-			return 0, 0, 0, err
+			return 0, 0, 0, errInvalidRange.with(http.Header{"Content-Range": {"bytes */" + strconv.FormatInt(info.Size, 10)}})
 		}
 		if partial {
 			start, length, status, whole = rs, rl, http.StatusPartialContent, false
@@ -195,26 +194,33 @@ func (s *server) deleteObject(w http.ResponseWriter, r *http.Request, rq *reques
 
 var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
-// copyToClient streams an object body to the client. A read error after the
-// headers went out is returned (the connection is then cut); a write error
-// means the client left, which is not the server's failure.
-func copyToClient(w io.Writer, body io.Reader) error {
+// streamBody sends status and then body. The first block is read before
+// the status goes out, so a storage failure there (quorum lost, bitrot past
+// repair) is still a clean S3 error. A read error after that is returned
+// and the connection is cut; a write error means the client left, which is
+// not the server's failure.
+func streamBody(w http.ResponseWriter, status int, body io.Reader) error {
 	bp := copyBufPool.Get().(*[]byte)
 	defer copyBufPool.Put(bp)
 	buf := *bp
+	n, err := io.ReadAtLeast(body, buf, 1)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	w.WriteHeader(status)
 	for {
-		n, rerr := body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return nil
 			}
 		}
-		if rerr == io.EOF {
+		if err == io.EOF {
 			return nil
 		}
-		if rerr != nil {
-			return rerr
+		if err != nil {
+			return err
 		}
+		n, err = body.Read(buf)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -210,6 +212,23 @@ func testObjects(t *testing.T, c *s3.Client, b string, mode checksumMode) {
 	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: aws.String("bad")})
 	wantHTTPStatus(t, err, 404)
 
+	// Conditional write: If-None-Match: * refuses to overwrite.
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sha"), Body: bytes.NewReader([]byte("new")), IfNoneMatch: aws.String("*")})
+	wantAPIError(t, err, "PreconditionFailed", "pre-conditions")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("fresh"), Body: bytes.NewReader([]byte("new")), IfNoneMatch: aws.String("*")}); err != nil {
+		t.Fatalf("If-None-Match * on a new key: %v", err)
+	}
+	// Features that would be silently ignored are refused instead.
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("acl"), Body: bytes.NewReader([]byte("x")), ACL: types.ObjectCannedACLPublicRead})
+	wantAPIError(t, err, "NotImplemented", "ACLs are not implemented")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sse"), Body: bytes.NewReader([]byte("x")), ServerSideEncryption: types.ServerSideEncryptionAwsKms})
+	wantAPIError(t, err, "NotImplemented", "x-amz-server-side-encryption")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sc"), Body: bytes.NewReader([]byte("x")), StorageClass: types.StorageClassGlacier})
+	wantAPIError(t, err, "InvalidStorageClass", "only STANDARD")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sc"), Body: bytes.NewReader([]byte("x")), StorageClass: types.StorageClassStandard}); err != nil {
+		t.Fatalf("STANDARD storage class: %v", err)
+	}
+
 	// Empty object, odd key.
 	odd := "odd key/ü+%&=?.txt"
 	put(t, c, b, odd, nil)
@@ -257,6 +276,10 @@ func testRangesAndConditionals(t *testing.T, c *s3.Client, b string) {
 	_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("r"), Range: aws.String("bytes=1000-")})
 	wantAPIError(t, err, "InvalidRange", "The requested range is not satisfiable")
 	wantHTTPStatus(t, err, 416)
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.Response.Header.Get("Content-Range") != "bytes */1000" {
+		t.Fatalf("416 without Content-Range bytes */1000: %v", err)
+	}
 
 	past, future := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
 	cases := []struct {
@@ -298,6 +321,9 @@ func testRangesAndConditionals(t *testing.T, c *s3.Client, b string) {
 	}
 	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: aws.String("r"), IfNoneMatch: &etag})
 	wantHTTPStatus(t, err, 304)
+	if !errors.As(err, &re) || re.Response.Header.Get("ETag") != etag || re.Response.Header.Get("Last-Modified") == "" {
+		t.Fatalf("304 without ETag/Last-Modified: %v", err)
+	}
 	_ = h
 
 	// response-* overrides.

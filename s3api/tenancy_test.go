@@ -3,6 +3,7 @@ package s3api
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -160,4 +161,26 @@ func TestObserverAndAccessLog(t *testing.T) {
 			t.Fatalf("log contains %q", secret)
 		}
 	}
+}
+
+// TestQuorumLost: with three of four drives gone, a write fails with 503
+// SlowDown (which SDKs retry) and leaves nothing behind.
+func TestQuorumLost(t *testing.T) {
+	e := newEnv(t, "alpha")
+	ctx := context.Background()
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "quorum")
+	put(t, c, "quorum", "before", []byte("kept"))
+	for _, d := range e.drives[:3] {
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quorum"), Key: aws.String("after"), Body: bytes.NewReader([]byte("lost"))})
+	wantAPIError(t, err, "SlowDown", "Not enough drives")
+	wantHTTPStatus(t, err, 503)
+	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("quorum"), Key: aws.String("before")})
+	wantAPIError(t, err, "SlowDown", "Not enough drives")
+	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("quorum"), Key: aws.String("after")})
+	wantHTTPStatus(t, err, 404)
 }

@@ -3,7 +3,6 @@ package s3api
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -33,7 +32,7 @@ func writeXML(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Length", strconv.Itoa(len(xml.Header)+len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(xml.Header))
-	_, err = w.Write(body)
+	_, _ = w.Write(body) // a failed write means the client left
 	return nil
 }
 
@@ -56,12 +55,7 @@ func decodeXML(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errMalformedXML
 	}
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		var se *xml.SyntaxError
-		if errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return errMalformedXML
-		}
+	if err := xml.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
 		return errMalformedXML
 	}
 	return nil
