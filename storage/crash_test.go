@@ -169,7 +169,7 @@ func verifyAfterCrash(t *testing.T, dir string, it int) {
 			}
 			return nil
 		})
-		if es, _ := os.ReadDir(filepath.Join(d.Path(), tmpDir)); len(es) != 0 {
+		if es := tempFiles(d.Path()); len(es) != 0 {
 			t.Fatalf("iteration %d: %d temp files left", it, len(es))
 		}
 	}

@@ -39,7 +39,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("%d data files left", n)
 	}
 	for _, d := range ts.drives {
-		if es, _ := os.ReadDir(filepath.Join(d, tmpDir)); len(es) != 0 {
+		if es := tempFiles(d); len(es) != 0 {
 			t.Fatalf("temp files left on %s: %d", d, len(es))
 		}
 	}

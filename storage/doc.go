@@ -17,7 +17,7 @@
 //
 //	DataDir/index.db                      bbolt index (see below)
 //	<drive>/format.json                   {version, setID, driveID, index, drives, data, parity, blockSize}
-//	<drive>/tmp/<name>.<random>           files being written
+//	<drive>/data/<id[0:2]>/.tmp.<name>.<r> files being written (removed at Open and by the scrubber)
 //	<drive>/data/<id[0:2]>/<id>.meta      per-drive metadata file of data id <id>
 //	<drive>/data/<id[0:2]>/<id>.shard     shard stream of <id> (absent when inlined)
 //
@@ -38,24 +38,35 @@
 //
 // PutObject streams the body in blocks (1 MiB by default) from a pooled
 // buffer, computing MD5 and the requested checksum in the same pass, encodes
-// each block and writes the frames to temporary files on all drives in
-// parallel. After the body ends and size/MD5/checksum are verified, on each
-// drive: the .meta temp file is written; the shard temp file is fsynced and
-// renamed into data/xx; the .meta temp file is fsynced and renamed; the
-// data/xx directory is fsynced (and once per process its parent data/, for
-// prefix directories created on first use). Only when at least write quorum
-// drives (data, plus one when data == parity) succeeded is the object
-// committed in bbolt, inside a transaction that also checks the quota and
-// updates usage counters (bbolt fsyncs on commit; concurrent commits are
-// coalesced with bbolt's Batch). The commit is the commit point; the call
-// returns after it. Replaced data is deleted after the commit. Below
-// quorum everything written is removed and ErrQuorum (or ErrDiskFull when a
-// drive reported ENOSPC) is returned.
+// each block and writes the frames to temporary files (".tmp.<name>.<r>",
+// beside their final names) on all drives in parallel. After the body ends
+// and size/MD5/checksum are verified, on each drive in parallel:
+//
+//  1. a large body's shard file is fsynced (fsync(2) on the file) and
+//     renamed to <id>.shard;
+//  2. the .meta file (with the inline shards of a small body) is written
+//     and renamed to <id>.meta;
+//  3. the drive is flushed: syncfs(2) on its file system, which makes the
+//     data and the directory entries of both files durable. Flushes are
+//     group commits: concurrent writers (and drive directories sharing one
+//     file system) share one syncfs, which starts only after each member's
+//     rename, so one syscall covers many objects.
+//
+// Only when at least write quorum drives (data, plus one when data ==
+// parity) succeeded is the object committed in bbolt, inside a transaction
+// that also checks the quota and updates usage counters. bbolt fsyncs its
+// file on commit; concurrent commits are coalesced with bbolt's Batch into
+// one transaction and one fsync. The commit is the commit point; PutObject
+// returns after it. Replaced data is deleted after the commit. Below quorum
+// everything written is removed and ErrQuorum (or ErrDiskFull when a drive
+// reported ENOSPC) is returned. Metadata rewrites (UpdateObjectMeta, heal)
+// use the same temp file, rename and flush. format.json is written with
+// fsync of the file and of the drive directory.
 //
 // Data ids live in an in-memory in-flight set from before their first file
 // is created until after their commit, and in the index "ids" keyspace once
 // committed. The scrubber removes files whose id is in neither (orphans of
-// interrupted writes); temporary files are removed at Open.
+// interrupted writes); temporary files are removed at Open and, after an hour, by the scrubber.
 //
 // # Read path
 //

@@ -28,8 +28,9 @@ type drive interface {
 	Format(f driveFormat) error
 	// Create opens a temporary file that Commit later renames to name.
 	Create(name string) (tempFile, error)
-	// SyncDir fsyncs the directory that holds name, making renames durable.
-	SyncDir(name string) error
+	// Flush makes every file committed (renamed) before the call durable,
+	// data and directory entries. Concurrent callers share one flush.
+	Flush() error
 	// Open opens a committed data file for reading.
 	Open(name string) (shardFile, error)
 	// ReadFile reads a whole committed data file.
@@ -47,10 +48,12 @@ type drive interface {
 	noteError(err error)
 }
 
-// tempFile is a data file being written. Commit fsyncs it and renames it into
-// place; Abort removes it.
+// tempFile is a data file being written. Sync fsyncs its data; Commit
+// renames it into place (durable after the drive's next Flush); Abort
+// removes it.
 type tempFile interface {
 	io.Writer
+	Sync() error
 	Commit() error
 	Abort()
 }
@@ -64,23 +67,55 @@ type shardFile interface {
 
 const (
 	formatFile = "format.json"
-	tmpDir     = "tmp"
+	tmpDir     = "tmp" // format.json is written here first
 	dataDir    = "data"
+	tempPrefix = ".tmp." // files being written, beside their final names
 )
 
 // localDrive is a drive backed by a local directory:
 //
-//	root/format.json            drive identity and set layout
-//	root/tmp/                   files being written
-//	root/data/<id[0:2]>/<name>  committed data files (prefix dirs made on first use)
+//	root/format.json                    drive identity and set layout
+//	root/tmp/                           format.json being written
+//	root/data/<id[0:2]>/<name>          committed data files (prefix dirs made on first use)
+//	root/data/<id[0:2]>/.tmp.<name>.<r> data files being written
 type localDrive struct {
 	root   string
 	errors atomic.Uint64
-	// durable holds prefix directories known to be synced into data/.
-	durable sync.Map
+	once   sync.Once
+	flush  *groupSync
 }
 
 func newLocalDrive(root string) *localDrive { return &localDrive{root: root} }
+
+// flushers holds one group flusher per file system (device id), so drive
+// directories that share a file system share its syncfs calls.
+var (
+	flushersMu sync.Mutex
+	flushers   = map[uint64]*groupSync{}
+)
+
+func (d *localDrive) flusher() *groupSync {
+	d.once.Do(func() {
+		var st unix.Stat_t
+		if err := unix.Stat(d.root, &st); err != nil {
+			d.flush = &groupSync{fn: d.syncfs}
+			return
+		}
+		flushersMu.Lock()
+		defer flushersMu.Unlock()
+		g := flushers[st.Dev]
+		if g == nil {
+			g = &groupSync{}
+			g.fn = g.syncfsAny
+			flushers[st.Dev] = g
+		}
+		g.mu.Lock()
+		g.roots = append([]string{d.root}, g.roots...)
+		g.mu.Unlock()
+		d.flush = g
+	})
+	return d.flush
+}
 
 func (d *localDrive) Path() string { return d.root }
 
@@ -143,24 +178,19 @@ func (t *localTemp) Write(p []byte) (int, error) {
 	return n, mapIOError(err)
 }
 
+func (t *localTemp) Sync() error { return mapIOError(t.f.Sync()) }
+
 func (t *localTemp) Commit() error {
-	if err := t.f.Sync(); err != nil {
-		t.Abort()
-		return mapIOError(err)
-	}
 	if err := t.f.Close(); err != nil {
 		os.Remove(t.f.Name())
 		return mapIOError(err)
 	}
 	err := os.Rename(t.f.Name(), t.final)
 	if errors.Is(err, fs.ErrNotExist) {
-		// First file under this prefix: create data/<xx> (made durable
-		// by syncing data/) and retry.
+		// First file under this prefix: create data/<xx> and retry.
 		dir := filepath.Dir(t.final)
 		if err = os.Mkdir(dir, 0o755); err == nil || errors.Is(err, fs.ErrExist) {
-			if err = syncDir(filepath.Dir(dir)); err == nil {
-				err = os.Rename(t.f.Name(), t.final)
-			}
+			err = os.Rename(t.f.Name(), t.final)
 		}
 	}
 	if err != nil {
@@ -180,28 +210,101 @@ func (d *localDrive) Create(name string) (tempFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Join(d.root, tmpDir), name+".*")
+	// The temporary file sits beside its final name: the rename stays in
+	// one directory and writers spread over 256 directories.
+	f, err := os.CreateTemp(filepath.Dir(final), tempPrefix+name+".*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.Mkdir(filepath.Dir(final), 0o755); err == nil || errors.Is(err, fs.ErrExist) {
+			f, err = os.CreateTemp(filepath.Dir(final), tempPrefix+name+".*")
+		}
+	}
 	if err != nil {
 		return nil, mapIOError(err)
 	}
 	return &localTemp{f: f, final: final}, nil
 }
 
-func (d *localDrive) SyncDir(name string) error {
-	p, err := d.dataPath(name)
+// Flush runs syncfs(2) on the drive's file system, shared by concurrent
+// callers (group commit): one flush makes the data and directory entries of
+// every file committed before it durable, instead of one fsync per file and
+// directory.
+func (d *localDrive) Flush() error {
+	if _, err := os.Stat(d.root); err != nil {
+		return mapIOError(err) // a removed drive must not borrow another's flush
+	}
+	return d.flusher().sync()
+}
+
+func (d *localDrive) syncfs() error {
+	f, err := os.Open(d.root)
 	if err != nil {
+		return mapIOError(err)
+	}
+	defer f.Close()
+	return mapIOError(unix.Syncfs(int(f.Fd())))
+}
+
+// groupSync coalesces concurrent flush requests: a request joins the batch
+// that has not started yet, and the batch's flush begins only after every
+// member joined, so each member's earlier writes are covered.
+type groupSync struct {
+	mu      sync.Mutex
+	next    *syncBatch
+	running bool
+	fn      func() error
+	roots   []string // drive roots on this file system, for syncfsAny
+}
+
+// syncfsAny runs syncfs through the first drive root that still opens.
+func (g *groupSync) syncfsAny() error {
+	g.mu.Lock()
+	roots := append([]string(nil), g.roots...)
+	g.mu.Unlock()
+	err := error(fs.ErrNotExist)
+	for _, r := range roots {
+		f, oerr := os.Open(r)
+		if oerr != nil {
+			continue
+		}
+		err = mapIOError(unix.Syncfs(int(f.Fd())))
+		f.Close()
 		return err
 	}
-	dir := filepath.Dir(p)
-	if _, ok := d.durable.Load(dir); !ok {
-		// The prefix directory may be new (made by any writer): make its
-		// entry in data/ durable once per process.
-		if err := syncDir(filepath.Dir(dir)); err != nil {
-			return err
-		}
-		d.durable.Store(dir, true)
+	return err
+}
+
+type syncBatch struct {
+	done chan struct{}
+	err  error
+}
+
+func (g *groupSync) sync() error {
+	g.mu.Lock()
+	if g.next == nil {
+		g.next = &syncBatch{done: make(chan struct{})}
 	}
-	return syncDir(dir)
+	b := g.next
+	if !g.running {
+		g.running = true
+		go g.lead()
+	}
+	g.mu.Unlock()
+	<-b.done
+	return b.err
+}
+
+func (g *groupSync) lead() {
+	g.mu.Lock()
+	for g.next != nil {
+		b := g.next
+		g.next = nil
+		g.mu.Unlock()
+		b.err = g.fn()
+		close(b.done)
+		g.mu.Lock()
+	}
+	g.running = false
+	g.mu.Unlock()
 }
 
 type localFile struct {
@@ -265,6 +368,9 @@ func (d *localDrive) Walk(fn func(name string, mod time.Time) error) error {
 			continue
 		}
 		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), tempPrefix) {
+				continue
+			}
 			info, err := e.Info()
 			if err != nil {
 				continue
@@ -278,20 +384,29 @@ func (d *localDrive) Walk(fn func(name string, mod time.Time) error) error {
 }
 
 func (d *localDrive) CleanTemp(age time.Duration) (int, error) {
-	dir := filepath.Join(d.root, tmpDir)
-	entries, err := os.ReadDir(dir)
+	base := filepath.Join(d.root, dataDir)
+	dirs, err := os.ReadDir(base)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	cutoff := time.Now().Add(-age)
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil || info.ModTime().After(cutoff) {
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(filepath.Join(base, dir.Name()))
+		if err != nil {
 			continue
 		}
-		if os.Remove(filepath.Join(dir, e.Name())) == nil {
-			n++
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), tempPrefix) {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil || info.ModTime().After(cutoff) {
+				continue
+			}
+			if os.Remove(filepath.Join(base, dir.Name(), e.Name())) == nil {
+				n++
+			}
 		}
 	}
 	return n, nil

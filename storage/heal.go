@@ -267,6 +267,11 @@ func (s *Store) healData(ref dataRef) (int, error) {
 			continue
 		}
 		if !ref.Inline {
+			if err := files[i].Sync(); err != nil {
+				files[i].Abort()
+				errs = append(errs, err)
+				continue
+			}
 			if err := files[i].Commit(); err != nil {
 				errs = append(errs, err)
 				continue

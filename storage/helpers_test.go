@@ -110,3 +110,9 @@ func (ts *testStore) mustRead(key string, want []byte) {
 		ts.t.Fatalf("read %q: %d bytes differ from the %d written", key, len(got), len(want))
 	}
 }
+
+// tempFiles lists a drive's temporary (being written) files.
+func tempFiles(root string) []string {
+	m, _ := filepath.Glob(filepath.Join(root, dataDir, "*", tempPrefix+"*"))
+	return m
+}

@@ -348,5 +348,5 @@ func (s *Store) writeMetaFile(d drive, id string, h *metaHeader, inline []byte) 
 	if err := f.Commit(); err != nil {
 		return err
 	}
-	return d.SyncDir(id + ".meta")
+	return d.Flush()
 }

@@ -190,6 +190,13 @@ func (s *Store) persistDrive(p *pendingData, i int, h *metaHeader) error {
 		return err
 	}
 	if p.files != nil && p.files[i] != nil {
+		// Large shard files are fsynced by their writer so the shared
+		// flush below has only small files and directory entries to do.
+		if err := p.files[i].Sync(); err != nil {
+			p.files[i].Abort()
+			mf.Abort()
+			return err
+		}
 		if err := p.files[i].Commit(); err != nil {
 			mf.Abort()
 			return err
@@ -198,7 +205,7 @@ func (s *Store) persistDrive(p *pendingData, i int, h *metaHeader) error {
 	if err := mf.Commit(); err != nil {
 		return err
 	}
-	return d.SyncDir(p.ref.ID + ".meta")
+	return d.Flush()
 }
 
 // abort drops a pending write: temporary files and anything renamed.
