@@ -21,6 +21,7 @@ import (
 // TestMultipartManager uploads 100 MiB with feature/s3/manager (parallel
 // parts, SDK default CRC trailers) and downloads it with parallel ranged GETs.
 func TestMultipartManager(t *testing.T) {
+	t.Parallel() // I/O-bound; overlaps with the CPU-bound tests
 	if testing.Short() {
 		t.Skip("100 MiB upload")
 	}
@@ -86,6 +87,7 @@ func TestMultipartManager(t *testing.T) {
 // TestListObjectsV2Pagination lists 2,500 keys in pages of 1000 (the ceiling)
 // and of 97 with a delimiter, checking every key and prefix exactly once.
 func TestListObjectsV2Pagination(t *testing.T) {
+	t.Parallel() // I/O-bound; overlaps with the CPU-bound tests
 	if testing.Short() {
 		t.Skip("2,500 objects")
 	}

@@ -47,6 +47,7 @@ func mustRead(t *testing.T, rc io.ReadCloser) []byte {
 // default checksum behaviour (CRC trailers) and once with checksums only
 // when required.
 func TestSDK(t *testing.T) {
+	t.Parallel() // I/O-bound; overlaps with the CPU-bound tests
 	e := newEnv(t, "alpha")
 	for _, mode := range []checksumMode{sdkDefault, sdkWhenRequired} {
 		t.Run(mode.String(), func(t *testing.T) {
