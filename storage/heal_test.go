@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // corpus puts objects of interesting sizes (inline, multi-block, multipart)
@@ -320,4 +321,50 @@ func TestForceDeleteResumesAfterCrash(t *testing.T) {
 	if bs, _ := ts.ListBuckets(context.Background(), "acme"); len(bs) != 0 {
 		t.Fatalf("buckets = %+v", bs)
 	}
+}
+
+func TestReadRepairsInBackground(t *testing.T) {
+	ts := newTestStore(t, 4)
+	data := randBytes(5, 3*ts.cfg.BlockSize)
+	ts.put("k", data)
+	orig := snapshot(t, ts)
+	var shard string
+	for p := range orig {
+		if filepath.Ext(p) == ".shard" && filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(p)))) == filepath.Base(ts.drives[0]) {
+			shard = p
+		}
+	}
+	b := append([]byte(nil), orig[shard]...)
+	b[len(b)-1] ^= 1 // last block of data shard 0
+	os.WriteFile(shard, b, 0o644)
+	ts.mustRead("k", data)
+	// The read queued a heal; wait for the healer (bounded).
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.ScrubStats().ShardsRepaired == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("read did not repair the bad shard")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, _ := os.ReadFile(shard); !bytes.Equal(got, orig[shard]) {
+		t.Fatal("repaired shard differs from the original")
+	}
+}
+
+func TestOpenHealsWipedDriveInBackground(t *testing.T) {
+	ts := newTestStore(t, 4, func(c *Config) { c.ScrubInterval = time.Hour })
+	objs := corpus(t, ts)
+	ts.Store.Close()
+	os.RemoveAll(ts.drives[1])
+	ts.reopen()
+	deadline := time.Now().Add(20 * time.Second)
+	for ts.ScrubStats().LastScrubDone.IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatal("no scrub pass after a wiped drive was found")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	os.RemoveAll(ts.drives[0])
+	os.RemoveAll(ts.drives[2])
+	ts.checkAll(t, objs)
 }

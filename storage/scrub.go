@@ -33,14 +33,17 @@ func (s *Store) ScrubStats() ScrubStats {
 // scrubRate bounds the background scanner's reads (bytes per second).
 const scrubRate = 32 << 20
 
-func (s *Store) scrubLoop(interval time.Duration) {
+// scrubLoop runs a pass a minute after Open (at once when a drive needs
+// healing) and then every interval.
+func (s *Store) scrubLoop(interval time.Duration, now bool) {
 	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-s.stop; cancel() }()
-	t := time.NewTimer(time.Minute)
-	if interval < time.Minute {
-		t.Reset(interval)
+	first := min(time.Minute, interval)
+	if now {
+		first = 0
 	}
+	t := time.NewTimer(first)
 	defer t.Stop()
 	for {
 		select {

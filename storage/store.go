@@ -45,6 +45,8 @@ type Store struct {
 	setID     string
 
 	inflight sync.Map // data id -> struct{}: written but not yet committed
+	// needHeal is set when Open re-formatted a drive of an existing set.
+	needHeal bool
 
 	scrub     scrubState
 	healQueue chan *objRecord
@@ -114,7 +116,7 @@ func Open(cfg Config) (*Store, error) {
 	go s.healer()
 	if cfg.ScrubInterval > 0 {
 		s.wg.Add(1)
-		go s.scrubLoop(cfg.ScrubInterval)
+		go s.scrubLoop(cfg.ScrubInterval, s.needHeal)
 	}
 	return s, nil
 }
@@ -126,12 +128,14 @@ func (s *Store) openDrives() error {
 	n := len(s.cfg.Drives)
 	formats := make([]*driveFormat, n)
 	var ref *driveFormat
+	existing := false
 	for i, p := range s.cfg.Drives {
 		f, err := newLocalDrive(p).ReadFormat()
 		if err == nil {
 			formats[i] = &f
 			if ref == nil {
 				ref = &f
+				existing = true
 			}
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("storage: unreadable drive format, treating drive as wiped", "drive", p, "err", err)
@@ -175,6 +179,10 @@ func (s *Store) openDrives() error {
 		d := newLocalDrive(p)
 		if err := s.formatDrive(d, i); err != nil {
 			return fmt.Errorf("storage: format drive %s: %w", p, err)
+		}
+		if existing {
+			s.log.Warn("storage: drive was new or wiped; formatted it, the scrubber heals its shards", "drive", p, "position", i)
+			s.needHeal = true
 		}
 		s.drives[i] = d
 	}
