@@ -26,7 +26,7 @@ import (
 // testEnv is a real server: storage on temporary drives, the auth store,
 // the S3 handler behind an httptest server on 127.0.0.1.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	store  *storage.Store
 	auth   *auth.Store
 	srv    *httptest.Server
@@ -51,7 +51,7 @@ func (m checksumMode) String() string {
 	return "when-required"
 }
 
-func newEnv(t *testing.T, tenants ...string) *testEnv {
+func newEnv(t testing.TB, tenants ...string) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	var drives []string

@@ -68,14 +68,14 @@ func TestSDK(t *testing.T) {
 	}
 }
 
-func mkBucket(t *testing.T, c *s3.Client, name string) {
+func mkBucket(t testing.TB, c *s3.Client, name string) {
 	t.Helper()
 	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		t.Fatalf("CreateBucket %s: %v", name, err)
 	}
 }
 
-func put(t *testing.T, c *s3.Client, bucket, key string, body []byte) *s3.PutObjectOutput {
+func put(t testing.TB, c *s3.Client, bucket, key string, body []byte) *s3.PutObjectOutput {
 	t.Helper()
 	out, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(body)})
 	if err != nil {
