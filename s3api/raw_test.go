@@ -217,3 +217,30 @@ func md5b64(b []byte) string {
 	s := md5.Sum(b)
 	return base64.StdEncoding.EncodeToString(s[:])
 }
+
+// TestMissingContentLength: a PUT with a chunked transfer coding and no
+// decoded length is refused before anything is written.
+func TestMissingContentLength(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "nolen")
+	req, _ := http.NewRequest("PUT", e.srv.URL+"/nolen/k", io.NopCloser(strings.NewReader("streamed body")))
+	req.ContentLength = -1 // Transfer-Encoding: chunked
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	cred := e.keys["alpha"]
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: cred.AccessKey, SecretAccessKey: cred.SecretKey},
+		req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.http().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 411 || !strings.Contains(string(body), "<Code>MissingContentLength</Code>") {
+		t.Fatalf("chunked PUT without length: %d %s", resp.StatusCode, body)
+	}
+	_, err = c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("nolen"), Key: aws.String("k")})
+	wantHTTPStatus(t, err, 404)
+}
