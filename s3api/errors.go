@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/storage"
@@ -58,7 +59,6 @@ var (
 	errInvalidMetaDirective = errorf("InvalidArgument", http.StatusBadRequest, "Unknown metadata directive.")
 	errInvalidTagDirective  = errorf("InvalidArgument", http.StatusBadRequest, "Unknown tagging directive.")
 	errInvalidTag           = errorf("InvalidTag", http.StatusBadRequest, "The TagSet does not conform to the S3 rules: at most 10 tags, unique keys of 1-128 characters, values up to 256 characters.")
-	errNoSuchTagSet         = errorf("NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist.")
 	errInvalidLocation      = errorf("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid.")
 	errMissingDeleteDigest  = errorf("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5 or x-amz-checksum-*.")
 	errTooManyDeleteKeys    = errorf("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema: at most 1000 keys per DeleteObjects request.")
@@ -68,7 +68,6 @@ var (
 	errMissingTrailer       = errorf("InvalidRequest", http.StatusBadRequest, "The request declared a trailing checksum in x-amz-trailer but did not send a valid value for it.")
 	errPartNumberMultipart  = errorf("NotImplemented", http.StatusNotImplemented, "GetObject with partNumber is not implemented for multipart objects; use a Range header.")
 	errInvalidPartForObject = errorf("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable.")
-	errVersionsUnsupported  = errorf("NotImplemented", http.StatusNotImplemented, "Object versioning is not implemented; only the null version exists.")
 	errInternal             = errorf("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
 )
 
@@ -182,9 +181,7 @@ func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *apiErro
 	// Drop headers a handler set for the success it did not reach (an
 	// object's checksum on an error body would fail client validation).
 	for k := range h {
-		switch k {
-		case "X-Amz-Request-Id", "X-Amz-Id-2", "Server":
-		default:
+		if isObjectHeader(k) {
 			delete(h, k)
 		}
 	}
@@ -207,4 +204,19 @@ func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *apiErro
 	w.WriteHeader(e.Status)
 	_, _ = w.Write([]byte(xml.Header))
 	_, _ = w.Write(body)
+}
+
+// isObjectHeader reports whether a (canonical) response header describes an
+// object or a success, so that it must not travel with an error.
+func isObjectHeader(k string) bool {
+	switch k {
+	case "Etag", "Last-Modified", "Accept-Ranges", "Cache-Control", "Expires", "Location":
+		return true
+	}
+	for _, prefix := range []string{"Content-", "X-Amz-Meta-", "X-Amz-Checksum-", "X-Amz-Tagging-", "X-Amz-Mp-", "X-Amz-Bucket-"} {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -107,7 +107,13 @@ func TestErrorMapping(t *testing.T) {
 func TestWriteError(t *testing.T) {
 	r := httptest.NewRequest("GET", "/b/k", nil)
 	w := httptest.NewRecorder()
+	w.Header().Set("X-Amz-Checksum-Crc32", "AAAAAA==")
+	w.Header().Set("ETag", `"abc"`)
+	w.Header().Set("Strict-Transport-Security", "max-age=1")
 	writeError(w, r, "REQ1", toAPIError(storage.ErrObjectNotFound))
+	if w.Header().Get("X-Amz-Checksum-Crc32") != "" || w.Header().Get("ETag") != "" || w.Header().Get("Strict-Transport-Security") == "" {
+		t.Fatalf("error headers: %v", w.Header())
+	}
 	want := `<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Resource>/b/k</Resource><RequestId>REQ1</RequestId></Error>`
 	if w.Code != 404 || !strings.HasSuffix(w.Body.String(), want) || w.Header().Get("Content-Type") != "application/xml" {
 		t.Fatalf("GET error: %d %q", w.Code, w.Body.String())
