@@ -2,11 +2,15 @@ package console_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/cofferstore/coffer/storage"
 )
 
 func TestHealthAndReady(t *testing.T) {
@@ -117,4 +121,39 @@ func TestReadyzFollowsDriveQuorum(t *testing.T) {
 	if got := status("/healthz"); got != http.StatusOK {
 		t.Fatalf("/healthz with 2 of 4 drives: %d, want 200", got)
 	}
+}
+
+// TestInternalErrorLoggedWithRequestID: an error no table row knows becomes
+// 500 "internal error" for the client, and the cause is logged under the
+// request id the client saw.
+func TestInternalErrorLoggedWithRequestID(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	var mu sync.Mutex
+	e := newEnv(t, withLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))))
+	c := e.tenant("acme", storage.Quota{})
+	e.store.Close() // every storage call now fails with an error the table does not map
+	resp := c.do("GET", "/api/containers", nil)
+	resp.wantError(http.StatusInternalServerError, "internal error")
+	if msg := resp.errorText(); msg != "internal error" {
+		t.Fatalf("client sees %q", msg)
+	}
+	id := resp.Header.Get("X-Request-Id")
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if id == "" || !strings.Contains(out, "request_id="+id) || !strings.Contains(out, "path=/api/containers") {
+		t.Fatalf("request id %q not in log %q", id, out)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,12 +31,14 @@ type testEnv struct {
 	handler http.Handler
 	secure  bool
 	metrics http.Handler
+	logger  *slog.Logger
 }
 
 type envOption func(*testEnv)
 
 func withSecureCookies() envOption         { return func(e *testEnv) { e.secure = true } }
 func withMetrics(h http.Handler) envOption { return func(e *testEnv) { e.metrics = h } }
+func withLogger(l *slog.Logger) envOption  { return func(e *testEnv) { e.logger = l } }
 
 func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
@@ -72,7 +75,7 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	}
 	e.handler = console.New(console.Config{
 		Store: st, Auth: as, PublicEndpoint: "http://127.0.0.1:9000", Region: "us-east-1",
-		SecureCookies: e.secure, Metrics: e.metrics,
+		SecureCookies: e.secure, Metrics: e.metrics, Logger: e.logger,
 	})
 	e.srv = httptest.NewServer(e.handler)
 	t.Cleanup(e.srv.Close)
