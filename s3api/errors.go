@@ -181,7 +181,7 @@ func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *apiErro
 	// Drop headers a handler set for the success it did not reach (an
 	// object's checksum on an error body would fail client validation).
 	for k := range h {
-		if isObjectHeader(k) {
+		if isObjectHeader(http.CanonicalHeaderKey(k)) {
 			delete(h, k)
 		}
 	}

@@ -126,7 +126,9 @@ func setObjectHeaders(h http.Header, info storage.ObjectInfo) {
 	h.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")
 	for k, v := range m.UserMeta {
-		h.Set(userMetaPrefix+k, v)
+		// Lower case as AWS sends it: botocore keeps the header's case in
+		// the Metadata keys it returns.
+		h["x-amz-meta-"+k] = []string{v}
 	}
 	if len(m.Tags) > 0 {
 		h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(m.Tags)))
