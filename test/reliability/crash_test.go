@@ -180,16 +180,25 @@ func TestCrashSIGKILL(t *testing.T) {
 		var tenants struct {
 			Tenants []struct {
 				Name  string
-				Usage struct{ Objects, Bytes int64 }
+				Usage struct{ Objects, Bytes, UploadBytes int64 }
 			}
+		}
+		uploadBytes := int64(0)
+		for _, name := range append([]string{"crash"}, mapKeys(fdBuckets)...) {
+			n, err := partBytes(c, name)
+			if err != nil {
+				t.Fatalf("iteration %d: %v", it, err)
+			}
+			uploadBytes += n
 		}
 		if code, raw := srv.admin("GET", "/api/admin/tenants", nil, &tenants); code != 200 {
 			t.Fatalf("GET /api/admin/tenants: %d %s", code, raw)
 		}
 		for _, tn := range tenants.Tenants {
-			if tn.Name == "crash" && (tn.Usage.Objects != total || tn.Usage.Bytes != totalBytes) {
-				t.Fatalf("iteration %d: usage says %d objects / %d bytes, listing recounts %d / %d",
-					it, tn.Usage.Objects, tn.Usage.Bytes, total, totalBytes)
+			// Bytes counts unfinished uploads' parts too (quota), UploadBytes only them.
+			if tn.Name == "crash" && (tn.Usage.Objects != total || tn.Usage.Bytes != totalBytes+uploadBytes || tn.Usage.UploadBytes != uploadBytes) {
+				t.Fatalf("iteration %d: usage says %d objects / %d bytes (%d in uploads), listing recounts %d / %d + %d in parts",
+					it, tn.Usage.Objects, tn.Usage.Bytes, tn.Usage.UploadBytes, total, totalBytes, uploadBytes)
 			}
 		}
 		st.iterations++

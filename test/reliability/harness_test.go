@@ -133,7 +133,7 @@ func startCoffer(t testing.TB, n, m int, args ...string) *coffer {
 func (c *coffer) start(ready bool) {
 	c.t.Helper()
 	args := []string{"server", "--data", c.DataDir, "--s3-address", "127.0.0.1:0",
-		"--console-address", "127.0.0.1:0", "--log-level", "info"}
+		"--console-address", "127.0.0.1:0", "--log-level", "warn"}
 	for _, d := range c.Drives {
 		args = append(args, "--drive", d)
 	}

@@ -348,3 +348,38 @@ func errCode(err error) string {
 	}
 	return ""
 }
+
+// partBytes sums the sizes of the parts of every unfinished upload of a bucket.
+func partBytes(c *s3.Client, bucket string) (int64, error) {
+	var total int64
+	ups, err := c.ListMultipartUploads(bg, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return 0, fmt.Errorf("list uploads of %s: %w", bucket, err)
+	}
+	if aws.ToBool(ups.IsTruncated) {
+		return 0, fmt.Errorf("list uploads of %s: truncated", bucket)
+	}
+	for _, u := range ups.Uploads {
+		p := s3.NewListPartsPaginator(c, &s3.ListPartsInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId})
+		for p.HasMorePages() {
+			page, err := p.NextPage(bg)
+			if err != nil {
+				return 0, fmt.Errorf("list parts of %s/%s: %w", bucket, aws.ToString(u.Key), err)
+			}
+			for _, part := range page.Parts {
+				total += aws.ToInt64(part.Size)
+			}
+		}
+	}
+	return total, nil
+}
+
+// mapKeys lists a map's keys.
+func mapKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
