@@ -3,6 +3,7 @@ package s3api
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -213,6 +214,22 @@ func TestRouting(t *testing.T) {
 		// Auth runs before every operation, NotImplemented included.
 		if obs.count(tc.op+" 403") != 1 {
 			t.Errorf("%s %s (host %q): routed to %v, want %s", tc.method, tc.target, tc.host, obs.ops, tc.op)
+		}
+	}
+}
+
+func TestParseListParams(t *testing.T) {
+	for q, want := range map[string]int{"": 1000, "max-keys=5": 5, "max-keys=0": 0, "max-keys=99999": 1000} {
+		v, _ := url.ParseQuery(q)
+		p, err := parseListParams(v)
+		if err != nil || p.maxKeys != want {
+			t.Errorf("%q: max %d, %v; want %d", q, p.maxKeys, err, want)
+		}
+	}
+	for _, q := range []string{"max-keys=-1", "max-keys=x", "encoding-type=base64"} {
+		v, _ := url.ParseQuery(q)
+		if _, err := parseListParams(v); err == nil || toAPIError(err).Code != "InvalidArgument" {
+			t.Errorf("%q accepted (%v)", q, err)
 		}
 	}
 }
