@@ -42,15 +42,12 @@
 // beside their final names) on all drives in parallel. After the body ends
 // and size/MD5/checksum are verified, on each drive in parallel:
 //
-//  1. a large body's shard file is fsynced (fsync(2) on the file) and
-//     renamed to <id>.shard;
-//  2. the .meta file (with the inline shards of a small body) is written
-//     and renamed to <id>.meta;
-//  3. the drive is flushed: syncfs(2) on its file system, which makes the
-//     data and the directory entries of both files durable. Flushes are
-//     group commits: concurrent writers (and drive directories sharing one
-//     file system) share one syncfs, which starts only after each member's
-//     rename, so one syscall covers many objects.
+//  1. a large body's shard file is fsynced and renamed to <id>.shard;
+//  2. the .meta file (holding the inline shards of a small body) is
+//     written, fsynced and renamed to <id>.meta;
+//  3. the data/<xx> directory is fsynced, making both renames durable (the
+//     first time a process uses a prefix directory, data/ is fsynced too,
+//     since prefix directories are created on first use).
 //
 // Only when at least write quorum drives (data, plus one when data ==
 // parity) succeeded is the object committed in bbolt, inside a transaction

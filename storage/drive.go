@@ -28,9 +28,9 @@ type drive interface {
 	Format(f driveFormat) error
 	// Create opens a temporary file that Commit later renames to name.
 	Create(name string) (tempFile, error)
-	// Flush makes every file committed (renamed) before the call durable,
-	// data and directory entries. Concurrent callers share one flush.
-	Flush() error
+	// SyncDir fsyncs the directory holding name, making renames into it
+	// durable.
+	SyncDir(name string) error
 	// Open opens a committed data file for reading.
 	Open(name string) (shardFile, error)
 	// ReadFile reads a whole committed data file.
@@ -48,9 +48,8 @@ type drive interface {
 	noteError(err error)
 }
 
-// tempFile is a data file being written. Sync fsyncs its data; Commit
-// renames it into place (durable after the drive's next Flush); Abort
-// removes it.
+// tempFile is a data file being written. Sync fsyncs it; Commit renames it
+// into place (durable after SyncDir); Abort removes it.
 type tempFile interface {
 	io.Writer
 	Sync() error
@@ -81,41 +80,11 @@ const (
 type localDrive struct {
 	root   string
 	errors atomic.Uint64
-	once   sync.Once
-	flush  *groupSync
+	// durable holds prefix directories known to be synced into data/.
+	durable sync.Map
 }
 
 func newLocalDrive(root string) *localDrive { return &localDrive{root: root} }
-
-// flushers holds one group flusher per file system (device id), so drive
-// directories that share a file system share its syncfs calls.
-var (
-	flushersMu sync.Mutex
-	flushers   = map[uint64]*groupSync{}
-)
-
-func (d *localDrive) flusher() *groupSync {
-	d.once.Do(func() {
-		var st unix.Stat_t
-		if err := unix.Stat(d.root, &st); err != nil {
-			d.flush = &groupSync{fn: d.syncfs}
-			return
-		}
-		flushersMu.Lock()
-		defer flushersMu.Unlock()
-		g := flushers[st.Dev]
-		if g == nil {
-			g = &groupSync{}
-			g.fn = g.syncfsAny
-			flushers[st.Dev] = g
-		}
-		g.mu.Lock()
-		g.roots = append([]string{d.root}, g.roots...)
-		g.mu.Unlock()
-		d.flush = g
-	})
-	return d.flush
-}
 
 func (d *localDrive) Path() string { return d.root }
 
@@ -224,87 +193,21 @@ func (d *localDrive) Create(name string) (tempFile, error) {
 	return &localTemp{f: f, final: final}, nil
 }
 
-// Flush runs syncfs(2) on the drive's file system, shared by concurrent
-// callers (group commit): one flush makes the data and directory entries of
-// every file committed before it durable, instead of one fsync per file and
-// directory.
-func (d *localDrive) Flush() error {
-	if _, err := os.Stat(d.root); err != nil {
-		return mapIOError(err) // a removed drive must not borrow another's flush
-	}
-	return d.flusher().sync()
-}
-
-func (d *localDrive) syncfs() error {
-	f, err := os.Open(d.root)
+func (d *localDrive) SyncDir(name string) error {
+	p, err := d.dataPath(name)
 	if err != nil {
-		return mapIOError(err)
-	}
-	defer f.Close()
-	return mapIOError(unix.Syncfs(int(f.Fd())))
-}
-
-// groupSync coalesces concurrent flush requests: a request joins the batch
-// that has not started yet, and the batch's flush begins only after every
-// member joined, so each member's earlier writes are covered.
-type groupSync struct {
-	mu      sync.Mutex
-	next    *syncBatch
-	running bool
-	fn      func() error
-	roots   []string // drive roots on this file system, for syncfsAny
-}
-
-// syncfsAny runs syncfs through the first drive root that still opens.
-func (g *groupSync) syncfsAny() error {
-	g.mu.Lock()
-	roots := append([]string(nil), g.roots...)
-	g.mu.Unlock()
-	err := error(fs.ErrNotExist)
-	for _, r := range roots {
-		f, oerr := os.Open(r)
-		if oerr != nil {
-			continue
-		}
-		err = mapIOError(unix.Syncfs(int(f.Fd())))
-		f.Close()
 		return err
 	}
-	return err
-}
-
-type syncBatch struct {
-	done chan struct{}
-	err  error
-}
-
-func (g *groupSync) sync() error {
-	g.mu.Lock()
-	if g.next == nil {
-		g.next = &syncBatch{done: make(chan struct{})}
+	dir := filepath.Dir(p)
+	if _, ok := d.durable.Load(dir); !ok {
+		// The prefix directory may be new (made by any writer): make its
+		// entry in data/ durable once per process.
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return err
+		}
+		d.durable.Store(dir, true)
 	}
-	b := g.next
-	if !g.running {
-		g.running = true
-		go g.lead()
-	}
-	g.mu.Unlock()
-	<-b.done
-	return b.err
-}
-
-func (g *groupSync) lead() {
-	g.mu.Lock()
-	for g.next != nil {
-		b := g.next
-		g.next = nil
-		g.mu.Unlock()
-		b.err = g.fn()
-		close(b.done)
-		g.mu.Lock()
-	}
-	g.running = false
-	g.mu.Unlock()
+	return syncDir(dir)
 }
 
 type localFile struct {

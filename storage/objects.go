@@ -345,8 +345,12 @@ func (s *Store) writeMetaFile(d drive, id string, h *metaHeader, inline []byte) 
 		f.Abort()
 		return err
 	}
+	if err := f.Sync(); err != nil {
+		f.Abort()
+		return err
+	}
 	if err := f.Commit(); err != nil {
 		return err
 	}
-	return d.Flush()
+	return d.SyncDir(id + ".meta")
 }

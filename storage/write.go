@@ -190,8 +190,6 @@ func (s *Store) persistDrive(p *pendingData, i int, h *metaHeader) error {
 		return err
 	}
 	if p.files != nil && p.files[i] != nil {
-		// Large shard files are fsynced by their writer so the shared
-		// flush below has only small files and directory entries to do.
 		if err := p.files[i].Sync(); err != nil {
 			p.files[i].Abort()
 			mf.Abort()
@@ -202,10 +200,14 @@ func (s *Store) persistDrive(p *pendingData, i int, h *metaHeader) error {
 			return err
 		}
 	}
+	if err := mf.Sync(); err != nil {
+		mf.Abort()
+		return err
+	}
 	if err := mf.Commit(); err != nil {
 		return err
 	}
-	return d.Flush()
+	return d.SyncDir(p.ref.ID + ".meta")
 }
 
 // abort drops a pending write: temporary files and anything renamed.
