@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"testing"
 )
@@ -125,5 +126,46 @@ func TestConcurrentWriters(t *testing.T) {
 	st, err := ts.Scrub(ctx)
 	if err != nil || st.OrphansRemoved != before.OrphansRemoved || st.Errors != 0 {
 		t.Fatalf("scrub: %+v %v", st, err)
+	}
+}
+
+// TestConcurrentRanges reads one open handle from several goroutines, with
+// shards missing so that parity shards are opened lazily.
+func TestConcurrentRanges(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	data := randBytes(3, 4*ts.cfg.BlockSize+7)
+	ts.put("k", data)
+	small := randBytes(4, 1000)
+	ts.put("s", small)
+	os.RemoveAll(ts.drives[0])
+	for _, tc := range []struct {
+		key  string
+		want []byte
+	}{{"k", data}, {"s", small}} {
+		r, err := ts.OpenObject(ctx, "acme", "bkt", tc.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := 0; g < 6; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				off := int64(g) * int64(len(tc.want)) / 7
+				rc, err := r.Range(ctx, off, int64(len(tc.want))-off)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := io.ReadAll(rc)
+				rc.Close()
+				if err != nil || !bytes.Equal(got, tc.want[off:]) {
+					t.Errorf("%s from %d: %v", tc.key, off, err)
+				}
+			}()
+		}
+		wg.Wait()
+		r.Close()
 	}
 }

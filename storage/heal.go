@@ -156,12 +156,14 @@ func (s *Store) healData(ref dataRef) (int, error) {
 	blocks := c.blocks(ref.Size)
 	if ref.Inline {
 		for i := range hs {
-			src.loaded[i] = true
-			src.inline[i] = inl[i]
-			if hs[i] == nil || int64(len(inl[i])) != want {
-				bad[i] = true
-				src.errs[i] = errBadMeta
-			}
+			src.once[i].Do(func() {
+				src.loaded[i] = true
+				src.inline[i] = inl[i]
+				if hs[i] == nil || int64(len(inl[i])) != want {
+					bad[i] = true
+					src.errs[i] = errBadMeta
+				}
+			})
 		}
 	} else {
 		src.loadAll()

@@ -15,6 +15,7 @@ import (
 
 const (
 	minPartSize = 5 << 20
+	maxPartSize = 5 << 30
 	maxPartNum  = 10000
 )
 
@@ -72,6 +73,9 @@ func uploadOf(tx indexTx, tenant, bucket, key, uploadID string) (*bucketRecord, 
 func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID string, partNumber int, body io.Reader, opts PutOptions) (PartInfo, error) {
 	if partNumber < 1 || partNumber > maxPartNum {
 		return PartInfo{}, fmt.Errorf("%w: %d", ErrInvalidPartNumber, partNumber)
+	}
+	if opts.Size > maxPartSize {
+		return PartInfo{}, fmt.Errorf("%w: part of %d bytes, limit is 5 GiB", ErrEntityTooLarge, opts.Size)
 	}
 	var u *uploadRecord
 	var b *bucketRecord

@@ -17,7 +17,7 @@ type partSource struct {
 	ref   dataRef
 	codec *codec
 
-	mu     sync.Mutex
+	once   []sync.Once // per shard: open/read once, even with concurrent Ranges
 	loaded []bool
 	files  []shardFile
 	inline [][]byte
@@ -30,19 +30,15 @@ func (s *Store) newPartSource(ref dataRef) (*partSource, error) {
 		return nil, err
 	}
 	n := ref.Data + ref.Parity
-	return &partSource{s: s, ref: ref, codec: c, loaded: make([]bool, n),
+	return &partSource{s: s, ref: ref, codec: c, once: make([]sync.Once, n), loaded: make([]bool, n),
 		files: make([]shardFile, n), inline: make([][]byte, n), errs: make([]error, n)}, nil
 }
 
 // load opens (or reads) shard i once.
-func (p *partSource) load(i int) {
-	p.mu.Lock()
-	done := p.loaded[i]
+func (p *partSource) load(i int) { p.once[i].Do(func() { p.open(i) }) }
+
+func (p *partSource) open(i int) {
 	p.loaded[i] = true
-	p.mu.Unlock()
-	if done {
-		return
-	}
 	d := p.s.drives[i]
 	if p.ref.Inline {
 		raw, err := d.ReadFile(p.ref.ID + ".meta")
@@ -70,7 +66,7 @@ func (p *partSource) load(i int) {
 // loadAll opens every shard concurrently (pins single-part objects).
 func (p *partSource) loadAll() {
 	var wg sync.WaitGroup
-	for i := range p.loaded {
+	for i := range p.once {
 		wg.Add(1)
 		go func() { defer wg.Done(); p.load(i) }()
 	}
