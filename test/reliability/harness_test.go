@@ -88,6 +88,7 @@ type coffer struct {
 	Args    []string // extra server flags
 	Env     []string
 	Pool    *x509.CertPool // set for TLS servers
+	CACert  string         // PEM file of Pool, for the admin CLI
 
 	cmd        *exec.Cmd
 	waitDone   chan struct{}
@@ -283,7 +284,11 @@ func (c *coffer) admin(method, path string, in, out any) (int, []byte) {
 // cli runs `coffer admin` against the server and returns its stdout.
 func (c *coffer) cli(args ...string) []byte {
 	c.t.Helper()
-	full := append([]string{"admin", "--server", c.ConsoleURL, "--password", adminPassword}, args...)
+	full := []string{"admin", "--server", c.ConsoleURL, "--password", adminPassword}
+	if c.CACert != "" {
+		full = append(full, "--ca-cert", c.CACert)
+	}
+	full = append(full, args...)
 	cmd := exec.Command(cofferBin, full...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
