@@ -268,15 +268,19 @@ func driveDirs(cfg Config) ([]string, error) {
 }
 
 // ensureOperator creates the operator account on first start. A configured
-// password also replaces the stored one, so COFFER_ADMIN_PASSWORD is always
-// the password in force. It returns the password it generated, if any.
+// password also replaces a different stored one, so COFFER_ADMIN_PASSWORD is
+// always the password in force; an unchanged one keeps the operator's
+// sessions. It returns the password it generated, if any.
 func ensureOperator(store *auth.Store, password string) (generated string, err error) {
 	if password != "" {
 		created, err := store.EnsureOperator(password)
 		if err != nil {
 			return "", fmt.Errorf("server: operator account: %w", err)
 		}
-		if !created {
+		if created {
+			return "", nil
+		}
+		if _, err := store.CheckPassword(OperatorUsername, password, "startup"); err != nil {
 			if err := store.SetPassword(OperatorUsername, password); err != nil {
 				return "", fmt.Errorf("server: operator password: %w", err)
 			}

@@ -186,3 +186,30 @@ func TestStartFailsCleanly(t *testing.T) {
 	}
 	srv.Shutdown(context.Background())
 }
+
+// TestConfiguredPasswordWinsOnRestart: COFFER_ADMIN_PASSWORD is the password
+// in force at every start, also when it changed since the last one.
+func TestConfiguredPasswordWinsOnRestart(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), S3Address: "127.0.0.1:0", ConsoleAddress: "127.0.0.1:0",
+		AdminPassword: "first-operator-password", ScrubInterval: -1}
+	for _, pw := range []string{"first-operator-password", "first-operator-password", "second-operator-password"} {
+		cfg.AdminPassword = pw
+		srv, err := Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = srv.Auth.CheckPassword(OperatorUsername, pw, "127.0.0.1")
+		srv.Shutdown(context.Background())
+		if err != nil {
+			t.Fatalf("password %q not in force: %v", pw, err)
+		}
+	}
+	srv, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	if _, err := srv.Auth.CheckPassword(OperatorUsername, "first-operator-password", "127.0.0.1"); err == nil {
+		t.Fatal("the replaced password still works")
+	}
+}
