@@ -48,9 +48,11 @@ fuzz-long:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
-# Placeholder: long crash/stress tests opt in through COFFER_LONG=1.
-reliability:
-	COFFER_LONG=1 $(GO) test -count=1 -timeout 60m ./...
+# The long versions of the crash, fault and soak tests (COFFER_LONG=1) against the built binary.
+RELIABILITY_ITER ?= 20
+reliability: build
+	COFFER_LONG=1 COFFER_BIN=$(abspath $(BIN)) COFFER_RELIABILITY_ITER=$(RELIABILITY_ITER) \
+		$(GO) test -count=1 -timeout 90m ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
