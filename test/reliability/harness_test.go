@@ -96,6 +96,8 @@ type coffer struct {
 	S3URL      string
 	ConsoleURL string
 	logs       *lockedBuffer
+	clientOnce sync.Once
+	client     *http.Client
 }
 
 // newCoffer prepares (does not start) a server over n drive directories
@@ -243,8 +245,16 @@ func (c *coffer) stop() {
 // pid is the child's process id.
 func (c *coffer) pid() int { return c.cmd.Process.Pid }
 
-// httpClient trusts the test CA under TLS.
+// httpClient is the shared client of the harness (one transport, so idle
+// connections can be closed before resource samples).
 func (c *coffer) httpClient() *http.Client {
+	c.clientOnce.Do(func() { c.client = c.newHTTPClient() })
+	return c.client
+}
+
+// newHTTPClient makes a client with its own transport; it trusts the test
+// CA under TLS.
+func (c *coffer) newHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if c.Pool != nil {
 		tr.TLSClientConfig = &tls.Config{RootCAs: c.Pool}
