@@ -265,3 +265,57 @@ func BenchmarkPutSmallParallel16(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "PUT/s")
 }
+
+// BenchmarkDriveFilesParallel16 measures the file system alone: 16 writers
+// each creating one 2 KiB file per drive on 4 drives (temp file, rename),
+// without and with the fsyncs PutObject does. It is the ceiling of
+// small-object PUT/s for a layout with one file per drive per object.
+func BenchmarkDriveFilesParallel16(b *testing.B) {
+	for _, durable := range []bool{false, true} {
+		name := "nosync"
+		if durable {
+			name = "fsync"
+		}
+		b.Run(name, func(b *testing.B) {
+			dir := b.TempDir()
+			var ds []*localDrive
+			for i := 0; i < 4; i++ {
+				d := newLocalDrive(fmt.Sprintf("%s/d%d", dir, i))
+				if err := d.Format(driveFormat{Version: formatVersion, SetID: "s", DriveID: "d", Drives: 1}); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, d)
+			}
+			payload := make([]byte, 2<<10)
+			b.SetParallelism((16 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := newID()
+					var wg sync.WaitGroup
+					for _, d := range ds {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							f, err := d.Create(id + ".meta")
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							f.Write(payload)
+							if durable {
+								f.Sync()
+							}
+							f.Commit()
+							if durable {
+								d.SyncDir(id + ".meta")
+							}
+						}()
+					}
+					wg.Wait()
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "objects/s")
+		})
+	}
+}
