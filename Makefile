@@ -41,18 +41,29 @@ fuzz:
 		done; \
 	done
 
+# Every fuzz target (go test -list '^Fuzz' ./...) for FUZZTIME each (10m unless
+# FUZZTIME is given), keeping the corpus under each package's testdata/fuzz.
 fuzz-long:
-	$(MAKE) fuzz FUZZTIME=2m
+	GO=$(GO) FUZZTIME=$(if $(filter command line environment,$(origin FUZZTIME)),$(FUZZTIME),10m) \
+		test/reliability/fuzz-long.sh
 
 # Placeholder until the load generator lands: the Go benchmarks.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
-# The long versions of the crash, fault and soak tests (COFFER_LONG=1) against the built binary.
-RELIABILITY_ITER ?= 20
+# The reliability suites against the built binary at full length (see
+# docs/reliability.md): 50 SIGKILL iterations and a 10 minute soak; then
+# every package's long tests (COFFER_LONG=1); then the regression tests of
+# known defects (COFFER_DEFECTS=1), which fail until those are fixed.
+RELIABILITY_ITER ?= 50
+RELIABILITY_SOAK ?= 10m
 reliability: build
+	COFFER_BIN=$(abspath $(BIN)) COFFER_RELIABILITY_ITER=$(RELIABILITY_ITER) COFFER_SOAK=$(RELIABILITY_SOAK) \
+		$(GO) test -count=1 -v -timeout 90m ./test/reliability/
 	COFFER_LONG=1 COFFER_BIN=$(abspath $(BIN)) COFFER_RELIABILITY_ITER=$(RELIABILITY_ITER) \
-		$(GO) test -count=1 -timeout 90m ./...
+		$(GO) test -count=1 -timeout 90m $$($(GO) list ./... | grep -v /test/reliability)
+	COFFER_BIN=$(abspath $(BIN)) COFFER_DEFECTS=1 \
+		$(GO) test -count=1 -v -timeout 10m -run 'Defect|SlowBody' ./test/reliability/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

