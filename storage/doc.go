@@ -57,13 +57,41 @@
 // returns after it. Replaced data is deleted after the commit. Below quorum
 // everything written is removed and ErrQuorum (or ErrDiskFull when a drive
 // reported ENOSPC) is returned. Metadata rewrites (UpdateObjectMeta, heal)
-// use the same temp file, rename and flush. format.json is written with
-// fsync of the file and of the drive directory.
+// use the same temp file, fsync, rename and directory fsync. format.json is
+// written to tmp/, fsynced, renamed and data/ and the drive root fsynced.
+// Removals (replaced or deleted data) are not fsynced: a removal lost in a
+// crash leaves an orphan, which the scrubber removes.
 //
 // Data ids live in an in-memory in-flight set from before their first file
 // is created until after their commit, and in the index "ids" keyspace once
 // committed. The scrubber removes files whose id is in neither (orphans of
-// interrupted writes); temporary files are removed at Open and, after an hour, by the scrubber.
+// interrupted writes); temporary files are removed at Open and, after an
+// hour, by the scrubber.
+//
+// # Drives, healing and scrubbing
+//
+// At Open every drive's format.json is read; drives take their recorded
+// positions (a swapped drive is found where it is), a drive of another set
+// is refused, and a drive without format (new, wiped or missing) is
+// formatted into the free position and a scrub pass starts at once to heal
+// it. A read that meets a missing or corrupt shard block reconstructs it
+// from the others and queues the object for the healer, which verifies
+// every shard of the object and rewrites bad ones (temp file, fsync,
+// rename). The background scrubber (ScrubInterval, default 24h, first pass
+// a minute after Open) re-formats drives that lost their format, finishes
+// interrupted bucket deletions, verifies and heals every object and upload
+// part at about 32 MiB/s, removes orphans, and counts all of it in
+// ScrubStats. Scrub runs the same pass at once, unthrottled.
+//
+// # Deleting buckets
+//
+// A forced DeleteBucket moves the bucket record to the trash keyspace in one
+// transaction (the name disappears at once, usage drops), then removes
+// uploads and objects in batches: data files first, then index entries.
+// Open and every scrub pass finish trashed buckets, so an interrupted delete
+// completes after a restart and the bucket never reappears half full.
+// Objects and uploads live in keyspaces named by the bucket's random id, so
+// a new bucket of the same name starts empty.
 //
 // # Read path
 //
@@ -87,5 +115,11 @@
 //
 // DeleteObject of a missing key succeeds (S3 semantics). The suspended flag
 // is recorded here and enforced by the S3 and console layers. Uploads of one
-// key are listed in upload id order, not initiation order.
+// key are listed in upload id order, not initiation order. Multipart objects
+// open their parts' shard files on first use, so a delete racing a read of
+// a later part can fail that read. RebuildIndex restores objects, buckets,
+// tenants (without quota) and unfinished uploads, not quotas or volumes.
+// Small-object PUT/s is bounded by how fast the file system creates files
+// (one per drive per object, see docs/benchmarks.md); a per-drive
+// append-only pack log for small objects is the way past that.
 package storage
