@@ -185,3 +185,62 @@ func TestCRCCombine(t *testing.T) {
 		}
 	}
 }
+
+func TestListMultipartUploads(t *testing.T) {
+	ts := newTestStore(t, 2)
+	ctx := context.Background()
+	ids := map[string][]string{}
+	for _, k := range []string{"a/1", "a/2", "b", "b", "c/x/y", "d"} {
+		id, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", k, PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[k] = append(ids[k], id)
+	}
+	keysOf := func(r ListUploadsResult) []string {
+		var out []string
+		for _, u := range r.Uploads {
+			out = append(out, u.Key)
+		}
+		return out
+	}
+	all, _ := ts.ListMultipartUploads(ctx, "acme", "bkt", ListUploadsOptions{})
+	if got := keysOf(all); fmt.Sprint(got) != "[a/1 a/2 b b c/x/y d]" || all.IsTruncated {
+		t.Fatalf("all = %v", got)
+	}
+	res, _ := ts.ListMultipartUploads(ctx, "acme", "bkt", ListUploadsOptions{Delimiter: "/"})
+	if fmt.Sprint(keysOf(res)) != "[b b d]" || fmt.Sprint(res.CommonPrefixes) != "[a/ c/]" {
+		t.Fatalf("delimiter: %v %v", keysOf(res), res.CommonPrefixes)
+	}
+	res, _ = ts.ListMultipartUploads(ctx, "acme", "bkt", ListUploadsOptions{Prefix: "a/"})
+	if fmt.Sprint(keysOf(res)) != "[a/1 a/2]" {
+		t.Fatalf("prefix: %v", keysOf(res))
+	}
+	// Paging with markers visits every upload once.
+	var seen []string
+	o := ListUploadsOptions{MaxUploads: 2}
+	for page := 0; page < 10; page++ {
+		res, err := ts.ListMultipartUploads(ctx, "acme", "bkt", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range res.Uploads {
+			seen = append(seen, u.Key+"/"+u.UploadID)
+		}
+		if !res.IsTruncated {
+			break
+		}
+		o.KeyMarker, o.UploadIDMarker = res.NextKeyMarker, res.NextUploadIDMarker
+	}
+	if len(seen) != 6 {
+		t.Fatalf("paging saw %d uploads: %v", len(seen), seen)
+	}
+	// A key marker alone skips every upload of that key.
+	res, _ = ts.ListMultipartUploads(ctx, "acme", "bkt", ListUploadsOptions{KeyMarker: "b"})
+	if fmt.Sprint(keysOf(res)) != "[c/x/y d]" {
+		t.Fatalf("key marker: %v", keysOf(res))
+	}
+	if _, err := ts.ListMultipartUploads(ctx, "acme", "nope", ListUploadsOptions{}); !errors.Is(err, ErrBucketNotFound) {
+		t.Fatalf("missing bucket: %v", err)
+	}
+}
