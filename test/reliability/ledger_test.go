@@ -188,6 +188,9 @@ func (l *ledger) multipartPut(c *s3.Client, bucket, key string, body []byte, v *
 		}
 		parts = append(parts, types.CompletedPart{ETag: up.ETag, PartNumber: aws.Int32(n)})
 	}
+	mv := *v
+	mv.md5etag = "" // a multipart ETag is not the body's MD5
+	v = &mv
 	l.begin(bucket, key, v)
 	out, err := c.CompleteMultipartUpload(bg, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
