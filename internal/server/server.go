@@ -172,19 +172,24 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // on its own (not through Shutdown).
 func (s *Server) Err() <-chan error { return s.serveErr }
 
-// Shutdown stops accepting connections, waits for in-flight requests to
-// finish (or ctx to end), then closes storage and auth. It is safe to call twice.
+// Shutdown stops accepting connections on every listener, waits for
+// in-flight requests to finish (or ctx to end, then cuts them), and closes
+// storage and auth. It is safe to call twice.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.once.Do(func() {
-		var errs []error
-		for _, hs := range s.servers {
-			if err := hs.Shutdown(ctx); err != nil {
-				errs = append(errs, err)
-				hs.Close()
-			}
+		// All listeners close at once; each then waits for its own requests.
+		errs := make([]error, len(s.servers)+1)
+		var wg sync.WaitGroup
+		for i, hs := range s.servers {
+			wg.Go(func() {
+				if errs[i] = hs.Shutdown(ctx); errs[i] != nil {
+					hs.Close() // ctx ended: cut the remaining connections
+				}
+			})
 		}
+		wg.Wait()
 		s.wg.Wait()
-		errs = append(errs, s.closeStores())
+		errs[len(s.servers)] = s.closeStores()
 		s.closeErr = errors.Join(errs...)
 		s.logger.Info("coffer stopped")
 	})
