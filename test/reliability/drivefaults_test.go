@@ -149,6 +149,18 @@ func waitDrive(t *testing.T, srv *coffer, i int, online bool) {
 	}
 }
 
+// driveErrors is the operator API's error count of drive i, checked
+// against coffer_drive_errors_total.
+func driveErrors(t *testing.T, srv *coffer, i int) uint64 {
+	t.Helper()
+	ds, _ := srv.drives()
+	m, _ := metricWith(srv.metrics(), "coffer_drive_errors_total", fmt.Sprintf(`drive="%d"`, i))
+	if uint64(m) < ds[i].Errors {
+		t.Errorf("drive %d: API says %d errors, metric %v", i, ds[i].Errors, m)
+	}
+	return ds[i].Errors
+}
+
 // fillFS writes a file until the file system holding dir is full.
 func fillFS(t *testing.T, dir string) {
 	t.Helper()
@@ -233,7 +245,11 @@ func testDriveFaults(t *testing.T, parity int) {
 		if err := os.WriteFile(filepath.Join(srv.Drives[1], "probe"), nil, 0o600); err == nil {
 			t.Fatal("read-only bind mount accepted a write")
 		}
+		before := driveErrors(t, srv, 1)
 		phase("drive 1 read-only")
+		if after := driveErrors(t, srv, 1); after <= before {
+			t.Errorf("drive 1 read-only: its error count stayed %d", after)
+		}
 		if out, err := exec.Command("umount", "-l", srv.Drives[1]).CombinedOutput(); err != nil {
 			t.Fatalf("umount %s: %v %s", srv.Drives[1], err, out)
 		}
@@ -249,7 +265,11 @@ func testDriveFaults(t *testing.T, parity int) {
 	// 3. Drive 2 is full.
 	if tmpfsErr == nil {
 		fillFS(t, srv.Drives[2])
+		before := driveErrors(t, srv, 2)
 		phase("drive 2 full (ENOSPC)")
+		if after := driveErrors(t, srv, 2); after <= before {
+			t.Errorf("drive 2 full: its error count stayed %d", after)
+		}
 		os.Remove(filepath.Join(srv.Drives[2], "filler"))
 		heal("drive 2 full")
 	}
