@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const screenshotDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
+// Screenshots refresh docs/screenshots only when COFFER_SCREENSHOTS=1 (make
+// screenshots); ordinary runs write them to a temporary folder so a test run
+// leaves the work tree clean.
+export const screenshotDir = process.env.COFFER_SCREENSHOTS === '1'
+  ? resolve(dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots')
+  : mkdtempSync(join(tmpdir(), 'coffer-shots-'));
 
 const chromiumArgs = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
