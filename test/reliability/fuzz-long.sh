@@ -13,24 +13,30 @@ FUZZTIME=${FUZZTIME:-10m}
 SUMMARY=${FUZZ_SUMMARY:-${TMPDIR:-/tmp}/fuzz-summary.txt}
 cache="$($GO env GOCACHE)/fuzz"
 : >"$SUMMARY"
-status=0
+failed=$(mktemp)
 $GO test -list '^Fuzz' ./... | awk '
 	/^Fuzz/ { targets = targets " " $1; next }
 	/^(ok|\?)[ \t]/ { if (targets != "") print $2 targets; targets = "" }
+	/^FAIL[ \t]/ { print "FAIL " $2; targets = "" }
 ' | while read -r pkg targets; do
+	if [ "$pkg" = FAIL ]; then
+		echo "== $targets does not build: its fuzz targets cannot run"
+		echo "$targets (build failed)" >>"$failed"
+		continue
+	fi
 	dir=$($GO list -f '{{.Dir}}' "$pkg")
 	for target in $targets; do
 		echo "== $pkg $target ($FUZZTIME)"
 		log=$(mktemp)
 		{ $GO test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1; echo "rc=$?"; } | tee "$log"
 		if ! grep -q '^rc=0$' "$log"; then
-			status=1
+			echo "$pkg $target" >>"$failed"
 			echo "FAILED: $pkg $target (the failing input is in $dir/testdata/fuzz/$target)"
 		fi
 		last=$(grep -E 'fuzz: elapsed: .*execs' "$log" | tail -n 1 || true)
-		mkdir -p "$dir/testdata/fuzz/$target"
 		kept=0
 		if [ "${FUZZ_KEEP:-1}" = 1 ] && [ -d "$cache/$pkg/$target" ]; then
+			mkdir -p "$dir/testdata/fuzz/$target"
 			for f in "$cache/$pkg/$target"/*; do
 				[ -f "$f" ] || continue
 				b=$(basename "$f")
@@ -43,5 +49,11 @@ $GO test -list '^Fuzz' ./... | awk '
 		echo "$pkg $target: $last; corpus files added: $kept" | tee -a "$SUMMARY"
 		rm -f "$log"
 	done
-	[ "$status" = 0 ] || exit 1
 done
+if [ -s "$failed" ]; then
+	echo "fuzz-long: failing targets:"
+	cat "$failed"
+	rm -f "$failed"
+	exit 1
+fi
+rm -f "$failed"
