@@ -151,7 +151,8 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var keys, ids []string
+		var keys, ids, files []string
+		var recs []*objRecord
 		err := s.idx.View(func(tx indexTx) error {
 			c := tx.objects(b.ID)
 			if c == nil {
@@ -164,6 +165,8 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 				}
 				keys = append(keys, string(k))
 				ids = append(ids, r.dataIDs()...)
+				files = append(files, r.fileIDs()...)
+				recs = append(recs, &r)
 			}
 			return nil
 		})
@@ -173,8 +176,14 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 		if len(keys) == 0 {
 			break
 		}
-		s.removeData(ids)
+		s.removeData(files)
+		s.tombstone(recs...)
 		err = s.idx.Update(func(tx indexTx) error {
+			for _, r := range recs {
+				if err := packDelta(tx, r, -1); err != nil {
+					return err
+				}
+			}
 			for _, id := range ids {
 				if err := tx.deleteID(id); err != nil {
 					return err

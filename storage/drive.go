@@ -46,6 +46,16 @@ type drive interface {
 	// Errors counts I/O errors seen on the drive.
 	Errors() uint64
 	noteError(err error)
+
+	// Pack log (pack.go): small objects' records appended to segments.
+	Append(rec []byte) (packLoc, error)
+	ReadPacked(loc packLoc) ([]byte, error)
+	PackSegments() ([]uint32, error)
+	ActivePack() uint32
+	PackSize(seg uint32) int64
+	ScanPack(seg uint32, fn func(loc packLoc, rec []byte) error) error
+	RemovePack(seg uint32) error
+	Close()
 }
 
 // tempFile is a data file being written. Sync fsyncs it; Commit renames it
@@ -77,14 +87,27 @@ const (
 //	root/tmp/                           format.json being written
 //	root/data/<id[0:2]>/<name>          committed data files (prefix dirs made on first use)
 //	root/data/<id[0:2]>/.tmp.<name>.<r> data files being written
+//	root/packs/<seq>.pack               pack log segments of small objects
 type localDrive struct {
 	root   string
 	errors atomic.Uint64
 	// durable holds prefix directories known to be synced into data/.
 	durable sync.Map
+	packs   *packs
 }
 
-func newLocalDrive(root string) *localDrive { return &localDrive{root: root} }
+func newLocalDrive(root string) *localDrive { return &localDrive{root: root, packs: newPacks(root)} }
+
+func (d *localDrive) Append(rec []byte) (packLoc, error)     { return d.packs.append(rec) }
+func (d *localDrive) ReadPacked(loc packLoc) ([]byte, error) { return d.packs.read(loc) }
+func (d *localDrive) PackSegments() ([]uint32, error)        { return d.packs.segments() }
+func (d *localDrive) ActivePack() uint32                     { return d.packs.activeSeg() }
+func (d *localDrive) PackSize(seg uint32) int64              { return d.packs.segSize(seg) }
+func (d *localDrive) RemovePack(seg uint32) error            { return d.packs.remove(seg) }
+func (d *localDrive) Close()                                 { d.packs.close() }
+func (d *localDrive) ScanPack(seg uint32, fn func(packLoc, []byte) error) error {
+	return d.packs.scan(seg, fn)
+}
 
 func (d *localDrive) Path() string { return d.root }
 
@@ -106,7 +129,7 @@ func (d *localDrive) dataPath(name string) (string, error) {
 }
 
 func (d *localDrive) Format(f driveFormat) error {
-	for _, dir := range []string{dataDir, tmpDir} {
+	for _, dir := range []string{dataDir, tmpDir, packDir} {
 		if err := os.MkdirAll(filepath.Join(d.root, dir), 0o755); err != nil {
 			return mapIOError(err)
 		}

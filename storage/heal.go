@@ -49,9 +49,16 @@ func (s *Store) healObject(rec *objRecord) (healResult, error) {
 	var res healResult
 	var errs []error
 	seen := map[string]bool{}
+	s.pinID(rec.ID) // rewritten packed copies are unreferenced until relocated
+	defer s.unpinID(rec.ID)
 	for _, ref := range rec.Parts {
 		seen[ref.ID] = true
-		n, err := s.healData(ref)
+		n, moved, err := s.healData(ref)
+		if len(moved) > 0 {
+			if rerr := s.relocatePacked(rec, nil, moved); rerr != nil {
+				err, n = errors.Join(err, rerr), 0
+			}
+		}
 		res.shardsRepaired += n
 		errs = append(errs, err)
 	}
@@ -75,14 +82,30 @@ func (s *Store) live(id string) bool {
 
 // readHeaders reads and checks the .meta file of id on every drive.
 func (s *Store) readHeaders(id string) ([]*metaHeader, [][]byte) {
+	return s.readCopies(dataRef{ID: id})
+}
+
+// readCopies reads and checks each drive's record of a stream, from its
+// .meta file or its pack log.
+func (s *Store) readCopies(ref dataRef) ([]*metaHeader, [][]byte) {
+	id := ref.ID
 	hs := make([]*metaHeader, len(s.drives))
 	inl := make([][]byte, len(s.drives))
 	s.parallel(func(i int) {
-		raw, err := s.drives[i].ReadFile(id + ".meta")
+		var raw []byte
+		var err error
+		if ref.Packed != nil {
+			raw, err = s.drives[i].ReadPacked(ref.Packed[i])
+		} else {
+			raw, err = s.drives[i].ReadFile(id + ".meta")
+		}
 		if err != nil {
 			return
 		}
 		h, in, err := decodeMeta(raw)
+		if err == nil && h.id() != id && !(h.Object != nil && h.Object.ID == id) {
+			err = errBadMeta
+		}
 		if err != nil || h.Shard != i {
 			s.drives[i].noteError(err)
 			return
@@ -129,26 +152,33 @@ func (s *Store) healMetaOnly(id string) (int, error) {
 }
 
 // healData verifies one data stream on every drive and rebuilds bad shards.
-func (s *Store) healData(ref dataRef) (int, error) {
+// Packed copies are rewritten by appending to the drive's pack log; their
+// new locations are returned for the caller to record.
+func (s *Store) healData(ref dataRef) (int, map[int]packLoc, error) {
+	n, moved, err := s.healStream(ref)
+	return n, moved, err
+}
+
+func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, retErr error) {
 	c, err := getCodec(ref.Data, ref.Parity, ref.BlockSize)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	total := ref.Data + ref.Parity
 	if total != len(s.drives) {
-		return 0, fmt.Errorf("storage: %s has %d shards for %d drives", ref.ID, total, len(s.drives))
+		return 0, nil, fmt.Errorf("storage: %s has %d shards for %d drives", ref.ID, total, len(s.drives))
 	}
-	hs, inl := s.readHeaders(ref.ID)
+	hs, inl := s.readCopies(ref)
 	good := firstHeader(hs)
 	if good == nil {
 		if !s.live(ref.ID) {
-			return 0, nil
+			return 0, nil, nil
 		}
-		return 0, fmt.Errorf("%w: no readable metadata for %s", ErrQuorum, ref.ID)
+		return 0, nil, fmt.Errorf("%w: no readable metadata for %s", ErrQuorum, ref.ID)
 	}
 	src, err := s.newPartSource(ref)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer src.close()
 	bad := make([]bool, total)
@@ -194,10 +224,10 @@ func (s *Store) healData(ref dataRef) (int, error) {
 		}
 	}
 	if nbad == 0 || !s.live(ref.ID) {
-		return 0, nil // healthy, or replaced/deleted since the record was read
+		return 0, nil, nil // healthy, or replaced/deleted since the record was read
 	}
 	if total-nbad < ref.Data {
-		return 0, fmt.Errorf("%w: %s has %d good shards, needs %d", ErrQuorum, ref.ID, total-nbad, ref.Data)
+		return 0, nil, fmt.Errorf("%w: %s has %d good shards, needs %d", ErrQuorum, ref.ID, total-nbad, ref.Data)
 	}
 	// Rebuild the bad shards block by block into new files.
 	outs := make([]io.Writer, total)
@@ -241,7 +271,7 @@ func (s *Store) healData(ref dataRef) (int, error) {
 					f.Abort()
 				}
 			}
-			return 0, fmt.Errorf("storage: heal %s block %d: %w", ref.ID, b, err)
+			return 0, nil, fmt.Errorf("storage: heal %s block %d: %w", ref.ID, b, err)
 		}
 		for i := range bad {
 			if !bad[i] {
@@ -281,11 +311,98 @@ func (s *Store) healData(ref dataRef) (int, error) {
 		}
 		h := *good
 		h.Shard = i
-		if err := s.writeMetaFile(s.drives[i], ref.ID, &h, inlineOut[i]); err != nil {
+		if ref.Packed != nil {
+			raw, err := encodeMeta(&h, inlineOut[i])
+			if err == nil {
+				var loc packLoc
+				if loc, err = s.drives[i].Append(raw); err == nil {
+					if moved == nil {
+						moved = map[int]packLoc{}
+					}
+					moved[i] = loc
+				}
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		} else if err := s.writeMetaFile(s.drives[i], ref.ID, &h, inlineOut[i]); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		repaired++
 	}
-	return repaired, errors.Join(errs...)
+	return repaired, moved, errors.Join(errs...)
+}
+
+// relocatePacked records new pack locations of a single-part object's
+// copies, if the object is still that version (and, with expect, the copy
+// is still where expect says), moving the live byte counts along.
+func (s *Store) relocatePacked(rec *objRecord, expect, to map[int]packLoc) error {
+	return s.idx.Batch(func(tx indexTx) error {
+		cur, err := tx.object(rec.BucketID, rec.Key)
+		if err != nil || cur == nil || cur.ID != rec.ID || !cur.packed() {
+			return err
+		}
+		locs := cur.Parts[0].Packed
+		for i, loc := range to {
+			if i >= len(locs) {
+				continue
+			}
+			if want, ok := expect[i]; ok && locs[i] != want {
+				continue
+			}
+			if old := locs[i]; old.Len > 0 {
+				if err := tx.addPackBytes(i, old.Seg, -int64(packFrameHead+int(old.Len))); err != nil {
+					return err
+				}
+			}
+			if err := tx.addPackBytes(i, loc.Seg, int64(packFrameHead+int(loc.Len))); err != nil {
+				return err
+			}
+			locs[i] = loc
+		}
+		return tx.putObject(cur)
+	})
+}
+
+// rewritePacked appends each drive's record of a packed object again with
+// the object's current metadata and records the new locations.
+func (s *Store) rewritePacked(rec *objRecord) {
+	s.pinID(rec.ID)
+	defer s.unpinID(rec.ID)
+	cp := *rec
+	cp.Parts = []dataRef{rec.Parts[0]}
+	cp.Parts[0].Packed = nil
+	moved := map[int]packLoc{}
+	var mu sync.Mutex
+	s.parallel(func(i int) {
+		d := s.drives[i]
+		raw, err := d.ReadPacked(rec.Parts[0].Packed[i])
+		if err != nil {
+			return
+		}
+		h, inline, err := decodeMeta(raw)
+		if err != nil {
+			return
+		}
+		h.Object = &cp
+		raw, err = encodeMeta(h, inline)
+		if err != nil {
+			return
+		}
+		loc, err := d.Append(raw)
+		if err != nil {
+			d.noteError(err)
+			return
+		}
+		mu.Lock()
+		moved[i] = loc
+		mu.Unlock()
+	})
+	if len(moved) > 0 {
+		if err := s.relocatePacked(rec, nil, moved); err != nil {
+			s.log.Warn("storage: recording rewritten metadata", "key", rec.Key, "err", err)
+		}
+	}
 }

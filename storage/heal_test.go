@@ -300,7 +300,11 @@ func TestRebuildIndex(t *testing.T) {
 func TestForceDeleteResumesAfterCrash(t *testing.T) {
 	ts := newTestStore(t, 4)
 	for i := 0; i < 30; i++ {
-		ts.put(fmt.Sprintf("k%02d", i), randBytes(uint64(i), 100*i))
+		size := 100 * i
+		if i%3 == 0 {
+			size = inlineMax + 1000*i // some objects with files of their own
+		}
+		ts.put(fmt.Sprintf("k%02d", i), randBytes(uint64(i), size))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the purge stops at once, as if the process died after marking

@@ -68,6 +68,12 @@ type indexTx interface {
 	putTrash(b *bucketRecord) error
 	deleteTrash(bucketID string) error
 	dropBucketSpace(bucketID string) error
+
+	// Live bytes of each drive's pack segments, for compaction.
+	addPackBytes(drive int, seg uint32, delta int64) error
+	packBytes(drive int, seg uint32) int64
+	deletePackBytes(drive int, seg uint32) error
+	clearPackBytes() error
 }
 
 // tenantRecord is a tenant with its usage counters.
@@ -102,6 +108,7 @@ var (
 	bktParts   = []byte("parts")
 	bktIDs     = []byte("ids")
 	bktTrash   = []byte("trash")
+	bktPacks   = []byte("packs")
 )
 
 // boltIndex is the bbolt implementation of index.
@@ -114,7 +121,7 @@ func openBoltIndex(path string) (*boltIndex, error) {
 	}
 	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash} {
+		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -342,4 +349,33 @@ func (t boltTx) dropBucketSpace(bucketID string) error {
 		}
 	}
 	return nil
+}
+
+func packKey(drive int, seg uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{byte(drive)}, seg)
+}
+
+func (t boltTx) packBytes(drive int, seg uint32) int64 {
+	v := t.tx.Bucket(bktPacks).Get(packKey(drive, seg))
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+func (t boltTx) addPackBytes(drive int, seg uint32, delta int64) error {
+	n := t.packBytes(drive, seg) + delta
+	return t.tx.Bucket(bktPacks).Put(packKey(drive, seg), binary.BigEndian.AppendUint64(nil, uint64(n)))
+}
+
+func (t boltTx) deletePackBytes(drive int, seg uint32) error {
+	return t.tx.Bucket(bktPacks).Delete(packKey(drive, seg))
+}
+
+func (t boltTx) clearPackBytes() error {
+	if err := t.tx.DeleteBucket(bktPacks); err != nil {
+		return err
+	}
+	_, err := t.tx.CreateBucket(bktPacks)
+	return err
 }

@@ -263,7 +263,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	}
 
 	// The object's own .meta file (no data) on every drive, for RebuildIndex.
-	s.inflight.Store(rec.ID, struct{}{})
+	s.pinID(rec.ID)
 	p := &pendingData{ref: dataRef{ID: rec.ID}, failed: make([]error, len(s.drives))}
 	if err := s.persist(p, func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} }); err != nil {
 		return ObjectInfo{}, err
@@ -310,7 +310,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	}
 	s.removeData(unused)
 	if old != nil {
-		s.removeData(old.dataIDs())
+		s.removeData(old.fileIDs())
+		s.tombstone(old)
 	}
 	return rec.info(), nil
 }

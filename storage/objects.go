@@ -100,17 +100,23 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 		rec.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
 		rec.ChecksumType = "FULL_OBJECT"
 	}
-	if err := s.persist(p, func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} }); err != nil {
+	if p.ref.Inline {
+		err = s.persistPacked(p, rec)
+	} else {
+		err = s.persist(p, func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} })
+	}
+	if err != nil {
 		return ObjectInfo{}, err
 	}
 	old, err := s.commitObject(rec, 0)
 	s.committed(p)
 	if err != nil {
-		s.removeData(rec.dataIDs())
+		s.removeData(rec.fileIDs())
 		return ObjectInfo{}, err
 	}
 	if old != nil {
-		s.removeData(old.dataIDs())
+		s.removeData(old.fileIDs())
+		s.tombstone(old)
 	}
 	return rec.info(), nil
 }
@@ -170,6 +176,12 @@ func (s *Store) commitObjectWith(rec *objRecord, uploadBytes int64, extra func(t
 					return err
 				}
 			}
+			if err := packDelta(tx, prev, -1); err != nil {
+				return err
+			}
+		}
+		if err := packDelta(tx, rec, 1); err != nil {
+			return err
 		}
 		for _, id := range rec.dataIDs() {
 			if err := tx.addID(id, b.ID); err != nil {
@@ -247,6 +259,9 @@ func (s *Store) DeleteObject(ctx context.Context, tenant, bucket, key string) er
 				return err
 			}
 		}
+		if err := packDelta(tx, prev, -1); err != nil {
+			return err
+		}
 		if err := tx.deleteObject(b.ID, key); err != nil {
 			return err
 		}
@@ -254,9 +269,26 @@ func (s *Store) DeleteObject(ctx context.Context, tenant, bucket, key string) er
 		return tx.putBucket(b)
 	})
 	if err == nil && old != nil {
-		s.removeData(old.dataIDs())
+		s.removeData(old.fileIDs())
+		s.tombstone(old)
 	}
 	return err
+}
+
+// packDelta adds (sign 1) or removes (sign -1) a record's packed copies
+// from the live byte counts of their segments.
+func packDelta(tx indexTx, r *objRecord, sign int64) error {
+	if !r.packed() {
+		return nil
+	}
+	for i, loc := range r.Parts[0].Packed {
+		if loc.Len > 0 {
+			if err := tx.addPackBytes(i, loc.Seg, sign*int64(packFrameHead+int(loc.Len))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // UpdateObjectMeta replaces content headers and user metadata in place.
@@ -314,6 +346,10 @@ func (s *Store) modifyObject(tenant, bucket, key string, change func(r *objRecor
 // rewriteMeta replaces the object header in each drive's .meta file,
 // keeping inline shard data.
 func (s *Store) rewriteMeta(rec *objRecord) {
+	if rec.packed() {
+		s.rewritePacked(rec)
+		return
+	}
 	s.parallel(func(i int) {
 		d := s.drives[i]
 		raw, err := d.ReadFile(rec.ID + ".meta")

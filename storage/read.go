@@ -41,12 +41,18 @@ func (p *partSource) open(i int) {
 	p.loaded[i] = true
 	d := p.s.drives[i]
 	if p.ref.Inline {
-		raw, err := d.ReadFile(p.ref.ID + ".meta")
+		var raw []byte
+		var err error
+		if p.ref.Packed != nil {
+			raw, err = d.ReadPacked(p.ref.Packed[i])
+		} else {
+			raw, err = d.ReadFile(p.ref.ID + ".meta")
+		}
 		if err == nil {
 			var h *metaHeader
 			var inl []byte
 			h, inl, err = decodeMeta(raw)
-			if err == nil && (h.Shard != i || int64(len(inl)) != p.codec.streamSize(p.ref.Size)) {
+			if err == nil && (h.Shard != i || h.id() != p.ref.ID || int64(len(inl)) != p.codec.streamSize(p.ref.Size)) {
 				err = fmt.Errorf("%w: shard %d on drive %d", errBadMeta, h.Shard, i)
 			}
 			p.inline[i] = inl
@@ -202,7 +208,9 @@ func (s *Store) OpenObject(ctx context.Context, tenant, bucket, key string) (Obj
 		if err != nil {
 			return nil, err
 		}
-		if rec.Parts[0].Inline {
+		if rec.packed() {
+			src.loadAll() // small; pins every copy against compaction
+		} else if rec.Parts[0].Inline {
 			for i := 0; i < src.ref.Data; i++ {
 				src.load(i)
 			}

@@ -11,7 +11,8 @@ import (
 // object version found on the drives that is newer than what the index
 // holds for its key is recorded (creating missing tenants, with no quota,
 // and buckets), unfinished uploads are restored from their parts, and
-// usage counters are recounted. Versions that lost to a newer one are left
+// usage counters are recounted. Small objects are found in the drives'
+// pack logs as well as in .meta files. Versions that lost to a newer one are left
 // for the scrubber to remove as orphans. Quotas, suspension and volumes
 // are not stored on the drives and are not restored.
 func (s *Store) RebuildIndex(ctx context.Context) error {
@@ -39,6 +40,54 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 	}
 	objects := map[string]*objRecord{}
 	parts := map[string]*metaHeader{}
+	// Packed copies: the latest location of each id on each drive, the
+	// record at the latest location overall, and ids killed by "delete"
+	// records.
+	packed := map[string][]packLoc{}
+	latest := map[string]packLoc{}
+	packedRec := map[string]*objRecord{}
+	killed := map[string]bool{}
+	after := func(a, b packLoc) bool { return a.Seg > b.Seg || a.Seg == b.Seg && a.Off > b.Off }
+	for i, d := range s.drives {
+		segs, _ := d.PackSegments()
+		for _, seg := range segs {
+			d.ScanPack(seg, func(loc packLoc, rec []byte) error {
+				h, _, err := decodeMeta(rec)
+				if err != nil || h.Shard != i {
+					return nil
+				}
+				if h.Kind == "delete" {
+					for _, k := range h.Kills {
+						killed[k.ID] = true
+					}
+					return nil
+				}
+				if h.Object == nil || len(h.Object.Parts) != 1 || trashed[h.Object.BucketID] {
+					return nil
+				}
+				r := h.Object
+				if packed[r.ID] == nil {
+					packed[r.ID] = make([]packLoc, len(s.drives))
+				}
+				if prev := packed[r.ID][i]; prev.Len == 0 || after(loc, prev) {
+					packed[r.ID][i] = loc
+				}
+				if l, ok := latest[r.ID]; !ok || after(loc, l) {
+					latest[r.ID], packedRec[r.ID] = loc, r
+				}
+				return ctx.Err()
+			})
+		}
+	}
+	for id, r := range packedRec {
+		if killed[id] {
+			continue
+		}
+		k := r.Tenant + "\x00" + r.Bucket + "\x00" + r.Key
+		if old := objects[k]; old == nil || newer(r, old) {
+			objects[k] = r
+		}
+	}
 	for id := range ids {
 		h := s.readAnyHeader(id)
 		switch {
@@ -60,6 +109,9 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 	}
 	recs := make([]*objRecord, 0, len(objects))
 	for _, r := range objects {
+		if locs := packed[r.ID]; locs != nil && len(r.Parts) == 1 && r.Parts[0].Inline {
+			r.Parts[0].Packed = locs
+		}
 		recs = append(recs, r)
 	}
 	for i := 0; i < len(recs); i += purgeBatch {
@@ -184,6 +236,9 @@ func ensureBucket(tx indexTx, tenant, bucket, id string, created time.Time) (*bu
 // records themselves.
 func (s *Store) recountUsage() error {
 	return s.idx.Update(func(tx indexTx) error {
+		if err := tx.clearPackBytes(); err != nil {
+			return err
+		}
 		ts, err := tx.tenants()
 		if err != nil {
 			return err
@@ -204,6 +259,9 @@ func (s *Store) recountUsage() error {
 						}
 						b.Objects++
 						b.Bytes += r.Size
+						if err := packDelta(tx, &r, 1); err != nil {
+							return err
+						}
 					}
 				}
 				if c := tx.uploads(b.ID); c != nil {

@@ -22,6 +22,10 @@ type dataRef struct {
 	// Inline streams keep their shard bytes inside the per-drive .meta file
 	// instead of a separate .shard file.
 	Inline bool `json:"inline,omitempty"`
+	// Packed, for inline streams of single-part objects, locates each
+	// drive's record in its pack log (index i = drive i) instead of .meta
+	// files. Copies written to the drives carry no Packed.
+	Packed []packLoc `json:"packed,omitempty"`
 }
 
 // objRecord is an object's index entry; the same record is written into the
@@ -59,7 +63,18 @@ func (r *objRecord) info() ObjectInfo {
 	}
 }
 
-// dataIDs returns every id whose files belong to the object.
+// packed reports whether the object's only stream lives in pack logs.
+func (r *objRecord) packed() bool { return len(r.Parts) == 1 && r.Parts[0].Packed != nil }
+
+// fileIDs returns the ids that have files on the drives (not packed).
+func (r *objRecord) fileIDs() []string {
+	if r.packed() {
+		return nil
+	}
+	return r.dataIDs()
+}
+
+// dataIDs returns every id whose data belongs to the object.
 func (r *objRecord) dataIDs() []string {
 	ids := []string{r.ID}
 	for _, p := range r.Parts {
@@ -104,7 +119,7 @@ func (u *uploadRecord) info() UploadInfo {
 
 // metaHeader is the JSON head of a per-drive .meta file.
 type metaHeader struct {
-	Kind   string      `json:"kind"` // "object" or "part"
+	Kind   string      `json:"kind"` // "object", "part" or "delete"
 	Shard  int         `json:"shard"`
 	Object *objRecord  `json:"object,omitempty"`
 	Part   *partRecord `json:"part,omitempty"`
@@ -113,6 +128,30 @@ type metaHeader struct {
 	Bucket   string `json:"bucket,omitempty"`
 	BucketID string `json:"bucketID,omitempty"`
 	Key      string `json:"key,omitempty"`
+	// Kills, in a pack log "delete" record, names packed records that are
+	// dead (so RebuildIndex does not bring them back) and the segment on
+	// this drive that holds each.
+	Kills []packKill `json:"kills,omitempty"`
+}
+
+// packKill names a dead packed record: its data id and its segment.
+type packKill struct {
+	ID  string `json:"id"`
+	Seg uint32 `json:"seg"`
+}
+
+// id is the data id the record describes.
+func (h *metaHeader) id() string {
+	if h.Object != nil {
+		if len(h.Object.Parts) == 1 {
+			return h.Object.Parts[0].ID
+		}
+		return h.Object.ID
+	}
+	if h.Part != nil {
+		return h.Part.Ref.ID
+	}
+	return ""
 }
 
 // A .meta file is:
@@ -168,6 +207,7 @@ func decodeMeta(b []byte) (*metaHeader, []byte, error) {
 	switch {
 	case h.Kind == "object" && h.Object != nil && h.Part == nil:
 	case h.Kind == "part" && h.Part != nil && h.Object == nil:
+	case h.Kind == "delete" && len(h.Kills) > 0 && h.Part == nil && h.Object == nil:
 	default:
 		return nil, nil, fmt.Errorf("%w: kind %q", errBadMeta, h.Kind)
 	}

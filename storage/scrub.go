@@ -143,6 +143,9 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 	if err := s.removeOrphans(ctx); err != nil {
 		return s.ScrubStats(), err
 	}
+	if err := s.compactPacks(ctx); err != nil {
+		return s.ScrubStats(), err
+	}
 	for _, d := range s.drives {
 		d.CleanTemp(time.Hour)
 	}
@@ -251,7 +254,7 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 			var orphans []string
 			candidates := batch[:0:0]
 			for _, id := range batch {
-				if _, busy := s.inflight.Load(id); !busy {
+				if !s.pinned(id) {
 					candidates = append(candidates, id)
 				}
 			}

@@ -44,7 +44,10 @@ type Store struct {
 	blockSize int
 	setID     string
 
-	inflight sync.Map // data id -> struct{}: written but not yet committed
+	// inflight counts, per data id, writes not yet recorded in the index
+	// (new data, or rewritten packed copies); see pinID.
+	inflightMu sync.Mutex
+	inflight   map[string]int
 	// needHeal is set when Open re-formatted a drive of an existing set.
 	needHeal bool
 
@@ -96,6 +99,7 @@ func Open(cfg Config) (*Store, error) {
 		parity:    cfg.Parity,
 		blockSize: cfg.BlockSize,
 		healQueue: make(chan *objRecord, 256),
+		inflight:  map[string]int{},
 		stop:      make(chan struct{}),
 	}
 	if err := s.openDrives(); err != nil {
@@ -204,6 +208,9 @@ func (s *Store) Close() error {
 		close(s.stop)
 		s.wg.Wait()
 		err = s.idx.Close()
+		for _, d := range s.drives {
+			d.Close()
+		}
 	})
 	return err
 }
@@ -278,4 +285,27 @@ func (s *Store) removeData(ids []string) {
 			s.drives[i].noteError(err)
 		}
 	})
+}
+
+// pinID marks data of id as being written: the scrubber neither removes its
+// files as orphans nor drops its packed records. A writer pins before its
+// first byte reaches a drive and unpins after its index commit.
+func (s *Store) pinID(id string) {
+	s.inflightMu.Lock()
+	s.inflight[id]++
+	s.inflightMu.Unlock()
+}
+
+func (s *Store) unpinID(id string) {
+	s.inflightMu.Lock()
+	if s.inflight[id]--; s.inflight[id] <= 0 {
+		delete(s.inflight, id)
+	}
+	s.inflightMu.Unlock()
+}
+
+func (s *Store) pinned(id string) bool {
+	s.inflightMu.Lock()
+	defer s.inflightMu.Unlock()
+	return s.inflight[id] > 0
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // pendingData is an erasure-coded body written to the drives but not yet
-// committed to the index. Its id is in s.inflight until commit or abort so
+// committed to the index. Its id is pinned (pinID) until commit or abort so
 // the scrubber does not mistake it for an orphan.
 type pendingData struct {
 	ref     dataRef
@@ -60,7 +60,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		return nil, err
 	}
 	id := newID()
-	s.inflight.Store(id, struct{}{})
+	s.pinID(id)
 	p := &pendingData{
 		ref:    dataRef{ID: id, Data: s.data, Parity: s.parity, BlockSize: s.blockSize},
 		failed: make([]error, len(s.drives)),
@@ -222,8 +222,44 @@ func (s *Store) abort(p *pendingData) {
 	if p.written {
 		s.removeData([]string{p.ref.ID})
 	}
-	s.inflight.Delete(p.ref.ID)
+	s.unpinID(p.ref.ID)
 }
 
 // committed ends the inflight protection of a write after its index commit.
-func (s *Store) committed(p *pendingData) { s.inflight.Delete(p.ref.ID) }
+func (s *Store) committed(p *pendingData) { s.unpinID(p.ref.ID) }
+
+// persistPacked appends a small object's per-drive records to the drives'
+// pack logs (group committed, fdatasync'd) and records where they went in
+// rec. Below write quorum the appended records stay as dead bytes that the
+// scrubber's compaction drops.
+func (s *Store) persistPacked(p *pendingData, rec *objRecord) error {
+	raws := make([][]byte, len(s.drives))
+	for i := range s.drives {
+		raw, err := encodeMeta(&metaHeader{Kind: "object", Shard: i, Object: rec}, p.inline[i])
+		if err != nil {
+			s.abort(p)
+			return err
+		}
+		raws[i] = raw
+	}
+	locs := make([]packLoc, len(s.drives))
+	var ok atomic.Int32
+	s.parallel(func(i int) {
+		loc, err := s.drives[i].Append(raws[i])
+		if err != nil {
+			p.failed[i] = err
+			s.drives[i].noteError(err)
+			return
+		}
+		locs[i] = loc
+		ok.Add(1)
+	})
+	if int(ok.Load()) < s.writeQuorum() {
+		err := s.quorumError(p.failed)
+		s.abort(p)
+		return err
+	}
+	p.ref.Packed = locs
+	rec.Parts[0].Packed = locs
+	return nil
+}
