@@ -10,6 +10,8 @@
 //   - erasure.go, write.go, body.go, read.go: streaming in fixed blocks,
 //     Reed-Solomon shards (one per drive), per-shard-block xxh3 checksums.
 //   - index.go: the metadata seam (index interface; boltIndex is bbolt).
+//   - pack.go, compact.go: per-drive pack logs holding small objects, and
+//     their compaction.
 //   - heal.go, scrub.go, rebuild.go: repair, background scrubbing, orphan
 //     removal and rebuilding the index from the drives.
 //
@@ -20,6 +22,7 @@
 //	<drive>/data/<id[0:2]>/.tmp.<name>.<r> files being written (removed at Open and by the scrubber)
 //	<drive>/data/<id[0:2]>/<id>.meta      per-drive metadata file of data id <id>
 //	<drive>/data/<id[0:2]>/<id>.shard     shard stream of <id> (absent when inlined)
+//	<drive>/packs/<seq>.pack              pack log segment: records of small objects
 //
 // Data ids are random 128-bit hex strings, one per object version or
 // multipart part; object keys never become paths, so no key ("../x", NUL,
@@ -31,8 +34,17 @@
 // zero padded). A .meta file is "CFM1", a u32 length and a JSON header
 // (kind "object" with the full object record, or kind "part" with the part
 // record, plus the shard number), a u32 length and the inline shard stream,
-// and an xxh3 of everything before it. Bodies up to 128 KiB are inlined: one
-// file per drive per object.
+// and an xxh3 of everything before it. Bodies up to 128 KiB are inlined.
+//
+// Small single-part objects (inline bodies of PutObject) get no files: the
+// same .meta record is appended to each drive's pack log, framed as a u32
+// length, a u64 xxh3 and the record; the index keeps each drive's
+// (segment, offset, length) in dataRef.Packed. Segments are numbered from
+// the clock upwards, rotated at 64 MiB and at every Open, and never
+// appended to after an error. A "delete" record (kind "delete", the dead
+// ids and their segments) is appended when a packed object leaves the
+// index, so RebuildIndex does not bring it back. Small multipart parts and
+// multipart objects' records use .meta files.
 //
 // # Write path and durability
 //
@@ -49,24 +61,35 @@
 //     first time a process uses a prefix directory, data/ is fsynced too,
 //     since prefix directories are created on first use).
 //
+// For a small body the .meta records instead go to the pack logs: each
+// drive's appender takes the records queued by concurrent writers, writes
+// them with one write(2) at the end of the active segment and fdatasyncs
+// the segment once for the whole batch (group commit); a new segment's
+// directory entry is fsynced when it is created.
+//
 // Only when at least write quorum drives (data, plus one when data ==
 // parity) succeeded is the object committed in bbolt, inside a transaction
-// that also checks the quota and updates usage counters. bbolt fsyncs its
-// file on commit; concurrent commits are coalesced with bbolt's Batch into
-// one transaction and one fsync. The commit is the commit point; PutObject
-// returns after it. Replaced data is deleted after the commit. Below quorum
-// everything written is removed and ErrQuorum (or ErrDiskFull when a drive
-// reported ENOSPC) is returned. Metadata rewrites (UpdateObjectMeta, heal)
-// use the same temp file, fsync, rename and directory fsync. format.json is
-// written to tmp/, fsynced, renamed and data/ and the drive root fsynced.
-// Removals (replaced or deleted data) are not fsynced: a removal lost in a
-// crash leaves an orphan, which the scrubber removes.
+// that also checks the quota and updates usage counters and the live byte
+// counts of pack segments. bbolt fsyncs its file on commit; concurrent
+// commits are coalesced with bbolt's Batch into one transaction and one
+// fsync. The commit is the commit point; PutObject returns after it.
+// Replaced data is deleted after the commit. Below quorum everything written
+// is removed (appended pack records stay as dead bytes for compaction) and
+// ErrQuorum (or ErrDiskFull when a drive reported ENOSPC) is returned.
+// Metadata rewrites (UpdateObjectMeta, heal) use the same temp file, fsync,
+// rename and directory fsync, or a pack append. format.json is written to
+// tmp/, fsynced, renamed and data/ and the drive root fsynced. Removals
+// (replaced or deleted data, delete records) are not fsynced: a removal lost
+// in a crash leaves an orphan, which the scrubber removes.
 //
-// Data ids live in an in-memory in-flight set from before their first file
-// is created until after their commit, and in the index "ids" keyspace once
-// committed. The scrubber removes files whose id is in neither (orphans of
-// interrupted writes); temporary files are removed at Open and, after an
-// hour, by the scrubber.
+// Data ids are pinned in memory (pinID) from before their first byte
+// reaches a drive until after their commit, and are in the index "ids"
+// keyspace once committed. The scrubber removes files whose id is in
+// neither (orphans of interrupted writes); temporary files are removed at
+// Open and, after an hour, by the scrubber. Compaction rewrites the live
+// records of a non-active pack segment whose live bytes fell under half of
+// its size (and delete records still needed), then removes the segment; a
+// pinned record keeps its segment for the next pass.
 //
 // # Drives, healing and scrubbing
 //
@@ -97,7 +120,9 @@
 //
 // OpenObject reads the record and, for single-part objects, opens every
 // shard file at once, so a concurrent overwrite or delete (which unlinks)
-// does not disturb the pinned reader. Range decodes only the blocks it
+// does not disturb the pinned reader; a packed object's records are read
+// into memory at once (they are small), which also pins them against
+// compaction. Range decodes only the blocks it
 // needs, reading data shards first and parity only to replace a missing or
 // corrupt shard block; a block with fewer than data good shards fails with
 // ErrQuorum, never wrong bytes. Damaged objects are queued for healing.
@@ -108,8 +133,8 @@
 // volumes (tenant\0name), buckets (tenant\0name -> record with bucket id and
 // counters), objects/<bucket id> (key -> object record), uploads/<bucket id>
 // (key\0uploadID), parts (uploadID\0<u32 part>), ids (live data ids), trash
-// (bucket id -> bucket being force-deleted). Listing is a cursor range scan
-// that seeks past each common prefix.
+// (bucket id -> bucket being force-deleted), packs (drive, segment -> live
+// bytes). Listing is a cursor range scan that seeks past each common prefix.
 //
 // # Caveats
 //
@@ -119,7 +144,5 @@
 // open their parts' shard files on first use, so a delete racing a read of
 // a later part can fail that read. RebuildIndex restores objects, buckets,
 // tenants (without quota) and unfinished uploads, not quotas or volumes.
-// Small-object PUT/s is bounded by how fast the file system creates files
-// (one per drive per object, see docs/benchmarks.md); a per-drive
-// append-only pack log for small objects is the way past that.
+// Pack segments are compacted only by scrub passes (background or Scrub).
 package storage
