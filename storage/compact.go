@@ -142,6 +142,12 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 		if !ok || ctx.Err() != nil {
 			continue
 		}
+		// Remove the segment only when nothing in the index points into it
+		// any more (a corrupt frame can hide live records from the scan).
+		s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
+		if live != 0 {
+			continue
+		}
 		if err := d.RemovePack(seg); err != nil {
 			return err
 		}
