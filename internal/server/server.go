@@ -28,6 +28,10 @@ const (
 	readHeaderTimeout = 30 * time.Second
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
+	// s3MaxHeaderBytes lets a header section of up to 2 MiB reach s3api, which
+	// answers anything over its own 16 KiB limit with an S3 XML error; only a
+	// larger section gets net/http's plain 431.
+	s3MaxHeaderBytes = 2 << 20
 )
 
 // OperatorUsername is the operator's console and admin API user.
@@ -137,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Token:  cfg.MetricsToken,
 		Logger: cfg.Logger.With("component", "metrics"),
 	})
-	verifier := auth.NewVerifier(s.Auth, auth.VerifierOptions{Region: Region})
+	verifier := auth.NewVerifier(s.Auth, auth.VerifierOptions{Region: Region, Domains: cfg.Domains})
 	s3Handler := s3api.New(s3api.Config{
 		Store:    s.Store,
 		Verifier: verifier,
@@ -156,11 +160,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:        s.Metrics.Handler(),
 	})
 
-	s.serve(s3ln, s3Handler, tlsConfig) // s3api logs its own requests
-	s.serve(consoleLn, logRequests(cfg.Logger, "console", consoleHandler), tlsConfig)
+	s.serve(s3ln, s3Handler, tlsConfig, s3MaxHeaderBytes) // s3api logs its own requests
+	s.serve(consoleLn, logRequests(cfg.Logger, "console", consoleHandler), tlsConfig, maxHeaderBytes)
 	if pprofLn != nil {
 		s.PprofURL = listenerURL("http", pprofLn.Addr()) + "/debug/pprof/"
-		s.serve(pprofLn, pprofHandler(), nil)
+		s.serve(pprofLn, pprofHandler(), nil, maxHeaderBytes)
 	}
 	ok = true
 	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
@@ -207,12 +211,12 @@ func (s *Server) closeStores() error {
 	return errors.Join(errs...)
 }
 
-func (s *Server) serve(ln net.Listener, h http.Handler, tlsConfig *tls.Config) {
+func (s *Server) serve(ln net.Listener, h http.Handler, tlsConfig *tls.Config, maxHeader int) {
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    maxHeader,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
 	if tlsConfig != nil {
