@@ -46,4 +46,19 @@ func TestDiskFull(t *testing.T) {
 	small := randBytes(2, 200<<10)
 	ts.put("small", small)
 	ts.mustRead("small", small)
+
+	// A full disk also fails a small (pack log) write cleanly.
+	filler := filepath.Join(mnt, "filler")
+	f, _ := os.Create(filler)
+	f.Write(make([]byte, 4<<20)) // fails part way: the disk is full
+	f.Close()
+	tiny := randBytes(3, 3000)
+	_, err = ts.PutObject(ctx, "acme", "bkt", "tiny", bytes.NewReader(tiny), PutOptions{Size: int64(len(tiny))})
+	if !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("small PutObject on a full disk: %v", err)
+	}
+	os.Remove(filler)
+	ts.put("tiny", tiny)
+	ts.mustRead("tiny", tiny)
+	ts.mustRead("small", small)
 }
