@@ -20,7 +20,17 @@ func (s *Store) healer() {
 		case <-s.stop:
 			return
 		case rec := <-s.healQueue:
-			res, err := s.healObject(rec)
+			// Heal the version in the index now (its pack locations may
+			// have moved since the reader opened it), if it is still there.
+			var cur *objRecord
+			s.idx.View(func(tx indexTx) (err error) {
+				cur, err = tx.object(rec.BucketID, rec.Key)
+				return err
+			})
+			if cur == nil || cur.ID != rec.ID {
+				continue
+			}
+			res, err := s.healObject(cur)
 			s.scrub.note(func(st *ScrubStats) {
 				if err != nil {
 					st.Errors++
