@@ -2,57 +2,17 @@ package server
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-)
 
-// writeSelfSigned writes a certificate for 127.0.0.1 and its key; it returns their paths.
-func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "coffer test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
+	"github.com/cofferstore/coffer/internal/testutil"
+)
 
 func get(t *testing.T, c *http.Client, url, bearer string) (int, string) {
 	t.Helper()
@@ -74,13 +34,13 @@ func get(t *testing.T, c *http.Client, url, bearer string) (int, string) {
 // the master key lands where configured, and Shutdown closes everything.
 func TestStartTLSMetricsTokenPprof(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := writeSelfSigned(t, dir)
+	cert := testutil.SelfSignedCert(t)
 	keyPath := filepath.Join(dir, "secret", "master.key")
 	os.MkdirAll(filepath.Dir(keyPath), 0o700)
 	srv, err := Start(context.Background(), Config{
 		DataDir: filepath.Join(dir, "data"), DriveCount: 3, Parity: 1,
 		S3Address: "127.0.0.1:0", ConsoleAddress: "127.0.0.1:0", PprofAddress: "127.0.0.1:0",
-		TLSCert: certFile, TLSKey: keyFile, MasterKeyFile: keyPath,
+		TLSCert: cert.CertFile, TLSKey: cert.KeyFile, MasterKeyFile: keyPath,
 		MetricsToken: "scrape-me", AdminPassword: "operator-password", ScrubInterval: -1,
 	})
 	if err != nil {
@@ -94,7 +54,7 @@ func TestStartTLSMetricsTokenPprof(t *testing.T) {
 	if srv.GeneratedAdminPassword != "" {
 		t.Error("a configured password must not be reported as generated")
 	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: cert.Pool}}}
 	if code, _ := get(t, client, srv.ConsoleURL+"/healthz", ""); code != http.StatusOK {
 		t.Errorf("healthz over TLS: %d", code)
 	}

@@ -3,73 +3,27 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cofferstore/coffer/internal/server"
+	"github.com/cofferstore/coffer/internal/testutil"
 )
-
-// writeSelfSignedCert writes a certificate for 127.0.0.1 and its key, and
-// returns the paths and a pool that trusts it.
-func writeSelfSignedCert(t *testing.T, dir string) (certPath, keyPath string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "coffer test"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certPath, keyPath, pool
-}
 
 // TestConsoleTLSSessionCookie: under TLS the wired server marks the session
 // cookie Secure, besides HttpOnly and SameSite=Strict.
 func TestConsoleTLSSessionCookie(t *testing.T) {
 	dir := t.TempDir()
-	certPath, keyPath, pool := writeSelfSignedCert(t, dir)
+	cert := testutil.SelfSignedCert(t)
 	srv, err := server.Start(context.Background(), server.Config{
 		DataDir: filepath.Join(dir, "data"), DriveCount: 4, Parity: 2,
 		S3Address: "127.0.0.1:0", ConsoleAddress: "127.0.0.1:0",
 		AdminPassword: testAdminPassword, ScrubInterval: -1,
-		TLSCert: certPath, TLSKey: keyPath,
+		TLSCert: cert.CertFile, TLSKey: cert.KeyFile,
 	})
 	if err != nil {
 		t.Fatalf("server.Start with TLS: %v", err)
@@ -82,7 +36,7 @@ func TestConsoleTLSSessionCookie(t *testing.T) {
 	if !strings.HasPrefix(srv.ConsoleURL, "https://") {
 		t.Fatalf("console URL %q is not https", srv.ConsoleURL)
 	}
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: cert.Pool}}}
 	defer hc.CloseIdleConnections()
 	resp, err := hc.Post(srv.ConsoleURL+"/api/login", "application/json",
 		strings.NewReader(`{"username":"admin","password":"`+testAdminPassword+`"}`))
