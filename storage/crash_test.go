@@ -48,6 +48,9 @@ func TestCrashChild(t *testing.T) {
 	for n := uint64(0); ; n++ {
 		sd := seed*1_000_000 + n
 		key := fmt.Sprintf("k%02d", r.IntN(20))
+		if n%25 == 24 {
+			s.Scrub(ctx) // compaction and healing get killed part way too
+		}
 		switch op := r.IntN(20); {
 		case op < 14:
 			size := []int{0, 100, 70 << 10, 200 << 10, 1 << 20}[r.IntN(5)]
