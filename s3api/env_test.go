@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
 	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -32,7 +32,7 @@ type testEnv struct {
 	srv    *httptest.Server
 	obs    *recordingObserver
 	keys   map[string]auth.Credential
-	logs   *syncBuffer
+	logs   *testutil.LockedBuffer
 	drives []string
 }
 
@@ -72,7 +72,7 @@ func newEnv(t testing.TB, tenants ...string) *testEnv {
 		t.Fatalf("auth.OpenStore: %v", err)
 	}
 	t.Cleanup(func() { as.Close() })
-	logs := &syncBuffer{}
+	logs := &testutil.LockedBuffer{}
 	e := &testEnv{t: t, store: st, auth: as, obs: &recordingObserver{}, keys: map[string]auth.Credential{}, logs: logs, drives: drives}
 	if len(tenants) == 0 {
 		tenants = []string{"alpha"}
@@ -114,17 +114,11 @@ func (e *testEnv) client(tenant string, mode checksumMode) *s3.Client {
 }
 
 func (e *testEnv) clientWith(ak, sk string, mode checksumMode) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(e.srv.URL),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(ak, sk, ""),
-		Retryer:      aws.NopRetryer{},
-		HTTPClient:   e.srv.Client(),
+	return testutil.S3Client(e.srv.URL, ak, sk, testutil.NoRetries, func(o *s3.Options) {
+		o.HTTPClient = e.srv.Client()
 		// The SDK's defaults as config.LoadDefaultConfig resolves them.
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
-	}, func(o *s3.Options) {
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
 		if mode == sdkWhenRequired {
 			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
@@ -196,24 +190,6 @@ func (o *recordingObserver) count(key string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.ops[key]
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // http returns an HTTP client that trusts the test server.

@@ -9,15 +9,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cofferstore/coffer/internal/server"
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 const testPassword = "cli-test-operator-password"
@@ -224,33 +223,15 @@ func TestAdminHelpForEveryCommand(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a poller.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startServerCommand runs `coffer server` in-process until the returned stop is called.
-func startServerCommand(t *testing.T, dir string) (out *syncBuffer, stop func() error) {
+func startServerCommand(t *testing.T, dir string) (out *testutil.LockedBuffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
+	out = &testutil.LockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"server", "--data", dir, "--s3-address", "127.0.0.1:0",
-			"--console-address", "127.0.0.1:0", "--scrub-interval", "-1s"}, out, &syncBuffer{})
+			"--console-address", "127.0.0.1:0", "--scrub-interval", "-1s"}, out, &testutil.LockedBuffer{})
 	}()
 	deadline := time.Now().Add(15 * time.Second)
 	for !strings.Contains(out.String(), "Operator login:") {
@@ -328,8 +309,7 @@ func TestRebuildIndexCommand(t *testing.T) {
 		t.Fatal("no key pair")
 	}
 	s3c := func(srv *server.Server) *s3.Client {
-		return s3.New(s3.Options{Region: server.Region, BaseEndpoint: aws.String(srv.S3URL), UsePathStyle: true,
-			Credentials: credentials.NewStaticCredentialsProvider(m[1], m[2], "")})
+		return testutil.S3Client(srv.S3URL, m[1], m[2])
 	}
 	ctx := context.Background()
 	if _, err := s3c(srv).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vault")}); err != nil {

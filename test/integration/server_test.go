@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cofferstore/coffer/internal/server"
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // testAdminPassword is the operator password of every startServer server.
@@ -30,14 +30,14 @@ type testServer struct {
 	*server.Server
 	t      *testing.T
 	Config server.Config
-	Logs   *lockedBuffer
+	Logs   *testutil.LockedBuffer
 }
 
 // startServer starts a server and stops it when the test ends. Options adjust
 // the config before start (more drives, a metrics token, ...).
 func startServer(t *testing.T, opts ...func(*server.Config)) *testServer {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testutil.LockedBuffer{}
 	cfg := server.Config{
 		DataDir:        t.TempDir(),
 		DriveCount:     4,
@@ -163,14 +163,7 @@ func (ts *testServer) generateKey(tenant string) (accessKey, secretKey string) {
 // s3Client builds an aws-sdk-go-v2 client for the S3 listener with the SDK's
 // default behaviour (checksums when supported, standard retryer), path style.
 func (ts *testServer) s3Client(accessKey, secretKey string, optFns ...func(*s3.Options)) *s3.Client {
-	cfg := aws.Config{
-		Region:      server.Region,
-		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
-	}
-	return s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(ts.S3URL)
-		o.UsePathStyle = true
-	}}, optFns...)...)
+	return testutil.S3Client(ts.S3URL, accessKey, secretKey, optFns...)
 }
 
 // newTenant creates a tenant with a key pair and returns its S3 client.
@@ -179,24 +172,6 @@ func (ts *testServer) newTenant(name string, optFns ...func(*s3.Options)) *s3.Cl
 	ts.createTenant(name)
 	ak, sk := ts.generateKey(name)
 	return ts.s3Client(ak, sk, optFns...)
-}
-
-// lockedBuffer collects log output written from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func randomBytes(t *testing.T, n int) []byte {

@@ -11,12 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
 	"github.com/cofferstore/coffer/internal/server"
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // tnServer is a whole Coffer (S3 + console listeners on 127.0.0.1:0) over
@@ -132,13 +131,7 @@ type tnKey struct {
 
 // s3 returns an S3 client of the real SDK with the given key pair, no retries.
 func (s *tnServer) s3(k tnKey) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(s.ts.S3URL),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(k.AccessKey, k.SecretKey, ""),
-		Retryer:      aws.NopRetryer{},
-	})
+	return testutil.S3Client(s.ts.S3URL, k.AccessKey, k.SecretKey, testutil.NoRetries)
 }
 
 // tnCode is the S3 error code of err, "" for nil, or the error text if it is not an API error.
