@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# make bench: starts the built coffer binary on loopback with a fresh 4-drive
+# (2 data + 2 parity) data directory in a temporary directory, creates a
+# tenant and key with `coffer admin`, runs the s3load workloads against it,
+# stops the server, and prints a markdown table beside issue 8's figures.
+# With BENCH_RUNS > 1 each run gets a fresh server and data directory and the
+# table shows the median run.
+#
+#   COFFER_BIN=bin/coffer test/bench/run.sh
+#   BENCH_DURATION=20s  timed phase per workload
+#   BENCH_RUNS=1        runs (fresh server each); the table shows the median
+#   BENCH_WORKLOADS=    comma list (default all: put-4k,get-4k,put-16m,get-16m,mixed,list)
+#   BENCH_PROFILE_DIR=  when set, the server gets --pprof and CPU/alloc profiles
+#                       of BENCH_PROFILE (default put-4k,get-16m) land there
+#   BENCH_OUT=          directory to keep the per-run JSON (default: the temp dir)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+COFFER_BIN=${COFFER_BIN:-$root/bin/coffer}
+GO=${GO:-go}
+BENCH_DURATION=${BENCH_DURATION:-20s}
+BENCH_RUNS=${BENCH_RUNS:-1}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-}
+BENCH_PROFILE=${BENCH_PROFILE:-put-4k,get-16m}
+[ -x "$COFFER_BIN" ] || { echo "bench: $COFFER_BIN not built (make build)" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench.XXXXXX")
+OUT=${BENCH_OUT:-$WORK}
+mkdir -p "$OUT"
+server_pid=""
+stop_server() {
+	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+		kill -TERM "$server_pid" 2>/dev/null || true
+		for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	server_pid=""
+}
+cleanup() {
+	stop_server
+	if [ -n "${BENCH_OUT:-}" ]; then rm -rf "$WORK"; else rm -rf "$WORK"/run*/data; rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+"$GO" build -o "$WORK/s3load" "$here/s3load"
+
+export COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+results=()
+rc=0
+for run in $(seq 1 "$BENCH_RUNS"); do
+	dir="$WORK/run$run"
+	mkdir -p "$dir"
+	pprof_args=()
+	pprof_url=""
+	if [ -n "${BENCH_PROFILE_DIR:-}" ]; then
+		port=$(free_port)
+		pprof_args=(--pprof "127.0.0.1:$port")
+		pprof_url="http://127.0.0.1:$port"
+	fi
+	"$COFFER_BIN" server --data "$dir/data" --drives 4 --parity 2 \
+		--s3-address 127.0.0.1:0 --console-address 127.0.0.1:0 --log-level warn "${pprof_args[@]}" \
+		>"$dir/server.out" 2>"$dir/server.log" &
+	server_pid=$!
+	for _ in $(seq 1 300); do
+		grep -q '^  Console:' "$dir/server.out" 2>/dev/null && break
+		kill -0 "$server_pid" 2>/dev/null || { echo "bench: server died:"; cat "$dir/server.out" "$dir/server.log"; exit 1; }
+		sleep 0.1
+	done
+	s3=$(awk '/^  S3 endpoint:/ {print $3}' "$dir/server.out")
+	console=$(awk '/^  Console:/ {print $2}' "$dir/server.out")
+	[ -n "$s3" ] && [ -n "$console" ] || { echo "bench: no addresses in server output"; cat "$dir/server.out" "$dir/server.log"; exit 1; }
+	for _ in $(seq 1 300); do curl -fsS -o /dev/null "$console/readyz" && break; sleep 0.1; done
+
+	"$COFFER_BIN" admin --server "$console" --password "$COFFER_ADMIN_PASSWORD" tenant create bench >/dev/null
+	keys=$("$COFFER_BIN" admin --server "$console" --password "$COFFER_ADMIN_PASSWORD" keys generate bench)
+	S3LOAD_ACCESS_KEY=$(printf '%s' "$keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessKey"])')
+	S3LOAD_SECRET_KEY=$(printf '%s' "$keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secretKey"])')
+	export S3LOAD_ACCESS_KEY S3LOAD_SECRET_KEY
+
+	echo "bench: run $run/$BENCH_RUNS against $s3 (${BENCH_DURATION} per workload)" >&2
+	profile_args=()
+	if [ -n "$pprof_url" ]; then
+		profile_args=(-pprof "$pprof_url" -profile-dir "$BENCH_PROFILE_DIR" -profile "$BENCH_PROFILE")
+	fi
+	if ! "$WORK/s3load" -endpoint "$s3" -duration "$BENCH_DURATION" -workloads "$BENCH_WORKLOADS" \
+		-json "$OUT/run$run.json" "${profile_args[@]}" >"$dir/table.md"; then
+		rc=1
+		cat "$dir/server.log" | tail -20 >&2
+	fi
+	[ -f "$OUT/run$run.json" ] && results+=("$OUT/run$run.json")
+	stop_server
+	rm -rf "$dir/data"
+done
+
+if [ ${#results[@]} -gt 0 ]; then
+	"$WORK/s3load" -merge "$(IFS=,; echo "${results[*]}")"
+fi
+exit $rc
