@@ -12,59 +12,29 @@ import (
 	"github.com/cofferstore/coffer/storage"
 )
 
-// tenantJSON is a tenant as the operator API shows it.
-type tenantJSON struct {
-	Name           string       `json:"name"`
-	Created        time.Time    `json:"created"`
-	Suspended      bool         `json:"suspended"`
-	Quota          quotaJSON    `json:"quota"`
-	Usage          usageJSON    `json:"usage"`
-	HasCredentials bool         `json:"hasCredentials"`
-	Users          []userJSON   `json:"users,omitempty"`
-	Volumes        []volumeJSON `json:"volumes,omitempty"`
-}
-
-// usageJSON is a tenant's object storage usage.
-type usageJSON struct {
-	Objects     int64 `json:"objects"`
-	Bytes       int64 `json:"bytes"`
-	Containers  int   `json:"containers"`
-	UploadBytes int64 `json:"uploadBytes"`
-	Volumes     int   `json:"volumes"`
-	VolumeBytes int64 `json:"volumeBytes"`
-}
-
-// userJSON is a console user; never a password or hash.
-type userJSON struct {
-	Username string    `json:"username"`
-	Tenant   string    `json:"tenant"`
-	Role     string    `json:"role"`
-	Created  time.Time `json:"created"`
-}
-
 // tenantName is the {t} path variable.
 func tenantName(r *http.Request) string { return mux.Vars(r)["t"] }
 
 // tenant loads one tenant with usage and credential state.
-func (s *server) tenant(r *http.Request, name string) (tenantJSON, error) {
+func (s *server) tenant(r *http.Request, name string) (TenantJSON, error) {
 	ctx := r.Context()
 	t, err := s.store.GetTenant(ctx, name)
 	if err != nil {
-		return tenantJSON{}, err
+		return TenantJSON{}, err
 	}
 	return s.tenantOf(r, t)
 }
 
-func (s *server) tenantOf(r *http.Request, t storage.Tenant) (tenantJSON, error) {
+func (s *server) tenantOf(r *http.Request, t storage.Tenant) (TenantJSON, error) {
 	u, err := s.store.TenantUsage(r.Context(), t.Name)
 	if err != nil {
-		return tenantJSON{}, err
+		return TenantJSON{}, err
 	}
 	_, kerr := s.auth.GetKey(t.Name)
-	return tenantJSON{
+	return TenantJSON{
 		Name: t.Name, Created: t.Created, Suspended: t.Suspended,
-		Quota: quotaJSON{Objects: t.Quota.MaxObjects, Bytes: t.Quota.MaxBytes},
-		Usage: usageJSON{Objects: u.Objects, Bytes: u.Bytes, Containers: u.Buckets, UploadBytes: u.UploadBytes,
+		Quota: QuotaJSON{Objects: t.Quota.MaxObjects, Bytes: t.Quota.MaxBytes},
+		Usage: UsageJSON{Objects: u.Objects, Bytes: u.Bytes, Containers: u.Buckets, UploadBytes: u.UploadBytes,
 			Volumes: u.VolumeCount, VolumeBytes: u.VolumeBytes},
 		HasCredentials: kerr == nil,
 	}, nil
@@ -85,7 +55,7 @@ func (s *server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]tenantJSON, 0, len(ts))
+	out := make([]TenantJSON, 0, len(ts))
 	for _, t := range ts {
 		tj, err := s.tenantOf(r, t)
 		if err != nil {
@@ -96,21 +66,21 @@ func (s *server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"tenants": out})
 }
 
-func validQuota(q quotaJSON) error {
+func validQuota(q QuotaJSON) error {
 	if q.Objects < 0 || q.Bytes < 0 {
 		return errorf(http.StatusBadRequest, "quota values must be 0 (no limit) or positive")
 	}
 	return nil
 }
 
-func quotaText(q quotaJSON) string {
+func quotaText(q QuotaJSON) string {
 	return fmt.Sprintf("objects=%d bytes=%d", q.Objects, q.Bytes)
 }
 
 func (s *server) createTenant(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Name  string    `json:"name"`
-		Quota quotaJSON `json:"quota"`
+		Quota QuotaJSON `json:"quota"`
 	}
 	if err := readJSON(w, r, &req); err != nil {
 		return err
@@ -147,7 +117,7 @@ func (s *server) showTenant(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) setQuota(w http.ResponseWriter, r *http.Request) error {
 	name := tenantName(r)
-	var req quotaJSON
+	var req QuotaJSON
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -209,14 +179,14 @@ func (s *server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 
 // Users.
 
-func (s *server) usersJSON(tenant string) ([]userJSON, error) {
+func (s *server) usersJSON(tenant string) ([]UserJSON, error) {
 	users, err := s.auth.ListUsers(tenant)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]userJSON, 0, len(users))
+	out := make([]UserJSON, 0, len(users))
 	for _, u := range users {
-		out = append(out, userJSON{Username: u.Username, Tenant: u.Tenant, Role: string(u.Role), Created: u.Created})
+		out = append(out, UserJSON{Username: u.Username, Tenant: u.Tenant, Role: string(u.Role), Created: u.Created})
 	}
 	return out, nil
 }
@@ -255,7 +225,7 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.audit(r, name, "user.create", req.Username)
-	return writeJSON(w, http.StatusCreated, userJSON{Username: req.Username, Tenant: name, Role: string(auth.RoleTenant), Created: time.Now().UTC()})
+	return writeJSON(w, http.StatusCreated, UserJSON{Username: req.Username, Tenant: name, Role: string(auth.RoleTenant), Created: time.Now().UTC()})
 }
 
 // tenantUser checks that {u} is a user of tenant {t}, so an operator URL
@@ -325,7 +295,7 @@ func (s *server) listVolumes(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) addVolume(w http.ResponseWriter, r *http.Request) error {
 	name := tenantName(r)
-	var req volumeJSON
+	var req VolumeJSON
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -340,7 +310,7 @@ func (s *server) addVolume(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.audit(r, name, "volume.add", fmt.Sprintf("%s size=%d server=%s", req.Name, req.SizeBytes, req.Server))
-	return writeJSON(w, http.StatusCreated, volumeJSON{Name: v.Name, SizeBytes: v.SizeBytes, Server: v.Server, Created: v.Created})
+	return writeJSON(w, http.StatusCreated, VolumeJSON{Name: v.Name, SizeBytes: v.SizeBytes, Server: v.Server, Created: v.Created})
 }
 
 func (s *server) removeVolume(w http.ResponseWriter, r *http.Request) error {
@@ -389,31 +359,6 @@ func (s *server) adminDeleteKey(w http.ResponseWriter, r *http.Request) error {
 
 // Drives and audit.
 
-// driveJSON is one drive's health.
-type driveJSON struct {
-	Index      int    `json:"index"`
-	Path       string `json:"path"`
-	ID         string `json:"id"`
-	Online     bool   `json:"online"`
-	TotalBytes uint64 `json:"totalBytes"`
-	FreeBytes  uint64 `json:"freeBytes"`
-	Errors     uint64 `json:"errors"`
-}
-
-// scrubJSON is what the background scanner has done.
-type scrubJSON struct {
-	Running          bool       `json:"running"`
-	ObjectsScanned   uint64     `json:"objectsScanned"`
-	ObjectsHealed    uint64     `json:"objectsHealed"`
-	ShardsRepaired   uint64     `json:"shardsRepaired"`
-	OrphansRemoved   uint64     `json:"orphansRemoved"`
-	Errors           uint64     `json:"errors"`
-	QuorumFailures   uint64     `json:"quorumFailures"`
-	LastScrubStarted *time.Time `json:"lastScrubStarted"`
-	LastScrubDone    *time.Time `json:"lastScrubDone"`
-	Progress         float64    `json:"progress"`
-}
-
 func optionalTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -423,30 +368,20 @@ func optionalTime(t time.Time) *time.Time {
 
 func (s *server) drives(w http.ResponseWriter, r *http.Request) error {
 	ds := s.store.Drives(r.Context())
-	out := make([]driveJSON, 0, len(ds))
+	out := make([]DriveJSON, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, driveJSON{Index: d.Index, Path: d.Path, ID: d.ID, Online: d.Online,
+		out = append(out, DriveJSON{Index: d.Index, Path: d.Path, ID: d.ID, Online: d.Online,
 			TotalBytes: d.TotalBytes, FreeBytes: d.FreeBytes, Errors: d.Errors})
 	}
 	st := s.store.ScrubStats()
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"drives": out,
-		"ready":  s.store.Ready(),
-		"scrub": scrubJSON{Running: st.Running, ObjectsScanned: st.ObjectsScanned, ObjectsHealed: st.ObjectsHealed,
+	return writeJSON(w, http.StatusOK, DrivesJSON{
+		Drives: out,
+		Ready:  s.store.Ready(),
+		Scrub: ScrubJSON{Running: st.Running, ObjectsScanned: st.ObjectsScanned, ObjectsHealed: st.ObjectsHealed,
 			ShardsRepaired: st.ShardsRepaired, OrphansRemoved: st.OrphansRemoved, Errors: st.Errors,
 			QuorumFailures: st.QuorumFailures, LastScrubStarted: optionalTime(st.LastScrubStarted),
 			LastScrubDone: optionalTime(st.LastScrubDone), Progress: st.Progress},
 	})
-}
-
-// auditJSON is one audit event.
-type auditJSON struct {
-	Time     time.Time `json:"time"`
-	Actor    string    `json:"actor"`
-	Tenant   string    `json:"tenant"`
-	Action   string    `json:"action"`
-	Target   string    `json:"target"`
-	RemoteIP string    `json:"remoteIP"`
 }
 
 // maxAuditLimit caps one audit page.
@@ -466,9 +401,9 @@ func (s *server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]auditJSON, 0, len(evs))
+	out := make([]AuditJSON, 0, len(evs))
 	for _, e := range evs {
-		out = append(out, auditJSON{Time: e.Time, Actor: e.Actor, Tenant: e.Tenant, Action: e.Action, Target: e.Target, RemoteIP: e.RemoteIP})
+		out = append(out, AuditJSON{Time: e.Time, Actor: e.Actor, Tenant: e.Tenant, Action: e.Action, Target: e.Target, RemoteIP: e.RemoteIP})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"events": out})
 }

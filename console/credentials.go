@@ -2,28 +2,12 @@ package console
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/cofferstore/coffer/auth"
 )
 
-// keyInfoJSON describes a key pair without its secret.
-type keyInfoJSON struct {
-	AccessKey string     `json:"accessKey"`
-	Created   time.Time  `json:"created"`
-	LastUsed  *time.Time `json:"lastUsed"` // null when never used
-}
-
-// newKeyJSON is a freshly generated or rotated pair: the only response that
-// ever carries the secret.
-type newKeyJSON struct {
-	AccessKey string    `json:"accessKey"`
-	SecretKey string    `json:"secretKey"`
-	Created   time.Time `json:"created"`
-}
-
-func keyInfo(k auth.KeyInfo) keyInfoJSON {
-	out := keyInfoJSON{AccessKey: k.AccessKey, Created: k.Created}
+func keyInfo(k auth.KeyInfo) KeyInfoJSON {
+	out := KeyInfoJSON{AccessKey: k.AccessKey, Created: k.Created}
 	if !k.LastUsed.IsZero() {
 		lu := k.LastUsed
 		out.LastUsed = &lu
@@ -47,7 +31,7 @@ func (s *server) generateKey(w http.ResponseWriter, r *http.Request, tenant stri
 		return err
 	}
 	s.audit(r, tenant, "credentials.generate", c.AccessKey)
-	return writeJSON(w, http.StatusCreated, newKeyJSON{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Created: c.Created})
+	return writeJSON(w, http.StatusCreated, NewKeyJSON{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Created: c.Created})
 }
 
 func (s *server) rotateKey(w http.ResponseWriter, r *http.Request, tenant string) error {
@@ -57,7 +41,7 @@ func (s *server) rotateKey(w http.ResponseWriter, r *http.Request, tenant string
 		return err
 	}
 	s.audit(r, tenant, "credentials.rotate", old.AccessKey+" -> "+c.AccessKey)
-	return writeJSON(w, http.StatusOK, newKeyJSON{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Created: c.Created})
+	return writeJSON(w, http.StatusOK, NewKeyJSON{AccessKey: c.AccessKey, SecretKey: c.SecretKey, Created: c.Created})
 }
 
 func (s *server) deleteKey(w http.ResponseWriter, r *http.Request, tenant string) error {

@@ -17,28 +17,14 @@ func (s *server) settings(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, settingsResponse{Endpoint: s.cfg.PublicEndpoint, Region: s.region})
 }
 
-// quotaJSON is a quota on the wire; 0 means unlimited.
-type quotaJSON struct {
-	Objects int64 `json:"objects"`
-	Bytes   int64 `json:"bytes"`
-}
-
-// volumeJSON is a block storage volume on the wire.
-type volumeJSON struct {
-	Name      string    `json:"name"`
-	SizeBytes int64     `json:"sizeBytes"`
-	Server    string    `json:"server"`
-	Created   time.Time `json:"created"`
-}
-
 // usageResponse is a tenant's usage panel.
 type usageResponse struct {
 	Objects     int64        `json:"objects"`
 	Bytes       int64        `json:"bytes"`
 	Containers  int          `json:"containers"`
 	UploadBytes int64        `json:"uploadBytes"`
-	Quota       quotaJSON    `json:"quota"`
-	Volumes     []volumeJSON `json:"volumes"`
+	Quota       QuotaJSON    `json:"quota"`
+	Volumes     []VolumeJSON `json:"volumes"`
 	VolumeBytes int64        `json:"volumeBytes"`
 }
 
@@ -59,20 +45,20 @@ func (s *server) usage(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, usageResponse{
 		Objects: u.Objects, Bytes: u.Bytes, Containers: u.Buckets, UploadBytes: u.UploadBytes,
-		Quota:   quotaJSON{Objects: t.Quota.MaxObjects, Bytes: t.Quota.MaxBytes},
+		Quota:   QuotaJSON{Objects: t.Quota.MaxObjects, Bytes: t.Quota.MaxBytes},
 		Volumes: vols, VolumeBytes: u.VolumeBytes,
 	})
 }
 
 // volumesJSON lists a tenant's volumes for the wire, never null.
-func (s *server) volumesJSON(r *http.Request, tenant string) ([]volumeJSON, error) {
+func (s *server) volumesJSON(r *http.Request, tenant string) ([]VolumeJSON, error) {
 	vols, err := s.store.ListVolumes(r.Context(), tenant)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]volumeJSON, 0, len(vols))
+	out := make([]VolumeJSON, 0, len(vols))
 	for _, v := range vols {
-		out = append(out, volumeJSON{Name: v.Name, SizeBytes: v.SizeBytes, Server: v.Server, Created: v.Created})
+		out = append(out, VolumeJSON{Name: v.Name, SizeBytes: v.SizeBytes, Server: v.Server, Created: v.Created})
 	}
 	return out, nil
 }

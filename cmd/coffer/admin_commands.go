@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/cofferstore/coffer/console"
 )
 
 type runFunc = func(ctx context.Context, a *adminEnv, args []string) error
@@ -47,7 +49,7 @@ func tenantCreate(c *command) runFunc {
 		if *objects < 0 {
 			return usagef("--quota-objects must not be negative")
 		}
-		body := map[string]any{"name": args[0], "quota": quotaJSON{Objects: *objects, Bytes: bytes.bytes}}
+		body := map[string]any{"name": args[0], "quota": console.QuotaJSON{Objects: *objects, Bytes: bytes.bytes}}
 		raw, err := a.client.call(ctx, "POST", "/api/admin/tenants", body, nil)
 		if err != nil {
 			return err
@@ -66,7 +68,7 @@ func tenantList(c *command) runFunc {
 		if a.json {
 			return a.printJSON(raw)
 		}
-		tenants, err := listOf[tenantJSON](raw, "tenants")
+		tenants, err := listOf[console.TenantJSON](raw, "tenants")
 		if err != nil {
 			return fmt.Errorf("unexpected answer from the server: %w", err)
 		}
@@ -82,7 +84,7 @@ func tenantList(c *command) runFunc {
 
 func tenantShow(c *command) runFunc {
 	return func(ctx context.Context, a *adminEnv, args []string) error {
-		var t tenantJSON
+		var t console.TenantJSON
 		raw, err := a.client.call(ctx, "GET", tenantPath(args[0]), nil, &t)
 		if err != nil {
 			return err
@@ -109,7 +111,7 @@ func tenantShow(c *command) runFunc {
 	}
 }
 
-func printTenant(a *adminEnv, t tenantJSON) {
+func printTenant(a *adminEnv, t console.TenantJSON) {
 	fmt.Fprintf(a.stdout, "Tenant:       %s\n", t.Name)
 	fmt.Fprintf(a.stdout, "Created:      %s\n", when(t.Created))
 	fmt.Fprintf(a.stdout, "Suspended:    %s\n", yesNo(t.Suspended))
@@ -133,7 +135,7 @@ func tenantSetQuota(c *command) runFunc {
 			return usagef("--objects must not be negative")
 		}
 		// A limit not named on the command line keeps its current value.
-		var cur tenantJSON
+		var cur console.TenantJSON
 		if _, err := a.client.call(ctx, "GET", tenantPath(args[0]), nil, &cur); err != nil {
 			return err
 		}
@@ -236,7 +238,7 @@ func userList(c *command) runFunc {
 		if a.json {
 			return a.printJSON(raw)
 		}
-		users, err := listOf[userJSON](raw, "users")
+		users, err := listOf[console.UserJSON](raw, "users")
 		if err != nil {
 			return fmt.Errorf("unexpected answer from the server: %w", err)
 		}
@@ -257,7 +259,7 @@ func volumeAdd(c *command) runFunc {
 		if *name == "" || !size.set {
 			return usagef("volume add needs --name N and --size SIZE")
 		}
-		body := volumeJSON{Name: *name, SizeBytes: size.bytes, Server: *server}
+		body := console.VolumeJSON{Name: *name, SizeBytes: size.bytes, Server: *server}
 		raw, err := a.client.call(ctx, "POST", tenantPath(args[0])+"/volumes", body, nil)
 		if err != nil {
 			return err
@@ -275,7 +277,7 @@ func volumeList(c *command) runFunc {
 		if a.json {
 			return a.printJSON(raw)
 		}
-		vols, err := listOf[volumeJSON](raw, "volumes")
+		vols, err := listOf[console.VolumeJSON](raw, "volumes")
 		if err != nil {
 			return fmt.Errorf("unexpected answer from the server: %w", err)
 		}
@@ -306,7 +308,7 @@ func keysNew(action string) func(c *command) runFunc {
 			if action == "rotate" {
 				path += "/rotate"
 			}
-			var k keyJSON
+			var k console.NewKeyJSON
 			if _, err := a.client.call(ctx, "POST", path, nil, &k); err != nil {
 				return err
 			}
@@ -333,7 +335,7 @@ func keysDelete(c *command) runFunc {
 
 func keysShow(c *command) runFunc {
 	return func(ctx context.Context, a *adminEnv, args []string) error {
-		var k keyJSON
+		var k console.KeyInfoJSON
 		raw, err := a.client.call(ctx, "GET", tenantPath(args[0])+"/keys", nil, &k)
 		if err != nil {
 			return err
@@ -342,13 +344,13 @@ func keysShow(c *command) runFunc {
 			return a.printJSON(raw)
 		}
 		return a.table([]string{"ACCESS KEY", "CREATED", "LAST USED"},
-			[][]string{{k.AccessKey, when(k.Created), when(k.LastUsed)}})
+			[][]string{{k.AccessKey, when(k.Created), whenSet(k.LastUsed)}})
 	}
 }
 
 func drives(c *command) runFunc {
 	return func(ctx context.Context, a *adminEnv, _ []string) error {
-		var d drivesJSON
+		var d console.DrivesJSON
 		raw, err := a.client.call(ctx, "GET", "/api/admin/drives", nil, &d)
 		if err != nil {
 			return err
@@ -368,17 +370,14 @@ func drives(c *command) runFunc {
 		if err := a.table([]string{"DRIVE", "PATH", "STATE", "FREE", "TOTAL", "ERRORS"}, rows); err != nil {
 			return err
 		}
-		if d.Ready != nil {
-			fmt.Fprintf(a.stdout, "\nWrite quorum: %s\n", yesNo(*d.Ready))
+		fmt.Fprintf(a.stdout, "\nWrite quorum: %s\n", yesNo(d.Ready))
+		sc := d.Scrub
+		state := "idle"
+		if sc.Running {
+			state = fmt.Sprintf("running (%.0f%%)", sc.Progress*100)
 		}
-		if sc := d.Scrub; sc != nil {
-			state := "idle"
-			if sc.Running {
-				state = fmt.Sprintf("running (%.0f%%)", sc.Progress*100)
-			}
-			fmt.Fprintf(a.stdout, "Scrub: %s, last pass done %s; objects scanned %d, healed %d, shards repaired %d, orphans removed %d, errors %d\n",
-				state, when(sc.LastScrubDone), sc.ObjectsScanned, sc.ObjectsHealed, sc.ShardsRepaired, sc.OrphansRemoved, sc.Errors)
-		}
+		fmt.Fprintf(a.stdout, "Scrub: %s, last pass done %s; objects scanned %d, healed %d, shards repaired %d, orphans removed %d, errors %d\n",
+			state, whenSet(sc.LastScrubDone), sc.ObjectsScanned, sc.ObjectsHealed, sc.ShardsRepaired, sc.OrphansRemoved, sc.Errors)
 		return nil
 	}
 }
@@ -399,7 +398,7 @@ func audit(c *command) runFunc {
 		if a.json {
 			return a.printJSON(raw)
 		}
-		events, err := listOf[auditJSON](raw, "events")
+		events, err := listOf[console.AuditJSON](raw, "events")
 		if err != nil {
 			return fmt.Errorf("unexpected answer from the server: %w", err)
 		}
