@@ -51,6 +51,22 @@ func checkCopyConditions(r *http.Request, info storage.ObjectInfo) error {
 	return nil
 }
 
+// openCopySource pins the object x-amz-copy-source names and applies the
+// x-amz-copy-source-if-* conditions to its current version; the caller
+// closes the reader.
+func (s *server) openCopySource(r *http.Request, rq *request, src copySource) (storage.ObjectReader, storage.ObjectInfo, error) {
+	obj, err := s.store.OpenObject(rq.ctx, rq.tenant, src.bucket, src.key)
+	if err != nil {
+		return nil, storage.ObjectInfo{}, err
+	}
+	info := obj.Info()
+	if err := checkCopyConditions(r, info); err != nil {
+		obj.Close()
+		return nil, storage.ObjectInfo{}, err
+	}
+	return obj, info, nil
+}
+
 type copyObjectResult struct {
 	XMLName      xml.Name `xml:"CopyObjectResult"`
 	NS           string   `xml:"xmlns,attr"`
@@ -85,15 +101,11 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 
-	obj, err := s.store.OpenObject(rq.ctx, rq.tenant, src.bucket, src.key)
+	obj, info, err := s.openCopySource(r, rq, src)
 	if err != nil {
 		return err
 	}
 	defer obj.Close()
-	info := obj.Info()
-	if err := checkCopyConditions(r, info); err != nil {
-		return err
-	}
 	meta := info.Meta
 	if metaDirective == "REPLACE" {
 		tags := meta.Tags
@@ -162,15 +174,11 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *requ
 	if err != nil {
 		return err
 	}
-	obj, err := s.store.OpenObject(rq.ctx, rq.tenant, src.bucket, src.key)
+	obj, info, err := s.openCopySource(r, rq, src)
 	if err != nil {
 		return err
 	}
 	defer obj.Close()
-	info := obj.Info()
-	if err := checkCopyConditions(r, info); err != nil {
-		return err
-	}
 	start, length := int64(0), info.Size
 	if rng := r.Header.Get("X-Amz-Copy-Source-Range"); rng != "" {
 		if start, length, err = parseCopyRange(rng, info.Size); err != nil {

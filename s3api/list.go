@@ -122,11 +122,16 @@ func (p listParams) elements(res storage.ListResult, own *owner) ([]objectElem, 
 		}
 		objs = append(objs, e)
 	}
-	var prefixes []commonPrefix
-	for _, cp := range res.CommonPrefixes {
-		prefixes = append(prefixes, commonPrefix{Prefix: p.encode(cp)})
+	return objs, p.prefixes(res.CommonPrefixes)
+}
+
+// prefixes renders common prefixes in the requested encoding; none is nil.
+func (p listParams) prefixes(cps []string) []commonPrefix {
+	var out []commonPrefix
+	for _, cp := range cps {
+		out = append(out, commonPrefix{Prefix: p.encode(cp)})
 	}
-	return objs, prefixes
+	return out
 }
 
 // listObjectsV1 handles GET /bucket.
@@ -301,9 +306,7 @@ func (s *server) listMultipartUploads(w http.ResponseWriter, r *http.Request, rq
 			ChecksumAlgorithm: string(u.Checksum), ChecksumType: u.ChecksumType,
 		})
 	}
-	for _, cp := range res.CommonPrefixes {
-		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{Prefix: p.encode(cp)})
-	}
+	out.CommonPrefixes = p.prefixes(res.CommonPrefixes)
 	out.IsTruncated = res.IsTruncated
 	if res.IsTruncated {
 		out.NextKeyMarker = p.encode(res.NextKeyMarker)
