@@ -31,37 +31,32 @@ type storageCollector struct {
 
 func newStorageCollector(store storage.ObjectStore) *storageCollector {
 	drive := []string{"drive", "path"}
-	desc := func(name, help string, labels []string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
-	}
 	return &storageCollector{
 		store:          store,
-		driveOnline:    desc("drive_online", "1 when the drive holds this server's format file at its position, 0 when it is offline.", drive),
-		driveTotal:     desc("drive_total_bytes", "Size of the file system holding the drive directory; 0 when it cannot be read.", drive),
-		driveFree:      desc("drive_free_bytes", "Free bytes on the file system holding the drive directory; 0 when it cannot be read.", drive),
-		driveErrors:    desc("drive_errors_total", "I/O errors seen on the drive since the server started.", drive),
-		writeQuorum:    desc("write_quorum_available", "1 when enough drives are online to accept writes (the readiness condition), else 0.", nil),
-		healObjects:    desc("heal_objects_total", "Objects healed (one or more shards rewritten), by reads or the scanner, since the server started.", nil),
-		healShards:     desc("heal_shards_repaired_total", "Shards rewritten after being found missing or corrupt, since the server started.", nil),
-		orphans:        desc("scrub_orphans_removed_total", "Orphaned shard files from interrupted writes removed by the scanner since the server started.", nil),
-		scanned:        desc("scrub_objects_scanned_total", "Objects whose shards the scanner verified since the server started.", nil),
-		scrubErrors:    desc("scrub_errors_total", "Errors the scanner met (unreadable or unrepairable objects) since the server started.", nil),
-		scrubRunning:   desc("scrub_running", "1 while a scrub pass is running, else 0.", nil),
-		scrubProgress:  desc("scrub_progress_ratio", "Progress of the current scrub pass, from 0 to 1.", nil),
-		scrubLastDone:  desc("scrub_last_completed_timestamp_seconds", "Unix time the last full scrub pass finished; 0 before the first one.", nil),
-		quorumFailures: desc("write_quorum_failures_total", "Operations the storage engine failed because too few drives answered for quorum, since the server started.", nil),
+		driveOnline:    newDesc("drive_online", "1 when the drive holds this server's format file at its position, 0 when it is offline.", drive),
+		driveTotal:     newDesc("drive_total_bytes", "Size of the file system holding the drive directory; 0 when it cannot be read.", drive),
+		driveFree:      newDesc("drive_free_bytes", "Free bytes on the file system holding the drive directory; 0 when it cannot be read.", drive),
+		driveErrors:    newDesc("drive_errors_total", "I/O errors seen on the drive since the server started.", drive),
+		writeQuorum:    newDesc("write_quorum_available", "1 when enough drives are online to accept writes (the readiness condition), else 0.", nil),
+		healObjects:    newDesc("heal_objects_total", "Objects healed (one or more shards rewritten), by reads or the scanner, since the server started.", nil),
+		healShards:     newDesc("heal_shards_repaired_total", "Shards rewritten after being found missing or corrupt, since the server started.", nil),
+		orphans:        newDesc("scrub_orphans_removed_total", "Orphaned shard files from interrupted writes removed by the scanner since the server started.", nil),
+		scanned:        newDesc("scrub_objects_scanned_total", "Objects whose shards the scanner verified since the server started.", nil),
+		scrubErrors:    newDesc("scrub_errors_total", "Errors the scanner met (unreadable or unrepairable objects) since the server started.", nil),
+		scrubRunning:   newDesc("scrub_running", "1 while a scrub pass is running, else 0.", nil),
+		scrubProgress:  newDesc("scrub_progress_ratio", "Progress of the current scrub pass, from 0 to 1.", nil),
+		scrubLastDone:  newDesc("scrub_last_completed_timestamp_seconds", "Unix time the last full scrub pass finished; 0 before the first one.", nil),
+		quorumFailures: newDesc("write_quorum_failures_total", "Operations the storage engine failed because too few drives answered for quorum, since the server started.", nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *storageCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{
+	describe(ch,
 		c.driveOnline, c.driveTotal, c.driveFree, c.driveErrors, c.writeQuorum,
 		c.healObjects, c.healShards, c.orphans, c.scanned, c.scrubErrors,
 		c.scrubRunning, c.scrubProgress, c.scrubLastDone, c.quorumFailures,
-	} {
-		ch <- d
-	}
+	)
 }
 
 // Collect implements prometheus.Collector.
@@ -91,11 +86,4 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- gauge(c.scrubLastDone, lastDone)
 	ch <- counter(c.quorumFailures, float64(s.QuorumFailures))
-}
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
