@@ -88,20 +88,19 @@ func statusCode(status int) string {
 
 // Describe implements prometheus.Collector.
 func (s *s3Metrics) Describe(ch chan<- *prometheus.Desc) {
-	s.requests.Describe(ch)
-	s.duration.Describe(ch)
-	s.received.Describe(ch)
-	s.sent.Describe(ch)
-	s.inFlight.Describe(ch)
-	s.authFailures.Describe(ch)
+	for _, c := range s.collectors() {
+		c.Describe(ch)
+	}
 }
 
 // Collect implements prometheus.Collector.
 func (s *s3Metrics) Collect(ch chan<- prometheus.Metric) {
-	s.requests.Collect(ch)
-	s.duration.Collect(ch)
-	s.received.Collect(ch)
-	s.sent.Collect(ch)
-	s.inFlight.Collect(ch)
-	s.authFailures.Collect(ch)
+	for _, c := range s.collectors() {
+		c.Collect(ch)
+	}
+}
+
+// collectors are the S3 traffic metrics in exposition order.
+func (s *s3Metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.requests, s.duration, s.received, s.sent, s.inFlight, s.authFailures}
 }
