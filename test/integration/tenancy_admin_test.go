@@ -16,13 +16,7 @@ import (
 func TestSuspendAndDeleteTenantLiveS3(t *testing.T) {
 	s := tnStart(t)
 	ctx := context.Background()
-	c := s.tenant("doomed", 0, 0)
-	var k tnKey
-	c.must(http.StatusCreated, "POST", "/api/credentials", nil, &k)
-	cl := s.s3(k)
-	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("keep")}); err != nil {
-		t.Fatal(err)
-	}
+	c, cl := s.s3Tenant("doomed", 0, 0, "keep")
 	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("keep"), Key: aws.String("k"), Body: strings.NewReader("v")}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
@@ -132,6 +134,20 @@ type tnKey struct {
 // s3 returns an S3 client of the real SDK with the given key pair, no retries.
 func (s *tnServer) s3(k tnKey) *s3.Client {
 	return testutil.S3Client(s.ts.S3URL, k.AccessKey, k.SecretKey, testutil.NoRetries)
+}
+
+// s3Tenant is tenant plus a key pair generated through the tenant's console
+// session, an S3 client holding it, and bucket created with that client.
+func (s *tnServer) s3Tenant(name string, objects, bytes int64, bucket string) (*tnAPI, *s3.Client) {
+	s.t.Helper()
+	c := s.tenant(name, objects, bytes)
+	var k tnKey
+	c.must(http.StatusCreated, "POST", "/api/credentials", nil, &k)
+	cl := s.s3(k)
+	if _, err := cl.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		s.t.Fatalf("CreateBucket %s: %v", bucket, err)
+	}
+	return c, cl
 }
 
 // tnCode is the S3 error code of err, "" for nil, or the error text if it is not an API error.

@@ -69,13 +69,7 @@ func tnWantQuotaExceeded(t *testing.T, errs []error) {
 func TestObjectQuotaConcurrentWriters(t *testing.T) {
 	s := tnStart(t)
 	ctx := context.Background()
-	c := s.tenant("counted", 5, 0)
-	var k tnKey
-	c.must(http.StatusCreated, "POST", "/api/credentials", nil, &k)
-	cl := s.s3(k)
-	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("quota-box")}); err != nil {
-		t.Fatal(err)
-	}
+	c, cl := s.s3Tenant("counted", 5, 0, "quota-box")
 	ok, errs := tnConcurrentPuts(t, cl, "quota-box", "obj", 16, 100)
 	if ok != 5 || len(errs) != 11 {
 		t.Fatalf("%d writes succeeded, %d failed; want exactly 5 and 11", ok, len(errs))
@@ -112,13 +106,7 @@ func TestObjectQuotaConcurrentWriters(t *testing.T) {
 func TestByteQuotaConcurrentWriters(t *testing.T) {
 	s := tnStart(t)
 	ctx := context.Background()
-	c := s.tenant("sized", 0, 10_000)
-	var k tnKey
-	c.must(http.StatusCreated, "POST", "/api/credentials", nil, &k)
-	cl := s.s3(k)
-	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("quota-box")}); err != nil {
-		t.Fatal(err)
-	}
+	c, cl := s.s3Tenant("sized", 0, 10_000, "quota-box")
 	ok, errs := tnConcurrentPuts(t, cl, "quota-box", "blob", 16, 1000)
 	if ok != 10 || len(errs) != 6 {
 		t.Fatalf("%d writes succeeded, %d failed; want exactly 10 and 6", ok, len(errs))
@@ -155,13 +143,7 @@ func TestQuotaCountsMultipart(t *testing.T) {
 	s := tnStart(t)
 	ctx := context.Background()
 	const mib = 1 << 20
-	c := s.tenant("multi", 0, 10*mib+100)
-	var k tnKey
-	c.must(http.StatusCreated, "POST", "/api/credentials", nil, &k)
-	cl := s.s3(k)
-	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("multipart-box")}); err != nil {
-		t.Fatal(err)
-	}
+	c, cl := s.s3Tenant("multi", 0, 10*mib+100, "multipart-box")
 	up, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("multipart-box"), Key: aws.String("big")})
 	if err != nil {
 		t.Fatal(err)
@@ -223,13 +205,7 @@ func TestQuotaCountsMultipart(t *testing.T) {
 func TestLoweringQuotaBelowUsage(t *testing.T) {
 	s := tnStart(t)
 	ctx := context.Background()
-	c := s.tenant("shrink", 0, 0)
-	var k tnKey
-	c.must(http.StatusCreated, "POST", "/api/credentials", nil, &k)
-	cl := s.s3(k)
-	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("quota-box")}); err != nil {
-		t.Fatal(err)
-	}
+	_, cl := s.s3Tenant("shrink", 0, 0, "quota-box")
 	for i := range 4 {
 		if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: aws.String(fmt.Sprint("k", i)), Body: strings.NewReader("0123456789")}); err != nil {
 			t.Fatal(err)
