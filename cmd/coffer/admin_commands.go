@@ -61,24 +61,13 @@ func tenantCreate(c *command) runFunc {
 
 func tenantList(c *command) runFunc {
 	return func(ctx context.Context, a *adminEnv, _ []string) error {
-		raw, err := a.client.call(ctx, "GET", "/api/admin/tenants", nil, nil)
-		if err != nil {
-			return err
-		}
-		if a.json {
-			return a.printJSON(raw)
-		}
-		tenants, err := listOf[console.TenantJSON](raw, "tenants")
-		if err != nil {
-			return fmt.Errorf("unexpected answer from the server: %w", err)
-		}
-		rows := make([][]string, 0, len(tenants))
-		for _, t := range tenants {
-			rows = append(rows, []string{t.Name, itoa(t.Usage.Objects), formatBytes(t.Usage.Bytes),
-				strconv.Itoa(t.Usage.Containers), formatLimit(t.Quota.Objects, false),
-				formatLimit(t.Quota.Bytes, true), yesNo(t.HasCredentials), yesNo(t.Suspended), when(t.Created)})
-		}
-		return a.table([]string{"NAME", "OBJECTS", "BYTES", "CONTAINERS", "QUOTA OBJECTS", "QUOTA BYTES", "KEY", "SUSPENDED", "CREATED"}, rows)
+		return listTable(ctx, a, "/api/admin/tenants", "tenants",
+			[]string{"NAME", "OBJECTS", "BYTES", "CONTAINERS", "QUOTA OBJECTS", "QUOTA BYTES", "KEY", "SUSPENDED", "CREATED"},
+			func(t console.TenantJSON) []string {
+				return []string{t.Name, itoa(t.Usage.Objects), formatBytes(t.Usage.Bytes),
+					strconv.Itoa(t.Usage.Containers), formatLimit(t.Quota.Objects, false),
+					formatLimit(t.Quota.Bytes, true), yesNo(t.HasCredentials), yesNo(t.Suspended), when(t.Created)}
+			})
 	}
 }
 
@@ -231,22 +220,8 @@ func userDelete(c *command) runFunc {
 
 func userList(c *command) runFunc {
 	return func(ctx context.Context, a *adminEnv, args []string) error {
-		raw, err := a.client.call(ctx, "GET", tenantPath(args[0])+"/users", nil, nil)
-		if err != nil {
-			return err
-		}
-		if a.json {
-			return a.printJSON(raw)
-		}
-		users, err := listOf[console.UserJSON](raw, "users")
-		if err != nil {
-			return fmt.Errorf("unexpected answer from the server: %w", err)
-		}
-		rows := make([][]string, 0, len(users))
-		for _, u := range users {
-			rows = append(rows, []string{u.Username, u.Role, when(u.Created)})
-		}
-		return a.table([]string{"USERNAME", "ROLE", "CREATED"}, rows)
+		return listTable(ctx, a, tenantPath(args[0])+"/users", "users", []string{"USERNAME", "ROLE", "CREATED"},
+			func(u console.UserJSON) []string { return []string{u.Username, u.Role, when(u.Created)} })
 	}
 }
 
@@ -270,22 +245,10 @@ func volumeAdd(c *command) runFunc {
 
 func volumeList(c *command) runFunc {
 	return func(ctx context.Context, a *adminEnv, args []string) error {
-		raw, err := a.client.call(ctx, "GET", tenantPath(args[0])+"/volumes", nil, nil)
-		if err != nil {
-			return err
-		}
-		if a.json {
-			return a.printJSON(raw)
-		}
-		vols, err := listOf[console.VolumeJSON](raw, "volumes")
-		if err != nil {
-			return fmt.Errorf("unexpected answer from the server: %w", err)
-		}
-		rows := make([][]string, 0, len(vols))
-		for _, v := range vols {
-			rows = append(rows, []string{v.Name, formatBytes(v.SizeBytes), itoa(v.SizeBytes), v.Server, when(v.Created)})
-		}
-		return a.table([]string{"NAME", "SIZE", "BYTES", "SERVER", "CREATED"}, rows)
+		return listTable(ctx, a, tenantPath(args[0])+"/volumes", "volumes", []string{"NAME", "SIZE", "BYTES", "SERVER", "CREATED"},
+			func(v console.VolumeJSON) []string {
+				return []string{v.Name, formatBytes(v.SizeBytes), itoa(v.SizeBytes), v.Server, when(v.Created)}
+			})
 	}
 }
 
@@ -391,21 +354,9 @@ func audit(c *command) runFunc {
 			q.Set("tenant", *tenant)
 		}
 		q.Set("limit", strconv.Itoa(*limit))
-		raw, err := a.client.call(ctx, "GET", "/api/admin/audit?"+q.Encode(), nil, nil)
-		if err != nil {
-			return err
-		}
-		if a.json {
-			return a.printJSON(raw)
-		}
-		events, err := listOf[console.AuditJSON](raw, "events")
-		if err != nil {
-			return fmt.Errorf("unexpected answer from the server: %w", err)
-		}
-		rows := make([][]string, 0, len(events))
-		for _, e := range events {
-			rows = append(rows, []string{when(e.Time), e.Actor, e.Tenant, e.Action, e.Target, e.RemoteIP})
-		}
-		return a.table([]string{"TIME", "ACTOR", "TENANT", "ACTION", "TARGET", "FROM"}, rows)
+		return listTable(ctx, a, "/api/admin/audit?"+q.Encode(), "events", []string{"TIME", "ACTOR", "TENANT", "ACTION", "TARGET", "FROM"},
+			func(e console.AuditJSON) []string {
+				return []string{when(e.Time), e.Actor, e.Tenant, e.Action, e.Target, e.RemoteIP}
+			})
 	}
 }

@@ -1,10 +1,33 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 )
+
+// listTable GETs path and prints the list it answers (under key, see listOf)
+// as a table, one row an item; under --json it prints the answer as is.
+func listTable[T any](ctx context.Context, a *adminEnv, path, key string, header []string, row func(T) []string) error {
+	raw, err := a.client.call(ctx, "GET", path, nil, nil)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(raw)
+	}
+	items, err := listOf[T](raw, key)
+	if err != nil {
+		return fmt.Errorf("unexpected answer from the server: %w", err)
+	}
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, row(it))
+	}
+	return a.table(header, rows)
+}
 
 // listOf decodes either a bare JSON array or an object holding it under key.
 func listOf[T any](raw []byte, key string) ([]T, error) {
