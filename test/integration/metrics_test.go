@@ -3,12 +3,10 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,6 +23,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/cofferstore/coffer/internal/server"
+	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/pkg/metrics"
 	"github.com/cofferstore/coffer/s3api"
 )
@@ -42,15 +41,15 @@ func TestMetricsAfterWorkload(t *testing.T) {
 	ctx := context.Background()
 
 	// Tenants through the operator API: acme with quotas and a console user, globex unlimited.
-	mxAdmin(t, ts, http.StatusCreated, "POST", "/api/admin/tenants", map[string]any{"name": "acme", "quota": map[string]int64{"objects": 100, "bytes": 64 << 20}})
-	mxAdmin(t, ts, http.StatusCreated, "POST", "/api/admin/tenants", map[string]any{"name": "globex"})
-	mxAdmin(t, ts, http.StatusCreated, "POST", "/api/admin/tenants/acme/users", map[string]string{"username": "acme-ops", "password": "acme-ops-password"})
-	mxAdmin(t, ts, http.StatusCreated, "POST", "/api/admin/tenants/acme/volumes", map[string]any{"name": "db", "sizeBytes": 10 << 30, "server": "vm-1"})
-	noRetry := func(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
+	op := operatorAPI(t, ts)
+	op.must(http.StatusCreated, "POST", "/api/admin/tenants", map[string]any{"name": "acme", "quota": map[string]int64{"objects": 100, "bytes": 64 << 20}}, nil)
+	op.must(http.StatusCreated, "POST", "/api/admin/tenants", map[string]any{"name": "globex"}, nil)
+	op.must(http.StatusCreated, "POST", "/api/admin/tenants/acme/users", map[string]string{"username": "acme-ops", "password": "acme-ops-password"}, nil)
+	op.must(http.StatusCreated, "POST", "/api/admin/tenants/acme/volumes", map[string]any{"name": "db", "sizeBytes": 10 << 30, "server": "vm-1"}, nil)
 	ak, sk := ts.generateKey("acme")
-	acme := ts.s3Client(ak, sk, noRetry)
+	acme := ts.s3Client(ak, sk, testutil.NoRetries)
 	gak, gsk := ts.generateKey("globex")
-	globex := ts.s3Client(gak, gsk, noRetry)
+	globex := ts.s3Client(gak, gsk, testutil.NoRetries)
 
 	// The token guards the endpoint.
 	for _, h := range []string{"", "Bearer wrong-token", "Basic " + mxToken, mxToken} {
@@ -111,7 +110,7 @@ func TestMetricsAfterWorkload(t *testing.T) {
 	mustOK("CreateBucket globex/photos", err)
 	put(globex, "photos", "z", randomBytes(t, 123))
 	// A wrong secret: one auth failure, answered 403.
-	bad := ts.s3Client(ak, strings.Repeat("x", 40), noRetry)
+	bad := ts.s3Client(ak, strings.Repeat("x", 40), testutil.NoRetries)
 	if _, err := bad.ListBuckets(ctx, &s3.ListBucketsInput{}); err == nil {
 		t.Fatal("ListBuckets with a wrong secret succeeded")
 	}
@@ -125,7 +124,7 @@ func TestMetricsAfterWorkload(t *testing.T) {
 	mxExpect(t, mfs, "coffer_bucket_bytes", map[string]float64{"bucket=logs,tenant=acme": 50 + bigBytes, "bucket=photos,tenant=acme": 2300, "bucket=photos,tenant=globex": 123})
 
 	// Force delete through the console, as the tenant user does it.
-	user := mxLogin(t, ts, "acme-ops", "acme-ops-password")
+	user := consoleLogin(t, ts, "acme-ops", "acme-ops-password")
 	if status, body := user.call("DELETE", "/api/containers/photos", nil); status != http.StatusConflict {
 		t.Fatalf("delete of a non-empty container: status %d: %s", status, body)
 	}
@@ -182,7 +181,7 @@ func TestMetricsAfterWorkload(t *testing.T) {
 		Quota          struct{ Objects, Bytes int64 }
 		Volumes        []struct{ SizeBytes int64 }
 	}
-	user.must(http.StatusOK, "GET", "/api/usage", &usage)
+	user.must(http.StatusOK, "GET", "/api/usage", nil, &usage)
 	volBytes := int64(0)
 	for _, v := range usage.Volumes {
 		volBytes += v.SizeBytes
@@ -204,7 +203,7 @@ func TestMetricsAfterWorkload(t *testing.T) {
 			Objects, Bytes int64
 		}
 	}
-	user.must(http.StatusOK, "GET", "/api/containers", &containers)
+	user.must(http.StatusOK, "GET", "/api/containers", nil, &containers)
 	if len(containers.Containers) != 1 {
 		t.Fatalf("console lists %d containers, want 1", len(containers.Containers))
 	}
@@ -270,7 +269,7 @@ func TestMetricsAfterWorkload(t *testing.T) {
 			Online bool
 		}
 	}
-	mxAdminJSON(t, ts, "/api/admin/drives", &adminDrives)
+	op.must(http.StatusOK, "GET", "/api/admin/drives", nil, &adminDrives)
 	for _, d := range adminDrives.Drives {
 		if want := d.Index != 3; d.Online != want {
 			t.Errorf("console says drive %d online=%v, metrics say %v", d.Index, d.Online, want)
@@ -451,80 +450,4 @@ func mxShardFiles(t *testing.T, drive string) map[string]bool {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// mxAdmin calls the operator API and checks the status.
-func mxAdmin(t *testing.T, ts *testServer, want int, method, path string, body any) {
-	t.Helper()
-	if status, raw := ts.adminCall(method, path, body, nil); status != want {
-		t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, raw)
-	}
-}
-
-func mxAdminJSON(t *testing.T, ts *testServer, path string, out any) {
-	t.Helper()
-	if status, raw := ts.adminCall("GET", path, nil, out); status != http.StatusOK {
-		t.Fatalf("GET %s: status %d: %s", path, status, raw)
-	}
-}
-
-// mxSession is a tenant user's console session (cookie jar + CSRF token).
-type mxSession struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	csrf string
-}
-
-func mxLogin(t *testing.T, ts *testServer, username, password string) *mxSession {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	s := &mxSession{t: t, base: ts.ConsoleURL, c: &http.Client{Jar: jar}}
-	var me struct {
-		CSRFToken string `json:"csrfToken"`
-	}
-	s.must(http.StatusOK, "POST", "/api/login", &me, map[string]string{"username": username, "password": password})
-	if me.CSRFToken == "" {
-		t.Fatal("login returned no CSRF token")
-	}
-	s.csrf = me.CSRFToken
-	return s
-}
-
-func (s *mxSession) call(method, path string, body any) (int, []byte) {
-	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, s.base+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	if s.csrf != "" {
-		req.Header.Set("X-CSRF-Token", s.csrf)
-	}
-	resp, err := s.c.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw
-}
-
-func (s *mxSession) must(want int, method, path string, out any, body ...any) {
-	s.t.Helper()
-	var in any
-	if len(body) > 0 {
-		in = body[0]
-	}
-	status, raw := s.call(method, path, in)
-	if status != want {
-		s.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
-		}
-	}
 }

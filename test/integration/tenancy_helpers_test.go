@@ -47,8 +47,22 @@ type tnAPI struct {
 	seen *[]byte
 }
 
-func (s *tnServer) operator() *tnAPI {
-	return &tnAPI{t: s.t, base: s.ts.ConsoleURL, basic: true}
+func (s *tnServer) operator() *tnAPI { return operatorAPI(s.t, s.ts) }
+
+// operatorAPI is the console API of ts as the operator (Basic auth).
+func operatorAPI(t *testing.T, ts *testServer) *tnAPI {
+	return &tnAPI{t: t, base: ts.ConsoleURL, basic: true}
+}
+
+// consoleLogin logs a console user in to ts and returns the session.
+func consoleLogin(t *testing.T, ts *testServer, username, password string) *tnAPI {
+	t.Helper()
+	a := &tnAPI{t: t, base: ts.ConsoleURL}
+	a.must(http.StatusOK, "POST", "/api/login", map[string]string{"username": username, "password": password}, nil)
+	if a.session == "" || a.csrf == "" {
+		t.Fatal("login gave no session or CSRF token")
+	}
+	return a
 }
 
 // call sends body as JSON and returns status and response body.
@@ -118,12 +132,7 @@ func (s *tnServer) tenant(name string, objects, bytes int64) *tnAPI {
 	op := s.operator()
 	op.must(http.StatusCreated, "POST", "/api/admin/tenants", map[string]any{"name": name, "quota": map[string]int64{"objects": objects, "bytes": bytes}}, nil)
 	op.must(http.StatusCreated, "POST", "/api/admin/tenants/"+name+"/users", map[string]string{"username": name + "-user", "password": "password-of-" + name}, nil)
-	a := &tnAPI{t: s.t, base: s.ts.ConsoleURL}
-	a.must(http.StatusOK, "POST", "/api/login", map[string]string{"username": name + "-user", "password": "password-of-" + name}, nil)
-	if a.session == "" || a.csrf == "" {
-		s.t.Fatal("login gave no session or CSRF token")
-	}
-	return a
+	return consoleLogin(s.t, s.ts, name+"-user", "password-of-"+name)
 }
 
 type tnKey struct {
