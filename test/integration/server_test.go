@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -105,57 +104,19 @@ func (ts *testServer) waitReady() {
 	}
 }
 
-// adminCall sends in as JSON to the admin API as the operator, decodes a
-// 2xx answer into out (when not nil) and returns the status and raw body.
-func (ts *testServer) adminCall(method, path string, in, out any) (int, []byte) {
-	ts.t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			ts.t.Fatal(err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, ts.ConsoleURL+path, body)
-	if err != nil {
-		ts.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(server.OperatorUsername, testAdminPassword)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		ts.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		ts.t.Fatalf("%s %s: read: %v", method, path, err)
-	}
-	if out != nil && resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			ts.t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
-		}
-	}
-	return resp.StatusCode, raw
-}
-
 // createTenant creates a tenant without quotas.
 func (ts *testServer) createTenant(name string) {
 	ts.t.Helper()
-	status, raw := ts.adminCall("POST", "/api/admin/tenants", map[string]any{"name": name}, nil)
-	if status != http.StatusCreated {
-		ts.t.Fatalf("create tenant %s: status %d: %s", name, status, raw)
-	}
+	operatorAPI(ts.t, ts).must(http.StatusCreated, "POST", "/api/admin/tenants", map[string]any{"name": name}, nil)
 }
 
 // generateKey creates the tenant's S3 key pair through the admin API.
 func (ts *testServer) generateKey(tenant string) (accessKey, secretKey string) {
 	ts.t.Helper()
-	var k struct{ AccessKey, SecretKey string }
-	status, raw := ts.adminCall("POST", "/api/admin/tenants/"+tenant+"/keys", nil, &k)
-	if status != http.StatusCreated || len(k.AccessKey) != 20 || len(k.SecretKey) != 40 {
-		ts.t.Fatalf("generate key for %s: status %d: %s", tenant, status, raw)
+	var k tnKey
+	operatorAPI(ts.t, ts).must(http.StatusCreated, "POST", "/api/admin/tenants/"+tenant+"/keys", nil, &k)
+	if len(k.AccessKey) != 20 || len(k.SecretKey) != 40 {
+		ts.t.Fatalf("generate key for %s: key pair of %d and %d characters", tenant, len(k.AccessKey), len(k.SecretKey))
 	}
 	return k.AccessKey, k.SecretKey
 }
