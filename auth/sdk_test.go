@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // TestS3ClientUploads drives the real aws-sdk-go-v2 S3 client at a verify
@@ -35,15 +36,10 @@ func TestS3ClientUploads(t *testing.T) {
 					srv = httptest.NewServer(h)
 				}
 				defer srv.Close()
-				client := s3.NewFromConfig(aws.Config{
-					Region:                     "us-east-1",
-					Credentials:                credentials.NewStaticCredentialsProvider(testAccessKey, testSecret, ""),
-					HTTPClient:                 srv.Client(),
-					RequestChecksumCalculation: calc,
-					ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-				}, func(o *s3.Options) {
-					o.BaseEndpoint = aws.String(srv.URL)
-					o.UsePathStyle = true
+				client := testutil.S3Client(srv.URL, testAccessKey, testSecret, func(o *s3.Options) {
+					o.HTTPClient = srv.Client()
+					o.RequestChecksumCalculation = calc
+					o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 					o.RetryMaxAttempts = 1
 				})
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
