@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,21 +12,6 @@ import (
 
 	"github.com/cofferstore/coffer/internal/testutil"
 )
-
-func get(t *testing.T, c *http.Client, url, bearer string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 // TestStartTLSMetricsTokenPprof: both listeners speak TLS with the given
 // certificate, /metrics wants the bearer token, pprof serves on loopback,
@@ -55,20 +39,20 @@ func TestStartTLSMetricsTokenPprof(t *testing.T) {
 		t.Error("a configured password must not be reported as generated")
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: cert.Pool}}}
-	if code, _ := get(t, client, srv.ConsoleURL+"/healthz", ""); code != http.StatusOK {
+	if code, _ := testutil.Get(t, client, srv.ConsoleURL+"/healthz", ""); code != http.StatusOK {
 		t.Errorf("healthz over TLS: %d", code)
 	}
-	if code, _ := get(t, client, srv.ConsoleURL+"/metrics", ""); code != http.StatusUnauthorized {
+	if code, _ := testutil.Get(t, client, srv.ConsoleURL+"/metrics", ""); code != http.StatusUnauthorized {
 		t.Errorf("metrics without token: %d, want 401", code)
 	}
-	if code, body := get(t, client, srv.ConsoleURL+"/metrics", "scrape-me"); code != http.StatusOK || !strings.Contains(body, "coffer_") {
+	if code, body := testutil.Get(t, client, srv.ConsoleURL+"/metrics", "Bearer scrape-me"); code != http.StatusOK || !strings.Contains(string(body), "coffer_") {
 		t.Errorf("metrics with token: %d", code)
 	}
 	// The S3 listener answers S3 XML over TLS (an unsigned request is refused).
-	if code, body := get(t, client, srv.S3URL+"/", ""); code != http.StatusForbidden || !strings.Contains(body, "<Error>") {
+	if code, body := testutil.Get(t, client, srv.S3URL+"/", ""); code != http.StatusForbidden || !strings.Contains(string(body), "<Error>") {
 		t.Errorf("unsigned S3 request: %d %s", code, body)
 	}
-	if code, body := get(t, http.DefaultClient, srv.PprofURL, ""); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+	if code, body := testutil.Get(t, http.DefaultClient, srv.PprofURL, ""); code != http.StatusOK || !strings.Contains(string(body), "goroutine") {
 		t.Errorf("pprof: %d", code)
 	}
 	if fi, err := os.Stat(keyPath); err != nil || fi.Mode().Perm() != 0o600 {

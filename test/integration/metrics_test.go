@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -53,7 +52,7 @@ func TestMetricsAfterWorkload(t *testing.T) {
 
 	// The token guards the endpoint.
 	for _, h := range []string{"", "Bearer wrong-token", "Basic " + mxToken, mxToken} {
-		if status, _ := mxGet(t, ts.ConsoleURL+"/metrics", h); status != http.StatusUnauthorized {
+		if status, _ := testutil.Get(t, http.DefaultClient, ts.ConsoleURL+"/metrics", h); status != http.StatusUnauthorized {
 			t.Fatalf("scrape with Authorization %q: status %d, want 401", h, status)
 		}
 	}
@@ -286,7 +285,7 @@ func TestMetricsExpositionLint(t *testing.T) {
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("box")}); err != nil {
 		t.Fatal(err)
 	}
-	status, body := mxGet(t, ts.ConsoleURL+"/metrics", "")
+	status, body := testutil.Get(t, http.DefaultClient, ts.ConsoleURL+"/metrics", "")
 	if status != http.StatusOK {
 		t.Fatalf("scrape without a configured token: status %d", status)
 	}
@@ -304,29 +303,10 @@ func TestMetricsExpositionLint(t *testing.T) {
 	}
 }
 
-// mxGet GETs url with an optional Authorization header.
-func mxGet(t *testing.T, url, authorization string) (int, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, body
-}
-
 // mxScrape scrapes /metrics with the test token and parses the text format.
 func mxScrape(t *testing.T, ts *testServer) map[string]*dto.MetricFamily {
 	t.Helper()
-	status, body := mxGet(t, ts.ConsoleURL+"/metrics", "Bearer "+mxToken)
+	status, body := testutil.Get(t, http.DefaultClient, ts.ConsoleURL+"/metrics", "Bearer "+mxToken)
 	if status != http.StatusOK {
 		t.Fatalf("scrape: status %d: %s", status, body)
 	}
