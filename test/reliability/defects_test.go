@@ -101,3 +101,52 @@ func TestSlowBodyIsCut(t *testing.T) {
 	t.Logf("slow body connection cut after %v", time.Since(start).Round(time.Second))
 	srv.healthy()
 }
+
+// TestDefectPackReadsFollowReplacedDrive: a drive directory replaced by an
+// empty one while the server runs (a hot swap: the old file system is still
+// reachable, e.g. lazily unmounted or renamed) keeps being read through
+// storage's cached pack segment descriptors. storage/pack.go (*packs).fd
+// revalidates a cached fd only by Nlink > 0, which a renamed (not unlinked)
+// segment passes, so the scrubber reads the old disk's records, finds
+// packed objects healthy and never rewrites them on the new drive; after a
+// restart the new drive lacks them, and losing parity other drives makes
+// small objects unreadable (503) although a heal pass ran. Fix idea: compare
+// the cached fd's (dev, inode) with os.Stat of the segment path, as
+// writeBatch already re-stats the path for appends.
+func TestDefectPackReadsFollowReplacedDrive(t *testing.T) {
+	needDefects(t)
+	srv := startCoffer(t, 6, 2, "--scrub-interval", "1s")
+	keys := srv.newTenant("hotswap")
+	c := srv.s3(keys)
+	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("box")}); err != nil {
+		t.Fatal(err)
+	}
+	led := newLedger()
+	r := rngFor(t)
+	for i := 0; i < 8; i++ {
+		body, v := makeBody(r, 100+r.IntN(60<<10)) // small: packed
+		if err := led.putObject(c, "box", fmt.Sprintf("o%d", i), body, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.waitScrubAfter(time.Now(), time.Minute) // every segment has been read (fds cached)
+	if err := os.Rename(srv.Drives[3], srv.Drives[3]+".old"); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(srv.Drives[3], 0o755)
+	srv.waitScrubAfter(time.Now(), time.Minute)
+	srv.waitScrubAfter(time.Now(), time.Minute)
+	srv.stop()
+	for _, i := range []int{4, 5} {
+		os.RemoveAll(srv.Drives[i])
+		os.MkdirAll(srv.Drives[i], 0o755)
+	}
+	srv.Args = append(srv.Args, "--scrub-interval", "-1s")
+	srv.start(false)
+	c = srv.s3(keys)
+	for i := 0; i < 8; i++ {
+		if _, err := led.verifyKey(c, "box", fmt.Sprintf("o%d", i)); err != nil {
+			t.Errorf("after hot-swapping drive 3, two heal passes and losing drives 4, 5: %v", err)
+		}
+	}
+}

@@ -203,8 +203,13 @@ func testDriveFaults(t *testing.T, parity int) {
 	// faults the test waits for a full pass, so no object ever sees more
 	// concurrent faults than parity allows.
 	srv := newCoffer(t, 6, parity, "--scrub-interval", "2s")
-	// Drive 2 is a small tmpfs so it can be filled to ENOSPC.
-	tmpfsErr := mount(t, srv.Drives[2], "-t", "tmpfs", "-o", "size=64m", "tmpfs")
+	// Drives 2, 4 and 5 are small tmpfs so they can be filled to ENOSPC.
+	var tmpfsErr error
+	for _, i := range []int{2, 4, 5} {
+		if err := mount(t, srv.Drives[i], "-t", "tmpfs", "-o", "size=64m", "tmpfs"); err != nil {
+			tmpfsErr = err
+		}
+	}
 	if tmpfsErr != nil {
 		t.Logf("ENOSPC phase skipped: %v", tmpfsErr)
 	}
@@ -226,18 +231,38 @@ func testDriveFaults(t *testing.T, parity int) {
 	}
 	phase("warm-up")
 
-	// 1. Drive 0's directory disappears.
-	if err := os.Rename(srv.Drives[0], srv.Drives[0]+".removed"); err != nil {
-		t.Fatal(err)
+	// COFFER_FAULTS (e.g. "1,3") runs only some phases, to narrow a failure.
+	on := func(n string) bool {
+		v := os.Getenv("COFFER_FAULTS")
+		return v == "" || strings.Contains(","+v+",", ","+n+",")
 	}
-	os.RemoveAll(srv.Drives[0] + ".removed")
-	waitDrive(t, srv, 0, false)
-	phase("drive 0 removed")
-	heal("drive 0 removed")
-	waitDrive(t, srv, 0, true)
+
+	// 1. Drive 0's directory disappears.
+	if on("1") {
+		// The directory goes and a plain file takes its path, so nothing can
+		// re-create the drive until the operator brings an empty one.
+		if err := os.Rename(srv.Drives[0], srv.Drives[0]+".removed"); err != nil {
+			t.Fatal(err)
+		}
+		os.RemoveAll(srv.Drives[0] + ".removed")
+		if err := os.WriteFile(srv.Drives[0], []byte("not a drive"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		waitDrive(t, srv, 0, false)
+		phase("drive 0 removed")
+		os.Remove(srv.Drives[0])
+		if err := os.MkdirAll(srv.Drives[0], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		heal("drive 0 back empty")
+		waitDrive(t, srv, 0, true)
+	}
 
 	// 2. Drive 1 turns read-only (a read-only bind mount over it).
-	err := mount(t, srv.Drives[1], "--bind", srv.Drives[1])
+	err := fmt.Errorf("not selected in COFFER_FAULTS")
+	if on("2") {
+		err = mount(t, srv.Drives[1], "--bind", srv.Drives[1])
+	}
 	if err == nil {
 		err = mount(t, srv.Drives[1], "-o", "remount,bind,ro")
 	}
@@ -263,7 +288,7 @@ func testDriveFaults(t *testing.T, parity int) {
 	}
 
 	// 3. Drive 2 is full.
-	if tmpfsErr == nil {
+	if tmpfsErr == nil && on("3") {
 		fillFS(t, srv.Drives[2])
 		before := driveErrors(t, srv, 2)
 		phase("drive 2 full (ENOSPC)")
@@ -275,42 +300,44 @@ func testDriveFaults(t *testing.T, parity int) {
 	}
 
 	// 4. Drive 3 is swapped for an empty disk.
-	if err := os.Rename(srv.Drives[3], srv.Drives[3]+".old"); err != nil {
-		t.Fatal(err)
+	if on("4") {
+		// The old disk is destroyed (kept around, it trips the defect of
+		// TestDefectPackReadsFollowReplacedDrive).
+		if err := os.Rename(srv.Drives[3], srv.Drives[3]+".old"); err != nil {
+			t.Fatal(err)
+		}
+		os.RemoveAll(srv.Drives[3] + ".old")
+		if err := os.MkdirAll(srv.Drives[3], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// (Storage may re-format the empty drive at once, so its offline
+		// state is not awaited here; phase 1 shows it.)
+		phase("drive 3 replaced by an empty one")
+		heal("drive 3 replaced")
+		waitDrive(t, srv, 3, true)
 	}
-	if err := os.MkdirAll(srv.Drives[3], 0o755); err != nil {
-		t.Fatal(err)
-	}
-	waitDrive(t, srv, 3, false)
-	phase("drive 3 replaced by an empty one")
-	heal("drive 3 replaced")
-	waitDrive(t, srv, 3, true)
 
-	// 5. parity+1 drives turn read-only at once: writes must fail (never be
-	// acknowledged), reads go on.
-	w.writing.Store(false)
-	for _, i := range []int{3, 4, 5} {
-		if err := mount(t, srv.Drives[i], "--bind", srv.Drives[i]); err != nil {
-			t.Fatal(err)
+	// 5. parity+1 drives (2, 4, 5: tmpfs) fill up at once: writes must fail
+	// (never be acknowledged), reads go on. (ENOSPC, unlike a read-only
+	// bind mount, also stops appends through files opened before.)
+	if tmpfsErr == nil && on("5") {
+		w.writing.Store(false)
+		for _, i := range []int{2, 4, 5} {
+			fillFS(t, srv.Drives[i])
 		}
-		if err := mount(t, srv.Drives[i], "-o", "remount,bind,ro"); err != nil {
-			t.Fatal(err)
+		before := w.writes.Load()
+		phase("drives 2, 4, 5 full: below write quorum")
+		during := w.writes.Load() - before
+		for _, i := range []int{2, 4, 5} {
+			os.Remove(filepath.Join(srv.Drives[i], "filler"))
 		}
-	}
-	before := w.writes.Load()
-	phase("drives 3, 4, 5 read-only: below write quorum")
-	during := w.writes.Load() - before
-	for _, i := range []int{3, 4, 5} {
-		if out, err := exec.Command("umount", "-l", srv.Drives[i]).CombinedOutput(); err != nil {
-			t.Fatalf("umount %s: %v %s", srv.Drives[i], err, out)
+		if during > 3 {
+			t.Errorf("%d writes acknowledged below write quorum (at most the 3 in flight expected)", during)
 		}
 	}
 	w.writing.Store(true)
-	phase("drives 3, 4, 5 writable again")
+	phase("drives 2, 4, 5 have room again")
 	w.finish(t)
-	if during > 3 {
-		t.Errorf("%d writes acknowledged below write quorum (at most the 3 in flight expected)", during)
-	}
 	if t.Failed() {
 		return
 	}
