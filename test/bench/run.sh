@@ -39,7 +39,7 @@ stop_server() {
 }
 cleanup() {
 	stop_server
-	if [ -n "${BENCH_OUT:-}" ]; then rm -rf "$WORK"; else rm -rf "$WORK"/run*/data; rm -rf "$WORK"; fi
+	rm -rf "$WORK" # the per-run JSON survives only under BENCH_OUT
 }
 trap cleanup EXIT
 
