@@ -92,42 +92,9 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 			p.files[i], p.failed[i] = s.drives[i].Create(id + ".shard")
 			s.drives[i].noteError(p.failed[i])
 		})
-		for {
-			if err := ctx.Err(); err != nil {
-				s.abort(p)
-				return nil, err
-			}
-			frames, err := c.encode(buf, n)
-			if err != nil {
-				s.abort(p)
-				return nil, err
-			}
-			s.parallel(func(i int) {
-				if p.failed[i] != nil {
-					return
-				}
-				if _, err := p.files[i].Write(frames[i]); err != nil {
-					p.failed[i] = err
-					s.drives[i].noteError(err)
-					p.files[i].Abort()
-					p.files[i] = nil
-				}
-			})
-			if s.liveCount(p.failed) < s.writeQuorum() {
-				err := s.quorumError(p.failed)
-				s.abort(p)
-				return nil, err
-			}
-			if done {
-				break
-			}
-			if n, done, err = br.readBlock(buf.block); err != nil {
-				s.abort(p)
-				return nil, err
-			}
-			if n == 0 && done {
-				break
-			}
+		if err := s.writeBlocks(ctx, c, br, p, buf, n, done); err != nil {
+			s.abort(p)
+			return nil, err
 		}
 	}
 	p.dig, err = br.verify(opts)
@@ -137,6 +104,106 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 	}
 	p.ref.Size = p.dig.size
 	return p, nil
+}
+
+// filledBlock is a block read (and hashed) by writeBlocks' reader.
+type filledBlock struct {
+	buf  *codecBuf
+	n    int
+	done bool
+	err  error
+}
+
+// writeBlocks encodes and writes the body's blocks to p's shard files,
+// starting with first (n bytes, already read). It is a two-stage pipeline:
+// a reader goroutine reads and hashes block k+1 (bodyReader computes MD5
+// and the checksum) while this goroutine erasure-codes and writes block k.
+// At most two block buffers per upload are in use, both from the codec's
+// pool. The reader has stopped when writeBlocks returns, so the body is
+// never touched after it.
+func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pendingData, first *codecBuf, n int, done bool) error {
+	if done {
+		return s.writeBlock(c, p, first, n)
+	}
+	free := make(chan *codecBuf, 2)
+	full := make(chan filledBlock, 2)
+	free <- c.getBuf()
+	go func() {
+		defer close(full)
+		for b := range free {
+			n, done, err := br.readBlock(b.block)
+			full <- filledBlock{buf: b, n: n, done: done, err: err}
+			if done || err != nil {
+				return
+			}
+		}
+	}()
+	cur := first // owned by the caller
+	defer func() {
+		close(free)
+		for f := range full {
+			if f.buf != first {
+				c.putBuf(f.buf)
+			}
+		}
+		for b := range free {
+			if b != first {
+				c.putBuf(b)
+			}
+		}
+		if cur != first && cur != nil {
+			c.putBuf(cur)
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.writeBlock(c, p, cur, n); err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		free <- cur
+		cur = nil
+		f, ok := <-full
+		if !ok {
+			return errors.New("storage: body reader stopped")
+		}
+		cur = f.buf
+		if f.err != nil {
+			return f.err
+		}
+		n, done = f.n, f.done
+		if n == 0 && done {
+			return nil
+		}
+	}
+}
+
+// writeBlock encodes block buf.block[:n] and appends its frames to the
+// live drives' shard files; below write quorum it fails.
+func (s *Store) writeBlock(c *codec, p *pendingData, buf *codecBuf, n int) error {
+	frames, err := c.encode(buf, n)
+	if err != nil {
+		return err
+	}
+	s.parallel(func(i int) {
+		if p.failed[i] != nil {
+			return
+		}
+		if _, err := p.files[i].Write(frames[i]); err != nil {
+			p.failed[i] = err
+			s.drives[i].noteError(err)
+			p.files[i].Abort()
+			p.files[i] = nil
+		}
+	})
+	if s.liveCount(p.failed) < s.writeQuorum() {
+		return s.quorumError(p.failed)
+	}
+	return nil
 }
 
 // persist writes the .meta file (built per drive by header) beside the
