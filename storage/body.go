@@ -1,14 +1,32 @@
 package storage
 
 import (
-	"crypto/md5"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"sync"
+
+	md5simd "github.com/minio/md5-simd"
 
 	"github.com/cofferstore/coffer/pkg/checksum"
 )
+
+// md5Server hashes the bodies of concurrent large uploads together, one
+// SIMD lane per stream (AVX-512: 16 lanes, AVX2: 8), which is about 3x the
+// MD5 throughput of crypto/md5 with 8 streams on 2 cores and the same for
+// one stream. Started on first use; it lives as long as the process.
+var md5Server = sync.OnceValue(md5simd.NewServer)
+
+// newMD5 returns the MD5 hasher of a body of declared size (-1: unknown):
+// the multi-stream server's for large bodies, crypto/md5 for small ones,
+// whose few blocks would only pay the server's channel round trips.
+func newMD5(size int64) md5simd.Hasher {
+	if size >= 0 && size <= inlineMax {
+		return md5simd.StdlibHasher()
+	}
+	return md5Server().NewHash()
+}
 
 // bodyReader reads a request body in blocks, enforcing the declared size and
 // computing the MD5 and the requested checksum in the same pass.
@@ -16,7 +34,7 @@ type bodyReader struct {
 	r         io.Reader
 	remaining int64 // -1 when the size is unknown
 	n         int64
-	md5       hash.Hash
+	md5       md5simd.Hasher
 	sum       hash.Hash
 	algo      checksum.Algorithm
 }
@@ -25,7 +43,7 @@ func newBodyReader(r io.Reader, opts PutOptions) (*bodyReader, error) {
 	if opts.Size > maxObjectSize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrEntityTooLarge, opts.Size)
 	}
-	b := &bodyReader{r: r, remaining: opts.Size, md5: md5.New(), algo: opts.Checksum}
+	b := &bodyReader{r: r, remaining: opts.Size, md5: newMD5(opts.Size), algo: opts.Checksum}
 	if opts.Size < 0 {
 		b.remaining = -1
 	}
@@ -35,6 +53,14 @@ func newBodyReader(r io.Reader, opts PutOptions) (*bodyReader, error) {
 		}
 	}
 	return b, nil
+}
+
+// close releases the MD5 hasher; the bodyReader is unusable afterwards.
+func (b *bodyReader) close() {
+	if b.md5 != nil {
+		b.md5.Close()
+		b.md5 = nil
+	}
 }
 
 // readBlock fills buf as far as the body allows. done is true when the body

@@ -55,6 +55,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 	if err != nil {
 		return nil, err
 	}
+	defer br.close()
 	c, err := getCodec(s.data, s.parity, s.blockSize)
 	if err != nil {
 		return nil, err
