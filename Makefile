@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 TESTFLAGS ?= -count=1 -timeout 12m
 
-.PHONY: all build run test e2e fuzz fuzz-long bench bench-micro reliability lint clean
+.PHONY: all build run test e2e fuzz fuzz-long bench bench-micro bench-memory bench-scale reliability lint clean
 
 all: build
 
@@ -57,6 +57,17 @@ BENCH_RUNS     ?= 1
 bench: build
 	COFFER_BIN=$(abspath $(BIN)) GO=$(GO) BENCH_DURATION=$(BENCH_DURATION) BENCH_RUNS=$(BENCH_RUNS) \
 		test/bench/run.sh
+
+# Server RSS while one client streams a 5 GiB object in and out and while 64
+# clients PUT 64 MiB each (test/bench/memory.sh; needs ~10 GiB free in TMPDIR).
+bench-memory: build
+	COFFER_BIN=$(abspath $(BIN)) GO=$(GO) test/bench/memory.sh
+
+# ListObjectsV2 and PUT 4 KiB at 0, 100k and SCALE_OBJECTS objects in one
+# bucket, filled through the storage package (test/bench/scale.sh).
+SCALE_OBJECTS ?= 1000000
+bench-scale: build
+	COFFER_BIN=$(abspath $(BIN)) GO=$(GO) SCALE_OBJECTS=$(SCALE_OBJECTS) test/bench/scale.sh
 
 # The Go micro-benchmarks of the hot paths (storage, auth, s3api, pkg/...).
 BENCHTIME ?= 1s

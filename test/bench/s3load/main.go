@@ -64,6 +64,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	pprofURL := fs.String("pprof", "", "server's pprof listener, e.g. http://127.0.0.1:6060")
 	profileDir := fs.String("profile-dir", "", "directory for profiles (with -pprof)")
 	profile := fs.String("profile", "put-4k,get-16m", "workloads to profile (with -pprof)")
+	bucketFlag := fs.String("bucket", "", "run the workloads in this existing bucket, preparing no objects (bench-scale)")
+	keyPrefix := fs.String("key-prefix", "", "prefix of the keys PUT workloads write")
+	listKeys := fs.Int("list-keys", 0, "with -bucket: the key count a full LIST pass must see (0: not checked)")
+	concurrency := fs.Int("concurrency", 0, "workers per workload (0: the workload's own)")
+	memory := fs.Bool("memory", false, "run the memory benchmark (see memory.go) instead of the workloads")
+	var mo memoryOptions
+	fs.IntVar(&mo.PID, "server-pid", 0, "with -memory: the server's process id, whose RSS is sampled")
+	fs.Int64Var(&mo.StreamSize, "stream-size", 5<<30, "with -memory: bytes of the one streamed object")
+	fs.IntVar(&mo.Uploads, "uploads", 64, "with -memory: concurrent uploads")
+	fs.Int64Var(&mo.UploadSize, "upload-size", 64<<20, "with -memory: bytes of each concurrent upload")
+	fs.Int64Var(&mo.StreamLimit, "stream-limit", 128<<20, "with -memory: RSS bound while streaming")
+	fs.Int64Var(&mo.UploadLimit, "upload-limit", 512<<20, "with -memory: RSS bound during the concurrent uploads")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,12 +90,30 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *accessKey == "" || *secretKey == "" {
 		return errors.New("no credentials: set S3LOAD_ACCESS_KEY and S3LOAD_SECRET_KEY")
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *memory {
+		mo.Bucket = fmt.Sprintf("%s-memory-%d", *bucketPrefix, time.Now().Unix())
+		c := newClient(*endpoint, *accessKey, *secretKey, *region, 2*max(mo.Uploads, prepConcurrency))
+		return runMemory(ctx, c, mo, *jsonOut, stdout, stderr)
+	}
 	selected, err := selectWorkloads(*names)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	for i := range selected {
+		if *bucketFlag != "" {
+			if k := selected[i].Kind; k != "put" && k != "list" {
+				return fmt.Errorf("-bucket runs only PUT and LIST workloads, not %s", selected[i].Name)
+			}
+			selected[i].Existing = true
+			selected[i].Objects = *listKeys
+		}
+		if *concurrency > 0 {
+			selected[i].Concurrency = *concurrency
+		}
+		selected[i].KeyPrefix = *keyPrefix
+	}
 
 	c := newClient(*endpoint, *accessKey, *secretKey, *region, 2*prepConcurrency)
 	r := Run{Started: time.Now().UTC(), Duration: duration.String(), Machine: machine()}
@@ -95,6 +125,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			h = profiler(*pprofURL, *profileDir, wl.Name, *duration, stderr)
 		}
 		bucket := fmt.Sprintf("%s-%s-%d", *bucketPrefix, wl.Name, stamp)
+		if *bucketFlag != "" {
+			bucket = *bucketFlag
+		}
 		fmt.Fprintf(stderr, "s3load: %-8s preparing...", wl.Name)
 		res, err := runWorkload(ctx, c, wl, bucket, *duration, h)
 		if err != nil {
@@ -144,7 +177,7 @@ func contains(list, name string) bool {
 // selectWorkloads returns the named workloads in table order; "" is all.
 func selectWorkloads(names string) ([]workload, error) {
 	if strings.TrimSpace(names) == "" {
-		return workloads, nil
+		return append([]workload(nil), workloads...), nil
 	}
 	var out []workload
 	for _, n := range strings.Split(names, ",") {

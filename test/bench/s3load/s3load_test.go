@@ -164,3 +164,38 @@ func TestTableMedianAndVerdict(t *testing.T) {
 		t.Errorf("num: %s %s", num(1234567), num(12.34))
 	}
 }
+
+// TestExistingBucket runs PUT and LIST in one given bucket as bench-scale
+// does: PUT keys carry the prefix, nothing is prepared, and a full LIST pass
+// must see exactly the keys the PUTs wrote.
+func TestExistingBucket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	_, c := startServer(t)
+	ctx := context.Background()
+	put, list := workloads[0], workloads[len(workloads)-1]
+	if put.Name != "put-4k" || list.Name != "list" {
+		t.Fatalf("workload order changed: %s, %s", put.Name, list.Name)
+	}
+	put.Existing, put.KeyPrefix, put.Concurrency = true, "p0/", 4
+	r, err := runWorkload(ctx, c, put, "t-scale", time.Second, nil)
+	if err != nil || r.Errors != 0 || r.Objects == 0 {
+		t.Fatalf("put: %+v, %v", r, err)
+	}
+	var page bytes.Buffer
+	n, _, err := c.listPage(ctx, "t-scale", "", &page)
+	if err != nil || !strings.Contains(page.String(), "<Key>p0/w000/") {
+		t.Fatalf("list: %d keys, %v:\n%.300s", n, err, page.String())
+	}
+	list.Existing, list.Objects, list.Concurrency = true, int(r.Objects), 1
+	lr, err := runWorkload(ctx, c, list, "t-scale", time.Second, nil)
+	if err != nil || lr.Errors != 0 || lr.Ops == 0 {
+		t.Fatalf("list: %+v, %v", lr, err)
+	}
+	list.Objects++ // a pass that sees one key fewer than expected is an error
+	lr, err = runWorkload(ctx, c, list, "t-scale", time.Second, nil)
+	if err != nil || lr.Errors == 0 || !strings.Contains(lr.FirstError, "want") {
+		t.Fatalf("list with a wrong count: %+v, %v", lr, err)
+	}
+}

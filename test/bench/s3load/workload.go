@@ -32,7 +32,11 @@ type workload struct {
 	Size        int64  // object size in bytes
 	Concurrency int
 	Objects     int // objects prepared before timing (get, mixed, list)
-	Ref         reference
+	// Existing runs in a bucket that already holds its objects: nothing is
+	// prepared, and a LIST pass must see Objects keys (0: not checked).
+	Existing  bool
+	KeyPrefix string // prefix of the keys PUTs write
+	Ref       reference
 }
 
 // reference holds issue 8's figures for a workload; Unit says which of our
@@ -143,9 +147,12 @@ func runWorkload(ctx context.Context, c *client, wl workload, bucket string, d t
 	if err := c.createBucket(ctx, bucket); err != nil {
 		return Result{}, fmt.Errorf("%s: create bucket: %w", wl.Name, err)
 	}
-	if err := prepare(ctx, c, bucket, wl.Objects, wl.Size); err != nil {
-		return Result{}, fmt.Errorf("%s: prepare %d objects: %w", wl.Name, wl.Objects, err)
+	if !wl.Existing {
+		if err := prepare(ctx, c, bucket, wl.Objects, wl.Size); err != nil {
+			return Result{}, fmt.Errorf("%s: prepare %d objects: %w", wl.Name, wl.Objects, err)
+		}
 	}
+
 	workers := make([]*worker, wl.Concurrency)
 	for i := range workers {
 		workers[i] = newWorker(i, wl.Size)
@@ -235,7 +242,7 @@ func loop(ctx context.Context, c *client, wl workload, bucket string, w *worker,
 		switch op {
 		case opPut:
 			body := w.nextBody()
-			key := w.newKey()
+			key := wl.KeyPrefix + w.newKey()
 			if err = c.put(ctx, bucket, key, body, w.buf); err == nil {
 				moved = int64(len(body))
 				if wl.Kind == "mixed" {
@@ -264,7 +271,7 @@ func loop(ctx context.Context, c *client, wl workload, bucket string, w *worker,
 			objects = int64(n)
 			listSeen += n
 			if err == nil && listToken == "" { // a full pass must see every object
-				if listSeen != wl.Objects {
+				if (!wl.Existing || wl.Objects > 0) && listSeen != wl.Objects {
 					err = fmt.Errorf("list %s: a full listing returned %d keys, want %d", bucket, listSeen, wl.Objects)
 				}
 				listSeen = 0

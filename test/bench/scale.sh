@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# make bench-scale: issue 8's metadata-scale figures. One bucket grows from 0
+# to 100,000 to SCALE_OBJECTS objects; at each size the built server (4 drives,
+# 2+2, loopback) is measured with s3load:
+#   LIST: ListObjectsV2 pages of 1000 keys, 1 client walking the whole bucket
+#         (SCALE_LIST_DURATION); a finished pass must see every key;
+#   PUT:  4 KiB objects, 16 clients, new keys (SCALE_DURATION);
+# and, as a control for machine noise, PUT 4 KiB into a fresh empty bucket
+# right after the last size. Between sizes the server is stopped and
+# test/bench/fill adds 0-byte objects through the storage package
+# (storage.Open + PutObject from 256 goroutines), which is several times
+# faster than HTTP PUTs; then the server is started again on the same data.
+#
+#   SCALE_OBJECTS=1000000  SCALE_DURATION=20s  SCALE_LIST_DURATION=45s
+#   SCALE_FILL_WORKERS=256  BENCH_OUT=DIR keeps the JSON and the log
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+COFFER_BIN=${COFFER_BIN:-$root/bin/coffer}
+GO=${GO:-go}
+SCALE_OBJECTS=${SCALE_OBJECTS:-1000000}
+SCALE_DURATION=${SCALE_DURATION:-20s}
+SCALE_LIST_DURATION=${SCALE_LIST_DURATION:-45s}
+SCALE_FILL_WORKERS=${SCALE_FILL_WORKERS:-256}
+[ -x "$COFFER_BIN" ] || { echo "bench-scale: $COFFER_BIN not built (make build)" >&2; exit 1; }
+[ "$SCALE_OBJECTS" -ge 1000 ] && [ "$SCALE_OBJECTS" -le 10000000 ] || { echo "bench-scale: SCALE_OBJECTS must be 1000..10000000" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench-scale.XXXXXX")
+OUT=${BENCH_OUT:-$WORK}
+mkdir -p "$OUT" "$WORK/logs"
+. "$here/server.sh"
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+"$GO" build -o "$WORK/s3load" "$here/s3load"
+"$GO" build -o "$WORK/fill" "$here/fill"
+export COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+data=$WORK/data
+bucket=scale
+count=0     # objects in the bucket
+fill_next=0 # next fill key number
+
+objects_of() { python3 -c 'import json,sys; print(sum(r["objects"] for r in json.load(open(sys.argv[1]))["results"]))' "$1"; }
+
+# measure SIZE: LIST (unless the bucket is empty) and PUT at the current count.
+measure() {
+	local size=$1
+	if [ "$count" -gt 0 ]; then
+		"$WORK/s3load" -endpoint "$s3" -bucket "$bucket" -workloads list -concurrency 1 -list-keys "$count" \
+			-duration "$SCALE_LIST_DURATION" -json "$OUT/list-$size.json" >/dev/null
+	fi
+	"$WORK/s3load" -endpoint "$s3" -bucket "$bucket" -workloads put-4k -key-prefix "put-$size/" \
+		-duration "$SCALE_DURATION" -json "$OUT/put-$size.json" >/dev/null
+	count=$((count + $(objects_of "$OUT/put-$size.json")))
+}
+
+# fill_to N: stops the server, adds 0-byte objects until the bucket holds N, starts it.
+fill_to() {
+	local want=$1 add=$(( $1 - count ))
+	stop_server
+	if [ "$add" -gt 0 ]; then
+		echo "bench-scale: filling $add objects (bucket has $count)" >&2
+		"$WORK/fill" -data "$data" -drives 4 -parity 2 -tenant bench -bucket "$bucket" \
+			-from "$fill_next" -to $((fill_next + add)) -workers "$SCALE_FILL_WORKERS" | tee -a "$OUT/fill.txt" >&2
+		fill_next=$((fill_next + add))
+		count=$want
+	fi
+	start_server "$data" "$WORK/logs"
+}
+
+start_server "$data" "$WORK/logs"
+make_key bench
+echo "bench-scale: server at $s3; measuring at 0 objects" >&2
+measure 0
+sizes=()
+[ "$SCALE_OBJECTS" -gt 100000 ] && sizes+=(100000)
+sizes+=("$SCALE_OBJECTS")
+for size in "${sizes[@]}"; do
+	fill_to "$size"
+	echo "bench-scale: measuring at $count objects" >&2
+	echo "$count" >"$OUT/count-$size"
+	measure "$size"
+done
+"$WORK/s3load" -endpoint "$s3" -bucket "$bucket-control" -workloads put-4k \
+	-duration "$SCALE_DURATION" -json "$OUT/put-control.json" >/dev/null
+du -sh "$data" >&2
+stop_server
+
+python3 - "$OUT" 0 "${sizes[@]}" <<'PY'
+import json, os, sys
+out, sizes = sys.argv[1], sys.argv[2:]
+def res(name):
+    p = os.path.join(out, name)
+    return json.load(open(p))["results"][0] if os.path.exists(p) else None
+base = res("put-0.json")["objPerSec"]
+print("| objects in bucket | PUT 4 KiB, 16 concurrent | vs 0 | PUT p50 / p99 ms | LIST page of 1000, p50 / p90 / p99 ms | LIST pages/s (1 client) |")
+print("|---|---|---|---|---|---|")
+for s in sizes:
+    put, lst = res(f"put-{s}.json"), res(f"list-{s}.json")
+    at = "0 (empty)" if s == "0" else f"{int(open(os.path.join(out, 'count-' + s)).read()):,}"
+    l = f"{lst['latency']['p50ms']:.1f} / {lst['latency']['p90ms']:.1f} / {lst['latency']['p99ms']:.1f}" if lst else "—"
+    lr = f"{lst['opsPerSec']:.1f}" if lst else "—"
+    print(f"| {at} | {put['objPerSec']:,.0f} obj/s | {100*put['objPerSec']/base:.0f}% | {put['latency']['p50ms']:.1f} / {put['latency']['p99ms']:.1f} | {l} | {lr} |")
+c = res("put-control.json")
+print(f"| control: fresh empty bucket, after the last size | {c['objPerSec']:,.0f} obj/s | {100*c['objPerSec']/base:.0f}% | {c['latency']['p50ms']:.1f} / {c['latency']['p99ms']:.1f} | — | — |")
+PY
