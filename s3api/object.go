@@ -192,36 +192,54 @@ func (s *server) deleteObject(w http.ResponseWriter, r *http.Request, rq *reques
 	return nil
 }
 
-var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// firstReadPool holds the buffers of streamBody's first read. Storage
+// decodes and verifies a whole block on that read whatever the buffer size,
+// so the buffer only needs to be big enough for small objects.
+var firstReadPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // streamBody sends status and then body. The first block is read before
 // the status goes out, so a storage failure there (quorum lost, bitrot past
-// repair) is still a clean S3 error. A read error after that is returned
-// and the connection is cut; a write error means the client left, which is
-// not the server's failure.
+// repair) is still a clean S3 error. The rest goes through io.Copy, which
+// uses the storage range reader's WriteTo: verified shard data is written
+// to the connection without user-space copies. A read error after the
+// status is returned and the connection is cut; a write error means the
+// client left, which is not the server's failure.
 func streamBody(w http.ResponseWriter, status int, body io.Reader) error {
-	bp := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(bp)
-	buf := *bp
-	n, err := io.ReadAtLeast(body, buf, 1)
+	bp := firstReadPool.Get().(*[]byte)
+	defer firstReadPool.Put(bp)
+	n, err := io.ReadAtLeast(body, *bp, 1)
 	if err != nil && err != io.EOF {
 		return err
 	}
 	w.WriteHeader(status)
-	for {
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return nil
-			}
-		}
-		if err == io.EOF {
+	if n > 0 {
+		if _, werr := w.Write((*bp)[:n]); werr != nil {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		n, err = body.Read(buf)
 	}
+	if err == io.EOF {
+		return nil
+	}
+	cw := &clientWriter{w: w}
+	if _, err := io.Copy(cw, body); err != nil && cw.err == nil {
+		return err
+	}
+	return nil
+}
+
+// clientWriter remembers a failed write to the client, so streamBody can
+// tell a client that left from a storage read error.
+type clientWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *clientWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 func orDefault(v, def string) string {

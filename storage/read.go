@@ -101,11 +101,28 @@ func (p *partSource) frame(i int, b int64, dst []byte) error {
 // shards first and parity only to replace missing or corrupt ones. bad
 // reports whether any shard needed repair.
 func (p *partSource) readBlock(b int64, dst []byte, buf *codecBuf) (bad bool, err error) {
+	shards, n, bad, err := p.decodeShards(b, buf)
+	if err != nil {
+		return bad, err
+	}
+	ss := p.codec.shardSize(n)
+	out := dst[:0]
+	for i := 0; i < p.codec.data && len(out) < n; i++ {
+		out = append(out, shards[i][:min(ss, n-len(out))]...)
+	}
+	return bad, nil
+}
+
+// decodeShards reads and verifies block b's data shards into buf (parity
+// only to replace missing or corrupt ones, then reconstructing) and returns
+// the data shards, which alias buf: the block's n bytes are their
+// concatenation, the last shards zero padded.
+func (p *partSource) decodeShards(b int64, buf *codecBuf) (shards [][]byte, n int, bad bool, err error) {
 	c := p.codec
-	n := c.blockLen(p.ref.Size, b)
+	n = c.blockLen(p.ref.Size, b)
 	ss := c.shardSize(n)
 	total := c.data + c.parity
-	shards := make([][]byte, total)
+	shards = make([][]byte, total)
 	ok := make([]bool, total)
 	var wg sync.WaitGroup
 	for i := 0; i < c.data; i++ {
@@ -138,7 +155,7 @@ func (p *partSource) readBlock(b int64, dst []byte, buf *codecBuf) (bad bool, er
 		}
 	}
 	if good < c.data {
-		return true, fmt.Errorf("%w: block %d of %s: only %d of %d shards readable", ErrQuorum, b, p.ref.ID, good, c.data)
+		return nil, n, true, fmt.Errorf("%w: block %d of %s: only %d of %d shards readable", ErrQuorum, b, p.ref.ID, good, c.data)
 	}
 	if bad {
 		for i := 0; i < c.data; i++ {
@@ -153,14 +170,10 @@ func (p *partSource) readBlock(b int64, dst []byte, buf *codecBuf) (bad bool, er
 			}
 		}
 		if err := c.reconstruct(shards, true); err != nil {
-			return true, err
+			return nil, n, true, err
 		}
 	}
-	out := dst[:0]
-	for i := 0; i < c.data && len(out) < n; i++ {
-		out = append(out, shards[i][:min(ss, n-len(out))]...)
-	}
-	return bad, nil
+	return shards[:c.data], n, bad, nil
 }
 
 func (p *partSource) close() {
@@ -312,10 +325,11 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// fill decodes the block holding rr.pos.
-func (rr *rangeReader) fill() error {
+// locate finds the part holding rr.pos and its offset in that part, and
+// makes rr.buf a buffer of the part's codec.
+func (rr *rangeReader) locate() (*partSource, int64, error) {
 	if err := rr.ctx.Err(); err != nil {
-		return err
+		return nil, 0, err
 	}
 	r := rr.r
 	pi := sort.Search(len(r.offsets), func(i int) bool { return r.offsets[i] > rr.pos }) - 1
@@ -324,7 +338,7 @@ func (rr *rangeReader) fill() error {
 	}
 	src, err := r.source(pi)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if rr.codec != src.codec {
 		if rr.buf != nil {
@@ -332,7 +346,16 @@ func (rr *rangeReader) fill() error {
 		}
 		rr.codec, rr.buf = src.codec, src.codec.getBuf()
 	}
-	inPart := rr.pos - r.offsets[pi]
+	return src, rr.pos - r.offsets[pi], nil
+}
+
+// fill decodes the block holding rr.pos.
+func (rr *rangeReader) fill() error {
+	r := rr.r
+	src, inPart, err := rr.locate()
+	if err != nil {
+		return err
+	}
 	b := inPart / int64(src.ref.BlockSize)
 	n := src.codec.blockLen(src.ref.Size, b)
 	blk := rr.buf.block[:n]
@@ -348,6 +371,75 @@ func (rr *rangeReader) fill() error {
 	rr.block = blk[start : start+want]
 	rr.pos += want
 	return nil
+}
+
+// WriteTo writes the rest of the range to w without joining shards: each
+// verified (or reconstructed) data shard slice of a block goes to w as is,
+// so io.Copy from a range costs no user-space copy. Bytes already decoded by
+// Read are written first.
+func (rr *rangeReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	write := func(p []byte) error {
+		n, err := w.Write(p)
+		total += int64(n)
+		if err == nil && n < len(p) {
+			err = io.ErrShortWrite
+		}
+		return err
+	}
+	if rr.err != nil {
+		return 0, rr.err
+	}
+	if len(rr.block) > 0 {
+		if err := write(rr.block); err != nil {
+			return total, err
+		}
+		rr.block = nil
+	}
+	for rr.pos < rr.end {
+		segs, err := rr.next()
+		if err != nil {
+			rr.err = err
+			return total, err
+		}
+		for _, seg := range segs {
+			if err := write(seg); err != nil {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// next decodes the block holding rr.pos and returns the slices of its data
+// shards that cover the range's bytes in it, advancing rr.pos past them.
+func (rr *rangeReader) next() ([][]byte, error) {
+	src, inPart, err := rr.locate()
+	if err != nil {
+		return nil, err
+	}
+	bs := int64(src.ref.BlockSize)
+	b := inPart / bs
+	shards, n, bad, err := src.decodeShards(b, rr.buf)
+	if bad {
+		rr.r.noteBad()
+	}
+	if err != nil {
+		return nil, err
+	}
+	start := inPart - b*bs
+	end := start + min(int64(n)-start, rr.end-rr.pos)
+	ss := int64(src.codec.shardSize(n))
+	segs := make([][]byte, 0, len(shards))
+	for i, sh := range shards {
+		lo, hi := int64(i)*ss, int64(i+1)*ss
+		lo, hi = max(lo, start), min(hi, end)
+		if lo < hi {
+			segs = append(segs, sh[lo-int64(i)*ss:hi-int64(i)*ss])
+		}
+	}
+	rr.pos += end - start
+	return segs, nil
 }
 
 func (rr *rangeReader) Close() error {
