@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -143,7 +142,7 @@ func BenchmarkListObjects1M(b *testing.B) {
 			keys[i] = fmt.Sprintf("dir%03d/file%07d.dat", i%1000, i)
 		}
 		bk, _ := ts.lookupBucket("acme", "bkt")
-		raw, _ := json.Marshal(&objRecord{ID: "0123456789abcdef0123456789abcdef", Tenant: "acme", Bucket: "bkt", BucketID: bk.ID, Size: 1234, ETag: "d41d8cd98f00b204e9800998ecf8427e"})
+		raw, _ := encodeObjValue(&objRecord{ID: "0123456789abcdef0123456789abcdef", Tenant: "acme", Bucket: "bkt", BucketID: bk.ID, Size: 1234, ETag: "d41d8cd98f00b204e9800998ecf8427e"})
 		for i := 0; i < len(keys); i += 50_000 {
 			ts.idx.Update(func(tx indexTx) error {
 				for _, k := range keys[i:min(i+50_000, len(keys))] {

@@ -160,7 +160,7 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 			}
 			for k, v := c.Seek(nil); k != nil && len(keys) < purgeBatch; k, v = c.Next() {
 				var r objRecord
-				if err := json.Unmarshal(v, &r); err != nil {
+				if err := decodeObjValue(v, &r); err != nil {
 					return err
 				}
 				keys = append(keys, string(k))

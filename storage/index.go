@@ -240,14 +240,29 @@ func (t boltTx) space(top []byte, bucketID string, create bool) (*bolt.Bucket, e
 
 func (t boltTx) object(bucketID, key string) (*objRecord, error) {
 	b, _ := t.space(bktObjects, bucketID, false)
-	return getJSON[objRecord](b, []byte(key))
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil, nil
+	}
+	var r objRecord
+	if err := decodeObjValue(v, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 func (t boltTx) putObject(r *objRecord) error {
 	b, err := t.space(bktObjects, r.BucketID, true)
 	if err != nil {
 		return err
 	}
-	return putJSON(b, []byte(r.Key), r)
+	raw, err := encodeObjValue(r)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(r.Key), raw)
 }
 func (t boltTx) putObjectRaw(bucketID, key string, v []byte) error {
 	b, err := t.space(bktObjects, bucketID, true)

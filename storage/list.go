@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 )
 
@@ -67,11 +66,11 @@ func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts Lis
 				res.IsTruncated = true
 				break
 			}
-			var rec objRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
+			info, err := listedObject(bucket, key, v)
+			if err != nil {
 				return err
 			}
-			res.Objects = append(res.Objects, rec.info())
+			res.Objects = append(res.Objects, info)
 			res.NextAfter = key
 			count++
 			k, v = c.Next()

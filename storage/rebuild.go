@@ -254,7 +254,7 @@ func (s *Store) recountUsage() error {
 				if c := tx.objects(b.ID); c != nil {
 					for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
 						var r objRecord
-						if err := json.Unmarshal(v, &r); err != nil {
+						if err := decodeObjValue(v, &r); err != nil {
 							return err
 						}
 						b.Objects++

@@ -189,7 +189,7 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 				}
 				for ; k != nil && len(batch) < 100; k, v = c.Next() {
 					var r objRecord
-					if err := json.Unmarshal(v, &r); err != nil {
+					if err := decodeObjValue(v, &r); err != nil {
 						return err
 					}
 					batch = append(batch, &r)

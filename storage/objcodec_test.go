@@ -1,0 +1,86 @@
+package storage
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/cofferstore/coffer/pkg/checksum"
+)
+
+func sampleRecord() *objRecord {
+	return &objRecord{ID: "0123456789abcdef0123456789abcdef", Tenant: "acme", Bucket: "bkt", BucketID: "b1",
+		Key: "dir/obj", Size: 123456, ETag: "d41d8cd98f00b204e9800998ecf8427e-2",
+		ModTime: time.Date(2026, 11, 26, 23, 1, 2, 345678901, time.UTC),
+		Meta: ObjectMeta{ContentType: "text/plain", ContentEncoding: "gzip", ContentDisposition: "inline",
+			ContentLanguage: "en", CacheControl: "no-cache", Expires: "never",
+			UserMeta: map[string]string{"a": "b", "c": ""}, Tags: map[string]string{"t": "1"}},
+		Checksums: map[checksum.Algorithm]string{
+			checksum.Algorithm("CRC32C"): "AAAAAA==", checksum.Algorithm("SHA256"): "x"},
+		ChecksumType: "COMPOSITE", PartsCount: 2,
+		Parts: []dataRef{{ID: "p1", Size: 100, Data: 2, Parity: 2, BlockSize: 1 << 20, Inline: true,
+			Packed: []packLoc{{1, 2, 3}, {4, 5, 6}}}, {ID: "p2", Size: 123356, Data: 2, Parity: 2, BlockSize: 1 << 20}},
+		PartETags: []string{"e1", "e2"}}
+}
+
+func TestObjValueRoundTrip(t *testing.T) {
+	want := sampleRecord()
+	raw, err := encodeObjValue(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw[0] != objValueV1 {
+		t.Fatalf("value starts with %#x, want the v1 header", raw[0])
+	}
+	legacy, _ := json.Marshal(want)
+	for name, v := range map[string][]byte{"v1": raw, "legacy JSON": legacy} {
+		var got objRecord
+		if err := decodeObjValue(v, &got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !reflect.DeepEqual(&got, want) {
+			t.Fatalf("%s: decoded %+v, want %+v", name, got, *want)
+		}
+		info, err := listedObject("bkt", "dir/obj", v)
+		if err != nil {
+			t.Fatalf("%s: listing: %v", name, err)
+		}
+		exp := want.info()
+		if !reflect.DeepEqual(info, exp) {
+			t.Fatalf("%s: listing %+v, want %+v", name, info, exp)
+		}
+	}
+	// No checksums: the listing has a nil map, like the record.
+	plain := &objRecord{Key: "k", Size: 0, ETag: "e", ModTime: time.Unix(5, 0).UTC()}
+	raw, _ = encodeObjValue(plain)
+	info, err := listedObject("b", "k", raw)
+	if err != nil || info.Checksums != nil || info.Size != 0 || info.ETag != "e" || !info.ModTime.Equal(plain.ModTime) {
+		t.Fatalf("plain listing %+v, %v", info, err)
+	}
+}
+
+func TestObjValueMalformed(t *testing.T) {
+	raw, _ := encodeObjValue(sampleRecord())
+	for _, cut := range []int{1, 2, 5, 20, 40} {
+		if _, err := listedObject("b", "k", raw[:cut]); err == nil {
+			t.Errorf("listing of a value cut at %d bytes succeeded", cut)
+		}
+		var r objRecord
+		if err := decodeObjValue(raw[:cut], &r); err == nil {
+			t.Errorf("decode of a value cut at %d bytes succeeded", cut)
+		}
+	}
+}
+
+func FuzzObjValue(f *testing.F) {
+	raw, _ := encodeObjValue(sampleRecord())
+	f.Add(raw)
+	f.Add([]byte{objValueV1, 0xff, 0xff})
+	f.Add([]byte(`{"key":"k"}`))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var r objRecord
+		_ = decodeObjValue(v, &r)
+		_, _ = listedObject("b", "k", v)
+	})
+}
