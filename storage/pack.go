@@ -60,6 +60,8 @@ type packs struct {
 	seg    uint32
 	size   int64
 
+	buf []byte // the leader's batch buffer, reused up to maxPackBuf
+
 	fdMu sync.Mutex
 	fds  map[uint32]*os.File
 }
@@ -70,6 +72,9 @@ type packReq struct {
 	loc  packLoc
 	err  error
 }
+
+// maxPackBuf is the largest batch buffer a pack log keeps for reuse.
+const maxPackBuf = 1 << 20
 
 func newPacks(root string) *packs {
 	return &packs{dir: filepath.Join(root, packDir), fds: map[uint32]*os.File{}}
@@ -128,7 +133,13 @@ func (p *packs) writeBatch(batch []*packReq) error {
 			return err
 		}
 	}
-	buf := make([]byte, 0, n)
+	buf := p.buf[:0]
+	if int64(cap(buf)) < n {
+		buf = make([]byte, 0, n)
+	}
+	if n <= maxPackBuf {
+		p.buf = buf // reused by the next batch (the leader is the only user)
+	}
 	for _, r := range batch {
 		r.loc = packLoc{Seg: p.seg, Off: p.size + int64(len(buf)), Len: int32(len(r.rec))}
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(r.rec)))

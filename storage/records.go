@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/cofferstore/coffer/pkg/checksum"
@@ -169,6 +170,11 @@ func encodeMeta(h *metaHeader, inline []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return frameMeta(hb, inline), nil
+}
+
+// frameMeta builds a .meta record from its JSON header and inline stream.
+func frameMeta(hb, inline []byte) []byte {
 	b := make([]byte, 0, len(metaMagic)+8+len(hb)+len(inline)+8)
 	b = append(b, metaMagic...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(hb)))
@@ -176,7 +182,29 @@ func encodeMeta(h *metaHeader, inline []byte) ([]byte, error) {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(inline)))
 	b = append(b, inline...)
 	b = binary.BigEndian.AppendUint64(b, xxh3.Hash(b))
-	return b, nil
+	return b
+}
+
+// encodeObjectMetas encodes the "object" .meta records of rec for every
+// shard (inline[i] on drive i), marshalling rec once: each header is
+// exactly what json.Marshal makes of metaHeader{Kind: "object", Shard: i,
+// Object: rec}.
+func encodeObjectMetas(rec *objRecord, inline [][]byte) ([][]byte, error) {
+	obj, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(inline))
+	for i := range inline {
+		hb := make([]byte, 0, 48+len(obj))
+		hb = append(hb, `{"kind":"object","shard":`...)
+		hb = strconv.AppendInt(hb, int64(i), 10)
+		hb = append(hb, `,"object":`...)
+		hb = append(hb, obj...)
+		hb = append(hb, '}')
+		out[i] = frameMeta(hb, inline[i])
+	}
+	return out, nil
 }
 
 // decodeMeta parses a .meta file; the inline slice aliases b.

@@ -301,14 +301,10 @@ func (s *Store) committed(p *pendingData) { s.unpinID(p.ref.ID) }
 // rec. Below write quorum the appended records stay as dead bytes that the
 // scrubber's compaction drops.
 func (s *Store) persistPacked(p *pendingData, rec *objRecord) error {
-	raws := make([][]byte, len(s.drives))
-	for i := range s.drives {
-		raw, err := encodeMeta(&metaHeader{Kind: "object", Shard: i, Object: rec}, p.inline[i])
-		if err != nil {
-			s.abort(p)
-			return err
-		}
-		raws[i] = raw
+	raws, err := encodeObjectMetas(rec, p.inline)
+	if err != nil {
+		s.abort(p)
+		return err
 	}
 	locs := make([]packLoc, len(s.drives))
 	var ok atomic.Int32
