@@ -51,7 +51,12 @@
 // PutObject streams the body in blocks (1 MiB by default) from a pooled
 // buffer, computing MD5 and the requested checksum in the same pass, encodes
 // each block and writes the frames to temporary files (".tmp.<name>.<r>",
-// beside their final names) on all drives in parallel. After the body ends
+// beside their final names) on all drives in parallel. Large bodies are a
+// two-stage pipeline: a reader goroutine reads and hashes block k+1 while
+// block k is encoded and written (two pooled block buffers per upload), and
+// their MD5 runs on md5-simd's multi-stream server (one SIMD lane per
+// concurrent upload). Each byte is hashed once for MD5, once for a
+// requested checksum, and each shard block once with xxh3. After the body ends
 // and size/MD5/checksum are verified, on each drive in parallel:
 //
 //  1. a large body's shard file is fsynced and renamed to <id>.shard;
@@ -122,7 +127,9 @@
 // shard file at once, so a concurrent overwrite or delete (which unlinks)
 // does not disturb the pinned reader; a packed object's records are read
 // into memory at once (they are small), which also pins them against
-// compaction. Range decodes only the blocks it
+// compaction. A range's WriteTo (io.Copy) writes the verified data shard
+// slices of each block straight to the destination, without joining them.
+// Range decodes only the blocks it
 // needs, reading data shards first and parity only to replace a missing or
 // corrupt shard block; a block with fewer than data good shards fails with
 // ErrQuorum, never wrong bytes. Damaged objects are queued for healing.
@@ -131,10 +138,12 @@
 //
 // bbolt keyspaces: tenants (name -> record with usage counters and quota),
 // volumes (tenant\0name), buckets (tenant\0name -> record with bucket id and
-// counters), objects/<bucket id> (key -> object record), uploads/<bucket id>
+// counters), objects/<bucket id> (key -> object record: a binary listing
+// header, then the JSON record; see objcodec.go), uploads/<bucket id>
 // (key\0uploadID), parts (uploadID\0<u32 part>), ids (live data ids), trash
 // (bucket id -> bucket being force-deleted), packs (drive, segment -> live
-// bytes). Listing is a cursor range scan that seeks past each common prefix.
+// bytes). Listing is a cursor range scan that seeks past each common prefix
+// and decodes only each object's listing header.
 //
 // # Caveats
 //
