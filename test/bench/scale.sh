@@ -5,14 +5,16 @@
 #   LIST: ListObjectsV2 pages of 1000 keys, 1 client walking the whole bucket
 #         (SCALE_LIST_DURATION); a finished pass must see every key;
 #   PUT:  4 KiB objects, 16 clients, new keys (SCALE_DURATION);
-# and, as a control for machine noise, PUT 4 KiB into a fresh empty bucket
-# right after the last size. Between sizes the server is stopped and
+# then, as a control for machine noise, SCALE_AB_ROUNDS alternating PUT
+# rounds in the full bucket and in a fresh empty bucket of the same server. Between sizes the server is stopped and
 # test/bench/fill adds 0-byte objects through the storage package
 # (storage.Open + PutObject from 256 goroutines), which is several times
 # faster than HTTP PUTs; then the server is started again on the same data.
 #
 #   SCALE_OBJECTS=1000000  SCALE_DURATION=20s  SCALE_LIST_DURATION=45s
-#   SCALE_FILL_WORKERS=256  BENCH_OUT=DIR keeps the JSON and the log
+#   SCALE_FILL_WORKERS=256  SCALE_AB_ROUNDS=3  BENCH_OUT=DIR keeps the JSON
+#   BENCH_PROFILE_DIR=DIR   the server gets --pprof; CPU and allocation
+#                           profiles of LIST and PUT at the last size land there
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -22,6 +24,7 @@ SCALE_OBJECTS=${SCALE_OBJECTS:-1000000}
 SCALE_DURATION=${SCALE_DURATION:-20s}
 SCALE_LIST_DURATION=${SCALE_LIST_DURATION:-45s}
 SCALE_FILL_WORKERS=${SCALE_FILL_WORKERS:-256}
+SCALE_AB_ROUNDS=${SCALE_AB_ROUNDS:-3}
 [ -x "$COFFER_BIN" ] || { echo "bench-scale: $COFFER_BIN not built (make build)" >&2; exit 1; }
 [ "$SCALE_OBJECTS" -ge 1000 ] && [ "$SCALE_OBJECTS" -le 10000000 ] || { echo "bench-scale: SCALE_OBJECTS must be 1000..10000000" >&2; exit 1; }
 
@@ -39,17 +42,30 @@ bucket=scale
 count=0     # objects in the bucket
 fill_next=0 # next fill key number
 
+server_args=()
+pprof_url=""
+if [ -n "${BENCH_PROFILE_DIR:-}" ]; then
+	mkdir -p "$BENCH_PROFILE_DIR"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	server_args=(--pprof "127.0.0.1:$port")
+	pprof_url="http://127.0.0.1:$port"
+fi
+
 objects_of() { python3 -c 'import json,sys; print(sum(r["objects"] for r in json.load(open(sys.argv[1]))["results"]))' "$1"; }
 
-# measure SIZE: LIST (unless the bucket is empty) and PUT at the current count.
+# measure SIZE [profile]: LIST (unless the bucket is empty) and PUT at the
+# current count; with "profile" and BENCH_PROFILE_DIR, profiles of both.
 measure() {
-	local size=$1
+	local size=$1 prof=()
+	if [ "${2:-}" = profile ] && [ -n "$pprof_url" ]; then
+		prof=(-pprof "$pprof_url" -profile-dir "$BENCH_PROFILE_DIR" -profile list,put-4k)
+	fi
 	if [ "$count" -gt 0 ]; then
 		"$WORK/s3load" -endpoint "$s3" -bucket "$bucket" -workloads list -concurrency 1 -list-keys "$count" \
-			-duration "$SCALE_LIST_DURATION" -json "$OUT/list-$size.json" >/dev/null
+			-duration "$SCALE_LIST_DURATION" -json "$OUT/list-$size.json" "${prof[@]}" >/dev/null
 	fi
 	"$WORK/s3load" -endpoint "$s3" -bucket "$bucket" -workloads put-4k -key-prefix "put-$size/" \
-		-duration "$SCALE_DURATION" -json "$OUT/put-$size.json" >/dev/null
+		-duration "$SCALE_DURATION" -json "$OUT/put-$size.json" "${prof[@]}" >/dev/null
 	count=$((count + $(objects_of "$OUT/put-$size.json")))
 }
 
@@ -64,10 +80,10 @@ fill_to() {
 		fill_next=$((fill_next + add))
 		count=$want
 	fi
-	start_server "$data" "$WORK/logs"
+	start_server "$data" "$WORK/logs" "${server_args[@]}"
 }
 
-start_server "$data" "$WORK/logs"
+start_server "$data" "$WORK/logs" "${server_args[@]}"
 make_key bench
 echo "bench-scale: server at $s3; measuring at 0 objects" >&2
 measure 0
@@ -78,16 +94,21 @@ for size in "${sizes[@]}"; do
 	fill_to "$size"
 	echo "bench-scale: measuring at $count objects" >&2
 	echo "$count" >"$OUT/count-$size"
-	measure "$size"
+	if [ "$size" = "$SCALE_OBJECTS" ]; then measure "$size" profile; else measure "$size"; fi
 done
-"$WORK/s3load" -endpoint "$s3" -bucket "$bucket-control" -workloads put-4k \
-	-duration "$SCALE_DURATION" -json "$OUT/put-control.json" >/dev/null
+for r in $(seq 1 "$SCALE_AB_ROUNDS"); do
+	echo "bench-scale: A/B round $r: PUT in the full bucket, then in an empty one" >&2
+	"$WORK/s3load" -endpoint "$s3" -bucket "$bucket" -workloads put-4k -key-prefix "ab-$r/" \
+		-duration "$SCALE_DURATION" -json "$OUT/ab-full-$r.json" >/dev/null
+	"$WORK/s3load" -endpoint "$s3" -bucket "$bucket-empty-$r" -workloads put-4k \
+		-duration "$SCALE_DURATION" -json "$OUT/ab-empty-$r.json" >/dev/null
+done
 du -sh "$data" >&2
 stop_server
 
-python3 - "$OUT" 0 "${sizes[@]}" <<'PY'
-import json, os, sys
-out, sizes = sys.argv[1], sys.argv[2:]
+python3 - "$OUT" "$SCALE_AB_ROUNDS" 0 "${sizes[@]}" <<'PY'
+import json, os, statistics, sys
+out, rounds, sizes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 def res(name):
     p = os.path.join(out, name)
     return json.load(open(p))["results"][0] if os.path.exists(p) else None
@@ -100,6 +121,12 @@ for s in sizes:
     l = f"{lst['latency']['p50ms']:.1f} / {lst['latency']['p90ms']:.1f} / {lst['latency']['p99ms']:.1f}" if lst else "—"
     lr = f"{lst['opsPerSec']:.1f}" if lst else "—"
     print(f"| {at} | {put['objPerSec']:,.0f} obj/s | {100*put['objPerSec']/base:.0f}% | {put['latency']['p50ms']:.1f} / {put['latency']['p99ms']:.1f} | {l} | {lr} |")
-c = res("put-control.json")
-print(f"| control: fresh empty bucket, after the last size | {c['objPerSec']:,.0f} obj/s | {100*c['objPerSec']/base:.0f}% | {c['latency']['p50ms']:.1f} / {c['latency']['p99ms']:.1f} | — | — |")
+if rounds:
+    full = [res(f"ab-full-{r}.json")["objPerSec"] for r in range(1, rounds + 1)]
+    empty = [res(f"ab-empty-{r}.json")["objPerSec"] for r in range(1, rounds + 1)]
+    f, e = statistics.median(full), statistics.median(empty)
+    print()
+    print(f"A/B, {rounds} alternating rounds on the same server: PUT 4 KiB, 16 concurrent, in the full bucket "
+          f"{f:,.0f} obj/s (median; rounds {', '.join(f'{x:,.0f}' for x in full)}) vs a fresh empty bucket "
+          f"{e:,.0f} obj/s ({', '.join(f'{x:,.0f}' for x in empty)}): full/empty = {100*f/e:.0f}%")
 PY
