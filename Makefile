@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 TESTFLAGS ?= -count=1 -timeout 12m
 
-.PHONY: all build run test e2e fuzz fuzz-long bench bench-micro bench-memory bench-scale reliability lint clean
+.PHONY: all build run test e2e fuzz fuzz-long bench bench-micro bench-memory bench-scale reliability lint clean screenshots
 
 all: build
 
@@ -95,3 +95,7 @@ lint:
 clean:
 	rm -rf bin
 	$(GO) clean -testcache
+
+# Refresh docs/screenshots from the browser test (ordinary runs leave them alone).
+screenshots: build
+	COFFER_SCREENSHOTS=1 COFFER_BIN=$(abspath $(BIN)) test/browser/run.sh
