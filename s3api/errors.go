@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -90,7 +91,8 @@ var errorTable = []errorMapping{
 	{storage.ErrObjectNotFound, errorf("NoSuchKey", 404, "The specified key does not exist.")},
 	{storage.ErrUploadNotFound, errorf("NoSuchUpload", 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")},
 	{storage.ErrInvalidBucketName, errorf("InvalidBucketName", 400, "The specified bucket is not valid: names are 3-63 characters of lower-case letters, digits, dots and hyphens.")},
-	{storage.ErrInvalidObjectName, errorf("KeyTooLongError", 400, "The object key is empty, longer than 1024 bytes, or not valid UTF-8.")},
+	{storage.ErrKeyTooLong, errorf("KeyTooLongError", 400, "Your key is too long: the limit is 1024 bytes.")},
+	{storage.ErrInvalidObjectName, errorf("InvalidURI", 400, "Couldn't parse the specified URI: the object key is empty, not valid UTF-8, or contains NUL.")},
 	{storage.ErrBucketExists, errorf("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.")},
 	{storage.ErrBucketNotEmpty, errorf("BucketNotEmpty", 409, "The bucket you tried to delete is not empty.")},
 	// storage: multipart
@@ -104,6 +106,8 @@ var errorTable = []errorMapping{
 	{storage.ErrChecksumMismatch, errorf("BadDigest", 400, "The checksum you specified did not match the calculated checksum.")},
 	{storage.ErrIncompleteBody, errorf("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.")},
 	{storage.ErrBodyTooLong, errorf("InvalidRequest", 400, "The request body is longer than the length it declared.")},
+	// A body that stalls or trickles is cut by the server's read deadline.
+	{os.ErrDeadlineExceeded, errorf("RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period.")},
 	// A client that hangs up mid-body surfaces as io.ErrUnexpectedEOF from net/http.
 	{io.ErrUnexpectedEOF, errorf("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.")},
 	// storage: capacity

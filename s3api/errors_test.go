@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -19,6 +20,8 @@ func TestEverySentinelIsMapped(t *testing.T) {
 	sentinels := map[string]error{
 		"storage.ErrInvalidBucketName": storage.ErrInvalidBucketName,
 		"storage.ErrInvalidObjectName": storage.ErrInvalidObjectName,
+		"storage.ErrKeyTooLong":        storage.ErrKeyTooLong,
+		"os.ErrDeadlineExceeded":       os.ErrDeadlineExceeded,
 		"storage.ErrBucketNotFound":    storage.ErrBucketNotFound,
 		"storage.ErrBucketExists":      storage.ErrBucketExists,
 		"storage.ErrBucketNotEmpty":    storage.ErrBucketNotEmpty,

@@ -277,6 +277,8 @@ var (
 	ErrInvalidBucketName = errors.New("storage: invalid bucket name")
 	// ErrInvalidObjectName is returned when a key is empty, longer than 1024 bytes, or not valid UTF-8.
 	ErrInvalidObjectName = errors.New("storage: invalid object key")
+	// ErrKeyTooLong is returned (together with ErrInvalidObjectName) when a key is longer than 1024 bytes.
+	ErrKeyTooLong = errors.New("storage: object key longer than 1024 bytes")
 	// ErrBucketNotFound is returned when the tenant has no bucket of that name.
 	ErrBucketNotFound = errors.New("storage: bucket not found")
 	// ErrBucketExists is returned when the tenant already owns a bucket of that name.

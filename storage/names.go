@@ -65,7 +65,7 @@ func ValidObjectKey(key string) error {
 	case key == "":
 		return fmt.Errorf("%w: empty key", ErrInvalidObjectName)
 	case len(key) > maxKeyLen:
-		return fmt.Errorf("%w: key is %d bytes, limit is %d", ErrInvalidObjectName, len(key), maxKeyLen)
+		return fmt.Errorf("%w: %w: key is %d bytes, limit is %d", ErrInvalidObjectName, ErrKeyTooLong, len(key), maxKeyLen)
 	case !utf8.ValidString(key):
 		return fmt.Errorf("%w: key is not valid UTF-8", ErrInvalidObjectName)
 	case strings.IndexByte(key, 0) >= 0:

@@ -160,7 +160,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:        s.Metrics.Handler(),
 	})
 
-	s.serve(s3ln, s3Handler, tlsConfig, s3MaxHeaderBytes) // s3api logs its own requests
+	s.serve(s3ln, cutSlowBodies(s3Handler), tlsConfig, s3MaxHeaderBytes) // s3api logs its own requests
 	s.serve(consoleLn, logRequests(cfg.Logger, "console", consoleHandler), tlsConfig, maxHeaderBytes)
 	if pprofLn != nil {
 		s.PprofURL = listenerURL("http", pprofLn.Addr()) + "/debug/pprof/"
