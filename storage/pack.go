@@ -234,15 +234,20 @@ func (p *packs) segments() ([]uint32, error) {
 func (p *packs) fd(seg uint32) (*os.File, error) {
 	p.fdMu.Lock()
 	defer p.fdMu.Unlock()
+	path := filepath.Join(p.dir, segName(seg))
 	if f := p.fds[seg]; f != nil {
-		// A segment unlinked under us (drive removed or wiped) is gone.
-		if st, err := f.Stat(); err == nil && st.Sys().(*syscall.Stat_t).Nlink > 0 {
+		// A segment unlinked under us (drive removed or wiped) is gone, and
+		// one whose path now names another file (the drive directory was
+		// renamed away and replaced) must not be read through the old disk.
+		fst, ferr := f.Stat()
+		pst, perr := os.Stat(path)
+		if ferr == nil && perr == nil && fst.Sys().(*syscall.Stat_t).Nlink > 0 && os.SameFile(fst, pst) {
 			return f, nil
 		}
 		f.Close()
 		delete(p.fds, seg)
 	}
-	f, err := os.Open(filepath.Join(p.dir, segName(seg)))
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
