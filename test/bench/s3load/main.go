@@ -10,6 +10,8 @@
 //
 //	s3load -endpoint http://127.0.0.1:9000 -duration 20s -json run1.json
 //	s3load -merge run1.json,run2.json,run3.json   # median table of several runs
+//	s3load -bucket scale -workloads put-4k,list -list-keys N   # in an existing bucket (make bench-scale)
+//	s3load -memory -server-pid PID   # server RSS while streaming 5 GiB, 64 x 64 MiB (make bench-memory)
 //
 // Credentials come from S3LOAD_ACCESS_KEY and S3LOAD_SECRET_KEY (or the
 // flags). With -pprof and -profile-dir, a CPU profile of the timed phase
