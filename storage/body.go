@@ -66,14 +66,26 @@ func (b *bodyReader) close() {
 // readBlock fills buf as far as the body allows. done is true when the body
 // has ended (n may still be > 0).
 func (b *bodyReader) readBlock(buf []byte) (n int, done bool, err error) {
-	want := len(buf)
-	if b.remaining >= 0 && b.remaining < int64(want) {
-		want = int(b.remaining)
-	}
-	n, err = io.ReadFull(b.r, buf[:want])
-	b.md5.Write(buf[:n])
-	if b.sum != nil {
-		b.sum.Write(buf[:n])
+	return b.readBlockv([][]byte{buf})
+}
+
+// readBlockv is readBlock into the concatenation of segs (a scatter read:
+// the data shards of a block, so a full block needs no copy to encode).
+func (b *bodyReader) readBlockv(segs [][]byte) (n int, done bool, err error) {
+	for _, seg := range segs {
+		want := len(seg)
+		if b.remaining >= 0 && b.remaining-int64(n) < int64(want) {
+			want = int(b.remaining - int64(n))
+		}
+		m, rerr := io.ReadFull(b.r, seg[:want])
+		b.md5.Write(seg[:m])
+		if b.sum != nil {
+			b.sum.Write(seg[:m])
+		}
+		n += m
+		if err = rerr; err != nil || m < len(seg) {
+			break
+		}
 	}
 	b.n += int64(n)
 	if b.n > maxObjectSize {

@@ -107,6 +107,12 @@ func (c *codec) encode(buf *codecBuf, n int) ([][]byte, error) {
 		m := copy(shards[i], buf.block[lo:hi])
 		clear(shards[i][m:])
 	}
+	return c.finish(buf, shards, ss)
+}
+
+// finish computes parity and the shard hashes of shards (aliasing buf's
+// frames, ss bytes each) and returns the frames.
+func (c *codec) finish(buf *codecBuf, shards [][]byte, ss int) ([][]byte, error) {
 	if c.parity > 0 {
 		if err := c.enc.Encode(shards); err != nil {
 			return nil, err
@@ -118,6 +124,47 @@ func (c *codec) encode(buf *codecBuf, n int) ([][]byte, error) {
 		frames[i] = buf.frames[i][:hashSize+ss]
 	}
 	return frames, nil
+}
+
+// dataSegs returns where a full block's bytes go in buf's frames: the data
+// shard regions, in order, which together are exactly blockSize bytes. A
+// body read into them (scatter read) is encoded by encodeFull without
+// copying the block.
+func (c *codec) dataSegs(buf *codecBuf) [][]byte {
+	ss := c.shardSize(c.blockSize)
+	segs := make([][]byte, 0, c.data)
+	for i := 0; i < c.data; i++ {
+		if l := min(ss, c.blockSize-i*ss); l > 0 {
+			segs = append(segs, buf.frames[i][hashSize:hashSize+l])
+		}
+	}
+	return segs
+}
+
+// encodeFull encodes a full block that was read into dataSegs(buf); it
+// returns the frames, which alias buf.
+func (c *codec) encodeFull(buf *codecBuf) ([][]byte, error) {
+	ss := c.shardSize(c.blockSize)
+	shards := make([][]byte, c.data+c.parity)
+	for i := range shards {
+		shards[i] = buf.frames[i][hashSize : hashSize+ss]
+	}
+	for i := 0; i < c.data; i++ {
+		clear(shards[i][max(0, min(ss, c.blockSize-i*ss)):]) // zero padding
+	}
+	return c.finish(buf, shards, ss)
+}
+
+// gather copies the first n bytes of a block read into dataSegs(buf) to
+// buf.block, for encode (a short last block has smaller shards).
+func (c *codec) gather(buf *codecBuf, n int) {
+	out := buf.block[:0]
+	for _, seg := range c.dataSegs(buf) {
+		if len(out) == n {
+			break
+		}
+		out = append(out, seg[:min(len(seg), n-len(out))]...)
+	}
 }
 
 // verifyFrame reports whether a framed shard block matches its checksum.

@@ -109,10 +109,11 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 
 // filledBlock is a block read (and hashed) by writeBlocks' reader.
 type filledBlock struct {
-	buf  *codecBuf
-	n    int
-	done bool
-	err  error
+	buf     *codecBuf
+	n       int
+	done    bool
+	err     error
+	inPlace bool // read into the data shards (a full block): no copy
 }
 
 // writeBlocks encodes and writes the body's blocks to p's shard files,
@@ -124,7 +125,7 @@ type filledBlock struct {
 // never touched after it.
 func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pendingData, first *codecBuf, n int, done bool) error {
 	if done {
-		return s.writeBlock(c, p, first, n)
+		return s.writeBlock(c, p, first, n, false)
 	}
 	free := make(chan *codecBuf, 2)
 	full := make(chan filledBlock, 2)
@@ -132,14 +133,18 @@ func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pe
 	go func() {
 		defer close(full)
 		for b := range free {
-			n, done, err := br.readBlock(b.block)
-			full <- filledBlock{buf: b, n: n, done: done, err: err}
+			n, done, err := br.readBlockv(c.dataSegs(b))
+			if n < c.blockSize && err == nil {
+				c.gather(b, n)
+			}
+			full <- filledBlock{buf: b, n: n, done: done, err: err, inPlace: n == c.blockSize}
 			if done || err != nil {
 				return
 			}
 		}
 	}()
 	cur := first // owned by the caller
+	inPlace := false
 	defer func() {
 		close(free)
 		for f := range full {
@@ -160,7 +165,7 @@ func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pe
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.writeBlock(c, p, cur, n); err != nil {
+		if err := s.writeBlock(c, p, cur, n, inPlace); err != nil {
 			return err
 		}
 		if done {
@@ -176,17 +181,24 @@ func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pe
 		if f.err != nil {
 			return f.err
 		}
-		n, done = f.n, f.done
+		n, done, inPlace = f.n, f.done, f.inPlace
 		if n == 0 && done {
 			return nil
 		}
 	}
 }
 
-// writeBlock encodes block buf.block[:n] and appends its frames to the
-// live drives' shard files; below write quorum it fails.
-func (s *Store) writeBlock(c *codec, p *pendingData, buf *codecBuf, n int) error {
-	frames, err := c.encode(buf, n)
+// writeBlock encodes block buf.block[:n] (inPlace: the full block already
+// in buf's data shards) and appends its frames to the live drives' shard
+// files; below write quorum it fails.
+func (s *Store) writeBlock(c *codec, p *pendingData, buf *codecBuf, n int, inPlace bool) error {
+	var frames [][]byte
+	var err error
+	if inPlace {
+		frames, err = c.encodeFull(buf)
+	} else {
+		frames, err = c.encode(buf, n)
+	}
 	if err != nil {
 		return err
 	}
