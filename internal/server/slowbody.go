@@ -35,6 +35,10 @@ func cutSlowBodies(next http.Handler) http.Handler {
 func guardBodies(next http.Handler, idle, window time.Duration, minBytes int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
+			// Guard a shallow copy: net/http inspects the original request's
+			// Body after the handler to decide whether the connection can be
+			// reused, and must keep seeing its own type there.
+			r = r.WithContext(r.Context())
 			r.Body = &slowBodyGuard{
 				ReadCloser: r.Body,
 				rc:         http.NewResponseController(w),
