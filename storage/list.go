@@ -47,8 +47,7 @@ func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts Lis
 				break
 			}
 			if opts.Delimiter != "" {
-				if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
-					cp := key[:len(opts.Prefix)+i+len(opts.Delimiter)]
+				if cp, ok := commonPrefix(key, opts.Prefix, opts.Delimiter); ok {
 					if cp != opts.After {
 						if count == max {
 							res.IsTruncated = true
@@ -81,4 +80,14 @@ func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts Lis
 		res.NextAfter = ""
 	}
 	return res, err
+}
+
+// commonPrefix returns the part of key up to and including the first
+// delimiter after prefix: the CommonPrefix that key rolls up into.
+func commonPrefix(key, prefix, delimiter string) (string, bool) {
+	i := strings.Index(key[len(prefix):], delimiter)
+	if i < 0 {
+		return "", false
+	}
+	return key[:len(prefix)+i+len(delimiter)], true
 }

@@ -409,8 +409,7 @@ func (s *Store) ListMultipartUploads(ctx context.Context, tenant, bucket string,
 				break
 			}
 			if opts.Delimiter != "" {
-				if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
-					cp := key[:len(opts.Prefix)+i+len(opts.Delimiter)]
+				if cp, ok := commonPrefix(key, opts.Prefix, opts.Delimiter); ok {
 					if cp != opts.KeyMarker {
 						if count == max {
 							res.IsTruncated = true
