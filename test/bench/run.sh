@@ -27,16 +27,7 @@ BENCH_PROFILE=${BENCH_PROFILE:-put-4k,get-16m}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench.XXXXXX")
 OUT=${BENCH_OUT:-$WORK}
 mkdir -p "$OUT"
-server_pid=""
-stop_server() {
-	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	server_pid=""
-}
+. "$here/server.sh" # start_server, stop_server, make_key
 cleanup() {
 	stop_server
 	rm -rf "$WORK" # the per-run JSON survives only under BENCH_OUT
@@ -60,25 +51,8 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 		pprof_args=(--pprof "127.0.0.1:$port")
 		pprof_url="http://127.0.0.1:$port"
 	fi
-	"$COFFER_BIN" server --data "$dir/data" --drives 4 --parity 2 \
-		--s3-address 127.0.0.1:0 --console-address 127.0.0.1:0 --log-level warn "${pprof_args[@]}" \
-		>"$dir/server.out" 2>"$dir/server.log" &
-	server_pid=$!
-	for _ in $(seq 1 300); do
-		grep -q '^  Console:' "$dir/server.out" 2>/dev/null && break
-		kill -0 "$server_pid" 2>/dev/null || { echo "bench: server died:"; cat "$dir/server.out" "$dir/server.log"; exit 1; }
-		sleep 0.1
-	done
-	s3=$(awk '/^  S3 endpoint:/ {print $3}' "$dir/server.out")
-	console=$(awk '/^  Console:/ {print $2}' "$dir/server.out")
-	[ -n "$s3" ] && [ -n "$console" ] || { echo "bench: no addresses in server output"; cat "$dir/server.out" "$dir/server.log"; exit 1; }
-	for _ in $(seq 1 300); do curl -fsS -o /dev/null "$console/readyz" && break; sleep 0.1; done
-
-	"$COFFER_BIN" admin --server "$console" --password "$COFFER_ADMIN_PASSWORD" tenant create bench >/dev/null
-	keys=$("$COFFER_BIN" admin --server "$console" --password "$COFFER_ADMIN_PASSWORD" keys generate bench)
-	S3LOAD_ACCESS_KEY=$(printf '%s' "$keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessKey"])')
-	S3LOAD_SECRET_KEY=$(printf '%s' "$keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secretKey"])')
-	export S3LOAD_ACCESS_KEY S3LOAD_SECRET_KEY
+	start_server "$dir/data" "$dir" "${pprof_args[@]}"
+	make_key bench
 
 	echo "bench: run $run/$BENCH_RUNS against $s3 (${BENCH_DURATION} per workload)" >&2
 	profile_args=()

@@ -1,4 +1,4 @@
-# Sourced by memory.sh and scale.sh: start and stop the built coffer binary
+# Sourced by run.sh, memory.sh and scale.sh: start and stop the built coffer binary
 # on loopback and make a tenant's key. Expects COFFER_BIN and
 # COFFER_ADMIN_PASSWORD; sets server_pid, s3, console.
 server_pid=""
