@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // adminPassword is the operator password of every server started here.
@@ -95,7 +96,7 @@ type coffer struct {
 	waitErr    error
 	S3URL      string
 	ConsoleURL string
-	logs       *lockedBuffer
+	logs       *testutil.LockedBuffer
 	clientOnce sync.Once
 	client     *http.Client
 }
@@ -105,7 +106,7 @@ type coffer struct {
 func newCoffer(t testing.TB, n, m int, args ...string) *coffer {
 	t.Helper()
 	dir := t.TempDir()
-	c := &coffer{t: t, DataDir: filepath.Join(dir, "data"), logs: &lockedBuffer{}}
+	c := &coffer{t: t, DataDir: filepath.Join(dir, "data"), logs: &testutil.LockedBuffer{}}
 	for i := 0; i < n; i++ {
 		c.Drives = append(c.Drives, filepath.Join(dir, fmt.Sprintf("drive%d", i)))
 	}
@@ -514,24 +515,6 @@ func (c *coffer) procStats() (rssKiB int64, fds int) {
 	}
 	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", c.pid()))
 	return rssKiB, len(ents)
-}
-
-// lockedBuffer collects output written from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func tail(s string, n int) string {

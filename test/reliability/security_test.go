@@ -2,16 +2,8 @@ package reliability
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"io/fs"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // httpGet fetches a URL and returns status and body.
@@ -238,37 +231,6 @@ func TestTenantIsolation(t *testing.T) {
 	})
 }
 
-// writeCert writes a self-signed certificate for 127.0.0.1 and its key.
-func writeCert(t *testing.T, dir string) (certPath, keyPath string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "coffer reliability"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certPath, keyPath, pool
-}
-
 // TestTLSWithAWSCLI runs the server with a self-signed certificate and
 // copies an object in and out with the AWS CLI using --ca-bundle; without
 // the bundle the CLI refuses the certificate.
@@ -278,7 +240,8 @@ func TestTLSWithAWSCLI(t *testing.T) {
 		t.Skip("aws CLI not installed")
 	}
 	dir := t.TempDir()
-	certPath, keyPath, pool := writeCert(t, dir)
+	cert := testutil.SelfSignedCert(t)
+	certPath, keyPath, pool := cert.CertFile, cert.KeyFile, cert.Pool
 	srv := newCoffer(t, 4, 2, "--scrub-interval", "-1s", "--tls-cert", certPath, "--tls-key", keyPath)
 	srv.Pool, srv.CACert = pool, certPath
 	srv.start(true)
