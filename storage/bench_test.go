@@ -90,7 +90,7 @@ func BenchmarkPutBlockSize(b *testing.B) {
 func BenchmarkErasureEncode(b *testing.B) {
 	for _, l := range [][2]int{{2, 2}, {4, 2}, {8, 8}} {
 		b.Run(fmt.Sprintf("%d+%d", l[0], l[1]), func(b *testing.B) {
-			c, _ := getCodec(l[0], l[1], 1<<20)
+			c, _ := getCodec(l[0], l[1], 1<<20, 0)
 			buf := c.getBuf()
 			copy(buf.block, randBytes(1, 1<<20))
 			b.SetBytes(1 << 20)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/klauspost/reedsolomon"
 	"github.com/zeebo/xxh3"
@@ -13,12 +14,24 @@ import (
 // shard block in a shard stream.
 const hashSize = 8
 
+// frameAlign is the frame alignment of shard files written since direct
+// I/O: every frame is zero padded to a multiple of it, so each frame is one
+// aligned write straight from the codec's (aligned) buffer, bypassing the
+// page cache (see localDrive.CreateShard). Inline streams stay unpadded.
+const frameAlign = 4096
+
+// shardAlign is the Align of new shard streams; tests set it to 0 to
+// write the unpadded layout of earlier data.
+var shardAlign = frameAlign
+
 // codec splits blocks into data+parity shards and back. A shard stream is,
 // for each block of the object, an 8-byte xxh3 of the shard block followed
-// by the shard block; every block but the last has the same shard size.
+// by the shard block, zero padded to a multiple of align (1: no padding);
+// every block but the last has the same shard size.
 type codec struct {
 	data, parity int
 	blockSize    int
+	align        int
 	enc          reedsolomon.Encoder
 	pool         sync.Pool // *codecBuf
 }
@@ -32,31 +45,35 @@ type codecBuf struct {
 
 var (
 	codecsMu sync.Mutex
-	codecs   = map[[3]int]*codec{}
+	codecs   = map[[4]int]*codec{}
 )
 
-// getCodec returns the shared codec for a layout.
-func getCodec(data, parity, blockSize int) (*codec, error) {
-	key := [3]int{data, parity, blockSize}
+// getCodec returns the shared codec for a layout; align is a dataRef's
+// Align (0 for unpadded streams).
+func getCodec(data, parity, blockSize, align int) (*codec, error) {
+	align = max(align, 1)
+	key := [4]int{data, parity, blockSize, align}
 	codecsMu.Lock()
 	defer codecsMu.Unlock()
 	if c, ok := codecs[key]; ok {
 		return c, nil
 	}
-	if data < 1 || parity < 0 || blockSize < data {
-		return nil, fmt.Errorf("storage: bad erasure layout %d+%d block %d", data, parity, blockSize)
+	if data < 1 || parity < 0 || blockSize < data || align&(align-1) != 0 || align > 1<<16 {
+		return nil, fmt.Errorf("storage: bad erasure layout %d+%d block %d align %d", data, parity, blockSize, align)
 	}
 	enc, err := reedsolomon.New(data, max(parity, 1))
 	if err != nil {
 		return nil, err
 	}
-	c := &codec{data: data, parity: parity, blockSize: blockSize, enc: enc}
+	c := &codec{data: data, parity: parity, blockSize: blockSize, align: align, enc: enc}
 	c.pool.New = func() any {
 		ss := c.shardSize(blockSize)
-		mem := make([]byte, (data+parity)*(hashSize+ss))
+		stride := c.frameLen(ss)
+		mem := alignedBytes((data+parity)*stride, align)
 		b := &codecBuf{block: make([]byte, blockSize)}
 		for i := 0; i < data+parity; i++ {
-			b.frames = append(b.frames, mem[i*(hashSize+ss):(i+1)*(hashSize+ss)])
+			// Each frame may grow to its padded length (padFrame).
+			b.frames = append(b.frames, mem[i*stride:i*stride+hashSize+ss:(i+1)*stride])
 		}
 		return b
 	}
@@ -78,9 +95,37 @@ func (c *codec) blockLen(size int64, i int64) int {
 	return int(min(int64(c.blockSize), size-i*int64(c.blockSize)))
 }
 
+// alignedBytes returns n zero bytes starting at a multiple of align.
+func alignedBytes(n, align int) []byte {
+	if align <= 1 {
+		return make([]byte, n)
+	}
+	mem := make([]byte, n+align)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) & (align - 1)
+	return mem[off : off+n : off+n]
+}
+
+// frameLen is the length of a frame of a shard block of ss bytes in a
+// shard stream, padding included.
+func (c *codec) frameLen(ss int) int {
+	return (hashSize + ss + c.align - 1) &^ (c.align - 1)
+}
+
+// padFrame returns frame (hash + shard block) zero padded to its length in
+// the shard stream, in place when frame's capacity allows.
+func (c *codec) padFrame(frame []byte) []byte {
+	l := c.frameLen(len(frame) - hashSize)
+	if cap(frame) >= l {
+		out := frame[:l]
+		clear(out[len(frame):])
+		return out
+	}
+	return append(frame, make([]byte, l-len(frame))...)
+}
+
 // frameOffset is where block i's frame starts in a shard stream.
 func (c *codec) frameOffset(i int64) int64 {
-	return i * int64(hashSize+c.shardSize(c.blockSize))
+	return i * int64(c.frameLen(c.shardSize(c.blockSize)))
 }
 
 // streamSize is the length of each shard stream of an object of size bytes.
@@ -90,7 +135,7 @@ func (c *codec) streamSize(size int64) int64 {
 		return 0
 	}
 	last := c.blockLen(size, n-1)
-	return c.frameOffset(n-1) + int64(hashSize+c.shardSize(last))
+	return c.frameOffset(n-1) + int64(c.frameLen(c.shardSize(last)))
 }
 
 // encode splits buf.block[:n] into framed shards; it returns the frames,

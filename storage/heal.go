@@ -170,7 +170,7 @@ func (s *Store) healData(ref dataRef) (int, map[int]packLoc, error) {
 }
 
 func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, retErr error) {
-	c, err := getCodec(ref.Data, ref.Parity, ref.BlockSize)
+	c, err := getCodec(ref.Data, ref.Parity, ref.BlockSize, ref.Align)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -293,7 +293,7 @@ func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, r
 			if ref.Inline {
 				inlineOut[i] = append(inlineOut[i], frame...)
 			} else if files[i] != nil {
-				if _, err := outs[i].Write(frame); err != nil {
+				if _, err := outs[i].Write(c.padFrame(frame)); err != nil {
 					files[i].Abort()
 					files[i] = nil
 					mu.Lock()

@@ -339,7 +339,11 @@ func TestReadRepairsInBackground(t *testing.T) {
 		}
 	}
 	b := append([]byte(nil), orig[shard]...)
-	b[len(b)-1] ^= 1 // last block of data shard 0
+	c, err := getCodec(ts.data, ts.parity, ts.cfg.BlockSize, frameAlign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[c.frameOffset(2)+hashSize+1] ^= 1 // last block of data shard 0
 	os.WriteFile(shard, b, 0o644)
 	ts.mustRead("k", data)
 	// The read queued a heal; wait for the healer (bounded).

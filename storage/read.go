@@ -25,7 +25,7 @@ type partSource struct {
 }
 
 func (s *Store) newPartSource(ref dataRef) (*partSource, error) {
-	c, err := getCodec(ref.Data, ref.Parity, ref.BlockSize)
+	c, err := getCodec(ref.Data, ref.Parity, ref.BlockSize, ref.Align)
 	if err != nil {
 		return nil, err
 	}

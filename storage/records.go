@@ -23,6 +23,9 @@ type dataRef struct {
 	// Inline streams keep their shard bytes inside the per-drive .meta file
 	// instead of a separate .shard file.
 	Inline bool `json:"inline,omitempty"`
+	// Align is the frame padding of .shard streams (frameAlign since
+	// direct I/O; 0: frames unpadded, as written before).
+	Align int `json:"align,omitempty"`
 	// Packed, for inline streams of single-part objects, locates each
 	// drive's record in its pack log (index i = drive i) instead of .meta
 	// files. Copies written to the drives carry no Packed.

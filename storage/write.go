@@ -56,7 +56,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		return nil, err
 	}
 	defer br.close()
-	c, err := getCodec(s.data, s.parity, s.blockSize)
+	c, err := getCodec(s.data, s.parity, s.blockSize, shardAlign)
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +88,10 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 			}
 		}
 	} else {
+		p.ref.Align = shardAlign
 		p.files = make([]tempFile, len(s.drives))
 		s.parallel(func(i int) {
-			p.files[i], p.failed[i] = s.drives[i].Create(id + ".shard")
+			p.files[i], p.failed[i] = s.drives[i].CreateShard(id + ".shard")
 			s.drives[i].noteError(p.failed[i])
 		})
 		if err := s.writeBlocks(ctx, c, br, p, buf, n, done); err != nil {
@@ -189,8 +190,9 @@ func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pe
 }
 
 // writeBlock encodes block buf.block[:n] (inPlace: the full block already
-// in buf's data shards) and appends its frames to the live drives' shard
-// files; below write quorum it fails.
+// in buf's data shards) and appends its padded frames to the live drives'
+// shard files, one aligned write each straight from buf; below write
+// quorum it fails.
 func (s *Store) writeBlock(c *codec, p *pendingData, buf *codecBuf, n int, inPlace bool) error {
 	var frames [][]byte
 	var err error
@@ -206,7 +208,7 @@ func (s *Store) writeBlock(c *codec, p *pendingData, buf *codecBuf, n int, inPla
 		if p.failed[i] != nil {
 			return
 		}
-		if _, err := p.files[i].Write(frames[i]); err != nil {
+		if _, err := p.files[i].Write(c.padFrame(frames[i])); err != nil {
 			p.failed[i] = err
 			s.drives[i].noteError(err)
 			p.files[i].Abort()
