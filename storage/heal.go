@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -192,6 +193,7 @@ func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, r
 	}
 	defer src.close()
 	bad := make([]bool, total)
+	dirty := make([]bool, total) // good frames, non-zero padding: rewrite, but a source
 	want := c.streamSize(ref.Size)
 	blocks := c.blocks(ref.Size)
 	if ref.Inline {
@@ -218,12 +220,17 @@ func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, r
 		if bad[i] {
 			return
 		}
-		frame := make([]byte, hashSize+c.shardSize(ref.BlockSize))
+		frame := make([]byte, c.frameLen(c.shardSize(ref.BlockSize)))
 		for b := int64(0); b < blocks; b++ {
-			f := frame[:hashSize+c.shardSize(c.blockLen(ref.Size, b))]
-			if src.frame(i, b, f) != nil || !verifyFrame(f) {
+			// The padding is read too: a flipped bit there is rot as well.
+			ss := c.shardSize(c.blockLen(ref.Size, b))
+			f := frame[:c.frameLen(ss)]
+			if src.frame(i, b, f) != nil || !verifyFrame(f[:hashSize+ss]) {
 				bad[i] = true
 				return
+			}
+			if !allZero(f[hashSize+ss:]) {
+				dirty[i] = true
 			}
 		}
 	})
@@ -233,20 +240,25 @@ func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, r
 			nbad++
 		}
 	}
-	if nbad == 0 || !s.live(ref.ID) {
+	redo := make([]bool, total)
+	for i := range redo {
+		redo[i] = bad[i] || dirty[i]
+	}
+	if !slices.Contains(redo, true) || !s.live(ref.ID) {
 		return 0, nil, nil // healthy, or replaced/deleted since the record was read
 	}
 	if total-nbad < ref.Data {
 		return 0, nil, fmt.Errorf("%w: %s has %d good shards, needs %d", ErrQuorum, ref.ID, total-nbad, ref.Data)
 	}
-	// Rebuild the bad shards block by block into new files.
+	// Rebuild the bad shards (and rewrite the dirty ones) block by block
+	// into new files.
 	outs := make([]io.Writer, total)
 	files := make([]tempFile, total)
 	inlineOut := make([][]byte, total)
 	var mu sync.Mutex
 	var errs []error
-	for i := range bad {
-		if !bad[i] {
+	for i := range redo {
+		if !redo[i] {
 			continue
 		}
 		if ref.Inline {
@@ -283,8 +295,8 @@ func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, r
 			}
 			return 0, nil, fmt.Errorf("storage: heal %s block %d: %w", ref.ID, b, err)
 		}
-		for i := range bad {
-			if !bad[i] {
+		for i := range redo {
+			if !redo[i] {
 				continue
 			}
 			frame := make([]byte, hashSize, hashSize+ss)
@@ -304,8 +316,8 @@ func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, r
 		}
 	}
 	repaired := 0
-	for i := range bad {
-		if !bad[i] || (!ref.Inline && files[i] == nil) {
+	for i := range redo {
+		if !redo[i] || (!ref.Inline && files[i] == nil) {
 			continue
 		}
 		if !ref.Inline {
@@ -415,4 +427,13 @@ func (s *Store) rewritePacked(rec *objRecord) {
 			s.log.Warn("storage: recording rewritten metadata", "key", rec.Key, "err", err)
 		}
 	}
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
