@@ -190,8 +190,17 @@ func (s *Store) openDrives() error {
 		}
 		s.drives[i] = d
 	}
+	if wrapDrives != nil {
+		for i, d := range s.drives {
+			s.drives[i] = wrapDrives(i, d)
+		}
+	}
 	return nil
 }
+
+// wrapDrives, when set (by tests: the power-loss layer), wraps every drive
+// the store opens.
+var wrapDrives func(i int, d drive) drive
 
 func (s *Store) formatDrive(d drive, i int) error {
 	return d.Format(driveFormat{

@@ -1,0 +1,398 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The power-loss test runs the store on drives wrapped by powerDrive, a
+// fault-injecting layer over the real drive that remembers what a power
+// cut would keep: a file's bytes only up to its last Sync, and a rename
+// only once the directory holding it was synced (SyncDir) after it. At a
+// random drive operation the power goes: that and every later drive
+// operation fails. The drives are then rolled back to what was durable
+// (unsynced tails cut off, unsynced renames undone) and the store is
+// reopened. Every acknowledged write must read back; an operation cut
+// in flight may show its old or its new state, never a mix.
+//
+// What the layer takes on trust: pack log appends (Append returns after its
+// own group fdatasync, tested in pack_test.go), removals (an unsynced
+// removal that comes back is an orphan the scrubber removes) and the bbolt
+// index, whose commits fsync and which is not on the drives; the cut
+// applies to drive operations only, so an index commit whose drive work
+// all finished before the cut still lands, and must then be readable.
+
+var errPowerCut = fmt.Errorf("power cut: %w", syscall.EIO)
+
+type powerFile struct {
+	written, synced int64 // bytes written; bytes covered by a Sync
+	durable         bool  // the rename into place was followed by SyncDir
+}
+
+// powerLog is the shared state of one test's drives.
+type powerLog struct {
+	mu    sync.Mutex
+	files map[string]*powerFile // final path -> state, once renamed
+	ops   atomic.Int64          // mutating drive operations so far
+	cutAt int64                 // the operation that fails first (0: never)
+	cut   atomic.Bool
+}
+
+// step counts a mutating operation and reports whether the power is gone.
+func (l *powerLog) step() error {
+	if l.cut.Load() {
+		return errPowerCut
+	}
+	if n := l.ops.Add(1); l.cutAt > 0 && n >= l.cutAt {
+		l.cut.Store(true)
+		return errPowerCut
+	}
+	return nil
+}
+
+// rollBack makes every file what a power cut would have left.
+func (l *powerLog) rollBack(t *testing.T) (undone, cut int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for p, f := range l.files {
+		switch {
+		case !f.durable:
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				t.Fatal(err)
+			}
+			undone++
+		case f.synced < f.written:
+			if err := os.Truncate(p, f.synced); err != nil && !errors.Is(err, os.ErrNotExist) {
+				t.Fatal(err)
+			}
+			cut++
+		}
+	}
+	return undone, cut
+}
+
+type powerDrive struct {
+	drive
+	local *localDrive
+	log   *powerLog
+}
+
+type powerTemp struct {
+	tempFile
+	d       *powerDrive
+	final   string
+	written int64
+	synced  int64
+}
+
+func (d *powerDrive) wrapTemp(name string, tf tempFile, err error) (tempFile, error) {
+	if err != nil {
+		return nil, err
+	}
+	final, err := d.local.dataPath(name)
+	if err != nil {
+		tf.Abort()
+		return nil, err
+	}
+	return &powerTemp{tempFile: tf, d: d, final: final}, nil
+}
+
+func (d *powerDrive) Create(name string) (tempFile, error) {
+	if err := d.log.step(); err != nil {
+		return nil, err
+	}
+	tf, err := d.drive.Create(name)
+	return d.wrapTemp(name, tf, err)
+}
+
+func (d *powerDrive) CreateShard(name string) (tempFile, error) {
+	if err := d.log.step(); err != nil {
+		return nil, err
+	}
+	tf, err := d.drive.CreateShard(name)
+	return d.wrapTemp(name, tf, err)
+}
+
+func (t *powerTemp) Write(p []byte) (int, error) {
+	if err := t.d.log.step(); err != nil {
+		return 0, err
+	}
+	n, err := t.tempFile.Write(p)
+	t.written += int64(n)
+	return n, err
+}
+
+func (t *powerTemp) Sync() error {
+	if err := t.d.log.step(); err != nil {
+		return err
+	}
+	err := t.tempFile.Sync()
+	if err == nil {
+		t.synced = t.written
+	}
+	return err
+}
+
+func (t *powerTemp) Commit() error {
+	if err := t.d.log.step(); err != nil {
+		t.tempFile.Abort()
+		return err
+	}
+	if err := t.tempFile.Commit(); err != nil {
+		return err
+	}
+	l := t.d.log
+	l.mu.Lock()
+	l.files[t.final] = &powerFile{written: t.written, synced: t.synced}
+	l.mu.Unlock()
+	return nil
+}
+
+func (d *powerDrive) SyncDir(name string) error {
+	if err := d.log.step(); err != nil {
+		return err
+	}
+	if err := d.drive.SyncDir(name); err != nil {
+		return err
+	}
+	p, err := d.local.dataPath(name)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(p)
+	l := d.log
+	l.mu.Lock()
+	for fp, f := range l.files {
+		if filepath.Dir(fp) == dir {
+			f.durable = true
+		}
+	}
+	l.mu.Unlock()
+	return nil
+}
+
+func (d *powerDrive) Append(rec []byte) (packLoc, error) {
+	if err := d.log.step(); err != nil {
+		return packLoc{}, err
+	}
+	return d.drive.Append(rec)
+}
+
+func (d *powerDrive) Remove(names ...string) error {
+	if err := d.log.step(); err != nil {
+		return err
+	}
+	return d.drive.Remove(names...)
+}
+
+func (d *powerDrive) RemovePack(seg uint32) error {
+	if err := d.log.step(); err != nil {
+		return err
+	}
+	return d.drive.RemovePack(seg)
+}
+
+func (d *powerDrive) Open(name string) (shardFile, error) {
+	if d.log.cut.Load() {
+		return nil, errPowerCut
+	}
+	return d.drive.Open(name)
+}
+
+func (d *powerDrive) ReadFile(name string) ([]byte, error) {
+	if d.log.cut.Load() {
+		return nil, errPowerCut
+	}
+	return d.drive.ReadFile(name)
+}
+
+func (d *powerDrive) ReadPacked(loc packLoc) ([]byte, error) {
+	if d.log.cut.Load() {
+		return nil, errPowerCut
+	}
+	return d.drive.ReadPacked(loc)
+}
+
+// powerOutcome is what a key may hold after the cut: its last acknowledged
+// state and, if an operation on it was cut in flight, that one's state.
+// seed 0 means "no object".
+type powerOutcome struct {
+	acked    uint64
+	inflight uint64
+	flying   bool
+	sizes    map[uint64]int
+}
+
+func TestPowerLoss(t *testing.T) {
+	iterations := 12
+	if os.Getenv("COFFER_LONG") != "" {
+		iterations = 60
+	}
+	if testing.Short() {
+		iterations = 3
+	}
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	var acked, undone, trunc, cutOps int64
+	for it := 0; it < iterations; it++ {
+		dir := t.TempDir()
+		log := &powerLog{files: map[string]*powerFile{}}
+		wrapDrives = func(_ int, d drive) drive {
+			return &powerDrive{drive: d, local: d.(*localDrive), log: log}
+		}
+		s, err := Open(crashConfig(dir))
+		if err != nil {
+			wrapDrives = nil
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := s.CreateTenant(ctx, "acme", Quota{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateBucket(ctx, "acme", "bkt"); err != nil {
+			t.Fatal(err)
+		}
+		// The cut comes somewhere in the first ~2,500 drive operations.
+		log.cutAt = log.ops.Load() + 20 + r.Int64N(2500)
+		cutOps += log.cutAt - log.ops.Load()
+		const writers, keysEach = 4, 5
+		outcomes := make([]map[string]*powerOutcome, writers)
+		var wg sync.WaitGroup
+		for w := 0; w < writers; w++ {
+			outcomes[w] = map[string]*powerOutcome{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				powerWorkload(s, uint64(it*writers+w+1), w*keysEach, keysEach, outcomes[w], &log.cut)
+			}()
+		}
+		wg.Wait()
+		wrapDrives = nil
+		s.Close()
+		u, c := log.rollBack(t)
+		undone, trunc = undone+int64(u), trunc+int64(c)
+
+		s, err = Open(crashConfig(dir))
+		if err != nil {
+			t.Fatalf("iteration %d: reopen after the cut: %v", it, err)
+		}
+		for w := range outcomes {
+			for key, o := range outcomes[w] {
+				if o.acked != 0 {
+					acked++
+				}
+				checkPowerOutcome(t, s, it, key, o)
+			}
+		}
+		s.Close()
+		verifyAfterCrash(t, dir, it) // listing = readable set, usage = recount, no orphans
+	}
+	t.Logf("%d iterations, cut after %d drive operations on average; %d acknowledged objects verified; "+
+		"%d unsynced renames undone, %d unsynced tails cut", iterations, cutOps/int64(iterations), acked, undone, trunc)
+}
+
+// powerWorkload runs puts (packed, inline and direct-I/O shard sizes),
+// deletes and multipart completes on keys k<first>..k<first+n-1> until the
+// power is cut, recording what each key may hold.
+func powerWorkload(s *Store, seed uint64, first, n int, out map[string]*powerOutcome, cut *atomic.Bool) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(seed, 11))
+	meta := func(sd uint64, size int) ObjectMeta {
+		return ObjectMeta{UserMeta: map[string]string{"seed": strconv.FormatUint(sd, 10), "size": strconv.Itoa(size)}}
+	}
+	for i := 0; i < n; i++ {
+		out[fmt.Sprintf("k%02d", first+i)] = &powerOutcome{sizes: map[uint64]int{}}
+	}
+	for op := uint64(1); !cut.Load() && op < 10_000; op++ {
+		sd := seed*1_000_000 + op
+		key := fmt.Sprintf("k%02d", first+r.IntN(n))
+		o := out[key]
+		var err error
+		switch k := r.IntN(10); {
+		case k < 7:
+			size := []int{1, 100, 70 << 10, 200 << 10, 300<<10 + 7}[r.IntN(5)]
+			o.sizes[sd], o.inflight, o.flying = size, sd, true
+			_, err = s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
+		case k < 9:
+			o.inflight, o.flying = 0, true
+			err = s.DeleteObject(ctx, "acme", "bkt", key)
+		default:
+			size := minPartSize + 10
+			o.sizes[sd] = size
+			var id string
+			id, err = s.CreateMultipartUpload(ctx, "acme", "bkt", key, PutOptions{Meta: meta(sd, size)})
+			if err != nil {
+				break
+			}
+			body := randBytes(sd, size)
+			var p1, p2 PartInfo
+			if p1, err = s.PutPart(ctx, "acme", "bkt", key, id, 1, bytes.NewReader(body[:minPartSize]), PutOptions{Size: minPartSize}); err != nil {
+				break
+			}
+			if p2, err = s.PutPart(ctx, "acme", "bkt", key, id, 2, bytes.NewReader(body[minPartSize:]), PutOptions{Size: 10}); err != nil {
+				break
+			}
+			o.inflight, o.flying = sd, true
+			_, err = s.CompleteMultipartUpload(ctx, "acme", "bkt", key, id, []CompletePart{{PartNumber: 1, ETag: p1.ETag}, {PartNumber: 2, ETag: p2.ETag}})
+		}
+		if err == nil && o.flying {
+			o.acked, o.flying = o.inflight, false
+		} else if err != nil && !cut.Load() {
+			panic(fmt.Sprintf("%s: %v before the power cut", key, err))
+		}
+		if err != nil {
+			return // the op that met the cut stays in flight
+		}
+	}
+}
+
+func checkPowerOutcome(t *testing.T, s *Store, it int, key string, o *powerOutcome) {
+	t.Helper()
+	ctx := context.Background()
+	allowed := func(sd uint64) bool { return sd == o.acked || (o.flying && sd == o.inflight) }
+	info, err := s.GetObjectInfo(ctx, "acme", "bkt", key)
+	if errors.Is(err, ErrObjectNotFound) {
+		if !allowed(0) {
+			t.Fatalf("iteration %d: %s is gone; its acknowledged version (seed %d) was lost", it, key, o.acked)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("iteration %d: %s: %v", it, key, err)
+	}
+	sd, _ := strconv.ParseUint(info.Meta.UserMeta["seed"], 10, 64)
+	if !allowed(sd) {
+		t.Fatalf("iteration %d: %s holds seed %d; acknowledged %d, in flight %d (%v)", it, key, sd, o.acked, o.inflight, o.flying)
+	}
+	got, err := readAll(s, key)
+	if err != nil || !bytes.Equal(got, randBytes(sd, o.sizes[sd])) {
+		t.Fatalf("iteration %d: %s (seed %d) reads %d bytes, err %v; want %d exact bytes", it, key, sd, len(got), err, o.sizes[sd])
+	}
+}
+
+func readAll(s *Store, key string) ([]byte, error) {
+	ctx := context.Background()
+	rd, err := s.OpenObject(ctx, "acme", "bkt", key)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	rc, err := rd.Range(ctx, 0, rd.Info().Size)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var b bytes.Buffer
+	_, err = b.ReadFrom(rc)
+	return b.Bytes(), err
+}
