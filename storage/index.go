@@ -112,14 +112,16 @@ var (
 )
 
 // boltIndex is the bbolt implementation of index.
-type boltIndex struct{ db *bolt.DB }
+type boltIndex struct {
+	db     *bolt.DB
+	commit *groupCommit
+}
 
 func openBoltIndex(path string) (*boltIndex, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, err
 	}
-	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -132,7 +134,7 @@ func openBoltIndex(path string) (*boltIndex, error) {
 		db.Close()
 		return nil, err
 	}
-	return &boltIndex{db: db}, nil
+	return &boltIndex{db: db, commit: &groupCommit{db: db}}, nil
 }
 
 func (x *boltIndex) View(fn func(indexTx) error) error {
@@ -142,7 +144,7 @@ func (x *boltIndex) Update(fn func(indexTx) error) error {
 	return x.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 func (x *boltIndex) Batch(fn func(indexTx) error) error {
-	return x.db.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	return x.commit.do(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
 }
 func (x *boltIndex) Close() error { return x.db.Close() }
 

@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"fmt"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// groupCommit coalesces concurrent index writes into shared transactions,
+// one fsync each. It replaces bbolt's Batch, which waits MaxBatchDelay
+// (a timer) before every commit: here a commit starts as soon as the
+// previous one ends and takes every call that queued meanwhile, so a lone
+// writer commits at once and under load each batch is whatever arrived
+// during the previous commit's fsync (the pack log's appender works the
+// same way).
+//
+// As with bbolt's Batch, a call whose function fails is taken out of the
+// shared transaction and run alone, so it gets its own error and does not
+// fail the others; functions may therefore run more than once.
+type groupCommit struct {
+	db      *bolt.DB
+	mu      sync.Mutex
+	queue   []*commitCall
+	running bool
+}
+
+type commitCall struct {
+	fn  func(*bolt.Tx) error
+	err chan error
+}
+
+// commitPanic carries a panic of a batched function back to its caller.
+type commitPanic struct{ v any }
+
+func (p commitPanic) Error() string { return fmt.Sprintf("panic in index transaction: %v", p.v) }
+
+// do runs fn in a transaction shared with concurrent callers and returns
+// once that transaction is committed (or fn's own error).
+func (g *groupCommit) do(fn func(*bolt.Tx) error) error {
+	c := &commitCall{fn: fn, err: make(chan error, 1)}
+	g.mu.Lock()
+	g.queue = append(g.queue, c)
+	if !g.running {
+		g.running = true
+		go g.loop()
+	}
+	g.mu.Unlock()
+	err := <-c.err
+	if p, ok := err.(commitPanic); ok {
+		panic(p.v)
+	}
+	return err
+}
+
+func (g *groupCommit) loop() {
+	for {
+		g.mu.Lock()
+		batch := g.queue
+		g.queue = nil
+		if len(batch) == 0 {
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+		g.commit(batch)
+	}
+}
+
+// commit runs batch in one transaction; a failing call is answered by a
+// solo run and the rest are tried together again.
+func (g *groupCommit) commit(batch []*commitCall) {
+	for len(batch) > 0 {
+		failed := -1
+		err := g.db.Update(func(tx *bolt.Tx) error {
+			for i, c := range batch {
+				if err := safeCall(c.fn, tx); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, c := range batch {
+				c.err <- err // nil, or the commit's own error for all
+			}
+			return
+		}
+		c := batch[failed]
+		c.err <- g.db.Update(func(tx *bolt.Tx) error { return safeCall(c.fn, tx) })
+		batch = append(batch[:failed:failed], batch[failed+1:]...)
+	}
+}
+
+func safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = commitPanic{v}
+		}
+	}()
+	return fn(tx)
+}
