@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	md5simd "github.com/minio/md5-simd"
 	bolt "go.etcd.io/bbolt"
@@ -202,6 +203,7 @@ func BenchmarkIndexCommit(b *testing.B) {
 	})
 	b.Run("boltBatch16", func(b *testing.B) {
 		db := open(b)
+		db.MaxBatchDelay = 2 * time.Millisecond // as the index had it
 		parallel(b, db.Batch)
 	})
 }
