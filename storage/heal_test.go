@@ -105,10 +105,12 @@ func TestDriveLossReadsAndHeal(t *testing.T) {
 			objs := corpus(t, ts)
 			orig := snapshot(t, ts)
 			parity := ts.parity
-			// Remove the first `parity` drives, then the last ones.
+			// Replace the first `parity` drives with empty ones, then the
+			// last ones.
 			for _, start := range []int{0, n - parity} {
 				for i := start; i < start+parity; i++ {
 					os.RemoveAll(ts.drives[i])
+					os.Mkdir(ts.drives[i], 0o755)
 				}
 				ts.checkAll(t, objs)
 				st, err := ts.Scrub(context.Background())
@@ -375,4 +377,39 @@ func TestOpenHealsWipedDriveInBackground(t *testing.T) {
 	os.RemoveAll(ts.drives[0])
 	os.RemoveAll(ts.drives[2])
 	ts.checkAll(t, objs)
+}
+
+// A drive directory that disappears under a running store is not
+// re-created (it may be an unmounted disk's mountpoint); once an empty
+// directory is back, the scrubber formats and heals it.
+func TestMissingDriveDirectoryIsNotRecreated(t *testing.T) {
+	ts := newTestStore(t, 4)
+	objs := corpus(t, ts)
+	if err := os.RemoveAll(ts.drives[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.Scrub(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ts.drives[1]); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the scrubber re-created the missing drive directory (stat: %v)", err)
+	}
+	ts.checkAll(t, objs)
+	if err := os.Mkdir(ts.drives[1], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ts.Scrub(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(ts.drives[1], formatFile)); err != nil || st.ShardsRepaired == 0 {
+		t.Fatalf("empty drive directory not formatted and healed: %v, %d shards repaired", err, st.ShardsRepaired)
+	}
+	if err := os.RemoveAll(ts.drives[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(ts.drives[2]); err != nil {
+		t.Fatal(err)
+	}
+	ts.checkAll(t, objs) // drives 1 and 3 alone hold everything again
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,13 @@ func (s *Store) checkDrives() {
 	for i, d := range s.drives {
 		f, err := d.ReadFormat()
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && !dirExists(d.Path()):
+			// The drive's directory itself is gone (a disk unmounted along
+			// with its mountpoint, a directory removed): re-creating it
+			// would put this drive's shards on whatever disk holds the
+			// parent. It stays offline until the operator brings a
+			// directory back; then it is formatted and healed.
+			d.noteError(err)
 		case errors.Is(err, fs.ErrNotExist):
 			s.log.Warn("storage: drive lost its format; re-formatting, heal follows", "drive", d.Path())
 			if err := s.formatDrive(d, i); err != nil {
@@ -298,4 +306,9 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
