@@ -7,22 +7,61 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// batcher is the group-commit pattern shared by the pack log appender and
+// the index: callers queue items; one leader goroutine at a time takes
+// everything queued and hands it to run; whatever queues while run works
+// (typically during its fsync) is the next batch. There is no timer: a
+// lone item runs at once.
+type batcher[T any] struct {
+	run     func(batch []T)
+	mu      sync.Mutex
+	queue   []T
+	running bool
+}
+
+// add queues item, starting a leader if none is running.
+func (b *batcher[T]) add(item T) {
+	b.mu.Lock()
+	b.queue = append(b.queue, item)
+	if !b.running {
+		b.running = true
+		go b.lead()
+	}
+	b.mu.Unlock()
+}
+
+func (b *batcher[T]) lead() {
+	b.mu.Lock()
+	for len(b.queue) > 0 {
+		batch := b.queue
+		b.queue = nil
+		b.mu.Unlock()
+		b.run(batch)
+		b.mu.Lock()
+	}
+	b.running = false
+	b.mu.Unlock()
+}
+
 // groupCommit coalesces concurrent index writes into shared transactions,
 // one fsync each. It replaces bbolt's Batch, which waits MaxBatchDelay
 // (a timer) before every commit: here a commit starts as soon as the
 // previous one ends and takes every call that queued meanwhile, so a lone
 // writer commits at once and under load each batch is whatever arrived
-// during the previous commit's fsync (the pack log's appender works the
-// same way).
+// during the previous commit's fsync.
 //
 // As with bbolt's Batch, a call whose function fails is taken out of the
 // shared transaction and run alone, so it gets its own error and does not
 // fail the others; functions may therefore run more than once.
 type groupCommit struct {
-	db      *bolt.DB
-	mu      sync.Mutex
-	queue   []*commitCall
-	running bool
+	db    *bolt.DB
+	batch batcher[*commitCall]
+}
+
+func newGroupCommit(db *bolt.DB) *groupCommit {
+	g := &groupCommit{db: db}
+	g.batch.run = g.commit
+	return g
 }
 
 type commitCall struct {
@@ -39,33 +78,12 @@ func (p commitPanic) Error() string { return fmt.Sprintf("panic in index transac
 // once that transaction is committed (or fn's own error).
 func (g *groupCommit) do(fn func(*bolt.Tx) error) error {
 	c := &commitCall{fn: fn, err: make(chan error, 1)}
-	g.mu.Lock()
-	g.queue = append(g.queue, c)
-	if !g.running {
-		g.running = true
-		go g.loop()
-	}
-	g.mu.Unlock()
+	g.batch.add(c)
 	err := <-c.err
 	if p, ok := err.(commitPanic); ok {
 		panic(p.v)
 	}
 	return err
-}
-
-func (g *groupCommit) loop() {
-	for {
-		g.mu.Lock()
-		batch := g.queue
-		g.queue = nil
-		if len(batch) == 0 {
-			g.running = false
-			g.mu.Unlock()
-			return
-		}
-		g.mu.Unlock()
-		g.commit(batch)
-	}
 }
 
 // commit runs batch in one transaction; a failing call is answered by a

@@ -20,7 +20,7 @@ func TestGroupCommit(t *testing.T) {
 	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
 		t.Fatal(err)
 	}
-	g := &groupCommit{db: db}
+	g := newGroupCommit(db)
 	errBoom := errors.New("boom")
 	const n = 64
 	var commits atomic.Int32

@@ -134,7 +134,7 @@ func openBoltIndex(path string) (*boltIndex, error) {
 		db.Close()
 		return nil, err
 	}
-	return &boltIndex{db: db, commit: &groupCommit{db: db}}, nil
+	return &boltIndex{db: db, commit: newGroupCommit(db)}, nil
 }
 
 func (x *boltIndex) View(fn func(indexTx) error) error {

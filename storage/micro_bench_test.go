@@ -198,7 +198,7 @@ func BenchmarkIndexCommit(b *testing.B) {
 		wg.Wait()
 	}
 	b.Run("group16", func(b *testing.B) {
-		g := &groupCommit{db: open(b)}
+		g := newGroupCommit(open(b))
 		parallel(b, g.do)
 	})
 	b.Run("boltBatch16", func(b *testing.B) {

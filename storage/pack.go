@@ -50,9 +50,7 @@ func segName(seg uint32) string { return fmt.Sprintf("%08x.pack", seg) }
 type packs struct {
 	dir string
 
-	mu      sync.Mutex
-	queue   []*packReq
-	running bool
+	appends batcher[*packReq] // group commit: one write and fdatasync per batch
 
 	// The active segment; changed only by the leader, under segMu.
 	segMu  sync.Mutex
@@ -77,42 +75,30 @@ type packReq struct {
 const maxPackBuf = 1 << 20
 
 func newPacks(root string) *packs {
-	return &packs{dir: filepath.Join(root, packDir), fds: map[uint32]*os.File{}}
+	p := &packs{dir: filepath.Join(root, packDir), fds: map[uint32]*os.File{}}
+	p.appends.run = p.runBatch
+	return p
 }
 
 // append durably appends rec and returns its location.
 func (p *packs) append(rec []byte) (packLoc, error) {
 	r := &packReq{rec: rec, done: make(chan struct{})}
-	p.mu.Lock()
-	p.queue = append(p.queue, r)
-	if !p.running {
-		p.running = true
-		go p.lead()
-	}
-	p.mu.Unlock()
+	p.appends.add(r)
 	<-r.done
 	return r.loc, r.err
 }
 
-// lead writes queued records in batches until the queue is empty. A batch
-// starts only after its members queued, so one fdatasync covers them all.
-func (p *packs) lead() {
-	p.mu.Lock()
-	for len(p.queue) > 0 {
-		batch := p.queue
-		p.queue = nil
-		p.mu.Unlock()
-		err := p.writeBatch(batch)
-		for _, r := range batch {
-			if err != nil {
-				r.err = err
-			}
-			close(r.done)
+// runBatch writes a batch of queued records (in the batcher's leader
+// goroutine). A batch starts only after its members queued, so one
+// fdatasync covers them all.
+func (p *packs) runBatch(batch []*packReq) {
+	err := p.writeBatch(batch)
+	for _, r := range batch {
+		if err != nil {
+			r.err = err
 		}
-		p.mu.Lock()
+		close(r.done)
 	}
-	p.running = false
-	p.mu.Unlock()
 }
 
 // writeBatch runs only in the leader goroutine.
