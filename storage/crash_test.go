@@ -82,13 +82,7 @@ func TestCrashChild(t *testing.T) {
 }
 
 func TestCrashRecovery(t *testing.T) {
-	iterations := 5
-	if os.Getenv("COFFER_LONG") != "" {
-		iterations = 40
-	}
-	if testing.Short() {
-		iterations = 2
-	}
+	iterations := testSize(2, 5, 40)
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	for it := 0; it < iterations; it++ {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -115,4 +116,16 @@ func (ts *testStore) mustRead(key string, want []byte) {
 func tempFiles(root string) []string {
 	m, _ := filepath.Glob(filepath.Join(root, dataDir, "*", tempPrefix+"*"))
 	return m
+}
+
+// testSize picks a test's size by run length: short with -short, long with
+// COFFER_LONG set (make reliability), normal otherwise.
+func testSize(short, normal, long int) int {
+	switch {
+	case testing.Short():
+		return short
+	case os.Getenv("COFFER_LONG") != "":
+		return long
+	}
+	return normal
 }

@@ -235,13 +235,7 @@ type powerOutcome struct {
 }
 
 func TestPowerLoss(t *testing.T) {
-	iterations := 12
-	if os.Getenv("COFFER_LONG") != "" {
-		iterations = 60
-	}
-	if testing.Short() {
-		iterations = 3
-	}
+	iterations := testSize(3, 12, 60)
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var acked, undone, trunc, cutOps int64
 	for it := 0; it < iterations; it++ {
