@@ -29,7 +29,7 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if opts.Meta, err = metaFromRequest(r); err != nil {
 		return err
 	}
-	if err := s.checkWriteConditions(r, rq); err != nil {
+	if opts.Precondition, err = s.checkWriteConditions(r, rq); err != nil {
 		return err
 	}
 	info, err := s.store.PutObject(rq.ctx, rq.tenant, rq.bucket, rq.key, rq.body, opts)
@@ -43,30 +43,38 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	return nil
 }
 
-// checkWriteConditions honours If-None-Match: * and If-Match on writes. The
-// check runs before the write, so two racing writers may both pass it.
-func (s *server) checkWriteConditions(r *http.Request, rq *request) error {
+// checkWriteConditions honours If-None-Match and If-Match on writes. It
+// checks once before the body is read (a doomed upload fails at once) and
+// returns the same test as a storage precondition, which binds: storage
+// evaluates it again inside the commit transaction, so of two racing
+// writers with If-None-Match: * only one can create the key.
+func (s *server) checkWriteConditions(r *http.Request, rq *request) (func(*storage.ObjectInfo) error, error) {
 	inm, im := r.Header.Get("If-None-Match"), r.Header.Get("If-Match")
 	if inm == "" && im == "" {
+		return nil, nil
+	}
+	pre := func(cur *storage.ObjectInfo) error {
+		if inm != "" && cur != nil && etagMatches(inm, cur.ETag) {
+			return errPreconditionFailed
+		}
+		if im != "" {
+			if cur == nil {
+				return storage.ErrObjectNotFound
+			}
+			if !etagMatches(im, cur.ETag) {
+				return errPreconditionFailed
+			}
+		}
 		return nil
 	}
 	info, err := s.store.GetObjectInfo(rq.ctx, rq.tenant, rq.bucket, rq.key)
-	exists := err == nil
-	if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
-		return err
+	switch {
+	case errors.Is(err, storage.ErrObjectNotFound):
+		return pre, pre(nil)
+	case err != nil:
+		return nil, err
 	}
-	if inm != "" && exists && etagMatches(inm, info.ETag) {
-		return errPreconditionFailed
-	}
-	if im != "" {
-		if !exists {
-			return storage.ErrObjectNotFound
-		}
-		if !etagMatches(im, info.ETag) {
-			return errPreconditionFailed
-		}
-	}
-	return nil
+	return pre, pre(&info)
 }
 
 // getObject handles GET /bucket/key.

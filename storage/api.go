@@ -151,6 +151,12 @@ type PutOptions struct {
 	// ChecksumType is "FULL_OBJECT" or "COMPOSITE" for multipart uploads.
 	ChecksumType string
 	Meta         ObjectMeta
+	// Precondition, if set, is called inside the commit transaction with
+	// the key's current object (nil when there is none), atomically with
+	// the write: a non-nil error aborts the write and is returned as is
+	// (conditional writes: If-None-Match, If-Match). It may run more than
+	// once.
+	Precondition func(current *ObjectInfo) error
 }
 
 // ObjectInfo describes a stored object version.

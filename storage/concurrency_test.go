@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -167,5 +168,50 @@ func TestConcurrentRanges(t *testing.T) {
 		}
 		wg.Wait()
 		r.Close()
+	}
+}
+
+// TestPreconditionIsAtomic: PutOptions.Precondition runs inside the commit,
+// so of writers racing to create one key only one sees it absent.
+func TestPreconditionIsAtomic(t *testing.T) {
+	ts := newTestStore(t, 4)
+	errExists := errors.New("exists")
+	mustBeAbsent := func(cur *ObjectInfo) error {
+		if cur != nil {
+			return errExists
+		}
+		return nil
+	}
+	const writers = 8
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := randBytes(uint64(w), 200<<10)
+			_, errs[w] = ts.PutObject(context.Background(), "acme", "bkt", "once", bytes.NewReader(body),
+				PutOptions{Size: int64(len(body)), Precondition: mustBeAbsent})
+		}()
+	}
+	wg.Wait()
+	won := -1
+	for w, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Fatalf("writers %d and %d both created the key", won, w)
+		case err == nil:
+			won = w
+		case !errors.Is(err, errExists):
+			t.Fatalf("writer %d: %v, want the precondition's error", w, err)
+		}
+	}
+	if won < 0 {
+		t.Fatal("no writer created the key")
+	}
+	ts.mustRead("once", randBytes(uint64(won), 200<<10))
+	// The losers' data is gone: only the winner's shard files remain.
+	if n := countDataFiles(t, ts); n != 2*4 {
+		t.Fatalf("%d data files, want the winner's 8 (.shard and .meta on 4 drives)", n)
 	}
 }

@@ -273,7 +273,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 		used[r.ID] = true
 	}
 	var unused []string
-	old, err := s.commitObjectWith(rec, rec.Size, func(tx indexTx, t *tenantRecord) error {
+	old, err := s.commitObjectWith(rec, rec.Size, nil, func(tx indexTx, t *tenantRecord) error {
 		unused = unused[:0]
 		if _, _, err := uploadOf(tx, tenant, bucket, key, uploadID); err != nil {
 			return err

@@ -108,7 +108,7 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	old, err := s.commitObject(rec, 0)
+	old, err := s.commitObject(rec, 0, opts.Precondition)
 	s.committed(p)
 	if err != nil {
 		s.removeData(rec.fileIDs())
@@ -127,13 +127,14 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 // bytes that become object bytes (multipart completion).
 //
 // The same body also serves CompleteMultipartUpload through commitObjectWith.
-func (s *Store) commitObject(rec *objRecord, uploadBytes int64) (*objRecord, error) {
-	return s.commitObjectWith(rec, uploadBytes, nil)
+func (s *Store) commitObject(rec *objRecord, uploadBytes int64, pre func(*ObjectInfo) error) (*objRecord, error) {
+	return s.commitObjectWith(rec, uploadBytes, pre, nil)
 }
 
 // commitObjectWith is commitObject with extra work (multipart bookkeeping)
-// done in the same transaction before the quota check.
-func (s *Store) commitObjectWith(rec *objRecord, uploadBytes int64, extra func(tx indexTx, t *tenantRecord) error) (*objRecord, error) {
+// done in the same transaction before the quota check. pre, if set, sees
+// the current version first (PutOptions.Precondition).
+func (s *Store) commitObjectWith(rec *objRecord, uploadBytes int64, pre func(*ObjectInfo) error, extra func(tx indexTx, t *tenantRecord) error) (*objRecord, error) {
 	var old *objRecord
 	err := s.idx.Batch(func(tx indexTx) error {
 		old = nil
@@ -156,6 +157,16 @@ func (s *Store) commitObjectWith(rec *objRecord, uploadBytes int64, extra func(t
 		prev, err := tx.object(b.ID, rec.Key)
 		if err != nil {
 			return err
+		}
+		if pre != nil {
+			var cur *ObjectInfo
+			if prev != nil {
+				info := prev.info()
+				cur = &info
+			}
+			if err := pre(cur); err != nil {
+				return err
+			}
 		}
 		addObjects, addBytes := int64(1), rec.Size-uploadBytes
 		if prev != nil {
