@@ -31,7 +31,11 @@
 //
 // A shard stream is, for every block of the body, an 8-byte big-endian xxh3
 // of the shard block followed by the shard block (ceil(blockLen/data) bytes,
-// zero padded). A .meta file is "CFM1", a u32 length and a JSON header
+// zero padded), the whole frame zero padded to a multiple of 4 KiB
+// (dataRef.Align; streams written before it have Align 0 and no frame
+// padding, and still read). Shard files are written with O_DIRECT where the
+// file system allows it: each frame is one aligned write straight from the
+// codec's aligned buffer, bypassing the page cache. A .meta file is "CFM1", a u32 length and a JSON header
 // (kind "object" with the full object record, or kind "part" with the part
 // record, plus the shard number), a u32 length and the inline shard stream,
 // and an xxh3 of everything before it. Bodies up to 128 KiB are inlined.
@@ -76,8 +80,10 @@
 // parity) succeeded is the object committed in bbolt, inside a transaction
 // that also checks the quota and updates usage counters and the live byte
 // counts of pack segments. bbolt fsyncs its file on commit; concurrent
-// commits are coalesced with bbolt's Batch into one transaction and one
-// fsync. The commit is the commit point; PutObject returns after it.
+// commits are coalesced by groupCommit (groupcommit.go) into one
+// transaction and one fsync: a commit starts as soon as the previous one
+// ends and takes every write queued meanwhile (no timer). A write may carry
+// a precondition (PutOptions.Precondition) evaluated in that transaction. The commit is the commit point; PutObject returns after it.
 // Replaced data is deleted after the commit. Below quorum everything written
 // is removed (appended pack records stay as dead bytes for compaction) and
 // ErrQuorum (or ErrDiskFull when a drive reported ENOSPC) is returned.
