@@ -22,20 +22,24 @@ import (
 type sample struct {
 	at         time.Duration
 	rssKiB     int64
+	heapBytes  float64 // Go heap in use (go_memstats_heap_inuse_bytes)
 	fds        int
 	goroutines int
 }
 
 func (s sample) String() string {
-	return fmt.Sprintf("t=%3.0fs rss=%.1fMiB fds=%d goroutines=%d", s.at.Seconds(), float64(s.rssKiB)/1024, s.fds, s.goroutines)
+	return fmt.Sprintf("t=%3.0fs rss=%.1fMiB heap=%.1fMiB fds=%d goroutines=%d", s.at.Seconds(), float64(s.rssKiB)/1024,
+		s.heapBytes/(1<<20), s.fds, s.goroutines)
 }
 
 func (c *coffer) sample(start time.Time) sample {
 	c.httpClient().CloseIdleConnections()
 	time.Sleep(50 * time.Millisecond)
 	rss, fds := c.procStats()
-	g, _ := metricWith(c.metrics(), "go_goroutines")
-	return sample{at: time.Since(start), rssKiB: rss, fds: fds, goroutines: int(g)}
+	m := c.metrics()
+	g, _ := metricWith(m, "go_goroutines")
+	h, _ := metricWith(m, "go_memstats_heap_inuse_bytes")
+	return sample{at: time.Since(start), rssKiB: rss, heapBytes: h, fds: fds, goroutines: int(g)}
 }
 
 // TestSoak runs many concurrent clients of two tenants doing mixed
