@@ -8,7 +8,8 @@
 # the system temp directory). FUZZ_KEEP=0 leaves the testdata directories
 # alone.
 #
-# FUZZ_JOBS (default 1) targets run at once, each with FUZZ_PARALLEL fuzzing
+# FUZZ_PKGS (an extended regexp, default: all) limits the run to matching
+# package paths. FUZZ_JOBS (default 1) targets run at once, each with FUZZ_PARALLEL fuzzing
 # workers (go test -parallel; default: GOMAXPROCS). On a 2-core machine
 # FUZZ_JOBS=2 FUZZ_PARALLEL=1 halves the wall time; every target still runs
 # for the full FUZZTIME.
@@ -67,7 +68,7 @@ $GO test -list '^Fuzz' ./... | awk '
 	/^Fuzz/ { targets = targets " " $1; next }
 	/^(ok|\?)[ \t]/ { if (targets != "") print $2 targets; targets = "" }
 	/^FAIL[ \t]/ { print "FAIL " $2; targets = "" }
-' >"$work/targets"
+' | { grep -E "^(FAIL )?[^ ]*(${FUZZ_PKGS:-.})" || true; } >"$work/targets"
 
 running=0
 while read -r pkg targets; do
@@ -81,7 +82,7 @@ while read -r pkg targets; do
 			wait # the batch ends together: targets take FUZZTIME each
 			running=0
 		fi
-		fuzz_one "$pkg" "$target" &
+		fuzz_one "$pkg" "$target" </dev/null & # keep the targets list off its stdin
 		running=$((running + 1))
 	done
 done <"$work/targets"
