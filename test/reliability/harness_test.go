@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -96,6 +97,7 @@ type coffer struct {
 	waitErr    error
 	S3URL      string
 	ConsoleURL string
+	pprofURL   atomic.Value // string; set when the banner shows one (--pprof)
 	logs       *testutil.LockedBuffer
 	clientOnce sync.Once
 	client     *http.Client
@@ -163,6 +165,9 @@ func (c *coffer) start(ready bool) {
 			c.logs.Write([]byte("stdout: " + line + "\n"))
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "S3 endpoint:"); ok {
 				s3u = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "pprof:"); ok {
+				c.pprofURL.Store(strings.TrimSpace(v))
 			}
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Console:"); ok {
 				cu = strings.TrimSpace(v)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,24 +23,54 @@ import (
 type sample struct {
 	at         time.Duration
 	rssKiB     int64
-	heapBytes  float64 // Go heap in use (go_memstats_heap_inuse_bytes)
+	liveBytes  int64 // Go heap live after a forced GC (pprof heap?gc=1), -1 without pprof
 	fds        int
 	goroutines int
 }
 
 func (s sample) String() string {
-	return fmt.Sprintf("t=%3.0fs rss=%.1fMiB heap=%.1fMiB fds=%d goroutines=%d", s.at.Seconds(), float64(s.rssKiB)/1024,
-		s.heapBytes/(1<<20), s.fds, s.goroutines)
+	live := "n/a"
+	if s.liveBytes >= 0 {
+		live = fmt.Sprintf("%.1fMiB", float64(s.liveBytes)/(1<<20))
+	}
+	return fmt.Sprintf("t=%3.0fs rss=%.1fMiB live-heap=%s fds=%d goroutines=%d", s.at.Seconds(), float64(s.rssKiB)/1024,
+		live, s.fds, s.goroutines)
+}
+
+// liveHeap forces a GC in the server through its pprof listener and
+// returns the heap still allocated (-1 when the server has no pprof).
+func (c *coffer) liveHeap() int64 {
+	u, _ := c.pprofURL.Load().(string)
+	if u == "" {
+		return -1
+	}
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), "/debug/pprof") // the banner shows .../debug/pprof/
+	resp, err := http.Get(u + "/debug/pprof/heap?gc=1&debug=1")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 func (c *coffer) sample(start time.Time) sample {
 	c.httpClient().CloseIdleConnections()
 	time.Sleep(50 * time.Millisecond)
 	rss, fds := c.procStats()
-	m := c.metrics()
-	g, _ := metricWith(m, "go_goroutines")
-	h, _ := metricWith(m, "go_memstats_heap_inuse_bytes")
-	return sample{at: time.Since(start), rssKiB: rss, heapBytes: h, fds: fds, goroutines: int(g)}
+	g, _ := metricWith(c.metrics(), "go_goroutines")
+	return sample{at: time.Since(start), rssKiB: rss, liveBytes: c.liveHeap(), fds: fds, goroutines: int(g)}
 }
 
 // TestSoak runs many concurrent clients of two tenants doing mixed
@@ -51,7 +82,7 @@ func (c *coffer) sample(start time.Time) sample {
 func TestSoak(t *testing.T) {
 	dur := envDuration("COFFER_SOAK", 20*time.Second)
 	clients := envInt("COFFER_SOAK_CLIENTS", 16)
-	srv := startCoffer(t, 4, 2, "--scrub-interval", "-1s")
+	srv := startCoffer(t, 4, 2, "--scrub-interval", "-1s", "--pprof", "127.0.0.1:0")
 	tenants := []tenantKeys{srv.newTenant("soak-one"), srv.newTenant("soak-two")}
 	for i, k := range tenants {
 		if _, err := srv.s3(k).CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String(fmt.Sprintf("soak%d", i))}); err != nil {
@@ -218,7 +249,13 @@ func TestSoak(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+	srv.liveHeap() // a second GC empties sync.Pool's victim cache (pooled block buffers)
+	after = srv.sample(start)
 	t.Logf("idle after load: %v", after)
+	// No heap leak: what stays allocated once idle is close to the idle level.
+	if after.liveBytes >= 0 && idle.liveBytes >= 0 && after.liveBytes > idle.liveBytes+32<<20 {
+		t.Errorf("live heap %d bytes after the load, %d before: leak", after.liveBytes, idle.liveBytes)
+	}
 	// Pack segments may legitimately hold a descriptor or two each.
 	segs := 0
 	for _, d := range srv.Drives {
