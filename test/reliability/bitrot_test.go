@@ -171,12 +171,7 @@ func TestBitrotScrubHeals(t *testing.T) {
 
 	// Proof of the heal: wipe the two drives never damaged; the four healed
 	// drives alone must serve every object byte-identical.
-	for _, i := range untouched {
-		os.RemoveAll(srv.Drives[i])
-		os.MkdirAll(srv.Drives[i], 0o755)
-	}
-	srv.Args = append(srv.Args, "--scrub-interval", "-1s")
-	srv.start(false)
+	srv.restartWithout(untouched...)
 	n, b = verifyAll(t, srv.s3(keys), led, "rot")
 	if n != 48 {
 		t.Fatalf("%d objects after wiping the untouched drives, want 48", n)
@@ -212,20 +207,14 @@ func TestHealPackedObjectOnWipedDrive(t *testing.T) {
 		}
 	}
 	srv.stop()
-	os.RemoveAll(srv.Drives[0])
-	os.MkdirAll(srv.Drives[0], 0o755)
+	srv.emptyDrives(0)
 	srv.Args = append(srv.Args, "--scrub-interval", "1s")
 	start := time.Now()
 	srv.start(true)
 	sc := srv.waitScrubAfter(start, time.Minute)
 	t.Logf("scrub after wiping drive 0: %+v", sc)
 	srv.stop()
-	for _, i := range []int{4, 5} {
-		os.RemoveAll(srv.Drives[i])
-		os.MkdirAll(srv.Drives[i], 0o755)
-	}
-	srv.Args = append(srv.Args, "--scrub-interval", "-1s")
-	srv.start(false)
+	srv.restartWithout(4, 5)
 	c = srv.s3(keys)
 	for i := 0; i < 5; i++ {
 		k := fmt.Sprintf("o%d", i)

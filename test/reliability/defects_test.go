@@ -135,12 +135,7 @@ func TestDefectPackReadsFollowReplacedDrive(t *testing.T) {
 	srv.waitScrubAfter(time.Now(), time.Minute)
 	srv.waitScrubAfter(time.Now(), time.Minute)
 	srv.stop()
-	for _, i := range []int{4, 5} {
-		os.RemoveAll(srv.Drives[i])
-		os.MkdirAll(srv.Drives[i], 0o755)
-	}
-	srv.Args = append(srv.Args, "--scrub-interval", "-1s")
-	srv.start(false)
+	srv.restartWithout(4, 5)
 	c = srv.s3(keys)
 	for i := 0; i < 8; i++ {
 		if _, err := led.verifyKey(c, "box", fmt.Sprintf("o%d", i)); err != nil {

@@ -367,12 +367,7 @@ func testDriveFaults(t *testing.T, parity int) {
 	if parity == 3 {
 		wipe = append(wipe, 0)
 	}
-	for _, i := range wipe {
-		os.RemoveAll(srv.Drives[i])
-		os.MkdirAll(srv.Drives[i], 0o755)
-	}
-	srv.Args = append(srv.Args, "--scrub-interval", "-1s")
-	srv.start(false)
+	srv.restartWithout(wipe...)
 	c = srv.s3(keys)
 	n2, b2 := verifyAll(t, c, w.led, "live")
 	if n2 != n || b2 != b {

@@ -231,6 +231,37 @@ func (c *coffer) kill() {
 }
 
 // stop sends SIGTERM and waits for a graceful exit.
+// emptyDrives leaves drives of the stopped server empty, as a disk swap
+// would: everything inside goes, the directory (perhaps a mountpoint)
+// stays.
+func (c *coffer) emptyDrives(drives ...int) {
+	c.t.Helper()
+	for _, i := range drives {
+		if err := os.MkdirAll(c.Drives[i], 0o755); err != nil {
+			c.t.Fatal(err)
+		}
+		ents, err := os.ReadDir(c.Drives[i])
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for _, e := range ents {
+			if err := os.RemoveAll(filepath.Join(c.Drives[i], e.Name())); err != nil {
+				c.t.Fatal(err)
+			}
+		}
+	}
+}
+
+// restartWithout empties drives of the stopped server and starts it with
+// the scrubber off: what it serves then comes from the other drives alone
+// (the proof that a heal restored full redundancy).
+func (c *coffer) restartWithout(drives ...int) {
+	c.t.Helper()
+	c.emptyDrives(drives...)
+	c.Args = append(c.Args, "--scrub-interval", "-1s")
+	c.start(false)
+}
+
 func (c *coffer) stop() {
 	c.t.Helper()
 	if !c.running() {
