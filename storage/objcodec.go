@@ -141,16 +141,13 @@ func (r *headerReader) uvarint() uint64 {
 	return x
 }
 
+// varint reads a zig-zag encoded signed varint (binary.AppendVarint).
 func (r *headerReader) varint() int64 {
-	if r.bad {
-		return 0
+	ux := r.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	x, n := binary.Varint(r.v[r.p:])
-	if n <= 0 {
-		r.bad = true
-		return 0
-	}
-	r.p += n
 	return x
 }
 
