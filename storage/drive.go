@@ -22,6 +22,11 @@ import (
 // never derive from object keys.
 type drive interface {
 	Path() string
+	// Present reports whether the drive's directory itself exists. A
+	// drive whose directory vanished (a disk unmounted with its
+	// mountpoint) is not re-created at run time: that would put its shards
+	// on whatever disk holds the parent.
+	Present() bool
 	// ReadFormat returns the drive's format record (fs.ErrNotExist when unformatted).
 	ReadFormat() (driveFormat, error)
 	// Format creates the drive's directories and writes its format record.
@@ -114,6 +119,11 @@ func (d *localDrive) ScanPack(seg uint32, fn func(packLoc, []byte) error) error 
 }
 
 func (d *localDrive) Path() string { return d.root }
+
+func (d *localDrive) Present() bool {
+	st, err := os.Stat(d.root)
+	return err == nil && st.IsDir()
+}
 
 func (d *localDrive) Errors() uint64 { return d.errors.Load() }
 
@@ -242,16 +252,23 @@ func (t *localTemp) Abort() {
 // 0.48 s direct). Durability is unchanged: Sync still fdatasyncs (file
 // size, extents, the device's write cache) before the rename.
 func (d *localDrive) CreateShard(name string) (tempFile, error) {
-	tf, err := d.Create(name)
+	t, err := d.create(name)
 	if err != nil {
 		return nil, err
 	}
-	t := tf.(*localTemp)
 	t.direct = setDirect(t.f, true) == nil
 	return t, nil
 }
 
 func (d *localDrive) Create(name string) (tempFile, error) {
+	t, err := d.create(name)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return t, nil
+}
+
+func (d *localDrive) create(name string) (*localTemp, error) {
 	final, err := d.dataPath(name)
 	if err != nil {
 		return nil, err

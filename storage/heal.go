@@ -299,7 +299,7 @@ func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, r
 			if !redo[i] {
 				continue
 			}
-			frame := make([]byte, hashSize, hashSize+ss)
+			frame := make([]byte, hashSize, c.frameLen(ss)) // room for padFrame
 			putHash(frame, shards[i])
 			frame = append(frame, shards[i]...)
 			if ref.Inline {

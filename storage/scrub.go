@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -73,12 +72,10 @@ func (s *Store) checkDrives() {
 	for i, d := range s.drives {
 		f, err := d.ReadFormat()
 		switch {
-		case errors.Is(err, fs.ErrNotExist) && !dirExists(d.Path()):
-			// The drive's directory itself is gone (a disk unmounted along
-			// with its mountpoint, a directory removed): re-creating it
-			// would put this drive's shards on whatever disk holds the
-			// parent. It stays offline until the operator brings a
-			// directory back; then it is formatted and healed.
+		case errors.Is(err, fs.ErrNotExist) && !d.Present():
+			// The drive's directory itself is gone: it stays offline
+			// until the operator brings a directory back; then it is
+			// formatted and healed.
 			d.noteError(err)
 		case errors.Is(err, fs.ErrNotExist):
 			s.log.Warn("storage: drive lost its format; re-formatting, heal follows", "drive", d.Path())
@@ -306,9 +303,4 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func dirExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
