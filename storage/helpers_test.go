@@ -82,10 +82,15 @@ func (ts *testStore) put(key string, data []byte) ObjectInfo {
 	return info
 }
 
-// read returns bytes [off, off+n) of key.
+// read returns bytes [off, off+n) of key (n < 0: to the end).
 func (ts *testStore) read(key string, off, n int64) ([]byte, error) {
+	return readObject(ts.Store, key, off, n)
+}
+
+// readObject returns bytes [off, off+n) of acme/bkt/key from s.
+func readObject(s *Store, key string, off, n int64) ([]byte, error) {
 	ctx := context.Background()
-	r, err := ts.OpenObject(ctx, "acme", "bkt", key)
+	r, err := s.OpenObject(ctx, "acme", "bkt", key)
 	if err != nil {
 		return nil, err
 	}

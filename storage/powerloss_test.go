@@ -368,25 +368,8 @@ func checkPowerOutcome(t *testing.T, s *Store, it int, key string, o *powerOutco
 	if !allowed(sd) {
 		t.Fatalf("iteration %d: %s holds seed %d; acknowledged %d, in flight %d (%v)", it, key, sd, o.acked, o.inflight, o.flying)
 	}
-	got, err := readAll(s, key)
+	got, err := readObject(s, key, 0, -1)
 	if err != nil || !bytes.Equal(got, randBytes(sd, o.sizes[sd])) {
 		t.Fatalf("iteration %d: %s (seed %d) reads %d bytes, err %v; want %d exact bytes", it, key, sd, len(got), err, o.sizes[sd])
 	}
-}
-
-func readAll(s *Store, key string) ([]byte, error) {
-	ctx := context.Background()
-	rd, err := s.OpenObject(ctx, "acme", "bkt", key)
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	rc, err := rd.Range(ctx, 0, rd.Info().Size)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	var b bytes.Buffer
-	_, err = b.ReadFrom(rc)
-	return b.Bytes(), err
 }
