@@ -88,6 +88,13 @@ const (
 	tmpDir     = "tmp" // format.json is written here first
 	dataDir    = "data"
 	tempPrefix = ".tmp." // files being written, beside their final names
+
+	// dirMode and fileMode keep every byte on the drives and in the data
+	// directory to the server's own user: shards, .meta files and pack
+	// segments are tenants' data, and a drive may be a mountpoint other
+	// local users can reach.
+	dirMode  = 0o700
+	fileMode = 0o600
 )
 
 // localDrive is a drive backed by a local directory:
@@ -144,7 +151,7 @@ func (d *localDrive) dataPath(name string) (string, error) {
 
 func (d *localDrive) Format(f driveFormat) error {
 	for _, dir := range []string{dataDir, tmpDir, packDir} {
-		if err := os.MkdirAll(filepath.Join(d.root, dir), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(d.root, dir), dirMode); err != nil {
 			return mapIOError(err)
 		}
 	}
@@ -229,7 +236,7 @@ func (t *localTemp) Commit() error {
 	if errors.Is(err, fs.ErrNotExist) {
 		// First file under this prefix: create data/<xx> and retry.
 		dir := filepath.Dir(t.final)
-		if err = os.Mkdir(dir, 0o755); err == nil || errors.Is(err, fs.ErrExist) {
+		if err = os.Mkdir(dir, dirMode); err == nil || errors.Is(err, fs.ErrExist) {
 			err = os.Rename(t.f.Name(), t.final)
 		}
 	}
@@ -277,7 +284,7 @@ func (d *localDrive) create(name string) (*localTemp, error) {
 	// one directory and writers spread over 256 directories.
 	f, err := os.CreateTemp(filepath.Dir(final), tempPrefix+name+".*")
 	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.Mkdir(filepath.Dir(final), 0o755); err == nil || errors.Is(err, fs.ErrExist) {
+		if err = os.Mkdir(filepath.Dir(final), dirMode); err == nil || errors.Is(err, fs.ErrExist) {
 			f, err = os.CreateTemp(filepath.Dir(final), tempPrefix+name+".*")
 		}
 	}
@@ -417,8 +424,53 @@ func (d *localDrive) Usage() (total, free uint64, err error) {
 	return st.Blocks * uint64(st.Bsize), st.Bavail * uint64(st.Bsize), nil
 }
 
+// restrictModes takes group and other permissions off what older
+// versions created 0755 and 0644: the drive's directories (data/ with its
+// prefix directories, tmp/, packs/), format.json and pack segments. Data
+// files were always 0600 (os.CreateTemp), and their 0700 directories close
+// them anyway. It costs a stat per directory and segment, not per file.
+// The drive root is the operator's (often a mountpoint) and is left alone.
+func (d *localDrive) restrictModes() error {
+	var first error
+	restrict := func(path string) {
+		if err := restrictMode(path); err != nil && first == nil {
+			first = err
+		}
+	}
+	restrict(filepath.Join(d.root, formatFile))
+	for _, dir := range []string{tmpDir, dataDir, packDir} {
+		p := filepath.Join(d.root, dir)
+		restrict(p)
+		entries, err := os.ReadDir(p)
+		if err != nil || dir == tmpDir {
+			continue
+		}
+		for _, e := range entries {
+			if e.IsDir() == (dir == dataDir) {
+				restrict(filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	return first
+}
+
+// restrictMode clears the group and other bits of path, if it exists.
+func restrictMode(path string) error {
+	st, err := os.Lstat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if st.Mode()&fs.ModeSymlink != 0 || st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return os.Chmod(path, st.Mode().Perm()&^0o077)
+}
+
 func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fileMode)
 	if err != nil {
 		return mapIOError(err)
 	}

@@ -168,10 +168,10 @@ func (p *packs) rotate() error {
 	if len(segs) > 0 && segs[len(segs)-1] >= next {
 		next = segs[len(segs)-1] + 1
 	}
-	if err := os.Mkdir(p.dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := os.Mkdir(p.dir, dirMode); err != nil && !errors.Is(err, os.ErrExist) {
 		return mapIOError(err)
 	}
-	f, err := os.OpenFile(filepath.Join(p.dir, segName(next)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(filepath.Join(p.dir, segName(next)), os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return mapIOError(err)
 	}

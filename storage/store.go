@@ -89,8 +89,13 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("storage: DataDir is required")
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, dirMode); err != nil {
 		return nil, err
+	}
+	// A data directory made by an older version, or by hand, may let other
+	// local users in; the index it holds is every tenant's metadata.
+	if err := restrictMode(cfg.DataDir); err != nil {
+		cfg.Logger.Warn("storage: cannot restrict the data directory to its owner", "dir", cfg.DataDir, "err", err)
 	}
 	s := &Store{
 		cfg:       cfg,
@@ -189,6 +194,13 @@ func (s *Store) openDrives() error {
 			s.needHeal = true
 		}
 		s.drives[i] = d
+	}
+	for _, d := range s.drives {
+		if ld, ok := d.(*localDrive); ok {
+			if err := ld.restrictModes(); err != nil {
+				s.log.Warn("storage: cannot restrict a drive's directories and files to their owner", "drive", ld.root, "err", err)
+			}
+		}
 	}
 	if wrapDrives != nil {
 		for i, d := range s.drives {
