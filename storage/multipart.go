@@ -80,12 +80,19 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 	var u *uploadRecord
 	var b *bucketRecord
 	if err := s.idx.View(func(tx indexTx) (err error) {
-		b, u, err = uploadOf(tx, tenant, bucket, key, uploadID)
-		return err
+		if b, u, err = uploadOf(tx, tenant, bucket, key, uploadID); err != nil {
+			return err
+		}
+		old, err := tx.part(uploadID, partNumber)
+		if err != nil {
+			return err
+		}
+		var replaced int64
+		if old != nil {
+			replaced = old.Size
+		}
+		return precheckQuota(tx, tenant, 0, opts.Size, replaced)
 	}); err != nil {
-		return PartInfo{}, err
-	}
-	if err := s.precheckQuota(tenant, opts.Size); err != nil {
 		return PartInfo{}, err
 	}
 	if opts.Checksum == checksum.None {

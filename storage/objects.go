@@ -57,22 +57,22 @@ func tenantOf(tx indexTx, name string) (*tenantRecord, error) {
 	return t, nil
 }
 
-// precheckQuota fails early, before any data is written, when a body of
-// known size could never fit. The binding check is in the commit.
-func (s *Store) precheckQuota(tenant string, size int64) error {
-	if size <= 0 {
-		return nil
+// precheckQuota fails early, before any data is written, when a write
+// could never commit. It applies checkQuota to the delta the commit will
+// apply: a write adds its size less the size of what it replaces (the
+// key's current version, or the part of the same number), and a new key
+// adds an object. size < 0 (unknown) checks the object count only. The
+// binding check is the commit's.
+func precheckQuota(tx indexTx, tenant string, addObjects, size, replaced int64) error {
+	t, err := tenantOf(tx, tenant)
+	if err != nil {
+		return err
 	}
-	return s.idx.View(func(tx indexTx) error {
-		t, err := tenantOf(tx, tenant)
-		if err != nil {
-			return err
-		}
-		if q := t.Quota.MaxBytes; q > 0 && t.Bytes+size > q {
-			return &QuotaError{Resource: "bytes", Used: t.Bytes, Adding: size, Limit: q}
-		}
-		return nil
-	})
+	addBytes := int64(0)
+	if size >= 0 {
+		addBytes = size - replaced
+	}
+	return checkQuota(t, addObjects, addBytes)
 }
 
 // PutObject streams body into a new object version and commits it.
@@ -80,11 +80,21 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	if err := ValidObjectKey(key); err != nil {
 		return ObjectInfo{}, err
 	}
-	b, err := s.lookupBucket(tenant, bucket)
+	var b *bucketRecord
+	err := s.idx.View(func(tx indexTx) (err error) {
+		if b, err = bucketOf(tx, tenant, bucket); err != nil {
+			return err
+		}
+		prev, err := tx.object(b.ID, key)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			return precheckQuota(tx, tenant, 1, opts.Size, 0)
+		}
+		return precheckQuota(tx, tenant, 0, opts.Size, prev.Size)
+	})
 	if err != nil {
-		return ObjectInfo{}, err
-	}
-	if err := s.precheckQuota(tenant, opts.Size); err != nil {
 		return ObjectInfo{}, err
 	}
 	p, err := s.writeData(ctx, body, opts)
