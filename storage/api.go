@@ -81,10 +81,18 @@ type ObjectReader interface {
 	Close() error
 }
 
-// Quota limits a tenant. A zero field means no limit.
+// Quota limits a tenant. A zero MaxObjects or MaxBytes means no limit; a
+// zero MaxBuckets or MaxUploads means the server's default
+// (Config.DefaultMaxBuckets, Config.DefaultMaxUploads).
 type Quota struct {
 	MaxObjects int64 `json:"objects"`
 	MaxBytes   int64 `json:"bytes"`
+	// MaxBuckets caps the buckets a tenant owns; MaxUploads its unfinished
+	// multipart uploads. Both bound what a tenant at its object or byte
+	// quota could still make the server keep: index records, and files on
+	// every drive for each part.
+	MaxBuckets int64 `json:"buckets,omitempty"`
+	MaxUploads int64 `json:"uploads,omitempty"`
 }
 
 // Tenant is a tenant record.
@@ -102,8 +110,13 @@ type Usage struct {
 	Bytes       int64
 	Buckets     int
 	UploadBytes int64 // of Bytes, the bytes held by unfinished multipart uploads
+	Uploads     int64 // unfinished multipart uploads
 	VolumeCount int
 	VolumeBytes int64
+	// MaxBuckets and MaxUploads are the limits in force: the tenant's own
+	// or the server's default; 0 means none.
+	MaxBuckets int64
+	MaxUploads int64
 }
 
 // Volume is a block storage volume recorded for a tenant.
@@ -315,6 +328,10 @@ var (
 	ErrBodyTooLong = errors.New("storage: body longer than declared size")
 	// ErrQuotaExceeded is returned (inside a *QuotaError) when a write would pass the tenant's quota.
 	ErrQuotaExceeded = errors.New("storage: quota exceeded")
+	// ErrTooManyBuckets is returned (inside a *QuotaError of Resource "buckets") when creating a bucket would pass the tenant's bucket limit.
+	ErrTooManyBuckets = errors.New("storage: too many buckets")
+	// ErrTooManyUploads is returned (inside a *QuotaError of Resource "uploads") when starting a multipart upload would pass the tenant's limit of unfinished uploads.
+	ErrTooManyUploads = errors.New("storage: too many unfinished multipart uploads")
 	// ErrQuorum is returned when too few drives answer to write or read an object safely.
 	ErrQuorum = errors.New("storage: drive quorum not available")
 	// ErrDiskFull is returned when drives have no space for a write (ENOSPC).
@@ -331,9 +348,11 @@ var (
 	ErrVolumeNotFound = errors.New("storage: volume not found")
 )
 
-// QuotaError says which limit a write would pass. It matches ErrQuotaExceeded.
+// QuotaError says which limit a write would pass. It matches
+// ErrQuotaExceeded, and also ErrTooManyBuckets or ErrTooManyUploads for
+// those resources.
 type QuotaError struct {
-	Resource string // "objects" or "bytes"
+	Resource string // "objects", "bytes", "buckets" or "uploads"
 	Used     int64  // usage before the write
 	Adding   int64  // what the write adds
 	Limit    int64
@@ -343,8 +362,19 @@ func (e *QuotaError) Error() string {
 	return fmt.Sprintf("quota exceeded: %s used %d of limit %d (this request adds %d)", e.Resource, e.Used, e.Limit, e.Adding)
 }
 
-// Is makes errors.Is(err, ErrQuotaExceeded) true.
-func (e *QuotaError) Is(target error) bool { return target == ErrQuotaExceeded }
+// Is makes errors.Is(err, ErrQuotaExceeded) true, and errors.Is with the
+// sentinel of the resource.
+func (e *QuotaError) Is(target error) bool {
+	switch target {
+	case ErrQuotaExceeded:
+		return true
+	case ErrTooManyBuckets:
+		return e.Resource == "buckets"
+	case ErrTooManyUploads:
+		return e.Resource == "uploads"
+	}
+	return false
+}
 
 // ErrInvalidRange is returned by ObjectReader.Range when the range does not
 // lie within the object.

@@ -6,13 +6,15 @@ import (
 	"fmt"
 )
 
-// CreateBucket creates a bucket in the tenant's namespace.
+// CreateBucket creates a bucket in the tenant's namespace, unless the
+// tenant owns as many as its bucket limit allows (ErrTooManyBuckets).
 func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string) error {
 	if err := ValidBucketName(bucket); err != nil {
 		return err
 	}
 	return s.idx.Update(func(tx indexTx) error {
-		if _, err := tenantOf(tx, tenant); err != nil {
+		t, err := tenantOf(tx, tenant)
+		if err != nil {
 			return err
 		}
 		b, err := tx.bucket(tenant, bucket)
@@ -21,6 +23,13 @@ func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string) error {
 		}
 		if b != nil {
 			return fmt.Errorf("%w: %s", ErrBucketExists, bucket)
+		}
+		// Counted in this transaction, so concurrent creates cannot pass
+		// the limit together; the count stops at the limit.
+		if max, _ := s.limits(t); max > 0 {
+			if n := tx.countBuckets(tenant, max); n >= max {
+				return &QuotaError{Resource: "buckets", Used: n, Adding: 1, Limit: max}
+			}
 		}
 		return tx.putBucket(&bucketRecord{ID: newID(), Tenant: tenant, Name: bucket, Created: now()})
 	})

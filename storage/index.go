@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,8 @@ type indexTx interface {
 	putBucket(b *bucketRecord) error
 	deleteBucket(tenant, name string) error
 	buckets(tenant string) ([]bucketRecord, error)
+	// countBuckets counts the tenant's buckets, stopping at limit (0: all).
+	countBuckets(tenant string, limit int64) int64
 
 	object(bucketID, key string) (*objRecord, error) // nil when absent
 	putObject(r *objRecord) error
@@ -85,6 +88,9 @@ type tenantRecord struct {
 	Objects     int64     `json:"objects"`
 	Bytes       int64     `json:"bytes"`
 	UploadBytes int64     `json:"uploadBytes"`
+	// Uploads counts unfinished multipart uploads, live or in trashed
+	// buckets not yet purged, for the upload limit.
+	Uploads int64 `json:"uploads"`
 }
 
 // bucketRecord is a bucket. Its objects and uploads live in keyspaces named
@@ -230,6 +236,15 @@ func (t boltTx) deleteBucket(tenant, name string) error {
 }
 func (t boltTx) buckets(tenant string) ([]bucketRecord, error) {
 	return scanPrefix[bucketRecord](t.tx.Bucket(bktBuckets), pair(tenant, ""))
+}
+func (t boltTx) countBuckets(tenant string, limit int64) int64 {
+	prefix := pair(tenant, "")
+	c := t.tx.Bucket(bktBuckets).Cursor()
+	var n int64
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && (limit <= 0 || n < limit); k, _ = c.Next() {
+		n++
+	}
+	return n
 }
 
 func (t boltTx) space(top []byte, bucketID string, create bool) (*bolt.Bucket, error) {

@@ -19,7 +19,9 @@ const (
 	maxPartNum  = 10000
 )
 
-// CreateMultipartUpload starts an upload and returns its id.
+// CreateMultipartUpload starts an upload and returns its id. A tenant with
+// as many unfinished uploads as its limit allows gets ErrTooManyUploads
+// until it completes or aborts one.
 func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key string, opts PutOptions) (string, error) {
 	if err := ValidObjectKey(key); err != nil {
 		return "", err
@@ -44,6 +46,17 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 	err := s.idx.Batch(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
+			return err
+		}
+		t, err := tenantOf(tx, tenant)
+		if err != nil {
+			return err
+		}
+		if err := s.checkUploadLimit(t); err != nil {
+			return err
+		}
+		t.Uploads++
+		if err := tx.putTenant(t); err != nil {
 			return err
 		}
 		return tx.putUpload(b.ID, u)
@@ -308,6 +321,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 		if seen != len(rec.Parts) {
 			return fmt.Errorf("%w: a part was replaced while completing", ErrInvalidPart)
 		}
+		t.Uploads--
 		return tx.deleteUpload(b.ID, key, uploadID)
 	})
 	s.committed(p)
@@ -341,6 +355,9 @@ func (s *Store) dropUpload(bucketID string, u *uploadRecord) error {
 	var ids []string
 	err := s.idx.Update(func(tx indexTx) error {
 		ids = ids[:0]
+		if cur, err := tx.upload(bucketID, u.Key, u.UploadID); err != nil || cur == nil {
+			return err // gone already (completed, or dropped by another call): counted down then
+		}
 		var parts []*partRecord
 		if err := tx.parts(u.UploadID, 0, func(p *partRecord) bool { parts = append(parts, p); return true }); err != nil {
 			return err
@@ -363,6 +380,7 @@ func (s *Store) dropUpload(bucketID string, u *uploadRecord) error {
 			}
 		}
 		if t != nil {
+			t.Uploads--
 			if err := tx.putTenant(t); err != nil {
 				return err
 			}

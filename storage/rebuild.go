@@ -11,7 +11,7 @@ import (
 // object version found on the drives that is newer than what the index
 // holds for its key is recorded (creating missing tenants, with no quota,
 // and buckets), unfinished uploads are restored from their parts, and
-// usage counters are recounted. Small objects are found in the drives'
+// usage counters (with the count of unfinished uploads) are recounted. Small objects are found in the drives'
 // pack logs as well as in .meta files. Versions that lost to a newer one are left
 // for the scrubber to remove as orphans. Quotas, suspension and volumes
 // are not stored on the drives and are not restored.
@@ -184,7 +184,10 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return s.recountUsage()
+	if err := s.recountUsage(); err != nil {
+		return err
+	}
+	return s.recountUploads()
 }
 
 // newer orders versions of one key: later ModTime wins, then larger id.

@@ -20,6 +20,11 @@ type Config struct {
 	BlockSize     int           // 0 = DefaultBlockSize
 	ScrubInterval time.Duration // 0 = DefaultScrubInterval; < 0 disables the background scanner
 	Logger        *slog.Logger
+	// DefaultMaxBuckets and DefaultMaxUploads limit every tenant whose
+	// quota does not set its own (Quota.MaxBuckets, Quota.MaxUploads);
+	// 0 = no limit.
+	DefaultMaxBuckets int64
+	DefaultMaxUploads int64
 }
 
 // Defaults chosen by benchmark (see docs/benchmarks.md).
@@ -120,6 +125,10 @@ func Open(cfg Config) (*Store, error) {
 	}
 	if err := s.finishTrash(context.Background()); err != nil {
 		s.log.Warn("storage: finishing interrupted bucket deletions", "err", err)
+	}
+	if err := s.recountUploads(); err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("storage: count unfinished uploads: %w", err)
 	}
 	s.wg.Add(1)
 	go s.healer()

@@ -13,8 +13,8 @@ func (s *Store) CreateTenant(ctx context.Context, name string, q Quota) error {
 	if err := validTenantName(name); err != nil {
 		return err
 	}
-	if q.MaxObjects < 0 || q.MaxBytes < 0 {
-		return fmt.Errorf("storage: negative quota")
+	if err := validQuota(q); err != nil {
+		return err
 	}
 	return s.idx.Update(func(tx indexTx) error {
 		t, err := tx.tenant(name)
@@ -25,6 +25,79 @@ func (s *Store) CreateTenant(ctx context.Context, name string, q Quota) error {
 			return fmt.Errorf("%w: %s", ErrTenantExists, name)
 		}
 		return tx.putTenant(&tenantRecord{Name: name, Created: now(), Quota: q})
+	})
+}
+
+func validQuota(q Quota) error {
+	if q.MaxObjects < 0 || q.MaxBytes < 0 || q.MaxBuckets < 0 || q.MaxUploads < 0 {
+		return fmt.Errorf("storage: negative quota")
+	}
+	return nil
+}
+
+// limits returns the bucket and upload limits in force for t: its own, or
+// the server's defaults; 0 means none.
+func (s *Store) limits(t *tenantRecord) (buckets, uploads int64) {
+	buckets, uploads = t.Quota.MaxBuckets, t.Quota.MaxUploads
+	if buckets == 0 {
+		buckets = s.cfg.DefaultMaxBuckets
+	}
+	if uploads == 0 {
+		uploads = s.cfg.DefaultMaxUploads
+	}
+	return buckets, uploads
+}
+
+// checkUploadLimit returns a *QuotaError when t may not start another
+// multipart upload.
+func (s *Store) checkUploadLimit(t *tenantRecord) error {
+	if _, max := s.limits(t); max > 0 && t.Uploads >= max {
+		return &QuotaError{Resource: "uploads", Used: t.Uploads, Adding: 1, Limit: max}
+	}
+	return nil
+}
+
+// recountUploads sets every tenant's count of unfinished uploads from the
+// upload records of its buckets, live and trashed (whose purge still
+// decrements it). Open runs it, so that stores written before the count
+// existed, or restored by RebuildIndex, start right; it reads keys only.
+func (s *Store) recountUploads() error {
+	return s.idx.Update(func(tx indexTx) error {
+		ts, err := tx.tenants()
+		if err != nil {
+			return err
+		}
+		counts := map[string]int64{}
+		count := func(tenant, bucketID string) {
+			if c := tx.uploads(bucketID); c != nil {
+				for k, _ := c.Seek(nil); k != nil; k, _ = c.Next() {
+					counts[tenant]++
+				}
+			}
+		}
+		trashed, err := tx.trash()
+		if err != nil {
+			return err
+		}
+		for _, b := range trashed {
+			count(b.Tenant, b.ID)
+		}
+		for _, t := range ts {
+			bs, err := tx.buckets(t.Name)
+			if err != nil {
+				return err
+			}
+			for _, b := range bs {
+				count(t.Name, b.ID)
+			}
+			if t.Uploads != counts[t.Name] {
+				t.Uploads = counts[t.Name]
+				if err := tx.putTenant(&t); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 }
 
@@ -72,8 +145,8 @@ func (s *Store) updateTenant(name string, fn func(t *tenantRecord)) error {
 // SetQuota replaces a tenant's quota. Usage above a new lower quota stays;
 // further writes that add to it fail.
 func (s *Store) SetQuota(ctx context.Context, name string, q Quota) error {
-	if q.MaxObjects < 0 || q.MaxBytes < 0 {
-		return fmt.Errorf("storage: negative quota")
+	if err := validQuota(q); err != nil {
+		return err
 	}
 	return s.updateTenant(name, func(t *tenantRecord) { t.Quota = q })
 }
@@ -121,12 +194,9 @@ func (s *Store) TenantUsage(ctx context.Context, name string) (Usage, error) {
 		if err != nil {
 			return err
 		}
-		u.Objects, u.Bytes, u.UploadBytes = t.Objects, t.Bytes, t.UploadBytes
-		bs, err := tx.buckets(name)
-		if err != nil {
-			return err
-		}
-		u.Buckets = len(bs)
+		u.Objects, u.Bytes, u.UploadBytes, u.Uploads = t.Objects, t.Bytes, t.UploadBytes, t.Uploads
+		u.MaxBuckets, u.MaxUploads = s.limits(t)
+		u.Buckets = int(tx.countBuckets(name, 0))
 		vols, err := tx.volumes(name)
 		if err != nil {
 			return err
