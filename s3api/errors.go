@@ -111,6 +111,13 @@ var errorTable = []errorMapping{
 	// A client that hangs up mid-body surfaces as io.ErrUnexpectedEOF from net/http.
 	{io.ErrUnexpectedEOF, errorf("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.")},
 	// storage: capacity
+	// AWS's answer to an account at its bucket quota.
+	{storage.ErrTooManyBuckets, errorf("TooManyBuckets", 400, "You have attempted to create more buckets than allowed.")},
+	// AWS has no per-account limit of unfinished uploads. Like the other
+	// quota errors it is 403 QuotaExceeded, which SDKs do not retry: the
+	// slot frees only when the tenant completes or aborts an upload, so a
+	// retryable 503 SlowDown would just repeat the refusal with backoff.
+	{storage.ErrTooManyUploads, errorf("QuotaExceeded", 403, "The tenant has as many unfinished multipart uploads as its limit allows; complete or abort some first.")},
 	{storage.ErrQuotaExceeded, errorf("QuotaExceeded", 403, "The tenant's storage quota would be exceeded.")},
 	{storage.ErrQuorum, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
 	{storage.ErrDiskFull, errorf("InsufficientStorage", 507, "The drives have no space left for this write.")},
@@ -155,7 +162,7 @@ func toAPIError(err error) *apiError {
 		return ae
 	}
 	var qe *storage.QuotaError
-	if errors.As(err, &qe) {
+	if errors.As(err, &qe) && !errors.Is(err, storage.ErrTooManyBuckets) {
 		return errorf("QuotaExceeded", http.StatusForbidden,
 			"Quota exceeded: "+qe.Resource+" used "+strconv.FormatInt(qe.Used, 10)+
 				" of limit "+strconv.FormatInt(qe.Limit, 10)+
