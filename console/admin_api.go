@@ -33,8 +33,9 @@ func (s *server) tenantOf(r *http.Request, t storage.Tenant) (TenantJSON, error)
 	_, kerr := s.auth.GetKey(t.Name)
 	return TenantJSON{
 		Name: t.Name, Created: t.Created, Suspended: t.Suspended,
-		Quota: QuotaJSON{Objects: t.Quota.MaxObjects, Bytes: t.Quota.MaxBytes},
+		Quota: quotaJSON(t.Quota),
 		Usage: UsageJSON{Objects: u.Objects, Bytes: u.Bytes, Containers: u.Buckets, UploadBytes: u.UploadBytes,
+			Uploads: u.Uploads, ContainerLimit: u.MaxBuckets, UploadLimit: u.MaxUploads,
 			Volumes: u.VolumeCount, VolumeBytes: u.VolumeBytes},
 		HasCredentials: kerr == nil,
 	}, nil
@@ -70,11 +71,22 @@ func validQuota(q QuotaJSON) error {
 	if q.Objects < 0 || q.Bytes < 0 {
 		return errorf(http.StatusBadRequest, "quota values must be 0 (no limit) or positive")
 	}
+	if q.Buckets < 0 || q.Uploads < 0 {
+		return errorf(http.StatusBadRequest, "container and upload limits must be 0 (server default) or positive")
+	}
 	return nil
 }
 
+func quotaJSON(q storage.Quota) QuotaJSON {
+	return QuotaJSON{Objects: q.MaxObjects, Bytes: q.MaxBytes, Buckets: q.MaxBuckets, Uploads: q.MaxUploads}
+}
+
+func (q QuotaJSON) storage() storage.Quota {
+	return storage.Quota{MaxObjects: q.Objects, MaxBytes: q.Bytes, MaxBuckets: q.Buckets, MaxUploads: q.Uploads}
+}
+
 func quotaText(q QuotaJSON) string {
-	return fmt.Sprintf("objects=%d bytes=%d", q.Objects, q.Bytes)
+	return fmt.Sprintf("objects=%d bytes=%d buckets=%d uploads=%d", q.Objects, q.Bytes, q.Buckets, q.Uploads)
 }
 
 func (s *server) createTenant(w http.ResponseWriter, r *http.Request) error {
@@ -88,8 +100,7 @@ func (s *server) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := validQuota(req.Quota); err != nil {
 		return err
 	}
-	q := storage.Quota{MaxObjects: req.Quota.Objects, MaxBytes: req.Quota.Bytes}
-	if err := s.store.CreateTenant(r.Context(), req.Name, q); err != nil {
+	if err := s.store.CreateTenant(r.Context(), req.Name, req.Quota.storage()); err != nil {
 		return err
 	}
 	s.audit(r, req.Name, "tenant.create", quotaText(req.Quota))
@@ -124,7 +135,7 @@ func (s *server) setQuota(w http.ResponseWriter, r *http.Request) error {
 	if err := validQuota(req); err != nil {
 		return err
 	}
-	if err := s.store.SetQuota(r.Context(), name, storage.Quota{MaxObjects: req.Objects, MaxBytes: req.Bytes}); err != nil {
+	if err := s.store.SetQuota(r.Context(), name, req.storage()); err != nil {
 		return err
 	}
 	s.audit(r, name, "tenant.quota", quotaText(req))

@@ -15,10 +15,11 @@ type tenantDoc struct {
 	Name      string
 	Created   string
 	Suspended bool
-	Quota     struct{ Objects, Bytes int64 }
+	Quota     struct{ Objects, Bytes, Buckets, Uploads int64 }
 	Usage     struct {
-		Objects, Bytes int64
-		Containers     int
+		Objects, Bytes              int64
+		Containers                  int
+		ContainerLimit, UploadLimit int64
 	}
 	HasCredentials bool
 	Users          []struct{ Username, Tenant, Role string }
@@ -103,6 +104,13 @@ func TestAdminTenantLifecycle(t *testing.T) {
 		t.Fatalf("delete over quota: %v", err)
 	}
 	op.do("PUT", "/api/admin/tenants/acme/quota", map[string]int64{"objects": -5}).want(http.StatusBadRequest)
+	op.do("PUT", "/api/admin/tenants/acme/quota", map[string]int64{"uploads": -1}).want(http.StatusBadRequest)
+	op.do("PUT", "/api/admin/tenants/acme/quota", map[string]int64{"objects": 1, "buckets": 1, "uploads": 7}).want(http.StatusOK).decode(&td)
+	if td.Quota.Buckets != 1 || td.Quota.Uploads != 7 || td.Usage.ContainerLimit != 1 || td.Usage.UploadLimit != 7 || td.Usage.Containers != 1 {
+		t.Fatalf("after setting container and upload limits: %+v", td)
+	}
+	alice.do("POST", "/api/containers", map[string]string{"name": "second"}).want(http.StatusForbidden)
+	op.do("PUT", "/api/admin/tenants/acme/quota", map[string]int64{"objects": 1}).want(http.StatusOK)
 	op.do("PUT", "/api/admin/tenants/nobody/quota", map[string]int64{"objects": 5}).want(http.StatusNotFound)
 
 	// Suspend blocks tenant changes in the console; resume restores them.

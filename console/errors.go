@@ -65,6 +65,8 @@ var errorTable = []errorMapping{
 	{storage.ErrChecksumMismatch, http.StatusBadRequest, "checksum mismatch"},
 	{storage.ErrIncompleteBody, http.StatusBadRequest, "body shorter than declared"},
 	{storage.ErrBodyTooLong, http.StatusBadRequest, "body longer than declared"},
+	{storage.ErrTooManyBuckets, http.StatusForbidden, "container limit reached: delete a container or ask your operator to raise the limit"},
+	{storage.ErrTooManyUploads, http.StatusForbidden, "too many unfinished multipart uploads: complete or abort some first"},
 	{storage.ErrQuotaExceeded, http.StatusForbidden, "quota exceeded"},
 	{storage.ErrQuorum, http.StatusServiceUnavailable, "not enough drives are online; try again later"},
 	{storage.ErrDiskFull, http.StatusInsufficientStorage, "no space left on the drives"},
@@ -98,7 +100,11 @@ func toAPIError(err error) *apiError {
 	}
 	var qe *storage.QuotaError
 	if errors.As(err, &qe) {
-		return &apiError{Status: http.StatusForbidden, Message: qe.Error(), cause: err}
+		msg := qe.Error()
+		if qe.Resource == "buckets" { // the console calls buckets containers
+			msg = fmt.Sprintf("container limit reached: %d of %d containers; delete one or ask your operator to raise the limit", qe.Used, qe.Limit)
+		}
+		return &apiError{Status: http.StatusForbidden, Message: msg, cause: err}
 	}
 	for _, m := range errorTable {
 		if errors.Is(err, m.err) {

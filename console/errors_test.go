@@ -21,6 +21,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrInvalidPartNumber, storage.ErrEntityTooSmall, storage.ErrEntityTooLarge,
 		storage.ErrBadDigest, storage.ErrChecksumMismatch, storage.ErrIncompleteBody,
 		storage.ErrBodyTooLong, storage.ErrQuotaExceeded, storage.ErrQuorum, storage.ErrDiskFull,
+		storage.ErrTooManyBuckets, storage.ErrTooManyUploads,
 		storage.ErrTenantNotFound, storage.ErrTenantExists, storage.ErrInvalidTenantName,
 		storage.ErrVolumeExists, storage.ErrVolumeNotFound,
 		auth.ErrCredentialExists, auth.ErrNoCredential, auth.ErrUserExists, auth.ErrUserNotFound,
@@ -54,6 +55,13 @@ func TestQuotaErrorMessageNamesUsedAndLimit(t *testing.T) {
 	ae := toAPIError(err)
 	if ae.Status != http.StatusForbidden || ae.Message != "quota exceeded: bytes used 90 of limit 100 (this request adds 20)" {
 		t.Fatalf("quota error -> %d %q", ae.Status, ae.Message)
+	}
+}
+
+func TestContainerLimitMessage(t *testing.T) {
+	ae := toAPIError(fmt.Errorf("create: %w", &storage.QuotaError{Resource: "buckets", Used: 3, Adding: 1, Limit: 3}))
+	if ae.Status != http.StatusForbidden || ae.Message != "container limit reached: 3 of 3 containers; delete one or ask your operator to raise the limit" {
+		t.Fatalf("bucket limit error -> %d %q", ae.Status, ae.Message)
 	}
 }
 

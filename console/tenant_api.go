@@ -19,13 +19,17 @@ func (s *server) settings(w http.ResponseWriter, r *http.Request) error {
 
 // usageResponse is a tenant's usage panel.
 type usageResponse struct {
-	Objects     int64        `json:"objects"`
-	Bytes       int64        `json:"bytes"`
-	Containers  int          `json:"containers"`
-	UploadBytes int64        `json:"uploadBytes"`
-	Quota       QuotaJSON    `json:"quota"`
-	Volumes     []VolumeJSON `json:"volumes"`
-	VolumeBytes int64        `json:"volumeBytes"`
+	Objects     int64 `json:"objects"`
+	Bytes       int64 `json:"bytes"`
+	Containers  int   `json:"containers"`
+	UploadBytes int64 `json:"uploadBytes"`
+	Uploads     int64 `json:"uploads"`
+	// ContainerLimit and UploadLimit are the limits in force; 0: none.
+	ContainerLimit int64        `json:"containerLimit"`
+	UploadLimit    int64        `json:"uploadLimit"`
+	Quota          QuotaJSON    `json:"quota"`
+	Volumes        []VolumeJSON `json:"volumes"`
+	VolumeBytes    int64        `json:"volumeBytes"`
 }
 
 func (s *server) usage(w http.ResponseWriter, r *http.Request) error {
@@ -45,7 +49,8 @@ func (s *server) usage(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, usageResponse{
 		Objects: u.Objects, Bytes: u.Bytes, Containers: u.Buckets, UploadBytes: u.UploadBytes,
-		Quota:   QuotaJSON{Objects: t.Quota.MaxObjects, Bytes: t.Quota.MaxBytes},
+		Uploads: u.Uploads, ContainerLimit: u.MaxBuckets, UploadLimit: u.MaxUploads,
+		Quota:   quotaJSON(t.Quota),
 		Volumes: vols, VolumeBytes: u.VolumeBytes,
 	})
 }

@@ -18,10 +18,14 @@ type TenantJSON struct {
 	Volumes        []VolumeJSON `json:"volumes,omitempty"`
 }
 
-// QuotaJSON is a quota on the wire; 0 means unlimited.
+// QuotaJSON is a quota on the wire. Objects and Bytes: 0 means unlimited.
+// Buckets (containers) and Uploads (unfinished multipart uploads): 0 means
+// the server's default, shown in UsageJSON's limits.
 type QuotaJSON struct {
 	Objects int64 `json:"objects"`
 	Bytes   int64 `json:"bytes"`
+	Buckets int64 `json:"buckets"`
+	Uploads int64 `json:"uploads"`
 }
 
 // UsageJSON is a tenant's object storage usage.
@@ -30,8 +34,13 @@ type UsageJSON struct {
 	Bytes       int64 `json:"bytes"`
 	Containers  int   `json:"containers"`
 	UploadBytes int64 `json:"uploadBytes"`
-	Volumes     int   `json:"volumes"`
-	VolumeBytes int64 `json:"volumeBytes"`
+	Uploads     int64 `json:"uploads"` // unfinished multipart uploads
+	// ContainerLimit and UploadLimit are the limits in force (the tenant's
+	// own or the server's default); 0 means none.
+	ContainerLimit int64 `json:"containerLimit"`
+	UploadLimit    int64 `json:"uploadLimit"`
+	Volumes        int   `json:"volumes"`
+	VolumeBytes    int64 `json:"volumeBytes"`
 }
 
 // UserJSON is a console user; never a password or hash.

@@ -42,7 +42,7 @@ export function render(main, ctx) {
     const suspended = !!pick(t, 'suspended');
     return [
       summary(t, usage, quota, suspended),
-      quotaForm(quota),
+      quotaForm(quota, usage),
       usersSection(pick(t, 'users') || []),
       volumesSection(pick(t, 'volumes') || []),
       keySection(key),
@@ -70,20 +70,26 @@ export function render(main, ctx) {
         h('dt', {}, 'Containers'), h('dd', {}, fmtNumber(pick(usage, 'containers')))),
       h('div', { class: 'usage-grid' },
         h('div', {}, h('h3', {}, 'Objects'), quotaMeter({ label: 'Object quota', used: pick(usage, 'objects'), limit: pick(quota, 'objects'), format: fmtNumber, unit: 'objects' })),
-        h('div', {}, h('h3', {}, 'Bytes'), quotaMeter({ label: 'Byte quota', used: pick(usage, 'bytes'), limit: pick(quota, 'bytes'), format: fmtBytes }))),
+        h('div', {}, h('h3', {}, 'Bytes'), quotaMeter({ label: 'Byte quota', used: pick(usage, 'bytes'), limit: pick(quota, 'bytes'), format: fmtBytes })),
+        h('div', {}, h('h3', {}, 'Containers'), quotaMeter({ label: 'Container limit', used: pick(usage, 'containers'), limit: pick(usage, 'containerLimit'), format: fmtNumber, unit: 'containers', refused: 'new containers are refused' })),
+        h('div', {}, h('h3', {}, 'Unfinished uploads'), quotaMeter({ label: 'Upload limit', used: pick(usage, 'uploads'), limit: pick(usage, 'uploadLimit'), format: fmtNumber, unit: 'uploads', refused: 'new multipart uploads are refused' }))),
       err,
       h('div', { class: 'actions' }, toggle));
   }
 
-  function quotaForm(quota) {
+  function quotaForm(quota, usage) {
     const objects = countInput('quota-objects', 'Max objects', pick(quota, 'objects'), 'Empty or 0: unlimited.');
     const bytes = bytesInput('quota-bytes', 'Max bytes', pick(quota, 'bytes'), 'Empty or 0: unlimited.');
+    // Empty or 0 takes the server's default; the limit in force is shown.
+    const inForce = (v) => (Number(v) ? `Empty or 0: the server default (now ${fmtNumber(v)}).` : 'Empty or 0: the server default (now none).');
+    const buckets = countInput('quota-buckets', 'Max containers', pick(quota, 'buckets'), inForce(pick(usage, 'containerLimit')));
+    const uploads = countInput('quota-uploads', 'Max unfinished uploads', pick(quota, 'uploads'), inForce(pick(usage, 'uploadLimit')));
     const err = h('div', {});
     const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save quota');
     const form = h('form', { class: 'panel', novalidate: true, 'aria-labelledby': 'quota-h' },
       h('h2', { id: 'quota-h' }, 'Quota'),
       h('p', { class: 'muted small' }, 'Uploads that would exceed a limit are refused with QuotaExceeded.'),
-      h('div', { class: 'inline-fields' }, objects.el, bytes.el),
+      h('div', { class: 'inline-fields' }, objects.el, bytes.el, buckets.el, uploads.el),
       err, h('div', { class: 'actions' }, save));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -92,8 +98,12 @@ export function render(main, ctx) {
       const b = bytes.get();
       if (Number.isNaN(o)) { clear(err, errorBox(new Error('Max objects must be a whole number.'))); objects.focus(); return; }
       if (Number.isNaN(b)) { clear(err, errorBox(new Error('Max bytes must be a positive number.'))); bytes.focus(); return; }
+      const c = buckets.get();
+      const u = uploads.get();
+      if (Number.isNaN(c)) { clear(err, errorBox(new Error('Max containers must be a whole number.'))); buckets.focus(); return; }
+      if (Number.isNaN(u)) { clear(err, errorBox(new Error('Max unfinished uploads must be a whole number.'))); uploads.focus(); return; }
       try {
-        await busy(save, 'Saving…', () => api('PUT', `${base}/quota`, { objects: o, bytes: b }));
+        await busy(save, 'Saving…', () => api('PUT', `${base}/quota`, { objects: o, bytes: b, buckets: c, uploads: u }));
         say(`Quota of ${name} saved: ${o ? fmtNumber(o) : 'unlimited'} objects, ${b ? fmtBytes(b) : 'unlimited'} bytes.`);
         load();
       } catch (ex) { clear(err, errorBox(ex)); }

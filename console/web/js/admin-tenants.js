@@ -83,7 +83,8 @@ function table(tenants) {
         h('td', { 'data-label': 'Status' }, suspended
           ? h('span', { class: 'badge badge-bad' }, 'Suspended')
           : h('span', { class: 'badge badge-ok' }, 'Active')),
-        h('td', { class: 'num', 'data-label': 'Containers' }, fmtNumber(pick(usage, 'containers'))),
+        h('td', { class: 'num', 'data-label': 'Containers' }, fmtNumber(pick(usage, 'containers')),
+          Number(pick(usage, 'containerLimit')) ? h('span', { class: 'muted small' }, ` of ${fmtNumber(pick(usage, 'containerLimit'))}`) : null),
         h('td', { 'data-label': 'Objects' }, quotaMeter({ label: `${n} object quota`, used: pick(usage, 'objects'), limit: pick(quota, 'objects'), format: fmtNumber })),
         h('td', { 'data-label': 'Bytes' }, quotaMeter({ label: `${n} byte quota`, used: pick(usage, 'bytes'), limit: pick(quota, 'bytes'), format: fmtBytes })),
         h('td', { 'data-label': 'S3 credentials' }, pick(t, 'hasCredentials') ? 'Yes' : h('span', { class: 'muted' }, 'None')));

@@ -217,8 +217,9 @@ export function confirmDialog({ title, body, confirmLabel, danger = false, actio
 }
 
 // quotaMeter renders used against limit (0 = unlimited) as a bar whose colour
-// changes from 80% (warning) and at 100% (full), with a text equivalent.
-export function quotaMeter({ label, used, limit, format, unit = '' }) {
+// changes from 80% (warning) and at 100% (full), with a text equivalent;
+// refused says what a full quota refuses.
+export function quotaMeter({ label, used, limit, format, unit = '', refused = 'new uploads are refused' }) {
   used = Number(used) || 0;
   limit = Number(limit) || 0;
   const suffix = unit ? ` ${unit}` : '';
@@ -238,7 +239,7 @@ export function quotaMeter({ label, used, limit, format, unit = '' }) {
     'aria-valuemin': 0, 'aria-valuemax': limit, 'aria-valuenow': Math.min(used, limit), 'aria-valuetext': text,
     'data-level': level,
   }, fill);
-  const note = level === 'full' ? '. Quota reached: new uploads are refused.' : level === 'warn' ? '. Nearing the quota.' : '';
+  const note = level === 'full' ? `. Quota reached: ${refused}.` : level === 'warn' ? '. Nearing the quota.' : '';
   return h('div', { class: 'quota', 'data-quota': 'limited' },
     bar,
     h('p', { class: `meter-text ${level}` }, text, note));
