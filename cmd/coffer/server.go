@@ -39,11 +39,13 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer `TOKEN` required to scrape /metrics (none: open)")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `FORMAT`: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	fs.Int64Var(&cfg.MaxBuckets, "max-buckets", server.DefaultMaxBuckets, "`N` buckets per tenant unless its quota sets its own; 0 = no limit")
+	fs.Int64Var(&cfg.MaxUploads, "max-uploads", server.DefaultMaxUploads, "`N` unfinished multipart uploads per tenant unless its quota sets its own; 0 = no limit")
 	fs.DurationVar(&cfg.ScrubInterval, "scrub-interval", 0, "`DURATION` between background scrub passes; negative disables")
 	fs.StringVar(&cfg.PprofAddress, "pprof", "", "serve net/http/pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060)")
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
-		"log-format", "log-level", "scrub-interval", "pprof"} {
+		"log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads"} {
 		c.withEnv(name, envName(name))
 	}
 	c.defaults["drives"] = "4"
@@ -54,6 +56,15 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 	c.about += "\n\nEnvironment only:\n  COFFER_ADMIN_PASSWORD   operator password (instead of a generated one)"
 	if _, err := c.parse(args, 0); err != nil {
 		return cfg, err
+	}
+	if cfg.MaxBuckets < 0 || cfg.MaxUploads < 0 {
+		return cfg, usagef("--max-buckets and --max-uploads must be 0 (no limit) or positive")
+	}
+	// The flags say 0 for no limit; server.Config says so with a negative value.
+	for _, v := range []*int64{&cfg.MaxBuckets, &cfg.MaxUploads} {
+		if *v == 0 {
+			*v = -1
+		}
 	}
 	cfg.Drives, cfg.Domains = drives.values, domains.values
 	if len(cfg.Drives) > 0 && cfg.DriveCount != 0 && cfg.DriveCount != len(cfg.Drives) {

@@ -57,6 +57,12 @@ type Config struct {
 	LogOutput io.Writer
 	Logger    *slog.Logger
 
+	// MaxBuckets and MaxUploads limit each tenant's buckets and unfinished
+	// multipart uploads unless its quota sets its own; 0 = the defaults
+	// below, < 0 = no limit.
+	MaxBuckets int64
+	MaxUploads int64
+
 	// ScrubInterval is the background scanner period; 0 = storage default, < 0 disables it.
 	ScrubInterval time.Duration
 	// PprofAddress, when set, serves net/http/pprof there. It must be a loopback address.
@@ -69,6 +75,14 @@ const (
 	DefaultDriveCount     = 4
 	DefaultS3Address      = "127.0.0.1:9000"
 	DefaultConsoleAddress = "127.0.0.1:9001"
+	// DefaultMaxBuckets is a tenant's bucket limit: a tenth of AWS's
+	// per-account default (10,000), since tenants share one server's
+	// index; ListBuckets answers it in one small page.
+	DefaultMaxBuckets = 1000
+	// DefaultMaxUploads is a tenant's limit of unfinished multipart
+	// uploads. With 10,000 parts per upload it bounds the part files a
+	// tenant can leave on each drive.
+	DefaultMaxUploads = 1000
 )
 
 // withDefaults returns c with empty fields filled and checks what can be
@@ -92,6 +106,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Parity < 0 || c.Parity >= n {
 		return c, fmt.Errorf("server: parity %d must be between 0 and %d for %d drives", c.Parity, n-1, n)
+	}
+	if c.MaxBuckets == 0 {
+		c.MaxBuckets = DefaultMaxBuckets
+	}
+	if c.MaxUploads == 0 {
+		c.MaxUploads = DefaultMaxUploads
 	}
 	if c.S3Address == "" {
 		c.S3Address = DefaultS3Address

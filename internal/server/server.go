@@ -104,6 +104,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Parity:        cfg.Parity,
 		ScrubInterval: cfg.ScrubInterval,
 		Logger:        cfg.Logger.With("component", "storage"),
+		// Negative (no limit) is storage's 0.
+		DefaultMaxBuckets: max(cfg.MaxBuckets, 0),
+		DefaultMaxUploads: max(cfg.MaxUploads, 0),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
