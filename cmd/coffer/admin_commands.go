@@ -17,10 +17,10 @@ type runFunc = func(ctx context.Context, a *adminEnv, args []string) error
 // adminCommands is every `coffer admin` command. External acceptance scripts
 // depend on these exact forms: keep them stable.
 var adminCommands = []adminCommand{
-	{"tenant create", "NAME [--quota-objects N] [--quota-bytes SIZE]", 1, "create a tenant", tenantCreate},
+	{"tenant create", "NAME [--quota-objects N] [--quota-bytes SIZE] [--quota-buckets N] [--quota-uploads N]", 1, "create a tenant", tenantCreate},
 	{"tenant list", "[--json]", 0, "list tenants with usage and quotas", tenantList},
 	{"tenant show", "NAME", 1, "show a tenant with its users and volumes", tenantShow},
-	{"tenant set-quota", "NAME [--objects N] [--bytes SIZE]", 1, "set or clear (0) a tenant's quotas", tenantSetQuota},
+	{"tenant set-quota", "NAME [--objects N] [--bytes SIZE] [--buckets N] [--uploads N]", 1, "set or clear (0) a tenant's quotas and limits", tenantSetQuota},
 	{"tenant suspend", "NAME", 1, "refuse the tenant's S3 requests until resumed", tenantState("suspend")},
 	{"tenant resume", "NAME", 1, "let a suspended tenant in again", tenantState("resume")},
 	{"tenant delete", "NAME --confirm NAME", 1, "delete a tenant with ALL its data", tenantDelete},
@@ -45,27 +45,29 @@ func tenantCreate(c *command) runFunc {
 	objects := c.fs.Int64("quota-objects", 0, "maximum number of `N` objects (0 = no limit)")
 	var bytes sizeFlag
 	c.fs.Var(&bytes, "quota-bytes", "maximum bytes, e.g. 10GiB or 500MB (`SIZE`; 0 = no limit)")
+	buckets := c.fs.Int64("quota-buckets", 0, "maximum `N` buckets (containers) (0 = the server's --max-buckets)")
+	uploads := c.fs.Int64("quota-uploads", 0, "maximum `N` unfinished multipart uploads (0 = the server's --max-uploads)")
 	return func(ctx context.Context, a *adminEnv, args []string) error {
-		if *objects < 0 {
-			return usagef("--quota-objects must not be negative")
+		if *objects < 0 || *buckets < 0 || *uploads < 0 {
+			return usagef("--quota-objects, --quota-buckets and --quota-uploads must not be negative")
 		}
-		body := map[string]any{"name": args[0], "quota": console.QuotaJSON{Objects: *objects, Bytes: bytes.bytes}}
-		raw, err := a.client.call(ctx, "POST", "/api/admin/tenants", body, nil)
+		q := console.QuotaJSON{Objects: *objects, Bytes: bytes.bytes, Buckets: *buckets, Uploads: *uploads}
+		raw, err := a.client.call(ctx, "POST", "/api/admin/tenants", map[string]any{"name": args[0], "quota": q}, nil)
 		if err != nil {
 			return err
 		}
-		return a.result(raw, "Tenant %s created (quota: objects %s, bytes %s).", args[0],
-			formatLimit(*objects, false), formatLimit(bytes.bytes, true))
+		return a.result(raw, "Tenant %s created (quota: %s).", args[0], quotaSummary(q))
 	}
 }
 
 func tenantList(c *command) runFunc {
 	return func(ctx context.Context, a *adminEnv, _ []string) error {
 		return listTable(ctx, a, "/api/admin/tenants", "tenants",
-			[]string{"NAME", "OBJECTS", "BYTES", "CONTAINERS", "QUOTA OBJECTS", "QUOTA BYTES", "KEY", "SUSPENDED", "CREATED"},
+			[]string{"NAME", "OBJECTS", "BYTES", "CONTAINERS", "UPLOADS", "QUOTA OBJECTS", "QUOTA BYTES", "KEY", "SUSPENDED", "CREATED"},
 			func(t console.TenantJSON) []string {
 				return []string{t.Name, itoa(t.Usage.Objects), formatBytes(t.Usage.Bytes),
-					strconv.Itoa(t.Usage.Containers), formatLimit(t.Quota.Objects, false),
+					itoa(int64(t.Usage.Containers)) + "/" + formatLimit(t.Usage.ContainerLimit, false),
+					itoa(t.Usage.Uploads) + "/" + formatLimit(t.Usage.UploadLimit, false), formatLimit(t.Quota.Objects, false),
 					formatLimit(t.Quota.Bytes, true), yesNo(t.HasCredentials), yesNo(t.Suspended), when(t.Created)}
 			})
 	}
@@ -107,21 +109,46 @@ func printTenant(a *adminEnv, t console.TenantJSON) {
 	fmt.Fprintf(a.stdout, "Credentials:  %s\n", yesNo(t.HasCredentials))
 	fmt.Fprintf(a.stdout, "Objects:      %d of %s\n", t.Usage.Objects, formatLimit(t.Quota.Objects, false))
 	fmt.Fprintf(a.stdout, "Bytes:        %s of %s\n", formatBytes(t.Usage.Bytes), formatLimit(t.Quota.Bytes, true))
-	fmt.Fprintf(a.stdout, "Containers:   %d\n", t.Usage.Containers)
+	fmt.Fprintf(a.stdout, "Containers:   %d of %s\n", t.Usage.Containers, limitInForce(t.Usage.ContainerLimit, t.Quota.Buckets))
+	fmt.Fprintf(a.stdout, "Uploads:      %d of %s (unfinished multipart uploads)\n", t.Usage.Uploads, limitInForce(t.Usage.UploadLimit, t.Quota.Uploads))
+}
+
+// limitInForce renders a bucket or upload limit, saying when it is the
+// server's default (the tenant's own is 0).
+func limitInForce(limit, own int64) string {
+	if own == 0 {
+		return formatLimit(limit, false) + " (server default)"
+	}
+	return formatLimit(limit, false)
+}
+
+// quotaSummary renders a quota as set: 0 is no limit for objects and
+// bytes, the server default for buckets and uploads.
+func quotaSummary(q console.QuotaJSON) string {
+	orDefault := func(n int64) string {
+		if n == 0 {
+			return "server default"
+		}
+		return itoa(n)
+	}
+	return fmt.Sprintf("objects %s, bytes %s, buckets %s, uploads %s", formatLimit(q.Objects, false),
+		formatLimit(q.Bytes, true), orDefault(q.Buckets), orDefault(q.Uploads))
 }
 
 func tenantSetQuota(c *command) runFunc {
 	objects := c.fs.Int64("objects", 0, "maximum number of `N` objects (0 = no limit)")
 	var bytes sizeFlag
 	c.fs.Var(&bytes, "bytes", "maximum bytes, e.g. 10GiB (`SIZE`; 0 = no limit)")
+	buckets := c.fs.Int64("buckets", 0, "maximum `N` buckets (containers) (0 = the server's --max-buckets)")
+	uploads := c.fs.Int64("uploads", 0, "maximum `N` unfinished multipart uploads (0 = the server's --max-uploads)")
 	return func(ctx context.Context, a *adminEnv, args []string) error {
 		set := map[string]bool{}
 		c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["objects"] && !set["bytes"] {
-			return usagef("tenant set-quota: give --objects N and/or --bytes SIZE (0 = no limit)")
+		if !set["objects"] && !set["bytes"] && !set["buckets"] && !set["uploads"] {
+			return usagef("tenant set-quota: give --objects N, --bytes SIZE (0 = no limit), --buckets N and/or --uploads N (0 = server default)")
 		}
-		if *objects < 0 {
-			return usagef("--objects must not be negative")
+		if *objects < 0 || *buckets < 0 || *uploads < 0 {
+			return usagef("--objects, --buckets and --uploads must not be negative")
 		}
 		// A limit not named on the command line keeps its current value.
 		var cur console.TenantJSON
@@ -135,12 +162,17 @@ func tenantSetQuota(c *command) runFunc {
 		if set["bytes"] {
 			q.Bytes = bytes.bytes
 		}
+		if set["buckets"] {
+			q.Buckets = *buckets
+		}
+		if set["uploads"] {
+			q.Uploads = *uploads
+		}
 		raw, err := a.client.call(ctx, "PUT", tenantPath(args[0])+"/quota", q, nil)
 		if err != nil {
 			return err
 		}
-		return a.result(raw, "Quota of %s: objects %s, bytes %s.", args[0],
-			formatLimit(q.Objects, false), formatLimit(q.Bytes, true))
+		return a.result(raw, "Quota of %s: %s.", args[0], quotaSummary(q))
 	}
 }
 

@@ -119,6 +119,30 @@ func TestAdminCLI(t *testing.T) {
 	c.fails(2, "tenant", "set-quota", "acme", "--bytes", "lots")
 	contains(t, c.ok("tenant", "show", "acme"), "Objects:      0 of 10", "tenant show")
 
+	// Bucket and upload limits: the tenant's own, or the server default.
+	contains(t, c.ok("tenant", "show", "acme"), "Containers:   0 of 1000 (server default)", "tenant show: default container limit")
+	contains(t, c.ok("tenant", "show", "acme"), "Uploads:      0 of 1000 (server default)", "tenant show: default upload limit")
+	c.ok("tenant", "set-quota", "acme", "--buckets", "2", "--uploads", "5")
+	var limits struct {
+		Quota struct{ Objects, Bytes, Buckets, Uploads int64 }
+		Usage struct{ ContainerLimit, UploadLimit int64 }
+	}
+	json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &limits)
+	if limits.Quota != (struct{ Objects, Bytes, Buckets, Uploads int64 }{10, 500_000_000, 2, 5}) ||
+		limits.Usage.ContainerLimit != 2 || limits.Usage.UploadLimit != 5 {
+		t.Fatalf("after set-quota --buckets 2 --uploads 5: %+v", limits)
+	}
+	contains(t, c.ok("tenant", "show", "acme"), "Containers:   0 of 2\n", "tenant show: own container limit")
+	list2 := c.ok("tenant", "list")
+	contains(t, list2, "0/2", "tenant list: containers used/limit")
+	contains(t, list2, "0/5", "tenant list: uploads used/limit")
+	c.ok("tenant", "set-quota", "acme", "--uploads", "0")
+	contains(t, c.ok("tenant", "show", "acme"), "Uploads:      0 of 1000 (server default)", "set-quota --uploads 0: back to the default")
+	contains(t, c.ok("tenant", "show", "acme"), "Containers:   0 of 2\n", "set-quota --uploads keeps the container limit")
+	c.fails(2, "tenant", "set-quota", "acme", "--buckets", "-1")
+	contains(t, c.ok("tenant", "create", "limited", "--quota-buckets", "3", "--quota-uploads", "4"), "buckets 3, uploads 4", "tenant create with limits")
+	contains(t, c.ok("tenant", "show", "limited"), "Uploads:      0 of 4 (unfinished", "tenant created with an upload limit")
+
 	// Keys: exact JSON form, 409 on a second generate, secret never shown again.
 	out = c.ok("keys", "generate", "acme")
 	m := keyJSONForm.FindStringSubmatch(out)

@@ -77,6 +77,24 @@ func TestServerFlagsFromArgsAndEnv(t *testing.T) {
 	}
 }
 
+// TestServerFlagsTenantLimits: the per-tenant defaults come from the flags
+// or the environment; 0 there means no limit (negative in server.Config).
+func TestServerFlagsTenantLimits(t *testing.T) {
+	cfg, err := serverFlags(nil, &bytes.Buffer{})
+	if err != nil || cfg.MaxBuckets != 1000 || cfg.MaxUploads != 1000 {
+		t.Fatalf("defaults: buckets %d, uploads %d, %v", cfg.MaxBuckets, cfg.MaxUploads, err)
+	}
+	t.Setenv("COFFER_MAX_BUCKETS", "50")
+	cfg, err = serverFlags([]string{"--max-uploads", "0"}, &bytes.Buffer{})
+	if err != nil || cfg.MaxBuckets != 50 || cfg.MaxUploads >= 0 {
+		t.Fatalf("env 50, flag 0: buckets %d, uploads %d, %v", cfg.MaxBuckets, cfg.MaxUploads, err)
+	}
+	var ue *usageError
+	if _, err := serverFlags([]string{"--max-buckets", "-1"}, &bytes.Buffer{}); !errors.As(err, &ue) {
+		t.Fatalf("negative --max-buckets: %v", err)
+	}
+}
+
 func TestServerFlagsErrors(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -114,7 +132,7 @@ func TestServerHelpDocumentsEveryFlagAndEnv(t *testing.T) {
 	}
 	for _, flag := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
-		"log-format", "log-level", "pprof", "scrub-interval"} {
+		"log-format", "log-level", "pprof", "scrub-interval", "max-buckets", "max-uploads"} {
 		if !strings.Contains(out.String(), "--"+flag+" ") && !strings.Contains(out.String(), "--"+flag+"\n") {
 			t.Errorf("help lacks --%s", flag)
 		}
