@@ -110,7 +110,7 @@ func printTenant(a *adminEnv, t console.TenantJSON) {
 	fmt.Fprintf(a.stdout, "Objects:      %d of %s\n", t.Usage.Objects, formatLimit(t.Quota.Objects, false))
 	fmt.Fprintf(a.stdout, "Bytes:        %s of %s\n", formatBytes(t.Usage.Bytes), formatLimit(t.Quota.Bytes, true))
 	fmt.Fprintf(a.stdout, "Containers:   %d of %s\n", t.Usage.Containers, limitInForce(t.Usage.ContainerLimit, t.Quota.Buckets))
-	fmt.Fprintf(a.stdout, "Uploads:      %d of %s (unfinished multipart uploads)\n", t.Usage.Uploads, limitInForce(t.Usage.UploadLimit, t.Quota.Uploads))
+	fmt.Fprintf(a.stdout, "Uploads:      %d of %s\n", t.Usage.Uploads, limitInForce(t.Usage.UploadLimit, t.Quota.Uploads))
 }
 
 // limitInForce renders a bucket or upload limit, saying when it is the

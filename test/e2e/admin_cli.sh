@@ -63,6 +63,14 @@ check_eq 1000 "$(printf '%s' "$show" | json_get quota.objects)" "set-quota: obje
 check_ok "tenant set-quota --objects 0" adm tenant set-quota "$T" --objects 0 --bytes 0
 show=$(adm tenant show "$T" --json)
 check_eq "0 0" "$(printf '%s' "$show" | json_get quota.objects) $(printf '%s' "$show" | json_get quota.bytes)" "set-quota 0 clears both limits"
+check_ok "tenant set-quota --buckets 2 --uploads 3" adm tenant set-quota "$T" --buckets 2 --uploads 3
+show=$(adm tenant show "$T" --json)
+check_eq "2 3" "$(printf '%s' "$show" | json_get quota.buckets) $(printf '%s' "$show" | json_get quota.uploads)" "set-quota: bucket and upload limits"
+check_eq "2 3" "$(printf '%s' "$show" | json_get usage.containerLimit) $(printf '%s' "$show" | json_get usage.uploadLimit)" "set-quota: limits in force"
+check_contains "$(adm tenant show "$T")" "Uploads:      0 of 3" "tenant show: uploads against the limit"
+check_ok "tenant set-quota --buckets 0 --uploads 0" adm tenant set-quota "$T" --buckets 0 --uploads 0
+check_contains "$(adm tenant show "$T")" "(server default)" "set-quota 0: back to the server defaults"
+check_fails "set-quota with a negative upload limit" adm tenant set-quota "$T" --uploads -1
 check_fails "set-quota with a bad size" adm tenant set-quota "$T" --bytes 12XB
 check_fails "set-quota on a missing tenant" adm tenant set-quota "no-such-$T" --objects 1
 check_contains "$OUT" "404" "  ... 404"
