@@ -142,7 +142,8 @@
 //
 // # Index
 //
-// bbolt keyspaces: tenants (name -> record with usage counters and quota),
+// bbolt keyspaces: tenants (name -> record with usage counters, the count
+// of unfinished uploads, and quota with bucket and upload limits),
 // volumes (tenant\0name), buckets (tenant\0name -> record with bucket id and
 // counters), objects/<bucket id> (key -> object record: a binary listing
 // header, then the JSON record; see objcodec.go), uploads/<bucket id>
@@ -160,4 +161,13 @@
 // a later part can fail that read. RebuildIndex restores objects, buckets,
 // tenants (without quota) and unfinished uploads, not quotas or volumes.
 // Pack segments are compacted only by scrub passes (background or Scrub).
+//
+// Quotas: the byte and object checks made before a body is written
+// (precheckQuota) apply the same delta as the commit's (what the write
+// replaces is subtracted); only the commit's is binding. Parts count toward
+// bytes at their commit. A tenant's buckets and unfinished uploads are
+// limited (ErrTooManyBuckets, ErrTooManyUploads); with at most 10,000 parts
+// an upload, the upload limit bounds the part files (one per drive each,
+// even for an empty part) a tenant can leave. Everything created on the
+// drives and in DataDir is 0700 (directories) or 0600 (files).
 package storage
