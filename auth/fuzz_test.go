@@ -37,7 +37,7 @@ func FuzzParseAuthorization(f *testing.F) {
 		r.Header.Set("X-Amz-Date", "20130524T000000Z")
 		r.Header.Set("X-Amz-Content-Sha256", emptySHA256Hex)
 		r.Header.Set("Date", "Fri, 24 May 2013 00:00:00 GMT")
-		res, err := v.Verify(r)
+		res, err := v.Verify(r, Target{})
 		if err == nil {
 			// Only a correct signature by the example key may pass.
 			if res.Identity.AccessKey != testAccessKey {
@@ -72,7 +72,7 @@ func FuzzPresignedQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := v.Verify(r)
+		res, err := v.Verify(r, Target{})
 		if err == nil {
 			if res.Identity.AccessKey != testAccessKey {
 				t.Fatalf("verified unknown key from %q", q)
