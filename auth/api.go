@@ -50,6 +50,14 @@ var (
 	ErrMalformedChunk = errors.New("auth: malformed aws-chunked body")
 	// ErrMissingDecodedLength is returned when an aws-chunked body lacks x-amz-decoded-content-length (MissingContentLength).
 	ErrMissingDecodedLength = errors.New("auth: missing x-amz-decoded-content-length")
+	// ErrUnsignedHeaders is returned when a request carries x-amz-* headers that its
+	// signature does not cover (AccessDenied "There were headers present in the
+	// request which were not signed"); the error is an *UnsignedHeadersError.
+	ErrUnsignedHeaders = errors.New("auth: headers present in the request were not signed")
+	// ErrWrongRegion is returned when a SigV4 credential scope names another region than
+	// the server's (AuthorizationHeaderMalformed / AuthorizationQueryParametersError);
+	// the error is a *RegionError.
+	ErrWrongRegion = errors.New("auth: wrong region in the credential scope")
 	// ErrAccessDenied is returned when the identity may not do what it asks (suspended tenant).
 	ErrAccessDenied = errors.New("auth: access denied")
 

@@ -35,7 +35,7 @@ func benchVerify(b *testing.B, tmpl *http.Request, now time.Time) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r := *tmpl
-		if _, err := v.Verify(&r); err != nil {
+		if _, err := v.Verify(&r, Target{}); err != nil {
 			b.Fatal(err)
 		}
 	}

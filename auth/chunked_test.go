@@ -136,7 +136,7 @@ func TestAWSChunkedExampleVectors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := awsExampleRequest(t, c.trailer, c.body)
-			res, err := awsExampleVerifier().Verify(r)
+			res, err := awsExampleVerifier().Verify(r, Target{})
 			if err != nil {
 				t.Fatalf("seed signature rejected: %v", err)
 			}
@@ -172,7 +172,7 @@ func TestAWSChunkedExampleVectors(t *testing.T) {
 	// A changed signed header breaks the seed signature itself.
 	r := awsExampleRequest(t, false, good)
 	r.Header.Set("X-Amz-Storage-Class", "STANDARD")
-	if _, err := awsExampleVerifier().Verify(r); sentinelName(err) != "SignatureMismatch" {
+	if _, err := awsExampleVerifier().Verify(r, Target{}); sentinelName(err) != "SignatureMismatch" {
 		t.Fatalf("changed header: %v", err)
 	}
 }

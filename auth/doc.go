@@ -11,10 +11,14 @@
 // forged or truncated body surfaces as an error from Body.Read before io.EOF,
 // so a caller that commits only after io.EOF never stores it.
 //
-// Any region in a SigV4 credential scope is accepted by default (the
-// signature covers the scope, so a client configured with another region
-// string still proves possession of the secret); set
-// VerifierOptions.StrictRegion to insist on the configured region.
+// Signatures bind everything that changes what a request does: every
+// x-amz-* header must be signed (x-amz-content-sha256 aside, whose value is
+// the payload hash), else ErrUnsignedHeaders; SigV2, which does not sign the
+// Host header, signs the one resource the S3 router derived from Host and
+// path (Target). A SigV4 scope must name the configured region
+// (ErrWrongRegion, which tells the client the right one). SigV2 can be
+// turned off (VerifierOptions.DisableSigV2); its presigned URLs, which carry
+// no signing time, may not expire more than 7 days ahead, like SigV4's.
 //
 // # Store
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,9 @@ func FuzzParseAuthorization(f *testing.F) {
 		"AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=",
 		"AWS :",
 		"AWS4-ECDSA-P256-SHA256 Credential=x",
+		// Wrong region, and SignedHeaders without the x-amz-* headers sent.
+		"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/eu-west-3/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
+		"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
 	} {
 		f.Add(s)
 	}
@@ -37,7 +41,7 @@ func FuzzParseAuthorization(f *testing.F) {
 		r.Header.Set("X-Amz-Date", "20130524T000000Z")
 		r.Header.Set("X-Amz-Content-Sha256", emptySHA256Hex)
 		r.Header.Set("Date", "Fri, 24 May 2013 00:00:00 GMT")
-		res, err := v.Verify(r)
+		res, err := v.Verify(r, Target{})
 		if err == nil {
 			// Only a correct signature by the example key may pass.
 			if res.Identity.AccessKey != testAccessKey {
@@ -58,6 +62,9 @@ func FuzzPresignedQuery(f *testing.F) {
 		"AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620",
 		"X-Amz-Signature=x&AWSAccessKeyId=y",
 		"uploads&prefix=%zz;a=b&&=",
+		// Wrong region; a V2 URL valid for years.
+		"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Feu-west-3%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+		"AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=99999999999",
 	} {
 		f.Add(s)
 	}
@@ -72,15 +79,18 @@ func FuzzPresignedQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := v.Verify(r)
-		if err == nil {
-			if res.Identity.AccessKey != testAccessKey {
-				t.Fatalf("verified unknown key from %q", q)
+		// Path style and virtual-hosted: SigV2 signs the bucket of the latter.
+		for _, target := range []Target{{}, {HostBucket: "examplebucket"}} {
+			res, err := v.Verify(r, target)
+			if err == nil {
+				if res.Identity.AccessKey != testAccessKey {
+					t.Fatalf("verified unknown key from %q", q)
+				}
+				continue
 			}
-			return
-		}
-		if !isSentinel(err) {
-			t.Fatalf("error without sentinel for %q: %v", q, err)
+			if !isSentinel(err) {
+				t.Fatalf("error without sentinel for %q: %v", q, err)
+			}
 		}
 	})
 }
@@ -157,6 +167,56 @@ func FuzzChunkedReader(f *testing.F) {
 					t.Fatal("trailer exposed after failure")
 				}
 				return
+			}
+		}
+	})
+}
+
+// FuzzUnsignedHeaders drives the signed-header coverage check with
+// arbitrary header names (one per line) and SignedHeaders lists. A request
+// passes exactly when each of its x-amz-* headers is signed or exempt; a
+// refusal names only unsigned x-amz-* headers, sorted, at most 32.
+func FuzzUnsignedHeaders(f *testing.F) {
+	f.Add("X-Amz-Copy-Source\nX-Amz-Date", "host;x-amz-date")
+	f.Add("x-amz-meta-a\nX-AMZ-META-A\nX-Amz-Content-Sha256", "host")
+	f.Add("X-Amzn-Trace-Id\nRange", "host;range")
+	f.Add("x-amz-\nx-amz-tagging", "host;x-amz-tagging;x-amz-")
+	f.Fuzz(func(t *testing.T, names, signedList string) {
+		if len(names) > 1<<12 || len(signedList) > 1<<12 {
+			return
+		}
+		signed, err := parseSignedHeaders(signedList)
+		if err != nil {
+			return
+		}
+		h := http.Header{}
+		for _, n := range strings.Split(names, "\n") {
+			h[n] = []string{"v"}
+		}
+		err = checkHeadersSigned(h, signed)
+		var unsigned []string
+		for k := range h {
+			lk := strings.ToLower(k)
+			if strings.HasPrefix(lk, "x-amz-") && !unsignedExempt[lk] && !contains(signed, lk) {
+				unsigned = append(unsigned, lk)
+			}
+		}
+		if len(unsigned) == 0 {
+			if err != nil {
+				t.Fatalf("refused %q signed %q: %v", names, signedList, err)
+			}
+			return
+		}
+		var ue *UnsignedHeadersError
+		if !errors.As(err, &ue) || !errors.Is(err, ErrUnsignedHeaders) || len(ue.Names) == 0 || len(ue.Names) > maxListedUnsigned {
+			t.Fatalf("accepted or bad error for %q signed %q: %v", names, signedList, err)
+		}
+		if !sort.StringsAreSorted(ue.Names) {
+			t.Fatalf("names not sorted: %v", ue.Names)
+		}
+		for _, n := range ue.Names {
+			if !strings.HasPrefix(n, "x-amz-") || len(n) > 35 {
+				t.Fatalf("listed %q", n)
 			}
 		}
 	})

@@ -46,6 +46,7 @@ var sentinels = map[string]error{
 	"Expired": ErrExpired, "ContentSHA256Mismatch": ErrContentSHA256Mismatch,
 	"InvalidContentSHA256": ErrInvalidContentSHA256, "ChunkSignatureMismatch": ErrChunkSignatureMismatch,
 	"MalformedChunk": ErrMalformedChunk, "MissingDecodedLength": ErrMissingDecodedLength,
+	"UnsignedHeaders": ErrUnsignedHeaders, "WrongRegion": ErrWrongRegion,
 }
 
 func sentinelName(err error) string {
@@ -95,7 +96,7 @@ func verifyHandler(v *Verifier, last *lastOutcome) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var out outcome
 		mode := r.Header.Get("X-Amz-Content-Sha256")
-		res, err := v.Verify(r)
+		res, err := v.Verify(r, Target{})
 		if err != nil {
 			out = outcome{Stage: "verify", Error: sentinelName(err)}
 		} else {
@@ -161,12 +162,15 @@ func signV4(t testing.TB, req *http.Request, payloadHash string, ak, secret, reg
 	}
 }
 
+// presignRegion is the region presignV4 signs for.
+var presignRegion = "us-east-1"
+
 // presignV4 returns a presigned URL from the real aws-sdk-go-v2 signer.
 func presignV4(t testing.TB, req *http.Request, ak, secret string, at time.Time) string {
 	t.Helper()
 	s := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
 	creds := aws.Credentials{AccessKeyID: ak, SecretAccessKey: secret}
-	u, _, err := s.PresignHTTP(context.Background(), creds, req, payloadUnsigned, "s3", "us-east-1", at)
+	u, _, err := s.PresignHTTP(context.Background(), creds, req, payloadUnsigned, "s3", presignRegion, at)
 	if err != nil {
 		t.Fatal(err)
 	}

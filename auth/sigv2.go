@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -89,48 +88,34 @@ func subResourceStringV2(params []queryParam) string {
 	return b.String()
 }
 
-// bucketPrefixesV2 returns the candidate "/bucket" prefixes of the
-// CanonicalizedResource: none for path style, and the bucket named by a
-// virtual-hosted-style Host.
-func (v *Verifier) bucketPrefixesV2(r *http.Request) []string {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+// canonicalResourcePrefixV2 is the "/bucket" that starts the SigV2
+// CanonicalizedResource of a virtual-hosted-style request. V2 does not sign
+// the Host header, so the bucket must come from the router's decision (t):
+// trying several guesses would let a signature for one bucket's resource
+// verify a request the router sends to another bucket.
+func canonicalResourcePrefixV2(t Target) string {
+	if t.HostBucket == "" {
+		return ""
 	}
-	host = strings.ToLower(host)
-	out := []string{""}
-	if net.ParseIP(host) != nil {
-		return out
-	}
-	for _, d := range v.opts.Domains {
-		d = strings.ToLower(strings.TrimPrefix(d, "."))
-		if b, ok := strings.CutSuffix(host, "."+d); ok && b != "" {
-			return append(out, "/"+b)
-		}
-	}
-	if len(v.opts.Domains) == 0 {
-		if b, _, ok := strings.Cut(host, "."); ok && b != "" {
-			out = append(out, "/"+b)
-		}
-	}
-	return out
+	return "/" + t.HostBucket
 }
 
-// matchV2 reports whether sig matches any candidate string to sign.
-func (v *Verifier) matchV2(r *http.Request, secret, dateLine, sig string) bool {
+// matchV2 reports whether sig matches the string to sign of r's one
+// canonical resource. The path is tried as sent and re-encoded (both decode
+// to the key the router uses), and a path-style bucket URL "/bucket" also as
+// "/bucket/", which botocore signs.
+func (v *Verifier) matchV2(r *http.Request, t Target, secret, dateLine, sig string) bool {
 	head := r.Method + "\n" + r.Header.Get("Content-Md5") + "\n" + r.Header.Get("Content-Type") + "\n" +
 		dateLine + "\n" + canonicalAmzHeadersV2(r)
 	subs := subResourceStringV2(parseRawQuery(r.URL.RawQuery))
-	for _, prefix := range v.bucketPrefixesV2(r) {
-		for _, path := range canonicalPaths(r) {
-			if signatureV2Matches(secret, head+prefix+path+subs, sig) {
-				return true
-			}
-			// botocore signs a path-style bucket URL "/bucket" as "/bucket/".
-			if prefix == "" && len(path) > 1 && !strings.Contains(path[1:], "/") &&
-				signatureV2Matches(secret, head+path+"/"+subs, sig) {
-				return true
-			}
+	prefix := canonicalResourcePrefixV2(t)
+	for _, path := range canonicalPaths(r) {
+		if signatureV2Matches(secret, head+prefix+path+subs, sig) {
+			return true
+		}
+		if prefix == "" && len(path) > 1 && !strings.Contains(path[1:], "/") &&
+			signatureV2Matches(secret, head+path+"/"+subs, sig) {
+			return true
 		}
 	}
 	return false
@@ -152,7 +137,7 @@ func parseHTTPDate(s string) (time.Time, error) {
 	return time.Parse(iso8601Basic, s)
 }
 
-func (v *Verifier) verifyV2Header(r *http.Request, authz string) (*Verified, error) {
+func (v *Verifier) verifyV2Header(r *http.Request, target Target, authz string) (*Verified, error) {
 	if len(authz) > maxAuthHeaderLen {
 		return nil, fmt.Errorf("%w: Authorization header too long", ErrMalformedAuth)
 	}
@@ -183,13 +168,13 @@ func (v *Verifier) verifyV2Header(r *http.Request, authz string) (*Verified, err
 	if err != nil {
 		return nil, err
 	}
-	if !v.matchV2(r, secret, dateLine, sig) {
+	if !v.matchV2(r, target, secret, dateLine, sig) {
 		return nil, ErrSignatureMismatch
 	}
 	return v.payload(r, id, modeUnsigned, "", chunkSigner{})
 }
 
-func (v *Verifier) verifyV2Query(r *http.Request, q url.Values) (*Verified, error) {
+func (v *Verifier) verifyV2Query(r *http.Request, t Target, q url.Values) (*Verified, error) {
 	accessKey, sig, exp := q.Get("AWSAccessKeyId"), q.Get("Signature"), q.Get("Expires")
 	if accessKey == "" || sig == "" || exp == "" || len(q["Signature"]) != 1 || len(q["AWSAccessKeyId"]) != 1 {
 		return nil, fmt.Errorf("%w: AWSAccessKeyId, Signature and Expires are required", ErrMalformedAuth)
@@ -198,14 +183,20 @@ func (v *Verifier) verifyV2Query(r *http.Request, q url.Values) (*Verified, erro
 	if err != nil || !allDigits(exp) {
 		return nil, fmt.Errorf("%w: Expires must be a Unix time", ErrMalformedAuth)
 	}
-	if v.now().Unix() > secs {
+	now := v.now().Unix()
+	if now > secs {
 		return nil, ErrExpired
+	}
+	// V2 URLs carry no signing time, so the 7-day limit of SigV4 applies to
+	// what is left of their life: a URL may not outlive the next week.
+	if secs-now > maxPresignExpires {
+		return nil, fmt.Errorf("%w: Expires must be less than a week (%d seconds) from now", ErrMalformedAuth, maxPresignExpires)
 	}
 	id, secret, err := v.secretFor(accessKey)
 	if err != nil {
 		return nil, err
 	}
-	if !v.matchV2(r, secret, exp, sig) {
+	if !v.matchV2(r, t, secret, exp, sig) {
 		return nil, ErrSignatureMismatch
 	}
 	return v.payload(r, id, modeUnsigned, "", chunkSigner{})

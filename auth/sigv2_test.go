@@ -3,6 +3,7 @@ package auth
 import (
 	"bufio"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +21,19 @@ func rawRequest(t *testing.T, raw string) *http.Request {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// hostTarget addresses r the way s3api's router does with one --domain:
+// a Host "bucket.domain" names the bucket, any other Host is path style.
+func hostTarget(r *http.Request, domain string) Target {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if b, ok := strings.CutSuffix(strings.ToLower(host), "."+domain); ok && domain != "" {
+		return Target{HostBucket: b}
+	}
+	return Target{}
 }
 
 func clockAt(layout, value string) func() time.Time {
@@ -44,24 +58,31 @@ func TestSigV2DocumentationExamples(t *testing.T) {
 		{"unicode keys", "GET /dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re HTTP/1.1\nHost: s3.amazonaws.com\nDate: Wed, 28 Mar 2007 01:49:49 +0000\nAuthorization: AWS AKIAIOSFODNN7EXAMPLE:DNEZGsoieTZ92F3bUfSPQcbGmlM=", "Wed, 28 Mar 2007 01:49:49 +0000"},
 		{"query string auth", "GET /photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620 HTTP/1.1\nHost: johnsmith.s3.amazonaws.com", "Tue, 27 Mar 2007 19:36:42 +0000"},
 	}
-	for _, domains := range [][]string{{"s3.amazonaws.com"}, nil} {
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				v := NewVerifier(testKeys, VerifierOptions{Domains: domains, Now: clockAt(time.RFC1123Z, c.date)})
-				res, err := v.Verify(rawRequest(t, c.raw))
-				if err != nil {
-					t.Fatalf("domains %v: %v", domains, err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := NewVerifier(testKeys, VerifierOptions{Now: clockAt(time.RFC1123Z, c.date)})
+			r := rawRequest(t, c.raw)
+			target := hostTarget(r, "s3.amazonaws.com")
+			res, err := v.Verify(r, target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Identity.Tenant != testTenant {
+				t.Fatalf("tenant %q", res.Identity.Tenant)
+			}
+			// One changed byte of the signed content must fail.
+			tampered := strings.Replace(c.raw, "HTTP/1.1", "HTTP/1.1\nx-amz-meta-evil: 1", 1)
+			if _, err := v.Verify(rawRequest(t, tampered), target); sentinelName(err) != "SignatureMismatch" {
+				t.Fatalf("tampered: %v", err)
+			}
+			// The same bytes routed path style (no --domain) address
+			// another bucket: the signature must not carry over.
+			if target.HostBucket != "" {
+				if _, err := v.Verify(rawRequest(t, c.raw), Target{}); sentinelName(err) != "SignatureMismatch" {
+					t.Fatalf("virtual-hosted signature accepted path style: %v", err)
 				}
-				if res.Identity.Tenant != testTenant {
-					t.Fatalf("tenant %q", res.Identity.Tenant)
-				}
-				// One changed byte of the signed content must fail.
-				tampered := strings.Replace(c.raw, "HTTP/1.1", "HTTP/1.1\nx-amz-meta-evil: 1", 1)
-				if _, err := v.Verify(rawRequest(t, tampered)); sentinelName(err) != "SignatureMismatch" {
-					t.Fatalf("tampered: %v", err)
-				}
-			})
-		}
+			}
+		})
 	}
 	// The CNAME-style upload example, checked at the string-to-sign level
 	// (Coffer does not serve CNAME buckets).
@@ -76,7 +97,8 @@ func TestSigV2DocumentationExamples(t *testing.T) {
 	}
 	// Expired query-string auth.
 	v := NewVerifier(testKeys, VerifierOptions{Now: func() time.Time { return time.Unix(1175139621, 0) }})
-	_, err := v.Verify(rawRequest(t, cases[6].raw))
+	r = rawRequest(t, cases[6].raw)
+	_, err := v.Verify(r, hostTarget(r, "s3.amazonaws.com"))
 	if sentinelName(err) != "Expired" {
 		t.Fatalf("expired V2 URL: %v", err)
 	}
@@ -131,27 +153,40 @@ func TestSigV2Botocore(t *testing.T) {
 		exp, _ := strconv.ParseInt(u.Query().Get("Expires"), 10, 64)
 		name := p.Style + "/" + p.SignatureVersion + "/" + strconv.Itoa(i)
 		t.Run(name, func(t *testing.T) {
-			for _, domains := range [][]string{{"s3.example.test"}, nil} {
-				v := NewVerifier(testKeys, VerifierOptions{Domains: domains, Now: func() time.Time { return time.Unix(exp-1800, 0) }})
-				if _, err := v.Verify(requestFor(t, p.Method, p.URL, nil)); err != nil {
-					t.Fatalf("domains %v: %v (%s)", domains, err, p.URL)
+			verify := func(v *Verifier, method, rawURL string) error {
+				r := requestFor(t, method, rawURL, nil)
+				_, err := v.Verify(r, hostTarget(r, "s3.example.test"))
+				return err
+			}
+			v := NewVerifier(testKeys, VerifierOptions{Now: func() time.Time { return time.Unix(exp-1800, 0) }})
+			if err := verify(v, p.Method, p.URL); err != nil {
+				t.Fatalf("%v (%s)", err, p.URL)
+			}
+			if p.Style == "virtual" {
+				// Without --domain the router reads the same request path
+				// style, as another bucket: refused.
+				if _, err := v.Verify(requestFor(t, p.Method, p.URL, nil), Target{}); sentinelName(err) != "SignatureMismatch" {
+					t.Fatalf("virtual-hosted URL verified path style: %v", err)
 				}
 			}
-			v := NewVerifier(testKeys, VerifierOptions{Domains: []string{"s3.example.test"}, Now: func() time.Time { return time.Unix(exp+1, 0) }})
-			if _, err := v.Verify(requestFor(t, p.Method, p.URL, nil)); sentinelName(err) != "Expired" {
+			late := NewVerifier(testKeys, VerifierOptions{Now: func() time.Time { return time.Unix(exp+1, 0) }})
+			if err := verify(late, p.Method, p.URL); sentinelName(err) != "Expired" {
 				t.Fatalf("after Expires: %v", err)
 			}
-			v = NewVerifier(testKeys, VerifierOptions{Domains: []string{"s3.example.test"}, Now: func() time.Time { return time.Unix(exp-1800, 0) }})
 			other := strings.Replace(p.URL, "photos", "photoz", 1)
-			if _, err := v.Verify(requestFor(t, p.Method, other, nil)); sentinelName(err) != "SignatureMismatch" {
+			if err := verify(v, p.Method, other); sentinelName(err) != "SignatureMismatch" {
 				t.Fatalf("other bucket: %v", err)
 			}
-			if _, err := v.Verify(requestFor(t, "DELETE", p.URL, nil)); sentinelName(err) != "SignatureMismatch" {
+			if err := verify(v, "DELETE", p.URL); sentinelName(err) != "SignatureMismatch" {
 				t.Fatalf("other method: %v", err)
 			}
 			tooLate := strings.Replace(p.URL, "Expires="+strconv.FormatInt(exp, 10), "Expires="+strconv.FormatInt(exp+86400, 10), 1)
-			if _, err := v.Verify(requestFor(t, p.Method, tooLate, nil)); sentinelName(err) != "SignatureMismatch" {
+			if err := verify(v, p.Method, tooLate); sentinelName(err) != "SignatureMismatch" {
 				t.Fatalf("extended Expires: %v", err)
+			}
+			off := NewVerifier(testKeys, VerifierOptions{DisableSigV2: true, Now: func() time.Time { return time.Unix(exp-1800, 0) }})
+			if err := verify(off, p.Method, p.URL); sentinelName(err) != "UnsupportedAuth" {
+				t.Fatalf("SigV2 disabled: %v", err)
 			}
 		})
 	}
@@ -161,18 +196,24 @@ func TestSigV2Botocore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := NewVerifier(testKeys, VerifierOptions{Domains: []string{"s3.example.test"}, Now: func() time.Time { return signedAt.Add(5 * time.Minute) }})
-			if _, err := v.Verify(requestFor(t, h.Method, h.URL, h.Headers)); err != nil {
+			v := NewVerifier(testKeys, VerifierOptions{Now: func() time.Time { return signedAt.Add(5 * time.Minute) }})
+			req := requestFor(t, h.Method, h.URL, h.Headers)
+			target := hostTarget(req, "s3.example.test")
+			if _, err := v.Verify(req, target); err != nil {
 				t.Fatalf("%v (%s %s)", err, h.Method, h.URL)
 			}
 			tampered := requestFor(t, h.Method, h.URL, h.Headers)
 			tampered.Header.Set("X-Amz-Meta-Owner", "mallory")
-			if _, err := v.Verify(tampered); sentinelName(err) != "SignatureMismatch" {
+			if _, err := v.Verify(tampered, target); sentinelName(err) != "SignatureMismatch" {
 				t.Fatalf("tampered: %v", err)
 			}
-			late := NewVerifier(testKeys, VerifierOptions{Domains: []string{"s3.example.test"}, Now: func() time.Time { return signedAt.Add(16 * time.Minute) }})
-			if _, err := late.Verify(requestFor(t, h.Method, h.URL, h.Headers)); sentinelName(err) != "RequestTimeTooSkewed" {
+			late := NewVerifier(testKeys, VerifierOptions{Now: func() time.Time { return signedAt.Add(16 * time.Minute) }})
+			if _, err := late.Verify(requestFor(t, h.Method, h.URL, h.Headers), target); sentinelName(err) != "RequestTimeTooSkewed" {
 				t.Fatalf("skewed: %v", err)
+			}
+			off := NewVerifier(testKeys, VerifierOptions{DisableSigV2: true, Now: func() time.Time { return signedAt.Add(5 * time.Minute) }})
+			if _, err := off.Verify(requestFor(t, h.Method, h.URL, h.Headers), target); sentinelName(err) != "UnsupportedAuth" {
+				t.Fatalf("SigV2 disabled: %v", err)
 			}
 		})
 	}
@@ -195,7 +236,7 @@ func TestConflictingAuth(t *testing.T) {
 		if c.authz != "" {
 			r.Header.Set("Authorization", c.authz)
 		}
-		if _, err := v.Verify(r); sentinelName(err) != c.want {
+		if _, err := v.Verify(r, Target{}); sentinelName(err) != c.want {
 			t.Errorf("%s: got %v, want %s", c.name, err, c.want)
 		}
 	}

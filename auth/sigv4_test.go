@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,7 +37,13 @@ func TestSigV4HeaderWithSDKSigner(t *testing.T) {
 		{name: "special key", method: "PUT", path: "/bucket/dir/a%20b%2Bc%281%29%21%2A%27~%C3%A9.txt", body: body, hash: payloadUnsigned},
 		{name: "raw plus and parens", method: "GET", path: "/bucket/a+b(1)", hash: emptySHA256Hex},
 		{name: "subresource no value", method: "POST", path: "/bucket/k", query: "uploads", hash: emptySHA256Hex},
-		{name: "other region accepted", method: "GET", path: "/bucket", hash: emptySHA256Hex, region: "eu-west-3"},
+		{name: "other region refused", method: "GET", path: "/bucket", hash: emptySHA256Hex, region: "eu-west-3", wantStage: "verify", wantErr: "WrongRegion"},
+		{name: "injected x-amz-meta", method: "PUT", path: "/bucket/k", body: body, hash: payloadUnsigned,
+			tamper: func(r *http.Request) { r.Header.Set("X-Amz-Meta-Foo", "bar") }, wantStage: "verify", wantErr: "UnsignedHeaders"},
+		{name: "injected x-amz-tagging", method: "PUT", path: "/bucket/k", body: body, hash: payloadUnsigned,
+			tamper: func(r *http.Request) { r.Header.Set("X-Amz-Tagging", "a=b") }, wantStage: "verify", wantErr: "UnsignedHeaders"},
+		{name: "unsigned non-amz header", method: "PUT", path: "/bucket/k", body: body, hash: payloadUnsigned,
+			tamper: func(r *http.Request) { r.Header.Set("X-Amzn-Trace-Id", "Root=1-abc") }},
 		{name: "body hash mismatch", method: "PUT", path: "/bucket/k", body: body, hash: sha256HexBytes([]byte("other")), wantStage: "read", wantErr: "ContentSHA256Mismatch"},
 		{name: "wrong secret", method: "GET", path: "/bucket", hash: emptySHA256Hex, secret: "x" + testSecret[1:], wantStage: "verify", wantErr: "SignatureMismatch"},
 		{name: "unknown key", method: "GET", path: "/bucket", hash: emptySHA256Hex, ak: "AKIAUNKNOWNKEY000000", wantStage: "verify", wantErr: "InvalidAccessKeyID"},
@@ -113,15 +120,48 @@ func TestSigV4HeaderWithSDKSigner(t *testing.T) {
 	}
 }
 
-func TestSigV4StrictRegion(t *testing.T) {
-	srv := startVerifyServer(t, NewVerifier(testKeys, VerifierOptions{Region: "us-east-1", StrictRegion: true}))
-	for region, want := range map[string]string{"us-east-1": "", "eu-west-3": "MalformedAuth"} {
-		req, _ := http.NewRequest("GET", srv.URL+"/b", nil)
-		signV4(t, req, emptySHA256Hex, testAccessKey, testSecret, region, time.Now())
-		if got := doRequest(t, req); got.Error != want {
-			t.Errorf("region %s: got %q want %q", region, got.Error, want)
-		}
+// TestSigV4WrongRegion: a scope naming another region is refused with the
+// expected region, for header auth and presigned URLs alike.
+func TestSigV4WrongRegion(t *testing.T) {
+	now := time.Now().UTC()
+	v := NewVerifier(testKeys, VerifierOptions{Region: "us-east-1"})
+	for _, region := range []string{"us-east-1", "eu-west-3", "US-EAST-1", "auto"} {
+		req, _ := http.NewRequest("GET", "http://127.0.0.1:9000/b", nil)
+		signV4(t, req, emptySHA256Hex, testAccessKey, testSecret, region, now)
+		_, err := v.Verify(req, Target{})
+		checkRegionError(t, "header "+region, err, region, false)
+
+		presignRegion = region
+		u := presignV4(t, httptestRequest("GET", "http://127.0.0.1:9000/b?X-Amz-Expires=300"), testAccessKey, testSecret, now)
+		presignRegion = "us-east-1"
+		_, err = v.Verify(httptestRequest("GET", u), Target{})
+		checkRegionError(t, "presigned "+region, err, region, true)
 	}
+}
+
+func checkRegionError(t *testing.T, name string, err error, region string, presigned bool) {
+	t.Helper()
+	if region == "us-east-1" {
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		return
+	}
+	var re *RegionError
+	if !errors.As(err, &re) || !errors.Is(err, ErrWrongRegion) {
+		t.Fatalf("%s: want RegionError, got %v", name, err)
+	}
+	if re.Region != region || re.Expected != "us-east-1" || re.Presigned != presigned {
+		t.Errorf("%s: %+v", name, re)
+	}
+}
+
+func httptestRequest(method, u string) *http.Request {
+	r, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 func TestSigV4PresignedWithSDKSigner(t *testing.T) {
@@ -201,11 +241,11 @@ func TestAuthorizationHeaderExample(t *testing.T) {
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
 	at, _ := time.Parse(iso8601Basic, "20130524T000000Z")
 	v := NewVerifier(testKeys, VerifierOptions{Now: func() time.Time { return at }})
-	if _, err := v.Verify(req); err != nil {
+	if _, err := v.Verify(req, Target{}); err != nil {
 		t.Fatalf("AWS example rejected: %v", err)
 	}
 	req.Header.Set("Range", "bytes=0-10")
-	if _, err := v.Verify(req); sentinelName(err) != "SignatureMismatch" {
+	if _, err := v.Verify(req, Target{}); sentinelName(err) != "SignatureMismatch" {
 		t.Fatalf("changed Range: got %v", err)
 	}
 }
@@ -228,7 +268,7 @@ func TestPresignedURLExample(t *testing.T) {
 	} {
 		v := NewVerifier(testKeys, VerifierOptions{Now: func() time.Time { return signed.Add(c.at) }})
 		r, _ := http.NewRequest("GET", c.url, nil)
-		_, err := v.Verify(r)
+		_, err := v.Verify(r, Target{})
 		if (err == nil) != (c.want == "") || (err != nil && sentinelName(err) != c.want) {
 			t.Errorf("at +%v: got %v, want %q", c.at, err, c.want)
 		}

@@ -29,12 +29,20 @@ type VerifierOptions struct {
 	Region string
 	// Now returns the current time (time.Now when nil); tests inject a clock.
 	Now func() time.Time
-	// StrictRegion refuses SigV4 scopes whose region is not Region
-	// (ErrMalformedAuth). By default any region is accepted.
-	StrictRegion bool
-	// Domains are the virtual-hosted-style base domains (as in s3api.Config);
-	// SigV2 needs them to put the bucket into the string to sign.
-	Domains []string
+	// DisableSigV2 refuses AWS Signature Version 2 (header and presigned)
+	// with ErrUnsupportedAuth, as AWS regions opened since 2014 do.
+	DisableSigV2 bool
+}
+
+// Target is the S3 router's decision about which bucket a request names.
+// SigV2 does not sign the Host header, so its string to sign names the bucket
+// of a virtual-hosted-style request; the verifier takes that bucket from the
+// router instead of guessing, so that a signature binds exactly the bucket
+// and key the handler acts on.
+type Target struct {
+	// HostBucket is the bucket named by the Host header of a
+	// virtual-hosted-style request, "" for a path-style request.
+	HostBucket string
 }
 
 // Verifier checks the signatures of S3 requests.
@@ -77,15 +85,18 @@ type Verified struct {
 func noTrailer(string) string { return "" }
 
 // Verify authenticates r by SigV4 (header or presigned query, any payload
-// mode) or SigV2 (header or presigned query). On success it also replaces
+// mode) or SigV2 (header or presigned query); t is how the router addressed
+// r (SigV2 signs it). Every x-amz-* header of r must be covered by the
+// signature (ErrUnsignedHeaders otherwise). On success it also replaces
 // r.Body with the decoded body and r's context with one carrying the
 // identity (WithIdentity), so handlers may read either.
 //
 // Errors wrap the sentinels of this package: ErrMissingAuth,
 // ErrUnsupportedAuth, ErrMalformedAuth, ErrInvalidAccessKeyID,
 // ErrSignatureMismatch, ErrRequestTimeTooSkewed, ErrExpired,
-// ErrInvalidContentSHA256, ErrMissingDecodedLength.
-func (v *Verifier) Verify(r *http.Request) (*Verified, error) {
+// ErrInvalidContentSHA256, ErrMissingDecodedLength, ErrUnsignedHeaders,
+// ErrWrongRegion.
+func (v *Verifier) Verify(r *http.Request, t Target) (*Verified, error) {
 	authz := r.Header.Get("Authorization")
 	q := r.URL.Query()
 	v4Query := q.Has("X-Amz-Signature") || q.Has("X-Amz-Credential") || q.Has("X-Amz-Algorithm")
@@ -99,8 +110,10 @@ func (v *Verifier) Verify(r *http.Request) (*Verified, error) {
 		return nil, fmt.Errorf("%w: more than one authorization mechanism", ErrUnsupportedAuth)
 	case strings.HasPrefix(authz, algorithmV4):
 		out, err = v.verifyV4Header(r, authz)
+	case strings.HasPrefix(authz, "AWS ") && v.opts.DisableSigV2, v2Query && v.opts.DisableSigV2:
+		return nil, fmt.Errorf("%w: AWS Signature Version 2 is disabled", ErrUnsupportedAuth)
 	case strings.HasPrefix(authz, "AWS "):
-		out, err = v.verifyV2Header(r, authz)
+		out, err = v.verifyV2Header(r, t, authz)
 	case strings.HasPrefix(authz, algorithmV4a):
 		return nil, fmt.Errorf("%w: SigV4a is not supported", ErrUnsupportedAuth)
 	case authz != "":
@@ -108,7 +121,7 @@ func (v *Verifier) Verify(r *http.Request) (*Verified, error) {
 	case v4Query:
 		out, err = v.verifyV4Query(r, q)
 	case v2Query:
-		out, err = v.verifyV2Query(r, q)
+		out, err = v.verifyV2Query(r, t, q)
 	default:
 		return nil, ErrMissingAuth
 	}
@@ -132,10 +145,12 @@ func (v *Verifier) secretFor(accessKey string) (Identity, string, error) {
 	return Identity{Tenant: tenant, AccessKey: accessKey}, secret, nil
 }
 
-// checkScope validates region policy and that the scope date is the day of t.
-func (v *Verifier) checkScope(scope credentialScope, t time.Time) error {
-	if v.opts.StrictRegion && scope.region != v.opts.Region {
-		return fmt.Errorf("%w: region %q is wrong; expecting %q", ErrMalformedAuth, truncate(scope.region), v.opts.Region)
+// checkScope checks that the scope names the server's region, as AWS does
+// (a client configured for another region learns the right one from the
+// error), and that the scope date is the day of t.
+func (v *Verifier) checkScope(scope credentialScope, t time.Time, presigned bool) error {
+	if scope.region != v.opts.Region {
+		return &RegionError{Region: truncate(scope.region), Expected: v.opts.Region, Presigned: presigned}
 	}
 	if scope.date != t.UTC().Format(scopeDateLayout) {
 		return fmt.Errorf("%w: credential date does not match request date", ErrMalformedAuth)
@@ -193,7 +208,10 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (*Verified, err
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkScope(a.scope, t); err != nil {
+	if err := v.checkScope(a.scope, t, false); err != nil {
+		return nil, err
+	}
+	if err := checkHeadersSigned(r.Header, a.signedHeaders); err != nil {
 		return nil, err
 	}
 	if err := v.checkSkew(t); err != nil {
@@ -267,7 +285,10 @@ func (v *Verifier) verifyV4Query(r *http.Request, q url.Values) (*Verified, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkScope(a.scope, t); err != nil {
+	if err := v.checkScope(a.scope, t, true); err != nil {
+		return nil, err
+	}
+	if err := checkHeadersSigned(r.Header, a.signedHeaders); err != nil {
 		return nil, err
 	}
 	now := v.now()

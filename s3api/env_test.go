@@ -53,6 +53,17 @@ func (m checksumMode) String() string {
 
 func newEnv(t testing.TB, tenants ...string) *testEnv {
 	t.Helper()
+	return newEnvWith(t, envOptions{domains: []string{"s3.test"}}, tenants...)
+}
+
+// envOptions vary the server a testEnv runs.
+type envOptions struct {
+	domains  []string // --domain values
+	verifier auth.VerifierOptions
+}
+
+func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
+	t.Helper()
 	dir := t.TempDir()
 	var drives []string
 	for i := 1; i <= 4; i++ {
@@ -82,9 +93,9 @@ func newEnv(t testing.TB, tenants ...string) *testEnv {
 	}
 	h := New(Config{
 		Store:    st,
-		Verifier: auth.NewVerifier(as, auth.VerifierOptions{Region: "us-east-1"}),
+		Verifier: auth.NewVerifier(as, o.verifier),
 		Region:   "us-east-1",
-		Domains:  []string{"s3.test"},
+		Domains:  o.domains,
 		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Observer: e.obs,
 	})

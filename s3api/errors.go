@@ -23,6 +23,15 @@ type apiError struct {
 	// Header holds response headers that belong to this error (Content-Range
 	// of a 416, ETag of a 304).
 	Header http.Header
+	// Fields are extra elements of the <Error> document, after <Message>
+	// (<HeadersNotSigned>, <Region>).
+	Fields []errorField
+}
+
+// errorField is one extra element of an S3 <Error> document.
+type errorField struct {
+	XMLName xml.Name
+	Value   string `xml:",chardata"`
 }
 
 // with returns a copy of e that also sets these response headers.
@@ -142,6 +151,9 @@ var errorTable = []errorMapping{
 	{auth.ErrMalformedChunk, errorf("IncompleteBody", 400, "The aws-chunked request body is malformed or truncated.")},
 	{auth.ErrMissingDecodedLength, errorf("MissingContentLength", 411, "You must provide the x-amz-decoded-content-length header with aws-chunked bodies.")},
 	{auth.ErrAccessDenied, errorf("AccessDenied", 403, "Access Denied.")},
+	// auth: signature coverage and region (authDetail adds the names and the region)
+	{auth.ErrUnsignedHeaders, errHeadersNotSigned},
+	{auth.ErrWrongRegion, errorf("AuthorizationHeaderMalformed", 400, "The authorization header is malformed; the region is wrong; expecting '"+defaultRegion+"'")},
 	// auth: console records (not reachable through S3, mapped for completeness)
 	{auth.ErrCredentialExists, errorf("InvalidRequest", 409, "The tenant already has credentials.")},
 	{auth.ErrNoCredential, errorf("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records.")},
@@ -168,6 +180,9 @@ func toAPIError(err error) *apiError {
 				" of limit "+strconv.FormatInt(qe.Limit, 10)+
 				" (this request adds "+strconv.FormatInt(qe.Adding, 10)+").")
 	}
+	if ae := authDetail(err); ae != nil {
+		return ae
+	}
 	for _, m := range errorTable {
 		if errors.Is(err, m.err) {
 			return m.api
@@ -178,11 +193,12 @@ func toAPIError(err error) *apiError {
 
 // errorBody is the S3 <Error> document.
 type errorBody struct {
-	XMLName   xml.Name `xml:"Error"`
-	Code      string   `xml:"Code"`
-	Message   string   `xml:"Message"`
-	Resource  string   `xml:"Resource"`
-	RequestID string   `xml:"RequestId"`
+	XMLName   xml.Name     `xml:"Error"`
+	Code      string       `xml:"Code"`
+	Message   string       `xml:"Message"`
+	Fields    []errorField // named by their XMLName
+	Resource  string       `xml:"Resource"`
+	RequestID string       `xml:"RequestId"`
 }
 
 // writeError renders e as the one S3 error response: status, and for every
@@ -209,7 +225,7 @@ func writeError(w http.ResponseWriter, r *http.Request, reqID string, e *apiErro
 		w.WriteHeader(e.Status)
 		return
 	}
-	body, _ := xml.Marshal(errorBody{Code: e.Code, Message: e.Message, Resource: r.URL.Path, RequestID: reqID})
+	body, _ := xml.Marshal(errorBody{Code: e.Code, Message: e.Message, Fields: e.Fields, Resource: r.URL.Path, RequestID: reqID})
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(xml.Header)+len(body)))
 	w.WriteHeader(e.Status)

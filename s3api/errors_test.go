@@ -61,6 +61,8 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"auth.ErrMalformedChunk":         auth.ErrMalformedChunk,
 		"auth.ErrMissingDecodedLength":   auth.ErrMissingDecodedLength,
 		"auth.ErrAccessDenied":           auth.ErrAccessDenied,
+		"auth.ErrUnsignedHeaders":        auth.ErrUnsignedHeaders,
+		"auth.ErrWrongRegion":            auth.ErrWrongRegion,
 		"auth.ErrCredentialExists":       auth.ErrCredentialExists,
 		"auth.ErrNoCredential":           auth.ErrNoCredential,
 		"auth.ErrUserExists":             auth.ErrUserExists,
@@ -136,5 +138,31 @@ func TestWriteError(t *testing.T) {
 	writeError(w, httptest.NewRequest("GET", "/b/k", nil), "REQ3", errNotModified)
 	if w.Code != http.StatusNotModified || w.Body.Len() != 0 {
 		t.Fatalf("304: %d with %d body bytes", w.Code, w.Body.Len())
+	}
+}
+
+// TestAuthErrorDetails: the unsigned header names and the expected region
+// travel in their own elements, as AWS sends them.
+func TestAuthErrorDetails(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		status int
+		want   string
+	}{
+		{fmt.Errorf("v: %w", &auth.UnsignedHeadersError{Names: []string{"x-amz-copy-source", "x-amz-meta-<b>"}}), 403,
+			"<Code>AccessDenied</Code><Message>There were headers present in the request which were not signed</Message>" +
+				"<HeadersNotSigned>x-amz-copy-source, x-amz-meta-&lt;b&gt;</HeadersNotSigned><Resource>/b/k</Resource>"},
+		{&auth.RegionError{Region: "eu-west-3", Expected: "us-east-1"}, 400,
+			"<Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is malformed; the region &#39;eu-west-3&#39; is wrong; expecting &#39;us-east-1&#39;</Message>" +
+				"<Region>us-east-1</Region><Resource>/b/k</Resource>"},
+		{&auth.RegionError{Region: "eu-west-3", Expected: "us-east-1", Presigned: true}, 400,
+			"<Code>AuthorizationQueryParametersError</Code><Message>Error parsing the X-Amz-Credential parameter; the region &#39;eu-west-3&#39; is wrong; expecting &#39;us-east-1&#39;</Message>" +
+				"<Region>us-east-1</Region><Resource>/b/k</Resource>"},
+	} {
+		w := httptest.NewRecorder()
+		writeError(w, httptest.NewRequest("GET", "/b/k", nil), "REQ", toAPIError(tc.err))
+		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.want) {
+			t.Errorf("%v: %d %s", tc.err, w.Code, w.Body.String())
+		}
 	}
 }

@@ -40,7 +40,16 @@ type reqState struct {
 	op          string
 	tenant      string
 	bucket, key string
+	hostStyle   bool // the bucket came from the Host header (route)
 	bytesIn     atomic.Int64
+}
+
+// authTarget hands the routing decision to the verifier.
+func (st *reqState) authTarget() auth.Target {
+	if st.hostStyle {
+		return auth.Target{HostBucket: st.bucket}
+	}
+	return auth.Target{}
 }
 
 func (st *reqState) level() level {
@@ -101,7 +110,7 @@ func (c countingReader) Read(p []byte) (int, error) {
 // ServeHTTP stamps request ids, routes, and writes one access-log line.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &reqState{id: newRequestID(), start: time.Now(), op: "Unknown"}
-	st.bucket, st.key = s.bucketAndKey(r)
+	st.bucket, st.key, st.hostStyle = s.route(r)
 	tw := &trackingWriter{ResponseWriter: w}
 	h := w.Header()
 	h.Set("X-Amz-Request-Id", st.id)
@@ -168,7 +177,7 @@ func (s *server) authenticate(r *http.Request, st *reqState) (*request, error) {
 	if s.verifier == nil {
 		return nil, auth.ErrMissingAuth
 	}
-	v, err := s.verifier.Verify(r)
+	v, err := s.verifier.Verify(r, st.authTarget())
 	if err != nil {
 		s.authFailed(toAPIError(err).Code)
 		return nil, err

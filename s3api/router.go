@@ -187,19 +187,22 @@ func hasSubresource(r *http.Request, _ *mux.RouteMatch) bool {
 	return false
 }
 
-// bucketAndKey splits a request into bucket and key, honouring
-// virtual-hosted-style hosts under the configured domains.
-func (s *server) bucketAndKey(r *http.Request) (bucket, key string) {
+// route is the one addressing decision for a request: its bucket and key,
+// and whether the bucket came from a virtual-hosted-style Host header under
+// the configured domains. The verifier is handed the same decision
+// (authTarget), because SigV2 does not sign the Host header: a signature
+// must bind exactly the bucket and key this function picks.
+func (s *server) route(r *http.Request) (bucket, key string, hostStyle bool) {
 	path := r.URL.Path
 	if b := s.hostBucket(r.Host); b != "" {
-		return b, strings.TrimPrefix(path, "/")
+		return b, strings.TrimPrefix(path, "/"), true
 	}
 	path = strings.TrimPrefix(path, "/")
 	if path == "" {
-		return "", ""
+		return "", "", false
 	}
 	bucket, key, _ = strings.Cut(path, "/")
-	return bucket, key
+	return bucket, key, false
 }
 
 // hostBucket returns the bucket named by a host "bucket.domain[:port]", or "".

@@ -172,3 +172,30 @@ func TestRunTopLevel(t *testing.T) {
 		t.Fatalf("no command: %v", err)
 	}
 }
+
+// TestSigV2Flag: SigV2 is on by default; --sigv2=false or COFFER_SIGV2=false
+// turns it off, the command line winning over the environment.
+func TestSigV2Flag(t *testing.T) {
+	for _, c := range []struct {
+		env      string
+		args     []string
+		disabled bool
+	}{
+		{"", nil, false},
+		{"", []string{"--sigv2=false"}, true},
+		{"false", nil, true},
+		{"false", []string{"--sigv2=true"}, false},
+		{"true", []string{"--sigv2=false"}, true},
+	} {
+		t.Setenv("COFFER_SIGV2", c.env)
+		cfg, err := serverFlags(c.args, &bytes.Buffer{})
+		if err != nil || cfg.DisableSigV2 != c.disabled {
+			t.Errorf("env %q args %q: disabled %v, %v", c.env, c.args, cfg.DisableSigV2, err)
+		}
+	}
+	t.Setenv("COFFER_SIGV2", "maybe")
+	var ue *usageError
+	if _, err := serverFlags(nil, &bytes.Buffer{}); !errors.As(err, &ue) || !strings.Contains(err.Error(), "COFFER_SIGV2") {
+		t.Errorf("COFFER_SIGV2=maybe: %v", err)
+	}
+}

@@ -48,6 +48,11 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 		"log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads"} {
 		c.withEnv(name, envName(name))
 	}
+	// SigV2 stays on by default: botocore still presigns V2 URLs for custom
+	// endpoints. AWS refuses V2 in every region opened since 2014.
+	sigv2 := fs.Bool("sigv2", true, "accept AWS Signature Version 2 (header and presigned); false answers V2 requests 400 InvalidRequest")
+	c.withEnv("sigv2", envName("sigv2"))
+
 	c.defaults["drives"] = "4"
 	c.defaults["parity"] = "half the drives"
 	c.defaults["master-key-file"] = "DIR/master.key"
@@ -67,6 +72,7 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 		}
 	}
 	cfg.Drives, cfg.Domains = drives.values, domains.values
+	cfg.DisableSigV2 = !*sigv2
 	if len(cfg.Drives) > 0 && cfg.DriveCount != 0 && cfg.DriveCount != len(cfg.Drives) {
 		return cfg, usagef("--drives %d does not match the %d --drive paths given", cfg.DriveCount, len(cfg.Drives))
 	}

@@ -37,6 +37,10 @@ type Config struct {
 	// PublicEndpoint is the S3 URL shown to tenants; empty = derived from the S3 listener.
 	PublicEndpoint string
 
+	// DisableSigV2 refuses AWS Signature Version 2 requests (header and
+	// presigned) with 400 InvalidRequest; by default they are accepted.
+	DisableSigV2 bool
+
 	// TLSCert and TLSKey are PEM files; both set means both listeners serve TLS.
 	TLSCert string
 	TLSKey  string

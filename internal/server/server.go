@@ -144,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Token:  cfg.MetricsToken,
 		Logger: cfg.Logger.With("component", "metrics"),
 	})
-	verifier := auth.NewVerifier(s.Auth, auth.VerifierOptions{Region: Region, Domains: cfg.Domains})
+	verifier := auth.NewVerifier(s.Auth, auth.VerifierOptions{Region: Region, DisableSigV2: cfg.DisableSigV2})
 	s3Handler := s3api.New(s3api.Config{
 		Store:    s.Store,
 		Verifier: verifier,
