@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/storage"
@@ -79,7 +80,8 @@ var errorTable = []errorMapping{
 	{auth.ErrUserExists, http.StatusConflict, "that username is taken"},
 	{auth.ErrUserNotFound, http.StatusNotFound, "user not found"},
 	{auth.ErrBadPassword, http.StatusUnauthorized, "invalid username or password"},
-	{auth.ErrRateLimited, http.StatusTooManyRequests, "too many failed login attempts; wait a few minutes and try again"},
+	{auth.ErrRateLimited, http.StatusTooManyRequests, "too many failed login attempts from your address; wait and try again"},
+	{auth.ErrBadToken, http.StatusUnauthorized, "invalid operator API token"},
 	{auth.ErrSessionInvalid, http.StatusUnauthorized, "not logged in or session expired"},
 	{auth.ErrWeakPassword, http.StatusBadRequest, fmt.Sprintf("password is too short: use at least %d characters", auth.MinPasswordLength)},
 	{auth.ErrInvalidUsername, http.StatusBadRequest, "invalid username: use 1-64 characters, only letters, digits and - . _ ~ @"},
@@ -96,6 +98,13 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	var rle *auth.RateLimitError
+	if errors.As(err, &rle) {
+		secs := retryAfterSeconds(rle.RetryAfter)
+		return &apiError{Status: http.StatusTooManyRequests, cause: err,
+			Message: fmt.Sprintf("too many failed login attempts from your address; try again in %d seconds", secs),
+			Fields:  map[string]any{"retryAfter": secs}}
+	}
 	var qe *storage.QuotaError
 	if errors.As(err, &qe) {
 		return &apiError{Status: http.StatusForbidden, Message: qe.Error(), cause: err}
@@ -106,4 +115,9 @@ func toAPIError(err error) *apiError {
 		}
 	}
 	return &apiError{Status: http.StatusInternalServerError, Message: "internal error", cause: err}
+}
+
+// retryAfterSeconds rounds a wait up to whole seconds for Retry-After.
+func retryAfterSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -180,6 +181,11 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, err error) {
 	// No WWW-Authenticate challenge on 401: a browser that cached Basic
 	// credentials from a prompt would attach them to cross-site requests,
 	// and Basic requests skip the CSRF check. The CLI sends them unasked.
+	if ae.Status == http.StatusTooManyRequests {
+		if secs, ok := ae.Fields["retryAfter"].(int); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+	}
 	body := map[string]any{}
 	for k, v := range ae.Fields {
 		body[k] = v

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cofferstore/coffer/auth"
@@ -20,8 +21,8 @@ const csrfHeader = "X-CSRF-Token"
 // principal is who made a console request and how they proved it.
 type principal struct {
 	User    auth.User
-	Session auth.Session // zero when authenticated with HTTP Basic
-	Basic   bool
+	Session auth.Session // zero when authenticated with HTTP Basic or a token
+	Basic   bool         // HTTP Basic or the operator API token: no cookie, no CSRF
 }
 
 type principalKey struct{}
@@ -75,6 +76,28 @@ func (s *server) fromBasic(r *http.Request, username, password string) (principa
 	return principal{User: user, Basic: true}, nil
 }
 
+// fromToken authenticates an operator CLI request by the operator API token
+// ("Authorization: Bearer"). Tokens are not throttled per user, so nobody
+// failing logins as the operator can lock the CLI out.
+func (s *server) fromToken(r *http.Request, token string) (principal, error) {
+	user, err := s.auth.CheckOperatorToken(token, remoteIP(r))
+	if err != nil {
+		return principal{}, err
+	}
+	return principal{User: user, Basic: true}, nil
+}
+
+// bearerToken returns the token of "Authorization: Bearer <token>"; the
+// scheme is case-insensitive (RFC 9110, section 11.1).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
 // withPrincipal stores p in the request context.
 func withPrincipal(r *http.Request, p principal) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
@@ -103,13 +126,16 @@ func (s *server) requireTenant(h handlerFunc) handlerFunc {
 	})
 }
 
-// requireOperator admits an operator by session cookie (with CSRF) or by
-// HTTP Basic credentials (the CLI; no cookie, so no CSRF).
+// requireOperator admits an operator by session cookie (with CSRF), by the
+// operator API token or by HTTP Basic credentials (the CLI; no cookie, so no
+// CSRF).
 func (s *server) requireOperator(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var p principal
 		var err error
-		if username, password, ok := r.BasicAuth(); ok {
+		if token, ok := bearerToken(r); ok {
+			p, err = s.fromToken(r, token)
+		} else if username, password, ok := r.BasicAuth(); ok {
 			p, err = s.fromBasic(r, username, password)
 		} else {
 			p, err = s.fromCookie(r)
