@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/cofferstore/coffer/internal/server"
 	"github.com/cofferstore/coffer/internal/testutil"
 )
@@ -53,7 +56,7 @@ func TestConsoleTLSSessionCookie(t *testing.T) {
 		t.Fatalf("login over TLS: %d", resp.StatusCode)
 	}
 	raw := resp.Header.Get("Set-Cookie")
-	for _, want := range []string{"coffer_session=", "Secure", "HttpOnly", "SameSite=Strict", "Path=/"} {
+	for _, want := range []string{"__Host-coffer_session=", "Secure", "HttpOnly", "SameSite=Strict", "Path=/"} {
 		if !strings.Contains(raw, want) {
 			t.Errorf("Set-Cookie %q lacks %s", raw, want)
 		}
@@ -186,5 +189,61 @@ func TestLoginFloodCannotLockOutOperator(t *testing.T) {
 	// The token file is the operator's alone.
 	if fi, err := os.Stat(ts.OperatorTokenFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("operator token file mode: %v %v", fi.Mode(), err)
+	}
+}
+
+// TestObjectResponsesSandboxed: object GET and HEAD answers carry
+// Content-Security-Policy: sandbox and nosniff, also when the client asks
+// for text/html with response-content-type, so a tenant's HTML opened from
+// the S3 listener runs no script in the host's cookie jar (issue 12
+// finding 7).
+func TestObjectResponsesSandboxed(t *testing.T) {
+	ts := startServer(t)
+	c := ts.newTenant("htmlhost")
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("site")}); err != nil {
+		t.Fatal(err)
+	}
+	page := []byte(`<script>document.cookie="coffer_session=x; path=/api"</script>`)
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("site"), Key: aws.String("p.html"),
+		Body: bytes.NewReader(page), ContentType: aws.String("text/html")}); err != nil {
+		t.Fatal(err)
+	}
+	presign := s3.NewPresignClient(c)
+	for _, method := range []string{"GET", "HEAD"} {
+		var url string
+		if method == "GET" {
+			req, err := presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("site"), Key: aws.String("p.html"),
+				ResponseContentType: aws.String("text/html")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			url = req.URL
+		} else {
+			req, err := presign.PresignHeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("site"), Key: aws.String("p.html")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			url = req.URL
+		}
+		req, _ := http.NewRequest(method, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", method, resp.StatusCode, body)
+		}
+		if method == "GET" && !bytes.Equal(body, page) {
+			t.Fatalf("GET body %q", body)
+		}
+		if got := resp.Header.Get("Content-Security-Policy"); got != "sandbox" {
+			t.Errorf("%s: Content-Security-Policy %q, want sandbox", method, got)
+		}
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q, want nosniff", method, got)
+		}
 	}
 }
