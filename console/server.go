@@ -110,6 +110,7 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/admin/tenants/{t}/volumes", s.requireOperator(s.listVolumes))
 	handle(http.MethodPost, "/admin/tenants/{t}/volumes", s.requireOperator(s.addVolume))
 	handle(http.MethodDelete, "/admin/tenants/{t}/volumes/{name}", s.requireOperator(s.removeVolume))
+	handle(http.MethodDelete, "/admin/tenants/{t}/volumes", s.requireOperator(s.removeVolume))
 	handle(http.MethodGet, "/admin/tenants/{t}/keys", s.requireOperator(s.adminGetKey))
 	handle(http.MethodPost, "/admin/tenants/{t}/keys", s.requireOperator(s.adminGenerateKey))
 	handle(http.MethodPost, "/admin/tenants/{t}/keys/rotate", s.requireOperator(s.adminRotateKey))

@@ -147,7 +147,7 @@ func (a *adminEnv) printJSON(raw []byte) error {
 		return fmt.Errorf("unexpected answer from the server: %w", err)
 	}
 	out.WriteByte('\n')
-	_, err := a.stdout.Write(out.Bytes())
+	_, err := a.stdout.Write(safeJSON(out.Bytes()))
 	return err
 }
 
@@ -156,16 +156,37 @@ func (a *adminEnv) table(header []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = safe(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }
 
-// result prints raw as JSON under --json, else the human line.
+// result prints raw as JSON under --json, else the human line; string
+// arguments (names) are escaped by safe.
 func (a *adminEnv) result(raw []byte, format string, args ...any) error {
 	if a.json {
 		return a.printJSON(raw)
 	}
-	_, err := fmt.Fprintf(a.stdout, format+"\n", args...)
+	_, err := fmt.Fprintf(a.stdout, format+"\n", safeArgs(args)...)
 	return err
+}
+
+// printf writes a human-readable line with string arguments escaped by safe.
+func (a *adminEnv) printf(format string, args ...any) {
+	fmt.Fprintf(a.stdout, format, safeArgs(args)...)
+}
+
+func safeArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, v := range args {
+		if s, ok := v.(string); ok {
+			v = safe(s)
+		}
+		out[i] = v
+	}
+	return out
 }

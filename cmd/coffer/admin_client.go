@@ -107,6 +107,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, in any) ([]by
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
+		msg = safe(msg) // it may quote names stored by others
 		if resp.StatusCode == http.StatusUnauthorized && c.creds.token == "" && c.creds.password == "" {
 			msg += "; give the operator API token with --token-file DIR/operator.token (or COFFER_ADMIN_TOKEN), or the password with --password"
 		}
