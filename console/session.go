@@ -155,7 +155,7 @@ func hostOnly(hostport string) string {
 }
 
 // fromBasic authenticates an operator CLI request by HTTP Basic credentials.
-// auth.Store.CheckPassword rate limits failures per user and address.
+// auth.Store.CheckPassword throttles failures per (user, address) and per address.
 func (s *server) fromBasic(r *http.Request, username, password string) (principal, error) {
 	user, err := s.auth.CheckPassword(username, password, remoteIP(r))
 	if err != nil {
