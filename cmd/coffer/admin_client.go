@@ -108,6 +108,9 @@ func (c *adminClient) do(ctx context.Context, method, path string, in any) ([]by
 			msg = http.StatusText(resp.StatusCode)
 		}
 		msg = safe(msg) // it may quote names stored by others
+		if resp.StatusCode == http.StatusTooManyRequests && c.creds.token == "" {
+			msg += "; the operator API token (--token-file DIR/operator.token) is never throttled"
+		}
 		if resp.StatusCode == http.StatusUnauthorized && c.creds.token == "" && c.creds.password == "" {
 			msg += "; give the operator API token with --token-file DIR/operator.token (or COFFER_ADMIN_TOKEN), or the password with --password"
 		}

@@ -369,7 +369,7 @@ func TestAdminCLITokenNotLockedOut(t *testing.T) {
 	if !throttled {
 		t.Fatal("ten wrong passwords were never throttled")
 	}
-	if _, errs, code := admin("--password", testPassword, "tenant", "list"); code != 1 || !strings.Contains(errs, "HTTP 429") {
+	if _, errs, code := admin("--password", testPassword, "tenant", "list"); code != 1 || !strings.Contains(errs, "HTTP 429") || !strings.Contains(errs, "--token-file") {
 		t.Fatalf("right password from the throttled address: exit %d %q, want 429", code, errs)
 	}
 	out, errs, code := admin("--token-file", srv.OperatorTokenFile, "tenant", "create", "tokened")
