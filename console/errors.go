@@ -101,8 +101,12 @@ func toAPIError(err error) *apiError {
 	var rle *auth.RateLimitError
 	if errors.As(err, &rle) {
 		secs := retryAfterSeconds(rle.RetryAfter)
+		unit := "seconds"
+		if secs == 1 {
+			unit = "second"
+		}
 		return &apiError{Status: http.StatusTooManyRequests, cause: err,
-			Message: fmt.Sprintf("too many failed login attempts from your address; try again in %d seconds", secs),
+			Message: fmt.Sprintf("too many failed login attempts from your address; try again in %d %s", secs, unit),
 			Fields:  map[string]any{"retryAfter": secs}}
 	}
 	var qe *storage.QuotaError
