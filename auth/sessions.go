@@ -25,8 +25,11 @@ const (
 type Session struct {
 	Token     string
 	CSRFToken string
-	Created   time.Time
-	Expires   time.Time
+	// ID names the session without revealing its token (a hash of it), so a
+	// page can tell whether the browser still sends the session it logged in with.
+	ID      string
+	Created time.Time
+	Expires time.Time
 }
 
 // sessionRecord is stored under sha256(token); the token itself never is.
@@ -50,6 +53,13 @@ func (r sessionRecord) expires() time.Time {
 func tokenKey(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
+}
+
+// sessionID is the public name of a session: a domain-separated hash of its
+// token, distinct from the storage key.
+func sessionID(token string) string {
+	sum := sha256.Sum256([]byte("coffer session id\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 func randomToken() (string, error) {
@@ -91,7 +101,7 @@ func (s *Store) Login(username, password, remoteIP string) (Session, User, error
 	if err != nil {
 		return Session{}, User{}, err
 	}
-	return Session{Token: token, CSRFToken: csrf, Created: now, Expires: rec.expires()}, u, nil
+	return Session{Token: token, CSRFToken: csrf, ID: sessionID(token), Created: now, Expires: rec.expires()}, u, nil
 }
 
 // Session returns the live session of token and its user, extending the
@@ -136,7 +146,7 @@ func (s *Store) Session(token string) (Session, User, error) {
 			return Session{}, User{}, err
 		}
 	}
-	return Session{Token: token, CSRFToken: rec.CSRF, Created: rec.Created, Expires: rec.expires()}, u.user(), nil
+	return Session{Token: token, CSRFToken: rec.CSRF, ID: sessionID(token), Created: rec.Created, Expires: rec.expires()}, u.user(), nil
 }
 
 // Logout ends the session of token. Unknown tokens are not an error.

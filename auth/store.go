@@ -46,6 +46,9 @@ type Store struct {
 
 	limiter *loginLimiter
 
+	tokenMu  sync.RWMutex
+	tokenSum *[32]byte // SHA-256 of the operator API token; nil = none
+
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once

@@ -201,11 +201,13 @@ var dummyHash = sync.OnceValue(func() []byte {
 })
 
 // CheckPassword verifies a username and password (HTTP Basic auth for the
-// operator CLI), rate limited like Login. It returns ErrRateLimited or
-// ErrBadPassword (also for unknown users).
+// operator CLI), throttled like Login. While the (user, address) pair or the
+// address must wait after failures it returns a *RateLimitError (wrapping
+// ErrRateLimited) without looking at the password; otherwise ErrBadPassword
+// (also for unknown users) or the user.
 func (s *Store) CheckPassword(username, password, remoteIP string) (User, error) {
-	if !s.limiter.allowed(username, remoteIP) {
-		return User{}, ErrRateLimited
+	if err := s.limiter.check(username, remoteIP); err != nil {
+		return User{}, err
 	}
 	u, ok, err := s.getUser(username)
 	if err != nil {
@@ -219,6 +221,6 @@ func (s *Store) CheckPassword(username, password, remoteIP string) (User, error)
 		s.limiter.fail(username, remoteIP)
 		return User{}, ErrBadPassword
 	}
-	s.limiter.succeed(username)
+	s.limiter.succeed(username, remoteIP)
 	return u.user(), nil
 }

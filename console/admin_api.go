@@ -310,8 +310,11 @@ func (s *server) addVolume(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.Name == "" || len(req.Name) > 255 {
-		return errorf(http.StatusBadRequest, "volume name is required (at most 255 characters)")
+	if !validVolumeName(req.Name) {
+		return errorf(http.StatusBadRequest, "%s", volumeNameRules)
+	}
+	if !validServerName(req.Server) {
+		return errorf(http.StatusBadRequest, "%s", serverNameRules)
 	}
 	if req.SizeBytes <= 0 {
 		return errorf(http.StatusBadRequest, "volume sizeBytes must be positive")
@@ -324,8 +327,16 @@ func (s *server) addVolume(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, VolumeJSON{Name: v.Name, SizeBytes: v.SizeBytes, Server: v.Server, Created: v.Created})
 }
 
+// removeVolume removes a volume named in the path or, for any stored name
+// (records made before names were checked may hold "/"), by ?name=.
 func (s *server) removeVolume(w http.ResponseWriter, r *http.Request) error {
 	name, vol := tenantName(r), mux.Vars(r)["name"]
+	if vol == "" {
+		vol = r.URL.Query().Get("name")
+	}
+	if vol == "" {
+		return errorf(http.StatusBadRequest, "name the volume to remove: DELETE .../volumes/NAME or .../volumes?name=NAME")
+	}
 	if err := s.store.RemoveVolume(r.Context(), name, vol); err != nil {
 		return err
 	}

@@ -71,6 +71,10 @@ func (s *server) deleteContainer(w http.ResponseWriter, r *http.Request) error {
 	if force && q.Get("confirm") != name {
 		return errorf(http.StatusBadRequest, "confirmation does not match: type the container name %s exactly to force delete it", name)
 	}
+	// Suspension freezes the tenant's data as it is, like S3's AccessDenied.
+	if err := s.requireActiveTenant(r, tenant); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	if err := s.store.DeleteBucket(ctx, tenant, name, force); err != nil {
 		switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/storage"
@@ -81,7 +82,8 @@ var errorTable = []errorMapping{
 	{auth.ErrUserExists, http.StatusConflict, "that username is taken"},
 	{auth.ErrUserNotFound, http.StatusNotFound, "user not found"},
 	{auth.ErrBadPassword, http.StatusUnauthorized, "invalid username or password"},
-	{auth.ErrRateLimited, http.StatusTooManyRequests, "too many failed login attempts; wait a few minutes and try again"},
+	{auth.ErrRateLimited, http.StatusTooManyRequests, "too many failed login attempts from your address; wait and try again"},
+	{auth.ErrBadToken, http.StatusUnauthorized, "invalid operator API token"},
 	{auth.ErrSessionInvalid, http.StatusUnauthorized, "not logged in or session expired"},
 	{auth.ErrWeakPassword, http.StatusBadRequest, fmt.Sprintf("password is too short: use at least %d characters", auth.MinPasswordLength)},
 	{auth.ErrInvalidUsername, http.StatusBadRequest, "invalid username: use 1-64 characters, only letters, digits and - . _ ~ @"},
@@ -98,6 +100,17 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	var rle *auth.RateLimitError
+	if errors.As(err, &rle) {
+		secs := retryAfterSeconds(rle.RetryAfter)
+		unit := "seconds"
+		if secs == 1 {
+			unit = "second"
+		}
+		return &apiError{Status: http.StatusTooManyRequests, cause: err,
+			Message: fmt.Sprintf("too many failed login attempts from your address; try again in %d %s", secs, unit),
+			Fields:  map[string]any{"retryAfter": secs}}
+	}
 	var qe *storage.QuotaError
 	if errors.As(err, &qe) {
 		msg := qe.Error()
@@ -112,4 +125,9 @@ func toAPIError(err error) *apiError {
 		}
 	}
 	return &apiError{Status: http.StatusInternalServerError, Message: "internal error", cause: err}
+}
+
+// retryAfterSeconds rounds a wait up to whole seconds for Retry-After.
+func retryAfterSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
 }

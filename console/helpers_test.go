@@ -109,8 +109,8 @@ func (e *testEnv) login(user, pass string) *client {
 		e.t.Fatal("login returned no csrfToken")
 	}
 	for _, ck := range resp.Cookies {
-		if ck.Name == "coffer_session" {
-			c.session = ck.Value
+		if ck.Name == "coffer_session" || ck.Name == "__Host-coffer_session" {
+			c.session, c.cookieName = ck.Value, ck.Name
 		}
 	}
 	if c.session == "" {
@@ -136,6 +136,7 @@ type client struct {
 	t                    testing.TB
 	base                 string
 	session, csrf        string
+	cookieName           string // the session cookie's name; "" = coffer_session
 	basicUser, basicPass string
 	noCSRF               bool
 	// seen collects every response body, to prove secrets never come back.
@@ -169,7 +170,11 @@ func (c *client) do(method, path string, body any) *response {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.session != "" {
-		req.AddCookie(&http.Cookie{Name: "coffer_session", Value: c.session})
+		name := c.cookieName
+		if name == "" {
+			name = "coffer_session"
+		}
+		req.AddCookie(&http.Cookie{Name: name, Value: c.session})
 		if !c.noCSRF && c.csrf != "" {
 			req.Header.Set("X-CSRF-Token", c.csrf)
 		}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -109,6 +110,7 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/admin/tenants/{t}/volumes", s.requireOperator(s.listVolumes))
 	handle(http.MethodPost, "/admin/tenants/{t}/volumes", s.requireOperator(s.addVolume))
 	handle(http.MethodDelete, "/admin/tenants/{t}/volumes/{name}", s.requireOperator(s.removeVolume))
+	handle(http.MethodDelete, "/admin/tenants/{t}/volumes", s.requireOperator(s.removeVolume))
 	handle(http.MethodGet, "/admin/tenants/{t}/keys", s.requireOperator(s.adminGetKey))
 	handle(http.MethodPost, "/admin/tenants/{t}/keys", s.requireOperator(s.adminGenerateKey))
 	handle(http.MethodPost, "/admin/tenants/{t}/keys/rotate", s.requireOperator(s.adminRotateKey))
@@ -180,6 +182,11 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, err error) {
 	// No WWW-Authenticate challenge on 401: a browser that cached Basic
 	// credentials from a prompt would attach them to cross-site requests,
 	// and Basic requests skip the CSRF check. The CLI sends them unasked.
+	if ae.Status == http.StatusTooManyRequests {
+		if secs, ok := ae.Fields["retryAfter"].(int); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+	}
 	body := map[string]any{}
 	for k, v := range ae.Fields {
 		body[k] = v

@@ -95,11 +95,11 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 		{op, "POST", "/api/admin/tenants/acme/keys/rotate", nil},
 	}
 	for _, tc := range cases {
-		for _, token := range []string{"", "wrong-token"} {
-			cl := *tc.c
-			cl.csrf, cl.noCSRF = token, token == ""
-			cl.do(tc.method, tc.path, tc.body).wantError(http.StatusForbidden, "missing or invalid CSRF token")
-		}
+		cl := *tc.c
+		cl.noCSRF = true
+		cl.do(tc.method, tc.path, tc.body).wantError(http.StatusForbidden, "missing or invalid CSRF token")
+		cl.csrf, cl.noCSRF = "wrong-token", false
+		cl.do(tc.method, tc.path, tc.body).wantError(http.StatusUnauthorized, "your session changed")
 	}
 	// Nothing happened: the container, key, session and tenant are all intact.
 	var list struct{ Containers []struct{ Name string } }

@@ -167,6 +167,12 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, i
 		setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, "FULL_OBJECT"))
 	}
 	applyResponseOverrides(h, r)
+	// A tenant's HTML opened from this listener must not run script: it
+	// would share cookies with the console on the same host (cookie
+	// tossing). The sandbox gives it an opaque origin without scripts, and
+	// nosniff stops other content types being sniffed into HTML.
+	h.Set("Content-Security-Policy", "sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
 	return start, length, status, nil
 }

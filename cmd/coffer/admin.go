@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 )
@@ -13,10 +14,12 @@ import (
 // defaultAdminServer is the console listener of `make run`.
 const defaultAdminServer = "http://127.0.0.1:9001"
 
-const adminAbout = `Manages a running server through its admin API (HTTP Basic as the
-operator "admin"). Global flags come before the command:
+const adminAbout = `Manages a running server through its admin API, as the operator: with the
+operator API token (--token-file DIR/operator.token, or --token), which no
+failed logins by others can lock out, or with the password (HTTP Basic as
+"admin"). Global flags come before the command:
 
-  coffer admin --server URL --password P tenant create NAME
+  coffer admin --server URL --token-file data/operator.token tenant create NAME
 
 Every command accepts --help and --json. Commands:
 `
@@ -39,11 +42,15 @@ type adminCommand struct {
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	g := newCommand("coffer admin [--server URL] [--password P] COMMAND [args] [flags]", adminAbout+commandList(""), stdout)
+	g := newCommand("coffer admin [--server URL] [--token-file FILE | --password P] COMMAND [args] [flags]", adminAbout+commandList(""), stdout)
 	server := g.fs.String("server", defaultAdminServer, "`URL` of the server's console listener")
+	token := g.fs.String("token", "", "operator API `TOKEN` (sent as Authorization: Bearer; preferred over --password)")
+	tokenFile := g.fs.String("token-file", "", "`FILE` holding the operator API token, e.g. DIR/operator.token")
 	password := g.fs.String("password", "", "operator `PASSWORD`")
 	caCert := g.fs.String("ca-cert", "", "PEM `FILE` of the CA that signed the server's TLS certificate")
 	g.withEnv("server", "COFFER_SERVER")
+	g.withEnv("token", "COFFER_ADMIN_TOKEN")
+	g.withEnv("token-file", "COFFER_ADMIN_TOKEN_FILE")
 	g.withEnv("password", "COFFER_ADMIN_PASSWORD")
 	g.withEnv("ca-cert", "COFFER_CA_CERT")
 	if err := g.applyEnv(); err != nil {
@@ -80,7 +87,16 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if a.client, err = newAdminClient(*server, *password, *caCert); err != nil {
+	if *token == "" && *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("operator token: %w", err)
+		}
+		if *token = strings.TrimSpace(string(b)); *token == "" {
+			return fmt.Errorf("operator token: %s is empty", *tokenFile)
+		}
+	}
+	if a.client, err = newAdminClient(*server, adminCredentials{token: *token, password: *password}, *caCert); err != nil {
 		return err
 	}
 	if err := runCmd(ctx, a, pos); err != nil {
@@ -131,7 +147,7 @@ func (a *adminEnv) printJSON(raw []byte) error {
 		return fmt.Errorf("unexpected answer from the server: %w", err)
 	}
 	out.WriteByte('\n')
-	_, err := a.stdout.Write(out.Bytes())
+	_, err := a.stdout.Write(safeJSON(out.Bytes()))
 	return err
 }
 
@@ -140,16 +156,37 @@ func (a *adminEnv) table(header []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = safe(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }
 
-// result prints raw as JSON under --json, else the human line.
+// result prints raw as JSON under --json, else the human line; string
+// arguments (names) are escaped by safe.
 func (a *adminEnv) result(raw []byte, format string, args ...any) error {
 	if a.json {
 		return a.printJSON(raw)
 	}
-	_, err := fmt.Fprintf(a.stdout, format+"\n", args...)
+	_, err := fmt.Fprintf(a.stdout, format+"\n", safeArgs(args)...)
 	return err
+}
+
+// printf writes a human-readable line with string arguments escaped by safe.
+func (a *adminEnv) printf(format string, args ...any) {
+	fmt.Fprintf(a.stdout, format, safeArgs(args)...)
+}
+
+func safeArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, v := range args {
+		if s, ok := v.(string); ok {
+			v = safe(s)
+		}
+		out[i] = v
+	}
+	return out
 }

@@ -15,15 +15,22 @@ import (
 	"time"
 )
 
-// adminClient calls the admin JSON API of a running server with HTTP Basic
-// auth as the operator.
+// adminClient calls the admin JSON API of a running server as the operator:
+// with the operator API token when given, else HTTP Basic with the password.
 type adminClient struct {
-	base     string
-	password string
-	http     *http.Client
+	base  string
+	creds adminCredentials
+	http  *http.Client
 }
 
-func newAdminClient(server, password, caCert string) (*adminClient, error) {
+// adminCredentials is how the CLI proves it is the operator. The token is
+// preferred: logins failed by others never delay it.
+type adminCredentials struct {
+	token    string
+	password string
+}
+
+func newAdminClient(server string, creds adminCredentials, caCert string) (*adminClient, error) {
 	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usagef("--server %q must be a URL like http://127.0.0.1:9001", server)
@@ -41,9 +48,9 @@ func newAdminClient(server, password, caCert string) (*adminClient, error) {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	return &adminClient{
-		base:     strings.TrimRight(server, "/"),
-		password: password,
-		http:     &http.Client{Transport: tr, Timeout: 5 * time.Minute},
+		base:  strings.TrimRight(server, "/"),
+		creds: creds,
+		http:  &http.Client{Transport: tr, Timeout: 5 * time.Minute},
 	}, nil
 }
 
@@ -75,7 +82,11 @@ func (c *adminClient) do(ctx context.Context, method, path string, in any) ([]by
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth("admin", c.password)
+	if c.creds.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.creds.token)
+	} else {
+		req.SetBasicAuth("admin", c.creds.password)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the server at %s: %w", c.base, unwrapURLError(err))
@@ -96,8 +107,12 @@ func (c *adminClient) do(ctx context.Context, method, path string, in any) ([]by
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
-		if resp.StatusCode == http.StatusUnauthorized && c.password == "" {
-			msg += "; give the operator password with --password or COFFER_ADMIN_PASSWORD"
+		msg = safe(msg) // it may quote names stored by others
+		if resp.StatusCode == http.StatusTooManyRequests && c.creds.token == "" {
+			msg += "; the operator API token (--token-file DIR/operator.token) is never throttled"
+		}
+		if resp.StatusCode == http.StatusUnauthorized && c.creds.token == "" && c.creds.password == "" {
+			msg += "; give the operator API token with --token-file DIR/operator.token (or COFFER_ADMIN_TOKEN), or the password with --password"
 		}
 		return nil, &apiError{Status: resp.StatusCode, Message: msg}
 	}

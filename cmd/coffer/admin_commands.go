@@ -89,21 +89,21 @@ func tenantShow(c *command) runFunc {
 			fmt.Fprintln(a.stdout, "  (none)")
 		}
 		for _, u := range t.Users {
-			fmt.Fprintf(a.stdout, "  %s (%s, created %s)\n", u.Username, u.Role, when(u.Created))
+			a.printf("  %s (%s, created %s)\n", u.Username, u.Role, when(u.Created))
 		}
 		fmt.Fprintf(a.stdout, "\nBlock storage volumes:\n")
 		if len(t.Volumes) == 0 {
 			fmt.Fprintln(a.stdout, "  (none)")
 		}
 		for _, v := range t.Volumes {
-			fmt.Fprintf(a.stdout, "  %s  %s  attached to %s\n", v.Name, formatBytes(v.SizeBytes), v.Server)
+			a.printf("  %s  %s  attached to %s\n", v.Name, formatBytes(v.SizeBytes), v.Server)
 		}
 		return nil
 	}
 }
 
 func printTenant(a *adminEnv, t console.TenantJSON) {
-	fmt.Fprintf(a.stdout, "Tenant:       %s\n", t.Name)
+	a.printf("Tenant:       %s\n", t.Name)
 	fmt.Fprintf(a.stdout, "Created:      %s\n", when(t.Created))
 	fmt.Fprintf(a.stdout, "Suspended:    %s\n", yesNo(t.Suspended))
 	fmt.Fprintf(a.stdout, "Credentials:  %s\n", yesNo(t.HasCredentials))
@@ -258,7 +258,7 @@ func userList(c *command) runFunc {
 }
 
 func volumeAdd(c *command) runFunc {
-	name := c.fs.String("name", "", "volume `NAME`")
+	name := c.fs.String("name", "", "volume `NAME`: 1-63 of A-Z a-z 0-9 . _ -")
 	var size sizeFlag
 	c.fs.Var(&size, "size", "volume size, e.g. 100GiB (`SIZE`)")
 	server := c.fs.String("server", "", "`SERVER` the volume is attached to")
@@ -286,7 +286,8 @@ func volumeList(c *command) runFunc {
 
 func volumeRemove(c *command) runFunc {
 	return func(ctx context.Context, a *adminEnv, args []string) error {
-		raw, err := a.client.call(ctx, "DELETE", tenantPath(args[0])+"/volumes/"+esc(args[1]), nil, nil)
+		// By query: any stored name works, even one holding "/".
+		raw, err := a.client.call(ctx, "DELETE", tenantPath(args[0])+"/volumes?name="+url.QueryEscape(args[1]), nil, nil)
 		if err != nil {
 			return err
 		}

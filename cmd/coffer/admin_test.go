@@ -371,3 +371,46 @@ func TestRebuildIndexCommand(t *testing.T) {
 		t.Fatalf("after rebuild: %d bytes, %v; want the %d written", len(got), err, len(body))
 	}
 }
+
+// TestAdminCLITokenNotLockedOut: failed password logins throttle Basic from
+// this address, but the CLI with the operator API token (--token-file or
+// COFFER_ADMIN_TOKEN) still works at once.
+func TestAdminCLITokenNotLockedOut(t *testing.T) {
+	srv := startTestServer(t)
+	admin := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := exitCode(run(context.Background(), append([]string{"admin", "--server", srv.ConsoleURL}, args...), &out, &errb), &errb)
+		return out.String(), errb.String(), code
+	}
+	var throttled bool
+	for range 10 {
+		_, errs, code := admin("--password", "not-the-password", "tenant", "list")
+		if code != 1 {
+			t.Fatalf("wrong password: exit %d", code)
+		}
+		throttled = throttled || strings.Contains(errs, "HTTP 429")
+	}
+	if !throttled {
+		t.Fatal("ten wrong passwords were never throttled")
+	}
+	if _, errs, code := admin("--password", testPassword, "tenant", "list"); code != 1 || !strings.Contains(errs, "HTTP 429") || !strings.Contains(errs, "--token-file") {
+		t.Fatalf("right password from the throttled address: exit %d %q, want 429", code, errs)
+	}
+	out, errs, code := admin("--token-file", srv.OperatorTokenFile, "tenant", "create", "tokened")
+	if code != 0 {
+		t.Fatalf("--token-file: exit %d: %s", code, errs)
+	}
+	contains(t, out, "Tenant tokened created", "token create")
+	tok, err := os.ReadFile(srv.OperatorTokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("COFFER_ADMIN_TOKEN", strings.TrimSpace(string(tok)))
+	if out, errs, code := admin("tenant", "list"); code != 0 || !strings.Contains(out, "tokened") {
+		t.Fatalf("COFFER_ADMIN_TOKEN: exit %d: %s %s", code, out, errs)
+	}
+	t.Setenv("COFFER_ADMIN_TOKEN", "wrong-token-wrong-token-wrong-token-wrong")
+	if _, errs, code := admin("tenant", "list"); code != 1 || !strings.Contains(errs, "invalid operator API token") {
+		t.Fatalf("wrong token: exit %d %q", code, errs)
+	}
+}

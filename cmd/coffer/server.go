@@ -16,7 +16,9 @@ const shutdownGrace = 30 * time.Second
 const serverAbout = `Runs the S3 API listener and the console listener (web console, JSON and
 admin API, /metrics, /healthz, /readyz). On first start it creates the
 operator account "admin" and prints its password once; set
-COFFER_ADMIN_PASSWORD to choose it instead. SIGTERM or SIGINT shuts down
+COFFER_ADMIN_PASSWORD to choose it instead. It also creates the operator
+API token (DIR/operator.token) and the /metrics bearer token
+(DIR/metrics.token), each 0600. SIGTERM or SIGINT shuts down
 gracefully: in-flight requests finish first.`
 
 // serverFlags parses `coffer server` flags and environment into a server config.
@@ -36,7 +38,8 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate `FILE`; with --tls-key both listeners serve HTTPS")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `FILE`")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "`FILE` with the key encrypting tenants' secrets, created 0600 if absent")
-	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer `TOKEN` required to scrape /metrics (none: open)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", "", "bearer `TOKEN` required to scrape /metrics")
+	fs.BoolVar(&cfg.MetricsPublic, "metrics-public", false, "serve /metrics without a token (exposes tenant and bucket names and usage)")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `FORMAT`: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	fs.Int64Var(&cfg.MaxBuckets, "max-buckets", server.DefaultMaxBuckets, "`N` buckets per tenant unless its quota sets its own; 0 = no limit")
@@ -45,7 +48,7 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 	fs.StringVar(&cfg.PprofAddress, "pprof", "", "serve net/http/pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060)")
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
-		"log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads"} {
+		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads"} {
 		c.withEnv(name, envName(name))
 	}
 	// SigV2 stays on by default: botocore still presigns V2 URLs for custom
@@ -58,7 +61,9 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 	c.defaults["master-key-file"] = "DIR/master.key"
 	c.defaults["public-endpoint"] = "http(s)://S3-ADDRESS"
 	c.defaults["scrub-interval"] = "storage's"
-	c.about += "\n\nEnvironment only:\n  COFFER_ADMIN_PASSWORD   operator password (instead of a generated one)"
+	c.defaults["metrics-token"] = "generated in DIR/metrics.token"
+	c.about += "\n\nEnvironment only:\n  COFFER_ADMIN_PASSWORD   operator password (instead of a generated one)" +
+		"\n  COFFER_ADMIN_TOKEN      operator API token (instead of DIR/operator.token)"
 	if _, err := c.parse(args, 0); err != nil {
 		return cfg, err
 	}
@@ -77,6 +82,7 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 		return cfg, usagef("--drives %d does not match the %d --drive paths given", cfg.DriveCount, len(cfg.Drives))
 	}
 	cfg.AdminPassword = os.Getenv("COFFER_ADMIN_PASSWORD")
+	cfg.OperatorToken = os.Getenv("COFFER_ADMIN_TOKEN")
 	return cfg, nil
 }
 
@@ -144,5 +150,18 @@ func printBanner(w io.Writer, srv *server.Server, cfg server.Config) {
 		fmt.Fprintf(w, "  Operator login:  %s (password from COFFER_ADMIN_PASSWORD)\n", server.OperatorUsername)
 	default:
 		fmt.Fprintf(w, "  Operator login:  %s (password set on first start)\n", server.OperatorUsername)
+	}
+	if srv.OperatorTokenFile != "" {
+		fmt.Fprintf(w, "  Operator token:  %s (coffer admin --token-file; never locked out)\n", srv.OperatorTokenFile)
+	} else {
+		fmt.Fprintln(w, "  Operator token:  from COFFER_ADMIN_TOKEN")
+	}
+	switch {
+	case srv.MetricsTokenFile != "":
+		fmt.Fprintf(w, "  Metrics token:   %s (Prometheus bearer_token_file)\n", srv.MetricsTokenFile)
+	case cfg.MetricsPublic:
+		fmt.Fprintln(w, "  Metrics:         PUBLIC (--metrics-public): anyone reaching the console sees tenant names and usage")
+	default:
+		fmt.Fprintln(w, "  Metrics token:   from --metrics-token")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/cofferstore/coffer/auth"
 )
 
 // Region is the only region Coffer answers for.
@@ -50,8 +52,16 @@ type Config struct {
 	// AdminPassword is the operator's password. Empty: generated on first
 	// start and reported once in Server.GeneratedAdminPassword.
 	AdminPassword string
-	// MetricsToken, when set, is the bearer token Prometheus must send.
+	// OperatorToken is the operator API token (Authorization: Bearer on the
+	// admin API). Empty: read from DataDir/operator.token, created on first start.
+	OperatorToken string
+	// MetricsToken is the bearer token Prometheus must send to /metrics.
+	// Empty: read from DataDir/metrics.token, created on first start, unless
+	// MetricsPublic is set.
 	MetricsToken string
+	// MetricsPublic serves /metrics without a token (tenant names, bucket
+	// names and usage become visible to anyone who reaches the console listener).
+	MetricsPublic bool
 
 	// LogFormat is "text" (default) or "json"; LogLevel is debug, info (default), warn or error.
 	// Both are used only when Logger is nil.
@@ -131,6 +141,12 @@ func (c Config) withDefaults() (Config, error) {
 		if !strings.HasPrefix(c.PublicEndpoint, "http://") && !strings.HasPrefix(c.PublicEndpoint, "https://") {
 			return c, fmt.Errorf("server: public endpoint %q must start with http:// or https://", c.PublicEndpoint)
 		}
+	}
+	if c.MetricsToken != "" && c.MetricsPublic {
+		return c, fmt.Errorf("server: a metrics token and public metrics exclude each other")
+	}
+	if c.OperatorToken != "" && len(c.OperatorToken) < auth.MinOperatorTokenLength {
+		return c, fmt.Errorf("server: the operator API token must be at least %d characters", auth.MinOperatorTokenLength)
 	}
 	if c.PprofAddress != "" {
 		if err := checkLoopback(c.PprofAddress); err != nil {

@@ -49,6 +49,11 @@ type Server struct {
 	// GeneratedAdminPassword is the operator password created on this first
 	// start; empty when it came from the config or already existed.
 	GeneratedAdminPassword string
+	// OperatorTokenFile and MetricsTokenFile are the files holding the
+	// operator API token and the /metrics bearer token; empty when the token
+	// was configured (or metrics are public).
+	OperatorTokenFile string
+	MetricsTokenFile  string
 
 	Store   *storage.Store
 	Auth    *auth.Store
@@ -127,6 +132,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if s.GeneratedAdminPassword, err = ensureOperator(s.Auth, cfg.AdminPassword); err != nil {
 		return nil, err
 	}
+	metricsToken, err := s.setupTokens(cfg)
+	if err != nil {
+		return nil, err
+	}
 
 	s3ln, consoleLn, pprofLn, err := listen(cfg)
 	if err != nil {
@@ -141,7 +150,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	s.Metrics = metrics.New(metrics.Options{
 		Store:  s.Store,
-		Token:  cfg.MetricsToken,
+		Token:  metricsToken,
 		Logger: cfg.Logger.With("component", "metrics"),
 	})
 	verifier := auth.NewVerifier(s.Auth, auth.VerifierOptions{Region: Region, DisableSigV2: cfg.DisableSigV2})

@@ -449,3 +449,126 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     assert.deepEqual(missing, []);
   });
 });
+
+// Cookie tossing (issue 12 finding 7): cookies ignore ports, so an HTML
+// object served by the S3 listener of the same host could plant the
+// attacker's console session in the victim's browser, and the victim's next
+// Generate Credentials would land in the attacker's tenant. Own server and
+// browser, so the checks of the suite above stay exact.
+describe('a session cookie planted by another origin on the same host', { concurrency: 1 }, () => {
+  let srv;
+  let br;
+  let pg;
+  let attackerToken = '';
+  let baitURL = '';
+
+  const hasKey = async (tenant) => {
+    try { await srv.admin('keys', 'show', tenant); return true; } catch { return false; }
+  };
+  const loginAs = async (username, password) => {
+    await pg.goto(`${srv.console}/`);
+    await pg.getByLabel('Username').fill(username);
+    await pg.getByLabel('Password').fill(password);
+    await pg.getByRole('button', { name: 'Log in' }).click();
+  };
+  const settings = async () => {
+    await pg.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Storage' }).click();
+    await pg.getByRole('heading', { name: 'Shared Storage' }).waitFor();
+    await pg.getByRole('link', { name: 'Settings', exact: true }).click();
+    await pg.getByRole('heading', { name: 'Access', exact: true }).waitFor();
+  };
+  const region = () => pg.getByRole('region', { name: 'Access', exact: true });
+  const plant = (path) => br.context.addCookies([{
+    name: 'coffer_session', value: attackerToken, domain: '127.0.0.1', path, httpOnly: false, secure: false, sameSite: 'Strict',
+  }]);
+  const sessionNotice = () => pg.locator('#login-notice').filter({ hasText: /session changed/i });
+
+  before(async () => {
+    srv = await startCoffer();
+    for (const t of ['victim', 'mallory']) {
+      await srv.admin('tenant', 'create', t);
+      await srv.admin('user', 'create', t, `${t}-user`, '--password', `password-of-${t}`);
+    }
+    // The attacker's S3 keys, a bucket with an HTML object, and a presigned link to it.
+    const k = JSON.parse(await srv.admin('keys', 'generate', 'mallory'));
+    assert.equal((await srv.configureProfile('mallory', k.accessKey, k.secretKey)).code, 0);
+    // The attacker's own console session: the cookie to plant.
+    const res = await fetch(`${srv.console}/api/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'mallory-user', password: 'password-of-mallory' }),
+    });
+    assert.equal(res.status, 200);
+    attackerToken = ((res.headers.get('set-cookie') || '').match(/coffer_session=([^;]+)/) || [])[1] || '';
+    assert.ok(attackerToken.length > 20, 'attacker session token');
+    const html = '<!doctype html><title>cat pictures</title><script>' +
+      `document.cookie = "coffer_session=${attackerToken}; path=/api"; document.title = "planted";</script>`;
+    writeFileSync(join(srv.work, 'evil.html'), html);
+    const mallory = { profile: 'mallory' };
+    assert.equal((await srv.aws(['s3', 'mb', 's3://bait'], mallory)).code, 0);
+    const cp = await srv.aws(['s3', 'cp', join(srv.work, 'evil.html'), 's3://bait/evil.html', '--content-type', 'text/html'], mallory);
+    assert.equal(cp.code, 0, cp.stderr);
+    const ps = await srv.aws(['s3', 'presign', 's3://bait/evil.html'], mallory);
+    assert.equal(ps.code, 0, ps.stderr);
+    baitURL = ps.stdout.trim();
+    br = await launch(srv.console);
+    pg = br.page;
+  });
+
+  after(async () => {
+    if (br) await br.close();
+    if (srv) await srv.stop();
+  });
+
+  test('the S3 listener serves the HTML sandboxed: its script cannot plant a cookie', async () => {
+    await loginAs('victim-user', 'password-of-victim');
+    await pg.getByRole('heading', { name: 'Shared Storage' }).waitFor();
+    const tab = await br.context.newPage();
+    await tab.goto(baitURL);
+    await tab.waitForLoadState('load');
+    const title = await tab.title();
+    await tab.close();
+    const planted = (await br.context.cookies()).filter((c) => c.value === attackerToken);
+    assert.deepEqual(planted, [], 'the S3 object planted the attacker\'s session cookie');
+    assert.equal(title, 'cat pictures', 'the object\'s script ran');
+    const res = await fetch(baitURL);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-security-policy'), 'sandbox');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    // From here on the attacker's tenant has no key, so a Generate Credentials
+    // landing there would show.
+    await srv.admin('keys', 'delete', 'mallory');
+    assert.equal(await hasKey('mallory'), false);
+  });
+
+  test('a shadow cookie planted anyway: Generate Credentials is refused, the page asks to log in again', async () => {
+    await settings();
+    await plant('/api'); // as another service on this host could
+    await region().getByRole('button', { name: 'Generate Credentials' }).click();
+    await pg.getByRole('heading', { name: 'Log in to Coffer' }).waitFor();
+    await sessionNotice().waitFor();
+    assert.equal(await hasKey('mallory'), false, 'a key was created in the attacker\'s tenant');
+    assert.equal(await hasKey('victim'), false);
+    // The refusal cleared the planted cookie: logging in again works, in the victim's tenant.
+    await loginAs('victim-user', 'password-of-victim');
+    await pg.getByRole('heading', { name: 'Shared Storage' }).waitFor();
+    await settings();
+    await region().getByRole('button', { name: 'Generate Credentials' }).click();
+    await region().getByText('The secret key is not shown again after you leave the page.').waitFor();
+    assert.equal(await hasKey('victim'), true);
+    assert.equal(await hasKey('mallory'), false, 'a key was created in the attacker\'s tenant');
+  });
+
+  test('the session swapped outright: coming back to the console, the page does not adopt it', async () => {
+    await br.context.clearCookies(); // an attacker who evicted the victim's cookie
+    await plant('/');
+    await pg.goto(`${srv.console}/`);
+    await pg.getByRole('heading', { name: 'Log in to Coffer' }).waitFor();
+    await sessionNotice().waitFor();
+    assert.equal(await pg.locator('#who').isHidden(), true, 'the page shows someone as logged in');
+    // The page ended the planted session on the server.
+    const me = await fetch(`${srv.console}/api/me`, { headers: { Cookie: `coffer_session=${attackerToken}` } });
+    assert.equal(me.status, 401, 'the planted session is still alive');
+    await srv.admin('keys', 'delete', 'victim');
+    assert.equal(await hasKey('mallory'), false);
+  });
+});

@@ -42,6 +42,10 @@ check_fails "missing argument" adm tenant create
 check_fails "unreachable server" "$COFFER_BIN" admin --server http://127.0.0.1:1 --password x tenant list
 check_contains "$OUT" "cannot reach" "  ... says it cannot reach the server"
 check_ok "env COFFER_SERVER + COFFER_ADMIN_PASSWORD" "$COFFER_BIN" admin tenant list
+# The operator API token the server wrote on first start (WORK/data is run.sh's --data).
+check_ok "--token-file DATA/operator.token" "$COFFER_BIN" admin --server "$COFFER_SERVER" --token-file "$WORK/data/operator.token" tenant list
+check_fails "wrong --token" "$COFFER_BIN" admin --server "$COFFER_SERVER" --token wrong-token-wrong-token-wrong-token-x tenant list
+check_contains "$OUT" "invalid operator API token" "  ... says the token is wrong"
 
 # Tenants.
 check_ok "tenant create with quotas" adm tenant create "$T" --quota-objects 1000 --quota-bytes 10GiB

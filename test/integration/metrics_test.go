@@ -279,15 +279,15 @@ func TestMetricsAfterWorkload(t *testing.T) {
 // TestMetricsExpositionLint scrapes a server that has seen traffic and runs
 // the promtool linter over the text: no problems allowed.
 func TestMetricsExpositionLint(t *testing.T) {
-	ts := startServer(t) // no token: open endpoint
+	ts := startServer(t) // no token configured: the generated one in DIR/metrics.token
 	ctx := context.Background()
 	c := ts.newTenant("lint")
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("box")}); err != nil {
 		t.Fatal(err)
 	}
-	status, body := testutil.Get(t, http.DefaultClient, ts.ConsoleURL+"/metrics", "")
+	status, body := testutil.Get(t, http.DefaultClient, ts.ConsoleURL+"/metrics", "Bearer "+ts.metricsToken())
 	if status != http.StatusOK {
-		t.Fatalf("scrape without a configured token: status %d", status)
+		t.Fatalf("scrape with the generated token: status %d", status)
 	}
 	problems, err := promlint.New(bytes.NewReader(body)).Lint()
 	if err != nil {
@@ -430,4 +430,54 @@ func mxShardFiles(t *testing.T, drive string) map[string]bool {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// metricsToken is the generated /metrics token of a server started without one.
+func (ts *testServer) metricsToken() string {
+	ts.t.Helper()
+	if ts.MetricsTokenFile == "" {
+		ts.t.Fatal("the server has no metrics token file")
+	}
+	b, err := os.ReadFile(ts.MetricsTokenFile)
+	if err != nil {
+		ts.t.Fatalf("metrics token: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// TestMetricsNeedTokenByDefault is the regression for issue 12 finding 6:
+// /metrics (every tenant's name, buckets and usage) used to answer anyone
+// on the console listener. Now a server started without --metrics-token
+// generates one in DIR/metrics.token (0600, kept across restarts) and
+// refuses scrapes without it; only --metrics-public opens it.
+func TestMetricsNeedTokenByDefault(t *testing.T) {
+	ts := startServer(t)
+	ts.createTenant("secret-customer")
+	if status, body := testutil.Get(t, http.DefaultClient, ts.ConsoleURL+"/metrics", ""); status != http.StatusUnauthorized || bytes.Contains(body, []byte("secret-customer")) {
+		t.Fatalf("anonymous scrape: status %d, want 401 (body %.200q)", status, body)
+	}
+	fi, err := os.Stat(ts.MetricsTokenFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("metrics token file %s: %v %v, want mode 0600", ts.MetricsTokenFile, fi, err)
+	}
+	token := ts.metricsToken()
+	status, body := testutil.Get(t, http.DefaultClient, ts.ConsoleURL+"/metrics", "Bearer "+token)
+	if status != http.StatusOK || !bytes.Contains(body, []byte(`tenant="secret-customer"`)) {
+		t.Fatalf("scrape with the token: status %d", status)
+	}
+	ts.restart()
+	if got := ts.metricsToken(); got != token {
+		t.Fatal("the metrics token changed across a restart")
+	}
+	if status, _ := testutil.Get(t, http.DefaultClient, ts.ConsoleURL+"/metrics", "Bearer "+token); status != http.StatusOK {
+		t.Fatalf("scrape after restart: status %d", status)
+	}
+
+	open := startServer(t, func(c *server.Config) { c.MetricsPublic = true })
+	if status, _ := testutil.Get(t, http.DefaultClient, open.ConsoleURL+"/metrics", ""); status != http.StatusOK {
+		t.Fatalf("--metrics-public scrape: status %d", status)
+	}
+	if open.MetricsTokenFile != "" {
+		t.Fatalf("--metrics-public still made a token file %s", open.MetricsTokenFile)
+	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // TestCredentialLifecycleLiveS3 drives the console credential API and proves
@@ -102,12 +104,11 @@ func TestCredentialLifecycleLiveS3(t *testing.T) {
 	for _, p := range []string{"/api/credentials", "/api/me", "/api/usage", "/api/settings", "/api/containers"} {
 		c.must(http.StatusOK, "GET", p, nil, nil)
 	}
-	resp, err := http.Get(s.ts.ConsoleURL + "/metrics")
-	if err == nil {
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		seen = append(seen, b...)
+	status, b := testutil.Get(t, http.DefaultClient, s.ts.ConsoleURL+"/metrics", "Bearer "+s.ts.metricsToken())
+	if status != http.StatusOK {
+		t.Fatalf("scrape: status %d", status)
 	}
+	seen = append(seen, b...)
 	logs := s.logs()
 	for i, k := range []tnKey{k1, k2, k3} {
 		if bytes.Contains(seen, []byte(k.SecretKey)) {

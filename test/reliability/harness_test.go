@@ -480,11 +480,24 @@ func (c *coffer) waitScrubAfter(since time.Time, limit time.Duration) scrubState
 // metrics scrapes /metrics and returns sample lines by "name{labels}".
 func (c *coffer) metrics() map[string]float64 {
 	c.t.Helper()
-	resp, err := c.httpClient().Get(c.ConsoleURL + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, c.ConsoleURL+"/metrics", nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	// The server generates the scrape token in DIR/metrics.token on first start.
+	tok, err := os.ReadFile(filepath.Join(c.DataDir, "metrics.token"))
+	if err != nil {
+		c.t.Fatalf("metrics token: %v", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		c.t.Fatalf("GET /metrics: %v", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("GET /metrics: status %d", resp.StatusCode)
+	}
 	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)

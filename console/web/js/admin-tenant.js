@@ -212,7 +212,7 @@ export function render(main, ctx) {
       del.addEventListener('click', async () => {
         const ok = await confirmDialog({
           title: `Remove volume ${vn}?`, body: h('p', {}, 'This removes the record only; the volume itself is not touched.'),
-          confirmLabel: 'Remove', danger: true, action: () => api('DELETE', `${base}/volumes/${enc(vn)}`),
+          confirmLabel: 'Remove', danger: true, action: () => api('DELETE', `${base}/volumes?name=${enc(vn)}`),
         });
         if (ok) { say(`Volume ${vn} removed.`); load(); }
       });

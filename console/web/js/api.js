@@ -1,5 +1,8 @@
 // api.js: the one place that talks to the console JSON API. Same-origin only,
-// session cookie sent automatically, X-CSRF-Token on every state change.
+// session cookie sent automatically, X-CSRF-Token on every call once logged
+// in: the server refuses a call whose token belongs to another session than
+// the cookie (a cookie planted by another site on this host), so this page
+// never acts in a session it did not log in with.
 
 let csrfToken = '';
 let onUnauthorized = null;
@@ -18,7 +21,8 @@ export function setCsrfToken(token) {
   csrfToken = token || '';
 }
 
-// setUnauthorizedHandler registers what to do when the session has expired.
+// setUnauthorizedHandler registers what to do when the session has expired
+// or changed; the handler gets the ApiError.
 export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
 }
@@ -37,7 +41,7 @@ const friendly = {
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res;
   try {
     res = await fetch(path, {
@@ -57,8 +61,9 @@ export async function api(method, path, body) {
   }
   if (!res.ok) {
     const msg = (data && typeof data.error === 'string' && data.error) || friendly[res.status] || `Request failed (${res.status} ${res.statusText}).`;
-    if (res.status === 401 && path !== '/api/login' && path !== '/api/me' && onUnauthorized) onUnauthorized();
-    throw new ApiError(res.status, msg, data);
+    const err = new ApiError(res.status, msg, data);
+    if (res.status === 401 && path !== '/api/login' && path !== '/api/me' && onUnauthorized) onUnauthorized(err);
+    throw err;
   }
   return data;
 }

@@ -13,7 +13,26 @@ const sidebar = document.getElementById('sidebar');
 const shell = document.getElementById('shell');
 const who = document.getElementById('who');
 
-let session = null; // {username, role, tenant, csrfToken}
+let session = null; // {username, role, tenant, csrfToken, sessionId}
+let notice = ''; // shown once on the login page (why the user must log in again)
+
+// boundKey is where the page keeps the ID of the session it logged in with.
+// localStorage belongs to this origin (scheme, host and port), so another
+// site on the same host cannot write it, though it can plant cookies: the
+// page adopts no session but the one it logged in with.
+const boundKey = 'coffer.sessionId';
+const sessionChangedNotice = 'Your session changed outside this page: another site on this host may have replaced the session cookie. You have been logged out; log in again.';
+
+function boundSession() {
+  try { return localStorage.getItem(boundKey) || ''; } catch { return ''; }
+}
+
+function bindSession(id) {
+  try {
+    if (id) localStorage.setItem(boundKey, id);
+    else localStorage.removeItem(boundKey);
+  } catch { /* storage disabled: every reload asks for a login */ }
+}
 let cleanup = null;
 let renderSeq = 0;
 
@@ -87,7 +106,8 @@ function route() {
     navigate,
     alive: () => seq === renderSeq,
     setTitle: (t) => { document.title = `${t} · Coffer`; },
-    onLogin: (s) => { setSession(s); navigate(home()); },
+    onLogin: (s) => { bindSession(s.sessionId); setSession(s); navigate(home()); },
+    takeNotice: () => { const n = notice; notice = ''; return n; },
   };
   try {
     cleanup = match.page.render(main, ctx) || null;
@@ -108,17 +128,41 @@ function setSession(s) {
 
 async function logout() {
   try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
+  bindSession('');
   setSession(null);
   navigate('/login');
 }
 
+// dropForeignSession ends a session this page did not log in with (its
+// cookie was planted) on the server, so the browser stops sending it.
+async function dropForeignSession(me) {
+  setCsrfToken(me.csrfToken);
+  try { await api('POST', '/api/logout'); } catch { /* gone either way */ }
+  setCsrfToken('');
+}
+
 async function start() {
   document.getElementById('logout').addEventListener('click', logout);
-  setUnauthorizedHandler(() => { setSession(null); navigate('/login'); });
+  setUnauthorizedHandler((err) => {
+    if (err.data && err.data.sessionChanged) { notice = sessionChangedNotice; bindSession(''); }
+    setSession(null);
+    navigate('/login');
+  });
   clear(main, loading());
   try {
-    setSession(await api('GET', '/api/me'));
+    const me = await api('GET', '/api/me');
+    const bound = boundSession();
+    if (me.sessionId && me.sessionId === bound) {
+      setSession(me);
+    } else {
+      // Not the session this browser logged in with: never adopt it.
+      if (bound) notice = sessionChangedNotice;
+      bindSession('');
+      await dropForeignSession(me);
+      setSession(null);
+    }
   } catch (err) {
+    if (err.data && err.data.sessionChanged) notice = sessionChangedNotice;
     if (err.status !== 401 && err.status !== 403) {
       clear(main, errorBox(err), h('button', { type: 'button', class: 'btn', onclick: start }, 'Try again'));
       return;

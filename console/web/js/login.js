@@ -31,8 +31,10 @@ export function render(main, ctx) {
       pass.focus();
     }
   });
+  const notice = ctx.takeNotice ? ctx.takeNotice() : '';
   clear(main, h('section', { class: 'login' },
     h('h1', {}, 'Log in to Coffer'),
+    notice ? h('p', { class: 'alert alert-warn', role: 'alert', id: 'login-notice' }, notice) : null,
     h('p', { class: 'muted' }, 'Tenant users and the operator sign in here.'),
     form));
   user.focus();
