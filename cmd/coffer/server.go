@@ -13,7 +13,8 @@ const serverAbout = `Runs the S3 API listener and the console listener (web cons
 admin API, /metrics, /healthz, /readyz). On first start it creates the
 operator account "admin" and prints its password once; set
 COFFER_ADMIN_PASSWORD to choose it instead. SIGTERM or SIGINT shuts down
-gracefully: in-flight requests finish first.`
+gracefully: in-flight requests get --shutdown-grace to finish, then they are
+cut; a second signal ends the process at once.`
 
 // serverFlags parses `coffer server` flags and environment into a server config.
 func serverFlags(args []string, stdout io.Writer) (server.Config, error) {

@@ -29,8 +29,8 @@ const (
 	readHeaderTimeout = 30 * time.Second
 	// consoleReadTimeout bounds a whole console request, body included: its
 	// bodies are small JSON. Its responses get the write-progress deadline
-	// rather than a fixed timeout, so a large /metrics or a long admin call
-	// (force-deleting a volume) still completes.
+	// rather than a fixed WriteTimeout, which would cut a long admin call
+	// (force-deleting a volume) or a large /metrics on a slow link.
 	consoleReadTimeout = 30 * time.Second
 	// storeCloseTimeout bounds closing storage and auth at shutdown: a
 	// request stuck inside an index transaction would block it forever.
