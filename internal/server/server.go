@@ -253,7 +253,7 @@ func (s *Server) closeStores(limit time.Duration) error {
 			var stuck []error
 			for i, c := range s.closers {
 				if !closed[i] {
-					s.logger.Error("close did not finish: a request is stuck inside it; exiting without it",
+					s.logger.Error("close did not finish: a request is stuck inside it; giving up so the process can exit",
 						"what", c.name, "waited", limit)
 					stuck = append(stuck, fmt.Errorf("server: closing the %s did not finish within %v (a request is stuck in it)", c.name, limit))
 				} else {
