@@ -139,6 +139,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // wrap turns an operation handler into an http.Handler: it verifies the
 // request, checks the tenant, runs the handler and renders its error.
 func (s *server) wrap(op string, h handlerFunc) http.Handler {
+	h = s.limitWrites(op, h) // after authentication: the cap is per tenant
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := stateFrom(r)
 		st.op = op

@@ -24,6 +24,8 @@ type Config struct {
 	Region   string   // "us-east-1"
 	Logger   *slog.Logger
 	Observer Observer // may be nil
+	// WriteLimits cap concurrent writes; the zero value caps nothing.
+	WriteLimits WriteLimits
 }
 
 // Observer receives one call per finished S3 request (implemented by pkg/metrics).
@@ -41,6 +43,7 @@ type server struct {
 	region   string
 	log      *slog.Logger
 	obs      Observer
+	writes   *writeLimiter
 	router   *mux.Router
 }
 
@@ -64,6 +67,7 @@ func New(cfg Config) http.Handler {
 		region:   cfg.Region,
 		log:      cfg.Logger,
 		obs:      cfg.Observer,
+		writes:   newWriteLimiter(cfg.WriteLimits),
 	}
 	if s.region == "" {
 		s.region = "us-east-1"

@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/cofferstore/coffer/internal/server"
 )
-
-// shutdownGrace is how long in-flight requests get to finish after SIGTERM.
-const shutdownGrace = 30 * time.Second
 
 const serverAbout = `Runs the S3 API listener and the console listener (web console, JSON and
 admin API, /metrics, /healthz, /readyz). On first start it creates the
@@ -19,14 +15,23 @@ operator account "admin" and prints its password once; set
 COFFER_ADMIN_PASSWORD to choose it instead. It also creates the operator
 API token (DIR/operator.token) and the /metrics bearer token
 (DIR/metrics.token), each 0600. SIGTERM or SIGINT shuts down
-gracefully: in-flight requests finish first.`
+gracefully: in-flight requests get --shutdown-grace to finish, then they are
+cut; a second signal ends the process at once.`
 
 // serverFlags parses `coffer server` flags and environment into a server config.
 func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
+	cfg, _, err := parseServerFlags(args, stdout)
+	return cfg, err
+}
+
+// parseServerFlags is serverFlags that also returns the flags acting on the
+// process rather than on the server.
+func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFlags, error) {
 	c := newCommand("coffer server [flags]", serverAbout, stdout)
 	var cfg server.Config
 	var drives, domains listFlag
 	fs := c.fs
+	proc := registerFloodFlags(c, &cfg)
 	fs.StringVar(&cfg.DataDir, "data", server.DefaultDataDir, "`DIR` for the index, auth store, master key and (without --drive) the drive directories")
 	fs.IntVar(&cfg.DriveCount, "drives", 0, "`N` drive directories DIR/drive1..N to create and use")
 	fs.IntVar(&cfg.Parity, "parity", 0, "`M` parity shards per object")
@@ -65,10 +70,10 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 	c.about += "\n\nEnvironment only:\n  COFFER_ADMIN_PASSWORD   operator password (instead of a generated one)" +
 		"\n  COFFER_ADMIN_TOKEN      operator API token (instead of DIR/operator.token)"
 	if _, err := c.parse(args, 0); err != nil {
-		return cfg, err
+		return cfg, *proc, err
 	}
 	if cfg.MaxBuckets < 0 || cfg.MaxUploads < 0 {
-		return cfg, usagef("--max-buckets and --max-uploads must be 0 (no limit) or positive")
+		return cfg, *proc, usagef("--max-buckets and --max-uploads must be 0 (no limit) or positive")
 	}
 	// The flags say 0 for no limit; server.Config says so with a negative value.
 	for _, v := range []*int64{&cfg.MaxBuckets, &cfg.MaxUploads} {
@@ -79,11 +84,11 @@ func serverFlags(args []string, stdout io.Writer) (server.Config, error) {
 	cfg.Drives, cfg.Domains = drives.values, domains.values
 	cfg.DisableSigV2 = !*sigv2
 	if len(cfg.Drives) > 0 && cfg.DriveCount != 0 && cfg.DriveCount != len(cfg.Drives) {
-		return cfg, usagef("--drives %d does not match the %d --drive paths given", cfg.DriveCount, len(cfg.Drives))
+		return cfg, *proc, usagef("--drives %d does not match the %d --drive paths given", cfg.DriveCount, len(cfg.Drives))
 	}
 	cfg.AdminPassword = os.Getenv("COFFER_ADMIN_PASSWORD")
 	cfg.OperatorToken = os.Getenv("COFFER_ADMIN_TOKEN")
-	return cfg, nil
+	return cfg, *proc, nil
 }
 
 // envName is the environment variable of a flag: --s3-address -> COFFER_S3_ADDRESS.
@@ -101,16 +106,20 @@ func envName(flagName string) string {
 }
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := serverFlags(args, stdout)
+	cfg, proc, err := parseServerFlags(args, stdout)
 	if err != nil {
 		return err
 	}
 	cfg.LogOutput = stderr
+	memLimit, memSource := server.ApplyMemoryLimit(proc.memoryLimit.bytes)
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	printBanner(stdout, srv, cfg)
+	if memLimit > 0 {
+		fmt.Fprintf(stdout, "  Memory limit:    %s (%s)\n", formatBytes(memLimit), memSource)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -118,7 +127,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		err = fmt.Errorf("listener failed: %w", err)
 	}
 	fmt.Fprintln(stdout, "Shutting down: waiting for in-flight requests ...")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), proc.shutdownGrace)
 	defer cancel()
 	if serr := srv.Shutdown(sctx); serr != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", serr)

@@ -81,6 +81,20 @@ type Config struct {
 	ScrubInterval time.Duration
 	// PprofAddress, when set, serves net/http/pprof there. It must be a loopback address.
 	PprofAddress string
+
+	// Flood limits. Zero means the default; a negative value turns the cap off.
+	// MaxConnections and MaxConnectionsPerIP cap open connections per
+	// listener, in total and per client address (IPv6: per /64).
+	MaxConnections      int
+	MaxConnectionsPerIP int
+	// StallTimeout cuts a request body that sends nothing and a response
+	// its client does not read for this long; default DefaultStallTimeout.
+	StallTimeout time.Duration
+	// MaxInflightWrites and MaxInflightWritesPerTenant cap concurrent S3
+	// writes (PUT, part, copy, complete) in total and per tenant; beyond
+	// them a write is answered 503 SlowDown.
+	MaxInflightWrites          int
+	MaxInflightWritesPerTenant int
 }
 
 // Defaults of the embedded configuration used by `make run`.
@@ -97,6 +111,16 @@ const (
 	// uploads. With 10,000 parts per upload it bounds the part files a
 	// tenant can leave on each drive.
 	DefaultMaxUploads = 1000
+)
+
+// Default caps on concurrent S3 writes. Each in-flight write holds pooled
+// block buffers (docs/benchmarks.md: 64 concurrent 64 MiB uploads took
+// 354 MiB, about 5.5 MiB each at 2+2 with 1 MiB blocks), so 128 writes bound
+// upload buffers near 700 MiB and one tenant's 32 near 180 MiB: one tenant
+// cannot take more than a quarter of the write slots or of that memory.
+const (
+	DefaultMaxInflightWrites          = 128
+	DefaultMaxInflightWritesPerTenant = 32
 )
 
 // withDefaults returns c with empty fields filled and checks what can be
@@ -153,6 +177,13 @@ func (c Config) withDefaults() (Config, error) {
 			return c, err
 		}
 	}
+	c.MaxConnections = orDefault(c.MaxConnections, DefaultMaxConnections)
+	c.MaxConnectionsPerIP = orDefault(c.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP)
+	c.MaxInflightWrites = orDefault(c.MaxInflightWrites, DefaultMaxInflightWrites)
+	c.MaxInflightWritesPerTenant = orDefault(c.MaxInflightWritesPerTenant, DefaultMaxInflightWritesPerTenant)
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = DefaultStallTimeout
+	}
 	if c.Logger == nil {
 		out := c.LogOutput
 		if out == nil {
@@ -165,6 +196,14 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = l
 	}
 	return c, nil
+}
+
+// orDefault returns def for 0 and the value otherwise (negative: no cap).
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // checkLoopback refuses addresses that would expose a debug listener beyond this host.

@@ -22,10 +22,19 @@ import (
 	"github.com/cofferstore/coffer/storage"
 )
 
-// HTTP limits shared by both listeners. Bodies stream, so there is no overall
-// read or write timeout: a 5 GiB part over a slow link is legitimate.
+// HTTP limits shared by both listeners. S3 bodies stream, so the S3 listener
+// has no overall read or write timeout (a 5 GiB part over a slow link is
+// legitimate): guardRequests cuts stalls and trickles instead.
 const (
 	readHeaderTimeout = 30 * time.Second
+	// consoleReadTimeout bounds a whole console request, body included: its
+	// bodies are small JSON. Its responses get the write-progress deadline
+	// rather than a fixed WriteTimeout, which would cut a long admin call
+	// (force-deleting a volume) or a large /metrics on a slow link.
+	consoleReadTimeout = 30 * time.Second
+	// storeCloseTimeout bounds closing storage and auth at shutdown: a
+	// request stuck inside an index transaction would block it forever.
+	storeCloseTimeout = 5 * time.Second
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
 	// s3MaxHeaderBytes lets a header section of up to 2 MiB reach s3api, which
@@ -60,6 +69,7 @@ type Server struct {
 	Metrics *metrics.Metrics
 
 	logger   *slog.Logger
+	closers  []namedCloser
 	servers  []*http.Server
 	serveErr chan error
 	wg       sync.WaitGroup
@@ -79,7 +89,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			s.closeStores()
+			s.closeStores(storeCloseTimeout)
 		}
 	}()
 
@@ -116,6 +126,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
+	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
 
 	keyPath := cfg.MasterKeyFile
 	if keyPath == "" {
@@ -129,6 +140,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: open auth store: %w", err)
 	}
+	s.closers = append(s.closers, namedCloser{"auth store", s.Auth.Close})
 	if s.GeneratedAdminPassword, err = ensureOperator(s.Auth, cfg.AdminPassword); err != nil {
 		return nil, err
 	}
@@ -161,6 +173,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Region:   Region,
 		Logger:   cfg.Logger.With("component", "s3"),
 		Observer: s.Metrics,
+		WriteLimits: s3api.WriteLimits{
+			Total:     cfg.MaxInflightWrites,
+			PerTenant: cfg.MaxInflightWritesPerTenant,
+		},
 	})
 	consoleHandler := console.New(console.Config{
 		Store:          s.Store,
@@ -172,11 +188,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:        s.Metrics.Handler(),
 	})
 
-	s.serve(s3ln, cutSlowBodies(s3Handler), tlsConfig, s3MaxHeaderBytes) // s3api logs its own requests
-	s.serve(consoleLn, logRequests(cfg.Logger, "console", consoleHandler), tlsConfig, maxHeaderBytes)
+	s3ln = limitConnections(s3ln, "s3", cfg.MaxConnections, cfg.MaxConnectionsPerIP, cfg.Logger)
+	consoleLn = limitConnections(consoleLn, "console", cfg.MaxConnections, cfg.MaxConnectionsPerIP, cfg.Logger)
+	// s3api logs its own requests.
+	s.serve(s3ln, guardRequests(s3Handler, s3BodyLimits(cfg.StallTimeout), cfg.StallTimeout), tlsConfig, s3MaxHeaderBytes, 0)
+	consoleHandler = guardRequests(logRequests(cfg.Logger, "console", consoleHandler), bodyLimits{}, cfg.StallTimeout)
+	s.serve(consoleLn, consoleHandler, tlsConfig, maxHeaderBytes, consoleReadTimeout)
 	if pprofLn != nil {
 		s.PprofURL = listenerURL("http", pprofLn.Addr()) + "/debug/pprof/"
-		s.serve(pprofLn, pprofHandler(), nil, maxHeaderBytes)
+		s.serve(pprofLn, pprofHandler(), nil, maxHeaderBytes, 0)
 	}
 	ok = true
 	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
@@ -190,7 +210,10 @@ func (s *Server) Err() <-chan error { return s.serveErr }
 
 // Shutdown stops accepting connections on every listener, waits for
 // in-flight requests to finish (or ctx to end, then cuts them), and closes
-// storage and auth. It is safe to call twice.
+// storage and auth. It returns within ctx's deadline plus storeCloseTimeout
+// even if a request is stuck: a close that does not finish by then is
+// reported as an error and left behind, so the process can exit. It is safe
+// to call twice.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.once.Do(func() {
 		// All listeners close at once; each then waits for its own requests.
@@ -205,28 +228,63 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		wg.Wait()
 		s.wg.Wait()
-		errs[len(s.servers)] = s.closeStores()
+		errs[len(s.servers)] = s.closeStores(storeCloseTimeout)
 		s.closeErr = errors.Join(errs...)
 		s.logger.Info("coffer stopped")
 	})
 	return s.closeErr
 }
 
-func (s *Server) closeStores() error {
-	var errs []error
-	if s.Store != nil {
-		errs = append(errs, s.Store.Close())
+// namedCloser is something Shutdown closes, named for the error that says
+// it is stuck.
+type namedCloser struct {
+	name  string
+	close func() error
+}
+
+// closeStores closes storage and auth at once and waits at most limit for
+// them: a request stuck inside an index transaction (a handler that ignores
+// its context) would block a close forever, and with it the exit.
+func (s *Server) closeStores(limit time.Duration) error {
+	errs := make([]error, len(s.closers))
+	done := make(chan int, len(s.closers))
+	for i, c := range s.closers {
+		go func() {
+			errs[i] = c.close()
+			done <- i
+		}()
 	}
-	if s.Auth != nil {
-		errs = append(errs, s.Auth.Close())
+	closed := make([]bool, len(s.closers))
+	timeout := time.NewTimer(limit)
+	defer timeout.Stop()
+	for range s.closers {
+		select {
+		case i := <-done:
+			closed[i] = true
+		case <-timeout.C:
+			var stuck []error
+			for i, c := range s.closers {
+				if !closed[i] {
+					s.logger.Error("close did not finish: a request is stuck inside it; giving up so the process can exit",
+						"what", c.name, "waited", limit)
+					stuck = append(stuck, fmt.Errorf("server: closing the %s did not finish within %v (a request is stuck in it)", c.name, limit))
+				} else {
+					stuck = append(stuck, errs[i])
+				}
+			}
+			return errors.Join(stuck...)
+		}
 	}
 	return errors.Join(errs...)
 }
 
-func (s *Server) serve(ln net.Listener, h http.Handler, tlsConfig *tls.Config, maxHeader int) {
+// serve runs an HTTP server on ln; readTimeout 0 leaves whole requests
+// without a deadline (the S3 listener guards its bodies instead).
+func (s *Server) serve(ln net.Listener, h http.Handler, tlsConfig *tls.Config, maxHeader int, readTimeout time.Duration) {
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeader,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),

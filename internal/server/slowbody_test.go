@@ -22,7 +22,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 		err error
 	}
 	results := make(chan result, 1)
-	h := guardBodies(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := guardRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := io.Copy(io.Discard, r.Body)
 		results <- result{n, err}
 		if err != nil {
@@ -30,7 +30,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 			return
 		}
 		fmt.Fprint(w, n)
-	}), 400*time.Millisecond, 600*time.Millisecond, 100)
+	}), bodyLimits{idle: 400 * time.Millisecond, window: 600 * time.Millisecond, minBytes: 100}, 0)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

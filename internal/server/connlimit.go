@@ -1,0 +1,150 @@
+package server
+
+import (
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Connection caps. Every open connection costs a descriptor and a goroutine
+// with its buffers, so anyone who can connect could otherwise exhaust both.
+const (
+	// DefaultMaxConnections caps open connections per listener.
+	DefaultMaxConnections = 4096
+	// DefaultMaxConnectionsPerIP caps open connections per client address
+	// (per /64 for IPv6, which one host usually owns whole) and listener.
+	DefaultMaxConnectionsPerIP = 256
+	// rejectLogEvery spaces the warnings about refused connections, so a
+	// flood does not also flood the log.
+	rejectLogEvery = 10 * time.Second
+)
+
+// limitListener caps open connections in total and per client address.
+// Over-limit connections are closed as soon as they are accepted: writing
+// even a short 503 to them would need a write deadline and a goroutine,
+// which is what the cap exists to save.
+type limitListener struct {
+	net.Listener
+	name     string
+	total    int // <= 0: no cap
+	perAddr  int // <= 0: no cap
+	logger   *slog.Logger
+	mu       sync.Mutex
+	open     int
+	byAddr   map[netip.Addr]int
+	rejected atomic.Int64
+	lastLog  time.Time
+}
+
+// limitConnections wraps ln; name labels the log lines ("s3", "console").
+func limitConnections(ln net.Listener, name string, total, perAddr int, logger *slog.Logger) *limitListener {
+	return &limitListener{Listener: ln, name: name, total: total, perAddr: perAddr,
+		logger: logger, byAddr: map[netip.Addr]int{}}
+}
+
+// Accept returns the next connection within the caps; over-limit ones are
+// closed here and never reach the HTTP server.
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		key := clientKey(c.RemoteAddr())
+		if l.take(key) {
+			return &limitedConn{Conn: c, release: func() { l.give(key) }}, nil
+		}
+		c.Close()
+		l.noteRejected()
+	}
+}
+
+// take reserves a slot for key; false means a cap is reached.
+func (l *limitListener) take(key netip.Addr) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.total > 0 && l.open >= l.total {
+		return false
+	}
+	if l.perAddr > 0 && l.byAddr[key] >= l.perAddr {
+		return false
+	}
+	l.open++
+	l.byAddr[key]++
+	return true
+}
+
+// give releases key's slot.
+func (l *limitListener) give(key netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.open--
+	if l.byAddr[key]--; l.byAddr[key] <= 0 {
+		delete(l.byAddr, key)
+	}
+}
+
+// counts returns the open connections in total and for key (tests).
+func (l *limitListener) counts(key netip.Addr) (total, forKey int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open, l.byAddr[key]
+}
+
+func (l *limitListener) noteRejected() {
+	n := l.rejected.Add(1)
+	l.mu.Lock()
+	now := time.Now()
+	due := now.Sub(l.lastLog) >= rejectLogEvery
+	if due {
+		l.lastLog = now
+	}
+	l.mu.Unlock()
+	if due && l.logger != nil {
+		l.logger.Warn("connection limit reached: refusing connections", "listener", l.name,
+			"maxConnections", l.total, "maxConnectionsPerIP", l.perAddr, "refusedSoFar", n)
+	}
+}
+
+// clientKey is the address a connection counts against: the IP, unmapped
+// from IPv4-in-IPv6, and for IPv6 its /64 prefix.
+func clientKey(a net.Addr) netip.Addr {
+	var ip netip.Addr
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		ip = tcp.AddrPort().Addr().Unmap()
+	} else if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		ip = ap.Addr().Unmap()
+	}
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			ip = p.Addr()
+		}
+	}
+	return ip
+}
+
+// limitedConn gives its slot back exactly once, however often it is closed
+// (net/http and TLS may both close it).
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// CloseWrite passes a half-close through, so net/http can still let a client
+// read an error answer before the connection goes (its RST avoidance).
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package s3api
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// TestWriteLimiterCaps: a tenant gets at most PerTenant slots, all tenants
+// together at most Total; a release gives back exactly one slot, however
+// often called, and a refused acquire holds none.
+func TestWriteLimiterCaps(t *testing.T) {
+	l := newWriteLimiter(WriteLimits{Total: 3, PerTenant: 2})
+	a1, err := l.acquire("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.acquire("a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.acquire("a"); err != errSlowDown {
+		t.Fatalf("third write of tenant a: %v, want SlowDown (per-tenant cap 2)", err)
+	}
+	b1, err := l.acquire("b")
+	if err != nil {
+		t.Fatalf("tenant b while a is at its cap: %v", err)
+	}
+	if _, err := l.acquire("c"); err != errSlowDown {
+		t.Fatalf("tenant c at the total cap: %v, want SlowDown", err)
+	}
+	if total, a := l.inFlight("a"); total != 3 || a != 2 {
+		t.Fatalf("in flight %d total, %d for a; want 3, 2", total, a)
+	}
+	a1()
+	a1() // idempotent
+	b1()
+	if total, a := l.inFlight("a"); total != 1 || a != 1 {
+		t.Fatalf("after releases: %d total, %d for a; want 1, 1", total, a)
+	}
+	if _, err := l.acquire("c"); err != nil {
+		t.Fatalf("tenant c after releases: %v", err)
+	}
+
+	unlimited := newWriteLimiter(WriteLimits{})
+	for i := 0; i < 1000; i++ {
+		if _, err := unlimited.acquire("a"); err != nil {
+			t.Fatalf("zero limits must not cap: %v", err)
+		}
+	}
+}
+
+// TestLimitWritesReleases: the slot of a write handler is released when it
+// returns, with an error or by panicking; a refused write never runs the
+// handler and renders as 503 SlowDown; reads take no slot.
+func TestLimitWritesReleases(t *testing.T) {
+	s := &server{writes: newWriteLimiter(WriteLimits{Total: 1, PerTenant: 1})}
+	rq := &request{tenant: "a"}
+	req := httptest.NewRequest("PUT", "/b/k", nil)
+	w := httptest.NewRecorder()
+	boom := errors.New("storage failed")
+
+	ran := 0
+	failing := s.limitWrites("PutObject", func(http.ResponseWriter, *http.Request, *request) error {
+		ran++
+		if total, _ := s.writes.inFlight("a"); total != 1 {
+			t.Errorf("inside the handler %d writes in flight, want 1", total)
+		}
+		return boom
+	})
+	if err := failing(w, req, rq); err != boom {
+		t.Fatalf("handler error: %v", err)
+	}
+	panicking := s.limitWrites("UploadPart", func(http.ResponseWriter, *http.Request, *request) error {
+		ran++
+		panic(http.ErrAbortHandler)
+	})
+	func() {
+		defer func() { recover() }()
+		panicking(w, req, rq)
+	}()
+	if total, _ := s.writes.inFlight("a"); total != 0 || ran != 2 {
+		t.Fatalf("after error and panic: %d in flight, %d runs; want 0, 2", total, ran)
+	}
+
+	// Hold the only slot: the next write is refused without running.
+	hold, _ := s.writes.acquire("a")
+	if err := failing(w, req, rq); err != errSlowDown || ran != 2 {
+		t.Fatalf("write at the cap: %v (ran %d), want SlowDown without running", err, ran)
+	}
+	read := s.limitWrites("GetObject", func(http.ResponseWriter, *http.Request, *request) error { return nil })
+	if err := read(w, req, rq); err != nil {
+		t.Fatalf("a read at the write cap: %v", err)
+	}
+	hold()
+
+	ae := toAPIError(errSlowDown)
+	if ae.Code != "SlowDown" || ae.Status != http.StatusServiceUnavailable || ae.Message != "Please reduce your request rate." {
+		t.Fatalf("SlowDown renders as %+v", ae)
+	}
+}
