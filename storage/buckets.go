@@ -65,15 +65,11 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 			return err
 		}
 		if !force {
-			if c := tx.objects(b.ID); c != nil {
-				if k, _ := c.Seek(nil); k != nil {
-					return fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, bucket, b.Objects)
-				}
+			if k, _ := tx.objects(b.ID).Next(); k != nil {
+				return fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, bucket, b.Objects)
 			}
-			if c := tx.uploads(b.ID); c != nil {
-				if k, _ := c.Seek(nil); k != nil {
-					return fmt.Errorf("%w: %s has unfinished multipart uploads", ErrBucketNotEmpty, bucket)
-				}
+			if k, _ := tx.uploads(b.ID).Next(); k != nil {
+				return fmt.Errorf("%w: %s has unfinished multipart uploads", ErrBucketNotEmpty, bucket)
 			}
 			if err := tx.dropBucketSpace(b.ID); err != nil {
 				return err
@@ -120,20 +116,20 @@ const purgeBatch = 1000
 // leaves entries that the next purge removes again.
 func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var ups []uploadRecord
-		err := s.idx.View(func(tx indexTx) error {
+		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 			c := tx.uploads(b.ID)
-			if c == nil {
-				return nil
-			}
-			for k, v := c.Seek(nil); k != nil && len(ups) < purgeBatch; k, v = c.Next() {
+			for k, v := c.Next(); k != nil && len(ups) < purgeBatch; k, v = c.Next() {
 				var u uploadRecord
 				if err := json.Unmarshal(v, &u); err != nil {
 					return err
 				}
 				ups = append(ups, u)
 			}
-			return nil
+			return c.Err()
 		})
 		if err != nil {
 			return err
@@ -153,12 +149,9 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 		}
 		var keys, ids, files []string
 		var recs []*objRecord
-		err := s.idx.View(func(tx indexTx) error {
+		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 			c := tx.objects(b.ID)
-			if c == nil {
-				return nil
-			}
-			for k, v := c.Seek(nil); k != nil && len(keys) < purgeBatch; k, v = c.Next() {
+			for k, v := c.Next(); k != nil && len(keys) < purgeBatch; k, v = c.Next() {
 				var r objRecord
 				if err := decodeObjValue(v, &r); err != nil {
 					return err
@@ -168,7 +161,7 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 				files = append(files, r.fileIDs()...)
 				recs = append(recs, &r)
 			}
-			return nil
+			return c.Err()
 		})
 		if err != nil {
 			return err
