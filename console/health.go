@@ -1,6 +1,9 @@
 package console
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+)
 
 // healthz is liveness: the process serves HTTP.
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) error {
@@ -10,13 +13,20 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// readyz is readiness: 200 only while enough drives are online for write quorum.
+// readyz is readiness: 200 only while enough drives are online for write
+// quorum and no index transaction has been open past its bound (a wedged
+// index answers nothing, so the load balancer should stop sending).
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if s.store == nil || !s.store.Ready() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, err := w.Write([]byte("not ready: drive write quorum unavailable\n"))
+		return err
+	}
+	if err := s.store.Stalled(); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, err := fmt.Fprintf(w, "not ready: %v\n", err)
 		return err
 	}
 	_, err := w.Write([]byte("ok\n"))

@@ -1,15 +1,18 @@
 package console_test
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -156,4 +159,59 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// stalledStore is the real store of a test env reporting a stalled index
+// (storage's TestStalledReportsHeldTransaction shows a held transaction
+// makes Stalled report; this shows /readyz follows it).
+type stalledStore struct {
+	*storage.Store
+	mu  sync.Mutex
+	err error
+}
+
+func (s *stalledStore) Stalled() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *stalledStore) set(err error) {
+	s.mu.Lock()
+	s.err = err
+	s.mu.Unlock()
+}
+
+// TestReadyzFollowsStalledIndex: /readyz answers 503 naming the stall while
+// the store reports an index transaction open too long, and 200 after;
+// /healthz stays 200 throughout.
+func TestReadyzFollowsStalledIndex(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	st := &stalledStore{Store: e.store}
+	srv := httptest.NewServer(console.New(console.Config{Store: st, Auth: e.auth, PublicEndpoint: "http://127.0.0.1:9000", Region: "us-east-1"}))
+	defer srv.Close()
+	get := func(p string) (int, string) {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK || body != "ok\n" {
+		t.Fatalf("/readyz before: %d %q", code, body)
+	}
+	st.set(errors.New("storage: an index transaction has been open for 42s (bound 30s)"))
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || body != "not ready: storage: an index transaction has been open for 42s (bound 30s)\n" {
+		t.Fatalf("/readyz while stalled: %d %q", code, body)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz while stalled: %d", code)
+	}
+	st.set(nil)
+	if code, _ := get("/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz after: %d", code)
+	}
 }

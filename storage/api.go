@@ -69,6 +69,9 @@ type ObjectStore interface {
 	Drives(ctx context.Context) []DriveInfo
 	// Ready reports whether enough drives are online for write quorum.
 	Ready() bool
+	// Stalled reports an error while an index transaction has been open
+	// longer than its bound (the store is wedged); nil otherwise.
+	Stalled() error
 	ScrubStats() ScrubStats
 }
 

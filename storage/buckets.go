@@ -27,7 +27,11 @@ func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string) error {
 		// Counted in this transaction, so concurrent creates cannot pass
 		// the limit together; the count stops at the limit.
 		if max, _ := s.limits(t); max > 0 {
-			if n := tx.countBuckets(tenant, max); n >= max {
+			n, err := tx.countBuckets(tenant, max)
+			if err != nil {
+				return err
+			}
+			if n >= max {
 				return &QuotaError{Resource: "buckets", Used: n, Adding: 1, Limit: max}
 			}
 		}
@@ -74,15 +78,11 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 			return err
 		}
 		if !force {
-			if c := tx.objects(b.ID); c != nil {
-				if k, _ := c.Seek(nil); k != nil {
-					return fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, bucket, b.Objects)
-				}
+			if k, _ := tx.objects(b.ID).Next(); k != nil {
+				return fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, bucket, b.Objects)
 			}
-			if c := tx.uploads(b.ID); c != nil {
-				if k, _ := c.Seek(nil); k != nil {
-					return fmt.Errorf("%w: %s has unfinished multipart uploads", ErrBucketNotEmpty, bucket)
-				}
+			if k, _ := tx.uploads(b.ID).Next(); k != nil {
+				return fmt.Errorf("%w: %s has unfinished multipart uploads", ErrBucketNotEmpty, bucket)
 			}
 			if err := tx.dropBucketSpace(b.ID); err != nil {
 				return err
@@ -129,20 +129,20 @@ const purgeBatch = 1000
 // leaves entries that the next purge removes again.
 func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var ups []uploadRecord
-		err := s.idx.View(func(tx indexTx) error {
+		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 			c := tx.uploads(b.ID)
-			if c == nil {
-				return nil
-			}
-			for k, v := c.Seek(nil); k != nil && len(ups) < purgeBatch; k, v = c.Next() {
+			for k, v := c.Next(); k != nil && len(ups) < purgeBatch; k, v = c.Next() {
 				var u uploadRecord
 				if err := json.Unmarshal(v, &u); err != nil {
 					return err
 				}
 				ups = append(ups, u)
 			}
-			return nil
+			return c.Err()
 		})
 		if err != nil {
 			return err
@@ -162,12 +162,9 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 		}
 		var keys, ids, files []string
 		var recs []*objRecord
-		err := s.idx.View(func(tx indexTx) error {
+		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 			c := tx.objects(b.ID)
-			if c == nil {
-				return nil
-			}
-			for k, v := c.Seek(nil); k != nil && len(keys) < purgeBatch; k, v = c.Next() {
+			for k, v := c.Next(); k != nil && len(keys) < purgeBatch; k, v = c.Next() {
 				var r objRecord
 				if err := decodeObjValue(v, &r); err != nil {
 					return err
@@ -177,7 +174,7 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 				files = append(files, r.fileIDs()...)
 				recs = append(recs, &r)
 			}
-			return nil
+			return c.Err()
 		})
 		if err != nil {
 			return err

@@ -152,6 +152,28 @@
 // bytes). Listing is a cursor range scan that seeks past each common prefix
 // and decodes only each object's listing header.
 //
+// # Cursor walks and stalled transactions
+//
+// Clients choose listing bounds (prefix, delimiter, markers: NUL, 0xFF,
+// invalid UTF-8), so no loop over the index may depend on them to end.
+// Every loop over a keyspace uses a walker (walk.go); the index hands out
+// nothing else. A walker's every step lands on a key strictly greater than
+// the one before: a Seek to a key not past the current one becomes Next,
+// and a cursor that fails to advance ends the walk with an error. So a loop
+// that steps once per iteration ends after at most one iteration per key.
+// The walk also checks its context every 64 steps: listings, scrub passes
+// and bucket purges read through index.ViewContext with their caller's
+// context, so a cancelled request or a closing store leaves its
+// transaction. FuzzListing checks listings against in-memory models and
+// fails on any call that does not return.
+//
+// A transaction held open blocks bbolt from growing the file, after which
+// every read and write waits. Every transaction (View, Update, each Batch
+// caller) is registered while open (txwatch.go); Stalled reports the oldest
+// once it is older than Config.SlowTxBound (30 s by default), /readyz
+// answers 503 meanwhile, and a watchdog logs each stalled transaction once
+// (with its age; no keys) and again when it ends.
+//
 // # Caveats
 //
 // DeleteObject of a missing key succeeds (S3 semantics). The suspended flag

@@ -2,9 +2,11 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,17 +17,14 @@ import (
 // counters change atomically with the records they count.
 type index interface {
 	View(fn func(tx indexTx) error) error
+	// ViewContext is View whose cursor walks end with ctx's error once ctx
+	// is done, so a cancelled request leaves its read transaction.
+	ViewContext(ctx context.Context, fn func(tx indexTx) error) error
 	Update(fn func(tx indexTx) error) error
 	// Batch is Update with commits of concurrent callers coalesced into one
 	// fsync. fn may run more than once and must be idempotent.
 	Batch(fn func(tx indexTx) error) error
 	Close() error
-}
-
-// cursor walks keys of one ordered keyspace.
-type cursor interface {
-	Seek(key []byte) (k, v []byte)
-	Next() (k, v []byte)
 }
 
 // indexTx is one index transaction.
@@ -45,22 +44,24 @@ type indexTx interface {
 	deleteBucket(tenant, name string) error
 	buckets(tenant string) ([]bucketRecord, error)
 	// countBuckets counts the tenant's buckets, stopping at limit (0: all).
-	countBuckets(tenant string, limit int64) int64
+	countBuckets(tenant string, limit int64) (int64, error)
 
 	object(bucketID, key string) (*objRecord, error) // nil when absent
 	putObject(r *objRecord) error
 	deleteObject(bucketID, key string) error
-	objects(bucketID string) cursor // nil when the bucket has none
+	objects(bucketID string) *walker // an empty walk when the bucket has none
 	// putObjectsRaw stores pre-encoded records (bulk loading for tests and benchmarks).
 	putObjectRaw(bucketID, key string, v []byte) error
 
 	upload(bucketID, key, uploadID string) (*uploadRecord, error)
 	putUpload(bucketID string, u *uploadRecord) error
 	deleteUpload(bucketID, key, uploadID string) error
-	uploads(bucketID string) cursor
+	uploads(bucketID string) *walker
 	part(uploadID string, n int) (*partRecord, error)
 	putPart(p *partRecord) error
 	deletePart(uploadID string, n int) error
+	// parts calls fn for each part numbered above after, in order, until fn
+	// returns false.
 	parts(uploadID string, after int, fn func(p *partRecord) bool) error
 
 	addID(id, owner string) error
@@ -117,13 +118,15 @@ var (
 	bktPacks   = []byte("packs")
 )
 
-// boltIndex is the bbolt implementation of index.
+// boltIndex is the bbolt implementation of index. Every transaction is
+// registered with txs while it is open (see txWatch).
 type boltIndex struct {
 	db     *bolt.DB
 	commit *groupCommit
+	txs    *txWatch
 }
 
-func openBoltIndex(path string) (*boltIndex, error) {
+func openBoltIndex(path string, txs *txWatch) (*boltIndex, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, err
@@ -140,21 +143,34 @@ func openBoltIndex(path string) (*boltIndex, error) {
 		db.Close()
 		return nil, err
 	}
-	return &boltIndex{db: db, commit: newGroupCommit(db)}, nil
+	return &boltIndex{db: db, commit: newGroupCommit(db), txs: txs}, nil
 }
 
 func (x *boltIndex) View(fn func(indexTx) error) error {
-	return x.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	return x.ViewContext(context.Background(), fn)
+}
+func (x *boltIndex) ViewContext(ctx context.Context, fn func(indexTx) error) error {
+	defer x.txs.end(x.txs.begin())
+	return x.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx, ctx}) })
 }
 func (x *boltIndex) Update(fn func(indexTx) error) error {
-	return x.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	defer x.txs.end(x.txs.begin())
+	return x.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx, context.Background()}) })
 }
+
+// Batch registers each caller's wait for its shared commit: a stuck
+// commit shows as all of them.
 func (x *boltIndex) Batch(fn func(indexTx) error) error {
-	return x.commit.do(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	defer x.txs.end(x.txs.begin())
+	return x.commit.do(func(tx *bolt.Tx) error { return fn(boltTx{tx, context.Background()}) })
 }
 func (x *boltIndex) Close() error { return x.db.Close() }
 
-type boltTx struct{ tx *bolt.Tx }
+// boltTx is one bbolt transaction; ctx ends its cursor walks.
+type boltTx struct {
+	tx  *bolt.Tx
+	ctx context.Context
+}
 
 func pair(a, b string) []byte {
 	k := make([]byte, 0, len(a)+1+len(b))
@@ -186,17 +202,17 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, raw)
 }
 
-func scanPrefix[T any](b *bolt.Bucket, prefix []byte) ([]T, error) {
+func scanPrefix[T any](ctx context.Context, b *bolt.Bucket, prefix []byte) ([]T, error) {
 	var out []T
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+	w := walk(ctx, b.Cursor())
+	for k, v := w.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = w.Next() {
 		var r T
 		if err := json.Unmarshal(v, &r); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return out, w.Err()
 }
 
 func (t boltTx) tenant(name string) (*tenantRecord, error) {
@@ -209,11 +225,11 @@ func (t boltTx) deleteTenant(name string) error {
 	return t.tx.Bucket(bktTenants).Delete([]byte(name))
 }
 func (t boltTx) tenants() ([]tenantRecord, error) {
-	return scanPrefix[tenantRecord](t.tx.Bucket(bktTenants), nil)
+	return scanPrefix[tenantRecord](t.ctx, t.tx.Bucket(bktTenants), nil)
 }
 
 func (t boltTx) volumes(tenant string) ([]Volume, error) {
-	return scanPrefix[Volume](t.tx.Bucket(bktVolumes), pair(tenant, ""))
+	return scanPrefix[Volume](t.ctx, t.tx.Bucket(bktVolumes), pair(tenant, ""))
 }
 func (t boltTx) volume(tenant, name string) (*Volume, error) {
 	return getJSON[Volume](t.tx.Bucket(bktVolumes), pair(tenant, name))
@@ -235,16 +251,16 @@ func (t boltTx) deleteBucket(tenant, name string) error {
 	return t.tx.Bucket(bktBuckets).Delete(pair(tenant, name))
 }
 func (t boltTx) buckets(tenant string) ([]bucketRecord, error) {
-	return scanPrefix[bucketRecord](t.tx.Bucket(bktBuckets), pair(tenant, ""))
+	return scanPrefix[bucketRecord](t.ctx, t.tx.Bucket(bktBuckets), pair(tenant, ""))
 }
-func (t boltTx) countBuckets(tenant string, limit int64) int64 {
+func (t boltTx) countBuckets(tenant string, limit int64) (int64, error) {
 	prefix := pair(tenant, "")
-	c := t.tx.Bucket(bktBuckets).Cursor()
+	w := walk(t.ctx, t.tx.Bucket(bktBuckets).Cursor())
 	var n int64
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && (limit <= 0 || n < limit); k, _ = c.Next() {
+	for k, _ := w.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && (limit <= 0 || n < limit); k, _ = w.Next() {
 		n++
 	}
-	return n
+	return n, w.Err()
 }
 
 func (t boltTx) space(top []byte, bucketID string, create bool) (*bolt.Bucket, error) {
@@ -295,12 +311,12 @@ func (t boltTx) deleteObject(bucketID, key string) error {
 	}
 	return b.Delete([]byte(key))
 }
-func (t boltTx) objects(bucketID string) cursor {
+func (t boltTx) objects(bucketID string) *walker {
 	b, _ := t.space(bktObjects, bucketID, false)
 	if b == nil {
-		return nil
+		return walk(t.ctx, nil)
 	}
-	return b.Cursor()
+	return walk(t.ctx, b.Cursor())
 }
 
 func (t boltTx) upload(bucketID, key, uploadID string) (*uploadRecord, error) {
@@ -321,12 +337,12 @@ func (t boltTx) deleteUpload(bucketID, key, uploadID string) error {
 	}
 	return b.Delete(pair(key, uploadID))
 }
-func (t boltTx) uploads(bucketID string) cursor {
+func (t boltTx) uploads(bucketID string) *walker {
 	b, _ := t.space(bktUploads, bucketID, false)
 	if b == nil {
-		return nil
+		return walk(t.ctx, nil)
 	}
-	return b.Cursor()
+	return walk(t.ctx, b.Cursor())
 }
 
 func partKey(uploadID string, n int) []byte {
@@ -343,9 +359,12 @@ func (t boltTx) deletePart(uploadID string, n int) error {
 	return t.tx.Bucket(bktParts).Delete(partKey(uploadID, n))
 }
 func (t boltTx) parts(uploadID string, after int, fn func(p *partRecord) bool) error {
+	if int64(after) >= math.MaxUint32 {
+		return nil // part keys hold 32-bit numbers: none is above
+	}
 	prefix := pair(uploadID, "")
-	c := t.tx.Bucket(bktParts).Cursor()
-	for k, v := c.Seek(partKey(uploadID, after+1)); k != nil && len(k) == len(prefix)+4 && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+	w := walk(t.ctx, t.tx.Bucket(bktParts).Cursor())
+	for k, v := w.Seek(partKey(uploadID, max(after, 0)+1)); k != nil && len(k) == len(prefix)+4 && bytes.HasPrefix(k, prefix); k, v = w.Next() {
 		var p partRecord
 		if err := json.Unmarshal(v, &p); err != nil {
 			return err
@@ -354,7 +373,7 @@ func (t boltTx) parts(uploadID string, after int, fn func(p *partRecord) bool) e
 			return nil
 		}
 	}
-	return nil
+	return w.Err()
 }
 
 func (t boltTx) addID(id, owner string) error {
@@ -364,7 +383,7 @@ func (t boltTx) hasID(id string) bool     { return t.tx.Bucket(bktIDs).Get([]byt
 func (t boltTx) deleteID(id string) error { return t.tx.Bucket(bktIDs).Delete([]byte(id)) }
 
 func (t boltTx) trash() ([]bucketRecord, error) {
-	return scanPrefix[bucketRecord](t.tx.Bucket(bktTrash), nil)
+	return scanPrefix[bucketRecord](t.ctx, t.tx.Bucket(bktTrash), nil)
 }
 func (t boltTx) putTrash(b *bucketRecord) error {
 	return putJSON(t.tx.Bucket(bktTrash), []byte(b.ID), b)

@@ -15,22 +15,21 @@ func keyAfterPrefix(p string) []byte { return append([]byte(p), 0xff) }
 // ListObjects returns one page of keys in byte order: a range scan from
 // max(Prefix, After) that folds keys sharing a delimiter into common
 // prefixes and jumps over each folded range with one seek. A common prefix
-// equal to After is not repeated (it ended the previous page).
+// equal to After is not repeated (it ended the previous page). Every step
+// of the walk moves forward (see walker), so a page takes at most about
+// MaxKeys steps whatever bounds the client chose.
 func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts ListOptions) (ListResult, error) {
 	var res ListResult
 	max := opts.MaxKeys
 	if max <= 0 {
 		max = defaultMaxKeys
 	}
-	err := s.idx.View(func(tx indexTx) error {
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
 		}
 		c := tx.objects(b.ID)
-		if c == nil {
-			return nil
-		}
 		var k, v []byte
 		if opts.After >= opts.Prefix {
 			k, v = c.Seek([]byte(opts.After))
@@ -74,7 +73,7 @@ func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts Lis
 			count++
 			k, v = c.Next()
 		}
-		return nil
+		return c.Err()
 	})
 	if !res.IsTruncated {
 		res.NextAfter = ""

@@ -2,9 +2,11 @@ package storage
 
 import (
 	"crypto/md5"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,4 +249,83 @@ func BenchmarkBodyHashes(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkIndexTx is the cost of one index transaction through boltIndex,
+// the path every storage call takes: a read of one record, alone and from
+// 16 goroutines, and a batched write from 16 goroutines. It bounds what the
+// bookkeeping around each transaction may add.
+func BenchmarkIndexTx(b *testing.B) {
+	open := func(b *testing.B) *boltIndex {
+		x, err := openBoltIndex(filepath.Join(b.TempDir(), "i.db"), newTxWatch())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { x.Close() })
+		if err := x.Update(func(tx indexTx) error { return tx.putTenant(&tenantRecord{Name: "acme"}) }); err != nil {
+			b.Fatal(err)
+		}
+		return x
+	}
+	read := func(x *boltIndex) error {
+		return x.View(func(tx indexTx) error {
+			t, err := tx.tenant("acme")
+			if err == nil && t == nil {
+				err = errors.New("tenant missing")
+			}
+			return err
+		})
+	}
+	b.Run("view", func(b *testing.B) {
+		x := open(b)
+		for b.Loop() {
+			if err := read(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("view16", func(b *testing.B) {
+		x := open(b)
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := read(x); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	})
+	b.Run("batch16", func(b *testing.B) {
+		x := open(b)
+		var n atomic.Int64
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				id := fmt.Sprint(n.Add(1))
+				if err := x.Batch(func(tx indexTx) error { return tx.addID(id, "o") }); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkTxWatch is the bookkeeping txWatch adds to every index
+// transaction (a begin and an end), alone and from 16 goroutines.
+func BenchmarkTxWatch(b *testing.B) {
+	b.Run("serial", func(b *testing.B) {
+		w := newTxWatch()
+		for b.Loop() {
+			w.end(w.begin())
+		}
+	})
+	b.Run("parallel16", func(b *testing.B) {
+		w := newTxWatch()
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				w.end(w.begin())
+			}
+		})
+	})
 }

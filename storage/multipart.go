@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
@@ -182,7 +183,7 @@ func (s *Store) ListParts(ctx context.Context, tenant, bucket, key, uploadID str
 	if max <= 0 {
 		max = 1000
 	}
-	err := s.idx.View(func(tx indexTx) error {
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 		_, u, err := uploadOf(tx, tenant, bucket, key, uploadID)
 		if err != nil {
 			return err
@@ -394,43 +395,33 @@ func (s *Store) dropUpload(bucketID string, u *uploadRecord) error {
 }
 
 // ListMultipartUploads lists unfinished uploads in key order (uploads of
-// one key in upload id order), with prefix and delimiter folding.
+// one key in upload id order), with prefix and delimiter folding. The index
+// keys are key+"\x00"+uploadID; keys hold no NUL, so that order is the
+// (key, upload id) order, and the walk starts at the later of Prefix and the
+// markers and moves forward at every step (see walker).
 func (s *Store) ListMultipartUploads(ctx context.Context, tenant, bucket string, opts ListUploadsOptions) (ListUploadsResult, error) {
 	var res ListUploadsResult
 	max := opts.MaxUploads
 	if max <= 0 {
 		max = 1000
 	}
-	err := s.idx.View(func(tx indexTx) error {
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
 		}
 		c := tx.uploads(b.ID)
-		if c == nil {
-			return nil
-		}
-		var k, v []byte
-		switch {
-		case opts.KeyMarker != "" && opts.UploadIDMarker != "":
-			marker := pair(opts.KeyMarker, opts.UploadIDMarker)
-			k, v = c.Seek(marker)
-			if k != nil && string(k) == string(marker) {
-				k, v = c.Next()
-			}
-		case opts.KeyMarker != "":
-			k, v = c.Seek(append([]byte(opts.KeyMarker), 1))
-		default:
-			k, v = c.Seek([]byte(opts.Prefix))
+		start, skip := uploadsStart(opts)
+		k, v := c.Seek(start)
+		if k != nil && skip && string(k) == string(start) {
+			k, v = c.Next()
 		}
 		count := 0
 		for k != nil {
 			key, _, _ := strings.Cut(string(k), "\x00")
 			if !strings.HasPrefix(key, opts.Prefix) {
-				if key < opts.Prefix {
-					k, v = c.Seek([]byte(opts.Prefix))
-					continue
-				}
+				// Past the prefix's range, or (a prefix holding NUL, which
+				// no key does) before it with nothing to find.
 				break
 			}
 			if opts.Delimiter != "" {
@@ -461,10 +452,36 @@ func (s *Store) ListMultipartUploads(ctx context.Context, tenant, bucket string,
 			count++
 			k, v = c.Next()
 		}
-		return nil
+		return c.Err()
 	})
 	if !res.IsTruncated {
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}
 	return res, err
+}
+
+// uploadsStart is where a listing of the uploads index begins: the later
+// of Prefix and the position after the markers, and whether an entry equal
+// to it is skipped (it is the upload the markers name). Uploads of the key
+// marker itself are listed only after UploadIDMarker. No key holds NUL, so
+// a key marker holding one names no key: cut there, it orders before every
+// key that extends that part and after every other key it is greater than.
+func uploadsStart(opts ListUploadsOptions) (start []byte, skip bool) {
+	start = []byte(opts.Prefix)
+	if opts.KeyMarker == "" {
+		return start, false
+	}
+	var after []byte
+	marker, _, hasNUL := strings.Cut(opts.KeyMarker, "\x00")
+	if opts.UploadIDMarker != "" && !hasNUL {
+		after, skip = pair(marker, opts.UploadIDMarker), true
+	} else {
+		// The first entry of a key greater than the marker: marker+"\x00..."
+		// entries are the marker's own uploads, marker+"\x01" is above them.
+		after = append([]byte(marker), 1)
+	}
+	if bytes.Compare(after, start) >= 0 {
+		return after, skip
+	}
+	return start, false
 }

@@ -254,27 +254,33 @@ func (s *Store) recountUsage() error {
 			}
 			for _, b := range bs {
 				b.Objects, b.Bytes = 0, 0
-				if c := tx.objects(b.ID); c != nil {
-					for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-						var r objRecord
-						if err := decodeObjValue(v, &r); err != nil {
-							return err
-						}
-						b.Objects++
-						b.Bytes += r.Size
-						if err := packDelta(tx, &r, 1); err != nil {
-							return err
-						}
+				objs := tx.objects(b.ID)
+				for k, v := objs.Next(); k != nil; k, v = objs.Next() {
+					var r objRecord
+					if err := decodeObjValue(v, &r); err != nil {
+						return err
+					}
+					b.Objects++
+					b.Bytes += r.Size
+					if err := packDelta(tx, &r, 1); err != nil {
+						return err
 					}
 				}
-				if c := tx.uploads(b.ID); c != nil {
-					for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-						var u uploadRecord
-						if err := json.Unmarshal(v, &u); err != nil {
-							return err
-						}
-						tx.parts(u.UploadID, 0, func(p *partRecord) bool { t.UploadBytes += p.Size; return true })
+				if err := objs.Err(); err != nil {
+					return err
+				}
+				ups := tx.uploads(b.ID)
+				for k, v := ups.Next(); k != nil; k, v = ups.Next() {
+					var u uploadRecord
+					if err := json.Unmarshal(v, &u); err != nil {
+						return err
 					}
+					if err := tx.parts(u.UploadID, 0, func(p *partRecord) bool { t.UploadBytes += p.Size; return true }); err != nil {
+						return err
+					}
+				}
+				if err := ups.Err(); err != nil {
+					return err
 				}
 				t.Objects += b.Objects
 				t.Bytes += b.Bytes

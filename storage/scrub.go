@@ -162,7 +162,7 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 // one-part record) in the index, reading in small transactions.
 func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) error {
 	var buckets []bucketRecord
-	err := s.idx.View(func(tx indexTx) error {
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 		ts, err := tx.tenants()
 		if err != nil {
 			return err
@@ -183,11 +183,8 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 		after := []byte(nil)
 		for {
 			var batch []*objRecord
-			err := s.idx.View(func(tx indexTx) error {
+			err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 				c := tx.objects(b.ID)
-				if c == nil {
-					return nil
-				}
 				k, v := c.Seek(after)
 				if after != nil && k != nil && string(k) == string(after) {
 					k, v = c.Next()
@@ -200,7 +197,7 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 					batch = append(batch, &r)
 					after = append(after[:0], k...)
 				}
-				return nil
+				return c.Err()
 			})
 			if err != nil {
 				return err
@@ -216,22 +213,22 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 		}
 		// Upload parts.
 		var parts []*objRecord
-		err := s.idx.View(func(tx indexTx) error {
+		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 			c := tx.uploads(b.ID)
-			if c == nil {
-				return nil
-			}
-			for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
+			for k, v := c.Next(); k != nil; k, v = c.Next() {
 				var u uploadRecord
 				if err := json.Unmarshal(v, &u); err != nil {
 					return err
 				}
-				tx.parts(u.UploadID, 0, func(p *partRecord) bool {
+				err := tx.parts(u.UploadID, 0, func(p *partRecord) bool {
 					parts = append(parts, &objRecord{ID: p.Ref.ID, Size: p.Size, Parts: []dataRef{p.Ref}})
 					return true
 				})
+				if err != nil {
+					return err
+				}
 			}
-			return nil
+			return c.Err()
 		})
 		if err != nil {
 			return err

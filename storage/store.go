@@ -19,6 +19,7 @@ type Config struct {
 	Parity        int           // 0 = len(Drives)/2
 	BlockSize     int           // 0 = DefaultBlockSize
 	ScrubInterval time.Duration // 0 = DefaultScrubInterval; < 0 disables the background scanner
+	SlowTxBound   time.Duration // 0 = DefaultSlowTxBound: an index transaction open longer makes Stalled report
 	Logger        *slog.Logger
 	// DefaultMaxBuckets and DefaultMaxUploads limit every tenant whose
 	// quota does not set its own (Quota.MaxBuckets, Quota.MaxUploads);
@@ -56,6 +57,7 @@ type Store struct {
 	// needHeal is set when Open re-formatted a drive of an existing set.
 	needHeal bool
 
+	txs       *txWatch // open index transactions, for Stalled
 	scrub     scrubState
 	healQueue chan *objRecord
 	stop      chan struct{}
@@ -88,6 +90,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.ScrubInterval == 0 {
 		cfg.ScrubInterval = DefaultScrubInterval
 	}
+	if cfg.SlowTxBound <= 0 {
+		cfg.SlowTxBound = DefaultSlowTxBound
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -111,11 +116,12 @@ func Open(cfg Config) (*Store, error) {
 		healQueue: make(chan *objRecord, 256),
 		inflight:  map[string]int{},
 		stop:      make(chan struct{}),
+		txs:       newTxWatch(),
 	}
 	if err := s.openDrives(); err != nil {
 		return nil, err
 	}
-	idx, err := openBoltIndex(filepath.Join(cfg.DataDir, "index.db"))
+	idx, err := openBoltIndex(filepath.Join(cfg.DataDir, "index.db"), s.txs)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open index: %w", err)
 	}
@@ -130,8 +136,9 @@ func Open(cfg Config) (*Store, error) {
 		idx.Close()
 		return nil, fmt.Errorf("storage: count unfinished uploads: %w", err)
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.healer()
+	go s.txWatchdog()
 	if cfg.ScrubInterval > 0 {
 		s.wg.Add(1)
 		go s.scrubLoop(cfg.ScrubInterval, s.needHeal)

@@ -68,19 +68,21 @@ func (s *Store) recountUploads() error {
 			return err
 		}
 		counts := map[string]int64{}
-		count := func(tenant, bucketID string) {
-			if c := tx.uploads(bucketID); c != nil {
-				for k, _ := c.Seek(nil); k != nil; k, _ = c.Next() {
-					counts[tenant]++
-				}
+		count := func(tenant, bucketID string) error {
+			w := tx.uploads(bucketID)
+			for k, _ := w.Next(); k != nil; k, _ = w.Next() {
+				counts[tenant]++
 			}
+			return w.Err()
 		}
 		trashed, err := tx.trash()
 		if err != nil {
 			return err
 		}
 		for _, b := range trashed {
-			count(b.Tenant, b.ID)
+			if err := count(b.Tenant, b.ID); err != nil {
+				return err
+			}
 		}
 		for _, t := range ts {
 			bs, err := tx.buckets(t.Name)
@@ -88,7 +90,9 @@ func (s *Store) recountUploads() error {
 				return err
 			}
 			for _, b := range bs {
-				count(t.Name, b.ID)
+				if err := count(t.Name, b.ID); err != nil {
+					return err
+				}
 			}
 			if t.Uploads != counts[t.Name] {
 				t.Uploads = counts[t.Name]
@@ -196,7 +200,11 @@ func (s *Store) TenantUsage(ctx context.Context, name string) (Usage, error) {
 		}
 		u.Objects, u.Bytes, u.UploadBytes, u.Uploads = t.Objects, t.Bytes, t.UploadBytes, t.Uploads
 		u.MaxBuckets, u.MaxUploads = s.limits(t)
-		u.Buckets = int(tx.countBuckets(name, 0))
+		n, err := tx.countBuckets(name, 0)
+		if err != nil {
+			return err
+		}
+		u.Buckets = int(n)
 		vols, err := tx.volumes(name)
 		if err != nil {
 			return err
