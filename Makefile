@@ -44,7 +44,7 @@ fuzz:
 # Every fuzz target (go test -list '^Fuzz' ./...) for FUZZTIME each (10m unless
 # FUZZTIME is given), keeping the corpus under each package's testdata/fuzz.
 # FUZZ_JOBS targets at once with FUZZ_PARALLEL workers each (2 and 1 on two
-# cores: about 70 minutes for the 13 targets instead of 130). FUZZ_PKGS (a
+# cores: about 90 minutes for the 17 targets instead of 170). FUZZ_PKGS (a
 # regexp) limits the packages.
 FUZZ_JOBS     ?= 1
 FUZZ_PARALLEL ?=

@@ -3,9 +3,7 @@ package reliability
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -65,17 +63,7 @@ func TestSlowBodyIsCut(t *testing.T) {
 	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("box")}); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := s3.NewPresignClient(c).PresignPutObject(bg, &s3.PutObjectInput{Bucket: aws.String("box"), Key: aws.String("slow")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(ps.URL)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000000\r\n\r\n", u.RequestURI(), u.Host)
+	conn := rawPresigned(t, c, "PUT", "box", "slow", "Content-Length: 1000000\r\n")
 	start := time.Now()
 	br := bufio.NewReader(conn)
 	for {

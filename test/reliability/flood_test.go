@@ -142,16 +142,7 @@ func TestConnectionFlood(t *testing.T) {
 
 	// Descriptors return to their idle level (bounded poll).
 	other.CloseIdleConnections()
-	deadline := time.Now().Add(30 * time.Second)
-	rss2, fds2 := srv.procStats()
-	for fds2 > fds0+16 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-		rss2, fds2 = srv.procStats()
-	}
-	t.Logf("after: RSS %d MiB, %d fds", rss2>>10, fds2)
-	if fds2 > fds0+16 {
-		t.Errorf("descriptors did not come back: %d before, %d after the flood", fds0, fds2)
-	}
+	srv.waitFdsBack(fds0)
 	srv.healthy()
 }
 
@@ -242,17 +233,7 @@ func TestStalledReaderIsCut(t *testing.T) {
 	if _, err := c.PutObject(bg, &s3.PutObjectInput{Bucket: aws.String("box"), Key: aws.String("big"), Body: bytes.NewReader(body)}); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := s3.NewPresignClient(c).PresignGetObject(bg, &s3.GetObjectInput{Bucket: aws.String("box"), Key: aws.String("big")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(ps.URL)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
+	conn := rawPresigned(t, c, "GET", "box", "big", "")
 	start := time.Now()
 
 	inFlight := func() float64 {

@@ -2,9 +2,6 @@ package reliability
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,17 +57,7 @@ wait:
 		stuck = inFlight() >= 1
 	}
 	if !stuck {
-		ps, err := s3.NewPresignClient(c).PresignPutObject(bg, &s3.PutObjectInput{Bucket: aws.String("box"), Key: aws.String("slow")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, _ := url.Parse(ps.URL)
-		conn, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000000\r\n\r\n", u.RequestURI(), u.Host)
+		conn := rawPresigned(t, c, "PUT", "box", "slow", "Content-Length: 1000000\r\n")
 		done := make(chan struct{})
 		defer close(done)
 		go trickle(conn, 4<<10, 1000000, done)

@@ -186,16 +186,7 @@ func TestSlowUploadsOneTenant(t *testing.T) {
 		t.Errorf("peak RSS %d MiB, want below %d MiB", peakRSS>>10, rssBound>>10)
 	}
 
-	deadline := time.Now().Add(30 * time.Second)
-	rss2, fds2 := srv.procStats()
-	for fds2 > fds0+16 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-		rss2, fds2 = srv.procStats()
-	}
-	t.Logf("after: RSS %d MiB, %d fds", rss2>>10, fds2)
-	if fds2 > fds0+16 {
-		t.Errorf("descriptors did not come back: %d before, %d after", fds0, fds2)
-	}
+	srv.waitFdsBack(fds0)
 	srv.healthy()
 }
 
