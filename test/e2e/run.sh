@@ -63,7 +63,7 @@ AWS_SECRET_ACCESS_KEY=$(printf '%s' "$keys" | python3 -c 'import json,sys; print
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=us-east-1
 
 scripts=("$@")
-[ ${#scripts[@]} -gt 0 ] || scripts=(awscli.sh boto3_test.py admin_cli.sh)
+[ ${#scripts[@]} -gt 0 ] || scripts=(awscli.sh boto3_test.py admin_cli.sh clients.sh)
 failed=()
 for s in "${scripts[@]}"; do
 	echo
