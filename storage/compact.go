@@ -2,17 +2,30 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
-// compactPacks runs the pack log's compaction and counts each removed
-// segment as an orphan removed.
+// compactPacks runs the pack log's compaction, counts each removed
+// segment as an orphan removed and each record it could not carry forward
+// (its segment stays for the next pass) as an error.
 func (s *Store) compactPacks(ctx context.Context) error {
-	removed, err := s.packs.compact(ctx)
-	if removed > 0 {
-		s.scrub.note(func(st *ScrubStats) { st.OrphansRemoved += uint64(removed) })
+	res, err := s.packs.compact(ctx)
+	s.scrub.note(func(st *ScrubStats) {
+		st.OrphansRemoved += uint64(res.removed)
+		st.Errors += uint64(len(res.skipped))
+	})
+	if len(res.skipped) > 0 {
+		s.log.Warn("storage: pack compaction kept segments", "records", len(res.skipped), "first", res.skipped[0])
 	}
 	return err
+}
+
+// compactResult is what a compaction did: segments removed, and the
+// records it failed to carry forward (their segments stay).
+type compactResult struct {
+	removed int
+	skipped []error
 }
 
 // compact reclaims pack log space on every drive and returns how many
@@ -23,36 +36,39 @@ func (s *Store) compactPacks(ctx context.Context) error {
 // exists) are carried forward. New references only ever point into the
 // active segment, so nothing can start pointing into a segment being
 // compacted.
-func (l *packLog) compact(ctx context.Context) (int, error) {
+func (l *packLog) compact(ctx context.Context) (compactResult, error) {
 	var mu sync.Mutex
 	var firstErr error
-	removed := 0
+	var res compactResult
 	l.parallel(func(i int) {
-		n, err := l.compactDrive(ctx, i)
+		r, err := l.compactDrive(ctx, i)
 		mu.Lock()
 		defer mu.Unlock()
-		removed += n
+		res.removed += r.removed
+		res.skipped = append(res.skipped, r.skipped...)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 	})
-	return removed, firstErr
+	return res, firstErr
 }
 
-// compactDrive compacts drive i's segments and returns how many it removed.
-func (l *packLog) compactDrive(ctx context.Context, i int) (int, error) {
+// compactDrive compacts drive i's segments.
+func (l *packLog) compactDrive(ctx context.Context, i int) (res compactResult, err error) {
 	d := l.drives[i]
 	segs, err := d.PackSegments()
 	if err != nil {
-		return 0, err
+		return res, err
 	}
 	active := d.ActivePack()
-	removed := 0
 	for _, seg := range segs {
 		if seg == active || ctx.Err() != nil {
 			continue
 		}
-		live := l.liveBytes(i, seg)
+		live, err := l.liveBytes(i, seg)
+		if err != nil {
+			return res, err
+		}
 		if live > 0 && live*2 >= d.PackSize(seg) {
 			continue
 		}
@@ -60,42 +76,52 @@ func (l *packLog) compactDrive(ctx context.Context, i int) (int, error) {
 		for _, other := range segs {
 			present[other] = other != seg
 		}
-		ok, err := l.carryForward(ctx, i, seg, live > 0, present)
+		ok, skipped, err := l.carryForward(ctx, i, seg, live > 0, present)
+		res.skipped = append(res.skipped, skipped...)
 		if err != nil {
-			return removed, err
+			return res, err
 		}
 		if !ok || ctx.Err() != nil {
 			continue
 		}
 		// Remove the segment only when nothing in the index points into it
 		// any more (a corrupt frame can hide live records from the scan).
-		if l.liveBytes(i, seg) != 0 {
+		if live, err := l.liveBytes(i, seg); err != nil || live != 0 {
+			if err != nil {
+				return res, err
+			}
 			continue
 		}
 		if err := d.RemovePack(seg); err != nil {
-			return removed, err
+			return res, err
 		}
 		if err := l.idx.Update(func(tx indexTx) error { return tx.deletePackBytes(i, seg) }); err != nil {
-			return removed, err
+			return res, err
 		}
-		removed++
+		res.removed++
 	}
-	return removed, nil
+	return res, nil
 }
 
 // liveBytes is what the index says drive i's segment seg still holds.
-func (l *packLog) liveBytes(i int, seg uint32) int64 {
+func (l *packLog) liveBytes(i int, seg uint32) (int64, error) {
 	var live int64
-	l.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
-	return live
+	err := l.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
+	return live, err
 }
 
 // carryForward appends again, to drive i's active segment, the records of
 // segment seg that must outlive it: live object records (when hasLive) and
 // delete records whose dead record's segment is still present. It reports
-// whether the segment may go (no pinned record, no failed append).
-func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive bool, present map[uint32]bool) (bool, error) {
+// whether the segment may go (no pinned record, no failed append), and the
+// errors of the records it could not carry forward.
+func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive bool, present map[uint32]bool) (bool, []error, error) {
 	ok := true
+	var skipped []error
+	skip := func(err error) {
+		ok = false
+		skipped = append(skipped, fmt.Errorf("drive %d segment %s: %w", i, segName(seg), err))
+	}
 	err := l.drives[i].ScanPack(seg, func(loc packLoc, rec []byte) error {
 		h, _, err := decodeMeta(rec)
 		if err != nil || h.Shard != i {
@@ -115,7 +141,7 @@ func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive b
 					_, err = l.append(i, raw)
 				}
 				if err != nil {
-					ok = false
+					skip(err)
 				}
 			}
 			return ctx.Err()
@@ -133,10 +159,13 @@ func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive b
 			return nil
 		}
 		var cur *objRecord
-		l.idx.View(func(tx indexTx) (err error) {
+		if err := l.idx.View(func(tx indexTx) (err error) {
 			cur, err = tx.object(h.Object.BucketID, h.Object.Key)
 			return err
-		})
+		}); err != nil {
+			skip(err)
+			return nil
+		}
 		if cur == nil || cur.ID != h.Object.ID || !cur.packed() || len(cur.Parts[0].Packed) <= i || cur.Parts[0].Packed[i] != loc {
 			return nil // dead record
 		}
@@ -145,9 +174,9 @@ func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive b
 			err = l.relocate(cur, map[int]packLoc{i: loc}, map[int]packLoc{i: to})
 		}
 		if err != nil {
-			ok = false
+			skip(err)
 		}
 		return ctx.Err()
 	})
-	return ok, err
+	return ok, skipped, err
 }

@@ -298,12 +298,3 @@ func (s *Store) commitShards(rec *objRecord, ref dataRef, good *metaHeader, redo
 	}
 	return repaired, errors.Join(errs...)
 }
-
-func allZero(b []byte) bool {
-	for _, x := range b {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
-}

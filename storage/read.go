@@ -221,6 +221,16 @@ func (p *partSource) decodeBlock(b int64, buf *codecBuf, all bool) (decodedBlock
 	return d, nil
 }
 
+// allZero reports whether b is all zero bytes (frame padding).
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *partSource) close() {
 	for _, f := range p.files {
 		if f != nil {
