@@ -212,12 +212,11 @@ func (p *packSegments) read(loc packLoc) ([]byte, error) {
 		return nil, fmt.Errorf("storage: no packed copy: %w", os.ErrNotExist)
 	}
 	key := segKey{dir: p.dir, seg: loc.Seg}
-	path := filepath.Join(p.dir, segName(loc.Seg))
 	var rec []byte
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		var fd *segFD
-		if fd, err = p.fds.acquire(key, path); err != nil {
+		if fd, err = p.fds.acquire(key); err != nil {
 			return nil, err
 		}
 		rec, err = readFrame(fd.f, loc)

@@ -3,6 +3,7 @@ package storage
 import (
 	"container/list"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -48,6 +49,8 @@ type segKey struct {
 	seg uint32
 }
 
+func (k segKey) path() string { return filepath.Join(k.dir, segName(k.seg)) }
+
 // segFD is an open segment descriptor. refs, gone, checked and elem are
 // guarded by segCache.mu.
 type segFD struct {
@@ -64,9 +67,9 @@ func newSegCache(capacity int) *segCache {
 	return &segCache{capacity: max(capacity, 1), items: map[segKey]*segFD{}}
 }
 
-// acquire returns a referenced descriptor of the segment at path; release
-// it with release. It opens the file when no valid descriptor is cached.
-func (c *segCache) acquire(key segKey, path string) (*segFD, error) {
+// acquire returns a referenced descriptor of the segment key; release it
+// with release. It opens the file when no valid descriptor is cached.
+func (c *segCache) acquire(key segKey) (*segFD, error) {
 	c.mu.Lock()
 	if fd := c.items[key]; fd != nil {
 		c.ref(fd)
@@ -75,7 +78,7 @@ func (c *segCache) acquire(key segKey, path string) (*segFD, error) {
 			fd.checked = time.Now() // one checker at a time
 		}
 		c.mu.Unlock()
-		if linked(fd.sysfd) && (!check || sameFile(fd.f, path)) {
+		if linked(fd.sysfd) && (!check || sameFile(fd.f, key.path())) {
 			return fd, nil
 		}
 		c.drop(key, fd)
@@ -83,7 +86,7 @@ func (c *segCache) acquire(key segKey, path string) (*segFD, error) {
 	} else {
 		c.mu.Unlock()
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(key.path())
 	if err != nil {
 		return nil, err
 	}

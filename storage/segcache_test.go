@@ -132,13 +132,13 @@ func TestSegCacheNeverClosesUnderReader(t *testing.T) {
 	}
 	c := newSegCache(1)
 	key := func(i int) segKey { return segKey{dir: dir, seg: uint32(i + 1)} }
-	held, err := c.acquire(key(0), paths[0])
+	held, err := c.acquire(key(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Over capacity while held: the others come and go, held stays.
 	for i := 1; i < 3; i++ {
-		fd, err := c.acquire(key(i), paths[i])
+		fd, err := c.acquire(key(i))
 		if err != nil {
 			t.Fatal(err)
 		}
