@@ -13,9 +13,10 @@
 //   - packlog.go: packLog, the one type that owns the pack log of small
 //     objects: appending and reading records, tombstones, replacing a
 //     packed object's copies (heal, metadata rewrites) and, in compact.go,
-//     compaction. Nothing else touches pack segments. Per drive the segment
-//     files are packSegments (packsegment.go) behind the drive seam; their
-//     read descriptors share one bounded cache (segcache.go).
+//     compaction. Nothing else touches pack segments (but RebuildIndex,
+//     which scans them all). Per drive the segment files are packSegments
+//     (packsegment.go) behind the drive seam; their read descriptors share
+//     one bounded cache (segcache.go).
 //   - heal.go, scrub.go, rebuild.go: repair, background scrubbing, orphan
 //     removal and rebuilding the index from the drives.
 //

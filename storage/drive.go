@@ -56,8 +56,9 @@ type drive interface {
 	Errors() uint64
 	noteError(err error)
 
-	// Pack log segments (packsegment.go), used only by packLog
-	// (packlog.go): small objects' records appended to segments.
+	// Pack log segments (packsegment.go): small objects' records
+	// appended to segments. Used by packLog (packlog.go), and by
+	// RebuildIndex to scan them.
 	Append(rec []byte) (packLoc, error)
 	ReadPacked(loc packLoc) ([]byte, error)
 	PackSegments() ([]uint32, error)

@@ -21,8 +21,8 @@ import (
 // packSegments is one drive's pack log: its segment files
 // (root/packs/<seq>.pack), the active segment and its group-committing
 // appender, and reads through the store's descriptor cache. It is the
-// local drive's implementation of the drive seam's pack methods; only
-// packLog (packlog.go) calls them.
+// local drive's implementation of the drive seam's pack methods, which
+// packLog (packlog.go) calls (and, to read every segment, RebuildIndex).
 type packSegments struct {
 	dir string
 	fds *segCache // read descriptors, shared by the store's drives
