@@ -2,77 +2,73 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
-// tombstone appends "delete" records for packed objects that left the
-// index (deleted, overwritten, purged), so RebuildIndex does not bring them
-// back. Like file removal it follows the commit and is best effort.
-func (s *Store) tombstone(recs ...*objRecord) {
-	var dead []*objRecord
-	for _, r := range recs {
-		if r != nil && r.packed() {
-			dead = append(dead, r)
-		}
-	}
-	if len(dead) == 0 {
-		return
-	}
-	s.parallel(func(i int) {
-		var kills []packKill
-		for _, r := range dead {
-			if locs := r.Parts[0].Packed; i < len(locs) && locs[i].Len > 0 {
-				kills = append(kills, packKill{ID: r.ID, Seg: locs[i].Seg})
-			}
-		}
-		if len(kills) == 0 {
-			return
-		}
-		raw, err := encodeMeta(&metaHeader{Kind: "delete", Shard: i, Kills: kills}, nil)
-		if err == nil {
-			_, err = s.drives[i].Append(raw)
-		}
-		if err != nil {
-			s.drives[i].noteError(err)
-		}
+// compactPacks runs the pack log's compaction, counts each removed
+// segment as an orphan removed and each record it could not carry forward
+// (its segment stays for the next pass) as an error.
+func (s *Store) compactPacks(ctx context.Context) error {
+	res, err := s.packs.compact(ctx)
+	s.scrub.note(func(st *ScrubStats) {
+		st.OrphansRemoved += uint64(res.removed)
+		st.Errors += uint64(len(res.skipped))
 	})
+	if len(res.skipped) > 0 {
+		s.log.Warn("storage: pack compaction kept segments", "records", len(res.skipped), "first", res.skipped[0])
+	}
+	return err
 }
 
-// compactPacks reclaims pack log space. A segment other than the active one
-// whose live bytes (counted in the index) fell under half of its size has
-// its live records appended again and their locations moved; then the
-// segment is removed; "delete" records still needed (their dead record's
-// segment exists) are carried forward. New references only ever point
-// into the active segment, so nothing can start pointing into a segment
-// being compacted.
-func (s *Store) compactPacks(ctx context.Context) error {
+// compactResult is what a compaction did: segments removed, and the
+// records it failed to carry forward (their segments stay).
+type compactResult struct {
+	removed int
+	skipped []error
+}
+
+// compact reclaims pack log space on every drive and returns how many
+// segments it removed. A segment other than the active one whose live
+// bytes (counted in the index) fell under half of its size has its live
+// records appended again and their locations moved; then the segment is
+// removed; "delete" records still needed (their dead record's segment
+// exists) are carried forward. New references only ever point into the
+// active segment, so nothing can start pointing into a segment being
+// compacted.
+func (l *packLog) compact(ctx context.Context) (compactResult, error) {
 	var mu sync.Mutex
 	var firstErr error
-	s.parallel(func(i int) {
-		if err := s.compactDrive(ctx, i); err != nil {
-			mu.Lock()
-			if firstErr == nil {
-				firstErr = err
-			}
-			mu.Unlock()
+	var res compactResult
+	l.parallel(func(i int) {
+		r, err := l.compactDrive(ctx, i)
+		mu.Lock()
+		defer mu.Unlock()
+		res.removed += r.removed
+		res.skipped = append(res.skipped, r.skipped...)
+		if err != nil && firstErr == nil {
+			firstErr = err
 		}
 	})
-	return firstErr
+	return res, firstErr
 }
 
-func (s *Store) compactDrive(ctx context.Context, i int) error {
-	d := s.drives[i]
+// compactDrive compacts drive i's segments.
+func (l *packLog) compactDrive(ctx context.Context, i int) (res compactResult, err error) {
+	d := l.drives[i]
 	segs, err := d.PackSegments()
 	if err != nil {
-		return err
+		return res, err
 	}
 	active := d.ActivePack()
 	for _, seg := range segs {
 		if seg == active || ctx.Err() != nil {
 			continue
 		}
-		var live int64
-		s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
+		live, err := l.liveBytes(i, seg)
+		if err != nil {
+			return res, err
+		}
 		if live > 0 && live*2 >= d.PackSize(seg) {
 			continue
 		}
@@ -80,81 +76,107 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 		for _, other := range segs {
 			present[other] = other != seg
 		}
-		ok := true
-		{
-			err := d.ScanPack(seg, func(loc packLoc, rec []byte) error {
-				h, _, err := decodeMeta(rec)
-				if err != nil || h.Shard != i {
-					return nil
-				}
-				if h.Kind == "delete" {
-					// Carry forward kills whose dead record still exists.
-					var keep []packKill
-					for _, k := range h.Kills {
-						if present[k.Seg] {
-							keep = append(keep, k)
-						}
-					}
-					if len(keep) > 0 {
-						raw, err := encodeMeta(&metaHeader{Kind: "delete", Shard: i, Kills: keep}, nil)
-						if err == nil {
-							_, err = d.Append(raw)
-						}
-						if err != nil {
-							ok = false
-						}
-					}
-					return ctx.Err()
-				}
-				if h.Object == nil {
-					return nil
-				}
-				// Pinned first, index second (see pinID): a record of a
-				// write not yet committed keeps its segment.
-				if s.pinned(h.Object.ID) {
-					ok = false
-					return nil
-				}
-				if live == 0 {
-					return nil
-				}
-				var cur *objRecord
-				s.idx.View(func(tx indexTx) (err error) {
-					cur, err = tx.object(h.Object.BucketID, h.Object.Key)
-					return err
-				})
-				if cur == nil || cur.ID != h.Object.ID || !cur.packed() || len(cur.Parts[0].Packed) <= i || cur.Parts[0].Packed[i] != loc {
-					return nil // dead record
-				}
-				to, err := d.Append(rec)
-				if err == nil {
-					err = s.relocatePacked(cur, map[int]packLoc{i: loc}, map[int]packLoc{i: to})
-				}
-				if err != nil {
-					ok = false
-				}
-				return ctx.Err()
-			})
-			if err != nil {
-				return err
-			}
+		ok, skipped, err := l.carryForward(ctx, i, seg, live > 0, present)
+		res.skipped = append(res.skipped, skipped...)
+		if err != nil {
+			return res, err
 		}
 		if !ok || ctx.Err() != nil {
 			continue
 		}
 		// Remove the segment only when nothing in the index points into it
 		// any more (a corrupt frame can hide live records from the scan).
-		s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
-		if live != 0 {
+		if live, err := l.liveBytes(i, seg); err != nil || live != 0 {
+			if err != nil {
+				return res, err
+			}
 			continue
 		}
 		if err := d.RemovePack(seg); err != nil {
-			return err
+			return res, err
 		}
-		if err := s.idx.Update(func(tx indexTx) error { return tx.deletePackBytes(i, seg) }); err != nil {
-			return err
+		if err := l.idx.Update(func(tx indexTx) error { return tx.deletePackBytes(i, seg) }); err != nil {
+			return res, err
 		}
-		s.scrub.note(func(st *ScrubStats) { st.OrphansRemoved++ })
+		res.removed++
 	}
-	return nil
+	return res, nil
+}
+
+// liveBytes is what the index says drive i's segment seg still holds.
+func (l *packLog) liveBytes(i int, seg uint32) (int64, error) {
+	var live int64
+	err := l.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
+	return live, err
+}
+
+// carryForward appends again, to drive i's active segment, the records of
+// segment seg that must outlive it: live object records (when hasLive) and
+// delete records whose dead record's segment is still present. It reports
+// whether the segment may go (no pinned record, no failed append), and the
+// errors of the records it could not carry forward.
+func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive bool, present map[uint32]bool) (bool, []error, error) {
+	ok := true
+	var skipped []error
+	skip := func(err error) {
+		ok = false
+		skipped = append(skipped, fmt.Errorf("drive %d segment %s: %w", i, segName(seg), err))
+	}
+	err := l.drives[i].ScanPack(seg, func(loc packLoc, rec []byte) error {
+		h, _, err := decodeMeta(rec)
+		if err != nil || h.Shard != i {
+			return nil
+		}
+		if h.Kind == "delete" {
+			// Carry forward kills whose dead record still exists.
+			var keep []packKill
+			for _, k := range h.Kills {
+				if present[k.Seg] {
+					keep = append(keep, k)
+				}
+			}
+			if len(keep) > 0 {
+				raw, err := encodeMeta(&metaHeader{Kind: "delete", Shard: i, Kills: keep}, nil)
+				if err == nil {
+					_, err = l.append(i, raw)
+				}
+				if err != nil {
+					skip(err)
+				}
+			}
+			return ctx.Err()
+		}
+		if h.Object == nil {
+			return nil
+		}
+		// Pinned first, index second (see pinID): a record of a write not
+		// yet committed keeps its segment.
+		if l.pins.pinned(h.Object.ID) {
+			ok = false
+			return nil
+		}
+		if !hasLive {
+			return nil
+		}
+		var cur *objRecord
+		if err := l.idx.View(func(tx indexTx) (err error) {
+			cur, err = tx.object(h.Object.BucketID, h.Object.Key)
+			return err
+		}); err != nil {
+			skip(err)
+			return nil
+		}
+		if cur == nil || cur.ID != h.Object.ID || !cur.packed() || len(cur.Parts[0].Packed) <= i || cur.Parts[0].Packed[i] != loc {
+			return nil // dead record
+		}
+		to, err := l.append(i, rec)
+		if err == nil {
+			err = l.relocate(cur, map[int]packLoc{i: loc}, map[int]packLoc{i: to})
+		}
+		if err != nil {
+			skip(err)
+		}
+		return ctx.Err()
+	})
+	return ok, skipped, err
 }

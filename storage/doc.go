@@ -10,8 +10,13 @@
 //   - erasure.go, write.go, body.go, read.go: streaming in fixed blocks,
 //     Reed-Solomon shards (one per drive), per-shard-block xxh3 checksums.
 //   - index.go: the metadata seam (index interface; boltIndex is bbolt).
-//   - pack.go, compact.go: per-drive pack logs holding small objects, and
-//     their compaction.
+//   - packlog.go: packLog, the one type that owns the pack log of small
+//     objects: appending and reading records, tombstones, replacing a
+//     packed object's copies (heal, metadata rewrites) and, in compact.go,
+//     compaction. Nothing else touches pack segments (but RebuildIndex,
+//     which scans them all). Per drive the segment files are packSegments
+//     (packsegment.go) behind the drive seam; their read descriptors share
+//     one bounded cache (segcache.go).
 //   - heal.go, scrub.go, rebuild.go: repair, background scrubbing, orphan
 //     removal and rebuilding the index from the drives.
 //
@@ -135,10 +140,22 @@
 // into memory at once (they are small), which also pins them against
 // compaction. A range's WriteTo (io.Copy) writes the verified data shard
 // slices of each block straight to the destination, without joining them.
-// Range decodes only the blocks it
-// needs, reading data shards first and parity only to replace a missing or
-// corrupt shard block; a block with fewer than data good shards fails with
-// ErrQuorum, never wrong bytes. Damaged objects are queued for healing.
+// Range decodes only the blocks it needs, through the one shard decoder
+// (partSource.decodeBlock, read.go), reading data shards first and parity
+// only to replace a missing or corrupt shard block; a block with fewer than
+// data good shards fails with ErrQuorum, never wrong bytes. Damaged objects
+// are queued for healing. Heal decodes through the same routine, reading
+// every shard of every block (padding included) and rewriting the shards
+// found bad, so a stream is healed as long as each block is readable.
+//
+// Pack records are read through a cache of open segment descriptors
+// (Config.PackFiles, 256 by default, over all drives): least recently used
+// ones close first, and only when no read holds them (reference counts).
+// No path is looked up per read: a descriptor's link count is checked on
+// use (a wiped drive reads as gone at once), a re-formatted drive drops its
+// descriptors (a swapped-in disk is never read through the old one), a
+// failed read retries on a fresh descriptor, and each descriptor is checked
+// against its path at most once a second.
 //
 // # Index
 //

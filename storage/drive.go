@@ -56,7 +56,9 @@ type drive interface {
 	Errors() uint64
 	noteError(err error)
 
-	// Pack log (pack.go): small objects' records appended to segments.
+	// Pack log segments (packsegment.go): small objects' records
+	// appended to segments. Used by packLog (packlog.go), and by
+	// RebuildIndex to scan them.
 	Append(rec []byte) (packLoc, error)
 	ReadPacked(loc packLoc) ([]byte, error)
 	PackSegments() ([]uint32, error)
@@ -109,10 +111,16 @@ type localDrive struct {
 	errors atomic.Uint64
 	// durable holds prefix directories known to be synced into data/.
 	durable sync.Map
-	packs   *packs
+	packs   *packSegments
 }
 
-func newLocalDrive(root string) *localDrive { return &localDrive{root: root, packs: newPacks(root)} }
+// newLocalDrive is a drive whose pack segment reads have a descriptor
+// cache of their own; newCachedDrive shares the store's.
+func newLocalDrive(root string) *localDrive { return newCachedDrive(root, nil) }
+
+func newCachedDrive(root string, fds *segCache) *localDrive {
+	return &localDrive{root: root, packs: newPackSegments(root, fds)}
+}
 
 func (d *localDrive) Append(rec []byte) (packLoc, error)     { return d.packs.append(rec) }
 func (d *localDrive) ReadPacked(loc packLoc) ([]byte, error) { return d.packs.read(loc) }
@@ -150,6 +158,9 @@ func (d *localDrive) dataPath(name string) (string, error) {
 }
 
 func (d *localDrive) Format(f driveFormat) error {
+	// A drive formatted while the store runs is a new or wiped disk: no
+	// segment descriptor cached before may be read through again.
+	d.packs.forget()
 	for _, dir := range []string{dataDir, tmpDir, packDir} {
 		if err := os.MkdirAll(filepath.Join(d.root, dir), dirMode); err != nil {
 			return mapIOError(err)

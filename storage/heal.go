@@ -3,9 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"io"
 	"slices"
-	"sync"
 )
 
 // healResult counts what healing one object did.
@@ -60,16 +58,11 @@ func (s *Store) healObject(rec *objRecord) (healResult, error) {
 	var res healResult
 	var errs []error
 	seen := map[string]bool{}
-	s.pinID(rec.ID) // rewritten packed copies are unreferenced until relocated
+	s.pinID(rec.ID) // rewritten copies are unreferenced until recorded
 	defer s.unpinID(rec.ID)
 	for _, ref := range rec.Parts {
 		seen[ref.ID] = true
-		n, moved, err := s.healData(ref)
-		if len(moved) > 0 {
-			if rerr := s.relocatePacked(rec, nil, moved); rerr != nil {
-				err, n = errors.Join(err, rerr), 0
-			}
-		}
+		n, err := s.healStream(rec, ref)
 		res.shardsRepaired += n
 		errs = append(errs, err)
 	}
@@ -92,28 +85,14 @@ func (s *Store) live(id string) bool {
 }
 
 // readHeaders reads and checks the .meta file of id on every drive.
-func (s *Store) readHeaders(id string) ([]*metaHeader, [][]byte) {
-	return s.readCopies(dataRef{ID: id})
-}
-
-// readCopies reads and checks each drive's record of a stream, from its
-// .meta file or its pack log.
-func (s *Store) readCopies(ref dataRef) ([]*metaHeader, [][]byte) {
-	id := ref.ID
+func (s *Store) readHeaders(id string) []*metaHeader {
 	hs := make([]*metaHeader, len(s.drives))
-	inl := make([][]byte, len(s.drives))
 	s.parallel(func(i int) {
-		var raw []byte
-		var err error
-		if ref.Packed != nil {
-			raw, err = s.drives[i].ReadPacked(ref.Packed[i])
-		} else {
-			raw, err = s.drives[i].ReadFile(id + ".meta")
-		}
+		raw, err := s.drives[i].ReadFile(id + ".meta")
 		if err != nil {
 			return
 		}
-		h, in, err := decodeMeta(raw)
+		h, _, err := decodeMeta(raw)
 		if err == nil && h.id() != id && !(h.Object != nil && h.Object.ID == id) {
 			err = errBadMeta
 		}
@@ -121,9 +100,9 @@ func (s *Store) readCopies(ref dataRef) ([]*metaHeader, [][]byte) {
 			s.drives[i].noteError(err)
 			return
 		}
-		hs[i], inl[i] = h, in
+		hs[i] = h
 	})
-	return hs, inl
+	return hs
 }
 
 func firstHeader(hs []*metaHeader) *metaHeader {
@@ -137,7 +116,7 @@ func firstHeader(hs []*metaHeader) *metaHeader {
 
 // healMetaOnly restores a data-less .meta file (a multipart object's record).
 func (s *Store) healMetaOnly(id string) (int, error) {
-	hs, _ := s.readHeaders(id)
+	hs := s.readHeaders(id)
 	good := firstHeader(hs)
 	if !s.live(id) {
 		return 0, nil
@@ -162,278 +141,160 @@ func (s *Store) healMetaOnly(id string) (int, error) {
 	return repaired, errors.Join(errs...)
 }
 
-// healData verifies one data stream on every drive and rebuilds bad shards.
-// Packed copies are rewritten by appending to the drive's pack log; their
-// new locations are returned for the caller to record.
-func (s *Store) healData(ref dataRef) (int, map[int]packLoc, error) {
-	n, moved, err := s.healStream(ref)
-	return n, moved, err
-}
-
-func (s *Store) healStream(ref dataRef) (repairedN int, moved map[int]packLoc, retErr error) {
-	c, err := getCodec(ref.Data, ref.Parity, ref.BlockSize, ref.Align)
-	if err != nil {
-		return 0, nil, err
-	}
+// healStream verifies one data stream of rec on every drive, block by
+// block through the read path's decoder (decodeBlock), and rewrites the
+// shards that are missing, corrupt or carry non-zero padding: .shard and
+// .meta files, or a packed stream's records through the pack log.
+func (s *Store) healStream(rec *objRecord, ref dataRef) (int, error) {
 	total := ref.Data + ref.Parity
 	if total != len(s.drives) {
-		return 0, nil, fmt.Errorf("storage: %s has %d shards for %d drives", ref.ID, total, len(s.drives))
-	}
-	hs, inl := s.readCopies(ref)
-	good := firstHeader(hs)
-	if good == nil {
-		if !s.live(ref.ID) {
-			return 0, nil, nil
-		}
-		return 0, nil, fmt.Errorf("%w: no readable metadata for %s", ErrQuorum, ref.ID)
+		return 0, fmt.Errorf("storage: %s has %d shards for %d drives", ref.ID, total, len(s.drives))
 	}
 	src, err := s.newPartSource(ref)
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	defer src.close()
-	bad := make([]bool, total)
-	dirty := make([]bool, total) // good frames, non-zero padding: rewrite, but a source
-	want := c.streamSize(ref.Size)
-	blocks := c.blocks(ref.Size)
+	src.loadAll()
+	var hs []*metaHeader
 	if ref.Inline {
+		hs = make([]*metaHeader, total)
 		for i := range hs {
-			src.once[i].Do(func() {
-				src.loaded[i] = true
-				src.inline[i] = inl[i]
-				if hs[i] == nil || int64(len(inl[i])) != want {
-					bad[i] = true
-					src.errs[i] = errBadMeta
-				}
-			})
+			hs[i] = src.header(i)
 		}
 	} else {
-		src.loadAll()
-		for i := range hs {
-			bad[i] = hs[i] == nil || src.errs[i] != nil
-		}
+		hs = s.readHeaders(ref.ID)
 	}
-	// Verify every frame of the shards that look present.
-	buf := c.getBuf()
-	defer c.putBuf(buf)
-	s.parallel(func(i int) {
-		if bad[i] {
-			return
+	good := firstHeader(hs)
+	if good == nil {
+		if !s.live(ref.ID) {
+			return 0, nil
 		}
-		frame := make([]byte, c.frameLen(c.shardSize(ref.BlockSize)))
-		for b := int64(0); b < blocks; b++ {
-			// The padding is read too: a flipped bit there is rot as well.
-			ss := c.shardSize(c.blockLen(ref.Size, b))
-			f := frame[:c.frameLen(ss)]
-			if src.frame(i, b, f) != nil || !verifyFrame(f[:hashSize+ss]) {
-				bad[i] = true
-				return
-			}
-			if !allZero(f[hashSize+ss:]) {
-				dirty[i] = true
-			}
-		}
-	})
-	nbad := 0
-	for _, b := range bad {
-		if b {
-			nbad++
-		}
+		return 0, fmt.Errorf("%w: no readable metadata for %s", ErrQuorum, ref.ID)
 	}
 	redo := make([]bool, total)
 	for i := range redo {
-		redo[i] = bad[i] || dirty[i]
+		redo[i] = hs[i] == nil
+	}
+	c := src.codec
+	buf := c.getBuf()
+	defer c.putBuf(buf)
+	blocks := c.blocks(ref.Size)
+	for b := int64(0); b < blocks; b++ {
+		blk, err := src.decodeBlock(b, buf, true)
+		if err != nil {
+			if !s.live(ref.ID) {
+				return 0, nil
+			}
+			return 0, err
+		}
+		for i := range redo {
+			redo[i] = redo[i] || blk.bad[i] || blk.dirty[i]
+		}
 	}
 	if !slices.Contains(redo, true) || !s.live(ref.ID) {
-		return 0, nil, nil // healthy, or replaced/deleted since the record was read
+		return 0, nil // healthy, or replaced/deleted since the record was read
 	}
-	if total-nbad < ref.Data {
-		return 0, nil, fmt.Errorf("%w: %s has %d good shards, needs %d", ErrQuorum, ref.ID, total-nbad, ref.Data)
+	out, err := s.rebuildShards(src, buf, redo)
+	if err != nil {
+		return 0, err
 	}
-	// Rebuild the bad shards (and rewrite the dirty ones) block by block
-	// into new files.
-	outs := make([]io.Writer, total)
-	files := make([]tempFile, total)
-	inlineOut := make([][]byte, total)
-	var mu sync.Mutex
+	return s.commitShards(rec, ref, good, redo, out)
+}
+
+// healShard is one rebuilt shard stream: a temporary .shard file, or the
+// inline stream of a .meta or pack record.
+type healShard struct {
+	file   tempFile
+	inline []byte
+	err    error
+}
+
+// rebuildShards decodes every block again and writes the redo shards'
+// frames, zero padded, to new temporary files (inline streams: memory).
+func (s *Store) rebuildShards(src *partSource, buf *codecBuf, redo []bool) ([]healShard, error) {
+	ref, c := src.ref, src.codec
+	out := make([]healShard, len(redo))
+	abort := func() {
+		for _, o := range out {
+			if o.file != nil {
+				o.file.Abort()
+			}
+		}
+	}
+	for i := range redo {
+		if redo[i] && !ref.Inline {
+			out[i].file, out[i].err = s.drives[i].Create(ref.ID + ".shard")
+		}
+	}
+	for b := int64(0); b < c.blocks(ref.Size); b++ {
+		blk, err := src.decodeBlock(b, buf, true)
+		if err != nil {
+			abort()
+			return nil, fmt.Errorf("storage: heal %s block %d: %w", ref.ID, b, err)
+		}
+		ss := c.shardSize(blk.n)
+		for i := range redo {
+			if !redo[i] || out[i].err != nil {
+				continue
+			}
+			frame := make([]byte, hashSize, c.frameLen(ss)) // room for padFrame
+			putHash(frame, blk.shards[i])
+			frame = append(frame, blk.shards[i]...)
+			if ref.Inline {
+				out[i].inline = append(out[i].inline, frame...)
+			} else if _, err := out[i].file.Write(c.padFrame(frame)); err != nil {
+				out[i].file.Abort()
+				out[i].file, out[i].err = nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// commitShards makes the rebuilt shards durable with their records (a
+// copy of good as drive i's shard) and returns how many it repaired.
+func (s *Store) commitShards(rec *objRecord, ref dataRef, good *metaHeader, redo []bool, out []healShard) (int, error) {
+	repaired := 0
 	var errs []error
+	packed := map[int][]byte{}
 	for i := range redo {
 		if !redo[i] {
 			continue
 		}
-		if ref.Inline {
+		o := out[i]
+		if o.err == nil && o.file != nil {
+			if o.err = o.file.Sync(); o.err != nil {
+				o.file.Abort()
+			} else {
+				o.err = o.file.Commit()
+			}
+		}
+		if o.err != nil {
+			errs = append(errs, o.err)
 			continue
-		}
-		f, err := s.drives[i].Create(ref.ID + ".shard")
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		files[i], outs[i] = f, f
-	}
-	for b := int64(0); b < blocks; b++ {
-		n := c.blockLen(ref.Size, b)
-		ss := c.shardSize(n)
-		shards := make([][]byte, total)
-		for i := 0; i < total; i++ {
-			if bad[i] {
-				shards[i] = buf.frames[i][hashSize:hashSize]
-				continue
-			}
-			f := buf.frames[i][:hashSize+ss]
-			if src.frame(i, b, f) != nil || !verifyFrame(f) {
-				shards[i] = buf.frames[i][hashSize:hashSize]
-				continue
-			}
-			shards[i] = f[hashSize:]
-		}
-		if err := c.enc.Reconstruct(shards); err != nil {
-			for _, f := range files {
-				if f != nil {
-					f.Abort()
-				}
-			}
-			return 0, nil, fmt.Errorf("storage: heal %s block %d: %w", ref.ID, b, err)
-		}
-		for i := range redo {
-			if !redo[i] {
-				continue
-			}
-			frame := make([]byte, hashSize, c.frameLen(ss)) // room for padFrame
-			putHash(frame, shards[i])
-			frame = append(frame, shards[i]...)
-			if ref.Inline {
-				inlineOut[i] = append(inlineOut[i], frame...)
-			} else if files[i] != nil {
-				if _, err := outs[i].Write(c.padFrame(frame)); err != nil {
-					files[i].Abort()
-					files[i] = nil
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		}
-	}
-	repaired := 0
-	for i := range redo {
-		if !redo[i] || (!ref.Inline && files[i] == nil) {
-			continue
-		}
-		if !ref.Inline {
-			if err := files[i].Sync(); err != nil {
-				files[i].Abort()
-				errs = append(errs, err)
-				continue
-			}
-			if err := files[i].Commit(); err != nil {
-				errs = append(errs, err)
-				continue
-			}
 		}
 		h := *good
 		h.Shard = i
 		if ref.Packed != nil {
-			raw, err := encodeMeta(&h, inlineOut[i])
-			if err == nil {
-				var loc packLoc
-				if loc, err = s.drives[i].Append(raw); err == nil {
-					if moved == nil {
-						moved = map[int]packLoc{}
-					}
-					moved[i] = loc
-				}
-			}
+			raw, err := encodeMeta(&h, o.inline)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-		} else if err := s.writeMetaFile(s.drives[i], ref.ID, &h, inlineOut[i]); err != nil {
+			packed[i] = raw
+			continue
+		}
+		if err := s.writeMetaFile(s.drives[i], ref.ID, &h, o.inline); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		repaired++
 	}
-	return repaired, moved, errors.Join(errs...)
-}
-
-// relocatePacked records new pack locations of a single-part object's
-// copies, if the object is still that version (and, with expect, the copy
-// is still where expect says), moving the live byte counts along.
-func (s *Store) relocatePacked(rec *objRecord, expect, to map[int]packLoc) error {
-	return s.idx.Batch(func(tx indexTx) error {
-		cur, err := tx.object(rec.BucketID, rec.Key)
-		if err != nil || cur == nil || cur.ID != rec.ID || !cur.packed() {
-			return err
-		}
-		locs := cur.Parts[0].Packed
-		for i, loc := range to {
-			if i >= len(locs) {
-				continue
-			}
-			if want, ok := expect[i]; ok && locs[i] != want {
-				continue
-			}
-			if old := locs[i]; old.Len > 0 {
-				if err := tx.addPackBytes(i, old.Seg, -int64(packFrameHead+int(old.Len))); err != nil {
-					return err
-				}
-			}
-			if err := tx.addPackBytes(i, loc.Seg, int64(packFrameHead+int(loc.Len))); err != nil {
-				return err
-			}
-			locs[i] = loc
-		}
-		return tx.putObject(cur)
-	})
-}
-
-// rewritePacked appends each drive's record of a packed object again with
-// the object's current metadata and records the new locations.
-func (s *Store) rewritePacked(rec *objRecord) {
-	s.pinID(rec.ID)
-	defer s.unpinID(rec.ID)
-	cp := *rec
-	cp.Parts = []dataRef{rec.Parts[0]}
-	cp.Parts[0].Packed = nil
-	moved := map[int]packLoc{}
-	var mu sync.Mutex
-	s.parallel(func(i int) {
-		d := s.drives[i]
-		raw, err := d.ReadPacked(rec.Parts[0].Packed[i])
-		if err != nil {
-			return
-		}
-		h, inline, err := decodeMeta(raw)
-		if err != nil {
-			return
-		}
-		h.Object = &cp
-		raw, err = encodeMeta(h, inline)
-		if err != nil {
-			return
-		}
-		loc, err := d.Append(raw)
-		if err != nil {
-			d.noteError(err)
-			return
-		}
-		mu.Lock()
-		moved[i] = loc
-		mu.Unlock()
-	})
-	if len(moved) > 0 {
-		if err := s.relocatePacked(rec, nil, moved); err != nil {
-			s.log.Warn("storage: recording rewritten metadata", "key", rec.Key, "err", err)
-		}
+	if len(packed) > 0 {
+		n, err := s.packs.replaceCopies(rec, packed)
+		repaired += n
+		errs = append(errs, err)
 	}
-}
-
-func allZero(b []byte) bool {
-	for _, x := range b {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
+	return repaired, errors.Join(errs...)
 }

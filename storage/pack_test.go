@@ -138,3 +138,39 @@ func TestPackQuorumAndRemovedDrive(t *testing.T) {
 		t.Fatalf("read with parity drives gone: %v", err)
 	}
 }
+
+// failingAppends is a drive whose pack appends fail.
+type failingAppends struct{ drive }
+
+func (failingAppends) Append([]byte) (packLoc, error) { return packLoc{}, errors.New("append refused") }
+
+// TestCompactionCountsSkippedRecords: a live record compaction cannot carry
+// forward keeps its segment and counts as a scrub error (not silently).
+func TestCompactionCountsSkippedRecords(t *testing.T) {
+	ts := newTestStore(t, 4)
+	live := map[string][]byte{}
+	for i := 0; i < 8; i++ {
+		k := fmt.Sprintf("k%d", i)
+		live[k] = randBytes(uint64(i), 2000)
+		ts.put(k, live[k])
+	}
+	ts.reopen() // the next records go to new segments
+	for i := 1; i < 8; i++ {
+		k := fmt.Sprintf("k%d", i)
+		live[k] = randBytes(uint64(100+i), 2000)
+		ts.put(k, live[k]) // the first segments keep only k0 alive
+	}
+	before := len(packFiles(t, ts.drives[0]))
+	ts.Store.drives[0] = failingAppends{ts.Store.drives[0]}
+	st, err := ts.Scrub(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Errors == 0 {
+		t.Fatalf("scrub with drive 0's appends failing: %+v, want errors counted", st)
+	}
+	if after := len(packFiles(t, ts.drives[0])); after != before {
+		t.Fatalf("drive 0 went from %d to %d segments although its live record could not move", before, after)
+	}
+	ts.checkAll(t, live)
+}

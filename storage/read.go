@@ -11,7 +11,8 @@ import (
 
 // partSource reads the shard streams of one dataRef. Shard streams come
 // from open files (pinned: an unlink does not disturb them) or from the
-// inline part of .meta files.
+// inline part of .meta records (files, or pack log records). Reads and
+// heal decode through it alike (decodeBlock).
 type partSource struct {
 	s     *Store
 	ref   dataRef
@@ -21,6 +22,7 @@ type partSource struct {
 	loaded []bool
 	files  []shardFile
 	inline [][]byte
+	heads  []*metaHeader // inline streams: each drive's checked record header
 	errs   []error
 }
 
@@ -31,7 +33,7 @@ func (s *Store) newPartSource(ref dataRef) (*partSource, error) {
 	}
 	n := ref.Data + ref.Parity
 	return &partSource{s: s, ref: ref, codec: c, once: make([]sync.Once, n), loaded: make([]bool, n),
-		files: make([]shardFile, n), inline: make([][]byte, n), errs: make([]error, n)}, nil
+		files: make([]shardFile, n), inline: make([][]byte, n), heads: make([]*metaHeader, n), errs: make([]error, n)}, nil
 }
 
 // load opens (or reads) shard i once.
@@ -44,7 +46,7 @@ func (p *partSource) open(i int) {
 		var raw []byte
 		var err error
 		if p.ref.Packed != nil {
-			raw, err = d.ReadPacked(p.ref.Packed[i])
+			raw, err = p.s.packs.read(i, p.ref.Packed[i])
 		} else {
 			raw, err = d.ReadFile(p.ref.ID + ".meta")
 		}
@@ -55,7 +57,9 @@ func (p *partSource) open(i int) {
 			if err == nil && (h.Shard != i || h.id() != p.ref.ID || int64(len(inl)) != p.codec.streamSize(p.ref.Size)) {
 				err = fmt.Errorf("%w: shard %d on drive %d", errBadMeta, h.Shard, i)
 			}
-			p.inline[i] = inl
+			if err == nil {
+				p.heads[i], p.inline[i] = h, inl
+			}
 		}
 		p.errs[i] = err
 	} else {
@@ -67,6 +71,13 @@ func (p *partSource) open(i int) {
 		p.files[i], p.errs[i] = f, err
 	}
 	d.noteError(p.errs[i])
+}
+
+// header returns drive i's record header of an inline stream (nil when
+// missing or bad), after loading it.
+func (p *partSource) header(i int) *metaHeader {
+	p.load(i)
+	return p.heads[i]
 }
 
 // loadAll opens every shard concurrently (pins single-part objects).
@@ -101,79 +112,123 @@ func (p *partSource) frame(i int, b int64, dst []byte) error {
 // shards first and parity only to replace missing or corrupt ones. bad
 // reports whether any shard needed repair.
 func (p *partSource) readBlock(b int64, dst []byte, buf *codecBuf) (bad bool, err error) {
-	shards, n, bad, err := p.decodeShards(b, buf)
+	blk, err := p.decodeBlock(b, buf, false)
 	if err != nil {
-		return bad, err
+		return true, err
 	}
-	ss := p.codec.shardSize(n)
+	ss := p.codec.shardSize(blk.n)
 	out := dst[:0]
-	for i := 0; i < p.codec.data && len(out) < n; i++ {
-		out = append(out, shards[i][:min(ss, n-len(out))]...)
+	for i := 0; i < p.codec.data && len(out) < blk.n; i++ {
+		out = append(out, blk.shards[i][:min(ss, blk.n-len(out))]...)
 	}
-	return bad, nil
+	return blk.damaged(), nil
 }
 
-// decodeShards reads and verifies block b's data shards into buf (parity
-// only to replace missing or corrupt ones, then reconstructing) and returns
-// the data shards, which alias buf: the block's n bytes are their
-// concatenation, the last shards zero padded.
-func (p *partSource) decodeShards(b int64, buf *codecBuf) (shards [][]byte, n int, bad bool, err error) {
-	c := p.codec
-	n = c.blockLen(p.ref.Size, b)
-	ss := c.shardSize(n)
-	total := c.data + c.parity
-	shards = make([][]byte, total)
-	ok := make([]bool, total)
-	var wg sync.WaitGroup
-	for i := 0; i < c.data; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := buf.frames[i][:hashSize+ss]
-			if p.frame(i, b, f) == nil && verifyFrame(f) {
-				ok[i] = true
-			}
-		}()
-	}
-	wg.Wait()
-	good := 0
-	for i := 0; i < c.data; i++ {
-		if ok[i] {
-			shards[i] = buf.frames[i][hashSize : hashSize+ss]
-			good++
-		} else {
-			bad = true
+// decodedBlock is one block decoded by decodeBlock.
+type decodedBlock struct {
+	// shards are the data shards (every shard with all), unframed and
+	// aliasing the codecBuf; the block's n bytes are the data shards
+	// concatenated, the last ones zero padded.
+	shards [][]byte
+	n      int
+	bad    []bool // per shard read: missing, unreadable or failing its hash
+	dirty  []bool // with all: a good frame whose padding is not zero
+}
+
+// damaged reports whether any shard read was bad or dirty.
+func (d decodedBlock) damaged() bool {
+	for i := range d.bad {
+		if d.bad[i] || d.dirty != nil && d.dirty[i] {
+			return true
 		}
 	}
-	for i := c.data; i < total && good < c.data; i++ {
-		f := buf.frames[i][:hashSize+ss]
-		if p.frame(i, b, f) == nil && verifyFrame(f) {
-			shards[i] = f[hashSize:]
-			good++
-		} else {
+	return false
+}
+
+// decodeBlock is the one shard decoder, of reads and heal alike: it reads
+// block b's framed shards into buf, verifies each frame's hash, and
+// reconstructs the shards that are missing or corrupt. Reads (all false)
+// read the data shards and parity only to replace bad ones, and get the
+// data shards back. Heal (all true) reads every shard with its frame
+// padding (a flipped bit there is rot as well) and gets every shard back.
+// A block with fewer than data good shards fails with ErrQuorum, never
+// wrong bytes.
+func (p *partSource) decodeBlock(b int64, buf *codecBuf, all bool) (decodedBlock, error) {
+	c := p.codec
+	n := c.blockLen(p.ref.Size, b)
+	ss := c.shardSize(n)
+	total := c.data + c.parity
+	d := decodedBlock{n: n, shards: make([][]byte, total), bad: make([]bool, total)}
+	flen := hashSize + ss
+	if all {
+		d.dirty = make([]bool, total)
+		flen = c.frameLen(ss)
+	}
+	read := func(i int) {
+		f := buf.frames[i][:flen]
+		if p.frame(i, b, f) != nil || !verifyFrame(f[:hashSize+ss]) {
+			d.bad[i] = true
+			return
+		}
+		d.shards[i] = f[hashSize : hashSize+ss]
+		if all && !allZero(f[hashSize+ss:]) {
+			d.dirty[i] = true
+		}
+	}
+	first := c.data // read at once; the rest one by one while needed
+	if all {
+		first = total
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < first; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); read(i) }()
+	}
+	wg.Wait()
+	good, bad := 0, false
+	for i := 0; i < first; i++ {
+		if d.bad[i] {
 			bad = true
+		} else {
+			good++
+		}
+	}
+	for i := first; i < total && good < c.data; i++ {
+		if read(i); d.bad[i] {
+			bad = true
+		} else {
+			good++
 		}
 	}
 	if good < c.data {
-		return nil, n, true, fmt.Errorf("%w: block %d of %s: only %d of %d shards readable", ErrQuorum, b, p.ref.ID, good, c.data)
+		return d, fmt.Errorf("%w: block %d of %s: only %d of %d shards readable", ErrQuorum, b, p.ref.ID, good, c.data)
 	}
 	if bad {
-		for i := 0; i < c.data; i++ {
-			if shards[i] == nil {
-				shards[i] = buf.frames[i][hashSize:hashSize]
+		// Reconstruct fills the zero-length entries (their capacity is
+		// buf's) and leaves nil ones (parity not needed by a read) alone.
+		for i := range d.shards {
+			if d.shards[i] == nil && (all || i < c.data) {
+				d.shards[i] = buf.frames[i][hashSize:hashSize]
 			}
 		}
-		// Reconstruct wants nil (or zero-length with capacity) for missing shards.
-		for i := range shards {
-			if !ok[i] && i < c.data {
-				shards[i] = shards[i][:0]
-			}
-		}
-		if err := c.reconstruct(shards, true); err != nil {
-			return nil, n, true, err
+		if err := c.reconstruct(d.shards, !all); err != nil {
+			return d, err
 		}
 	}
-	return shards[:c.data], n, bad, nil
+	if !all {
+		d.shards = d.shards[:c.data]
+	}
+	return d, nil
+}
+
+// allZero reports whether b is all zero bytes (frame padding).
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *partSource) close() {
@@ -420,13 +475,14 @@ func (rr *rangeReader) next() ([][]byte, error) {
 	}
 	bs := int64(src.ref.BlockSize)
 	b := inPart / bs
-	shards, n, bad, err := src.decodeShards(b, rr.buf)
-	if bad {
+	blk, err := src.decodeBlock(b, rr.buf, false)
+	if err != nil || blk.damaged() {
 		rr.r.noteBad()
 	}
 	if err != nil {
 		return nil, err
 	}
+	shards, n := blk.shards, blk.n
 	start := inPart - b*bs
 	end := start + min(int64(n)-start, rr.end-rr.pos)
 	ss := int64(src.codec.shardSize(n))

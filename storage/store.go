@@ -26,6 +26,9 @@ type Config struct {
 	// 0 = no limit.
 	DefaultMaxBuckets int64
 	DefaultMaxUploads int64
+	// PackFiles is how many pack segment descriptors are kept open for
+	// reads, over all drives; 0 = DefaultPackFiles.
+	PackFiles int
 }
 
 // Defaults chosen by benchmark (see docs/benchmarks.md).
@@ -45,6 +48,8 @@ type Store struct {
 	log       *slog.Logger
 	idx       index
 	drives    []drive // by position in the set: drive i holds shard i
+	packs     *packLog
+	segFDs    *segCache // pack segment read descriptors of all drives
 	data      int
 	parity    int
 	blockSize int
@@ -93,6 +98,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.SlowTxBound <= 0 {
 		cfg.SlowTxBound = DefaultSlowTxBound
 	}
+	if cfg.PackFiles <= 0 {
+		cfg.PackFiles = DefaultPackFiles
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -117,6 +125,7 @@ func Open(cfg Config) (*Store, error) {
 		inflight:  map[string]int{},
 		stop:      make(chan struct{}),
 		txs:       newTxWatch(),
+		segFDs:    newSegCache(cfg.PackFiles),
 	}
 	if err := s.openDrives(); err != nil {
 		return nil, err
@@ -126,6 +135,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("storage: open index: %w", err)
 	}
 	s.idx = idx
+	s.packs = newPackLog(s.drives, idx, s)
 	for _, d := range s.drives {
 		d.CleanTemp(0)
 	}
@@ -192,7 +202,7 @@ func (s *Store) openDrives() error {
 			if f.Index != i {
 				s.log.Warn("storage: drive found at another position; using its recorded position", "drive", p, "position", f.Index)
 			}
-			s.drives[f.Index] = newLocalDrive(p)
+			s.drives[f.Index] = newCachedDrive(p, s.segFDs)
 		}
 	}
 	for i := range s.drives {
@@ -201,7 +211,7 @@ func (s *Store) openDrives() error {
 		}
 		p := unplaced[0]
 		unplaced = unplaced[1:]
-		d := newLocalDrive(p)
+		d := newCachedDrive(p, s.segFDs)
 		if err := s.formatDrive(d, i); err != nil {
 			return fmt.Errorf("storage: format drive %s: %w", p, err)
 		}

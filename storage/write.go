@@ -323,7 +323,7 @@ func (s *Store) persistPacked(p *pendingData, rec *objRecord) error {
 	locs := make([]packLoc, len(s.drives))
 	var ok atomic.Int32
 	s.parallel(func(i int) {
-		loc, err := s.drives[i].Append(raws[i])
+		loc, err := s.packs.append(i, raws[i])
 		if err != nil {
 			p.failed[i] = err
 			s.drives[i].noteError(err)

@@ -92,14 +92,14 @@ func TestSlowBodyIsCut(t *testing.T) {
 // TestDefectPackReadsFollowReplacedDrive: a drive directory replaced by an
 // empty one while the server runs (a hot swap: the old file system is still
 // reachable, e.g. lazily unmounted or renamed) keeps being read through
-// storage's cached pack segment descriptors. storage/pack.go (*packs).fd
-// revalidates a cached fd only by Nlink > 0, which a renamed (not unlinked)
-// segment passes, so the scrubber reads the old disk's records, finds
-// packed objects healthy and never rewrites them on the new drive; after a
-// restart the new drive lacks them, and losing parity other drives makes
-// small objects unreadable (503) although a heal pass ran. Fix idea: compare
-// the cached fd's (dev, inode) with os.Stat of the segment path, as
-// writeBatch already re-stats the path for appends.
+// storage's cached pack segment descriptors. As found, the cache
+// revalidated a cached fd only by Nlink > 0, which a renamed (not unlinked)
+// segment passes, so the scrubber read the old disk's records, found
+// packed objects healthy and never rewrote them on the new drive; after a
+// restart the new drive lacked them, and losing parity other drives made
+// small objects unreadable (503) although a heal pass ran. Fixed: the
+// scrubber re-formats the swapped-in empty drive, which drops its cached
+// descriptors (storage/segcache.go) before the heal reads.
 func TestDefectPackReadsFollowReplacedDrive(t *testing.T) {
 	srv := startCoffer(t, 6, 2, "--scrub-interval", "1s")
 	keys := srv.newTenant("hotswap")

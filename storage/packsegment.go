@@ -12,43 +12,20 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 )
 
-// Small objects do not get files of their own: their per-drive .meta
-// record (header plus inline shards) is appended to the drive's active pack
-// segment, root/packs/<seq>.pack. Appends from concurrent writers are group
-// committed: one write and one fdatasync per batch per drive, instead of a
-// file creation, rename and two fsyncs per object. The index records where
-// each drive's copy lives (dataRef.Packed); the scrubber compacts segments
-// whose live bytes fell under half and removes dead ones.
-
-// packLoc is where one record lives in a drive's pack segments. Len 0
-// means the drive holds no copy.
-type packLoc struct {
-	Seg uint32 `json:"s"`
-	Off int64  `json:"o"`
-	Len int32  `json:"n"`
-}
-
-// packFrameHead is a record's frame: u32 payload length, u64 xxh3 of it.
-const packFrameHead = 12
-
-// packSegmentSize is when the active segment is rotated (a variable so
-// tests can make segments small).
-var packSegmentSize int64 = 64 << 20
-
-const packDir = "packs"
-
-func segName(seg uint32) string { return fmt.Sprintf("%08x.pack", seg) }
-
-// packs is one drive's pack segments and its group-committing appender.
-type packs struct {
+// packSegments is one drive's pack log: its segment files
+// (root/packs/<seq>.pack), the active segment and its group-committing
+// appender, and reads through the store's descriptor cache. It is the
+// local drive's implementation of the drive seam's pack methods, which
+// packLog (packlog.go) calls (and, to read every segment, RebuildIndex).
+type packSegments struct {
 	dir string
+	fds *segCache // read descriptors, shared by the store's drives
 
 	appends batcher[*packReq] // group commit: one write and fdatasync per batch
 
@@ -59,10 +36,15 @@ type packs struct {
 	size   int64
 
 	buf []byte // the leader's batch buffer, reused up to maxPackBuf
-
-	fdMu sync.Mutex
-	fds  map[uint32]*os.File
 }
+
+// packSegmentSize is when the active segment is rotated (a variable so
+// tests can make segments small).
+var packSegmentSize int64 = 64 << 20
+
+const packDir = "packs"
+
+func segName(seg uint32) string { return fmt.Sprintf("%08x.pack", seg) }
 
 type packReq struct {
 	rec  []byte
@@ -74,14 +56,19 @@ type packReq struct {
 // maxPackBuf is the largest batch buffer a pack log keeps for reuse.
 const maxPackBuf = 1 << 20
 
-func newPacks(root string) *packs {
-	p := &packs{dir: filepath.Join(root, packDir), fds: map[uint32]*os.File{}}
+// newPackSegments opens (lazily) the pack log of the drive at root; reads
+// go through fds (a private cache of one descriptor when nil).
+func newPackSegments(root string, fds *segCache) *packSegments {
+	if fds == nil {
+		fds = newSegCache(1)
+	}
+	p := &packSegments{dir: filepath.Join(root, packDir), fds: fds}
 	p.appends.run = p.runBatch
 	return p
 }
 
 // append durably appends rec and returns its location.
-func (p *packs) append(rec []byte) (packLoc, error) {
+func (p *packSegments) append(rec []byte) (packLoc, error) {
 	r := &packReq{rec: rec, done: make(chan struct{})}
 	p.appends.add(r)
 	<-r.done
@@ -91,7 +78,7 @@ func (p *packs) append(rec []byte) (packLoc, error) {
 // runBatch writes a batch of queued records (in the batcher's leader
 // goroutine). A batch starts only after its members queued, so one
 // fdatasync covers them all.
-func (p *packs) runBatch(batch []*packReq) {
+func (p *packSegments) runBatch(batch []*packReq) {
 	err := p.writeBatch(batch)
 	for _, r := range batch {
 		if err != nil {
@@ -102,7 +89,7 @@ func (p *packs) runBatch(batch []*packReq) {
 }
 
 // writeBatch runs only in the leader goroutine.
-func (p *packs) writeBatch(batch []*packReq) error {
+func (p *packSegments) writeBatch(batch []*packReq) error {
 	var n int64
 	for _, r := range batch {
 		n += int64(packFrameHead + len(r.rec))
@@ -146,7 +133,7 @@ func (p *packs) writeBatch(batch []*packReq) error {
 
 // drop abandons the active segment after an error; the next batch starts
 // a new one, so a torn tail is never appended to.
-func (p *packs) drop() {
+func (p *packSegments) drop() {
 	p.segMu.Lock()
 	defer p.segMu.Unlock()
 	if p.active != nil {
@@ -156,7 +143,7 @@ func (p *packs) drop() {
 }
 
 // rotate starts a new segment numbered after every existing one.
-func (p *packs) rotate() error {
+func (p *packSegments) rotate() error {
 	p.drop()
 	segs, err := p.segments()
 	if err != nil {
@@ -186,7 +173,7 @@ func (p *packs) rotate() error {
 }
 
 // activeSeg is the segment being appended to (0 before the first append).
-func (p *packs) activeSeg() uint32 {
+func (p *packSegments) activeSeg() uint32 {
 	p.segMu.Lock()
 	defer p.segMu.Unlock()
 	if p.active == nil {
@@ -195,7 +182,7 @@ func (p *packs) activeSeg() uint32 {
 	return p.seg
 }
 
-func (p *packs) segments() ([]uint32, error) {
+func (p *packSegments) segments() ([]uint32, error) {
 	entries, err := os.ReadDir(p.dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -217,39 +204,35 @@ func (p *packs) segments() ([]uint32, error) {
 	return out, nil
 }
 
-func (p *packs) fd(seg uint32) (*os.File, error) {
-	p.fdMu.Lock()
-	defer p.fdMu.Unlock()
-	path := filepath.Join(p.dir, segName(seg))
-	if f := p.fds[seg]; f != nil {
-		// A segment unlinked under us (drive removed or wiped) is gone, and
-		// one whose path now names another file (the drive directory was
-		// renamed away and replaced) must not be read through the old disk.
-		fst, ferr := f.Stat()
-		pst, perr := os.Stat(path)
-		if ferr == nil && perr == nil && fst.Sys().(*syscall.Stat_t).Nlink > 0 && os.SameFile(fst, pst) {
-			return f, nil
-		}
-		f.Close()
-		delete(p.fds, seg)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	p.fds[seg] = f
-	return f, nil
-}
-
-// read returns the record at loc after checking its frame.
-func (p *packs) read(loc packLoc) ([]byte, error) {
+// read returns the record at loc after checking its frame. A read that
+// fails on a cached descriptor is retried once on a fresh one: the cached
+// file may be one the segment path no longer names (see segCache).
+func (p *packSegments) read(loc packLoc) ([]byte, error) {
 	if loc.Len <= 0 {
 		return nil, fmt.Errorf("storage: no packed copy: %w", os.ErrNotExist)
 	}
-	f, err := p.fd(loc.Seg)
-	if err != nil {
-		return nil, err
+	key := segKey{dir: p.dir, seg: loc.Seg}
+	var rec []byte
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		var fd *segFD
+		if fd, err = p.fds.acquire(key); err != nil {
+			return nil, err
+		}
+		rec, err = readFrame(fd.f, loc)
+		if err != nil {
+			p.fds.drop(key, fd)
+		}
+		p.fds.release(fd)
+		if err == nil {
+			return rec, nil
+		}
 	}
+	return nil, err
+}
+
+// readFrame reads and checks the frame of the record at loc.
+func readFrame(f *os.File, loc packLoc) ([]byte, error) {
 	b := make([]byte, packFrameHead+int(loc.Len))
 	if _, err := f.ReadAt(b, loc.Off); err != nil {
 		return nil, err
@@ -262,7 +245,7 @@ func (p *packs) read(loc packLoc) ([]byte, error) {
 
 // scan calls fn for every intact record of a segment, stopping at the first
 // torn or corrupt frame.
-func (p *packs) scan(seg uint32, fn func(loc packLoc, rec []byte) error) error {
+func (p *packSegments) scan(seg uint32, fn func(loc packLoc, rec []byte) error) error {
 	f, err := os.Open(filepath.Join(p.dir, segName(seg)))
 	if err != nil {
 		return err
@@ -290,7 +273,7 @@ func (p *packs) scan(seg uint32, fn func(loc packLoc, rec []byte) error) error {
 	}
 }
 
-func (p *packs) segSize(seg uint32) int64 {
+func (p *packSegments) segSize(seg uint32) int64 {
 	st, err := os.Stat(filepath.Join(p.dir, segName(seg)))
 	if err != nil {
 		return 0
@@ -298,13 +281,8 @@ func (p *packs) segSize(seg uint32) int64 {
 	return st.Size()
 }
 
-func (p *packs) remove(seg uint32) error {
-	p.fdMu.Lock()
-	if f := p.fds[seg]; f != nil {
-		f.Close()
-		delete(p.fds, seg)
-	}
-	p.fdMu.Unlock()
+func (p *packSegments) remove(seg uint32) error {
+	p.fds.drop(segKey{dir: p.dir, seg: seg}, nil)
 	err := os.Remove(filepath.Join(p.dir, segName(seg)))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -312,12 +290,11 @@ func (p *packs) remove(seg uint32) error {
 	return nil
 }
 
-func (p *packs) close() {
+// forget drops the cached read descriptors of every segment: the
+// directory may now be another disk's (a re-formatted drive).
+func (p *packSegments) forget() { p.fds.dropDir(p.dir) }
+
+func (p *packSegments) close() {
 	p.drop()
-	p.fdMu.Lock()
-	for seg, f := range p.fds {
-		f.Close()
-		delete(p.fds, seg)
-	}
-	p.fdMu.Unlock()
+	p.forget()
 }
