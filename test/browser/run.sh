@@ -24,4 +24,4 @@ cd "$here"
 if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	npm ci --no-audit --no-fund </dev/null
 fi
-exec node --test --test-concurrency=1 --test-reporter=spec console.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec names.test.mjs console.test.mjs
