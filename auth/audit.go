@@ -8,14 +8,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Audit log bounds: the oldest events go once maxAuditEvents are kept.
+// Audit listing bounds; the log itself keeps Options' max events, dropping the oldest.
 const (
 	defaultAuditList = 100
 	maxAuditList     = 1000
 )
-
-// maxAuditEvents is how many events the log keeps (a variable for tests).
-var maxAuditEvents uint64 = 10000
 
 // AuditEvent records who did what to which tenant's resources, when and
 // from where. Never put secrets in it.
@@ -43,11 +40,12 @@ func (s *Store) Audit(ev AuditEvent) error {
 		if err := putJSON(b, seqKey(seq), ev); err != nil {
 			return err
 		}
-		if seq <= maxAuditEvents {
+		max := s.opts.maxAuditEvents
+		if seq <= max {
 			return nil
 		}
-		// Trim everything at or below seq-maxAuditEvents.
-		limit := seq - maxAuditEvents
+		// Trim everything at or below seq-max.
+		limit := seq - max
 		c := b.Cursor()
 		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= limit; k, _ = c.First() {
 			if err := b.Delete(k); err != nil {

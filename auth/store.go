@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // bbolt buckets of the auth database.
@@ -49,6 +50,11 @@ type Store struct {
 	tokenMu  sync.RWMutex
 	tokenSum *[32]byte // SHA-256 of the operator API token; nil = none
 
+	opts storeOptions
+	// dummyHash is compared against when a user does not exist, so a wrong
+	// username costs as much time as a wrong password (at this store's cost).
+	dummyHash func() []byte
+
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
@@ -64,7 +70,7 @@ type usedMark struct {
 
 // OpenStore opens (creating if needed) the auth database at path. masterKey
 // must be 32 bytes (see LoadOrCreateMasterKey).
-func OpenStore(path string, masterKey []byte) (*Store, error) {
+func OpenStore(path string, masterKey []byte, opts ...Option) (*Store, error) {
 	if len(masterKey) != MasterKeySize {
 		return nil, fmt.Errorf("auth: master key must be %d bytes", MasterKeySize)
 	}
@@ -97,10 +103,15 @@ func OpenStore(path string, masterKey []byte) (*Store, error) {
 		aead:     aead,
 		clock:    time.Now,
 		lastUsed: map[string]usedMark{},
+		opts:     newStoreOptions(opts),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
 	s.limiter = newLoginLimiter(s.now)
+	s.dummyHash = sync.OnceValue(func() []byte {
+		h, _ := bcrypt.GenerateFromPassword([]byte("coffer-no-such-user"), s.opts.bcryptCost)
+		return h
+	})
 	go s.flushLoop()
 	return s, nil
 }

@@ -17,7 +17,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-func init() { bcryptCost = bcrypt.MinCost } // keep tests fast; production uses DefaultCost
+// fastHash keeps tests fast; production uses bcrypt.DefaultCost.
+var fastHash = WithBcryptCost(bcrypt.MinCost)
 
 // fakeClock is a settable clock for store and verifier tests.
 type fakeClock struct {
@@ -32,7 +33,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func openTestStore(t *testing.T) (*Store, string, []byte) {
+func openTestStore(t *testing.T, opts ...Option) (*Store, string, []byte) {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
@@ -40,7 +41,7 @@ func openTestStore(t *testing.T) (*Store, string, []byte) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "auth.db")
-	s, err := OpenStore(path, key)
+	s, err := OpenStore(path, key, append([]Option{fastHash}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestSecretNeverStoredInClear(t *testing.T) {
 		}
 	}
 	// Reopened with the right key the secret is readable; with another key not.
-	s2, err := OpenStore(path, key)
+	s2, err := OpenStore(path, key, fastHash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestSecretNeverStoredInClear(t *testing.T) {
 	}
 	s2.Close()
 	other := bytes.Repeat([]byte{7}, 32)
-	s3, err := OpenStore(path, other)
+	s3, err := OpenStore(path, other, fastHash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestLastUsedPersists(t *testing.T) {
 	}
 	s.MarkUsed(c.AccessKey)
 	s.Close()
-	s2, err := OpenStore(path, key)
+	s2, err := OpenStore(path, key, fastHash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,9 +419,7 @@ func TestSessionExpiry(t *testing.T) {
 }
 
 func TestAuditLog(t *testing.T) {
-	s, _, _ := openTestStore(t)
-	defer func(old uint64) { maxAuditEvents = old }(maxAuditEvents)
-	maxAuditEvents = 5
+	s, _, _ := openTestStore(t, WithMaxAuditEvents(5))
 	base := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	for i := range 8 {
 		tenant := []string{"acme", "globex"}[i%2]

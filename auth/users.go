@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,9 +32,6 @@ const maxPasswordLength = 72
 // ErrInvalidUsername is returned when a username is empty, too long or holds
 // characters other than letters, digits and . _ @ -.
 var ErrInvalidUsername = errors.New("auth: invalid username")
-
-// bcryptCost is the bcrypt work factor (lowered by tests).
-var bcryptCost = bcrypt.DefaultCost
 
 // User is a console user. Operators have no tenant.
 type User struct {
@@ -70,14 +66,14 @@ func validUsername(name string) error {
 	return nil
 }
 
-func hashPassword(password string) ([]byte, error) {
+func (s *Store) hashPassword(password string) ([]byte, error) {
 	if len(password) < MinPasswordLength {
 		return nil, ErrWeakPassword
 	}
 	if len(password) > maxPasswordLength {
 		return nil, fmt.Errorf("auth: password longer than %d bytes", maxPasswordLength)
 	}
-	return bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	return bcrypt.GenerateFromPassword([]byte(password), s.opts.bcryptCost)
 }
 
 // EnsureOperator creates the operator account "admin" with password unless
@@ -106,7 +102,7 @@ func (s *Store) CreateUser(tenant, username, password string, role Role) error {
 	default:
 		return fmt.Errorf("auth: unknown role %q", truncate(string(role)))
 	}
-	hash, err := hashPassword(password)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -124,7 +120,7 @@ func (s *Store) CreateUser(tenant, username, password string, role Role) error {
 // SetPassword replaces a user's password and ends the user's sessions. It
 // returns ErrUserNotFound or ErrWeakPassword.
 func (s *Store) SetPassword(username, password string) error {
-	hash, err := hashPassword(password)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -193,13 +189,6 @@ func (s *Store) getUser(username string) (userRecord, bool, error) {
 	return u, ok, err
 }
 
-// dummyHash is compared against when the user does not exist, so a wrong
-// username costs as much time as a wrong password.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("coffer-no-such-user"), bcryptCost)
-	return h
-})
-
 // CheckPassword verifies a username and password (HTTP Basic auth for the
 // operator CLI), throttled like Login. While the (user, address) pair or the
 // address must wait after failures it returns a *RateLimitError (wrapping
@@ -213,7 +202,7 @@ func (s *Store) CheckPassword(username, password, remoteIP string) (User, error)
 	if err != nil {
 		return User{}, err
 	}
-	hash := dummyHash()
+	hash := s.dummyHash()
 	if ok {
 		hash = u.Hash
 	}

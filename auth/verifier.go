@@ -23,9 +23,13 @@ type usageRecorder interface {
 	MarkUsed(accessKey string)
 }
 
+// DefaultRegion is the region Coffer answers for when none is configured:
+// SigV4 scopes name it, and the S3 API and console report it.
+const DefaultRegion = "us-east-1"
+
 // VerifierOptions configures a Verifier.
 type VerifierOptions struct {
-	// Region is the region clients are told to use ("us-east-1" when empty).
+	// Region is the region clients are told to use (DefaultRegion when empty).
 	Region string
 	// Now returns the current time (time.Now when nil); tests inject a clock.
 	Now func() time.Time
@@ -56,7 +60,7 @@ type Verifier struct {
 // NewVerifier returns a Verifier that takes secrets from lookup.
 func NewVerifier(lookup SecretLookup, opts VerifierOptions) *Verifier {
 	if opts.Region == "" {
-		opts.Region = "us-east-1"
+		opts.Region = DefaultRegion
 	}
 	now := opts.Now
 	if now == nil {

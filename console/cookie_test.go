@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -34,8 +35,8 @@ func (e *testEnv) rawRequest(method, path, cookie, csrf string) *response {
 			break
 		}
 	}
-	return &response{t: e.t, Status: resp.StatusCode, Body: []byte(body.String()), Header: resp.Header,
-		Cookies: resp.Cookies(), what: method + " " + path}
+	return &response{&testutil.Response{T: e.t, Status: resp.StatusCode, Body: []byte(body.String()), Header: resp.Header,
+		Cookies: resp.Cookies(), What: method + " " + path}}
 }
 
 // hasKey reports whether the tenant has an S3 key pair.

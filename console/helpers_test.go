@@ -3,8 +3,6 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/console"
+	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -143,98 +142,43 @@ type client struct {
 	seen *[]byte
 }
 
-type response struct {
-	t       testing.TB
-	Status  int
-	Body    []byte
-	Header  http.Header
-	Cookies []*http.Cookie
-	what    string
-}
+// response is one answer of the console API (testutil.Response).
+type response struct{ *testutil.Response }
 
+// do sends the request through the tests' one console API client
+// (testutil.API) and checks that every /api/ answer forbids caching.
 func (c *client) do(method, path string, body any) *response {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
+	api := &testutil.API{T: c.t, Base: c.base, User: c.basicUser, Password: c.basicPass,
+		Session: c.session, CSRF: c.csrf, CookieName: c.cookieName, NoCSRF: c.noCSRF, Seen: c.seen}
+	r := api.Do(method, path, body)
+	if strings.HasPrefix(path, "/api/") && r.Header.Get("Cache-Control") != "no-store" {
+		c.t.Errorf("%s %s: Cache-Control = %q, want no-store", method, path, r.Header.Get("Cache-Control"))
 	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.session != "" {
-		name := c.cookieName
-		if name == "" {
-			name = "coffer_session"
-		}
-		req.AddCookie(&http.Cookie{Name: name, Value: c.session})
-		if !c.noCSRF && c.csrf != "" {
-			req.Header.Set("X-CSRF-Token", c.csrf)
-		}
-	}
-	if c.basicUser != "" {
-		req.SetBasicAuth(c.basicUser, c.basicPass)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if c.seen != nil {
-		*c.seen = append(*c.seen, b...)
-		for k, vs := range resp.Header {
-			*c.seen = append(*c.seen, []byte(k+": "+strings.Join(vs, ",")+"\n")...)
-		}
-	}
-	if strings.HasPrefix(path, "/api/") && resp.Header.Get("Cache-Control") != "no-store" {
-		c.t.Errorf("%s %s: Cache-Control = %q, want no-store", method, path, resp.Header.Get("Cache-Control"))
-	}
-	return &response{t: c.t, Status: resp.StatusCode, Body: b, Header: resp.Header, Cookies: resp.Cookies(), what: method + " " + path}
+	return &response{r}
 }
 
 func (r *response) want(status int) *response {
-	r.t.Helper()
-	if r.Status != status {
-		r.t.Fatalf("%s: status %d, want %d; body %s", r.what, r.Status, status, r.Body)
-	}
+	r.T.Helper()
+	r.Want(status)
 	return r
 }
 
 func (r *response) decode(v any) {
-	r.t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		r.t.Fatalf("%s: decode %s: %v", r.what, r.Body, err)
-	}
+	r.T.Helper()
+	r.Decode(v)
 }
 
 // errorText returns the "error" member of a JSON error body.
 func (r *response) errorText() string {
-	r.t.Helper()
-	var e struct {
-		Error string `json:"error"`
-	}
-	r.decode(&e)
-	return e.Error
+	r.T.Helper()
+	return r.ErrorText()
 }
 
 // wantError checks status and that the error message contains substr.
 func (r *response) wantError(status int, substr string) {
-	r.t.Helper()
-	r.want(status)
-	if msg := r.errorText(); !strings.Contains(msg, substr) {
-		r.t.Fatalf("%s: error %q does not contain %q", r.what, msg, substr)
-	}
+	r.T.Helper()
+	r.WantError(status, substr)
 }
 
 // putObject writes an object straight through storage.

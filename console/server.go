@@ -7,8 +7,6 @@ package console
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -21,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/internal/reqid"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -29,7 +28,7 @@ type Config struct {
 	Store          storage.ObjectStore
 	Auth           *auth.Store
 	PublicEndpoint string // S3 endpoint URL shown to tenants
-	Region         string // "us-east-1"
+	Region         string // auth.DefaultRegion when empty
 	SecureCookies  bool   // true under TLS
 	Logger         *slog.Logger
 	Metrics        http.Handler // served at /metrics (token check is inside); nil = 404
@@ -57,7 +56,7 @@ func New(cfg Config) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.region == "" {
-		s.region = "us-east-1"
+		s.region = auth.DefaultRegion
 	}
 	return s.routes()
 }
@@ -160,7 +159,7 @@ type requestIDKey struct{}
 // renders a returned error in the one place errors are rendered.
 func (s *server) wrap(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := newRequestID()
+		id := reqid.New()
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		if err := h(w, r); err != nil {
@@ -242,10 +241,4 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-func newRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return strings.ToUpper(hex.EncodeToString(b[:]))
 }

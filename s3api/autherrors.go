@@ -12,9 +12,6 @@ import (
 // errHeadersNotSigned is AWS's answer to x-amz-* headers outside the signature.
 var errHeadersNotSigned = errorf("AccessDenied", http.StatusForbidden, "There were headers present in the request which were not signed")
 
-// defaultRegion is the region named by errors that have no request at hand.
-const defaultRegion = "us-east-1"
-
 // authDetail renders the auth errors that carry details, as AWS does: the
 // unsigned header names in <HeadersNotSigned>, the expected region in
 // <Region> with a message that depends on where the scope came from.

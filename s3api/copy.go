@@ -150,7 +150,7 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 	res := copyObjectResult{NS: s3NS, LastModified: xmlTime(out.ModTime), ETag: quoteETag(out.ETag),
 		checksumFields: checksumXML(out.Checksums)}
 	if len(out.Checksums) > 0 {
-		res.ChecksumType = orDefault(out.ChecksumType, "FULL_OBJECT")
+		res.ChecksumType = orDefault(out.ChecksumType, checksum.FullObject)
 	}
 	return writeXML(w, http.StatusOK, res)
 }
@@ -185,7 +185,7 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *requ
 			return err
 		}
 	}
-	if length > maxPartSize {
+	if length > storage.MaxPartSize {
 		return errObjectTooLarge
 	}
 	body, err := openSpan(rq, obj, start, length)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/internal/testutil"
@@ -141,16 +140,7 @@ func (e *testEnv) clientWith(ak, sk string, mode checksumMode) *s3.Client {
 // containing msg.
 func wantAPIError(t *testing.T, err error, code, msg string) {
 	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want S3 error %s, got %v", code, err)
-	}
-	if ae.ErrorCode() != code {
-		t.Fatalf("want code %s, got %s (%s)", code, ae.ErrorCode(), ae.ErrorMessage())
-	}
-	if !strings.Contains(ae.ErrorMessage(), msg) {
-		t.Fatalf("code %s: want message containing %q, got %q", code, msg, ae.ErrorMessage())
-	}
+	testutil.WantS3Error(t, err, code, msg)
 }
 
 // wantHTTPStatus asserts err carries an HTTP status (for HEAD errors without body).

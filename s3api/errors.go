@@ -3,6 +3,7 @@ package s3api
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -57,10 +58,10 @@ var (
 	errPreconditionFailed   = errorf("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold.")
 	errNotModified          = errorf("NotModified", http.StatusNotModified, "Not Modified")
 	errXMLTooLarge          = errorf("EntityTooLarge", http.StatusBadRequest, "Your request body exceeds the maximum allowed size for this operation.")
-	errObjectTooLarge       = errorf("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed size of 5 GiB for a single PUT; use multipart upload.")
+	errObjectTooLarge       = errorf("EntityTooLarge", http.StatusBadRequest, fmt.Sprintf("Your proposed upload exceeds the maximum allowed size of %d GiB for a single PUT; use multipart upload.", storage.MaxPartSize>>30))
 	errMetadataTooLarge     = errorf("MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size of 2 KB.")
 	errHeaderTooLarge       = errorf("RequestHeaderSectionTooLarge", http.StatusBadRequest, "Your request header section exceeds the maximum allowed size.")
-	errInvalidPartNumberArg = errorf("InvalidArgument", http.StatusBadRequest, "Part number must be an integer between 1 and 10000, inclusive.")
+	errInvalidPartNumberArg = errorf("InvalidArgument", http.StatusBadRequest, fmt.Sprintf("Part number must be an integer between 1 and %d, inclusive.", storage.MaxPartNumber))
 	errInvalidMaxKeys       = errorf("InvalidArgument", http.StatusBadRequest, "Argument max-keys must be an integer between 0 and 2147483647.")
 	errInvalidEncoding      = errorf("InvalidArgument", http.StatusBadRequest, "Invalid Encoding Method specified in Request.")
 	errInvalidToken         = errorf("InvalidArgument", http.StatusBadRequest, "The continuation token provided is incorrect.")
@@ -153,7 +154,7 @@ var errorTable = []errorMapping{
 	{auth.ErrAccessDenied, errorf("AccessDenied", 403, "Access Denied.")},
 	// auth: signature coverage and region (authDetail adds the names and the region)
 	{auth.ErrUnsignedHeaders, errHeadersNotSigned},
-	{auth.ErrWrongRegion, errorf("AuthorizationHeaderMalformed", 400, "The authorization header is malformed; the region is wrong; expecting '"+defaultRegion+"'")},
+	{auth.ErrWrongRegion, errorf("AuthorizationHeaderMalformed", 400, "The authorization header is malformed; the region is wrong; expecting '"+auth.DefaultRegion+"'")},
 	// auth: console records (not reachable through S3, mapped for completeness)
 	{auth.ErrCredentialExists, errorf("InvalidRequest", 409, "The tenant already has credentials.")},
 	{auth.ErrNoCredential, errorf("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records.")},

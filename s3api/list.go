@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cofferstore/coffer/pkg/checksum"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -117,7 +118,7 @@ func (p listParams) elements(res storage.ListResult, own *owner) ([]objectElem, 
 		}
 		for alg := range o.Checksums {
 			e.ChecksumAlgorithm = string(alg)
-			e.ChecksumType = orDefault(o.ChecksumType, "FULL_OBJECT")
+			e.ChecksumType = orDefault(o.ChecksumType, checksum.FullObject)
 			break
 		}
 		objs = append(objs, e)

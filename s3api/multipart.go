@@ -10,9 +10,6 @@ import (
 	"github.com/cofferstore/coffer/storage"
 )
 
-// maxPartSize is S3's limit for one part.
-const maxPartSize = 5 << 30
-
 type initiateResult struct {
 	XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
 	NS       string   `xml:"xmlns,attr"`
@@ -48,40 +45,23 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 }
 
 // multipartChecksumType picks COMPOSITE or FULL_OBJECT: the client's choice
-// when valid for the algorithm, else the algorithm's default (CRC64NVME only
-// exists as FULL_OBJECT; every other algorithm defaults to COMPOSITE).
+// when valid for the algorithm, else the algorithm's default (the rules are
+// checksum.DefaultMultipartType and checksum.ValidMultipartType).
 func multipartChecksumType(alg checksum.Algorithm, asked string) (string, error) {
 	asked = strings.ToUpper(strings.TrimSpace(asked))
-	if alg == checksum.None {
-		if asked != "" {
-			return "", errInvalidChecksumType
-		}
-		return "", nil
+	if asked == "" {
+		return checksum.DefaultMultipartType(alg), nil
 	}
-	switch asked {
-	case "":
-		if alg == checksum.CRC64NVME {
-			return "FULL_OBJECT", nil
-		}
-		return "COMPOSITE", nil
-	case "FULL_OBJECT":
-		if alg == checksum.SHA1 || alg == checksum.SHA256 {
-			return "", errInvalidChecksumType
-		}
-		return asked, nil
-	case "COMPOSITE":
-		if alg == checksum.CRC64NVME {
-			return "", errInvalidChecksumType
-		}
-		return asked, nil
+	if !checksum.ValidMultipartType(alg, asked) {
+		return "", errInvalidChecksumType
 	}
-	return "", errInvalidChecksumType
+	return asked, nil
 }
 
-// partNumber reads ?partNumber= (1..10000).
+// partNumber reads ?partNumber= (1..storage.MaxPartNumber).
 func partNumber(r *http.Request) (int, error) {
 	n, err := strconv.Atoi(r.URL.Query().Get("partNumber"))
-	if err != nil || n < 1 || n > 10000 {
+	if err != nil || !storage.ValidPartNumber(n) {
 		return 0, errInvalidPartNumberArg
 	}
 	return n, nil
@@ -96,7 +76,7 @@ func (s *server) uploadPart(w http.ResponseWriter, r *http.Request, rq *request)
 	if rq.size < 0 {
 		return errMissingContentLength
 	}
-	if rq.size > maxPartSize {
+	if rq.size > storage.MaxPartSize {
 		return errObjectTooLarge
 	}
 	opts, err := bodyOptions(r, rq)
@@ -192,12 +172,12 @@ func parseCompleteRequest(data []byte) ([]storage.CompletePart, error) {
 	if err := decodeXML(data, &req); err != nil {
 		return nil, err
 	}
-	if len(req.Parts) == 0 || len(req.Parts) > 10000 {
+	if len(req.Parts) == 0 || len(req.Parts) > storage.MaxPartNumber {
 		return nil, errMalformedXML
 	}
 	parts := make([]storage.CompletePart, 0, len(req.Parts))
 	for _, p := range req.Parts {
-		if p.PartNumber < 1 || p.PartNumber > 10000 {
+		if !storage.ValidPartNumber(p.PartNumber) {
 			return nil, errInvalidPartNumberArg
 		}
 		parts = append(parts, storage.CompletePart{
@@ -232,9 +212,9 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	typ := ""
-	if len(info.Checksums) > 0 {
-		typ = orDefault(info.ChecksumType, "COMPOSITE")
+	typ := info.ChecksumType
+	for alg := range info.Checksums {
+		typ = orDefault(typ, checksum.DefaultMultipartType(alg))
 	}
 	setChecksumHeaders(w.Header(), info.Checksums, typ)
 	return writeXML(w, http.StatusOK, completeResult{

@@ -8,18 +8,16 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cofferstore/coffer/pkg/checksum"
 	"github.com/cofferstore/coffer/storage"
 )
-
-// maxPutSize is S3's limit for a single PutObject.
-const maxPutSize = 5 << 30
 
 // putObject handles PUT /bucket/key.
 func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) error {
 	if rq.size < 0 {
 		return errMissingContentLength
 	}
-	if rq.size > maxPutSize {
+	if rq.size > storage.MaxPartSize {
 		return errObjectTooLarge
 	}
 	opts, err := bodyOptions(r, rq)
@@ -38,7 +36,7 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	h := w.Header()
 	h.Set("ETag", quoteETag(info.ETag))
-	setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, "FULL_OBJECT"))
+	setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, checksum.FullObject))
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -137,7 +135,7 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, i
 			return 0, 0, 0, errorf("InvalidRequest", http.StatusBadRequest, "Cannot specify both Range header and partNumber query parameter.")
 		}
 		n, err := strconv.Atoi(pn)
-		if err != nil || n < 1 || n > 10000 {
+		if err != nil || !storage.ValidPartNumber(n) {
 			return 0, 0, 0, errInvalidPartNumberArg
 		}
 		switch {
@@ -164,7 +162,7 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, i
 
 	setObjectHeaders(h, info)
 	if whole && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
-		setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, "FULL_OBJECT"))
+		setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, checksum.FullObject))
 	}
 	applyResponseOverrides(h, r)
 	// A tenant's HTML opened from this listener must not run script: it

@@ -2,18 +2,16 @@ package s3api
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/internal/reqid"
 )
 
 // maxHeaderBytes caps the request header section (AWS allows 8 KB for PUT;
@@ -109,7 +107,7 @@ func (c countingReader) Read(p []byte) (int, error) {
 
 // ServeHTTP stamps request ids, routes, and writes one access-log line.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	st := &reqState{id: newRequestID(), start: time.Now(), op: "Unknown"}
+	st := &reqState{id: reqid.New(), start: time.Now(), op: "Unknown"}
 	st.bucket, st.key, st.hostStyle = s.route(r)
 	tw := &trackingWriter{ResponseWriter: w}
 	h := w.Header()
@@ -250,13 +248,6 @@ func headerSize(h http.Header) int {
 		}
 	}
 	return n
-}
-
-// newRequestID returns a 16-character upper-case hex id like AWS's.
-func newRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return strings.ToUpper(hex.EncodeToString(b[:]))
 }
 
 // hostID derives the x-amz-id-2 value from the request id.

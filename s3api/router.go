@@ -21,7 +21,7 @@ type Config struct {
 	Store    storage.ObjectStore
 	Verifier *auth.Verifier
 	Domains  []string // virtual-hosted-style base domains; empty = path style only
-	Region   string   // "us-east-1"
+	Region   string   // auth.DefaultRegion when empty
 	Logger   *slog.Logger
 	Observer Observer // may be nil
 	// WriteLimits cap concurrent writes; the zero value caps nothing.
@@ -70,7 +70,7 @@ func New(cfg Config) http.Handler {
 		writes:   newWriteLimiter(cfg.WriteLimits),
 	}
 	if s.region == "" {
-		s.region = "us-east-1"
+		s.region = auth.DefaultRegion
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -58,14 +58,14 @@ func TestCrashChild(t *testing.T) {
 		case op < 16:
 			s.DeleteObject(ctx, "acme", "bkt", key)
 		case op < 18:
-			size := minPartSize + 10
+			size := MinPartSize + 10
 			id, err := s.CreateMultipartUpload(ctx, "acme", "bkt", key, PutOptions{Meta: meta(sd, size)})
 			if err != nil {
 				continue
 			}
 			body := randBytes(sd, size)
-			p1, err1 := s.PutPart(ctx, "acme", "bkt", key, id, 1, bytes.NewReader(body[:minPartSize]), PutOptions{Size: minPartSize})
-			p2, err2 := s.PutPart(ctx, "acme", "bkt", key, id, 2, bytes.NewReader(body[minPartSize:]), PutOptions{Size: 10})
+			p1, err1 := s.PutPart(ctx, "acme", "bkt", key, id, 1, bytes.NewReader(body[:MinPartSize]), PutOptions{Size: MinPartSize})
+			p2, err2 := s.PutPart(ctx, "acme", "bkt", key, id, 2, bytes.NewReader(body[MinPartSize:]), PutOptions{Size: 10})
 			if err1 == nil && err2 == nil {
 				s.CompleteMultipartUpload(ctx, "acme", "bkt", key, id, []CompletePart{{PartNumber: 1, ETag: p1.ETag}, {PartNumber: 2, ETag: p2.ETag}})
 			}

@@ -29,7 +29,7 @@ func corpus(t *testing.T, ts *testStore) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, p2 := randBytes(1, minPartSize), randBytes(2, 4321)
+	p1, p2 := randBytes(1, MinPartSize), randBytes(2, 4321)
 	var cps []CompletePart
 	for n, p := range [][]byte{p1, p2} {
 		pi, err := ts.PutPart(ctx, "acme", "bkt", "multi", id, n+1, bytes.NewReader(p), PutOptions{Size: int64(len(p))})

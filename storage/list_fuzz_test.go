@@ -163,7 +163,7 @@ func fuzzUploads(s string, n int) []fuzzUpload {
 func fuzzPartNumbers(b []byte, n int) []int {
 	var nums []int
 	for i := 0; i+1 < len(b) && len(nums) < n; i += 2 {
-		if p := 1 + (int(b[i])<<8|int(b[i+1]))%maxPartNum; !slices.Contains(nums, p) {
+		if p := 1 + (int(b[i])<<8|int(b[i+1]))%MaxPartNumber; !slices.Contains(nums, p) {
 			nums = append(nums, p)
 		}
 	}

@@ -14,12 +14,6 @@ import (
 	"github.com/cofferstore/coffer/pkg/checksum"
 )
 
-const (
-	minPartSize = 5 << 20
-	maxPartSize = 5 << 30
-	maxPartNum  = 10000
-)
-
 // CreateMultipartUpload starts an upload and returns its id. A tenant with
 // as many unfinished uploads as its limit allows gets ErrTooManyUploads
 // until it completes or aborts one.
@@ -31,13 +25,10 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 		return "", fmt.Errorf("storage: %w: %q", checksum.ErrUnknownAlgorithm, opts.Checksum)
 	}
 	ct := opts.ChecksumType
-	if opts.Checksum != checksum.None && ct == "" {
-		ct = "COMPOSITE"
-		if opts.Checksum == checksum.CRC64NVME {
-			ct = "FULL_OBJECT"
-		}
+	if ct == "" {
+		ct = checksum.DefaultMultipartType(opts.Checksum)
 	}
-	if ct == "FULL_OBJECT" {
+	if ct == checksum.FullObject {
 		if _, _, ok := crcPoly(opts.Checksum); !ok {
 			return "", fmt.Errorf("storage: checksum type FULL_OBJECT needs a CRC algorithm, not %q", opts.Checksum)
 		}
@@ -85,10 +76,10 @@ func uploadOf(tx indexTx, tenant, bucket, key, uploadID string) (*bucketRecord, 
 
 // PutPart stores one part; uploading a part number again replaces it.
 func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID string, partNumber int, body io.Reader, opts PutOptions) (PartInfo, error) {
-	if partNumber < 1 || partNumber > maxPartNum {
+	if !ValidPartNumber(partNumber) {
 		return PartInfo{}, fmt.Errorf("%w: %d", ErrInvalidPartNumber, partNumber)
 	}
-	if opts.Size > maxPartSize {
+	if opts.Size > MaxPartSize {
 		return PartInfo{}, fmt.Errorf("%w: part of %d bytes, limit is 5 GiB", ErrEntityTooLarge, opts.Size)
 	}
 	var u *uploadRecord
@@ -245,8 +236,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 		if p == nil || trimETag(cp.ETag) != p.ETag {
 			return ObjectInfo{}, fmt.Errorf("%w: part %d", ErrInvalidPart, cp.PartNumber)
 		}
-		if i < len(parts)-1 && p.Size < minPartSize {
-			return ObjectInfo{}, fmt.Errorf("%w: part %d is %d bytes, minimum is %d", ErrEntityTooSmall, p.Number, p.Size, minPartSize)
+		if i < len(parts)-1 && p.Size < MinPartSize {
+			return ObjectInfo{}, fmt.Errorf("%w: part %d is %d bytes, minimum is %d", ErrEntityTooSmall, p.Number, p.Size, MinPartSize)
 		}
 		for a, v := range cp.Checksums {
 			if got, ok := p.Checksums[a]; ok && got != v {
@@ -273,7 +264,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	if u.Checksum != checksum.None {
 		rec.ChecksumType = u.ChecksumType
 		var v string
-		if u.ChecksumType == "FULL_OBJECT" {
+		if u.ChecksumType == checksum.FullObject {
 			if v, err = combineFullCRC(u.Checksum, sums, sizes); err != nil {
 				return ObjectInfo{}, err
 			}

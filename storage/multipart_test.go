@@ -25,8 +25,8 @@ func multipartETag(parts ...[]byte) string {
 func TestMultipart(t *testing.T) {
 	ts := newTestStore(t, 4)
 	ctx := context.Background()
-	p1 := randBytes(1, minPartSize)
-	p2 := randBytes(2, minPartSize+3)
+	p1 := randBytes(1, MinPartSize)
+	p2 := randBytes(2, MinPartSize+3)
 	p3 := randBytes(3, 1000)
 	id, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "big", PutOptions{Meta: ObjectMeta{ContentType: "x/y"}})
 	if err != nil {
@@ -96,7 +96,7 @@ func TestMultipart(t *testing.T) {
 		t.Fatalf("complete info = %+v", info)
 	}
 	ts.mustRead("big", whole)
-	for _, rg := range [][2]int64{{minPartSize - 5, 10}, {int64(len(whole)) - 1003, 1003}, {1, int64(len(whole)) - 2}} {
+	for _, rg := range [][2]int64{{MinPartSize - 5, 10}, {int64(len(whole)) - 1003, 1003}, {1, int64(len(whole)) - 2}} {
 		got, err := ts.read("big", rg[0], rg[1])
 		if err != nil || !bytes.Equal(got, whole[rg[0]:rg[0]+rg[1]]) {
 			t.Fatalf("range %v: %v", rg, err)
@@ -140,7 +140,7 @@ func TestMultipart(t *testing.T) {
 func TestMultipartChecksums(t *testing.T) {
 	ts := newTestStore(t, 4)
 	ctx := context.Background()
-	p1 := randBytes(1, minPartSize)
+	p1 := randBytes(1, MinPartSize)
 	p2 := randBytes(2, 777)
 	for _, typ := range []string{"COMPOSITE", "FULL_OBJECT"} {
 		id, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "c", PutOptions{Checksum: checksum.CRC32, ChecksumType: typ})

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 	"unicode/utf8"
 )
@@ -30,8 +29,11 @@ func validTenantName(name string) error {
 
 // ValidBucketName returns nil when name follows the S3 bucket naming rules:
 // 3-63 characters of lower-case letters, digits, dots and hyphens, starting
-// and ending with a letter or digit, no "..", ".-" or "-.", and not shaped
-// like an IPv4 address.
+// and ending with a letter or digit, no "..", ".-" or "-.", not four
+// dot-separated groups of digits (an IPv4 address, or what some parsers
+// take for one), no "xn--" or "sthree-" prefix and no "-s3alias" or
+// "--ol-s3" suffix. The console's names.js states the same rule; the table
+// in testdata/names.json is checked against both.
 func ValidBucketName(name string) error {
 	if len(name) < 3 || len(name) > 63 {
 		return fmt.Errorf("%w: %q must be 3 to 63 characters long", ErrInvalidBucketName, name)
@@ -48,10 +50,11 @@ func ValidBucketName(name string) error {
 	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
 		return fmt.Errorf("%w: %q must not contain \"..\", \".-\" or \"-.\"", ErrInvalidBucketName, name)
 	}
-	if addr, err := netip.ParseAddr(name); err == nil && addr.Is4() {
+	if dottedDigits(name) {
 		return fmt.Errorf("%w: %q must not be formatted as an IP address", ErrInvalidBucketName, name)
 	}
-	if strings.HasPrefix(name, "xn--") || strings.HasSuffix(name, "-s3alias") || strings.HasSuffix(name, "--ol-s3") {
+	if strings.HasPrefix(name, "xn--") || strings.HasPrefix(name, "sthree-") ||
+		strings.HasSuffix(name, "-s3alias") || strings.HasSuffix(name, "--ol-s3") {
 		return fmt.Errorf("%w: %q uses a reserved prefix or suffix", ErrInvalidBucketName, name)
 	}
 	return nil
@@ -72,6 +75,22 @@ func ValidObjectKey(key string) error {
 		return fmt.Errorf("%w: key contains NUL", ErrInvalidObjectName)
 	}
 	return nil
+}
+
+// dottedDigits reports whether s is four dot-separated groups of digits,
+// like "192.168.5.4" (and "01.2.3.999", which some resolvers still read as
+// an address).
+func dottedDigits(s string) bool {
+	groups := strings.Split(s, ".")
+	if len(groups) != 4 {
+		return false
+	}
+	for _, g := range groups {
+		if g == "" || strings.Trim(g, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }

@@ -108,7 +108,7 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	}
 	if p.dig.algo != checksum.None {
 		rec.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
-		rec.ChecksumType = "FULL_OBJECT"
+		rec.ChecksumType = checksum.FullObject
 	}
 	if p.ref.Inline {
 		err = s.persistPacked(p, rec)

@@ -321,7 +321,7 @@ func powerWorkload(s *Store, seed uint64, first, n int, out map[string]*powerOut
 			o.inflight, o.flying = 0, true
 			err = s.DeleteObject(ctx, "acme", "bkt", key)
 		default:
-			size := minPartSize + 10
+			size := MinPartSize + 10
 			o.sizes[sd] = size
 			var id string
 			id, err = s.CreateMultipartUpload(ctx, "acme", "bkt", key, PutOptions{Meta: meta(sd, size)})
@@ -330,10 +330,10 @@ func powerWorkload(s *Store, seed uint64, first, n int, out map[string]*powerOut
 			}
 			body := randBytes(sd, size)
 			var p1, p2 PartInfo
-			if p1, err = s.PutPart(ctx, "acme", "bkt", key, id, 1, bytes.NewReader(body[:minPartSize]), PutOptions{Size: minPartSize}); err != nil {
+			if p1, err = s.PutPart(ctx, "acme", "bkt", key, id, 1, bytes.NewReader(body[:MinPartSize]), PutOptions{Size: MinPartSize}); err != nil {
 				break
 			}
-			if p2, err = s.PutPart(ctx, "acme", "bkt", key, id, 2, bytes.NewReader(body[minPartSize:]), PutOptions{Size: 10}); err != nil {
+			if p2, err = s.PutPart(ctx, "acme", "bkt", key, id, 2, bytes.NewReader(body[MinPartSize:]), PutOptions{Size: 10}); err != nil {
 				break
 			}
 			o.inflight, o.flying = sd, true

@@ -77,14 +77,11 @@ var _ ObjectStore = (*Store)(nil)
 // starts the background scrubber.
 func Open(cfg Config) (*Store, error) {
 	n := len(cfg.Drives)
-	if n < 2 || n > 16 {
-		return nil, fmt.Errorf("storage: need 2 to 16 drives, got %d", n)
+	if err := CheckLayout(n, cfg.Parity); err != nil {
+		return nil, err
 	}
 	if cfg.Parity == 0 {
 		cfg.Parity = n / 2
-	}
-	if cfg.Parity < 1 || cfg.Parity > n/2 {
-		return nil, fmt.Errorf("storage: parity %d out of range 1..%d for %d drives", cfg.Parity, n/2, n)
 	}
 	if cfg.BlockSize == 0 {
 		cfg.BlockSize = DefaultBlockSize

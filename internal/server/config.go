@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/storage"
 )
 
 // Region is the only region Coffer answers for.
-const Region = "us-east-1"
+const Region = auth.DefaultRegion
 
 // Config is everything Start needs. Zero values mean the documented defaults.
 type Config struct {
@@ -139,11 +140,9 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.Drives) > 0 {
 		n = len(c.Drives)
 	}
-	if n < 2 || n > 16 {
-		return c, fmt.Errorf("server: need 2 to 16 drives, got %d", n)
-	}
-	if c.Parity < 0 || c.Parity >= n {
-		return c, fmt.Errorf("server: parity %d must be between 0 and %d for %d drives", c.Parity, n-1, n)
+	// The erasure-set rule is storage's; checking it here fails before any disk is touched.
+	if err := storage.CheckLayout(n, c.Parity); err != nil {
+		return c, fmt.Errorf("server: %w", err)
 	}
 	if c.MaxBuckets == 0 {
 		c.MaxBuckets = DefaultMaxBuckets

@@ -4,7 +4,18 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/internal/testutil"
 )
+
+// TestRegionStatedOnce: testutil cannot import auth (auth's own tests use
+// testutil), so its copy of the region is checked against the one rule here.
+func TestRegionStatedOnce(t *testing.T) {
+	if Region != auth.DefaultRegion || testutil.Region != auth.DefaultRegion {
+		t.Fatalf("server.Region %q and testutil.Region %q must equal auth.DefaultRegion %q", Region, testutil.Region, auth.DefaultRegion)
+	}
+}
 
 func TestConfigDefaultsAndChecks(t *testing.T) {
 	tests := []struct {
@@ -18,6 +29,10 @@ func TestConfigDefaultsAndChecks(t *testing.T) {
 		{"seventeen drives", Config{DriveCount: 17}, "need 2 to 16 drives"},
 		{"parity too high", Config{DriveCount: 4, Parity: 4}, "parity 4"},
 		{"negative parity", Config{DriveCount: 4, Parity: -1}, "parity -1"},
+		// storage.CheckLayout's rule: parity is at most half the drives.
+		{"parity above half", Config{DriveCount: 4, Parity: 3}, "parity 3 out of range 1..2"},
+		{"parity half of five", Config{DriveCount: 5, Parity: 2}, ""},
+		{"parity above half of five", Config{DriveCount: 5, Parity: 3}, "parity 3"},
 		{"count and list disagree", Config{Drives: []string{"a", "b"}, DriveCount: 3}, "2 drives given"},
 		{"cert without key", Config{TLSCert: "c.pem"}, "both a certificate and a key"},
 		{"public endpoint without scheme", Config{PublicEndpoint: "s3.example.com"}, "must start with http"},

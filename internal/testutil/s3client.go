@@ -6,8 +6,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// Region is the signing region of the S3 clients S3Client builds; it is
-// Coffer's default region.
+// Region is the signing region of the S3 clients S3Client builds: Coffer's
+// default region, auth.DefaultRegion (testutil imports no Coffer package;
+// internal/server's TestRegionStatedOnce keeps the two equal).
 const Region = "us-east-1"
 
 // S3Client builds an aws-sdk-go-v2 S3 client for endpoint (a base URL such as

@@ -135,3 +135,37 @@ func (a Algorithm) Valid(value string) bool {
 	raw, err := base64.StdEncoding.DecodeString(value)
 	return err == nil && len(raw) == a.Size() && a.Size() > 0
 }
+
+// Checksum types: how an object's checksum covers its data. A single PUT's
+// checksum is always FULL_OBJECT; a multipart upload's is either.
+const (
+	FullObject = "FULL_OBJECT" // the checksum of the whole object's bytes
+	Composite  = "COMPOSITE"   // a checksum of the parts' checksums, "-N" appended
+)
+
+// DefaultMultipartType is the checksum type of a multipart upload that names
+// none: FULL_OBJECT for CRC64NVME (S3 offers it no other way), COMPOSITE for
+// every other algorithm, "" for None.
+func DefaultMultipartType(a Algorithm) string {
+	switch a {
+	case None:
+		return ""
+	case CRC64NVME:
+		return FullObject
+	}
+	return Composite
+}
+
+// ValidMultipartType reports whether a multipart upload may use algorithm a
+// with checksum type typ: FULL_OBJECT needs a CRC (a CRC of the whole object
+// can be combined from the parts' CRCs; a hash cannot), and CRC64NVME is only
+// FULL_OBJECT.
+func ValidMultipartType(a Algorithm, typ string) bool {
+	switch typ {
+	case FullObject:
+		return a == CRC32 || a == CRC32C || a == CRC64NVME
+	case Composite:
+		return a != None && a != CRC64NVME
+	}
+	return false
+}

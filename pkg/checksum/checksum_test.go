@@ -40,3 +40,28 @@ func TestParseAndHeader(t *testing.T) {
 		t.Fatal("Valid accepted a malformed or wrong-size value")
 	}
 }
+
+// TestMultipartTypeRules pins the one statement of S3's multipart checksum
+// type rules that s3api and storage both use.
+func TestMultipartTypeRules(t *testing.T) {
+	defaults := map[Algorithm]string{None: "", CRC32: Composite, CRC32C: Composite, CRC64NVME: FullObject, SHA1: Composite, SHA256: Composite}
+	for a, want := range defaults {
+		if got := DefaultMultipartType(a); got != want {
+			t.Errorf("DefaultMultipartType(%q) = %q, want %q", a, got, want)
+		}
+		if want != "" && !ValidMultipartType(a, want) {
+			t.Errorf("the default type %q of %q is not valid for it", want, a)
+		}
+	}
+	valid := map[[2]string]bool{
+		{"CRC32", FullObject}: true, {"CRC32C", FullObject}: true, {"CRC64NVME", FullObject}: true,
+		{"SHA1", FullObject}: false, {"SHA256", FullObject}: false, {"", FullObject}: false,
+		{"CRC32", Composite}: true, {"SHA256", Composite}: true, {"CRC64NVME", Composite}: false, {"", Composite}: false,
+		{"CRC32", "full_object"}: false, {"CRC32", ""}: false, {"CRC32", "BOTH"}: false,
+	}
+	for k, want := range valid {
+		if got := ValidMultipartType(Algorithm(k[0]), k[1]); got != want {
+			t.Errorf("ValidMultipartType(%q, %q) = %v, want %v", k[0], k[1], got, want)
+		}
+	}
+}

@@ -23,8 +23,11 @@ MEMORY_UPLOAD_SIZE=${MEMORY_UPLOAD_SIZE:-67108864}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench-memory.XXXXXX")
 OUT=${BENCH_OUT:-$WORK}
 mkdir -p "$OUT"
-. "$here/server.sh"
-trap 'stop_server; rm -rf "$WORK"' EXIT
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+. "$here/../lib/server.sh" # coffer_start, coffer_kill
+# shellcheck source=SCRIPTDIR/server.sh
+. "$here/server.sh" # bench_key
+trap 'coffer_kill; rm -rf "$WORK"' EXIT
 
 need=$(( (2 * MEMORY_STREAM_SIZE > 2 * MEMORY_UPLOADS * MEMORY_UPLOAD_SIZE ? 2 * MEMORY_STREAM_SIZE : 2 * MEMORY_UPLOADS * MEMORY_UPLOAD_SIZE) / 1024 + 1048576 ))
 avail=$(df -Pk "$WORK" | awk 'NR==2 {print $4}')
@@ -35,10 +38,9 @@ fi
 df -h "$WORK" >&2
 
 "$GO" build -o "$WORK/s3load" "$here/s3load"
-export COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 mkdir -p "$WORK/logs"
-start_server "$WORK/data" "$WORK/logs" "$@"
-make_key bench
-echo "bench-memory: server pid $server_pid at $s3" >&2
-"$WORK/s3load" -memory -endpoint "$s3" -server-pid "$server_pid" -stream-size "$MEMORY_STREAM_SIZE" \
+coffer_start "$WORK/data" "$WORK/logs" --log-level warn "$@"
+bench_key bench
+echo "bench-memory: server pid $COFFER_PID at $S3_ENDPOINT" >&2
+"$WORK/s3load" -memory -endpoint "$S3_ENDPOINT" -server-pid "$COFFER_PID" -stream-size "$MEMORY_STREAM_SIZE" \
 	-uploads "$MEMORY_UPLOADS" -upload-size "$MEMORY_UPLOAD_SIZE" -json "$OUT/memory.json"

@@ -27,16 +27,19 @@ BENCH_PROFILE=${BENCH_PROFILE:-put-4k,get-16m}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench.XXXXXX")
 OUT=${BENCH_OUT:-$WORK}
 mkdir -p "$OUT"
-. "$here/server.sh" # start_server, stop_server, make_key
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+. "$here/../lib/server.sh" # coffer_start, coffer_stop, coffer_kill, coffer_make_key
+# shellcheck source=SCRIPTDIR/server.sh
+. "$here/server.sh" # bench_key
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	stop_server
+	coffer_kill
 	rm -rf "$WORK" # the per-run JSON survives only under BENCH_OUT
 }
 trap cleanup EXIT
 
 "$GO" build -o "$WORK/s3load" "$here/s3load"
 
-export COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 results=()
@@ -51,21 +54,21 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 		pprof_args=(--pprof "127.0.0.1:$port")
 		pprof_url="http://127.0.0.1:$port"
 	fi
-	start_server "$dir/data" "$dir" "${pprof_args[@]}"
-	make_key bench
+	coffer_start "$dir/data" "$dir" --log-level warn "${pprof_args[@]}"
+	bench_key bench
 
-	echo "bench: run $run/$BENCH_RUNS against $s3 (${BENCH_DURATION} per workload)" >&2
+	echo "bench: run $run/$BENCH_RUNS against $S3_ENDPOINT (${BENCH_DURATION} per workload)" >&2
 	profile_args=()
 	if [ -n "$pprof_url" ]; then
 		profile_args=(-pprof "$pprof_url" -profile-dir "$BENCH_PROFILE_DIR" -profile "$BENCH_PROFILE")
 	fi
-	if ! "$WORK/s3load" -endpoint "$s3" -duration "$BENCH_DURATION" -workloads "$BENCH_WORKLOADS" \
+	if ! "$WORK/s3load" -endpoint "$S3_ENDPOINT" -duration "$BENCH_DURATION" -workloads "$BENCH_WORKLOADS" \
 		-json "$OUT/run$run.json" "${profile_args[@]}" >"$dir/table.md"; then
 		rc=1
 		cat "$dir/server.log" | tail -20 >&2
 	fi
 	[ -f "$OUT/run$run.json" ] && results+=("$OUT/run$run.json")
-	stop_server
+	coffer_stop || true
 	rm -rf "$dir/data"
 done
 

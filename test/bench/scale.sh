@@ -31,12 +31,14 @@ SCALE_AB_ROUNDS=${SCALE_AB_ROUNDS:-3}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench-scale.XXXXXX")
 OUT=${BENCH_OUT:-$WORK}
 mkdir -p "$OUT" "$WORK/logs"
-. "$here/server.sh"
-trap 'stop_server; rm -rf "$WORK"' EXIT
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+. "$here/../lib/server.sh" # coffer_start, coffer_stop, coffer_kill
+# shellcheck source=SCRIPTDIR/server.sh
+. "$here/server.sh" # bench_key
+trap 'coffer_kill; rm -rf "$WORK"' EXIT
 
 "$GO" build -o "$WORK/s3load" "$here/s3load"
 "$GO" build -o "$WORK/fill" "$here/fill"
-export COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 data=$WORK/data
 bucket=scale
 count=0     # objects in the bucket
@@ -61,10 +63,10 @@ measure() {
 		prof=(-pprof "$pprof_url" -profile-dir "$BENCH_PROFILE_DIR" -profile list,put-4k)
 	fi
 	if [ "$count" -gt 0 ]; then
-		"$WORK/s3load" -endpoint "$s3" -bucket "$bucket" -workloads list -concurrency 1 -list-keys "$count" \
+		"$WORK/s3load" -endpoint "$S3_ENDPOINT" -bucket "$bucket" -workloads list -concurrency 1 -list-keys "$count" \
 			-duration "$SCALE_LIST_DURATION" -json "$OUT/list-$size.json" "${prof[@]}" >/dev/null
 	fi
-	"$WORK/s3load" -endpoint "$s3" -bucket "$bucket" -workloads put-4k -key-prefix "put-$size/" \
+	"$WORK/s3load" -endpoint "$S3_ENDPOINT" -bucket "$bucket" -workloads put-4k -key-prefix "put-$size/" \
 		-duration "$SCALE_DURATION" -json "$OUT/put-$size.json" "${prof[@]}" >/dev/null
 	count=$((count + $(objects_of "$OUT/put-$size.json")))
 }
@@ -72,7 +74,7 @@ measure() {
 # fill_to N: stops the server, adds 0-byte objects until the bucket holds N, starts it.
 fill_to() {
 	local want=$1 add=$(( $1 - count ))
-	stop_server
+	coffer_stop || true
 	if [ "$add" -gt 0 ]; then
 		echo "bench-scale: filling $add objects (bucket has $count)" >&2
 		"$WORK/fill" -data "$data" -drives 4 -parity 2 -tenant bench -bucket "$bucket" \
@@ -80,12 +82,12 @@ fill_to() {
 		fill_next=$((fill_next + add))
 		count=$want
 	fi
-	start_server "$data" "$WORK/logs" "${server_args[@]}"
+	coffer_start "$data" "$WORK/logs" --log-level warn "${server_args[@]}"
 }
 
-start_server "$data" "$WORK/logs" "${server_args[@]}"
-make_key bench
-echo "bench-scale: server at $s3; measuring at 0 objects" >&2
+coffer_start "$data" "$WORK/logs" --log-level warn "${server_args[@]}"
+bench_key bench
+echo "bench-scale: server at $S3_ENDPOINT; measuring at 0 objects" >&2
 measure 0
 sizes=()
 [ "$SCALE_OBJECTS" -gt 100000 ] && sizes+=(100000)
@@ -98,13 +100,13 @@ for size in "${sizes[@]}"; do
 done
 for r in $(seq 1 "$SCALE_AB_ROUNDS"); do
 	echo "bench-scale: A/B round $r: PUT in the full bucket, then in an empty one" >&2
-	"$WORK/s3load" -endpoint "$s3" -bucket "$bucket" -workloads put-4k -key-prefix "ab-$r/" \
+	"$WORK/s3load" -endpoint "$S3_ENDPOINT" -bucket "$bucket" -workloads put-4k -key-prefix "ab-$r/" \
 		-duration "$SCALE_DURATION" -json "$OUT/ab-full-$r.json" >/dev/null
-	"$WORK/s3load" -endpoint "$s3" -bucket "$bucket-empty-$r" -workloads put-4k \
+	"$WORK/s3load" -endpoint "$S3_ENDPOINT" -bucket "$bucket-empty-$r" -workloads put-4k \
 		-duration "$SCALE_DURATION" -json "$OUT/ab-empty-$r.json" >/dev/null
 done
 du -sh "$data" >&2
-stop_server
+coffer_stop || true
 
 python3 - "$OUT" "$SCALE_AB_ROUNDS" 0 "${sizes[@]}" <<'PY'
 import json, os, statistics, sys

@@ -6,7 +6,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCoffer } from './lib/coffer.mjs';
+import { connectCoffer } from './lib/coffer.mjs';
 import { launch } from './lib/browser.mjs';
 
 const TENANT = 'acme';
@@ -72,7 +72,7 @@ async function usage() {
 
 describe('Coffer console, following the product page in Chromium', { concurrency: 1 }, () => {
   before(async () => {
-    coffer = await startCoffer();
+    coffer = connectCoffer();
     await coffer.admin('tenant', 'create', TENANT);
     await coffer.admin('user', 'create', TENANT, USER, '--password', USER_PASSWORD);
     for (const [name, size] of Object.entries(files)) {
@@ -82,12 +82,9 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     page = b.page;
   });
 
+  // run.sh stops the server and checks its exit status.
   after(async () => {
     if (b) await b.close();
-    if (coffer) {
-      const { code, signal } = await coffer.stop();
-      assert.equal(code, 0, `coffer exited with ${code} ${signal}:\n${coffer.log().slice(-2000)}`);
-    }
   });
 
   test('the console is served with a strict Content-Security-Policy', async () => {
@@ -484,7 +481,7 @@ describe('a session cookie planted by another origin on the same host', { concur
   const sessionNotice = () => pg.locator('#login-notice').filter({ hasText: /session changed/i });
 
   before(async () => {
-    srv = await startCoffer();
+    srv = connectCoffer(); // the same server as above: tenants victim and mallory are new
     for (const t of ['victim', 'mallory']) {
       await srv.admin('tenant', 'create', t);
       await srv.admin('user', 'create', t, `${t}-user`, '--password', `password-of-${t}`);
@@ -516,7 +513,6 @@ describe('a session cookie planted by another origin on the same host', { concur
 
   after(async () => {
     if (br) await br.close();
-    if (srv) await srv.stop();
   });
 
   test('the S3 listener serves the HTML sandboxed: its script cannot plant a cookie', async () => {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Browser end-to-end test of the Coffer console: Playwright (playwright-core)
-# driving Debian's Chromium against the built coffer binary on loopback.
+# driving Debian's Chromium against the built coffer binary on loopback,
+# started by test/lib/server.sh (the launcher of every shell suite). After
+# the tests it stops the server and checks that it exits cleanly.
 # Called by `make e2e`; exits non-zero on any failure.
 #
 #   COFFER_BIN=bin/coffer test/browser/run.sh     (builds bin/coffer if COFFER_BIN is unset)
@@ -24,4 +26,27 @@ cd "$here"
 if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	npm ci --no-audit --no-fund </dev/null
 fi
-exec node --test --test-concurrency=1 --test-reporter=spec console.test.mjs
+
+COFFER_WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-browser.XXXXXX")
+export COFFER_WORK
+# shellcheck source=SCRIPTDIR/../lib/server.sh
+. "$here/../lib/server.sh" # coffer_start, coffer_stop, coffer_kill
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	coffer_kill
+	if [ "${KEEP:-}" = 1 ]; then echo "work directory kept: $COFFER_WORK"; else rm -rf "$COFFER_WORK"; fi
+}
+trap cleanup EXIT
+coffer_start "$COFFER_WORK/data" "$COFFER_WORK"
+
+rc=0
+node --test --test-concurrency=1 --test-reporter=spec names.test.mjs console.test.mjs || rc=$?
+
+status=0
+coffer_stop || status=$?
+if [ "$status" -ne 0 ]; then
+	echo "FAIL coffer exited $status after SIGTERM:" >&2
+	tail -n 40 "$COFFER_WORK/server.log" >&2
+	rc=1
+fi
+exit "$rc"

@@ -79,7 +79,7 @@ func TestConsoleNoPasswordsOrTokensStored(t *testing.T) {
 	logs := []byte(ts.Logs.String())
 	for name, secret := range map[string]string{
 		"operator password": testAdminPassword, "user password": "password-of-secretive",
-		"new user password": "a-brand-new-password", "session token": c.session,
+		"new user password": "a-brand-new-password", "session token": c.Session,
 	} {
 		if hits := tnGrepDir(t, s.dir, []byte(secret)); len(hits) > 0 {
 			t.Errorf("%s stored in clear text in %v", name, hits)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/cofferstore/coffer/internal/server"
 	"github.com/cofferstore/coffer/internal/testutil"
@@ -310,12 +307,7 @@ func mxScrape(t *testing.T, ts *testServer) map[string]*dto.MetricFamily {
 	if status != http.StatusOK {
 		t.Fatalf("scrape: status %d: %s", status, body)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse exposition: %v", err)
-	}
-	return mfs
+	return testutil.ParseMetrics(t, body)
 }
 
 func mxFamily(t *testing.T, mfs map[string]*dto.MetricFamily, name string) *dto.MetricFamily {
@@ -330,25 +322,9 @@ func mxFamily(t *testing.T, mfs map[string]*dto.MetricFamily, name string) *dto.
 // mxSeries maps each series of a family, by its sorted "k=v,k=v" labels, to its value.
 func mxSeries(t *testing.T, mfs map[string]*dto.MetricFamily, name string) map[string]float64 {
 	t.Helper()
-	out := map[string]float64{}
-	for _, m := range mxFamily(t, mfs, name).GetMetric() {
-		var labels []string
-		for _, l := range m.GetLabel() {
-			labels = append(labels, l.GetName()+"="+l.GetValue())
-		}
-		sort.Strings(labels)
-		var v float64
-		switch {
-		case m.Counter != nil:
-			v = m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			v = m.GetGauge().GetValue()
-		case m.Untyped != nil:
-			v = m.GetUntyped().GetValue()
-		case m.Histogram != nil:
-			v = float64(m.GetHistogram().GetSampleCount())
-		}
-		out[strings.Join(labels, ",")] = v
+	out, ok := testutil.Series(mfs, name)
+	if !ok {
+		t.Fatalf("no metric %s in the exposition", name)
 	}
 	return out
 }

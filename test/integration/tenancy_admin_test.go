@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // TestSuspendAndDeleteTenantLiveS3: suspension stops S3 access and console
@@ -22,7 +24,7 @@ func TestSuspendAndDeleteTenantLiveS3(t *testing.T) {
 	}
 	op := s.operator()
 	op.must(http.StatusOK, "POST", "/api/admin/tenants/doomed/suspend", nil, nil)
-	if _, err := cl.ListBuckets(ctx, &s3.ListBucketsInput{}); tnCode(err) != "AccessDenied" {
+	if _, err := cl.ListBuckets(ctx, &s3.ListBucketsInput{}); testutil.S3ErrorCode(err) != "AccessDenied" {
 		t.Fatalf("S3 while suspended: %v, want AccessDenied", err)
 	}
 	if status, body := c.call("POST", "/api/containers", map[string]string{"name": "new-box"}); status != http.StatusForbidden {
@@ -35,7 +37,7 @@ func TestSuspendAndDeleteTenantLiveS3(t *testing.T) {
 
 	op.must(http.StatusBadRequest, "DELETE", "/api/admin/tenants/doomed?confirm=Doomed", nil, nil)
 	op.must(http.StatusNoContent, "DELETE", "/api/admin/tenants/doomed?confirm=doomed", nil, nil)
-	if _, err := cl.ListBuckets(ctx, &s3.ListBucketsInput{}); tnCode(err) != "InvalidAccessKeyId" {
+	if _, err := cl.ListBuckets(ctx, &s3.ListBucketsInput{}); testutil.S3ErrorCode(err) != "InvalidAccessKeyId" {
 		t.Fatalf("S3 after tenant delete: %v, want InvalidAccessKeyId", err)
 	}
 	if status, _ := c.call("GET", "/api/containers", nil); status != http.StatusUnauthorized {

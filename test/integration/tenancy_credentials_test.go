@@ -28,7 +28,7 @@ func TestCredentialLifecycleLiveS3(t *testing.T) {
 		t.Fatalf("key pair lengths %d/%d, want 20/40", len(k1.AccessKey), len(k1.SecretKey))
 	}
 	var seen []byte
-	c.seen = &seen
+	c.Seen = &seen
 	c.must(http.StatusConflict, "POST", "/api/credentials", nil, nil)
 
 	old := s.s3(k1)
@@ -48,15 +48,15 @@ func TestCredentialLifecycleLiveS3(t *testing.T) {
 	}
 
 	// Rotate: the old key fails on the very next request, the new one works at once.
-	c.seen = nil
+	c.Seen = nil
 	var k2 tnKey
 	c.must(http.StatusOK, "POST", "/api/credentials/rotate", nil, &k2)
-	c.seen = &seen
+	c.Seen = &seen
 	if k2.AccessKey == k1.AccessKey || k2.SecretKey == k1.SecretKey {
 		t.Fatal("rotate returned the same key pair")
 	}
 	_, err := old.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("docs")})
-	if tnCode(err) != "InvalidAccessKeyId" {
+	if testutil.S3ErrorCode(err) != "InvalidAccessKeyId" {
 		t.Fatalf("old key after rotate: %v, want InvalidAccessKeyId", err)
 	}
 	cur := s.s3(k2)
@@ -73,31 +73,31 @@ func TestCredentialLifecycleLiveS3(t *testing.T) {
 	// Delete: every S3 request is refused on the very next request.
 	c.must(http.StatusNoContent, "DELETE", "/api/credentials", nil, nil)
 	_, err = cur.ListBuckets(ctx, &s3.ListBucketsInput{})
-	if tnCode(err) != "InvalidAccessKeyId" {
+	if testutil.S3ErrorCode(err) != "InvalidAccessKeyId" {
 		t.Fatalf("deleted key: %v, want InvalidAccessKeyId", err)
 	}
 	_, err = cur.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("docs"), Key: aws.String("b.txt"), Body: strings.NewReader("x")})
-	if tnCode(err) != "InvalidAccessKeyId" {
+	if testutil.S3ErrorCode(err) != "InvalidAccessKeyId" {
 		t.Fatalf("deleted key PutObject: %v, want InvalidAccessKeyId", err)
 	}
 	c.must(http.StatusNotFound, "GET", "/api/credentials", nil, nil)
 	c.must(http.StatusNotFound, "POST", "/api/credentials/rotate", nil, nil)
 
 	// Generate again: a fresh pair works at once, the deleted one stays dead.
-	c.seen = nil
+	c.Seen = nil
 	var k3 tnKey
 	c.must(http.StatusCreated, "POST", "/api/credentials", nil, &k3)
-	c.seen = &seen
+	c.Seen = &seen
 	if _, err := s.s3(k3).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("docs"), Key: aws.String("a.txt")}); err != nil {
 		t.Fatalf("regenerated key: %v", err)
 	}
-	if _, err := cur.ListBuckets(ctx, &s3.ListBucketsInput{}); tnCode(err) != "InvalidAccessKeyId" {
+	if _, err := cur.ListBuckets(ctx, &s3.ListBucketsInput{}); testutil.S3ErrorCode(err) != "InvalidAccessKeyId" {
 		t.Fatalf("deleted key after regenerate: %v", err)
 	}
 
 	// No secret in any later response, log line, or file on disk.
 	op := s.operator()
-	op.seen = &seen
+	op.Seen = &seen
 	for _, p := range []string{"/api/admin/tenants", "/api/admin/tenants/acme", "/api/admin/tenants/acme/keys", "/api/admin/audit?limit=1000"} {
 		op.must(http.StatusOK, "GET", p, nil, nil)
 	}
@@ -147,7 +147,7 @@ func TestAdminKeysLiveS3(t *testing.T) {
 		t.Fatalf("rotated key: %v", err)
 	}
 	op.must(http.StatusNoContent, "DELETE", "/api/admin/tenants/robots/keys", nil, nil)
-	if _, err := s.s3(k2).ListBuckets(ctx, &s3.ListBucketsInput{}); tnCode(err) != "InvalidAccessKeyId" {
+	if _, err := s.s3(k2).ListBuckets(ctx, &s3.ListBucketsInput{}); testutil.S3ErrorCode(err) != "InvalidAccessKeyId" {
 		t.Fatalf("key after admin delete: %v", err)
 	}
 }

@@ -3,20 +3,14 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
-	"github.com/cofferstore/coffer/internal/server"
 	"github.com/cofferstore/coffer/internal/testutil"
 )
 
@@ -37,93 +31,33 @@ func tnStart(t *testing.T) *tnServer {
 // logs returns everything the server logged so far.
 func (s *tnServer) logs() []byte { return []byte(s.ts.Logs.String()) }
 
-// tnAPI is a console API client: operator Basic auth, or a tenant session.
-type tnAPI struct {
-	t             *testing.T
-	base          string
-	basic         bool
-	session, csrf string
-	// seen accumulates every response (headers and body) when non-nil.
-	seen *[]byte
-}
+// tnAPI is a console API client (testutil.API): operator Basic auth, or a
+// tenant session.
+type tnAPI struct{ *testutil.API }
 
 func (s *tnServer) operator() *tnAPI { return operatorAPI(s.t, s.ts) }
 
 // operatorAPI is the console API of ts as the operator (Basic auth).
 func operatorAPI(t *testing.T, ts *testServer) *tnAPI {
-	return &tnAPI{t: t, base: ts.ConsoleURL, basic: true}
+	return &tnAPI{testutil.Operator(t, ts.ConsoleURL, testAdminPassword)}
 }
 
 // consoleLogin logs a console user in to ts and returns the session.
 func consoleLogin(t *testing.T, ts *testServer, username, password string) *tnAPI {
 	t.Helper()
-	a := &tnAPI{t: t, base: ts.ConsoleURL}
-	a.must(http.StatusOK, "POST", "/api/login", map[string]string{"username": username, "password": password}, nil)
-	if a.session == "" || a.csrf == "" {
-		t.Fatal("login gave no session or CSRF token")
-	}
-	return a
+	return &tnAPI{testutil.Login(t, ts.ConsoleURL, nil, username, password)}
 }
 
 // call sends body as JSON and returns status and response body.
 func (a *tnAPI) call(method, path string, body any) (int, []byte) {
-	a.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, a.base+path, rd)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if a.basic {
-		req.SetBasicAuth(server.OperatorUsername, testAdminPassword)
-	}
-	if a.session != "" {
-		req.AddCookie(&http.Cookie{Name: "coffer_session", Value: a.session})
-		req.Header.Set("X-CSRF-Token", a.csrf)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if a.seen != nil {
-		*a.seen = append(*a.seen, out...)
-		for k, v := range resp.Header {
-			*a.seen = append(*a.seen, []byte(k+": "+strings.Join(v, ",")+"\n")...)
-		}
-	}
-	if method == "POST" && path == "/api/login" && resp.StatusCode == http.StatusOK {
-		for _, c := range resp.Cookies() {
-			if c.Name == "coffer_session" {
-				a.session = c.Value
-			}
-		}
-		var me struct {
-			CSRFToken string `json:"csrfToken"`
-		}
-		json.Unmarshal(out, &me)
-		a.csrf = me.CSRFToken
-	}
-	return resp.StatusCode, out
+	a.T.Helper()
+	return a.Call(method, path, body, nil)
 }
 
 // must calls and fails the test unless the status is want; it decodes into v when set.
 func (a *tnAPI) must(want int, method, path string, body, v any) {
-	a.t.Helper()
-	status, out := a.call(method, path, body)
-	if status != want {
-		a.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, out)
-	}
-	if v != nil {
-		if err := json.Unmarshal(out, v); err != nil {
-			a.t.Fatalf("%s %s: decode %s: %v", method, path, out, err)
-		}
-	}
+	a.T.Helper()
+	a.Must(want, method, path, body, v)
 }
 
 // tenant creates a tenant (with quota) and a console user, and returns that user's session.
@@ -157,27 +91,6 @@ func (s *tnServer) s3Tenant(name string, objects, bytes int64, bucket string) (*
 		s.t.Fatalf("CreateBucket %s: %v", bucket, err)
 	}
 	return c, cl
-}
-
-// tnCode is the S3 error code of err, "" for nil, or the error text if it is not an API error.
-func tnCode(err error) string {
-	if err == nil {
-		return ""
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return err.Error()
-}
-
-// tnMessage is the S3 error message of err.
-func tnMessage(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorMessage()
-	}
-	return ""
 }
 
 // tnGrepDir lists files under dir that contain needle.

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // TestTenantIsolationMatrix aims every S3 operation of tenant A's key at
@@ -145,11 +147,11 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			t.Errorf("%s on B's bucket by A succeeded", o.name)
 			continue
 		}
-		if tnCode(errB) != tnCode(errNone) {
-			t.Errorf("%s: B's bucket answers %q, a missing bucket %q: existence leaks", o.name, tnCode(errB), tnCode(errNone))
+		if testutil.S3ErrorCode(errB) != testutil.S3ErrorCode(errNone) {
+			t.Errorf("%s: B's bucket answers %q, a missing bucket %q: existence leaks", o.name, testutil.S3ErrorCode(errB), testutil.S3ErrorCode(errNone))
 		}
 		// HEAD answers carry no body, so the SDK can only report the status.
-		if code := tnCode(errB); code != "NoSuchBucket" && !(strings.HasPrefix(o.name, "Head") && code == "NotFound") {
+		if code := testutil.S3ErrorCode(errB); code != "NoSuchBucket" && !(strings.HasPrefix(o.name, "Head") && code == "NotFound") {
 			t.Errorf("%s on B's bucket: %q, want NoSuchBucket", o.name, code)
 		}
 	}
@@ -172,7 +174,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 	// Upload ids of B are unknown in A's same-named namespace too.
 	_, err = a.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("shared"), Key: aws.String("big"), UploadId: &bUpload, PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
-	if code := tnCode(err); code != "NoSuchUpload" {
+	if code := testutil.S3ErrorCode(err); code != "NoSuchUpload" {
 		t.Errorf("A using B's upload id in its own bucket: %v, want NoSuchUpload", err)
 	}
 

@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io/fs"
 	"net/http"
 	"path/filepath"
@@ -13,19 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cofferstore/coffer/internal/server"
+	"github.com/cofferstore/coffer/internal/testutil"
 )
-
-// tnStatus is the HTTP status of an S3 error, 0 if err carries none.
-func tnStatus(err error) int {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
 
 // tnLimits is the limits part of the tenant's usage panel.
 type tnLimits struct {
@@ -54,8 +44,8 @@ func TestBucketAndUploadLimitsLiveS3(t *testing.T) {
 		}
 	}
 	err := bucket("box-4")
-	if tnCode(err) != "TooManyBuckets" || tnStatus(err) != http.StatusBadRequest || tnMessage(err) != "You have attempted to create more buckets than allowed." {
-		t.Fatalf("fourth bucket at the limit 3: %v (status %d)", err, tnStatus(err))
+	if testutil.S3ErrorCode(err) != "TooManyBuckets" || testutil.S3Status(err) != http.StatusBadRequest || testutil.S3ErrorMessage(err) != "You have attempted to create more buckets than allowed." {
+		t.Fatalf("fourth bucket at the limit 3: %v (status %d)", err, testutil.S3Status(err))
 	}
 	if _, err := cl.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("box-4")}); err == nil {
 		t.Fatal("the refused bucket exists")
@@ -76,8 +66,8 @@ func TestBucketAndUploadLimitsLiveS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = upload("c")
-	if tnCode(err) != "QuotaExceeded" || tnStatus(err) != http.StatusForbidden || !strings.Contains(tnMessage(err), "uploads used 2 of limit 2") {
-		t.Fatalf("third upload at the limit 2: %v (status %d)", err, tnStatus(err))
+	if testutil.S3ErrorCode(err) != "QuotaExceeded" || testutil.S3Status(err) != http.StatusForbidden || !strings.Contains(testutil.S3ErrorMessage(err), "uploads used 2 of limit 2") {
+		t.Fatalf("third upload at the limit 2: %v (status %d)", err, testutil.S3Status(err))
 	}
 	var u tnLimits
 	c.must(http.StatusOK, "GET", "/api/usage", nil, &u)
@@ -100,10 +90,10 @@ func TestBucketAndUploadLimitsLiveS3(t *testing.T) {
 	if _, err := upload("d"); err != nil {
 		t.Fatalf("upload under the raised limit: %v", err)
 	}
-	if err := bucket("box-5"); tnCode(err) != "TooManyBuckets" {
+	if err := bucket("box-5"); testutil.S3ErrorCode(err) != "TooManyBuckets" {
 		t.Fatalf("bucket past the raised limit: %v", err)
 	}
-	if _, err := upload("e"); tnCode(err) != "QuotaExceeded" {
+	if _, err := upload("e"); testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("upload past the raised limit: %v", err)
 	}
 	var td struct {
@@ -120,7 +110,7 @@ func TestBucketAndUploadLimitsLiveS3(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := other.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("other-4")}); tnCode(err) != "TooManyBuckets" {
+	if _, err := other.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("other-4")}); testutil.S3ErrorCode(err) != "TooManyBuckets" {
 		t.Fatalf("another tenant keeps the default limit: %v", err)
 	}
 	// The console's container creation meets the same limit.
@@ -153,7 +143,7 @@ func TestOverwriteAndPartRetryAtQuotaLiveS3(t *testing.T) {
 	if got := getBytes(t, cl, "full-box", "k"); !bytes.Equal(got, bytes.Repeat([]byte{byte(900 % 256)}, 900)) {
 		t.Fatalf("object after the smaller overwrite: %d bytes", len(got))
 	}
-	if err := put("k", 1001); tnCode(err) != "QuotaExceeded" {
+	if err := put("k", 1001); testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("larger overwrite past quota: %v", err)
 	}
 	up, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("full-box"), Key: aws.String("mp")})
@@ -171,7 +161,7 @@ func TestOverwriteAndPartRetryAtQuotaLiveS3(t *testing.T) {
 	if err != nil {
 		t.Fatalf("retry of part 1 at quota: %v", err)
 	}
-	if _, err := part(2, 1); tnCode(err) != "QuotaExceeded" {
+	if _, err := part(2, 1); testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("new part past quota: %v", err)
 	}
 	if _, err := cl.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("full-box"), Key: aws.String("mp"), UploadId: up.UploadId,

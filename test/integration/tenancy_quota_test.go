@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 type tnUsage struct {
@@ -57,10 +59,10 @@ func tnConcurrentPuts(t *testing.T, c *s3.Client, bucket, prefix string, n, size
 func tnWantQuotaExceeded(t *testing.T, errs []error) {
 	t.Helper()
 	for _, err := range errs {
-		if tnCode(err) != "QuotaExceeded" {
+		if testutil.S3ErrorCode(err) != "QuotaExceeded" {
 			t.Fatalf("refused write: %v, want QuotaExceeded", err)
 		}
-		if msg := tnMessage(err); !strings.Contains(msg, "used") || !strings.Contains(msg, "limit") {
+		if msg := testutil.S3ErrorMessage(err); !strings.Contains(msg, "used") || !strings.Contains(msg, "limit") {
 			t.Fatalf("QuotaExceeded message %q does not name used and limit", msg)
 		}
 	}
@@ -118,7 +120,7 @@ func TestByteQuotaConcurrentWriters(t *testing.T) {
 		t.Fatalf("usage %+v, want 10000 bytes in 10 objects", u)
 	}
 	// One byte over is refused; a delete frees room for exactly its size.
-	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: aws.String("one"), Body: strings.NewReader("1")}); tnCode(err) != "QuotaExceeded" {
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: aws.String("one"), Body: strings.NewReader("1")}); testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("1 byte over quota: %v", err)
 	}
 	// Which ten writers won is up to the race: delete one that did.
@@ -168,10 +170,10 @@ func TestQuotaCountsMultipart(t *testing.T) {
 	}
 	_, err = cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("multipart-box"), Key: aws.String("small"),
 		Body: bytes.NewReader(make([]byte, 101)), ContentLength: aws.Int64(101)})
-	if tnCode(err) != "QuotaExceeded" {
+	if testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("PutObject past quota with parts in progress: %v", err)
 	}
-	if _, err := part(3, 101); tnCode(err) != "QuotaExceeded" {
+	if _, err := part(3, 101); testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("UploadPart past quota: %v", err)
 	}
 	p3, err := part(3, 100)
@@ -189,7 +191,7 @@ func TestQuotaCountsMultipart(t *testing.T) {
 		t.Fatalf("usage after complete %+v, want 1 object of 10 MiB + 100", u)
 	}
 	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("multipart-box"), Key: aws.String("small"),
-		Body: strings.NewReader("x")}); tnCode(err) != "QuotaExceeded" {
+		Body: strings.NewReader("x")}); testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("PutObject with the quota full: %v", err)
 	}
 	// Deleting the object frees its bytes.
@@ -212,7 +214,7 @@ func TestLoweringQuotaBelowUsage(t *testing.T) {
 		}
 	}
 	s.operator().must(http.StatusOK, "PUT", "/api/admin/tenants/shrink/quota", map[string]int64{"objects": 2, "bytes": 15}, nil)
-	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: aws.String("more"), Body: strings.NewReader("x")}); tnCode(err) != "QuotaExceeded" {
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: aws.String("more"), Body: strings.NewReader("x")}); testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("write over a lowered quota: %v", err)
 	}
 	for i := range 3 {
@@ -224,7 +226,7 @@ func TestLoweringQuotaBelowUsage(t *testing.T) {
 	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: aws.String("fits"), Body: strings.NewReader("12345")}); err != nil {
 		t.Fatalf("write within the lowered quota: %v", err)
 	}
-	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: aws.String("over"), Body: strings.NewReader("1")}); tnCode(err) != "QuotaExceeded" {
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota-box"), Key: aws.String("over"), Body: strings.NewReader("1")}); testutil.S3ErrorCode(err) != "QuotaExceeded" {
 		t.Fatalf("write past the lowered object quota: %v", err)
 	}
 	// Clearing the quota (0 = no limit) lets writes through again.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // crashStats are the figures of a crash run, logged for docs/reliability.md.
@@ -149,7 +151,7 @@ func TestCrashSIGKILL(t *testing.T) {
 		for name, state := range fdBuckets {
 			_, herr := c.HeadBucket(bg, &s3.HeadBucketInput{Bucket: aws.String(name)})
 			exists := herr == nil
-			if herr != nil && errCode(herr) != "NotFound" && errCode(herr) != "NoSuchBucket" {
+			if herr != nil && testutil.S3ErrorCode(herr) != "NotFound" && testutil.S3ErrorCode(herr) != "NoSuchBucket" {
 				t.Fatalf("iteration %d: HeadBucket %s: %v", it, name, herr)
 			}
 			switch {

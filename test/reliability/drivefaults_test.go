@@ -142,7 +142,7 @@ func waitDrive(t *testing.T, srv *coffer, i int, online bool) {
 	}
 	for {
 		ds, _ := srv.drives()
-		m, ok := metricWith(srv.metrics(), "coffer_drive_online", fmt.Sprintf(`drive="%d"`, i))
+		m, ok := metricWith(srv.metrics(), "coffer_drive_online", fmt.Sprintf("drive=%d", i))
 		if i < len(ds) && ds[i].Online == online && ok && m == want {
 			return
 		}
@@ -158,7 +158,7 @@ func waitDrive(t *testing.T, srv *coffer, i int, online bool) {
 func driveErrors(t *testing.T, srv *coffer, i int) uint64 {
 	t.Helper()
 	ds, _ := srv.drives()
-	m, _ := metricWith(srv.metrics(), "coffer_drive_errors_total", fmt.Sprintf(`drive="%d"`, i))
+	m, _ := metricWith(srv.metrics(), "coffer_drive_errors_total", fmt.Sprintf("drive=%d", i))
 	if uint64(m) < ds[i].Errors {
 		t.Errorf("drive %d: API says %d errors, metric %v", i, ds[i].Errors, m)
 	}

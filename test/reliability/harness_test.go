@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/cofferstore/coffer/internal/testutil"
 )
 
@@ -299,33 +302,13 @@ func (c *coffer) newHTTPClient() *http.Client {
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
 }
 
-// admin calls the operator API with HTTP Basic, sending in as JSON and
-// decoding a 2xx answer into out.
+// admin calls the operator API with HTTP Basic (testutil.API), sending in
+// as JSON and decoding a 2xx answer into out.
 func (c *coffer) admin(method, path string, in, out any) (int, []byte) {
 	c.t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.ConsoleURL+path, body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("admin", adminPassword)
-	resp, err := c.httpClient().Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			c.t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
-		}
-	}
-	return resp.StatusCode, raw
+	api := testutil.Operator(c.t, c.ConsoleURL, adminPassword)
+	api.HTTP = c.httpClient()
+	return api.Call(method, path, in, out)
 }
 
 // cli runs `coffer admin` against the server and returns its stdout.
@@ -366,7 +349,7 @@ func (c *coffer) newTenant(name string) tenantKeys {
 // so an error is seen as it happened).
 func (c *coffer) s3(k tenantKeys, optFns ...func(*s3.Options)) *s3.Client {
 	cfg := aws.Config{
-		Region:      "us-east-1",
+		Region:      testutil.Region,
 		Credentials: credentials.NewStaticCredentialsProvider(k.AccessKey, k.SecretKey, ""),
 		HTTPClient:  c.httpClient(),
 	}
@@ -477,57 +460,30 @@ func (c *coffer) waitScrubAfter(since time.Time, limit time.Duration) scrubState
 	}
 }
 
-// metrics scrapes /metrics and returns sample lines by "name{labels}".
-func (c *coffer) metrics() map[string]float64 {
+// metrics scrapes /metrics (with the token the server wrote to
+// DIR/metrics.token on first start) and parses it (testutil.ParseMetrics).
+func (c *coffer) metrics() map[string]*dto.MetricFamily {
 	c.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.ConsoleURL+"/metrics", nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	// The server generates the scrape token in DIR/metrics.token on first start.
 	tok, err := os.ReadFile(filepath.Join(c.DataDir, "metrics.token"))
 	if err != nil {
 		c.t.Fatalf("metrics token: %v", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
-	resp, err := c.httpClient().Do(req)
-	if err != nil {
-		c.t.Fatalf("GET /metrics: %v", err)
+	status, body := testutil.Get(c.t, c.httpClient(), c.ConsoleURL+"/metrics", "Bearer "+strings.TrimSpace(string(tok)))
+	if status != http.StatusOK {
+		c.t.Fatalf("GET /metrics: status %d", status)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		c.t.Fatalf("GET /metrics: status %d", resp.StatusCode)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out
+	return testutil.ParseMetrics(c.t, body)
 }
 
-// metricWith finds the value of the first sample of name whose labels
-// contain every fragment.
-func metricWith(m map[string]float64, name string, fragments ...string) (float64, bool) {
+// metricWith finds the value of the first series of name whose labels
+// include every "k=v" pair given.
+func metricWith(mfs map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
+	series, _ := testutil.Series(mfs, name)
 next:
-	for k, v := range m {
-		if k != name && !strings.HasPrefix(k, name+"{") {
-			continue
-		}
-		for _, f := range fragments {
-			if !strings.Contains(k, f) {
+	for k, v := range series {
+		have := strings.Split(k, ",")
+		for _, l := range labels {
+			if !slices.Contains(have, l) {
 				continue next
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -18,7 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // version is one body a key may hold.
@@ -213,7 +213,7 @@ func readObject(c *s3.Client, bucket, key string) (*version, error) {
 	out, err := c.GetObject(bg, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
-		if errCode(err) == "NoSuchKey" {
+		if testutil.S3ErrorCode(err) == "NoSuchKey" {
 			return nil, nil
 		}
 		return nil, err
@@ -341,15 +341,6 @@ func (l *ledger) verifyBucket(c *s3.Client, bucket string) (objects int, bytes i
 		}
 	}
 	return len(listed), bytes, nil
-}
-
-// errCode is the S3 error code of an SDK error, or "".
-func errCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }
 
 // partBytes sums the sizes of the parts of every unfinished upload of a bucket.

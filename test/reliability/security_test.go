@@ -91,7 +91,7 @@ func TestTenantIsolation(t *testing.T) {
 		if err == nil {
 			t.Fatal("bravo copied alpha's object")
 		}
-		t.Logf("cross-tenant copy: %s", errCode(err))
+		t.Logf("cross-tenant copy: %s", testutil.S3ErrorCode(err))
 		if _, err := b.HeadObject(bg, &s3.HeadObjectInput{Bucket: aws.String("b-box"), Key: aws.String("stolen")}); err == nil {
 			t.Error("b-box/stolen exists")
 		}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // v2URL is a SigV2 presigned URL sent to c's S3 listener at path but signed
@@ -146,7 +148,7 @@ func TestSignatureBinding(t *testing.T) {
 
 	t.Run("wrong region", func(t *testing.T) {
 		_, err := srv.s3(k, func(o *s3.Options) { o.Region = "eu-west-3" }).ListBuckets(bg, &s3.ListBucketsInput{})
-		if errCode(err) != "AuthorizationHeaderMalformed" || !strings.Contains(err.Error(), "expecting 'us-east-1'") {
+		if testutil.S3ErrorCode(err) != "AuthorizationHeaderMalformed" || !strings.Contains(err.Error(), "expecting 'us-east-1'") {
 			t.Errorf("header auth for eu-west-3: %v", err)
 		}
 		p, _ := s3.NewPresignClient(srv.s3(k, func(o *s3.Options) { o.Region = "eu-west-3" })).PresignGetObject(bg,

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // TestSlowUploadsOneTenant: one tenant opens 300 uploads of 1 MiB each and
@@ -95,7 +96,7 @@ func TestSlowUploadsOneTenant(t *testing.T) {
 			}
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
-			answers[i] = answer{status: resp.StatusCode, code: errorCode(b), after: time.Since(start)}
+			answers[i] = answer{status: resp.StatusCode, code: testutil.XMLErrorCode(b), after: time.Since(start)}
 		})
 	}
 
@@ -207,14 +208,4 @@ func trickle(conn net.Conn, perSecond, size int, done <-chan struct{}) {
 		case <-tick.C:
 		}
 	}
-}
-
-var errorCodeRE = regexp.MustCompile(`<Code>([^<]*)</Code>`)
-
-// errorCode is the S3 error code of an error body, or "".
-func errorCode(b []byte) string {
-	if m := errorCodeRE.FindSubmatch(b); m != nil {
-		return string(m[1])
-	}
-	return ""
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
 
 // sample is one resource reading of the server process.
@@ -157,7 +159,7 @@ func TestSoak(t *testing.T) {
 				case x < 68:
 					op = "HeadObject"
 					_, err = c.HeadObject(bg, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-					if errCode(err) == "NotFound" {
+					if testutil.S3ErrorCode(err) == "NotFound" {
 						err = nil
 					}
 				case x < 76:
@@ -170,7 +172,7 @@ func TestSoak(t *testing.T) {
 					op = "CopyObject"
 					src := fmt.Sprintf("c%d/k%d", w, r.IntN(20))
 					_, err = c.CopyObject(bg, &s3.CopyObjectInput{Bucket: aws.String(bucket), Key: aws.String(key + "-copy"), CopySource: aws.String(bucket + "/" + src)})
-					if code := errCode(err); code == "NoSuchKey" {
+					if code := testutil.S3ErrorCode(err); code == "NoSuchKey" {
 						err = nil
 					} else if err == nil {
 						// the copy holds whatever src held: forget it in the ledger

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, quotaMeter } from './dom.js';
 import { pick, bytesInput, countInput, textInput } from './admin-common.js';
+import { tenantNameProblem } from './names.js';
 
 export function render(main, ctx) {
   ctx.setTitle('Tenants');
@@ -27,8 +28,9 @@ export function render(main, ctx) {
     const n = name.input.value.trim();
     const objects = maxObjects.get();
     const bytes = maxBytes.get();
-    if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(n)) {
-      clear(err, errorBox(new Error('Tenant names are 3–63 characters: lower-case letters, digits and hyphens, starting and ending with a letter or digit.')));
+    const problem = tenantNameProblem(n);
+    if (problem) {
+      clear(err, errorBox(new Error(problem)));
       name.input.focus();
       return;
     }

@@ -1,6 +1,7 @@
 // storage.js: the Shared Storage page. Lists the tenant's containers, creates
 // them ("Create Storage") and deletes them (force delete after typing the name).
 import { api, enc } from './api.js';
+import { bucketNameProblem } from './names.js';
 import { h, clear, icon, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog } from './dom.js';
 
 // FORCE_DELETE_WARNING is the product page's warning, word for word.
@@ -14,21 +15,6 @@ export function storageHeader(active, actions) {
       h('a', { href: '#/storage', 'aria-current': active === 'containers' ? 'page' : false }, 'Containers'),
       h('a', { href: '#/storage/settings', 'aria-current': active === 'settings' ? 'page' : false }, 'Settings')),
   ];
-}
-
-// bucketNameProblem explains why name breaks the S3 bucket naming rules, or
-// returns '' when it is valid.
-export function bucketNameProblem(name) {
-  if (name.length < 3) return 'Use at least 3 characters.';
-  if (name.length > 63) return 'Use at most 63 characters.';
-  if (/[A-Z]/.test(name)) return 'Use lower-case letters only.';
-  if (/[^a-z0-9.-]/.test(name)) return 'Use only lower-case letters, digits, hyphens (-) and dots (.).';
-  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'Start and end with a letter or a digit.';
-  if (name.includes('..')) return 'Do not use two dots in a row.';
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'Do not use the form of an IP address.';
-  if (name.startsWith('xn--') || name.startsWith('sthree-')) return 'Do not start with "xn--" or "sthree-".';
-  if (name.endsWith('-s3alias') || name.endsWith('--ol-s3')) return 'Do not end with "-s3alias" or "--ol-s3".';
-  return '';
 }
 
 export function render(main, ctx) {

@@ -1,13 +1,9 @@
-// coffer.mjs: starts the built coffer binary on loopback with a fresh data
-// directory and free ports, and runs `coffer admin` and the AWS CLI against it.
-import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+// coffer.mjs: the coffer server that test/browser/run.sh started with
+// test/lib/server.sh (the one launcher of the shell suites), and helpers
+// that run `coffer admin`, the AWS CLI and Python against it.
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 // run executes a program and resolves with its exit code and output; it never throws.
 export function run(file, args, opts = {}) {
@@ -19,47 +15,25 @@ export function run(file, args, opts = {}) {
   });
 }
 
-// startCoffer starts `coffer server` and waits until /readyz answers 200.
-export async function startCoffer() {
-  const bin = process.env.COFFER_BIN || join(root, 'bin/coffer');
-  const work = mkdtempSync(join(tmpdir(), 'coffer-browser-'));
-  const password = `op-${randomBytes(12).toString('hex')}`;
-  const child = spawn(bin, ['server', '--data', join(work, 'data'), '--drives', '4', '--parity', '2',
-    '--s3-address', '127.0.0.1:0', '--console-address', '127.0.0.1:0'], {
-    env: { ...process.env, COFFER_ADMIN_PASSWORD: password },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let log = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((res) => child.on('exit', (code, signal) => res({ code, signal })));
-
-  const deadline = Date.now() + 30000;
-  let s3 = '';
-  let consoleURL = '';
-  while (Date.now() < deadline) {
-    s3 = (out.match(/^ {2}S3 endpoint:\s+(\S+)/m) || [])[1] || '';
-    consoleURL = (out.match(/^ {2}Console:\s+(\S+)/m) || [])[1] || '';
-    if (s3 && consoleURL) break;
-    if (child.exitCode !== null) throw new Error(`coffer exited early:\n${out}\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!s3 || !consoleURL) throw new Error(`coffer printed no addresses:\n${out}\n${log}`);
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`${consoleURL}/readyz`);
-      if (r.ok) break;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+// connectCoffer describes the running server from the environment run.sh
+// exports: its addresses, work directory and operator credentials. run.sh
+// stops the server after the tests and checks that it exits cleanly.
+export function connectCoffer() {
+  const env = process.env;
+  const missing = ['COFFER_BIN', 'S3_ENDPOINT', 'COFFER_SERVER', 'COFFER_ADMIN_PASSWORD', 'COFFER_TOKEN_FILE', 'COFFER_WORK']
+    .filter((k) => !env[k]);
+  if (missing.length) throw new Error(`${missing.join(', ')} not set: run the suite with test/browser/run.sh`);
+  const bin = env.COFFER_BIN;
+  const s3 = env.S3_ENDPOINT;
+  const consoleURL = env.COFFER_SERVER;
+  const work = env.COFFER_WORK;
 
   // The AWS CLI must not read this machine's profiles or environment.
   const awsDir = join(work, 'aws');
-  mkdirSync(awsDir);
+  mkdirSync(awsDir, { recursive: true });
   writeFileSync(join(awsDir, 'config'), '');
   writeFileSync(join(awsDir, 'credentials'), '');
-  const awsEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  const awsEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('AWS_')));
   Object.assign(awsEnv, {
     AWS_CONFIG_FILE: join(awsDir, 'config'),
     AWS_SHARED_CREDENTIALS_FILE: join(awsDir, 'credentials'),
@@ -71,11 +45,10 @@ export async function startCoffer() {
     s3,
     console: consoleURL,
     work,
-    password,
-    log: () => log,
-    // admin runs `coffer admin --server URL --password P ...args`.
+    password: env.COFFER_ADMIN_PASSWORD,
+    // admin runs `coffer admin` as the operator, by its API token (never throttled).
     async admin(...args) {
-      const r = await run(bin, ['admin', '--server', consoleURL, '--password', password, ...args]);
+      const r = await run(bin, ['admin', '--server', consoleURL, '--token-file', env.COFFER_TOKEN_FILE, ...args]);
       if (r.code !== 0) throw new Error(`coffer admin ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
       return r.stdout;
     },
@@ -90,16 +63,6 @@ export async function startCoffer() {
     },
     python(code) {
       return run('python3', ['-c', code], { env: awsEnv, cwd: work });
-    },
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 20000);
-        await exited;
-        clearTimeout(t);
-      }
-      if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
-      return exited;
     },
   };
 }
