@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -49,14 +50,28 @@ type indexTx interface {
 	object(bucketID, key string) (*objRecord, error) // nil when absent
 	putObject(r *objRecord) error
 	deleteObject(bucketID, key string) error
-	objects(bucketID string) *walker // an empty walk when the bucket has none
+	// objects walks the raw keyspace (key -> encoded record) for listings,
+	// which decode only each record's listing header (objcodec.go). An
+	// empty walk when the bucket has none.
+	objects(bucketID string) *walker
+	// eachObject calls fn for each object whose key is above after ("":
+	// all), in key order, until fn returns false.
+	eachObject(bucketID, after string, fn func(r *objRecord) bool) error
+	// hasObjects reports whether the bucket holds any object.
+	hasObjects(bucketID string) (bool, error)
 	// putObjectsRaw stores pre-encoded records (bulk loading for tests and benchmarks).
 	putObjectRaw(bucketID, key string, v []byte) error
 
 	upload(bucketID, key, uploadID string) (*uploadRecord, error)
 	putUpload(bucketID string, u *uploadRecord) error
 	deleteUpload(bucketID, key, uploadID string) error
-	uploads(bucketID string) *walker
+	// eachUpload calls fn for each upload in (key, upload id) order until
+	// fn returns false.
+	eachUpload(bucketID string, fn func(u *uploadRecord) bool) error
+	// countUploads counts a bucket's uploads (keys only).
+	countUploads(bucketID string) (int64, error)
+	// listUploads walks uploads for ListMultipartUploads (see uploadWalk).
+	listUploads(bucketID string) *uploadWalk
 	part(uploadID string, n int) (*partRecord, error)
 	putPart(p *partRecord) error
 	deletePart(uploadID string, n int) error
@@ -337,6 +352,64 @@ func (t boltTx) deleteUpload(bucketID, key, uploadID string) error {
 	}
 	return b.Delete(pair(key, uploadID))
 }
+func (t boltTx) eachObject(bucketID, after string, fn func(r *objRecord) bool) error {
+	w := t.objects(bucketID)
+	var k, v []byte
+	if after == "" {
+		k, v = w.Next()
+	} else {
+		k, v = w.Seek([]byte(after))
+		if k != nil && string(k) == after {
+			k, v = w.Next()
+		}
+	}
+	for ; k != nil; k, v = w.Next() {
+		var r objRecord
+		if err := decodeObjValue(v, &r); err != nil {
+			return err
+		}
+		r.Key = string(k) // the record describes the key it is stored under
+		if !fn(&r) {
+			return nil
+		}
+	}
+	return w.Err()
+}
+
+func (t boltTx) hasObjects(bucketID string) (bool, error) {
+	w := t.objects(bucketID)
+	k, _ := w.Next()
+	return k != nil, w.Err()
+}
+
+func (t boltTx) eachUpload(bucketID string, fn func(u *uploadRecord) bool) error {
+	w := t.uploads(bucketID)
+	for k, v := w.Next(); k != nil; k, v = w.Next() {
+		var u uploadRecord
+		if err := json.Unmarshal(v, &u); err != nil {
+			return err
+		}
+		if !fn(&u) {
+			return nil
+		}
+	}
+	return w.Err()
+}
+
+func (t boltTx) countUploads(bucketID string) (int64, error) {
+	w := t.uploads(bucketID)
+	var n int64
+	for k, _ := w.Next(); k != nil; k, _ = w.Next() {
+		n++
+	}
+	return n, w.Err()
+}
+
+func (t boltTx) listUploads(bucketID string) *uploadWalk {
+	return &uploadWalk{w: t.uploads(bucketID)}
+}
+
+// uploads walks a bucket's raw upload keyspace (key\0uploadID -> JSON).
 func (t boltTx) uploads(bucketID string) *walker {
 	b, _ := t.space(bktUploads, bucketID, false)
 	if b == nil {
@@ -429,4 +502,71 @@ func (t boltTx) clearPackBytes() error {
 	}
 	_, err := t.tx.CreateBucket(bktPacks)
 	return err
+}
+
+// uploadWalk is a forward walk over a bucket's uploads in (key, upload id)
+// order for listings: the positions are index keys (see uploadsStart), the
+// entries are parsed here. Like walker, every step moves forward.
+type uploadWalk struct {
+	w    *walker
+	k, v []byte
+}
+
+// seek moves to the first upload at or after start; false at the end.
+func (u *uploadWalk) seek(start []byte) bool {
+	u.k, u.v = u.w.Seek(start)
+	return u.k != nil
+}
+
+// next moves to the following upload; false at the end.
+func (u *uploadWalk) next() bool {
+	u.k, u.v = u.w.Next()
+	return u.k != nil
+}
+
+// at reports whether the current entry is at position p.
+func (u *uploadWalk) at(p []byte) bool { return bytes.Equal(u.k, p) }
+
+// key is the current upload's object key.
+func (u *uploadWalk) key() string {
+	key, _, _ := strings.Cut(string(u.k), "\x00")
+	return key
+}
+
+// record decodes the current upload.
+func (u *uploadWalk) record() (*uploadRecord, error) {
+	var r uploadRecord
+	if err := json.Unmarshal(u.v, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// err is why the walk ended early (see walker.Err).
+func (u *uploadWalk) err() error { return u.w.Err() }
+
+// uploadsStart is where a listing of the uploads index begins: the later
+// of Prefix and the position after the markers, and whether an entry equal
+// to it is skipped (it is the upload the markers name). Uploads of the key
+// marker itself are listed only after UploadIDMarker. No key holds NUL, so
+// a key marker holding one names no key: cut there, it orders before every
+// key that extends that part and after every other key it is greater than.
+func uploadsStart(opts ListUploadsOptions) (start []byte, skip bool) {
+	start = []byte(opts.Prefix)
+	if opts.KeyMarker == "" {
+		return start, false
+	}
+	var after []byte
+	marker, _, hasNUL := strings.Cut(opts.KeyMarker, "\x00")
+	if opts.UploadIDMarker != "" && !hasNUL {
+		after, skip = pair(marker, opts.UploadIDMarker), true
+	} else {
+		// The first entry of a key greater than the marker: marker+"\x00..."
+		// entries are the marker's own uploads, marker+"\x01" is above them.
+		after = append([]byte(marker), 1)
+	}
+	if bytes.Compare(after, start) >= 0 {
+		return after, skip
+	}
+	return start, false
 }

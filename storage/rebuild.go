@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 )
@@ -233,66 +232,4 @@ func ensureBucket(tx indexTx, tenant, bucket, id string, created time.Time) (*bu
 	}
 	b = &bucketRecord{ID: id, Tenant: tenant, Name: bucket, Created: created}
 	return b, tx.putBucket(b)
-}
-
-// recountUsage recomputes every tenant's and bucket's counters from the
-// records themselves.
-func (s *Store) recountUsage() error {
-	return s.idx.Update(func(tx indexTx) error {
-		if err := tx.clearPackBytes(); err != nil {
-			return err
-		}
-		ts, err := tx.tenants()
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			t.Objects, t.Bytes, t.UploadBytes = 0, 0, 0
-			bs, err := tx.buckets(t.Name)
-			if err != nil {
-				return err
-			}
-			for _, b := range bs {
-				b.Objects, b.Bytes = 0, 0
-				objs := tx.objects(b.ID)
-				for k, v := objs.Next(); k != nil; k, v = objs.Next() {
-					var r objRecord
-					if err := decodeObjValue(v, &r); err != nil {
-						return err
-					}
-					b.Objects++
-					b.Bytes += r.Size
-					if err := packDelta(tx, &r, 1); err != nil {
-						return err
-					}
-				}
-				if err := objs.Err(); err != nil {
-					return err
-				}
-				ups := tx.uploads(b.ID)
-				for k, v := ups.Next(); k != nil; k, v = ups.Next() {
-					var u uploadRecord
-					if err := json.Unmarshal(v, &u); err != nil {
-						return err
-					}
-					if err := tx.parts(u.UploadID, 0, func(p *partRecord) bool { t.UploadBytes += p.Size; return true }); err != nil {
-						return err
-					}
-				}
-				if err := ups.Err(); err != nil {
-					return err
-				}
-				t.Objects += b.Objects
-				t.Bytes += b.Bytes
-				if err := tx.putBucket(&b); err != nil {
-					return err
-				}
-			}
-			t.Bytes += t.UploadBytes
-			if err := tx.putTenant(&t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"strings"
@@ -180,63 +179,69 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 		return err
 	}
 	for _, b := range buckets {
-		after := []byte(nil)
-		for {
-			var batch []*objRecord
-			err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-				c := tx.objects(b.ID)
-				k, v := c.Seek(after)
-				if after != nil && k != nil && string(k) == string(after) {
-					k, v = c.Next()
-				}
-				for ; k != nil && len(batch) < 100; k, v = c.Next() {
-					var r objRecord
-					if err := decodeObjValue(v, &r); err != nil {
-						return err
-					}
-					batch = append(batch, &r)
-					after = append(after[:0], k...)
-				}
-				return c.Err()
-			})
-			if err != nil {
-				return err
-			}
-			for _, r := range batch {
-				if err := fn(r); err != nil {
-					return err
-				}
-			}
-			if len(batch) < 100 {
-				break
-			}
+		if err := s.eachObjectOf(ctx, b.ID, fn); err != nil {
+			return err
 		}
-		// Upload parts.
-		var parts []*objRecord
+		if err := s.eachPartOf(ctx, b.ID, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachObjectOf calls fn for every object of a bucket, reading batches of
+// 100 in short transactions.
+func (s *Store) eachObjectOf(ctx context.Context, bucketID string, fn func(rec *objRecord) error) error {
+	after := ""
+	for {
+		var batch []*objRecord
 		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-			c := tx.uploads(b.ID)
-			for k, v := c.Next(); k != nil; k, v = c.Next() {
-				var u uploadRecord
-				if err := json.Unmarshal(v, &u); err != nil {
-					return err
-				}
-				err := tx.parts(u.UploadID, 0, func(p *partRecord) bool {
-					parts = append(parts, &objRecord{ID: p.Ref.ID, Size: p.Size, Parts: []dataRef{p.Ref}})
-					return true
-				})
-				if err != nil {
-					return err
-				}
-			}
-			return c.Err()
+			return tx.eachObject(bucketID, after, func(r *objRecord) bool {
+				batch = append(batch, r)
+				return len(batch) < 100
+			})
 		})
 		if err != nil {
 			return err
 		}
-		for _, r := range parts {
+		for _, r := range batch {
 			if err := fn(r); err != nil {
 				return err
 			}
+		}
+		if len(batch) < 100 {
+			return nil
+		}
+		after = batch[len(batch)-1].Key
+	}
+}
+
+// eachPartOf calls fn for every part of a bucket's uploads, as a one-part
+// record.
+func (s *Store) eachPartOf(ctx context.Context, bucketID string, fn func(rec *objRecord) error) error {
+	var parts []*objRecord
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
+		var uploads []*uploadRecord
+		if err := tx.eachUpload(bucketID, func(u *uploadRecord) bool { uploads = append(uploads, u); return true }); err != nil {
+			return err
+		}
+		for _, u := range uploads {
+			err := tx.parts(u.UploadID, 0, func(p *partRecord) bool {
+				parts = append(parts, &objRecord{ID: p.Ref.ID, Size: p.Size, Parts: []dataRef{p.Ref}})
+				return true
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range parts {
+		if err := fn(r); err != nil {
+			return err
 		}
 	}
 	return nil
