@@ -38,9 +38,9 @@ type packLoc struct {
 // packFrameHead is a record's frame: u32 payload length, u64 xxh3 of it.
 const packFrameHead = 12
 
-// packSegmentSize is when the active segment is rotated (a variable so
-// tests can make segments small).
-var packSegmentSize int64 = 64 << 20
+// packSegmentSize is when the active segment is rotated, unless the
+// store's config sets a smaller size for tests (Config.testPackSegmentSize).
+const packSegmentSize int64 = 64 << 20
 
 const packDir = "packs"
 
@@ -62,6 +62,8 @@ type packs struct {
 
 	fdMu sync.Mutex
 	fds  map[uint32]*os.File
+
+	rotateAt int64 // rotation size: packSegmentSize, or smaller in tests
 }
 
 type packReq struct {
@@ -75,7 +77,7 @@ type packReq struct {
 const maxPackBuf = 1 << 20
 
 func newPacks(root string) *packs {
-	p := &packs{dir: filepath.Join(root, packDir), fds: map[uint32]*os.File{}}
+	p := &packs{dir: filepath.Join(root, packDir), fds: map[uint32]*os.File{}, rotateAt: packSegmentSize}
 	p.appends.run = p.runBatch
 	return p
 }
@@ -114,7 +116,7 @@ func (p *packs) writeBatch(batch []*packReq) error {
 			p.drop()
 		}
 	}
-	if p.active == nil || p.size+n > packSegmentSize && p.size > 0 {
+	if p.active == nil || p.size+n > p.rotateAt && p.size > 0 {
 		if err := p.rotate(); err != nil {
 			return err
 		}

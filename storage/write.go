@@ -57,7 +57,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		return nil, err
 	}
 	defer br.close()
-	c, err := getCodec(s.data, s.parity, s.blockSize, shardAlign)
+	c, err := getCodec(s.data, s.parity, s.blockSize, s.shardAlign)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 			}
 		}
 	} else {
-		p.ref.Align = shardAlign
+		p.ref.Align = s.shardAlign
 		p.files = make([]tempFile, len(s.drives))
 		s.parallel(func(i int) {
 			p.files[i], p.failed[i] = s.drives[i].CreateShard(id + ".shard")
