@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -50,6 +51,9 @@ func (s *Store) compactPacks(ctx context.Context) error {
 	var firstErr error
 	s.parallel(func(i int) {
 		if err := s.compactDrive(ctx, i); err != nil {
+			if ctx.Err() == nil {
+				s.skipped("compact pack log of "+s.drives[i].Path(), err)
+			}
 			mu.Lock()
 			if firstErr == nil {
 				firstErr = err
@@ -72,7 +76,9 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 			continue
 		}
 		var live int64
-		s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
+		if err := s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil }); err != nil {
+			return err
+		}
 		if live > 0 && live*2 >= d.PackSize(seg) {
 			continue
 		}
@@ -85,6 +91,7 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 			err := d.ScanPack(seg, func(loc packLoc, rec []byte) error {
 				h, _, err := decodeMeta(rec)
 				if err != nil || h.Shard != i {
+					s.skipped(fmt.Sprintf("compact pack segment %s of %s at %d", segName(seg), d.Path(), loc.Off), err)
 					return nil
 				}
 				if h.Kind == "delete" {
@@ -101,6 +108,7 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 							_, err = d.Append(raw)
 						}
 						if err != nil {
+							s.skipped("carry delete records forward on "+d.Path(), err)
 							ok = false
 						}
 					}
@@ -119,10 +127,12 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 					return nil
 				}
 				var cur *objRecord
-				s.idx.View(func(tx indexTx) (err error) {
+				if err := s.idx.View(func(tx indexTx) (err error) {
 					cur, err = tx.object(h.Object.BucketID, h.Object.Key)
 					return err
-				})
+				}); err != nil {
+					return err // not knowing whether the record is live, keep the segment
+				}
 				if cur == nil || cur.ID != h.Object.ID || !cur.packed() || len(cur.Parts[0].Packed) <= i || cur.Parts[0].Packed[i] != loc {
 					return nil // dead record
 				}
@@ -131,6 +141,7 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 					err = s.relocatePacked(cur, map[int]packLoc{i: loc}, map[int]packLoc{i: to})
 				}
 				if err != nil {
+					s.skipped("move packed record "+h.Object.ID+" on "+d.Path(), err)
 					ok = false
 				}
 				return ctx.Err()
@@ -144,7 +155,9 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 		}
 		// Remove the segment only when nothing in the index points into it
 		// any more (a corrupt frame can hide live records from the scan).
-		s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
+		if err := s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil }); err != nil {
+			return err
+		}
 		if live != 0 {
 			continue
 		}

@@ -24,18 +24,19 @@ func (s *Store) healer() {
 			// Heal the version in the index now (its pack locations may
 			// have moved since the reader opened it), if it is still there.
 			var cur *objRecord
-			s.idx.View(func(tx indexTx) (err error) {
+			if err := s.idx.View(func(tx indexTx) (err error) {
 				cur, err = tx.object(rec.BucketID, rec.Key)
 				return err
-			})
+			}); err != nil {
+				s.skipped("look up "+rec.ID+" to heal", err)
+				continue
+			}
 			if cur == nil || cur.ID != rec.ID {
 				continue
 			}
 			res, err := s.healObject(cur)
+			s.skipped("heal "+rec.ID, err)
 			s.scrub.note(func(st *ScrubStats) {
-				if err != nil {
-					st.Errors++
-				}
 				if res.shardsRepaired > 0 {
 					st.ObjectsHealed++
 					st.ShardsRepaired += uint64(res.shardsRepaired)

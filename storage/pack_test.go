@@ -89,7 +89,7 @@ func TestPackCompactionAndTombstones(t *testing.T) {
 	ts.Store.Close()
 	os.Remove(filepath.Join(ts.cfg.DataDir, "index.db"))
 	ts.reopen()
-	if err := ts.RebuildIndex(ctx); err != nil {
+	if _, err := ts.RebuildIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
 	res, _ := ts.ListObjects(ctx, "acme", "bkt", ListOptions{})

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
@@ -22,11 +23,35 @@ func (st *scrubState) note(fn func(*ScrubStats)) {
 	st.mu.Unlock()
 }
 
+// skipped counts and logs an error (nil: nothing) that the scrubber, the
+// healer or compaction met while doing what, and carried on after.
+func (s *Store) skipped(what string, err error) {
+	if err == nil {
+		return
+	}
+	s.skippedWith(what, err, nil)
+}
+
+// skippedWith is skipped with more counters updated under the same lock.
+func (s *Store) skippedWith(what string, err error, more func(*ScrubStats)) {
+	msg := fmt.Sprintf("%s: %v", what, err)
+	s.log.Warn("storage: scrub skipped an error", "err", msg)
+	s.scrub.note(func(st *ScrubStats) {
+		st.Errors++
+		st.FirstErrors = recordError(st.FirstErrors, msg)
+		if more != nil {
+			more(st)
+		}
+	})
+}
+
 // ScrubStats returns what the scanner and healer have done since Open.
 func (s *Store) ScrubStats() ScrubStats {
 	s.scrub.mu.Lock()
 	defer s.scrub.mu.Unlock()
-	return s.scrub.stats
+	st := s.scrub.stats
+	st.FirstErrors = append([]string(nil), st.FirstErrors...)
+	return st
 }
 
 // scrubRate bounds the background scanner's reads (bytes per second).
@@ -100,28 +125,29 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 	if err := s.finishTrash(ctx); err != nil {
 		return s.ScrubStats(), err
 	}
-	var total int64
-	s.idx.View(func(tx indexTx) error {
-		ts, _ := tx.tenants()
+	var total int64 // for Progress only
+	s.skipped("count objects", s.idx.View(func(tx indexTx) error {
+		ts, err := tx.tenants()
 		for _, t := range ts {
 			total += t.Objects
 		}
-		return nil
-	})
+		return err
+	}))
 	start := time.Now()
 	var scanned, verified int64
 	err := s.eachObject(ctx, func(rec *objRecord) error {
 		res, err := s.healObject(rec)
 		scanned++
 		verified += rec.Size
-		s.scrub.note(func(st *ScrubStats) {
-			st.ObjectsScanned++
-			if err != nil {
-				st.Errors++
+		if err != nil {
+			s.skippedWith("heal "+rec.ID, err, func(st *ScrubStats) {
 				if errors.Is(err, ErrQuorum) {
 					st.QuorumFailures++
 				}
-			}
+			})
+		}
+		s.scrub.note(func(st *ScrubStats) {
+			st.ObjectsScanned++
 			if res.shardsRepaired > 0 {
 				st.ObjectsHealed++
 				st.ShardsRepaired += uint64(res.shardsRepaired)
@@ -151,7 +177,8 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 		return s.ScrubStats(), err
 	}
 	for _, d := range s.drives {
-		d.CleanTemp(time.Hour)
+		_, err := d.CleanTemp(time.Hour)
+		s.skipped("remove temporary files of "+d.Path(), err)
 	}
 	s.scrub.note(func(st *ScrubStats) { st.LastScrubDone, st.Progress = time.Now().UTC(), 1 })
 	return s.ScrubStats(), nil
@@ -277,14 +304,17 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 				return err
 			}
 			for _, id := range orphans {
-				if d.Remove(id+".meta", id+".shard") == nil {
-					s.scrub.note(func(st *ScrubStats) { st.OrphansRemoved++ })
+				if err := d.Remove(id+".meta", id+".shard"); err != nil {
+					s.skipped("remove orphan "+id+" from "+d.Path(), err)
+					continue
 				}
+				s.scrub.note(func(st *ScrubStats) { st.OrphansRemoved++ })
 			}
 			batch = batch[:0]
 			return nil
 		}
 		seen := map[string]bool{}
+		var flushErr error
 		err := d.Walk(func(name string, mod time.Time) error {
 			id, _, _ := strings.Cut(name, ".")
 			if seen[id] {
@@ -293,12 +323,22 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 			seen[id] = true
 			batch = append(batch, id)
 			if len(batch) >= 1000 {
-				return flush()
+				if err := flush(); err != nil {
+					flushErr = err
+					return err
+				}
 			}
 			return ctx.Err()
 		})
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+		switch {
+		case flushErr != nil:
+			return flushErr // the index failed: end the pass
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			// Directories that could not be read: what was listed is
+			// still checked below.
+			s.skipped("list "+d.Path()+" for orphans", err)
 		}
 		if err := flush(); err != nil {
 			return err
