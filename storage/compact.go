@@ -76,7 +76,7 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 			continue
 		}
 		var live int64
-		if err := s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil }); err != nil {
+		if err := s.idx.View(func(tx indexTx) (err error) { live, err = tx.packBytes(i, seg); return err }); err != nil {
 			return err
 		}
 		if live > 0 && live*2 >= d.PackSize(seg) {
@@ -155,7 +155,7 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 		}
 		// Remove the segment only when nothing in the index points into it
 		// any more (a corrupt frame can hide live records from the scan).
-		if err := s.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil }); err != nil {
+		if err := s.idx.View(func(tx indexTx) (err error) { live, err = tx.packBytes(i, seg); return err }); err != nil {
 			return err
 		}
 		if live != 0 {

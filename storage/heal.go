@@ -86,10 +86,12 @@ func (s *Store) healObject(rec *objRecord) (healResult, error) {
 // it after finding damage so that data deleted since its record was read is
 // not reported or resurrected (a heal racing a delete can still leave files,
 // which the next pass removes as orphans).
+// An index error counts as not live (nothing is healed) and is counted.
 func (s *Store) live(id string) bool {
 	ok := false
-	s.idx.View(func(tx indexTx) error { ok = tx.hasID(id); return nil })
-	return ok
+	err := s.idx.View(func(tx indexTx) (err error) { ok, err = tx.hasID(id); return err })
+	s.skipped("check "+id+" is live", err)
+	return ok && err == nil
 }
 
 // readHeaders reads and checks the .meta file of id on every drive.

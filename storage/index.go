@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -50,10 +51,9 @@ type indexTx interface {
 	object(bucketID, key string) (*objRecord, error) // nil when absent
 	putObject(r *objRecord) error
 	deleteObject(bucketID, key string) error
-	// objects walks the raw keyspace (key -> encoded record) for listings,
-	// which decode only each record's listing header (objcodec.go). An
-	// empty walk when the bucket has none.
-	objects(bucketID string) *walker
+	// listObjects walks a bucket's objects in key order for listings,
+	// which decode only each record's listing header (see objectWalk).
+	listObjects(bucketID string) *objectWalk
 	// eachObject calls fn for each object whose key is above after ("":
 	// all), in key order, until fn returns false.
 	eachObject(bucketID, after string, fn func(r *objRecord) bool) error
@@ -80,7 +80,7 @@ type indexTx interface {
 	parts(uploadID string, after int, fn func(p *partRecord) bool) error
 
 	addID(id, owner string) error
-	hasID(id string) bool
+	hasID(id string) (bool, error)
 	deleteID(id string) error
 
 	trash() ([]bucketRecord, error)
@@ -90,7 +90,7 @@ type indexTx interface {
 
 	// Live bytes of each drive's pack segments, for compaction.
 	addPackBytes(drive int, seg uint32, delta int64) error
-	packBytes(drive int, seg uint32) int64
+	packBytes(drive int, seg uint32) (int64, error)
 	deletePackBytes(drive int, seg uint32) error
 	clearPackBytes() error
 }
@@ -326,6 +326,11 @@ func (t boltTx) deleteObject(bucketID, key string) error {
 	}
 	return b.Delete([]byte(key))
 }
+func (t boltTx) listObjects(bucketID string) *objectWalk {
+	return &objectWalk{w: t.objects(bucketID)}
+}
+
+// objects walks a bucket's raw object keyspace (key -> encoded record).
 func (t boltTx) objects(bucketID string) *walker {
 	b, _ := t.space(bktObjects, bucketID, false)
 	if b == nil {
@@ -452,7 +457,9 @@ func (t boltTx) parts(uploadID string, after int, fn func(p *partRecord) bool) e
 func (t boltTx) addID(id, owner string) error {
 	return t.tx.Bucket(bktIDs).Put([]byte(id), []byte(owner))
 }
-func (t boltTx) hasID(id string) bool     { return t.tx.Bucket(bktIDs).Get([]byte(id)) != nil }
+func (t boltTx) hasID(id string) (bool, error) {
+	return t.tx.Bucket(bktIDs).Get([]byte(id)) != nil, nil
+}
 func (t boltTx) deleteID(id string) error { return t.tx.Bucket(bktIDs).Delete([]byte(id)) }
 
 func (t boltTx) trash() ([]bucketRecord, error) {
@@ -479,16 +486,23 @@ func packKey(drive int, seg uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{byte(drive)}, seg)
 }
 
-func (t boltTx) packBytes(drive int, seg uint32) int64 {
+func (t boltTx) packBytes(drive int, seg uint32) (int64, error) {
 	v := t.tx.Bucket(bktPacks).Get(packKey(drive, seg))
-	if len(v) != 8 {
-		return 0
+	switch len(v) {
+	case 0:
+		return 0, nil
+	case 8:
+		return int64(binary.BigEndian.Uint64(v)), nil
 	}
-	return int64(binary.BigEndian.Uint64(v))
+	return 0, fmt.Errorf("storage: pack byte count of drive %d segment %d is %d bytes, want 8", drive, seg, len(v))
 }
 
 func (t boltTx) addPackBytes(drive int, seg uint32, delta int64) error {
-	n := t.packBytes(drive, seg) + delta
+	n, err := t.packBytes(drive, seg)
+	if err != nil {
+		return err
+	}
+	n += delta
 	return t.tx.Bucket(bktPacks).Put(packKey(drive, seg), binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
@@ -503,6 +517,36 @@ func (t boltTx) clearPackBytes() error {
 	_, err := t.tx.CreateBucket(bktPacks)
 	return err
 }
+
+// objectWalk is a forward walk over a bucket's objects in key order for
+// listings. Like walker, every step moves forward.
+type objectWalk struct {
+	w    *walker
+	k, v []byte
+}
+
+// seek moves to the first object whose key is >= key; false at the end.
+func (o *objectWalk) seek(key []byte) bool {
+	o.k, o.v = o.w.Seek(key)
+	return o.k != nil
+}
+
+// next moves to the following object; false at the end.
+func (o *objectWalk) next() bool {
+	o.k, o.v = o.w.Next()
+	return o.k != nil
+}
+
+// key is the current object's key.
+func (o *objectWalk) key() string { return string(o.k) }
+
+// listed decodes the current object's listing header only.
+func (o *objectWalk) listed(bucket string) (ObjectInfo, error) {
+	return listedObject(bucket, string(o.k), o.v)
+}
+
+// err is why the walk ended early (see walker.Err).
+func (o *objectWalk) err() error { return o.w.Err() }
 
 // uploadWalk is a forward walk over a bucket's uploads in (key, upload id)
 // order for listings: the positions are index keys (see uploadsStart), the

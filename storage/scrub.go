@@ -294,7 +294,11 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 			}
 			err := s.idx.View(func(tx indexTx) error {
 				for _, id := range candidates {
-					if !tx.hasID(id) {
+					has, err := tx.hasID(id)
+					if err != nil {
+						return err
+					}
+					if !has {
 						orphans = append(orphans, id)
 					}
 				}
