@@ -214,7 +214,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	rec, err := assembleParts(u, b.ID, stored, parts)
+	rec, err := assembleParts(b, u, stored, parts)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -243,8 +243,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 // assembleParts builds the record of the object that completes upload u
 // from the listed parts (checked against the stored ones): the parts'
 // data, the multipart ETag and the upload's checksum over the parts.
-func assembleParts(u *uploadRecord, bucketID string, stored map[int]*partRecord, parts []CompletePart) (*objRecord, error) {
-	rec := &objRecord{ID: newID(), Tenant: u.Tenant, Bucket: u.Bucket, BucketID: bucketID, Key: u.Key,
+func assembleParts(b *bucketRecord, u *uploadRecord, stored map[int]*partRecord, parts []CompletePart) (*objRecord, error) {
+	rec := &objRecord{ID: newID(), Tenant: b.Tenant, Bucket: b.Name, BucketID: b.ID, Key: u.Key,
 		ModTime: now(), Meta: u.Meta, PartsCount: len(parts)}
 	md5s := md5.New()
 	var sums []string
