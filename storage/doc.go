@@ -181,9 +181,11 @@
 //   - Operations: point get, put and delete of a record by its key; a
 //     forward walk in key order from a start key (eachObject, eachUpload,
 //     parts, countUploads, the listing walks objectWalk and uploadWalk,
-//     tenants, buckets, trash); a counter add (addPackBytes); dropping a
-//     bucket's (empty) keyspaces. No reverse walks, no range deletes, no
-//     server-side logic.
+//     tenants, buckets, trash); a counter add (addPackBytes, a read and a
+//     put in the transaction); dropping a bucket's keyspaces once empty;
+//     clearing the pack counters (a prefix delete, by the recount only).
+//     No reverse walks, no other range operations, no server-side logic.
+//     putObjectRaw exists for tests and benchmarks that bulk-load.
 //   - Ordering: keys of a keyspace are ordered bytewise; a walk visits
 //     them in that order and every step lands strictly past the previous
 //     key (the walker checks it). Composite keys (tenant\0bucket,
