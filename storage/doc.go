@@ -196,11 +196,13 @@
 //     in one transaction (writeTx.commit, applyUsage).
 //   - Isolation: serializable read-write transactions (bbolt has one
 //     writer; etcd/TiKV would use optimistic transactions, retrying on
-//     conflict: Batch functions may run more than once and reset their
-//     outputs, so they are safe to retry). View transactions see one
-//     consistent snapshot. Long scans (listings, scrub, purge, rebuild)
-//     read in bounded batches of short transactions, so no transaction
-//     needs to outlive a request.
+//     conflict: Batch functions already may run more than once and reset
+//     their outputs on every run, and Update functions are written the
+//     same way, so they are safe to retry). View transactions see one
+//     consistent snapshot. Listings read one page per transaction; scrub,
+//     purge and rebuild read and write in bounded batches of short
+//     transactions. Only the recounts (recountUsage, recountUploads, at
+//     Open and after a rebuild) walk everything in one transaction.
 //   - Errors: every read returns an error beside its value (a remote
 //     store can fail any call), and callers pass it up.
 //
