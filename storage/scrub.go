@@ -105,9 +105,11 @@ func (s *Store) checkDrives() {
 			s.log.Warn("storage: drive lost its format; re-formatting, heal follows", "drive", d.Path())
 			if err := s.formatDrive(d, i); err != nil {
 				d.noteError(err)
+				s.skipped("re-format "+d.Path(), err)
 			}
 		case err != nil:
 			d.noteError(err)
+			s.skipped("read the format of "+d.Path(), err)
 		case f.SetID != s.setID || f.Index != i:
 			s.log.Error("storage: drive holds another set's or position's format; leaving it alone", "drive", d.Path())
 		}
