@@ -179,8 +179,9 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 		return s.ScrubStats(), err
 	}
 	for _, d := range s.drives {
-		_, err := d.CleanTemp(time.Hour)
-		s.skipped("remove temporary files of "+d.Path(), err)
+		if _, err := d.CleanTemp(time.Hour); !errors.Is(err, fs.ErrNotExist) {
+			s.skipped("remove temporary files of "+d.Path(), err) // a missing drive shows as offline instead
+		}
 	}
 	s.scrub.note(func(st *ScrubStats) { st.LastScrubDone, st.Progress = time.Now().UTC(), 1 })
 	return s.ScrubStats(), nil
