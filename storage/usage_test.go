@@ -17,9 +17,9 @@ type recountedUsage struct {
 	buckets map[string]usageDelta // by tenant/bucket: Objects, Bytes
 }
 
-// recount counts every tenant's and bucket's usage from the object, upload
+// recountRecords counts every tenant's and bucket's usage from the object, upload
 // and part records, independently of the stored counters.
-func recount(t *testing.T, s *Store) recountedUsage {
+func recountRecords(t *testing.T, s *Store) recountedUsage {
 	t.Helper()
 	out := recountedUsage{tenants: map[string]usageDelta{}, buckets: map[string]usageDelta{}}
 	err := s.idx.View(func(tx indexTx) error {
@@ -66,11 +66,11 @@ func recount(t *testing.T, s *Store) recountedUsage {
 	return out
 }
 
-// checkUsage fails unless every stored tenant and bucket counter equals
+// checkStoredUsage fails unless every stored tenant and bucket counter equals
 // the recount.
 func checkStoredUsage(t *testing.T, s *Store, step int, op string) {
 	t.Helper()
-	want := recount(t, s)
+	want := recountRecords(t, s)
 	err := s.idx.View(func(tx indexTx) error {
 		ts, err := tx.tenants()
 		if err != nil {
@@ -184,8 +184,8 @@ func (u *usageRun) size() int {
 
 func (u *usageRun) pick(xs []string) string { return xs[u.rng.Intn(len(xs))] }
 
-// expected are errors a random operation may meet.
-func expected(err error) bool {
+// usageErrAllowed reports errors a random operation may meet.
+func usageErrAllowed(err error) bool {
 	var qe *QuotaError
 	return err == nil || errors.As(err, &qe) || errors.Is(err, ErrBucketNotFound) || errors.Is(err, ErrTenantNotFound) ||
 		errors.Is(err, ErrObjectNotFound) || errors.Is(err, ErrUploadNotFound) || errors.Is(err, ErrInvalidPart) ||
@@ -257,7 +257,7 @@ func (u *usageRun) step() string {
 			u.setupAcme()
 		}
 	}
-	if !expected(err) {
+	if !usageErrAllowed(err) {
 		u.t.Fatalf("%s: %v", op, err)
 	}
 	var qe *QuotaError
