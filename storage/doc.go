@@ -12,7 +12,9 @@
 //     index inside the commit transaction; writeTx removes replaced data
 //     after the commit and aborts (removes staged files, unpins) on any
 //     failure. objects.go's writeTx.putObject is the one place an object
-//     version replaces another.
+//     version replaces another. Outside it: a forced bucket delete's purge
+//     (data first, see "Deleting buckets") and heal and compaction moving
+//     packed copies (relocatePacked), which change no data or usage.
 //   - usage.go: applyUsage, the one place usage changes: a signed
 //     usageDelta applied to tenant and bucket counters inside the commit,
 //     with the quota check (checkUsage, shared with precheckQuota). The
