@@ -187,7 +187,6 @@
 //     put in the transaction); dropping a bucket's keyspaces once empty;
 //     clearing the pack counters (a prefix delete, by the recount only).
 //     No reverse walks, no other range operations, no server-side logic.
-//     putObjectRaw exists for tests and benchmarks that bulk-load.
 //   - Ordering: keys of a keyspace are ordered bytewise; a walk visits
 //     them in that order and every step lands strictly past the previous
 //     key (the walker checks it). Composite keys (tenant\0bucket,

@@ -59,8 +59,6 @@ type indexTx interface {
 	eachObject(bucketID, after string, fn func(r *objRecord) bool) error
 	// hasObjects reports whether the bucket holds any object.
 	hasObjects(bucketID string) (bool, error)
-	// putObjectsRaw stores pre-encoded records (bulk loading for tests and benchmarks).
-	putObjectRaw(bucketID, key string, v []byte) error
 
 	upload(bucketID, key, uploadID string) (*uploadRecord, error)
 	putUpload(bucketID string, u *uploadRecord) error
@@ -312,6 +310,8 @@ func (t boltTx) putObject(r *objRecord) error {
 	}
 	return b.Put([]byte(r.Key), raw)
 }
+// putObjectRaw stores a pre-encoded record (bulk loading for tests and
+// benchmarks; not part of the indexTx seam).
 func (t boltTx) putObjectRaw(bucketID, key string, v []byte) error {
 	b, err := t.space(bktObjects, bucketID, true)
 	if err != nil {
