@@ -310,6 +310,7 @@ func (t boltTx) putObject(r *objRecord) error {
 	}
 	return b.Put([]byte(r.Key), raw)
 }
+
 // putObjectRaw stores a pre-encoded record (bulk loading for tests and
 // benchmarks; not part of the indexTx seam).
 func (t boltTx) putObjectRaw(bucketID, key string, v []byte) error {
