@@ -281,12 +281,17 @@ type DriveInfo struct {
 
 // ScrubStats counts what the background scanner has done since start.
 type ScrubStats struct {
-	Running          bool
-	ObjectsScanned   uint64
-	ObjectsHealed    uint64
-	ShardsRepaired   uint64
-	OrphansRemoved   uint64
+	Running        bool
+	ObjectsScanned uint64
+	ObjectsHealed  uint64
+	ShardsRepaired uint64
+	OrphansRemoved uint64
+	// Errors counts every error a pass, the healer or compaction met and
+	// skipped (objects that could not be healed, unreadable drives or
+	// records, failed removals); FirstErrors holds the first 16 messages
+	// since Open.
 	Errors           uint64
+	FirstErrors      []string
 	QuorumFailures   uint64
 	LastScrubStarted time.Time
 	LastScrubDone    time.Time

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 )
 
@@ -78,10 +77,16 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 			return err
 		}
 		if !force {
-			if k, _ := tx.objects(b.ID).Next(); k != nil {
+			if has, err := tx.hasObjects(b.ID); err != nil || has {
+				if err != nil {
+					return err
+				}
 				return fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, bucket, b.Objects)
 			}
-			if k, _ := tx.uploads(b.ID).Next(); k != nil {
+			if n, err := tx.countUploads(b.ID); err != nil || n > 0 {
+				if err != nil {
+					return err
+				}
 				return fmt.Errorf("%w: %s has unfinished multipart uploads", ErrBucketNotEmpty, bucket)
 			}
 			if err := tx.dropBucketSpace(b.ID); err != nil {
@@ -89,12 +94,10 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 			}
 			return tx.deleteBucket(tenant, bucket)
 		}
-		if t, err := tx.tenant(tenant); err == nil && t != nil {
-			t.Objects -= b.Objects
-			t.Bytes -= b.Bytes
-			if err := tx.putTenant(t); err != nil {
-				return err
-			}
+		// The tenant's usage drops at once; the bucket record moves to the
+		// trash unchanged (nil: its counters are not edited).
+		if err := s.applyUsage(tx, tenant, nil, usageDelta{Objects: -b.Objects, Bytes: -b.Bytes}); err != nil {
+			return err
 		}
 		if err := tx.putTrash(b); err != nil {
 			return err
@@ -126,84 +129,26 @@ const purgeBatch = 1000
 
 // purgeBucket removes a trashed bucket's uploads and objects in batches:
 // data files first, then their index entries, so a crash at any point
-// leaves entries that the next purge removes again.
+// leaves entries that the next purge removes again. (This is the one
+// delete whose data goes before its index entries: the bucket is already
+// invisible, and the trash record makes the purge resumable.)
 func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var ups []uploadRecord
-		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-			c := tx.uploads(b.ID)
-			for k, v := c.Next(); k != nil && len(ups) < purgeBatch; k, v = c.Next() {
-				var u uploadRecord
-				if err := json.Unmarshal(v, &u); err != nil {
-					return err
-				}
-				ups = append(ups, u)
-			}
-			return c.Err()
-		})
+		n, err := s.purgeUploads(ctx, b)
 		if err != nil {
 			return err
 		}
-		if len(ups) == 0 {
+		if n == 0 {
 			break
-		}
-		for _, u := range ups {
-			if err := s.dropUpload(b.ID, &u); err != nil {
-				return err
-			}
 		}
 	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var keys, ids, files []string
-		var recs []*objRecord
-		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-			c := tx.objects(b.ID)
-			for k, v := c.Next(); k != nil && len(keys) < purgeBatch; k, v = c.Next() {
-				var r objRecord
-				if err := decodeObjValue(v, &r); err != nil {
-					return err
-				}
-				keys = append(keys, string(k))
-				ids = append(ids, r.dataIDs()...)
-				files = append(files, r.fileIDs()...)
-				recs = append(recs, &r)
-			}
-			return c.Err()
-		})
+		n, err := s.purgeObjects(ctx, b)
 		if err != nil {
 			return err
 		}
-		if len(keys) == 0 {
+		if n == 0 {
 			break
-		}
-		s.removeData(files)
-		s.tombstone(recs...)
-		err = s.idx.Update(func(tx indexTx) error {
-			for _, r := range recs {
-				if err := packDelta(tx, r, -1); err != nil {
-					return err
-				}
-			}
-			for _, id := range ids {
-				if err := tx.deleteID(id); err != nil {
-					return err
-				}
-			}
-			for _, k := range keys {
-				if err := tx.deleteObject(b.ID, k); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 	}
 	return s.idx.Update(func(tx indexTx) error {
@@ -212,4 +157,64 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 		}
 		return tx.deleteTrash(b.ID)
 	})
+}
+
+// purgeUploads drops up to purgeBatch of a trashed bucket's uploads and
+// returns how many it found.
+func (s *Store) purgeUploads(ctx context.Context, b *bucketRecord) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var ups []*uploadRecord
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
+		return tx.eachUpload(b.ID, func(u *uploadRecord) bool {
+			ups = append(ups, u)
+			return len(ups) < purgeBatch
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range ups {
+		if err := s.dropUpload(b.ID, u); err != nil {
+			return 0, err
+		}
+	}
+	return len(ups), nil
+}
+
+// purgeObjects removes up to purgeBatch of a trashed bucket's objects,
+// data first, and returns how many it found.
+func (s *Store) purgeObjects(ctx context.Context, b *bucketRecord) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var recs []*objRecord
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
+		return tx.eachObject(b.ID, "", func(r *objRecord) bool {
+			recs = append(recs, r)
+			return len(recs) < purgeBatch
+		})
+	})
+	if err != nil || len(recs) == 0 {
+		return 0, err
+	}
+	var files []string
+	for _, r := range recs {
+		files = append(files, r.fileIDs()...)
+	}
+	s.removeData(files)
+	s.tombstone(recs...)
+	err = s.idx.Update(func(tx indexTx) error {
+		for _, r := range recs {
+			if err := unlinkObject(tx, r); err != nil {
+				return err
+			}
+			if err := tx.deleteObject(b.ID, r.Key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return len(recs), err
 }

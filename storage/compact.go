@@ -11,12 +11,12 @@ import (
 // (its segment stays for the next pass) as an error.
 func (s *Store) compactPacks(ctx context.Context) error {
 	res, err := s.packs.compact(ctx)
-	s.scrub.note(func(st *ScrubStats) {
-		st.OrphansRemoved += uint64(res.removed)
-		st.Errors += uint64(len(res.skipped))
-	})
-	if len(res.skipped) > 0 {
-		s.log.Warn("storage: pack compaction kept segments", "records", len(res.skipped), "first", res.skipped[0])
+	s.scrub.note(func(st *ScrubStats) { st.OrphansRemoved += uint64(res.removed) })
+	for _, e := range res.skipped {
+		s.skipped("pack compaction kept a segment", e)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.skipped("compact pack logs", err)
 	}
 	return err
 }
@@ -106,7 +106,7 @@ func (l *packLog) compactDrive(ctx context.Context, i int) (res compactResult, e
 // liveBytes is what the index says drive i's segment seg still holds.
 func (l *packLog) liveBytes(i int, seg uint32) (int64, error) {
 	var live int64
-	err := l.idx.View(func(tx indexTx) error { live = tx.packBytes(i, seg); return nil })
+	err := l.idx.View(func(tx indexTx) (err error) { live, err = tx.packBytes(i, seg); return err })
 	return live, err
 }
 

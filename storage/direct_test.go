@@ -104,10 +104,8 @@ func TestShardStreamsArePadded(t *testing.T) {
 // TestReadsAndHealsUnpaddedStreams: data written before padding (Align 0)
 // still reads, and heal rewrites it in its own layout.
 func TestReadsAndHealsUnpaddedStreams(t *testing.T) {
-	ts := newTestStore(t, 4)
-	shardAlign = 0
+	ts := newTestStore(t, 4, func(c *Config) { c.testUnaligned = true })
 	objs := corpus(t, ts)
-	shardAlign = frameAlign
 	orig := snapshot(t, ts)
 	unaligned := 0
 	for p, b := range orig {

@@ -5,11 +5,28 @@
 //
 //   - store.go, objects.go, buckets.go, tenants.go, multipart.go, list.go:
 //     the ObjectStore API (api.go) on top of the two seams below.
+//   - writetx.go: writeTx, the one place a write commits. Every write
+//     (PutObject, PutPart, CompleteMultipartUpload, copies, which arrive
+//     as PutObject/PutPart, deletes, metadata updates) stages its data,
+//     persists it, and hands writeTx.commit a function that mutates the
+//     index inside the commit transaction; writeTx removes replaced data
+//     after the commit and aborts (removes staged files, unpins) on any
+//     failure. objects.go's writeTx.putObject is the one place an object
+//     version replaces another. Outside it: a forced bucket delete's purge
+//     (data first, see "Deleting buckets") and heal and compaction moving
+//     packed copies (packLog.relocate), which change no data or usage.
+//   - usage.go: applyUsage, the one place usage changes: a signed
+//     usageDelta applied to tenant and bucket counters inside the commit,
+//     with the quota check (checkUsage, shared with precheckQuota). The
+//     recount after RebuildIndex and at Open (recountUsage,
+//     recountUploads) lives beside it.
 //   - drive.go: the per-drive I/O seam (drive interface; localDrive is a
 //     directory). format.go: each drive's identity file.
 //   - erasure.go, write.go, body.go, read.go: streaming in fixed blocks,
 //     Reed-Solomon shards (one per drive), per-shard-block xxh3 checksums.
-//   - index.go: the metadata seam (index interface; boltIndex is bbolt).
+//   - index.go: the metadata seam (index interface; boltIndex is bbolt),
+//     the only code that knows key formats and record encodings (with
+//     objcodec.go); see "Index seam" below.
 //   - packlog.go: packLog, the one type that owns the pack log of small
 //     objects: appending and reading records, tombstones, replacing a
 //     packed object's copies (heal, metadata rewrites) and, in compact.go,
@@ -18,7 +35,8 @@
 //     (packsegment.go) behind the drive seam; their read descriptors share
 //     one bounded cache (segcache.go).
 //   - heal.go, scrub.go, rebuild.go: repair, background scrubbing, orphan
-//     removal and rebuilding the index from the drives.
+//     removal and rebuilding the index from the drives. recovery.go: how
+//     they count the errors they skip (see "Recovery errors").
 //
 // # On-disk layout
 //
@@ -82,9 +100,9 @@
 // directory entry is fsynced when it is created.
 //
 // Only when at least write quorum drives (data, plus one when data ==
-// parity) succeeded is the object committed in bbolt, inside a transaction
-// that also checks the quota and updates usage counters and the live byte
-// counts of pack segments. bbolt fsyncs its file on commit; concurrent
+// parity) succeeded is the object committed in bbolt (writeTx.commit),
+// inside a transaction that also checks the quota and updates usage
+// counters (applyUsage) and the live byte counts of pack segments. bbolt fsyncs its file on commit; concurrent
 // commits are coalesced by groupCommit (groupcommit.go) into one
 // transaction and one fsync: a commit starts as soon as the previous one
 // ends and takes every write queued meanwhile (no timer). A write may carry
@@ -126,7 +144,9 @@
 //
 // A forced DeleteBucket moves the bucket record to the trash keyspace in one
 // transaction (the name disappears at once, usage drops), then removes
-// uploads and objects in batches: data files first, then index entries.
+// uploads and objects in batches: data files first, then index entries
+// (the one removal that does not go through writeTx: the bucket is
+// already invisible, and the trash record makes the purge resumable).
 // Open and every scrub pass finish trashed buckets, so an interrupted delete
 // completes after a restart and the bucket never reappears half full.
 // Objects and uploads live in keyspaces named by the bucket's random id, so
@@ -169,6 +189,41 @@
 // bytes). Listing is a cursor range scan that seeks past each common prefix
 // and decodes only each object's listing header.
 //
+// # Index seam
+//
+// The index (index.go) hands out typed records (tenantRecord,
+// bucketRecord, objRecord, uploadRecord, partRecord), never raw bytes;
+// key formats and decoding live in index.go and objcodec.go only. The
+// contract, small enough for a distributed ordered KV store (etcd now,
+// TiKV later) to implement:
+//
+//   - Operations: point get, put and delete of a record by its key; a
+//     forward walk in key order from a start key (eachObject, eachUpload,
+//     parts, countUploads, the listing walks objectWalk and uploadWalk,
+//     tenants, buckets, trash); a counter add (addPackBytes, a read and a
+//     put in the transaction); dropping a bucket's keyspaces once empty;
+//     clearing the pack counters (a prefix delete, by the recount only).
+//     No reverse walks, no other range operations, no server-side logic.
+//   - Ordering: keys of a keyspace are ordered bytewise; a walk visits
+//     them in that order and every step lands strictly past the previous
+//     key (the walker checks it). Composite keys (tenant\0bucket,
+//     key\0uploadID, uploadID\0<u32 part>) rely on NUL sorting first.
+//   - Atomicity: everything an Update or Batch function does commits
+//     together or not at all, and is durable when the call returns; a
+//     record and the usage counters and ids that count it always change
+//     in one transaction (writeTx.commit, applyUsage).
+//   - Isolation: serializable read-write transactions (bbolt has one
+//     writer; etcd/TiKV would use optimistic transactions, retrying on
+//     conflict: Batch functions already may run more than once and reset
+//     their outputs on every run, and Update functions are written the
+//     same way, so they are safe to retry). View transactions see one
+//     consistent snapshot. Listings read one page per transaction; scrub,
+//     purge and rebuild read and write in bounded batches of short
+//     transactions. Only the recounts (recountUsage, recountUploads, at
+//     Open and after a rebuild) walk everything in one transaction.
+//   - Errors: every read returns an error beside its value (a remote
+//     store can fail any call), and callers pass it up.
+//
 // # Cursor walks and stalled transactions
 //
 // Clients choose listing bounds (prefix, delimiter, markers: NUL, 0xFF,
@@ -191,6 +246,22 @@
 // answers 503 meanwhile, and a watchdog logs each stalled transaction once
 // (with its age; no keys) and again when it ends.
 //
+// # Recovery errors
+//
+// Rebuild, scrub, compaction and heal do not stop at a drive that cannot
+// be read, but they never drop what they skip: RebuildIndex returns
+// RebuildStats (Errors and the first 16 messages; `coffer rebuild-index`
+// prints them and exits non-zero), and the scrubber, healer and compaction
+// count theirs in ScrubStats.Errors and ScrubStats.FirstErrors. Each is
+// logged. Messages name drives, files and data ids, never object keys.
+//
+// # Test hooks
+//
+// Tests change behaviour only through unexported Config fields
+// (testWrapDrive wraps every drive, e.g. with the power-loss layer;
+// testUnaligned writes the unpadded shard layout of earlier versions;
+// testPackSegmentSize makes pack segments small), never package variables.
+//
 // # Caveats
 //
 // DeleteObject of a missing key succeeds (S3 semantics). The suspended flag
@@ -202,8 +273,9 @@
 // Pack segments are compacted only by scrub passes (background or Scrub).
 //
 // Quotas: the byte and object checks made before a body is written
-// (precheckQuota) apply the same delta as the commit's (what the write
-// replaces is subtracted); only the commit's is binding. Parts count toward
+// (precheckQuota) apply the same delta and the same rule (checkUsage) as
+// the commit's (what the write replaces is subtracted); only the commit's
+// is binding. Parts count toward
 // bytes at their commit. A tenant's buckets and unfinished uploads are
 // limited (ErrTooManyBuckets, ErrTooManyUploads); with at most 10,000 parts
 // an upload, the upload limit bounds the part files (one per drive each,

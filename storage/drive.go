@@ -374,12 +374,17 @@ func (d *localDrive) Walk(fn func(name string, mod time.Time) error) error {
 	if err != nil {
 		return err
 	}
+	// A directory that cannot be read is skipped, and reported at the end
+	// (joined), so one bad directory neither hides the rest nor passes
+	// silently.
+	var skipped []error
 	for _, dir := range dirs {
 		if !dir.IsDir() {
 			continue
 		}
 		entries, err := os.ReadDir(filepath.Join(base, dir.Name()))
 		if err != nil {
+			skipped = append(skipped, err)
 			continue
 		}
 		for _, e := range entries {
@@ -388,6 +393,9 @@ func (d *localDrive) Walk(fn func(name string, mod time.Time) error) error {
 			}
 			info, err := e.Info()
 			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) { // removed meanwhile
+					skipped = append(skipped, err)
+				}
 				continue
 			}
 			if err := fn(e.Name(), info.ModTime()); err != nil {
@@ -395,7 +403,7 @@ func (d *localDrive) Walk(fn func(name string, mod time.Time) error) error {
 			}
 		}
 	}
-	return nil
+	return errors.Join(skipped...)
 }
 
 func (d *localDrive) CleanTemp(age time.Duration) (int, error) {

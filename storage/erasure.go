@@ -20,10 +20,6 @@ const hashSize = 8
 // page cache (see localDrive.CreateShard). Inline streams stay unpadded.
 const frameAlign = 4096
 
-// shardAlign is the Align of new shard streams; tests set it to 0 to
-// write the unpadded layout of earlier data.
-var shardAlign = frameAlign
-
 // codec splits blocks into data+parity shards and back. A shard stream is,
 // for each block of the object, an 8-byte xxh3 of the shard block followed
 // by the shard block, zero padded to a multiple of align (1: no padding);

@@ -22,18 +22,19 @@ func (s *Store) healer() {
 			// Heal the version in the index now (its pack locations may
 			// have moved since the reader opened it), if it is still there.
 			var cur *objRecord
-			s.idx.View(func(tx indexTx) (err error) {
+			if err := s.idx.View(func(tx indexTx) (err error) {
 				cur, err = tx.object(rec.BucketID, rec.Key)
 				return err
-			})
+			}); err != nil {
+				s.skipped("look up "+rec.ID+" to heal", err)
+				continue
+			}
 			if cur == nil || cur.ID != rec.ID {
 				continue
 			}
 			res, err := s.healObject(cur)
+			s.skipped("heal "+rec.ID, err)
 			s.scrub.note(func(st *ScrubStats) {
-				if err != nil {
-					st.Errors++
-				}
 				if res.shardsRepaired > 0 {
 					st.ObjectsHealed++
 					st.ShardsRepaired += uint64(res.shardsRepaired)
@@ -78,10 +79,12 @@ func (s *Store) healObject(rec *objRecord) (healResult, error) {
 // it after finding damage so that data deleted since its record was read is
 // not reported or resurrected (a heal racing a delete can still leave files,
 // which the next pass removes as orphans).
+// An index error counts as not live (nothing is healed) and is counted.
 func (s *Store) live(id string) bool {
 	ok := false
-	s.idx.View(func(tx indexTx) error { ok = tx.hasID(id); return nil })
-	return ok
+	err := s.idx.View(func(tx indexTx) (err error) { ok, err = tx.hasID(id); return err })
+	s.skipped("check "+id+" is live", err)
+	return ok && err == nil
 }
 
 // readHeaders reads and checks the .meta file of id on every drive.

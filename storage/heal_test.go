@@ -272,8 +272,8 @@ func TestRebuildIndex(t *testing.T) {
 	ts.Store.Close()
 	os.Remove(filepath.Join(ts.cfg.DataDir, "index.db"))
 	ts.reopen()
-	if err := ts.RebuildIndex(ctx); err != nil {
-		t.Fatal(err)
+	if st, err := ts.RebuildIndex(ctx); err != nil || st.Errors != 0 {
+		t.Fatalf("RebuildIndex: %+v, %v", st, err)
 	}
 	after, _ := ts.ListObjects(ctx, "acme", "bkt", ListOptions{})
 	if len(after.Objects) != len(before.Objects) {

@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -49,14 +51,25 @@ type indexTx interface {
 	object(bucketID, key string) (*objRecord, error) // nil when absent
 	putObject(r *objRecord) error
 	deleteObject(bucketID, key string) error
-	objects(bucketID string) *walker // an empty walk when the bucket has none
-	// putObjectsRaw stores pre-encoded records (bulk loading for tests and benchmarks).
-	putObjectRaw(bucketID, key string, v []byte) error
+	// listObjects walks a bucket's objects in key order for listings,
+	// which decode only each record's listing header (see objectWalk).
+	listObjects(bucketID string) *objectWalk
+	// eachObject calls fn for each object whose key is above after ("":
+	// all), in key order, until fn returns false.
+	eachObject(bucketID, after string, fn func(r *objRecord) bool) error
+	// hasObjects reports whether the bucket holds any object.
+	hasObjects(bucketID string) (bool, error)
 
 	upload(bucketID, key, uploadID string) (*uploadRecord, error)
 	putUpload(bucketID string, u *uploadRecord) error
 	deleteUpload(bucketID, key, uploadID string) error
-	uploads(bucketID string) *walker
+	// eachUpload calls fn for each upload in (key, upload id) order until
+	// fn returns false.
+	eachUpload(bucketID string, fn func(u *uploadRecord) bool) error
+	// countUploads counts a bucket's uploads (keys only).
+	countUploads(bucketID string) (int64, error)
+	// listUploads walks uploads for ListMultipartUploads (see uploadWalk).
+	listUploads(bucketID string) *uploadWalk
 	part(uploadID string, n int) (*partRecord, error)
 	putPart(p *partRecord) error
 	deletePart(uploadID string, n int) error
@@ -65,7 +78,7 @@ type indexTx interface {
 	parts(uploadID string, after int, fn func(p *partRecord) bool) error
 
 	addID(id, owner string) error
-	hasID(id string) bool
+	hasID(id string) (bool, error)
 	deleteID(id string) error
 
 	trash() ([]bucketRecord, error)
@@ -75,7 +88,7 @@ type indexTx interface {
 
 	// Live bytes of each drive's pack segments, for compaction.
 	addPackBytes(drive int, seg uint32, delta int64) error
-	packBytes(drive int, seg uint32) int64
+	packBytes(drive int, seg uint32) (int64, error)
 	deletePackBytes(drive int, seg uint32) error
 	clearPackBytes() error
 }
@@ -297,6 +310,9 @@ func (t boltTx) putObject(r *objRecord) error {
 	}
 	return b.Put([]byte(r.Key), raw)
 }
+
+// putObjectRaw stores a pre-encoded record (bulk loading for tests and
+// benchmarks; not part of the indexTx seam).
 func (t boltTx) putObjectRaw(bucketID, key string, v []byte) error {
 	b, err := t.space(bktObjects, bucketID, true)
 	if err != nil {
@@ -311,6 +327,11 @@ func (t boltTx) deleteObject(bucketID, key string) error {
 	}
 	return b.Delete([]byte(key))
 }
+func (t boltTx) listObjects(bucketID string) *objectWalk {
+	return &objectWalk{w: t.objects(bucketID)}
+}
+
+// objects walks a bucket's raw object keyspace (key -> encoded record).
 func (t boltTx) objects(bucketID string) *walker {
 	b, _ := t.space(bktObjects, bucketID, false)
 	if b == nil {
@@ -337,6 +358,64 @@ func (t boltTx) deleteUpload(bucketID, key, uploadID string) error {
 	}
 	return b.Delete(pair(key, uploadID))
 }
+func (t boltTx) eachObject(bucketID, after string, fn func(r *objRecord) bool) error {
+	w := t.objects(bucketID)
+	var k, v []byte
+	if after == "" {
+		k, v = w.Next()
+	} else {
+		k, v = w.Seek([]byte(after))
+		if k != nil && string(k) == after {
+			k, v = w.Next()
+		}
+	}
+	for ; k != nil; k, v = w.Next() {
+		var r objRecord
+		if err := decodeObjValue(v, &r); err != nil {
+			return err
+		}
+		r.Key = string(k) // the record describes the key it is stored under
+		if !fn(&r) {
+			return nil
+		}
+	}
+	return w.Err()
+}
+
+func (t boltTx) hasObjects(bucketID string) (bool, error) {
+	w := t.objects(bucketID)
+	k, _ := w.Next()
+	return k != nil, w.Err()
+}
+
+func (t boltTx) eachUpload(bucketID string, fn func(u *uploadRecord) bool) error {
+	w := t.uploads(bucketID)
+	for k, v := w.Next(); k != nil; k, v = w.Next() {
+		var u uploadRecord
+		if err := json.Unmarshal(v, &u); err != nil {
+			return err
+		}
+		if !fn(&u) {
+			return nil
+		}
+	}
+	return w.Err()
+}
+
+func (t boltTx) countUploads(bucketID string) (int64, error) {
+	w := t.uploads(bucketID)
+	var n int64
+	for k, _ := w.Next(); k != nil; k, _ = w.Next() {
+		n++
+	}
+	return n, w.Err()
+}
+
+func (t boltTx) listUploads(bucketID string) *uploadWalk {
+	return &uploadWalk{w: t.uploads(bucketID)}
+}
+
+// uploads walks a bucket's raw upload keyspace (key\0uploadID -> JSON).
 func (t boltTx) uploads(bucketID string) *walker {
 	b, _ := t.space(bktUploads, bucketID, false)
 	if b == nil {
@@ -379,7 +458,9 @@ func (t boltTx) parts(uploadID string, after int, fn func(p *partRecord) bool) e
 func (t boltTx) addID(id, owner string) error {
 	return t.tx.Bucket(bktIDs).Put([]byte(id), []byte(owner))
 }
-func (t boltTx) hasID(id string) bool     { return t.tx.Bucket(bktIDs).Get([]byte(id)) != nil }
+func (t boltTx) hasID(id string) (bool, error) {
+	return t.tx.Bucket(bktIDs).Get([]byte(id)) != nil, nil
+}
 func (t boltTx) deleteID(id string) error { return t.tx.Bucket(bktIDs).Delete([]byte(id)) }
 
 func (t boltTx) trash() ([]bucketRecord, error) {
@@ -406,16 +487,23 @@ func packKey(drive int, seg uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{byte(drive)}, seg)
 }
 
-func (t boltTx) packBytes(drive int, seg uint32) int64 {
+func (t boltTx) packBytes(drive int, seg uint32) (int64, error) {
 	v := t.tx.Bucket(bktPacks).Get(packKey(drive, seg))
-	if len(v) != 8 {
-		return 0
+	switch len(v) {
+	case 0:
+		return 0, nil
+	case 8:
+		return int64(binary.BigEndian.Uint64(v)), nil
 	}
-	return int64(binary.BigEndian.Uint64(v))
+	return 0, fmt.Errorf("storage: pack byte count of drive %d segment %d is %d bytes, want 8", drive, seg, len(v))
 }
 
 func (t boltTx) addPackBytes(drive int, seg uint32, delta int64) error {
-	n := t.packBytes(drive, seg) + delta
+	n, err := t.packBytes(drive, seg)
+	if err != nil {
+		return err
+	}
+	n += delta
 	return t.tx.Bucket(bktPacks).Put(packKey(drive, seg), binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
@@ -429,4 +517,101 @@ func (t boltTx) clearPackBytes() error {
 	}
 	_, err := t.tx.CreateBucket(bktPacks)
 	return err
+}
+
+// objectWalk is a forward walk over a bucket's objects in key order for
+// listings. Like walker, every step moves forward.
+type objectWalk struct {
+	w    *walker
+	k, v []byte
+}
+
+// seek moves to the first object whose key is >= key; false at the end.
+func (o *objectWalk) seek(key []byte) bool {
+	o.k, o.v = o.w.Seek(key)
+	return o.k != nil
+}
+
+// next moves to the following object; false at the end.
+func (o *objectWalk) next() bool {
+	o.k, o.v = o.w.Next()
+	return o.k != nil
+}
+
+// key is the current object's key.
+func (o *objectWalk) key() string { return string(o.k) }
+
+// listed decodes the current object's listing header only.
+func (o *objectWalk) listed(bucket string) (ObjectInfo, error) {
+	return listedObject(bucket, string(o.k), o.v)
+}
+
+// err is why the walk ended early (see walker.Err).
+func (o *objectWalk) err() error { return o.w.Err() }
+
+// uploadWalk is a forward walk over a bucket's uploads in (key, upload id)
+// order for listings: the positions are index keys (see uploadsStart), the
+// entries are parsed here. Like walker, every step moves forward.
+type uploadWalk struct {
+	w    *walker
+	k, v []byte
+}
+
+// seek moves to the first upload at or after start; false at the end.
+func (u *uploadWalk) seek(start []byte) bool {
+	u.k, u.v = u.w.Seek(start)
+	return u.k != nil
+}
+
+// next moves to the following upload; false at the end.
+func (u *uploadWalk) next() bool {
+	u.k, u.v = u.w.Next()
+	return u.k != nil
+}
+
+// at reports whether the current entry is at position p.
+func (u *uploadWalk) at(p []byte) bool { return bytes.Equal(u.k, p) }
+
+// key is the current upload's object key.
+func (u *uploadWalk) key() string {
+	key, _, _ := strings.Cut(string(u.k), "\x00")
+	return key
+}
+
+// record decodes the current upload.
+func (u *uploadWalk) record() (*uploadRecord, error) {
+	var r uploadRecord
+	if err := json.Unmarshal(u.v, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// err is why the walk ended early (see walker.Err).
+func (u *uploadWalk) err() error { return u.w.Err() }
+
+// uploadsStart is where a listing of the uploads index begins: the later
+// of Prefix and the position after the markers, and whether an entry equal
+// to it is skipped (it is the upload the markers name). Uploads of the key
+// marker itself are listed only after UploadIDMarker. No key holds NUL, so
+// a key marker holding one names no key: cut there, it orders before every
+// key that extends that part and after every other key it is greater than.
+func uploadsStart(opts ListUploadsOptions) (start []byte, skip bool) {
+	start = []byte(opts.Prefix)
+	if opts.KeyMarker == "" {
+		return start, false
+	}
+	var after []byte
+	marker, _, hasNUL := strings.Cut(opts.KeyMarker, "\x00")
+	if opts.UploadIDMarker != "" && !hasNUL {
+		after, skip = pair(marker, opts.UploadIDMarker), true
+	} else {
+		// The first entry of a key greater than the marker: marker+"\x00..."
+		// entries are the marker's own uploads, marker+"\x01" is above them.
+		after = append([]byte(marker), 1)
+	}
+	if bytes.Compare(after, start) >= 0 {
+		return after, skip
+	}
+	return start, false
 }

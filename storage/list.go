@@ -29,24 +29,24 @@ func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts Lis
 		if err != nil {
 			return err
 		}
-		c := tx.objects(b.ID)
-		var k, v []byte
+		c := tx.listObjects(b.ID)
+		var ok bool
 		if opts.After >= opts.Prefix {
-			k, v = c.Seek([]byte(opts.After))
-			if k != nil && string(k) == opts.After {
-				k, v = c.Next()
+			ok = c.seek([]byte(opts.After))
+			if ok && c.key() == opts.After {
+				ok = c.next()
 			}
 		} else {
-			k, v = c.Seek([]byte(opts.Prefix))
+			ok = c.seek([]byte(opts.Prefix))
 		}
 		count := 0
-		for k != nil {
-			key := string(k)
+		for ok {
+			key := c.key()
 			if !strings.HasPrefix(key, opts.Prefix) {
 				break
 			}
 			if opts.Delimiter != "" {
-				if cp, ok := commonPrefix(key, opts.Prefix, opts.Delimiter); ok {
+				if cp, isCP := commonPrefix(key, opts.Prefix, opts.Delimiter); isCP {
 					if cp != opts.After {
 						if count == max {
 							res.IsTruncated = true
@@ -56,7 +56,7 @@ func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts Lis
 						res.NextAfter = cp
 						count++
 					}
-					k, v = c.Seek(keyAfterPrefix(cp))
+					ok = c.seek(keyAfterPrefix(cp))
 					continue
 				}
 			}
@@ -64,16 +64,16 @@ func (s *Store) ListObjects(ctx context.Context, tenant, bucket string, opts Lis
 				res.IsTruncated = true
 				break
 			}
-			info, err := listedObject(bucket, key, v)
+			info, err := c.listed(bucket)
 			if err != nil {
 				return err
 			}
 			res.Objects = append(res.Objects, info)
 			res.NextAfter = key
 			count++
-			k, v = c.Next()
+			ok = c.next()
 		}
-		return c.Err()
+		return c.err()
 	})
 	if !res.IsTruncated {
 		res.NextAfter = ""

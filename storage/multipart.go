@@ -1,12 +1,11 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -40,15 +39,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 		if err != nil {
 			return err
 		}
-		t, err := tenantOf(tx, tenant)
-		if err != nil {
-			return err
-		}
-		if err := s.checkUploadLimit(t); err != nil {
-			return err
-		}
-		t.Uploads++
-		if err := tx.putTenant(t); err != nil {
+		if err := s.applyUsage(tx, tenant, nil, usageDelta{Uploads: 1}); err != nil {
 			return err
 		}
 		return tx.putUpload(b.ID, u)
@@ -92,40 +83,31 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 		if err != nil {
 			return err
 		}
-		var replaced int64
-		if old != nil {
-			replaced = old.Size
-		}
-		return precheckQuota(tx, tenant, 0, opts.Size, replaced)
+		return s.precheckQuota(tx, tenant, usageDelta{UploadBytes: partDelta(old, opts.Size)})
 	}); err != nil {
 		return PartInfo{}, err
 	}
 	if opts.Checksum == checksum.None {
 		opts.Checksum = u.Checksum
 	}
-	p, err := s.writeData(ctx, body, opts)
+	w, err := s.stageBody(ctx, body, opts)
 	if err != nil {
 		return PartInfo{}, err
 	}
+	p := w.p
 	part := &partRecord{UploadID: uploadID, Number: partNumber, ETag: hex.EncodeToString(p.dig.md5),
 		Size: p.dig.size, ModTime: now(), Ref: p.ref}
 	if p.dig.algo != checksum.None {
 		part.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
 	}
-	err = s.persist(p, func(i int) *metaHeader {
+	err = w.persistFiles(func(i int) *metaHeader {
 		return &metaHeader{Kind: "part", Shard: i, Part: part, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key}
 	})
 	if err != nil {
 		return PartInfo{}, err
 	}
-	var prev *partRecord
-	err = s.idx.Batch(func(tx indexTx) error {
-		prev = nil
+	err = w.commit(func(tx indexTx) error {
 		b, _, err := uploadOf(tx, tenant, bucket, key, uploadID)
-		if err != nil {
-			return err
-		}
-		t, err := tenantOf(tx, tenant)
 		if err != nil {
 			return err
 		}
@@ -133,38 +115,36 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 		if err != nil {
 			return err
 		}
-		delta := part.Size
-		if old != nil {
-			delta -= old.Size
-		}
-		if err := checkQuota(t, 0, delta); err != nil {
+		if err := s.applyUsage(tx, tenant, nil, usageDelta{UploadBytes: partDelta(old, part.Size)}); err != nil {
 			return err
 		}
-		t.Bytes += delta
-		t.UploadBytes += delta
 		if old != nil {
 			if err := tx.deleteID(old.Ref.ID); err != nil {
 				return err
 			}
+			w.replaceIDs(old.Ref.ID)
 		}
 		if err := tx.addID(part.Ref.ID, b.ID); err != nil {
 			return err
 		}
-		if err := tx.putPart(part); err != nil {
-			return err
-		}
-		prev = old
-		return tx.putTenant(t)
+		return tx.putPart(part)
 	})
-	s.committed(p)
 	if err != nil {
-		s.removeData([]string{part.Ref.ID})
 		return PartInfo{}, err
 	}
-	if prev != nil {
-		s.removeData([]string{prev.Ref.ID})
-	}
 	return part.info(), nil
+}
+
+// partDelta is the change of upload bytes when a part of size bytes
+// replaces old (nil: a new part number); size < 0 (unknown) is 0.
+func partDelta(old *partRecord, size int64) int64 {
+	if size < 0 {
+		return 0
+	}
+	if old != nil {
+		return size - old.Size
+	}
+	return size
 }
 
 // ListParts returns a page of an upload's parts in part number order.
@@ -225,7 +205,37 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	rec := &objRecord{ID: newID(), Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key,
+	rec, err := assembleParts(b, u, stored, parts)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	// The object's own .meta file (no data) on every drive, for RebuildIndex.
+	w := s.stageMeta(rec.ID)
+	if err := w.persistFiles(func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} }); err != nil {
+		return ObjectInfo{}, err
+	}
+	err = w.commit(func(tx indexTx) error {
+		if _, _, err := uploadOf(tx, tenant, bucket, key, uploadID); err != nil {
+			return err
+		}
+		retired, err := w.retireUpload(tx, b.ID, u, rec.Parts)
+		if err != nil {
+			return err
+		}
+		// The listed parts' bytes move from upload bytes to the object.
+		return w.putObject(tx, rec, nil, retired.plus(usageDelta{UploadBytes: -rec.Size}))
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return rec.info(), nil
+}
+
+// assembleParts builds the record of the object that completes upload u
+// from the listed parts (checked against the stored ones): the parts'
+// data, the multipart ETag and the upload's checksum over the parts.
+func assembleParts(b *bucketRecord, u *uploadRecord, stored map[int]*partRecord, parts []CompletePart) (*objRecord, error) {
+	rec := &objRecord{ID: newID(), Tenant: b.Tenant, Bucket: b.Name, BucketID: b.ID, Key: u.Key,
 		ModTime: now(), Meta: u.Meta, PartsCount: len(parts)}
 	md5s := md5.New()
 	var sums []string
@@ -234,14 +244,14 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	for i, cp := range parts {
 		p := stored[cp.PartNumber]
 		if p == nil || trimETag(cp.ETag) != p.ETag {
-			return ObjectInfo{}, fmt.Errorf("%w: part %d", ErrInvalidPart, cp.PartNumber)
+			return nil, fmt.Errorf("%w: part %d", ErrInvalidPart, cp.PartNumber)
 		}
 		if i < len(parts)-1 && p.Size < MinPartSize {
-			return ObjectInfo{}, fmt.Errorf("%w: part %d is %d bytes, minimum is %d", ErrEntityTooSmall, p.Number, p.Size, MinPartSize)
+			return nil, fmt.Errorf("%w: part %d is %d bytes, minimum is %d", ErrEntityTooSmall, p.Number, p.Size, MinPartSize)
 		}
 		for a, v := range cp.Checksums {
 			if got, ok := p.Checksums[a]; ok && got != v {
-				return ObjectInfo{}, fmt.Errorf("%w: part %d %s checksum differs", ErrInvalidPart, p.Number, a)
+				return nil, fmt.Errorf("%w: part %d %s checksum differs", ErrInvalidPart, p.Number, a)
 			}
 		}
 		raw, _ := hex.DecodeString(p.ETag)
@@ -252,7 +262,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 		if u.Checksum != checksum.None {
 			v := p.Checksums[u.Checksum]
 			if v == "" {
-				return ObjectInfo{}, fmt.Errorf("%w: part %d has no %s checksum", ErrInvalidPart, p.Number, u.Checksum)
+				return nil, fmt.Errorf("%w: part %d has no %s checksum", ErrInvalidPart, p.Number, u.Checksum)
 			}
 			sums = append(sums, v)
 			sizes = append(sizes, p.Size)
@@ -265,68 +275,61 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 		rec.ChecksumType = u.ChecksumType
 		var v string
 		if u.ChecksumType == checksum.FullObject {
+			var err error
 			if v, err = combineFullCRC(u.Checksum, sums, sizes); err != nil {
-				return ObjectInfo{}, err
+				return nil, err
 			}
 		} else {
 			v = fmt.Sprintf("%s-%d", u.Checksum.Sum(composite), len(parts))
 		}
 		rec.Checksums = map[checksum.Algorithm]string{u.Checksum: v}
 	}
+	return rec, nil
+}
 
-	// The object's own .meta file (no data) on every drive, for RebuildIndex.
-	s.pinID(rec.ID)
-	p := &pendingData{ref: dataRef{ID: rec.ID}, failed: make([]error, len(s.drives))}
-	if err := s.persist(p, func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} }); err != nil {
-		return ObjectInfo{}, err
-	}
-	used := map[string]bool{}
-	for _, r := range rec.Parts {
-		used[r.ID] = true
-	}
-	var unused []string
-	old, err := s.commitObjectWith(rec, rec.Size, nil, func(tx indexTx, t *tenantRecord) error {
-		unused = unused[:0]
-		if _, _, err := uploadOf(tx, tenant, bucket, key, uploadID); err != nil {
-			return err
-		}
-		var drop []*partRecord
-		if err := tx.parts(uploadID, 0, func(p *partRecord) bool { drop = append(drop, p); return true }); err != nil {
-			return err
-		}
-		seen := 0
-		for _, p := range drop {
-			if used[p.Ref.ID] {
-				seen++
-			} else {
-				unused = append(unused, p.Ref.ID)
-				t.Bytes -= p.Size
-				t.UploadBytes -= p.Size
-				if err := tx.deleteID(p.Ref.ID); err != nil {
-					return err
-				}
-			}
-			if err := tx.deletePart(uploadID, p.Number); err != nil {
-				return err
-			}
-		}
-		if seen != len(rec.Parts) {
-			return fmt.Errorf("%w: a part was replaced while completing", ErrInvalidPart)
-		}
-		t.Uploads--
-		return tx.deleteUpload(b.ID, key, uploadID)
-	})
-	s.committed(p)
+// retireUpload removes upload u and its part records inside w's commit.
+// Parts whose data is in keep (the completed object's parts) stay in the
+// ids keyspace; the others' data is removed after the commit. It returns
+// the usage delta of the removed upload and unkept parts; keep's bytes
+// are the caller's to move. An upload already gone (completed or aborted
+// meanwhile) is ErrUploadNotFound; a kept part that was replaced meanwhile
+// is ErrInvalidPart.
+func (w *writeTx) retireUpload(tx indexTx, bucketID string, u *uploadRecord, keep []dataRef) (usageDelta, error) {
+	d := usageDelta{Uploads: -1}
+	cur, err := tx.upload(bucketID, u.Key, u.UploadID)
 	if err != nil {
-		s.removeData([]string{rec.ID})
-		return ObjectInfo{}, err
+		return d, err
 	}
-	s.removeData(unused)
-	if old != nil {
-		s.removeData(old.fileIDs())
-		s.tombstone(old)
+	if cur == nil {
+		return d, fmt.Errorf("%w: %s", ErrUploadNotFound, u.UploadID)
 	}
-	return rec.info(), nil
+	kept := map[string]bool{}
+	for _, r := range keep {
+		kept[r.ID] = true
+	}
+	var parts []*partRecord
+	if err := tx.parts(u.UploadID, 0, func(p *partRecord) bool { parts = append(parts, p); return true }); err != nil {
+		return d, err
+	}
+	seen := 0
+	for _, p := range parts {
+		if kept[p.Ref.ID] {
+			seen++
+		} else {
+			d.UploadBytes -= p.Size
+			if err := tx.deleteID(p.Ref.ID); err != nil {
+				return d, err
+			}
+			w.replaceIDs(p.Ref.ID)
+		}
+		if err := tx.deletePart(u.UploadID, p.Number); err != nil {
+			return d, err
+		}
+	}
+	if seen != len(keep) {
+		return d, fmt.Errorf("%w: a part was replaced while completing", ErrInvalidPart)
+	}
+	return d, tx.deleteUpload(bucketID, u.Key, u.UploadID)
 }
 
 // AbortMultipartUpload deletes an upload and its parts.
@@ -343,46 +346,20 @@ func (s *Store) AbortMultipartUpload(ctx context.Context, tenant, bucket, key, u
 }
 
 // dropUpload removes an upload's records and usage, then its parts' data.
+// An upload already gone (completed, or dropped by another call) was
+// counted down then, and is not an error.
 func (s *Store) dropUpload(bucketID string, u *uploadRecord) error {
-	var ids []string
-	err := s.idx.Update(func(tx indexTx) error {
-		ids = ids[:0]
-		if cur, err := tx.upload(bucketID, u.Key, u.UploadID); err != nil || cur == nil {
-			return err // gone already (completed, or dropped by another call): counted down then
+	w := s.newIndexWrite()
+	return w.commit(func(tx indexTx) error {
+		d, err := w.retireUpload(tx, bucketID, u, nil)
+		if errors.Is(err, ErrUploadNotFound) {
+			return nil
 		}
-		var parts []*partRecord
-		if err := tx.parts(u.UploadID, 0, func(p *partRecord) bool { parts = append(parts, p); return true }); err != nil {
-			return err
-		}
-		t, err := tx.tenant(u.Tenant)
 		if err != nil {
 			return err
 		}
-		for _, p := range parts {
-			ids = append(ids, p.Ref.ID)
-			if t != nil {
-				t.Bytes -= p.Size
-				t.UploadBytes -= p.Size
-			}
-			if err := tx.deleteID(p.Ref.ID); err != nil {
-				return err
-			}
-			if err := tx.deletePart(u.UploadID, p.Number); err != nil {
-				return err
-			}
-		}
-		if t != nil {
-			t.Uploads--
-			if err := tx.putTenant(t); err != nil {
-				return err
-			}
-		}
-		return tx.deleteUpload(bucketID, u.Key, u.UploadID)
+		return s.applyUsage(tx, u.Tenant, nil, d)
 	})
-	if err == nil {
-		s.removeData(ids)
-	}
-	return err
 }
 
 // ListMultipartUploads lists unfinished uploads in key order (uploads of
@@ -401,22 +378,22 @@ func (s *Store) ListMultipartUploads(ctx context.Context, tenant, bucket string,
 		if err != nil {
 			return err
 		}
-		c := tx.uploads(b.ID)
+		c := tx.listUploads(b.ID)
 		start, skip := uploadsStart(opts)
-		k, v := c.Seek(start)
-		if k != nil && skip && string(k) == string(start) {
-			k, v = c.Next()
+		ok := c.seek(start)
+		if ok && skip && c.at(start) {
+			ok = c.next()
 		}
 		count := 0
-		for k != nil {
-			key, _, _ := strings.Cut(string(k), "\x00")
+		for ok {
+			key := c.key()
 			if !strings.HasPrefix(key, opts.Prefix) {
 				// Past the prefix's range, or (a prefix holding NUL, which
 				// no key does) before it with nothing to find.
 				break
 			}
 			if opts.Delimiter != "" {
-				if cp, ok := commonPrefix(key, opts.Prefix, opts.Delimiter); ok {
+				if cp, isCP := commonPrefix(key, opts.Prefix, opts.Delimiter); isCP {
 					if cp != opts.KeyMarker {
 						if count == max {
 							res.IsTruncated = true
@@ -426,7 +403,7 @@ func (s *Store) ListMultipartUploads(ctx context.Context, tenant, bucket string,
 						res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
 						count++
 					}
-					k, v = c.Seek(keyAfterPrefix(cp))
+					ok = c.seek(keyAfterPrefix(cp))
 					continue
 				}
 			}
@@ -434,45 +411,19 @@ func (s *Store) ListMultipartUploads(ctx context.Context, tenant, bucket string,
 				res.IsTruncated = true
 				break
 			}
-			var u uploadRecord
-			if err := json.Unmarshal(v, &u); err != nil {
+			u, err := c.record()
+			if err != nil {
 				return err
 			}
 			res.Uploads = append(res.Uploads, u.info())
 			res.NextKeyMarker, res.NextUploadIDMarker = u.Key, u.UploadID
 			count++
-			k, v = c.Next()
+			ok = c.next()
 		}
-		return c.Err()
+		return c.err()
 	})
 	if !res.IsTruncated {
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}
 	return res, err
-}
-
-// uploadsStart is where a listing of the uploads index begins: the later
-// of Prefix and the position after the markers, and whether an entry equal
-// to it is skipped (it is the upload the markers name). Uploads of the key
-// marker itself are listed only after UploadIDMarker. No key holds NUL, so
-// a key marker holding one names no key: cut there, it orders before every
-// key that extends that part and after every other key it is greater than.
-func uploadsStart(opts ListUploadsOptions) (start []byte, skip bool) {
-	start = []byte(opts.Prefix)
-	if opts.KeyMarker == "" {
-		return start, false
-	}
-	var after []byte
-	marker, _, hasNUL := strings.Cut(opts.KeyMarker, "\x00")
-	if opts.UploadIDMarker != "" && !hasNUL {
-		after, skip = pair(marker, opts.UploadIDMarker), true
-	} else {
-		// The first entry of a key greater than the marker: marker+"\x00..."
-		// entries are the marker's own uploads, marker+"\x01" is above them.
-		after = append([]byte(marker), 1)
-	}
-	if bytes.Compare(after, start) >= 0 {
-		return after, skip
-	}
-	return start, false
 }

@@ -34,18 +34,6 @@ func (s *Store) lookupBucket(tenant, bucket string) (*bucketRecord, error) {
 	return b, err
 }
 
-// checkQuota returns a *QuotaError when adding objects/bytes would pass the
-// tenant's quota. Decreases always pass.
-func checkQuota(t *tenantRecord, addObjects, addBytes int64) error {
-	if q := t.Quota.MaxObjects; q > 0 && addObjects > 0 && t.Objects+addObjects > q {
-		return &QuotaError{Resource: "objects", Used: t.Objects, Adding: addObjects, Limit: q}
-	}
-	if q := t.Quota.MaxBytes; q > 0 && addBytes > 0 && t.Bytes+addBytes > q {
-		return &QuotaError{Resource: "bytes", Used: t.Bytes, Adding: addBytes, Limit: q}
-	}
-	return nil
-}
-
 func tenantOf(tx indexTx, name string) (*tenantRecord, error) {
 	t, err := tx.tenant(name)
 	if err != nil {
@@ -55,24 +43,6 @@ func tenantOf(tx indexTx, name string) (*tenantRecord, error) {
 		return nil, fmt.Errorf("%w: %s", ErrTenantNotFound, name)
 	}
 	return t, nil
-}
-
-// precheckQuota fails early, before any data is written, when a write
-// could never commit. It applies checkQuota to the delta the commit will
-// apply: a write adds its size less the size of what it replaces (the
-// key's current version, or the part of the same number), and a new key
-// adds an object. size < 0 (unknown) checks the object count only. The
-// binding check is the commit's.
-func precheckQuota(tx indexTx, tenant string, addObjects, size, replaced int64) error {
-	t, err := tenantOf(tx, tenant)
-	if err != nil {
-		return err
-	}
-	addBytes := int64(0)
-	if size >= 0 {
-		addBytes = size - replaced
-	}
-	return checkQuota(t, addObjects, addBytes)
 }
 
 // PutObject streams body into a new object version and commits it.
@@ -89,18 +59,16 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 		if err != nil {
 			return err
 		}
-		if prev == nil {
-			return precheckQuota(tx, tenant, 1, opts.Size, 0)
-		}
-		return precheckQuota(tx, tenant, 0, opts.Size, prev.Size)
+		return s.precheckQuota(tx, tenant, putDelta(prev, opts.Size))
 	})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	p, err := s.writeData(ctx, body, opts)
+	w, err := s.stageBody(ctx, body, opts)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	p := w.p
 	rec := &objRecord{
 		ID: p.ref.ID, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key,
 		Size: p.dig.size, ETag: hex.EncodeToString(p.dig.md5), ModTime: now(),
@@ -110,115 +78,90 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 		rec.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
 		rec.ChecksumType = checksum.FullObject
 	}
-	if p.ref.Inline {
-		err = s.persistPacked(p, rec)
-	} else {
-		err = s.persist(p, func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} })
-	}
-	if err != nil {
+	if err := w.persistObject(rec); err != nil {
 		return ObjectInfo{}, err
 	}
-	old, err := s.commitObject(rec, 0, opts.Precondition)
-	s.committed(p)
+	err = w.commit(func(tx indexTx) error {
+		return w.putObject(tx, rec, opts.Precondition, usageDelta{})
+	})
 	if err != nil {
-		s.removeData(rec.fileIDs())
 		return ObjectInfo{}, err
-	}
-	if old != nil {
-		s.removeData(old.fileIDs())
-		s.tombstone(old)
 	}
 	return rec.info(), nil
 }
 
-// commitObject records rec as the current version of its key in one
-// transaction with the usage counters and the quota check. It returns the
-// replaced version, whose data the caller removes. freedBytes are upload
-// bytes that become object bytes (multipart completion).
-//
-// The same body also serves CompleteMultipartUpload through commitObjectWith.
-func (s *Store) commitObject(rec *objRecord, uploadBytes int64, pre func(*ObjectInfo) error) (*objRecord, error) {
-	return s.commitObjectWith(rec, uploadBytes, pre, nil)
+// putDelta is the usage delta of writing an object of size bytes over prev
+// (nil: a new key); size < 0 (unknown) counts the object only.
+func putDelta(prev *objRecord, size int64) usageDelta {
+	var d usageDelta
+	if prev == nil {
+		d.Objects = 1
+	}
+	if size >= 0 {
+		d.Bytes = size
+		if prev != nil {
+			d.Bytes -= prev.Size
+		}
+	}
+	return d
 }
 
-// commitObjectWith is commitObject with extra work (multipart bookkeeping)
-// done in the same transaction before the quota check. pre, if set, sees
-// the current version first (PutOptions.Precondition).
-func (s *Store) commitObjectWith(rec *objRecord, uploadBytes int64, pre func(*ObjectInfo) error, extra func(tx indexTx, t *tenantRecord) error) (*objRecord, error) {
-	var old *objRecord
-	err := s.idx.Batch(func(tx indexTx) error {
-		old = nil
-		b, err := bucketOf(tx, rec.Tenant, rec.Bucket)
-		if err != nil {
-			return err
-		}
-		if b.ID != rec.BucketID {
-			return fmt.Errorf("%w: %s was deleted", ErrBucketNotFound, rec.Bucket)
-		}
-		t, err := tenantOf(tx, rec.Tenant)
-		if err != nil {
-			return err
-		}
-		if extra != nil {
-			if err := extra(tx, t); err != nil {
-				return err
-			}
-		}
-		prev, err := tx.object(b.ID, rec.Key)
-		if err != nil {
-			return err
-		}
-		if pre != nil {
-			var cur *ObjectInfo
-			if prev != nil {
-				info := prev.info()
-				cur = &info
-			}
-			if err := pre(cur); err != nil {
-				return err
-			}
-		}
-		addObjects, addBytes := int64(1), rec.Size-uploadBytes
+// putObject records rec as the current version of its key inside w's
+// commit: the replaced version's ids leave the index and its data is
+// removed after the commit; usage changes by the object delta plus extra
+// (multipart completion turns upload bytes into object bytes). pre, if
+// set, sees the current version first (PutOptions.Precondition).
+func (w *writeTx) putObject(tx indexTx, rec *objRecord, pre func(*ObjectInfo) error, extra usageDelta) error {
+	b, err := bucketOf(tx, rec.Tenant, rec.Bucket)
+	if err != nil {
+		return err
+	}
+	if b.ID != rec.BucketID {
+		return fmt.Errorf("%w: %s was deleted", ErrBucketNotFound, rec.Bucket)
+	}
+	prev, err := tx.object(b.ID, rec.Key)
+	if err != nil {
+		return err
+	}
+	if pre != nil {
+		var cur *ObjectInfo
 		if prev != nil {
-			addObjects, addBytes = 0, addBytes-prev.Size
+			info := prev.info()
+			cur = &info
 		}
-		if err := checkQuota(t, addObjects, addBytes); err != nil {
+		if err := pre(cur); err != nil {
 			return err
 		}
-		t.Objects += addObjects
-		t.Bytes += addBytes
-		t.UploadBytes -= uploadBytes
-		b.Objects += addObjects
-		b.Bytes += rec.Size
-		if prev != nil {
-			b.Bytes -= prev.Size
-			for _, id := range prev.dataIDs() {
-				if err := tx.deleteID(id); err != nil {
-					return err
-				}
-			}
-			if err := packDelta(tx, prev, -1); err != nil {
-				return err
-			}
-		}
-		if err := packDelta(tx, rec, 1); err != nil {
+	}
+	if err := w.s.applyUsage(tx, rec.Tenant, b, putDelta(prev, rec.Size).plus(extra)); err != nil {
+		return err
+	}
+	if prev != nil {
+		if err := unlinkObject(tx, prev); err != nil {
 			return err
 		}
-		for _, id := range rec.dataIDs() {
-			if err := tx.addID(id, b.ID); err != nil {
-				return err
-			}
-		}
-		if err := tx.putObject(rec); err != nil {
+		w.replaceObject(prev)
+	}
+	if err := packDelta(tx, rec, 1); err != nil {
+		return err
+	}
+	for _, id := range rec.dataIDs() {
+		if err := tx.addID(id, b.ID); err != nil {
 			return err
 		}
-		if err := tx.putBucket(b); err != nil {
+	}
+	return tx.putObject(rec)
+}
+
+// unlinkObject drops a version's data ids and packed bytes from the index
+// (its record is overwritten or deleted by the caller).
+func unlinkObject(tx indexTx, r *objRecord) error {
+	for _, id := range r.dataIDs() {
+		if err := tx.deleteID(id); err != nil {
 			return err
 		}
-		old = prev
-		return tx.putTenant(t)
-	})
-	return old, err
+	}
+	return packDelta(tx, r, -1)
 }
 
 func (s *Store) getObject(tenant, bucket, key string) (*objRecord, error) {
@@ -255,9 +198,8 @@ func (s *Store) DeleteObject(ctx context.Context, tenant, bucket, key string) er
 	if err := ValidObjectKey(key); err != nil {
 		return err
 	}
-	var old *objRecord
-	err := s.idx.Batch(func(tx indexTx) error {
-		old = nil
+	w := s.newIndexWrite()
+	return w.commit(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -266,34 +208,15 @@ func (s *Store) DeleteObject(ctx context.Context, tenant, bucket, key string) er
 		if err != nil || prev == nil {
 			return err
 		}
-		if t, err := tx.tenant(tenant); err == nil && t != nil {
-			t.Objects--
-			t.Bytes -= prev.Size
-			if err := tx.putTenant(t); err != nil {
-				return err
-			}
-		}
-		b.Objects--
-		b.Bytes -= prev.Size
-		for _, id := range prev.dataIDs() {
-			if err := tx.deleteID(id); err != nil {
-				return err
-			}
-		}
-		if err := packDelta(tx, prev, -1); err != nil {
+		if err := s.applyUsage(tx, tenant, b, usageDelta{Objects: -1, Bytes: -prev.Size}); err != nil {
 			return err
 		}
-		if err := tx.deleteObject(b.ID, key); err != nil {
+		if err := unlinkObject(tx, prev); err != nil {
 			return err
 		}
-		old = prev
-		return tx.putBucket(b)
+		w.replaceObject(prev)
+		return tx.deleteObject(b.ID, key)
 	})
-	if err == nil && old != nil {
-		s.removeData(old.fileIDs())
-		s.tombstone(old)
-	}
-	return err
 }
 
 // packDelta adds (sign 1) or removes (sign -1) a record's packed copies
@@ -342,7 +265,7 @@ func (s *Store) modifyObject(tenant, bucket, key string, change func(r *objRecor
 		return nil, err
 	}
 	var rec *objRecord
-	err := s.idx.Batch(func(tx indexTx) error {
+	err := s.newIndexWrite().commit(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err

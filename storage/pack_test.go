@@ -51,10 +51,7 @@ func TestPackBitrotAndHeal(t *testing.T) {
 // across many small segments: compaction removes the dead segments, the
 // rest still read, and a rebuilt index brings back exactly the live objects.
 func TestPackCompactionAndTombstones(t *testing.T) {
-	old := packSegmentSize
-	packSegmentSize = 16 << 10
-	defer func() { packSegmentSize = old }()
-	ts := newTestStore(t, 4)
+	ts := newTestStore(t, 4, func(c *Config) { c.testPackSegmentSize = 16 << 10 })
 	ctx := context.Background()
 	live := map[string][]byte{}
 	for i := 0; i < 120; i++ {
@@ -92,7 +89,7 @@ func TestPackCompactionAndTombstones(t *testing.T) {
 	ts.Store.Close()
 	os.Remove(filepath.Join(ts.cfg.DataDir, "index.db"))
 	ts.reopen()
-	if err := ts.RebuildIndex(ctx); err != nil {
+	if _, err := ts.RebuildIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
 	res, _ := ts.ListObjects(ctx, "acme", "bkt", ListOptions{})

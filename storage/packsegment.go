@@ -36,11 +36,13 @@ type packSegments struct {
 	size   int64
 
 	buf []byte // the leader's batch buffer, reused up to maxPackBuf
+
+	rotateAt int64 // rotation size: packSegmentSize, or smaller in tests
 }
 
-// packSegmentSize is when the active segment is rotated (a variable so
-// tests can make segments small).
-var packSegmentSize int64 = 64 << 20
+// packSegmentSize is when the active segment is rotated, unless the
+// store's config sets a smaller size for tests (Config.testPackSegmentSize).
+const packSegmentSize int64 = 64 << 20
 
 const packDir = "packs"
 
@@ -62,7 +64,7 @@ func newPackSegments(root string, fds *segCache) *packSegments {
 	if fds == nil {
 		fds = newSegCache(1)
 	}
-	p := &packSegments{dir: filepath.Join(root, packDir), fds: fds}
+	p := &packSegments{dir: filepath.Join(root, packDir), fds: fds, rotateAt: packSegmentSize}
 	p.appends.run = p.runBatch
 	return p
 }
@@ -101,7 +103,7 @@ func (p *packSegments) writeBatch(batch []*packReq) error {
 			p.drop()
 		}
 	}
-	if p.active == nil || p.size+n > packSegmentSize && p.size > 0 {
+	if p.active == nil || p.size+n > p.rotateAt && p.size > 0 {
 		if err := p.rotate(); err != nil {
 			return err
 		}

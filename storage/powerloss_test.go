@@ -241,12 +241,12 @@ func TestPowerLoss(t *testing.T) {
 	for it := 0; it < iterations; it++ {
 		dir := t.TempDir()
 		log := &powerLog{files: map[string]*powerFile{}}
-		wrapDrives = func(_ int, d drive) drive {
+		cfg := crashConfig(dir)
+		cfg.testWrapDrive = func(_ int, d drive) drive {
 			return &powerDrive{drive: d, local: d.(*localDrive), log: log}
 		}
-		s, err := Open(crashConfig(dir))
+		s, err := Open(cfg)
 		if err != nil {
-			wrapDrives = nil
 			t.Fatal(err)
 		}
 		ctx := context.Background()
@@ -271,7 +271,6 @@ func TestPowerLoss(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		wrapDrives = nil
 		s.Close()
 		u, c := log.rollBack(t)
 		undone, trunc = undone+int64(u), trunc+int64(c)

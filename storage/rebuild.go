@@ -2,31 +2,40 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
+
+// RebuildStats is what RebuildIndex restored and what it had to skip.
+type RebuildStats struct {
+	Objects int // object versions recorded in the index
+	Parts   int // upload parts recorded
+	// Errors counts the errors skipped on the way (an unreadable drive,
+	// directory, pack segment or metadata file): each may have left
+	// objects out of the index. FirstErrors holds the first 16 messages.
+	Errors      uint64
+	FirstErrors []string
+}
 
 // RebuildIndex restores the index from the per-drive .meta files: every
 // object version found on the drives that is newer than what the index
 // holds for its key is recorded (creating missing tenants, with no quota,
 // and buckets), unfinished uploads are restored from their parts, and
-// usage counters (with the count of unfinished uploads) are recounted. Small objects are found in the drives'
-// pack logs as well as in .meta files. Versions that lost to a newer one are left
-// for the scrubber to remove as orphans. Quotas, suspension and volumes
-// are not stored on the drives and are not restored.
-func (s *Store) RebuildIndex(ctx context.Context) error {
-	ids := map[string]bool{}
-	for _, d := range s.drives {
-		d.Walk(func(name string, _ time.Time) error {
-			if id, ok := strings.CutSuffix(name, ".meta"); ok {
-				ids[id] = true
-			}
-			return ctx.Err()
-		})
-	}
+// usage counters (with the count of unfinished uploads) are recounted.
+// Small objects are found in the drives' pack logs as well as in .meta
+// files. Versions that lost to a newer one are left for the scrubber to
+// remove as orphans. Quotas, suspension and volumes are not stored on the
+// drives and are not restored. Read errors do not stop it: they are
+// counted and listed in the stats (and logged), since each may mean a
+// smaller index.
+func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
+	errs := &errorTally{log: s.log}
+	defer func() { st.Errors, st.FirstErrors = errs.snapshot() }()
+	ids := s.metaIDs(ctx, errs)
 	if err := ctx.Err(); err != nil {
-		return err
+		return st, err
 	}
 	trashed := map[string]bool{}
 	if err := s.idx.View(func(tx indexTx) error {
@@ -36,68 +45,33 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 		}
 		return err
 	}); err != nil {
-		return err
+		return st, err
 	}
-	objects := map[string]*objRecord{}
-	parts := map[string]*metaHeader{}
-	// Packed copies: the latest location of each id on each drive, the
-	// record at the latest location overall, and ids killed by "delete"
-	// records.
-	packed := map[string][]packLoc{}
-	latest := map[string]packLoc{}
-	packedRec := map[string]*objRecord{}
-	killed := map[string]bool{}
-	after := func(a, b packLoc) bool { return a.Seg > b.Seg || a.Seg == b.Seg && a.Off > b.Off }
-	for i, d := range s.drives {
-		segs, _ := d.PackSegments()
-		for _, seg := range segs {
-			d.ScanPack(seg, func(loc packLoc, rec []byte) error {
-				h, _, err := decodeMeta(rec)
-				if err != nil || h.Shard != i {
-					return nil
-				}
-				if h.Kind == "delete" {
-					for _, k := range h.Kills {
-						killed[k.ID] = true
-					}
-					return nil
-				}
-				if h.Object == nil || len(h.Object.Parts) != 1 || trashed[h.Object.BucketID] {
-					return nil
-				}
-				r := h.Object
-				if packed[r.ID] == nil {
-					packed[r.ID] = make([]packLoc, len(s.drives))
-				}
-				if prev := packed[r.ID][i]; prev.Len == 0 || after(loc, prev) {
-					packed[r.ID][i] = loc
-				}
-				if l, ok := latest[r.ID]; !ok || after(loc, l) {
-					latest[r.ID], packedRec[r.ID] = loc, r
-				}
-				return ctx.Err()
-			})
-		}
+	found := s.scanPackLogs(ctx, trashed, errs)
+	if err := ctx.Err(); err != nil {
+		return st, err
 	}
-	for id, r := range packedRec {
-		if killed[id] {
-			continue
-		}
+	objects := map[string]*objRecord{} // by tenant\0bucket\0key: the newest version
+	keep := func(r *objRecord) {
 		k := r.Tenant + "\x00" + r.Bucket + "\x00" + r.Key
 		if old := objects[k]; old == nil || newer(r, old) {
 			objects[k] = r
 		}
 	}
+	for id, r := range found.recs {
+		if !found.killed[id] {
+			keep(r)
+		}
+	}
+	parts := map[string]*metaHeader{}
 	for id := range ids {
-		h := s.readAnyHeader(id)
+		h, err := s.readAnyHeader(id)
+		errs.add("read metadata of "+id, err)
 		switch {
 		case h == nil:
 		case h.Object != nil && trashed[h.Object.BucketID], h.Part != nil && trashed[h.BucketID]:
 		case h.Kind == "object" && h.Object.ID == id:
-			k := h.Object.Tenant + "\x00" + h.Object.Bucket + "\x00" + h.Object.Key
-			if old := objects[k]; old == nil || newer(h.Object, old) {
-				objects[k] = h.Object
-			}
+			keep(h.Object)
 		case h.Kind == "part" && h.Part.Ref.ID == id:
 			parts[id] = h
 		}
@@ -109,14 +83,102 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 	}
 	recs := make([]*objRecord, 0, len(objects))
 	for _, r := range objects {
-		if locs := packed[r.ID]; locs != nil && len(r.Parts) == 1 && r.Parts[0].Inline {
+		if locs := found.locs[r.ID]; locs != nil && len(r.Parts) == 1 && r.Parts[0].Inline {
 			r.Parts[0].Packed = locs
 		}
 		recs = append(recs, r)
 	}
+	if st.Objects, err = s.restoreObjects(recs); err != nil {
+		return st, err
+	}
+	if st.Parts, err = s.restoreParts(parts); err != nil {
+		return st, err
+	}
+	if err := s.recountUsage(); err != nil {
+		return st, err
+	}
+	return st, s.recountUploads()
+}
+
+// metaIDs lists the data ids that have a .meta file on any drive.
+func (s *Store) metaIDs(ctx context.Context, errs *errorTally) map[string]bool {
+	ids := map[string]bool{}
+	for _, d := range s.drives {
+		err := d.Walk(func(name string, _ time.Time) error {
+			if id, ok := strings.CutSuffix(name, ".meta"); ok {
+				ids[id] = true
+			}
+			return ctx.Err()
+		})
+		if ctx.Err() == nil {
+			errs.add("list "+d.Path(), err)
+		}
+	}
+	return ids
+}
+
+// packedFound is what the pack logs hold: each id's latest location on
+// each drive, the record at its latest location overall, and the ids
+// killed by "delete" records.
+type packedFound struct {
+	locs   map[string][]packLoc
+	latest map[string]packLoc
+	recs   map[string]*objRecord
+	killed map[string]bool
+}
+
+// scanPackLogs reads every pack segment of every drive.
+func (s *Store) scanPackLogs(ctx context.Context, trashed map[string]bool, errs *errorTally) *packedFound {
+	f := &packedFound{locs: map[string][]packLoc{}, latest: map[string]packLoc{}, recs: map[string]*objRecord{}, killed: map[string]bool{}}
+	after := func(a, b packLoc) bool { return a.Seg > b.Seg || a.Seg == b.Seg && a.Off > b.Off }
+	for i, d := range s.drives {
+		segs, err := d.PackSegments()
+		errs.add("list pack segments of "+d.Path(), err)
+		for _, seg := range segs {
+			err := d.ScanPack(seg, func(loc packLoc, rec []byte) error {
+				h, _, err := decodeMeta(rec)
+				if err != nil || h.Shard != i {
+					errs.add(fmt.Sprintf("pack segment %s of %s at %d", segName(seg), d.Path(), loc.Off), err)
+					return nil
+				}
+				if h.Kind == "delete" {
+					for _, k := range h.Kills {
+						f.killed[k.ID] = true
+					}
+					return nil
+				}
+				if h.Object == nil || len(h.Object.Parts) != 1 || trashed[h.Object.BucketID] {
+					return nil
+				}
+				r := h.Object
+				if f.locs[r.ID] == nil {
+					f.locs[r.ID] = make([]packLoc, len(s.drives))
+				}
+				if prev := f.locs[r.ID][i]; prev.Len == 0 || after(loc, prev) {
+					f.locs[r.ID][i] = loc
+				}
+				if l, ok := f.latest[r.ID]; !ok || after(loc, l) {
+					f.latest[r.ID], f.recs[r.ID] = loc, r
+				}
+				return ctx.Err()
+			})
+			if ctx.Err() == nil {
+				errs.add(fmt.Sprintf("scan pack segment %s of %s", segName(seg), d.Path()), err)
+			}
+		}
+	}
+	return f
+}
+
+// restoreObjects records recs, in batches, where the index holds nothing
+// newer for their key, and returns how many it recorded.
+func (s *Store) restoreObjects(recs []*objRecord) (int, error) {
+	restored := 0
 	for i := 0; i < len(recs); i += purgeBatch {
 		chunk := recs[i:min(i+purgeBatch, len(recs))]
+		n := 0
 		if err := s.idx.Update(func(tx indexTx) error {
+			n = 0
 			for _, r := range chunk {
 				b, err := ensureBucket(tx, r.Tenant, r.Bucket, r.BucketID, r.ModTime)
 				if err != nil {
@@ -134,7 +196,9 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 				}
 				if cur != nil {
 					for _, id := range cur.dataIDs() {
-						tx.deleteID(id)
+						if err := tx.deleteID(id); err != nil {
+							return err
+						}
 					}
 				}
 				for _, id := range r.dataIDs() {
@@ -145,13 +209,23 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 				if err := tx.putObject(r); err != nil {
 					return err
 				}
+				n++
 			}
 			return nil
 		}); err != nil {
-			return err
+			return restored, err
 		}
+		restored += n
 	}
-	if err := s.idx.Update(func(tx indexTx) error {
+	return restored, nil
+}
+
+// restoreParts records upload parts (and their uploads) where the index
+// holds no newer part of that number, and returns how many it recorded.
+func (s *Store) restoreParts(parts map[string]*metaHeader) (int, error) {
+	n := 0
+	err := s.idx.Update(func(tx indexTx) error {
+		n = 0
 		for _, h := range parts {
 			b, err := ensureBucket(tx, h.Tenant, h.Bucket, h.BucketID, h.Part.ModTime)
 			if err != nil {
@@ -170,7 +244,11 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 					return err
 				}
 			}
-			if p, err := tx.part(h.Part.UploadID, h.Part.Number); err != nil || (p != nil && !p.ModTime.Before(h.Part.ModTime)) {
+			p, err := tx.part(h.Part.UploadID, h.Part.Number)
+			if err != nil {
+				return err
+			}
+			if p != nil && !p.ModTime.Before(h.Part.ModTime) {
 				continue
 			}
 			if err := tx.putPart(h.Part); err != nil {
@@ -179,15 +257,11 @@ func (s *Store) RebuildIndex(ctx context.Context) error {
 			if err := tx.addID(h.Part.Ref.ID, b.ID); err != nil {
 				return err
 			}
+			n++
 		}
 		return nil
-	}); err != nil {
-		return err
-	}
-	if err := s.recountUsage(); err != nil {
-		return err
-	}
-	return s.recountUploads()
+	})
+	return n, err
 }
 
 // newer orders versions of one key: later ModTime wins, then larger id.
@@ -198,18 +272,23 @@ func newer(a, b *objRecord) bool {
 	return a.ID > b.ID
 }
 
-// readAnyHeader returns the first .meta header of id that decodes.
-func (s *Store) readAnyHeader(id string) *metaHeader {
+// readAnyHeader returns the first .meta header of id that decodes. The
+// error (nil when a copy decoded) joins why each drive's copy did not.
+func (s *Store) readAnyHeader(id string) (*metaHeader, error) {
+	var errs []error
 	for _, d := range s.drives {
 		raw, err := d.ReadFile(id + ".meta")
 		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		if h, _, err := decodeMeta(raw); err == nil {
-			return h
+		h, _, err := decodeMeta(raw)
+		if err == nil {
+			return h, nil
 		}
+		errs = append(errs, fmt.Errorf("%s: %w", d.Path(), err))
 	}
-	return nil
+	return nil, errors.Join(errs...)
 }
 
 // ensureBucket returns the tenant's bucket, creating tenant and bucket
@@ -233,66 +312,4 @@ func ensureBucket(tx indexTx, tenant, bucket, id string, created time.Time) (*bu
 	}
 	b = &bucketRecord{ID: id, Tenant: tenant, Name: bucket, Created: created}
 	return b, tx.putBucket(b)
-}
-
-// recountUsage recomputes every tenant's and bucket's counters from the
-// records themselves.
-func (s *Store) recountUsage() error {
-	return s.idx.Update(func(tx indexTx) error {
-		if err := tx.clearPackBytes(); err != nil {
-			return err
-		}
-		ts, err := tx.tenants()
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			t.Objects, t.Bytes, t.UploadBytes = 0, 0, 0
-			bs, err := tx.buckets(t.Name)
-			if err != nil {
-				return err
-			}
-			for _, b := range bs {
-				b.Objects, b.Bytes = 0, 0
-				objs := tx.objects(b.ID)
-				for k, v := objs.Next(); k != nil; k, v = objs.Next() {
-					var r objRecord
-					if err := decodeObjValue(v, &r); err != nil {
-						return err
-					}
-					b.Objects++
-					b.Bytes += r.Size
-					if err := packDelta(tx, &r, 1); err != nil {
-						return err
-					}
-				}
-				if err := objs.Err(); err != nil {
-					return err
-				}
-				ups := tx.uploads(b.ID)
-				for k, v := ups.Next(); k != nil; k, v = ups.Next() {
-					var u uploadRecord
-					if err := json.Unmarshal(v, &u); err != nil {
-						return err
-					}
-					if err := tx.parts(u.UploadID, 0, func(p *partRecord) bool { t.UploadBytes += p.Size; return true }); err != nil {
-						return err
-					}
-				}
-				if err := ups.Err(); err != nil {
-					return err
-				}
-				t.Objects += b.Objects
-				t.Bytes += b.Bytes
-				if err := tx.putBucket(&b); err != nil {
-					return err
-				}
-			}
-			t.Bytes += t.UploadBytes
-			if err := tx.putTenant(&t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

@@ -2,8 +2,8 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
@@ -23,11 +23,35 @@ func (st *scrubState) note(fn func(*ScrubStats)) {
 	st.mu.Unlock()
 }
 
+// skipped counts and logs an error (nil: nothing) that the scrubber, the
+// healer or compaction met while doing what, and carried on after.
+func (s *Store) skipped(what string, err error) {
+	if err == nil {
+		return
+	}
+	s.skippedWith(what, err, nil)
+}
+
+// skippedWith is skipped with more counters updated under the same lock.
+func (s *Store) skippedWith(what string, err error, more func(*ScrubStats)) {
+	msg := fmt.Sprintf("%s: %v", what, err)
+	s.log.Warn("storage: scrub skipped an error", "err", msg)
+	s.scrub.note(func(st *ScrubStats) {
+		st.Errors++
+		st.FirstErrors = recordError(st.FirstErrors, msg)
+		if more != nil {
+			more(st)
+		}
+	})
+}
+
 // ScrubStats returns what the scanner and healer have done since Open.
 func (s *Store) ScrubStats() ScrubStats {
 	s.scrub.mu.Lock()
 	defer s.scrub.mu.Unlock()
-	return s.scrub.stats
+	st := s.scrub.stats
+	st.FirstErrors = append([]string(nil), st.FirstErrors...)
+	return st
 }
 
 // scrubRate bounds the background scanner's reads (bytes per second).
@@ -81,9 +105,11 @@ func (s *Store) checkDrives() {
 			s.log.Warn("storage: drive lost its format; re-formatting, heal follows", "drive", d.Path())
 			if err := s.formatDrive(d, i); err != nil {
 				d.noteError(err)
+				s.skipped("re-format "+d.Path(), err)
 			}
 		case err != nil:
 			d.noteError(err)
+			s.skipped("read the format of "+d.Path(), err)
 		case f.SetID != s.setID || f.Index != i:
 			s.log.Error("storage: drive holds another set's or position's format; leaving it alone", "drive", d.Path())
 		}
@@ -101,28 +127,29 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 	if err := s.finishTrash(ctx); err != nil {
 		return s.ScrubStats(), err
 	}
-	var total int64
-	s.idx.View(func(tx indexTx) error {
-		ts, _ := tx.tenants()
+	var total int64 // for Progress only
+	s.skipped("count objects", s.idx.View(func(tx indexTx) error {
+		ts, err := tx.tenants()
 		for _, t := range ts {
 			total += t.Objects
 		}
-		return nil
-	})
+		return err
+	}))
 	start := time.Now()
 	var scanned, verified int64
 	err := s.eachObject(ctx, func(rec *objRecord) error {
 		res, err := s.healObject(rec)
 		scanned++
 		verified += rec.Size
-		s.scrub.note(func(st *ScrubStats) {
-			st.ObjectsScanned++
-			if err != nil {
-				st.Errors++
+		if err != nil {
+			s.skippedWith("heal "+rec.ID, err, func(st *ScrubStats) {
 				if errors.Is(err, ErrQuorum) {
 					st.QuorumFailures++
 				}
-			}
+			})
+		}
+		s.scrub.note(func(st *ScrubStats) {
+			st.ObjectsScanned++
 			if res.shardsRepaired > 0 {
 				st.ObjectsHealed++
 				st.ShardsRepaired += uint64(res.shardsRepaired)
@@ -152,7 +179,9 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 		return s.ScrubStats(), err
 	}
 	for _, d := range s.drives {
-		d.CleanTemp(time.Hour)
+		if _, err := d.CleanTemp(time.Hour); !errors.Is(err, fs.ErrNotExist) {
+			s.skipped("remove temporary files of "+d.Path(), err) // a missing drive shows as offline instead
+		}
 	}
 	s.scrub.note(func(st *ScrubStats) { st.LastScrubDone, st.Progress = time.Now().UTC(), 1 })
 	return s.ScrubStats(), nil
@@ -180,63 +209,69 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 		return err
 	}
 	for _, b := range buckets {
-		after := []byte(nil)
-		for {
-			var batch []*objRecord
-			err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-				c := tx.objects(b.ID)
-				k, v := c.Seek(after)
-				if after != nil && k != nil && string(k) == string(after) {
-					k, v = c.Next()
-				}
-				for ; k != nil && len(batch) < 100; k, v = c.Next() {
-					var r objRecord
-					if err := decodeObjValue(v, &r); err != nil {
-						return err
-					}
-					batch = append(batch, &r)
-					after = append(after[:0], k...)
-				}
-				return c.Err()
-			})
-			if err != nil {
-				return err
-			}
-			for _, r := range batch {
-				if err := fn(r); err != nil {
-					return err
-				}
-			}
-			if len(batch) < 100 {
-				break
-			}
+		if err := s.eachObjectOf(ctx, b.ID, fn); err != nil {
+			return err
 		}
-		// Upload parts.
-		var parts []*objRecord
+		if err := s.eachPartOf(ctx, b.ID, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachObjectOf calls fn for every object of a bucket, reading batches of
+// 100 in short transactions.
+func (s *Store) eachObjectOf(ctx context.Context, bucketID string, fn func(rec *objRecord) error) error {
+	after := ""
+	for {
+		var batch []*objRecord
 		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-			c := tx.uploads(b.ID)
-			for k, v := c.Next(); k != nil; k, v = c.Next() {
-				var u uploadRecord
-				if err := json.Unmarshal(v, &u); err != nil {
-					return err
-				}
-				err := tx.parts(u.UploadID, 0, func(p *partRecord) bool {
-					parts = append(parts, &objRecord{ID: p.Ref.ID, Size: p.Size, Parts: []dataRef{p.Ref}})
-					return true
-				})
-				if err != nil {
-					return err
-				}
-			}
-			return c.Err()
+			return tx.eachObject(bucketID, after, func(r *objRecord) bool {
+				batch = append(batch, r)
+				return len(batch) < 100
+			})
 		})
 		if err != nil {
 			return err
 		}
-		for _, r := range parts {
+		for _, r := range batch {
 			if err := fn(r); err != nil {
 				return err
 			}
+		}
+		if len(batch) < 100 {
+			return nil
+		}
+		after = batch[len(batch)-1].Key
+	}
+}
+
+// eachPartOf calls fn for every part of a bucket's uploads, as a one-part
+// record.
+func (s *Store) eachPartOf(ctx context.Context, bucketID string, fn func(rec *objRecord) error) error {
+	var parts []*objRecord
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
+		var uploads []*uploadRecord
+		if err := tx.eachUpload(bucketID, func(u *uploadRecord) bool { uploads = append(uploads, u); return true }); err != nil {
+			return err
+		}
+		for _, u := range uploads {
+			err := tx.parts(u.UploadID, 0, func(p *partRecord) bool {
+				parts = append(parts, &objRecord{ID: p.Ref.ID, Size: p.Size, Parts: []dataRef{p.Ref}})
+				return true
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range parts {
+		if err := fn(r); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -262,7 +297,11 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 			}
 			err := s.idx.View(func(tx indexTx) error {
 				for _, id := range candidates {
-					if !tx.hasID(id) {
+					has, err := tx.hasID(id)
+					if err != nil {
+						return err
+					}
+					if !has {
 						orphans = append(orphans, id)
 					}
 				}
@@ -272,14 +311,17 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 				return err
 			}
 			for _, id := range orphans {
-				if d.Remove(id+".meta", id+".shard") == nil {
-					s.scrub.note(func(st *ScrubStats) { st.OrphansRemoved++ })
+				if err := d.Remove(id+".meta", id+".shard"); err != nil {
+					s.skipped("remove orphan "+id+" from "+d.Path(), err)
+					continue
 				}
+				s.scrub.note(func(st *ScrubStats) { st.OrphansRemoved++ })
 			}
 			batch = batch[:0]
 			return nil
 		}
 		seen := map[string]bool{}
+		var flushErr error
 		err := d.Walk(func(name string, mod time.Time) error {
 			id, _, _ := strings.Cut(name, ".")
 			if seen[id] {
@@ -288,12 +330,22 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 			seen[id] = true
 			batch = append(batch, id)
 			if len(batch) >= 1000 {
-				return flush()
+				if err := flush(); err != nil {
+					flushErr = err
+					return err
+				}
 			}
 			return ctx.Err()
 		})
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+		switch {
+		case flushErr != nil:
+			return flushErr // the index failed: end the pass
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			// Directories that could not be read: what was listed is
+			// still checked below.
+			s.skipped("list "+d.Path()+" for orphans", err)
 		}
 		if err := flush(); err != nil {
 			return err

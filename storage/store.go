@@ -29,6 +29,11 @@ type Config struct {
 	// PackFiles is how many pack segment descriptors are kept open for
 	// reads, over all drives; 0 = DefaultPackFiles.
 	PackFiles int
+
+	// Test hooks: unexported, so only this package's tests set them.
+	testWrapDrive       func(i int, d drive) drive // wraps every drive the store opens (the power-loss layer)
+	testUnaligned       bool                       // write shard streams unpadded (Align 0), as versions before frame alignment did
+	testPackSegmentSize int64                      // rotate pack segments at this size instead of packSegmentSize
 }
 
 // Defaults chosen by benchmark (see docs/benchmarks.md).
@@ -54,6 +59,9 @@ type Store struct {
 	parity    int
 	blockSize int
 	setID     string
+	// shardAlign is the Align of new shard streams: frameAlign, or 0 (the
+	// unpadded layout of earlier data) under Config.testUnaligned.
+	shardAlign int
 
 	// inflight counts, per data id, writes not yet recorded in the index
 	// (new data, or rewritten packed copies); see pinID.
@@ -113,16 +121,20 @@ func Open(cfg Config) (*Store, error) {
 		cfg.Logger.Warn("storage: cannot restrict the data directory to its owner", "dir", cfg.DataDir, "err", err)
 	}
 	s := &Store{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		data:      n - cfg.Parity,
-		parity:    cfg.Parity,
-		blockSize: cfg.BlockSize,
-		healQueue: make(chan *objRecord, 256),
-		inflight:  map[string]int{},
-		stop:      make(chan struct{}),
-		txs:       newTxWatch(),
-		segFDs:    newSegCache(cfg.PackFiles),
+		cfg:        cfg,
+		log:        cfg.Logger,
+		data:       n - cfg.Parity,
+		parity:     cfg.Parity,
+		blockSize:  cfg.BlockSize,
+		shardAlign: frameAlign,
+		healQueue:  make(chan *objRecord, 256),
+		inflight:   map[string]int{},
+		stop:       make(chan struct{}),
+		txs:        newTxWatch(),
+		segFDs:     newSegCache(cfg.PackFiles),
+	}
+	if cfg.testUnaligned {
+		s.shardAlign = 0
 	}
 	if err := s.openDrives(); err != nil {
 		return nil, err
@@ -225,17 +237,16 @@ func (s *Store) openDrives() error {
 			}
 		}
 	}
-	if wrapDrives != nil {
-		for i, d := range s.drives {
-			s.drives[i] = wrapDrives(i, d)
+	for i, d := range s.drives {
+		if ld, ok := d.(*localDrive); ok && s.cfg.testPackSegmentSize > 0 {
+			ld.packs.rotateAt = s.cfg.testPackSegmentSize
+		}
+		if s.cfg.testWrapDrive != nil {
+			s.drives[i] = s.cfg.testWrapDrive(i, d)
 		}
 	}
 	return nil
 }
-
-// wrapDrives, when set (by tests: the power-loss layer), wraps every drive
-// the store opens.
-var wrapDrives func(i int, d drive) drive
 
 func (s *Store) formatDrive(d drive, i int) error {
 	return d.Format(driveFormat{

@@ -48,63 +48,6 @@ func (s *Store) limits(t *tenantRecord) (buckets, uploads int64) {
 	return buckets, uploads
 }
 
-// checkUploadLimit returns a *QuotaError when t may not start another
-// multipart upload.
-func (s *Store) checkUploadLimit(t *tenantRecord) error {
-	if _, max := s.limits(t); max > 0 && t.Uploads >= max {
-		return &QuotaError{Resource: "uploads", Used: t.Uploads, Adding: 1, Limit: max}
-	}
-	return nil
-}
-
-// recountUploads sets every tenant's count of unfinished uploads from the
-// upload records of its buckets, live and trashed (whose purge still
-// decrements it). Open runs it, so that stores written before the count
-// existed, or restored by RebuildIndex, start right; it reads keys only.
-func (s *Store) recountUploads() error {
-	return s.idx.Update(func(tx indexTx) error {
-		ts, err := tx.tenants()
-		if err != nil {
-			return err
-		}
-		counts := map[string]int64{}
-		count := func(tenant, bucketID string) error {
-			w := tx.uploads(bucketID)
-			for k, _ := w.Next(); k != nil; k, _ = w.Next() {
-				counts[tenant]++
-			}
-			return w.Err()
-		}
-		trashed, err := tx.trash()
-		if err != nil {
-			return err
-		}
-		for _, b := range trashed {
-			if err := count(b.Tenant, b.ID); err != nil {
-				return err
-			}
-		}
-		for _, t := range ts {
-			bs, err := tx.buckets(t.Name)
-			if err != nil {
-				return err
-			}
-			for _, b := range bs {
-				if err := count(t.Name, b.ID); err != nil {
-					return err
-				}
-			}
-			if t.Uploads != counts[t.Name] {
-				t.Uploads = counts[t.Name]
-				if err := tx.putTenant(&t); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-}
-
 func (t *tenantRecord) public() Tenant {
 	return Tenant{Name: t.Name, Created: t.Created, Quota: t.Quota, Suspended: t.Suspended}
 }

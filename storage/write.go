@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync/atomic"
 )
 
 // pendingData is an erasure-coded body written to the drives but not yet
@@ -49,14 +48,16 @@ func (s *Store) quorumError(failed []error) error {
 }
 
 // writeData streams body onto the drives as temporary shard files (or keeps
-// small bodies in memory for inlining) and verifies size and digests.
+// small bodies in memory for inlining) and verifies size and digests. Once
+// it has pinned an id it returns the pending data even with an error: the
+// caller (stageBody) aborts it.
 func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) (*pendingData, error) {
 	br, err := newBodyReader(body, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer br.close()
-	c, err := getCodec(s.data, s.parity, s.blockSize, shardAlign)
+	c, err := getCodec(s.data, s.parity, s.blockSize, s.shardAlign)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +72,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 
 	n, done, err := br.readBlock(buf.block)
 	if err != nil {
-		s.abort(p)
-		return nil, err
+		return p, err
 	}
 	if done && n <= inlineMax {
 		p.ref.Inline = true
@@ -80,29 +80,26 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		if n > 0 {
 			frames, err := c.encode(buf, n)
 			if err != nil {
-				s.abort(p)
-				return nil, err
+				return p, err
 			}
 			for i, f := range frames {
 				p.inline[i] = append([]byte(nil), f...)
 			}
 		}
 	} else {
-		p.ref.Align = shardAlign
+		p.ref.Align = s.shardAlign
 		p.files = make([]tempFile, len(s.drives))
 		s.parallel(func(i int) {
 			p.files[i], p.failed[i] = s.drives[i].CreateShard(id + ".shard")
 			s.drives[i].noteError(p.failed[i])
 		})
 		if err := s.writeBlocks(ctx, c, br, p, buf, n, done); err != nil {
-			s.abort(p)
-			return nil, err
+			return p, err
 		}
 	}
 	p.dig, err = br.verify(opts)
 	if err != nil {
-		s.abort(p)
-		return nil, err
+		return p, err
 	}
 	p.ref.Size = p.dig.size
 	return p, nil
@@ -221,32 +218,6 @@ func (s *Store) writeBlock(c *codec, p *pendingData, buf *codecBuf, n int, inPla
 	return nil
 }
 
-// persist writes the .meta file (built per drive by header) beside the
-// shard data on every live drive, fsyncs and renames everything into place
-// and fsyncs the directories. Below write quorum it removes what it wrote.
-func (s *Store) persist(p *pendingData, header func(shard int) *metaHeader) error {
-	var ok atomic.Int32
-	s.parallel(func(i int) {
-		if p.failed[i] != nil {
-			return
-		}
-		err := s.persistDrive(p, i, header(i))
-		if err != nil {
-			p.failed[i] = err
-			s.drives[i].noteError(err)
-			return
-		}
-		ok.Add(1)
-	})
-	p.written = true
-	if int(ok.Load()) < s.writeQuorum() {
-		err := s.quorumError(p.failed)
-		s.abort(p)
-		return err
-	}
-	return nil
-}
-
 func (s *Store) persistDrive(p *pendingData, i int, h *metaHeader) error {
 	d := s.drives[i]
 	var inline []byte
@@ -290,54 +261,4 @@ func (s *Store) persistDrive(p *pendingData, i int, h *metaHeader) error {
 		return err
 	}
 	return d.SyncDir(p.ref.ID + ".meta")
-}
-
-// abort drops a pending write: temporary files and anything renamed.
-func (s *Store) abort(p *pendingData) {
-	if p.files != nil && !p.written {
-		for _, f := range p.files {
-			if f != nil {
-				f.Abort()
-			}
-		}
-	}
-	if p.written {
-		s.removeData([]string{p.ref.ID})
-	}
-	s.unpinID(p.ref.ID)
-}
-
-// committed ends the inflight protection of a write after its index commit.
-func (s *Store) committed(p *pendingData) { s.unpinID(p.ref.ID) }
-
-// persistPacked appends a small object's per-drive records to the drives'
-// pack logs (group committed, fdatasync'd) and records where they went in
-// rec. Below write quorum the appended records stay as dead bytes that the
-// scrubber's compaction drops.
-func (s *Store) persistPacked(p *pendingData, rec *objRecord) error {
-	raws, err := encodeObjectMetas(rec, p.inline)
-	if err != nil {
-		s.abort(p)
-		return err
-	}
-	locs := make([]packLoc, len(s.drives))
-	var ok atomic.Int32
-	s.parallel(func(i int) {
-		loc, err := s.packs.append(i, raws[i])
-		if err != nil {
-			p.failed[i] = err
-			s.drives[i].noteError(err)
-			return
-		}
-		locs[i] = loc
-		ok.Add(1)
-	})
-	if int(ok.Load()) < s.writeQuorum() {
-		err := s.quorumError(p.failed)
-		s.abort(p)
-		return err
-	}
-	p.ref.Packed = locs
-	rec.Parts[0].Packed = locs
-	return nil
 }

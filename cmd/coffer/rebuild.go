@@ -52,7 +52,7 @@ func runRebuildIndex(ctx context.Context, synopsis string, args []string, stdout
 	if err != nil {
 		return fmt.Errorf("rebuild-index: open storage (is the server still running?): %w", err)
 	}
-	err = store.RebuildIndex(ctx)
+	stats, err := store.RebuildIndex(ctx)
 	var tenants []storage.Tenant
 	if err == nil {
 		tenants, err = store.ListTenants(ctx)
@@ -63,6 +63,14 @@ func runRebuildIndex(ctx context.Context, synopsis string, args []string, stdout
 	if err != nil {
 		return fmt.Errorf("rebuild-index: %w", err)
 	}
-	fmt.Fprintf(stdout, "Index rebuilt from %d drives: %d tenants.\n", len(drives), len(tenants))
+	fmt.Fprintf(stdout, "Index rebuilt from %d drives: %d tenants, %d objects, %d upload parts.\n", len(drives), len(tenants), stats.Objects, stats.Parts)
+	if stats.Errors > 0 {
+		// Each skipped error may have left objects out: say so, and fail.
+		fmt.Fprintf(stdout, "%d errors were skipped; objects may be missing from the index:\n", stats.Errors)
+		for _, e := range stats.FirstErrors {
+			fmt.Fprintf(stdout, "  %s\n", e)
+		}
+		return fmt.Errorf("rebuild-index: %d read errors; fix the drives and run it again", stats.Errors)
+	}
 	return nil
 }
