@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 	_ "unsafe" // go:linkname
 
 	"github.com/klauspost/cpuid/v2"
@@ -54,6 +55,14 @@ const simdMD5From = 3
 // largeBodies counts the bodies above inlineMax being hashed right now.
 var largeBodies atomic.Int32
 
+// simdBusyUntil (unix nanoseconds) keeps new large bodies on md5Server for
+// a second after simdMD5From or more last hashed at once. The uploads of
+// a concurrent workload start and end at different times; without it the
+// ones starting in a lull would hash alone with crypto/md5 for their whole
+// length and leave the server's lanes emptier (more of its batches below
+// 3 lanes, which it runs with its slow scalar code).
+var simdBusyUntil atomic.Int64
+
 // newMD5 returns the MD5 hasher of a body of declared size (-1: unknown)
 // and whether it was counted in largeBodies (release it with close):
 // crypto/md5 in the caller's goroutine for small bodies and while few
@@ -62,10 +71,15 @@ func newMD5(size int64) (h md5simd.Hasher, counted bool) {
 	if size >= 0 && size <= inlineMax {
 		return md5simd.StdlibHasher(), false
 	}
-	if largeBodies.Add(1) < simdMD5From {
-		return md5simd.StdlibHasher(), true
+	now := time.Now().UnixNano()
+	if largeBodies.Add(1) >= simdMD5From {
+		simdBusyUntil.Store(now + int64(time.Second))
+		return md5Server().NewHash(), true
 	}
-	return md5Server().NewHash(), true
+	if now < simdBusyUntil.Load() {
+		return md5Server().NewHash(), true
+	}
+	return md5simd.StdlibHasher(), true
 }
 
 // bodyReader reads a request body in blocks, enforcing the declared size and

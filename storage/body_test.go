@@ -14,12 +14,14 @@ import (
 
 // TestNewMD5Choice checks which MD5 a body gets: crypto/md5 for small
 // bodies and while fewer than simdMD5From large ones hash at once, the
-// multi-stream server from then on, and that every large body is counted
-// until its reader is closed.
+// multi-stream server from then on and for a while after, and that every
+// large body is counted until its reader is closed.
 func TestNewMD5Choice(t *testing.T) {
 	if n := largeBodies.Load(); n != 0 {
 		t.Fatalf("largeBodies = %d before the test", n)
 	}
+	simdBusyUntil.Store(0)
+	defer simdBusyUntil.Store(0)
 	stdType := fmt.Sprintf("%T", md5simd.StdlibHasher())
 	if h, counted := newMD5(inlineMax); counted || fmt.Sprintf("%T", h) != stdType {
 		t.Fatalf("small body: %T counted=%v, want crypto/md5 uncounted", h, counted)
@@ -46,6 +48,25 @@ func TestNewMD5Choice(t *testing.T) {
 	if n := largeBodies.Load(); n != 0 {
 		t.Fatalf("largeBodies = %d after close, want 0", n)
 	}
+	// Right after a busy spell a lone body still joins the server ...
+	br, err := newBodyReader(nil, PutOptions{Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%T", br.md5) == stdType {
+		t.Fatal("lone body right after simdMD5From concurrent ones got crypto/md5")
+	}
+	br.close()
+	// ... and once the spell has passed it hashes in line again.
+	simdBusyUntil.Store(time.Now().Add(-time.Millisecond).UnixNano())
+	br, err = newBodyReader(nil, PutOptions{Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%T", br.md5) != stdType {
+		t.Fatal("lone body after the busy spell did not get crypto/md5")
+	}
+	br.close()
 	// A reader that fails to start releases its count.
 	if _, err := newBodyReader(nil, PutOptions{Size: 1 << 20, Checksum: checksum.Algorithm("NOPE")}); err == nil {
 		t.Fatal("unknown checksum accepted")
@@ -59,6 +80,8 @@ func TestNewMD5Choice(t *testing.T) {
 // the first ones hash with crypto/md5 and the last with md5-simd's
 // server, and checks every ETag and body.
 func TestPutETagBothMD5Paths(t *testing.T) {
+	simdBusyUntil.Store(0)
+	defer simdBusyUntil.Store(0)
 	ts := newTestStore(t, 4)
 	n := simdMD5From + 1
 	size := inlineMax + 300<<10 + 17
