@@ -76,7 +76,10 @@ one_run() { # BIN LABEL
 
 for _ in $(seq 1 "$CPU_RUNS"); do
 	for bin in $CPU_BINS; do
-		one_run "$bin" "$bin" "$@" | tee -a "$WORK/lines" >&2
+		# Not in a pipeline: one_run must set pid in this shell for cleanup.
+		one_run "$bin" "$bin" "$@" >"$WORK/last"
+		cat "$WORK/last" >&2
+		cat "$WORK/last" >>"$WORK/lines"
 	done
 done
 # Median cpu-us/MiB (cpu-us/op for objects under 1 MiB) per build and workload.
