@@ -57,7 +57,11 @@ func getCodec(data, parity, blockSize, align int) (*codec, error) {
 	if data < 1 || parity < 0 || blockSize < data || align&(align-1) != 0 || align > 1<<16 {
 		return nil, fmt.Errorf("storage: bad erasure layout %d+%d block %d align %d", data, parity, blockSize, align)
 	}
-	enc, err := reedsolomon.New(data, max(parity, 1))
+	// One goroutine per encode: concurrency comes from the uploads and
+	// the per-drive writes, and the library's split of a 512 KiB shard
+	// over goroutines only adds scheduling to a 2+2 encode that costs
+	// about 70 µs per MiB.
+	enc, err := reedsolomon.New(data, max(parity, 1), reedsolomon.WithMaxGoroutines(1))
 	if err != nil {
 		return nil, err
 	}
