@@ -8,9 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	_ "unsafe" // go:linkname
 
-	"github.com/klauspost/cpuid/v2"
 	md5simd "github.com/minio/md5-simd"
 
 	"github.com/cofferstore/coffer/pkg/checksum"
@@ -20,27 +18,6 @@ import (
 // SIMD lane per stream (AVX-512: 16 lanes, AVX2: 8). Started on first use;
 // it lives as long as the process.
 var md5Server = sync.OnceValue(md5simd.NewServer)
-
-// md5simdAVX512 is md5-simd's choice of kernel: true runs every batch as
-// 16 lanes of AVX-512, false as 8 lanes of AVX2 (two batches of 8 in
-// parallel when more than 8 streams wait). Reached by linkname, as the
-// library has no option for it; if it ever drops the variable the link
-// still succeeds and only the choice below is lost.
-//
-//go:linkname md5simdAVX512 github.com/minio/md5-simd.hasAVX512
-var md5simdAVX512 bool
-
-func init() {
-	// AMD Zen 4 (family 19h with AVX-512) executes 512-bit operations as
-	// two 256-bit halves, so a 16-lane batch costs two 8-lane ones however
-	// few of its lanes are filled, and with up to 8 concurrent uploads
-	// most are half empty. There the AVX2 kernel costs 25-35% less CPU
-	// per MiB: 1.00 against 1.32 ms with 3 streams, 0.77 against 1.07 with
-	// 4, 0.45 against 0.58 with 8 (BenchmarkMD5CPU on the EPYC VM).
-	if cpuid.CPU.VendorID == cpuid.AMD && cpuid.CPU.Family == 0x19 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2) {
-		md5simdAVX512 = false
-	}
-}
 
 // simdMD5From is how many large bodies must be hashing at once for a new
 // one to join md5Server. Below it the server's lanes stay mostly empty:
