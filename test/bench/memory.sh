@@ -35,7 +35,8 @@ fi
 df -h "$WORK" >&2
 
 "$GO" build -o "$WORK/s3load" "$here/s3load"
-export COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export COFFER_ADMIN_PASSWORD
 mkdir -p "$WORK/logs"
 start_server "$WORK/data" "$WORK/logs" "$@"
 make_key bench

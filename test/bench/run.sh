@@ -28,6 +28,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench.XXXXXX")
 OUT=${BENCH_OUT:-$WORK}
 mkdir -p "$OUT"
 . "$here/server.sh" # start_server, stop_server, make_key
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	stop_server
 	rm -rf "$WORK" # the per-run JSON survives only under BENCH_OUT
@@ -36,7 +37,8 @@ trap cleanup EXIT
 
 "$GO" build -o "$WORK/s3load" "$here/s3load"
 
-export COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+COFFER_ADMIN_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export COFFER_ADMIN_PASSWORD
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 results=()
@@ -62,7 +64,7 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 	if ! "$WORK/s3load" -endpoint "$s3" -duration "$BENCH_DURATION" -workloads "$BENCH_WORKLOADS" \
 		-json "$OUT/run$run.json" "${profile_args[@]}" >"$dir/table.md"; then
 		rc=1
-		cat "$dir/server.log" | tail -20 >&2
+		tail -20 "$dir/server.log" >&2
 	fi
 	[ -f "$OUT/run$run.json" ] && results+=("$OUT/run$run.json")
 	stop_server

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by run.sh, memory.sh and scale.sh: start and stop the built coffer binary
 # on loopback and make a tenant's key. Expects COFFER_BIN and
 # COFFER_ADMIN_PASSWORD; sets server_pid, s3, console.
@@ -17,7 +18,11 @@ start_server() {
 	done
 	s3=$(awk '/^  S3 endpoint:/ {print $3}' "$logs/server.out")
 	console=$(awk '/^  Console:/ {print $2}' "$logs/server.out")
-	[ -n "$s3" ] && [ -n "$console" ] || { echo "bench: no addresses in server output" >&2; cat "$logs/server.out" "$logs/server.log" >&2; exit 1; }
+	if [ -z "$s3" ] || [ -z "$console" ]; then
+		echo "bench: no addresses in server output" >&2
+		cat "$logs/server.out" "$logs/server.log" >&2
+		exit 1
+	fi
 	for _ in $(seq 1 600); do curl -fsS -o /dev/null "$console/readyz" && break; sleep 0.1; done
 }
 stop_server() {

@@ -25,7 +25,8 @@ cleanup() {
 trap cleanup EXIT
 
 # A known operator password; the AWS tools must not read this machine's profiles.
-export COFFER_ADMIN_PASSWORD="e2e-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+COFFER_ADMIN_PASSWORD="e2e-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export COFFER_ADMIN_PASSWORD
 export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-credentials"
 : >"$AWS_CONFIG_FILE"
 : >"$AWS_SHARED_CREDENTIALS_FILE"
@@ -44,7 +45,11 @@ for _ in $(seq 1 300); do
 done
 S3_ENDPOINT=$(awk '/^  S3 endpoint:/ {print $3}' "$WORK/server.out")
 COFFER_SERVER=$(awk '/^  Console:/ {print $2}' "$WORK/server.out")
-[ -n "$S3_ENDPOINT" ] && [ -n "$COFFER_SERVER" ] || { echo "no addresses in server output:"; cat "$WORK/server.out" "$WORK/server.log"; exit 1; }
+if [ -z "$S3_ENDPOINT" ] || [ -z "$COFFER_SERVER" ]; then
+	echo "no addresses in server output:"
+	cat "$WORK/server.out" "$WORK/server.log"
+	exit 1
+fi
 export S3_ENDPOINT COFFER_SERVER
 
 for _ in $(seq 1 300); do
