@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -89,8 +90,7 @@ func OpenStore(path string, masterKey []byte) (*Store, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("auth: init %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("auth: init %s: %w", path, err), db.Close())
 	}
 	s := &Store{
 		db:       db,
