@@ -67,8 +67,15 @@ func (s *Store) compactDrive(ctx context.Context, i int) error {
 		return err
 	}
 	active := d.ActivePack()
+	// The newest segment may be one rotate is still creating: its file is
+	// listed before it becomes the active one and takes its first batch.
+	// Segment numbers only grow, so skipping the newest is enough.
+	var newest uint32
+	if len(segs) > 0 {
+		newest = segs[len(segs)-1]
+	}
 	for _, seg := range segs {
-		if seg == active || ctx.Err() != nil {
+		if seg == active || seg == newest || ctx.Err() != nil {
 			continue
 		}
 		var live int64
