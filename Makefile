@@ -22,8 +22,9 @@ test:
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
 
-# The race detector over the packages where goroutines share state (4.5-5
-# minutes on two busy cores). RACE_TIMEOUT bounds each package's test binary;
+# The race detector over the packages where goroutines share state (under 2
+# minutes on two cores, 5 when they are shared). RACE_TIMEOUT bounds each
+# package's test binary;
 # single-goroutine load tests skip themselves under -race (raceEnabled).
 RACE_PKGS    ?= ./storage/ ./s3api/ ./auth/ ./console/
 RACE_TIMEOUT ?= 10m
