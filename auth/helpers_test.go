@@ -127,7 +127,7 @@ func verifyHandler(v *Verifier, last *lastOutcome) http.Handler {
 		if out.Stage != "ok" {
 			w.WriteHeader(http.StatusForbidden)
 		}
-		json.NewEncoder(w).Encode(out)
+		_ = json.NewEncoder(w).Encode(out)
 	})
 }
 

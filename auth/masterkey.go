@@ -40,15 +40,13 @@ func LoadOrCreateMasterKey(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: create master key: %w", err)
 	}
+	// A partial key file left behind would fail every later start: a failed
+	// removal is reported with the write error.
 	if _, err := f.Write(key); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("auth: write master key: %w", err)
+		return nil, errors.Join(fmt.Errorf("auth: write master key: %w", err), f.Close(), os.Remove(path))
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("auth: sync master key: %w", err)
+		return nil, errors.Join(fmt.Errorf("auth: sync master key: %w", err), f.Close(), os.Remove(path))
 	}
 	if err := f.Close(); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -95,8 +96,7 @@ func OpenStore(path string, masterKey []byte, opts ...Option) (*Store, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("auth: init %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("auth: init %s: %w", path, err), db.Close())
 	}
 	s := &Store{
 		db:       db,

@@ -68,12 +68,16 @@ func TestLoadOrCreateMasterKey(t *testing.T) {
 		t.Fatalf("reload: %v, same=%v", err, bytes.Equal(k1, k2))
 	}
 	hexKey := filepath.Join(dir, "hex.key")
-	os.WriteFile(hexKey, []byte(strings.Repeat("0f", 32)+"\n"), 0o600)
+	if err := os.WriteFile(hexKey, []byte(strings.Repeat("0f", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if k, err := LoadOrCreateMasterKey(hexKey); err != nil || !bytes.Equal(k, bytes.Repeat([]byte{15}, 32)) {
 		t.Fatalf("hex key file: %x %v", k, err)
 	}
 	bad := filepath.Join(dir, "bad.key")
-	os.WriteFile(bad, []byte("short"), 0o600)
+	if err := os.WriteFile(bad, []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := LoadOrCreateMasterKey(bad); err == nil {
 		t.Fatal("short key file accepted")
 	}
@@ -251,7 +255,7 @@ func TestRotateRacesLookups(t *testing.T) {
 				case <-stop:
 					return
 				default:
-					s.LookupSecret(old.AccessKey)
+					_, _, _ = s.LookupSecret(old.AccessKey)
 				}
 			}
 		}()
@@ -359,7 +363,9 @@ func TestSessionExpiry(t *testing.T) {
 	s, _, _ := openTestStore(t)
 	clock := &fakeClock{t: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
 	s.SetClock(clock.Now)
-	s.CreateUser("acme", "alice", "alice-password", RoleTenant)
+	if err := s.CreateUser("acme", "alice", "alice-password", RoleTenant); err != nil {
+		t.Fatal(err)
+	}
 
 	// Idle expiry: used within 30 minutes it lives on; idle 30 minutes it dies.
 	sess, _, _ := s.Login("alice", "alice-password", "")
@@ -398,7 +404,9 @@ func TestSessionExpiry(t *testing.T) {
 
 	// Abandoned sessions are swept; live ones stay. (Login itself only
 	// clears the same user's expired sessions, so use another user.)
-	s.CreateUser("acme", "bob", "bob-password", RoleTenant)
+	if err := s.CreateUser("acme", "bob", "bob-password", RoleTenant); err != nil {
+		t.Fatal(err)
+	}
 	old, _, _ := s.Login("bob", "bob-password", "")
 	clock.Advance(SessionIdleTimeout + time.Minute)
 	live, _, _ := s.Login("alice", "alice-password", "")
@@ -406,7 +414,9 @@ func TestSessionExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketSessions).Stats().KeyN; return nil })
+	if err := s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketSessions).Stats().KeyN; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	if n != 1 {
 		t.Fatalf("%d sessions stored after sweep, want 1", n)
 	}
@@ -443,11 +453,17 @@ func TestAuditLog(t *testing.T) {
 
 func TestDeleteTenant(t *testing.T) {
 	s, _, _ := openTestStore(t)
-	s.EnsureOperator("operator-password")
+	if _, err := s.EnsureOperator("operator-password"); err != nil {
+		t.Fatal(err)
+	}
 	c, _ := s.GenerateKey("acme")
 	other, _ := s.GenerateKey("globex")
-	s.CreateUser("acme", "alice", "alice-password", RoleTenant)
-	s.CreateUser("globex", "bob", "bob-password", RoleTenant)
+	if err := s.CreateUser("acme", "alice", "alice-password", RoleTenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser("globex", "bob", "bob-password", RoleTenant); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := s.LookupSecret(c.AccessKey); err != nil { // warm the cache
 		t.Fatal(err)
 	}

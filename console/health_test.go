@@ -43,7 +43,7 @@ func TestHealthAndReady(t *testing.T) {
 func TestMetricsServedFromConfig(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withMetrics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "coffer_test_metric 1\n")
+		_, _ = io.WriteString(w, "coffer_test_metric 1\n")
 	})))
 	resp, err := http.Get(e.srv.URL + "/metrics")
 	if err != nil {

@@ -191,7 +191,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, err error) {
 		body[k] = v
 	}
 	body["error"] = ae.Message
-	writeJSON(w, ae.Status, body)
+	_ = writeJSON(w, ae.Status, body) // the status is sent; a failed body write has no one to tell
 }
 
 // writeJSON writes v as the JSON response body with status.

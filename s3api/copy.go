@@ -140,7 +140,7 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		if err != nil {
 			return err
 		}
-		defer body.Close()
+		defer func() { _ = body.Close() }() // read side: releases buffers only
 		out, err = s.store.PutObject(rq.ctx, rq.tenant, rq.bucket, rq.key, body,
 			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta})
 		if err != nil {
@@ -192,7 +192,7 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *requ
 	if err != nil {
 		return err
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }() // read side: releases buffers only
 	part, err := s.store.PutPart(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("uploadId"), n, body,
 		storage.PutOptions{Size: length})
 	if err != nil {

@@ -94,7 +94,7 @@ func (s *server) getObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }() // read side: releases buffers only
 	return streamBody(w, status, body)
 }
 

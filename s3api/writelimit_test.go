@@ -77,7 +77,7 @@ func TestLimitWritesReleases(t *testing.T) {
 	})
 	func() {
 		defer func() { recover() }()
-		panicking(w, req, rq)
+		_ = panicking(w, req, rq) // panics before it returns
 	}()
 	if total, _ := s.writes.inFlight("a"); total != 0 || ran != 2 {
 		t.Fatalf("after error and panic: %d in flight, %d runs; want 0, 2", total, ran)

@@ -301,13 +301,21 @@ func BenchmarkDriveFilesParallel16(b *testing.B) {
 								b.Error(err)
 								return
 							}
-							f.Write(payload)
-							if durable {
-								f.Sync()
+							if _, err := f.Write(payload); err != nil {
+								b.Error(err)
 							}
-							f.Commit()
 							if durable {
-								d.SyncDir(id + ".meta")
+								if err := f.Sync(); err != nil {
+									b.Error(err)
+								}
+							}
+							if err := f.Commit(); err != nil {
+								b.Error(err)
+							}
+							if durable {
+								if err := d.SyncDir(id + ".meta"); err != nil {
+									b.Error(err)
+								}
 							}
 						}()
 					}

@@ -61,8 +61,15 @@ func (l *packLog) compactDrive(ctx context.Context, i int) (res compactResult, e
 		return res, err
 	}
 	active := d.ActivePack()
+	// The newest segment may be one rotate is still creating: its file is
+	// listed before it becomes the active one and takes its first batch.
+	// Segment numbers only grow, so skipping the newest is enough.
+	var newest uint32
+	if len(segs) > 0 {
+		newest = segs[len(segs)-1]
+	}
 	for _, seg := range segs {
-		if seg == active || ctx.Err() != nil {
+		if seg == active || seg == newest || ctx.Err() != nil {
 			continue
 		}
 		live, err := l.liveBytes(i, seg)

@@ -119,7 +119,9 @@ func TestConcurrentWriters(t *testing.T) {
 	if u.Objects != int64(len(res.Objects)) || u.Bytes != total || bi.Objects != u.Objects || bi.Bytes != total {
 		t.Fatalf("usage %+v bucket %+v, listed %d objects %d bytes", u, bi, len(res.Objects), total)
 	}
-	ts.Scrub(ctx) // may remove leftovers of heals that raced deletes
+	if _, err := ts.Scrub(ctx); err != nil { // may remove leftovers of heals that raced deletes
+		t.Fatal(err)
+	}
 	before := ts.ScrubStats()
 	if before.Errors != 0 {
 		t.Fatalf("scrubs during writes reported errors: %+v", before)

@@ -38,8 +38,10 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	s.CreateTenant(ctx, "acme", Quota{})
-	s.CreateBucket(ctx, "acme", "bkt")
+	// Every step of this child may fail (it exists from the last child, or
+	// the drives are mid-crash-recovery); the parent checks what survived.
+	_ = s.CreateTenant(ctx, "acme", Quota{})
+	_ = s.CreateBucket(ctx, "acme", "bkt")
 	seed, _ := strconv.ParseUint(os.Getenv("COFFER_CRASH_SEED"), 10, 64)
 	r := rand.New(rand.NewPCG(seed, 1))
 	meta := func(sd uint64, size int) ObjectMeta {
@@ -49,14 +51,14 @@ func TestCrashChild(t *testing.T) {
 		sd := seed*1_000_000 + n
 		key := fmt.Sprintf("k%02d", r.IntN(20))
 		if n%25 == 24 {
-			s.Scrub(ctx) // compaction and healing get killed part way too
+			_, _ = s.Scrub(ctx) // compaction and healing get killed part way too
 		}
 		switch op := r.IntN(20); {
 		case op < 14:
 			size := []int{0, 100, 70 << 10, 200 << 10, 1 << 20}[r.IntN(5)]
-			s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
+			_, _ = s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
 		case op < 16:
-			s.DeleteObject(ctx, "acme", "bkt", key)
+			_ = s.DeleteObject(ctx, "acme", "bkt", key)
 		case op < 18:
 			size := MinPartSize + 10
 			id, err := s.CreateMultipartUpload(ctx, "acme", "bkt", key, PutOptions{Meta: meta(sd, size)})
@@ -67,16 +69,16 @@ func TestCrashChild(t *testing.T) {
 			p1, err1 := s.PutPart(ctx, "acme", "bkt", key, id, 1, bytes.NewReader(body[:MinPartSize]), PutOptions{Size: MinPartSize})
 			p2, err2 := s.PutPart(ctx, "acme", "bkt", key, id, 2, bytes.NewReader(body[MinPartSize:]), PutOptions{Size: 10})
 			if err1 == nil && err2 == nil {
-				s.CompleteMultipartUpload(ctx, "acme", "bkt", key, id, []CompletePart{{PartNumber: 1, ETag: p1.ETag}, {PartNumber: 2, ETag: p2.ETag}})
+				_, _ = s.CompleteMultipartUpload(ctx, "acme", "bkt", key, id, []CompletePart{{PartNumber: 1, ETag: p1.ETag}, {PartNumber: 2, ETag: p2.ETag}})
 			}
 		default:
 			// A scratch bucket filled and force-deleted.
-			s.CreateBucket(ctx, "acme", "scratch")
+			_ = s.CreateBucket(ctx, "acme", "scratch")
 			for i := 0; i < 10; i++ {
 				b := randBytes(sd+uint64(i), 50)
-				s.PutObject(ctx, "acme", "scratch", fmt.Sprint(i), bytes.NewReader(b), PutOptions{Size: 50, Meta: meta(sd+uint64(i), 50)})
+				_, _ = s.PutObject(ctx, "acme", "scratch", fmt.Sprint(i), bytes.NewReader(b), PutOptions{Size: 50, Meta: meta(sd+uint64(i), 50)})
 			}
-			s.DeleteBucket(ctx, "acme", "scratch", true)
+			_ = s.DeleteBucket(ctx, "acme", "scratch", true)
 		}
 	}
 }
@@ -94,7 +96,7 @@ func TestCrashRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Duration(150+r.IntN(600)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Process.Signal(syscall.SIGKILL) // an early exit is caught just below
 		err := cmd.Wait()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 			t.Fatalf("child exited on its own: %v\n%s", err, stderr.String())
@@ -159,13 +161,16 @@ func verifyAfterCrash(t *testing.T, dir string, it int) {
 	}
 	// After the scrub every data file belongs to a committed id.
 	for _, d := range s.drives {
-		d.Walk(func(name string, _ time.Time) error {
+		err := d.Walk(func(name string, _ time.Time) error {
 			id, _, _ := strings.Cut(name, ".")
 			if !s.live(id) {
 				t.Fatalf("iteration %d: orphan %s survived the scrub on %s", it, name, d.Path())
 			}
 			return nil
 		})
+		if err != nil {
+			t.Fatalf("iteration %d: walk %s: %v", it, d.Path(), err)
+		}
 		if es := tempFiles(d.Path()); len(es) != 0 {
 			t.Fatalf("iteration %d: %d temp files left", it, len(es))
 		}

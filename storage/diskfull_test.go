@@ -16,11 +16,13 @@ import (
 // files behind, and later writes that fit succeed.
 func TestDiskFull(t *testing.T) {
 	mnt := filepath.Join(t.TempDir(), "small")
-	os.Mkdir(mnt, 0o755)
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a small tmpfs: %v %s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() }) // best effort; TempDir cleanup reports a busy mount
 	ts := newTestStore(t, 4, func(c *Config) {
 		for i := range c.Drives {
 			c.Drives[i] = filepath.Join(mnt, fmt.Sprintf("d%d", i))
@@ -50,7 +52,7 @@ func TestDiskFull(t *testing.T) {
 	// A full disk also fails a small (pack log) write cleanly.
 	filler := filepath.Join(mnt, "filler")
 	f, _ := os.Create(filler)
-	f.Write(make([]byte, 4<<20)) // fails part way: the disk is full
+	_, _ = f.Write(make([]byte, 4<<20)) // fails part way: the disk is full
 	f.Close()
 	tiny := randBytes(3, 3000)
 	_, err = ts.PutObject(ctx, "acme", "bkt", "tiny", bytes.NewReader(tiny), PutOptions{Size: int64(len(tiny))})

@@ -240,7 +240,7 @@ func setDirect(f *os.File, on bool) error {
 
 func (t *localTemp) Commit() error {
 	if err := t.f.Close(); err != nil {
-		os.Remove(t.f.Name())
+		_ = os.Remove(t.f.Name()) // a temp file left behind is removed by CleanTemp
 		return mapIOError(err)
 	}
 	err := os.Rename(t.f.Name(), t.final)
@@ -252,15 +252,16 @@ func (t *localTemp) Commit() error {
 		}
 	}
 	if err != nil {
-		os.Remove(t.f.Name())
+		_ = os.Remove(t.f.Name()) // a temp file left behind is removed by CleanTemp
 		return mapIOError(err)
 	}
 	return nil
 }
 
+// Abort drops the temporary file; one it cannot remove is left to CleanTemp.
 func (t *localTemp) Abort() {
-	t.f.Close()
-	os.Remove(t.f.Name())
+	_ = t.f.Close()
+	_ = os.Remove(t.f.Name())
 }
 
 // CreateShard opens the temporary file with O_DIRECT where the file system
@@ -340,7 +341,7 @@ func (d *localDrive) Open(name string) (shardFile, error) {
 	}
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close() // opened read-only: nothing to lose
 		return nil, err
 	}
 	return localFile{File: f, size: st.Size()}, nil
@@ -494,11 +495,11 @@ func writeFileSync(path string, b []byte) error {
 		return mapIOError(err)
 	}
 	if _, err := f.Write(b); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return mapIOError(err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close() // the sync error is the one to report
 		return mapIOError(err)
 	}
 	return mapIOError(f.Close())
@@ -509,8 +510,11 @@ func syncDir(dir string) error {
 	if err != nil {
 		return mapIOError(err)
 	}
-	defer f.Close()
-	return mapIOError(f.Sync())
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return mapIOError(err)
 }
 
 // mapIOError turns ENOSPC into ErrDiskFull so callers can tell a full drive

@@ -98,7 +98,9 @@ func BenchmarkShardWrite(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				d.Remove(name)
+				if err := d.Remove(name); err != nil {
+					b.Fatal(err)
+				}
 				b.StartTimer()
 			}
 		})

@@ -37,7 +37,9 @@ func TestWriteQuorum(t *testing.T) {
 		// Only the earlier object's files remain on the live drives.
 		for _, i := range []int{0, 2} {
 			n := 0
-			ts.Store.drives[i].Walk(func(_ string, _ time.Time) error { n++; return nil })
+			if err := ts.Store.drives[i].Walk(func(_ string, _ time.Time) error { n++; return nil }); err != nil {
+				t.Fatal(err)
+			}
 			want := 0 // small objects live in the pack log, not in files
 			if size > inlineMax {
 				want = 2

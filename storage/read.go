@@ -250,6 +250,12 @@ type objectReader struct {
 	healed  bool
 }
 
+// OpenObject's bounds on re-opening a version found short of shards.
+const (
+	openRetries  = 3  // of one version: a damaged object fails its reads
+	openAttempts = 32 // in all, while the key keeps being overwritten
+)
+
 // OpenObject pins the current version of an object. Single-part objects
 // have all their shard files opened at once, so an overwrite or delete
 // that unlinks them does not disturb the reader. Parts of multipart objects
@@ -258,11 +264,20 @@ func (s *Store) OpenObject(ctx context.Context, tenant, bucket, key string) (Obj
 	if err := ValidObjectKey(key); err != nil {
 		return nil, err
 	}
+	// A version found short of shards is retried: it was probably replaced
+	// between the index read and the opens. Retrying the same version (a
+	// damaged object) is bounded by openRetries; a key that keeps being
+	// overwritten meanwhile, by openAttempts in all.
+	retries, lastID := 0, ""
 	for attempt := 0; ; attempt++ {
 		rec, err := s.getObject(tenant, bucket, key)
 		if err != nil {
 			return nil, err
 		}
+		if rec.ID == lastID {
+			retries++
+		}
+		lastID = rec.ID
 		r := &objectReader{s: s, rec: rec, sources: make([]*partSource, len(rec.Parts))}
 		var off int64
 		for _, p := range rec.Parts {
@@ -297,8 +312,7 @@ func (s *Store) OpenObject(ctx context.Context, tenant, bucket, key string) (Obj
 				missing++
 			}
 		}
-		if missing > src.ref.Parity && attempt < 3 {
-			// Probably replaced between the index read and the opens; retry.
+		if missing > src.ref.Parity && retries < openRetries && attempt < openAttempts {
 			src.close()
 			continue
 		}

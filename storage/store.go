@@ -146,14 +146,17 @@ func Open(cfg Config) (*Store, error) {
 	s.idx = idx
 	s.packs = newPackLog(s.drives, idx, s)
 	for _, d := range s.drives {
-		d.CleanTemp(0)
+		// Leftovers only cost space (scrub retries hourly), so a drive that
+		// cannot list them is reported, not fatal.
+		if _, err := d.CleanTemp(0); err != nil {
+			s.log.Warn("storage: removing leftover temporary files", "drive", d.Path(), "err", err)
+		}
 	}
 	if err := s.finishTrash(context.Background()); err != nil {
 		s.log.Warn("storage: finishing interrupted bucket deletions", "err", err)
 	}
 	if err := s.recountUploads(); err != nil {
-		idx.Close()
-		return nil, fmt.Errorf("storage: count unfinished uploads: %w", err)
+		return nil, errors.Join(fmt.Errorf("storage: count unfinished uploads: %w", err), idx.Close())
 	}
 	s.wg.Add(2)
 	go s.healer()

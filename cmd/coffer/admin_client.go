@@ -91,7 +91,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, in any) ([]by
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the server at %s: %w", c.base, unwrapURLError(err))
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end or abandoned: nothing to report
 	out, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("reading the server's answer: %w", err)

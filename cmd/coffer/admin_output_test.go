@@ -68,7 +68,9 @@ func FuzzSafe(f *testing.F) {
 			t.Fatalf("safeJSON(%s) = %s: %v", raw, out, err)
 		}
 		var want string
-		json.Unmarshal(raw, &want)
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
 		if back != want {
 			t.Fatalf("safeJSON changed the value: %q -> %q", want, back)
 		}
@@ -120,6 +122,8 @@ func TestAdminOutputEscapesNames(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	a := &adminEnv{stdout: &buf}
-	a.table([]string{"A"}, [][]string{{"x\x1b[1m"}})
+	if err := a.table([]string{"A"}, [][]string{{"x\x1b[1m"}}); err != nil {
+		t.Fatal(err)
+	}
 	raw("table", buf.String())
 }

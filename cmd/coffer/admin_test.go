@@ -111,7 +111,9 @@ func TestAdminCLI(t *testing.T) {
 		Suspended bool
 		Quota     struct{ Objects, Bytes int64 }
 	}
-	json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &show)
+	if err := json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &show); err != nil {
+		t.Fatal(err)
+	}
 	if show.Quota.Bytes != 500_000_000 || show.Quota.Objects != 10 {
 		t.Fatalf("after set-quota --bytes 500MB: %+v", show.Quota)
 	}
@@ -127,7 +129,9 @@ func TestAdminCLI(t *testing.T) {
 		Quota struct{ Objects, Bytes, Buckets, Uploads int64 }
 		Usage struct{ ContainerLimit, UploadLimit int64 }
 	}
-	json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &limits)
+	if err := json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &limits); err != nil {
+		t.Fatal(err)
+	}
 	if limits.Quota != (struct{ Objects, Bytes, Buckets, Uploads int64 }{10, 500_000_000, 2, 5}) ||
 		limits.Usage.ContainerLimit != 2 || limits.Usage.UploadLimit != 5 {
 		t.Fatalf("after set-quota --buckets 2 --uploads 5: %+v", limits)
@@ -183,12 +187,16 @@ func TestAdminCLI(t *testing.T) {
 
 	// Suspend and resume.
 	c.ok("tenant", "suspend", "acme")
-	json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &show)
+	if err := json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &show); err != nil {
+		t.Fatal(err)
+	}
 	if !show.Suspended {
 		t.Error("tenant not suspended")
 	}
 	c.ok("tenant", "resume", "acme")
-	json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &show)
+	if err := json.Unmarshal([]byte(c.ok("tenant", "show", "acme", "--json")), &show); err != nil {
+		t.Fatal(err)
+	}
 	if show.Suspended {
 		t.Error("tenant still suspended after resume")
 	}

@@ -57,7 +57,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if l.take(key) {
 			return &limitedConn{Conn: c, release: func() { l.give(key) }}, nil
 		}
-		c.Close()
+		_ = c.Close() // over the cap: the client sees the close, nothing was read or written
 		l.noteRejected()
 	}
 }

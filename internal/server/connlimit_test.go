@@ -89,7 +89,7 @@ func TestConnectionCaps(t *testing.T) {
 	c := dialFrom("127.0.0.1")
 	s4 := mustAccept("127.0.0.1 after a slot was released")
 	// The admitted connection works end to end.
-	go s4.Write([]byte("ok"))
+	go func() { _, _ = s4.Write([]byte("ok")) }() // a failed write shows in the ReadFull below
 	buf := make([]byte, 2)
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ok" {

@@ -89,7 +89,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			s.closeStores(storeCloseTimeout)
+			// Start already returns the error that stopped it; a failed close
+			// on the way out is logged beside it.
+			if err := s.closeStores(storeCloseTimeout); err != nil {
+				s.logger.Error("closing the stores after a failed start", "err", err)
+			}
 		}
 	}()
 
@@ -222,7 +226,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for i, hs := range s.servers {
 			wg.Go(func() {
 				if errs[i] = hs.Shutdown(ctx); errs[i] != nil {
-					hs.Close() // ctx ended: cut the remaining connections
+					_ = hs.Close() // ctx ended: cut the remaining connections; errs[i] already says why
 				}
 			})
 		}
@@ -310,7 +314,7 @@ func listen(cfg Config) (s3ln, consoleLn, pprofLn net.Listener, err error) {
 		if err != nil {
 			for _, ln := range []net.Listener{s3ln, consoleLn, pprofLn} {
 				if ln != nil {
-					ln.Close()
+					_ = ln.Close() // err already says why listen failed; nothing was served
 				}
 			}
 		}

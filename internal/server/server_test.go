@@ -20,7 +20,9 @@ func TestStartTLSMetricsTokenPprof(t *testing.T) {
 	dir := t.TempDir()
 	cert := testutil.SelfSignedCert(t)
 	keyPath := filepath.Join(dir, "secret", "master.key")
-	os.MkdirAll(filepath.Dir(keyPath), 0o700)
+	if err := os.MkdirAll(filepath.Dir(keyPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := Start(context.Background(), Config{
 		DataDir: filepath.Join(dir, "data"), DriveCount: 3, Parity: 1,
 		S3Address: "127.0.0.1:0", ConsoleAddress: "127.0.0.1:0", PprofAddress: "127.0.0.1:0",

@@ -41,8 +41,8 @@ func TestSlowBodiesAreCut(t *testing.T) {
 		wantErr  bool
 		wantRead int64
 	}{
-		{"whole body at once", func(w io.Writer) { io.WriteString(w, strings.Repeat("a", 1000)) }, 1000, false, 1000},
-		{"stalls after a few bytes", func(w io.Writer) { io.WriteString(w, "abc"); time.Sleep(1500 * time.Millisecond) }, 1000, true, 3},
+		{"whole body at once", func(w io.Writer) { _, _ = io.WriteString(w, strings.Repeat("a", 1000)) }, 1000, false, 1000},
+		{"stalls after a few bytes", func(w io.Writer) { _, _ = io.WriteString(w, "abc"); time.Sleep(1500 * time.Millisecond) }, 1000, true, 3},
 		{"trickles one byte per 100 ms", func(w io.Writer) {
 			for i := 0; i < 20; i++ {
 				if _, err := io.WriteString(w, "x"); err != nil {

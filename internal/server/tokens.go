@@ -47,9 +47,8 @@ func loadOrCreateToken(path string) (string, error) {
 		return "", fmt.Errorf("server: token file: %w", err)
 	}
 	if _, err := f.WriteString(tok + "\n"); err != nil {
-		f.Close()
-		os.Remove(path)
-		return "", fmt.Errorf("server: token file: %w", err)
+		// A truncated token file left behind would be read as the token.
+		return "", errors.Join(fmt.Errorf("server: token file: %w", err), f.Close(), os.Remove(path))
 	}
 	if err := f.Close(); err != nil {
 		return "", fmt.Errorf("server: token file: %w", err)

@@ -22,7 +22,7 @@ func Get(t testing.TB, c *http.Client, url, authorization string) (int, []byte) 
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end just below
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("GET %s: read body: %v", url, err)

@@ -65,7 +65,7 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 	if ! "$WORK/s3load" -endpoint "$S3_ENDPOINT" -duration "$BENCH_DURATION" -workloads "$BENCH_WORKLOADS" \
 		-json "$OUT/run$run.json" "${profile_args[@]}" >"$dir/table.md"; then
 		rc=1
-		cat "$dir/server.log" | tail -20 >&2
+		tail -20 "$dir/server.log" >&2
 	fi
 	[ -f "$OUT/run$run.json" ] && results+=("$OUT/run$run.json")
 	coffer_stop || true

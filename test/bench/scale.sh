@@ -26,7 +26,10 @@ SCALE_LIST_DURATION=${SCALE_LIST_DURATION:-45s}
 SCALE_FILL_WORKERS=${SCALE_FILL_WORKERS:-256}
 SCALE_AB_ROUNDS=${SCALE_AB_ROUNDS:-3}
 [ -x "$COFFER_BIN" ] || { echo "bench-scale: $COFFER_BIN not built (make build)" >&2; exit 1; }
-[ "$SCALE_OBJECTS" -ge 1000 ] && [ "$SCALE_OBJECTS" -le 10000000 ] || { echo "bench-scale: SCALE_OBJECTS must be 1000..10000000" >&2; exit 1; }
+if ! { [ "$SCALE_OBJECTS" -ge 1000 ] && [ "$SCALE_OBJECTS" -le 10000000 ]; }; then
+	echo "bench-scale: SCALE_OBJECTS must be 1000..10000000" >&2
+	exit 1
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench-scale.XXXXXX")
 OUT=${BENCH_OUT:-$WORK}
@@ -60,7 +63,7 @@ objects_of() { python3 -c 'import json,sys; print(sum(r["objects"] for r in json
 measure() {
 	local size=$1 prof=()
 	if [ "${2:-}" = profile ] && [ -n "$pprof_url" ]; then
-		prof=(-pprof "$pprof_url" -profile-dir "$BENCH_PROFILE_DIR" -profile list,put-4k)
+		prof=(-pprof "$pprof_url" -profile-dir "$BENCH_PROFILE_DIR" -profile "list,put-4k")
 	fi
 	if [ "$count" -gt 0 ]; then
 		"$WORK/s3load" -endpoint "$S3_ENDPOINT" -bucket "$bucket" -workloads list -concurrency 1 -list-keys "$count" \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared assertions of the e2e scripts: source it, call ok/check_*, end with summary.
 # Every failed check is counted and printed; an unexpected error stops the script
 # at once (set -e) with the line that failed.

@@ -119,7 +119,9 @@ func TestDefectPackReadsFollowReplacedDrive(t *testing.T) {
 	if err := os.Rename(srv.Drives[3], srv.Drives[3]+".old"); err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(srv.Drives[3], 0o755)
+	if err := os.MkdirAll(srv.Drives[3], 0o755); err != nil {
+		t.Fatal(err)
+	}
 	srv.waitScrubAfter(time.Now(), time.Minute)
 	srv.waitScrubAfter(time.Now(), time.Minute)
 	srv.stop()

@@ -71,7 +71,7 @@ func TestConnectionFlood(t *testing.T) {
 					closedAfter[i] = time.Since(start)
 					continue
 				}
-				conn.Write([]byte(req)) // may fail: the server closes over-cap connections at once
+				_, _ = conn.Write([]byte(req)) // may fail: the server closes over-cap connections at once
 				held.Go(func() {
 					defer conn.Close()
 					closedAfter[i] = readUntilClosed(conn, start.Add(closeBound), start)
@@ -194,7 +194,9 @@ func raiseFileLimit(t *testing.T, need uint64) {
 		}
 		t.Cleanup(func() {
 			lim.Cur = old
-			syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+				t.Error(err)
+			}
 		})
 	}
 }

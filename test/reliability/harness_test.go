@@ -165,7 +165,7 @@ func (c *coffer) start(ready bool) {
 		var s3u, cu string
 		for sc.Scan() {
 			line := sc.Text()
-			c.logs.Write([]byte("stdout: " + line + "\n"))
+			_, _ = c.logs.Write([]byte("stdout: " + line + "\n")) // the log file only helps a reader of a failure
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "S3 endpoint:"); ok {
 				s3u = strings.TrimSpace(v)
 			}
@@ -229,7 +229,7 @@ func (c *coffer) kill() {
 	if !c.running() {
 		return
 	}
-	c.cmd.Process.Signal(syscall.SIGKILL)
+	_ = c.cmd.Process.Signal(syscall.SIGKILL) // fails only when it already exited, which waitDone reports
 	<-c.waitDone
 }
 
@@ -270,7 +270,7 @@ func (c *coffer) stop() {
 	if !c.running() {
 		return
 	}
-	c.cmd.Process.Signal(syscall.SIGTERM)
+	_ = c.cmd.Process.Signal(syscall.SIGTERM) // fails only when it already exited, which waitDone reports
 	select {
 	case <-c.waitDone:
 		if c.waitErr != nil {

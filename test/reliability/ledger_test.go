@@ -263,7 +263,7 @@ func (l *ledger) verifyKey(c *s3.Client, bucket, key string) (*version, error) {
 	defer l.mu.Unlock()
 	ks := l.state(bucket, key)
 	ok := matches(got, ks.acked) || (ks.pendDel && got == nil)
-	var found *version = ks.acked
+	found := ks.acked
 	for _, p := range ks.pending {
 		if matches(got, p) {
 			ok, found = true, p

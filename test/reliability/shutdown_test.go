@@ -73,7 +73,7 @@ wait:
 	// Bound: grace, 5 s for the store close, and slack for a loaded machine.
 	bound := grace + 5*time.Second + 15*time.Second
 	start := time.Now()
-	srv.cmd.Process.Signal(syscall.SIGTERM)
+	_ = srv.cmd.Process.Signal(syscall.SIGTERM) // fails only when it already exited, which waitDone reports
 	select {
 	case <-srv.waitDone:
 		t.Logf("the process exited %v after SIGTERM (%v)", time.Since(start).Round(100*time.Millisecond), srv.waitErr)

@@ -62,7 +62,9 @@ func TestSignatureBinding(t *testing.T) {
 				t.Fatalf("%s: %s/%s: %v", when, bk[0], bk[1], err)
 			}
 			var got bytes.Buffer
-			got.ReadFrom(out.Body)
+			if _, err := got.ReadFrom(out.Body); err != nil {
+				t.Fatalf("%s: %s/%s: read: %v", when, bk[0], bk[1], err)
+			}
 			out.Body.Close()
 			if got.String() != want || out.Metadata["m"] != "orig" || len(out.Metadata) != 1 {
 				t.Fatalf("%s: %s/%s is %q %v", when, bk[0], bk[1], got.String(), out.Metadata)

@@ -51,7 +51,7 @@ func main() {
 	fs.IntVar(&o.To, "to", 1000, "key numbers up to (not including) this")
 	fs.IntVar(&o.Workers, "workers", 256, "concurrent PutObject calls")
 	fs.IntVar(&o.Size, "size", 0, "object size in bytes")
-	fs.Parse(os.Args[1:])
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: a bad flag exits here
 	if *data == "" {
 		fmt.Fprintln(os.Stderr, "fill: -data is required")
 		os.Exit(2)

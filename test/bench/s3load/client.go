@@ -85,7 +85,7 @@ func (c *client) do(ctx context.Context, method, bucket, key string, query url.V
 	}
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body) // drained for connection reuse; the error is already in hand
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, strings.TrimPrefix(u, c.endpoint), resp.StatusCode, strings.TrimSpace(string(msg)))
 	}
@@ -153,7 +153,7 @@ func (c *client) stat(ctx context.Context, bucket, key string, want int64, buf [
 	if resp.ContentLength != want {
 		err = fmt.Errorf("HEAD %s/%s: Content-Length %d, want %d", bucket, key, resp.ContentLength, want)
 	}
-	finish(resp, buf)
+	_, _ = finish(resp, buf) // a HEAD has no body to check
 	return err
 }
 

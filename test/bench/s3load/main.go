@@ -253,14 +253,21 @@ func profiler(base, dir, name string, d time.Duration, stderr io.Writer) *hooks 
 			fmt.Fprintf(stderr, "s3load: profile: %v\n", err)
 			return
 		}
-		io.Copy(f, resp.Body)
-		f.Close()
+		_, err = io.Copy(f, resp.Body)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "s3load: profile %s: %v\n", file, err)
+		}
 	}
 	done := make(chan struct{})
 	secs := max(1, int((d-2*time.Second)/time.Second))
 	return &hooks{
 		start: func() {
-			os.MkdirAll(dir, 0o755)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				fmt.Fprintf(stderr, "s3load: profile: %v\n", err) // each fetch below reports its own failure too
+			}
 			fetch("/debug/pprof/allocs", "allocs-before-"+name+".pb.gz")
 			go func() {
 				defer close(done)

@@ -56,7 +56,7 @@ func procMemory(pid int) (rss, hwm int64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	return parseStatus(f)
 }
 
@@ -378,7 +378,7 @@ func writeMemoryTable(w io.Writer, phases []MemoryPhase) {
 		fmt.Fprintf(&b, "| %s | %.1f s | %.0f MiB/s | %.1f MiB | **%.1f MiB** | < %d MiB | %s |\n",
 			p.Name, p.Seconds, p.MiBPerSec, mib(p.StartRSS), mib(p.PeakRSS), p.Limit>>20, verdict)
 	}
-	w.Write(b.Bytes())
+	_, _ = w.Write(b.Bytes()) // stdout, like the fmt.Fprint* tables of report.go
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
