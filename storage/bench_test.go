@@ -144,12 +144,14 @@ func BenchmarkListObjects1M(b *testing.B) {
 		bk, _ := ts.lookupBucket("acme", "bkt")
 		raw, _ := encodeObjValue(&objRecord{ID: "0123456789abcdef0123456789abcdef", Tenant: "acme", Bucket: "bkt", BucketID: bk.ID, Size: 1234, ETag: "d41d8cd98f00b204e9800998ecf8427e"})
 		for i := 0; i < len(keys); i += 50_000 {
-			ts.idx.Update(func(tx indexTx) error {
+			must(b, ts.idx.Update(func(tx indexTx) error {
 				for _, k := range keys[i:min(i+50_000, len(keys))] {
-					tx.(boltTx).putObjectRaw(bk.ID, k, raw)
+					if err := tx.(boltTx).putObjectRaw(bk.ID, k, raw); err != nil {
+						return err
+					}
 				}
 				return nil
-			})
+			}))
 		}
 		listStore = ts
 	})
@@ -378,14 +380,14 @@ func BenchmarkPackRead(b *testing.B) {
 	ts := benchStore(b, DefaultBlockSize)
 	ts.put("k", randBytes(1, 4<<10))
 	var loc packLoc
-	ts.idx.View(func(tx indexTx) error {
+	must(b, ts.idx.View(func(tx indexTx) error {
 		bk, _ := tx.bucket("acme", "bkt")
 		rec, err := tx.object(bk.ID, "k")
 		if err == nil && rec != nil && rec.packed() {
 			loc = rec.Parts[0].Packed[0]
 		}
 		return err
-	})
+	}))
 	if loc.Len == 0 {
 		b.Fatal("k is not packed")
 	}

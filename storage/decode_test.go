@@ -18,14 +18,14 @@ func TestHealRepairsPerBlock(t *testing.T) {
 	data := randBytes(7, 3*ts.cfg.BlockSize+123) // a .shard stream of 4 blocks
 	ts.put("big", data)
 	var ref dataRef
-	ts.idx.View(func(tx indexTx) error {
+	must(t, ts.idx.View(func(tx indexTx) error {
 		bk, _ := tx.bucket("acme", "bkt")
 		rec, err := tx.object(bk.ID, "big")
 		if err == nil && rec != nil {
 			ref = rec.Parts[0]
 		}
 		return err
-	})
+	}))
 	if ref.Inline || ref.ID == "" {
 		t.Fatalf("big is not a .shard stream: %+v", ref)
 	}

@@ -64,13 +64,13 @@ func (ts *testStore) checkAll(t *testing.T, objs map[string][]byte) {
 func snapshot(t *testing.T, ts *testStore) map[string][]byte {
 	out := map[string][]byte{}
 	for _, d := range ts.drives {
-		filepath.Walk(filepath.Join(d, dataDir), func(p string, info os.FileInfo, err error) error {
+		must(t, filepath.Walk(filepath.Join(d, dataDir), func(p string, info os.FileInfo, err error) error {
 			if err == nil && !info.IsDir() && !strings.HasPrefix(info.Name(), tempPrefix) {
 				b, _ := os.ReadFile(p)
 				out[p] = b
 			}
 			return nil
-		})
+		}))
 	}
 	return out
 }
@@ -112,8 +112,8 @@ func TestDriveLossReadsAndHeal(t *testing.T) {
 			// last ones.
 			for _, start := range []int{0, n - parity} {
 				for i := start; i < start+parity; i++ {
-					os.RemoveAll(ts.drives[i])
-					os.Mkdir(ts.drives[i], 0o755)
+					must(t, os.RemoveAll(ts.drives[i]))
+					must(t, os.Mkdir(ts.drives[i], 0o755))
 				}
 				ts.checkAll(t, objs)
 				st, err := ts.Scrub(context.Background())
@@ -168,7 +168,7 @@ func TestBitrotReadsAndHeal(t *testing.T) {
 					for f := 0; f < 1+r.IntN(3); f++ {
 						b[r.IntN(len(b))] ^= byte(1 + r.IntN(255))
 					}
-					os.WriteFile(p, b, 0o644)
+					must(t, os.WriteFile(p, b, 0o644))
 				}
 			}
 		}
@@ -194,7 +194,7 @@ func TestBitrotReadsAndHeal(t *testing.T) {
 		p := filepath.Join(ts.drives[di], dataDir, id[:2], id+".shard")
 		b, _ := os.ReadFile(p)
 		b[hashSize+1] ^= 0xff
-		os.WriteFile(p, b, 0o644)
+		must(t, os.WriteFile(p, b, 0o644))
 	}
 	failed := 0
 	for k, want := range objs {
@@ -220,9 +220,9 @@ func TestDriveFormats(t *testing.T) {
 	// Swapped drives: found at their recorded positions.
 	ts.Store.Close()
 	tmp := ts.drives[0] + ".tmp"
-	os.Rename(ts.drives[0], tmp)
-	os.Rename(ts.drives[1], ts.drives[0])
-	os.Rename(tmp, ts.drives[1])
+	must(t, os.Rename(ts.drives[0], tmp))
+	must(t, os.Rename(ts.drives[1], ts.drives[0]))
+	must(t, os.Rename(tmp, ts.drives[1]))
 	ts.reopen()
 	ts.checkAll(t, objs)
 	if ds := ts.Drives(ctx); ds[0].Path != ts.drives[1] || !ds[0].Online {
@@ -230,8 +230,8 @@ func TestDriveFormats(t *testing.T) {
 	}
 	// A wiped drive is re-formatted at Open and healed by the scrubber.
 	ts.Store.Close()
-	os.RemoveAll(ts.drives[2])
-	os.Mkdir(ts.drives[2], 0o755)
+	must(t, os.RemoveAll(ts.drives[2]))
+	must(t, os.Mkdir(ts.drives[2], 0o755))
 	ts.reopen()
 	if !ts.Ready() || !ts.Drives(ctx)[2].Online {
 		t.Fatalf("wiped drive not re-formatted: %+v", ts.Drives(ctx))
@@ -260,12 +260,16 @@ func TestRebuildIndex(t *testing.T) {
 	objs := corpus(t, ts)
 	ts.put("obj-1", []byte("overwritten"))
 	objs["obj-1"] = []byte("overwritten")
-	ts.UpdateObjectMeta(ctx, "acme", "bkt", "obj-2", ObjectMeta{ContentType: "a/b"})
-	ts.CreateBucket(ctx, "acme", "gone")
-	ts.PutObject(ctx, "acme", "gone", "x", bytes.NewReader([]byte("x")), PutOptions{Size: 1})
-	ts.DeleteBucket(ctx, "acme", "gone", true)
-	up, _ := ts.CreateMultipartUpload(ctx, "acme", "bkt", "pending", PutOptions{})
-	ts.PutPart(ctx, "acme", "bkt", "pending", up, 3, bytes.NewReader([]byte("part")), PutOptions{Size: 4})
+	_, err := ts.UpdateObjectMeta(ctx, "acme", "bkt", "obj-2", ObjectMeta{ContentType: "a/b"})
+	must(t, err)
+	must(t, ts.CreateBucket(ctx, "acme", "gone"))
+	_, err = ts.PutObject(ctx, "acme", "gone", "x", bytes.NewReader([]byte("x")), PutOptions{Size: 1})
+	must(t, err)
+	must(t, ts.DeleteBucket(ctx, "acme", "gone", true))
+	up, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "pending", PutOptions{})
+	must(t, err)
+	_, err = ts.PutPart(ctx, "acme", "bkt", "pending", up, 3, bytes.NewReader([]byte("part")), PutOptions{Size: 4})
+	must(t, err)
 	before, _ := ts.ListObjects(ctx, "acme", "bkt", ListOptions{})
 	usage, _ := ts.TenantUsage(ctx, "acme")
 
@@ -349,7 +353,7 @@ func TestReadRepairsInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	b[c.frameOffset(2)+hashSize+1] ^= 1 // last block of data shard 0
-	os.WriteFile(shard, b, 0o644)
+	must(t, os.WriteFile(shard, b, 0o644))
 	ts.mustRead("k", data)
 	// The read queued a heal; wait for the healer (bounded).
 	deadline := time.Now().Add(10 * time.Second)

@@ -134,3 +134,11 @@ func testSize(short, normal, long int) int {
 	}
 	return normal
 }
+
+// must fails the test (or benchmark) on a setup error.
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}

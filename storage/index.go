@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // index is the metadata seam: bbolt now, a distributed store later. All
@@ -153,8 +154,7 @@ func openBoltIndex(path string, txs *txWatch) (*boltIndex, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	return &boltIndex{db: db, commit: newGroupCommit(db), txs: txs}, nil
 }
@@ -476,7 +476,7 @@ func (t boltTx) deleteTrash(bucketID string) error {
 // dropBucketSpace removes the (by now empty) object and upload keyspaces of a bucket.
 func (t boltTx) dropBucketSpace(bucketID string) error {
 	for _, top := range [][]byte{bktObjects, bktUploads} {
-		if err := t.tx.Bucket(top).DeleteBucket([]byte(bucketID)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		if err := t.tx.Bucket(top).DeleteBucket([]byte(bucketID)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
 		}
 	}

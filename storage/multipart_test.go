@@ -118,8 +118,10 @@ func TestMultipart(t *testing.T) {
 		t.Fatalf("scrub after complete: %+v", st)
 	}
 	// Abort.
-	id2, _ := ts.CreateMultipartUpload(ctx, "acme", "bkt", "gone", PutOptions{})
-	ts.PutPart(ctx, "acme", "bkt", "gone", id2, 1, bytes.NewReader(p3), PutOptions{Size: int64(len(p3))})
+	id2, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "gone", PutOptions{})
+	must(t, err)
+	_, err = ts.PutPart(ctx, "acme", "bkt", "gone", id2, 1, bytes.NewReader(p3), PutOptions{Size: int64(len(p3))})
+	must(t, err)
 	if err := ts.AbortMultipartUpload(ctx, "acme", "bkt", "gone", id2); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +133,7 @@ func TestMultipart(t *testing.T) {
 		t.Fatalf("usage after abort: %+v", u)
 	}
 	// Delete removes all parts' data.
-	ts.DeleteObject(ctx, "acme", "bkt", "big")
+	must(t, ts.DeleteObject(ctx, "acme", "bkt", "big"))
 	if n := countDataFiles(t, ts); n != 0 {
 		t.Fatalf("%d data files remain", n)
 	}

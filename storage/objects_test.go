@@ -215,7 +215,7 @@ func TestOverwriteDeleteMetaTags(t *testing.T) {
 func countDataFiles(t testing.TB, ts *testStore) int {
 	n := 0
 	for _, d := range ts.Store.drives {
-		d.Walk(func(name string, _ time.Time) error { n++; return nil })
+		must(t, d.Walk(func(name string, _ time.Time) error { n++; return nil }))
 	}
 	return n
 }

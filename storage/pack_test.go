@@ -34,7 +34,7 @@ func TestPackBitrotAndHeal(t *testing.T) {
 			for f := 0; f < 200; f++ {
 				b[r.IntN(len(b))] ^= byte(1 + r.IntN(255))
 			}
-			os.WriteFile(p, b, 0o644)
+			must(t, os.WriteFile(p, b, 0o644))
 		}
 	}
 	ts.checkAll(t, objs)
@@ -72,7 +72,8 @@ func TestPackCompactionAndTombstones(t *testing.T) {
 			ts.put(k, live[k])
 		}
 	}
-	ts.UpdateObjectMeta(ctx, "acme", "bkt", "k003", ObjectMeta{ContentType: "text/x"})
+	_, err := ts.UpdateObjectMeta(ctx, "acme", "bkt", "k003", ObjectMeta{ContentType: "text/x"})
+	must(t, err)
 	before := len(packFiles(t, ts.drives[0]))
 	if _, err := ts.Scrub(ctx); err != nil {
 		t.Fatal(err)
@@ -83,7 +84,8 @@ func TestPackCompactionAndTombstones(t *testing.T) {
 	}
 	ts.checkAll(t, live)
 	// Live byte counts match what the index references.
-	ts.Scrub(ctx)
+	_, err = ts.Scrub(ctx)
+	must(t, err)
 	ts.checkAll(t, live)
 
 	ts.Store.Close()
@@ -106,10 +108,12 @@ func TestPackCompactionAndTombstones(t *testing.T) {
 	}
 	// Deleting everything leaves only the active segment after a scrub.
 	for k := range live {
-		ts.DeleteObject(ctx, "acme", "bkt", k)
+		must(t, ts.DeleteObject(ctx, "acme", "bkt", k))
 	}
-	ts.Scrub(ctx)
-	ts.Scrub(ctx) // carried-forward delete records die once their targets are gone
+	_, err = ts.Scrub(ctx)
+	must(t, err)
+	_, err = ts.Scrub(ctx) // carried-forward delete records die once their targets are gone
+	must(t, err)
 	for _, d := range ts.drives {
 		if n := len(packFiles(t, d)); n > 2 {
 			t.Fatalf("%s keeps %d segments after deleting everything", d, n)

@@ -139,7 +139,7 @@ func (p *packSegments) drop() {
 	p.segMu.Lock()
 	defer p.segMu.Unlock()
 	if p.active != nil {
-		p.active.Close()
+		_ = p.active.Close() // abandoned after a failed write; what was synced stays readable
 		p.active = nil
 	}
 }
@@ -165,8 +165,7 @@ func (p *packSegments) rotate() error {
 		return mapIOError(err)
 	}
 	if err := syncDir(p.dir); err != nil {
-		f.Close()
-		return err
+		return errors.Join(err, f.Close())
 	}
 	p.segMu.Lock()
 	p.active, p.seg, p.size = f, next, 0
@@ -252,7 +251,7 @@ func (p *packSegments) scan(seg uint32, fn func(loc packLoc, rec []byte) error) 
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	r := bufio.NewReaderSize(f, 1<<20)
 	var off int64
 	head := make([]byte, packFrameHead)

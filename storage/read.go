@@ -65,7 +65,7 @@ func (p *partSource) open(i int) {
 	} else {
 		f, err := d.Open(p.ref.ID + ".shard")
 		if err == nil && f.Size() != p.codec.streamSize(p.ref.Size) {
-			f.Close()
+			_ = f.Close() // read only
 			f, err = nil, fmt.Errorf("storage: shard %d of %s has size %d", i, p.ref.ID, f.Size())
 		}
 		p.files[i], p.errs[i] = f, err
@@ -234,7 +234,7 @@ func allZero(b []byte) bool {
 func (p *partSource) close() {
 	for _, f := range p.files {
 		if f != nil {
-			f.Close()
+			_ = f.Close() // read only: nothing to lose
 		}
 	}
 }

@@ -96,7 +96,7 @@ func (c *segCache) acquire(key segKey) (*segFD, error) {
 		// Another read opened it meanwhile: use that one.
 		c.ref(old)
 		c.mu.Unlock()
-		f.Close()
+		_ = f.Close() // a read descriptor: nothing to lose
 		return old, nil
 	}
 	c.items[key] = fd
@@ -135,7 +135,7 @@ func (c *segCache) release(fd *segFD) {
 	}
 	c.mu.Unlock()
 	for _, f := range closing {
-		f.Close()
+		_ = f.Close() // read descriptors: nothing to lose
 	}
 }
 
@@ -157,7 +157,7 @@ func (c *segCache) drop(key segKey, fd *segFD) {
 	}
 	c.mu.Unlock()
 	if f != nil {
-		f.Close()
+		_ = f.Close() // a read descriptor: nothing to lose
 	}
 }
 

@@ -54,14 +54,14 @@ func TestAPIAuthenticates(t *testing.T) {
 		c, _ := r.Cookie(SessionCookie)
 		switch {
 		case r.Header.Get("Authorization") == "Bearer tok":
-			w.Write([]byte(`{"who":"token"}`))
+			_, _ = w.Write([]byte(`{"who":"token"}`))
 		case basic && u == OperatorUsername && p == "pw":
-			w.Write([]byte(`{"who":"basic"}`))
+			_, _ = w.Write([]byte(`{"who":"basic"}`))
 		case c != nil && c.Value == "s1" && r.Header.Get("X-CSRF-Token") == "c1":
-			w.Write([]byte(`{"who":"session"}`))
+			_, _ = w.Write([]byte(`{"who":"session"}`))
 		default:
 			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(`{"error":"who are you"}`))
+			_, _ = w.Write([]byte(`{"error":"who are you"}`))
 		}
 	}))
 	defer srv.Close()
