@@ -59,6 +59,7 @@ func newEnv(t testing.TB, tenants ...string) *testEnv {
 type envOptions struct {
 	domains  []string // --domain values
 	verifier auth.VerifierOptions
+	writes   WriteLimits
 }
 
 func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
@@ -96,7 +97,8 @@ func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
 		Region:   "us-east-1",
 		Domains:  o.domains,
 		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		Observer: e.obs,
+		Observer:    e.obs,
+		WriteLimits: o.writes,
 	})
 	// TLS, so that the SDK's default mode sends CRC trailers
 	// (STREAMING-UNSIGNED-PAYLOAD-TRAILER) as it does against AWS.

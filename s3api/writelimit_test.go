@@ -1,10 +1,17 @@
 package s3api
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // TestWriteLimiterCaps: a tenant gets at most PerTenant slots, all tenants
@@ -97,5 +104,89 @@ func TestLimitWritesReleases(t *testing.T) {
 	ae := toAPIError(errSlowDown)
 	if ae.Code != "SlowDown" || ae.Status != http.StatusServiceUnavailable || ae.Message != "Please reduce your request rate." {
 		t.Fatalf("SlowDown renders as %+v", ae)
+	}
+}
+
+// TestWriteLimiterWaits: a write beyond a cap waits for a slot: it gets the
+// one a release frees, is refused with SlowDown once the wait is over, and
+// gives up at once when its request ends.
+func TestWriteLimiterWaits(t *testing.T) {
+	l := newWriteLimiter(WriteLimits{Total: 1, PerTenant: 1, Wait: time.Minute})
+	held, err := l.acquire("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		release, err := l.acquireWait(context.Background(), "a")
+		if err == nil {
+			release()
+		}
+		got <- err
+	}()
+	held() // the waiter takes the freed slot
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("waiting write after a release: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a released slot did not reach the waiting write")
+	}
+
+	held, _ = l.acquire("a")
+	defer held()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _, err := l.acquireWait(ctx, "a"); got <- err }()
+	cancel()
+	select {
+	case err := <-got:
+		if err != errSlowDown {
+			t.Fatalf("cancelled wait: %v, want SlowDown", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a cancelled request kept waiting for a slot")
+	}
+
+	short := newWriteLimiter(WriteLimits{Total: 1, Wait: 20 * time.Millisecond})
+	hold, _ := short.acquire("a")
+	defer hold()
+	if _, err := short.acquireWait(context.Background(), "b"); err != errSlowDown {
+		t.Fatalf("after the wait: %v, want SlowDown", err)
+	}
+	if total, _ := short.inFlight("b"); total != 1 {
+		t.Fatalf("a refused wait took a slot: %d in flight", total)
+	}
+}
+
+// TestWriteBurstQueues: more concurrent writers of one tenant than its
+// slots all succeed through the SDK: the writes beyond the cap wait for a
+// slot instead of failing, and the cap holds meanwhile.
+func TestWriteBurstQueues(t *testing.T) {
+	e := newEnvWith(t, envOptions{writes: WriteLimits{Total: 8, PerTenant: 2, Wait: 30 * time.Second}})
+	c := e.client("alpha", sdkDefault)
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("burst")}); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 16
+	errs := make(chan error, writers)
+	for i := range writers {
+		go func() {
+			body := bytes.Repeat([]byte{byte(i)}, 256<<10)
+			// No SDK retry: a SlowDown must not be hidden by one.
+			_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("burst"), Key: aws.String(fmt.Sprintf("k%02d", i)), Body: bytes.NewReader(body)},
+				func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+			errs <- err
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Errorf("write in a burst of %d over 2 slots: %v", writers, err)
+		}
+	}
+	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("burst")})
+	if err != nil || len(list.Contents) != writers {
+		t.Fatalf("after the burst: %d objects, %v", len(list.Contents), err)
 	}
 }

@@ -43,6 +43,12 @@ const (
 	s3MaxHeaderBytes = 2 << 20
 )
 
+// writeSlotWait is how long an S3 write beyond the in-flight caps waits
+// for a slot before it is answered 503 SlowDown: a burst of more writers
+// than slots queues instead of failing, a tenant's slow uploads still turn
+// its other writes away within seconds.
+const writeSlotWait = 2 * time.Second
+
 // OperatorUsername is the operator's console and admin API user.
 const OperatorUsername = "admin"
 
@@ -180,6 +186,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		WriteLimits: s3api.WriteLimits{
 			Total:     cfg.MaxInflightWrites,
 			PerTenant: cfg.MaxInflightWritesPerTenant,
+			Wait:      writeSlotWait,
 		},
 	})
 	consoleHandler := console.New(console.Config{

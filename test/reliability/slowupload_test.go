@@ -24,7 +24,7 @@ import (
 // trickle check; the whole body would take almost 6 minutes). Before issue 12
 // every upload held block buffers and descriptors (300 such uploads took RSS
 // from 0.6 to 1.65 GB). Now at most --max-inflight-writes-per-tenant (32) run;
-// the others get 503 SlowDown at once; the admitted ones are cut with 400
+// the others get 503 SlowDown after the 2 s wait for a slot; the admitted ones are cut with 400
 // RequestTimeout once their declared length allows no more time (30 s +
 // 1 MiB / 32 KiB/s = 62 s); another tenant's writes succeed throughout, and
 // RSS stays bounded. COFFER_SLOW_UPLOADS sets the count.
