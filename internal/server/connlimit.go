@@ -16,7 +16,10 @@ const (
 	DefaultMaxConnections = 4096
 	// DefaultMaxConnectionsPerIP caps open connections per client address
 	// (per /64 for IPv6, which one host usually owns whole) and listener.
-	DefaultMaxConnectionsPerIP = 256
+	// Above s5cmd's default of 256 workers plus their idle connections: a
+	// busy legitimate client must not meet it, a flood from one address
+	// still holds at most a quarter of the listener.
+	DefaultMaxConnectionsPerIP = 1024
 	// rejectLogEvery spaces the warnings about refused connections, so a
 	// flood does not also flood the log.
 	rejectLogEvery = 10 * time.Second
