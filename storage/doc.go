@@ -260,7 +260,9 @@
 // Tests change behaviour only through unexported Config fields
 // (testWrapDrive wraps every drive, e.g. with the power-loss layer;
 // testUnaligned writes the unpadded shard layout of earlier versions;
-// testPackSegmentSize makes pack segments small), never package variables.
+// testPackSegmentSize makes pack segments small; testIndexDurable runs
+// after every durable index commit, where the power-loss layer copies
+// index.db and fails commits after its cut), never package variables.
 //
 // # Caveats
 //

@@ -56,6 +56,19 @@ func (b *batcher[T]) lead() {
 type groupCommit struct {
 	db    *bolt.DB
 	batch batcher[*commitCall]
+	// durable, if set (Config.testIndexDurable), runs after every commit
+	// and its error is the commit's.
+	durable func(*bolt.DB) error
+}
+
+// update runs fn in its own read-write transaction, durable when it
+// returns nil (bbolt fsyncs on commit). Every index commit goes through it.
+func (g *groupCommit) update(fn func(*bolt.Tx) error) error {
+	err := g.db.Update(fn)
+	if err == nil && g.durable != nil {
+		err = g.durable(g.db)
+	}
+	return err
 }
 
 func newGroupCommit(db *bolt.DB) *groupCommit {
@@ -91,7 +104,7 @@ func (g *groupCommit) do(fn func(*bolt.Tx) error) error {
 func (g *groupCommit) commit(batch []*commitCall) {
 	for len(batch) > 0 {
 		failed := -1
-		err := g.db.Update(func(tx *bolt.Tx) error {
+		err := g.update(func(tx *bolt.Tx) error {
 			for i, c := range batch {
 				if err := safeCall(c.fn, tx); err != nil {
 					failed = i
@@ -107,7 +120,7 @@ func (g *groupCommit) commit(batch []*commitCall) {
 			return
 		}
 		c := batch[failed]
-		c.err <- g.db.Update(func(tx *bolt.Tx) error { return safeCall(c.fn, tx) })
+		c.err <- g.update(func(tx *bolt.Tx) error { return safeCall(c.fn, tx) })
 		batch = append(batch[:failed:failed], batch[failed+1:]...)
 	}
 }

@@ -140,7 +140,7 @@ type boltIndex struct {
 	txs    *txWatch
 }
 
-func openBoltIndex(path string, txs *txWatch) (*boltIndex, error) {
+func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*boltIndex, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, err
@@ -156,7 +156,9 @@ func openBoltIndex(path string, txs *txWatch) (*boltIndex, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	return &boltIndex{db: db, commit: newGroupCommit(db), txs: txs}, nil
+	g := newGroupCommit(db)
+	g.durable = durable
+	return &boltIndex{db: db, commit: g, txs: txs}, nil
 }
 
 func (x *boltIndex) View(fn func(indexTx) error) error {
@@ -168,7 +170,7 @@ func (x *boltIndex) ViewContext(ctx context.Context, fn func(indexTx) error) err
 }
 func (x *boltIndex) Update(fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
-	return x.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx, context.Background()}) })
+	return x.commit.update(func(tx *bolt.Tx) error { return fn(boltTx{tx, context.Background()}) })
 }
 
 // Batch registers each caller's wait for its shared commit: a stuck

@@ -259,7 +259,7 @@ func BenchmarkBodyHashes(b *testing.B) {
 // bookkeeping around each transaction may add.
 func BenchmarkIndexTx(b *testing.B) {
 	open := func(b *testing.B) *boltIndex {
-		x, err := openBoltIndex(filepath.Join(b.TempDir(), "i.db"), newTxWatch())
+		x, err := openBoltIndex(filepath.Join(b.TempDir(), "i.db"), newTxWatch(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // The power-loss test runs the store on drives wrapped by powerDrive, a
@@ -26,12 +28,18 @@ import (
 // reopened. Every acknowledged write must read back; an operation cut
 // in flight may show its old or its new state, never a mix.
 //
+// The bbolt index is not on the drives, but the power goes for it too:
+// every index commit counts as an operation, the layer copies index.db
+// (a consistent snapshot) each time a commit is durable
+// (Config.testIndexDurable), a commit at or after the cut fails its callers
+// (it is never acknowledged), and at the roll-back index.db is replaced by
+// the last copy taken before the cut. So the index a reopened store sees
+// is exactly what was durable; a commit that lands in the live file after
+// the cut is lost, as it would be.
+//
 // What the layer takes on trust: pack log appends (Append returns after its
-// own group fdatasync, tested in pack_test.go), removals (an unsynced
-// removal that comes back is an orphan the scrubber removes) and the bbolt
-// index, whose commits fsync and which is not on the drives; the cut
-// applies to drive operations only, so an index commit whose drive work
-// all finished before the cut still lands, and must then be readable.
+// own group fdatasync, tested in pack_test.go) and removals (an unsynced
+// removal that comes back is an orphan the scrubber removes).
 
 var errPowerCut = fmt.Errorf("power cut: %w", syscall.EIO)
 
@@ -47,6 +55,42 @@ type powerLog struct {
 	ops   atomic.Int64          // mutating drive operations so far
 	cutAt int64                 // the operation that fails first (0: never)
 	cut   atomic.Bool
+
+	indexMu     sync.Mutex // orders snapshots against the cut
+	indexCopy   string     // the last durable index.db, copied by indexDurable
+	indexCopies int        // how many were taken
+}
+
+// indexDurable is Config.testIndexDurable: an index commit is an operation
+// that the cut can fail; a commit made before the cut is copied as the
+// durable index (bbolt fsyncs on commit, so any snapshot taken now is
+// durable state). Taking the lock first means no copy is taken after the
+// cut.
+func (l *powerLog) indexDurable(db *bolt.DB) error {
+	l.indexMu.Lock()
+	defer l.indexMu.Unlock()
+	if err := l.step(); err != nil {
+		return err
+	}
+	tmp := l.indexCopy + ".tmp"
+	if err := db.View(func(tx *bolt.Tx) error { return tx.CopyFile(tmp, 0o600) }); err != nil {
+		return err
+	}
+	l.indexCopies++
+	return os.Rename(tmp, l.indexCopy)
+}
+
+// rollBackIndex puts the last durable copy of the index in place.
+func (l *powerLog) rollBackIndex(t *testing.T, path string) {
+	l.indexMu.Lock()
+	defer l.indexMu.Unlock()
+	raw, err := os.ReadFile(l.indexCopy)
+	if err != nil {
+		t.Fatalf("no durable index copy: %v", err)
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // step counts a mutating operation and reports whether the power is gone.
@@ -238,13 +282,15 @@ func TestPowerLoss(t *testing.T) {
 	iterations := testSize(3, 12, 60)
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var acked, undone, trunc, cutOps int64
+	var indexCopies int
 	for it := 0; it < iterations; it++ {
 		dir := t.TempDir()
-		log := &powerLog{files: map[string]*powerFile{}}
+		log := &powerLog{files: map[string]*powerFile{}, indexCopy: filepath.Join(dir, "index.durable")}
 		cfg := crashConfig(dir)
 		cfg.testWrapDrive = func(_ int, d drive) drive {
 			return &powerDrive{drive: d, local: d.(*localDrive), log: log}
 		}
+		cfg.testIndexDurable = log.indexDurable
 		s, err := Open(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -274,6 +320,8 @@ func TestPowerLoss(t *testing.T) {
 		s.Close()
 		u, c := log.rollBack(t)
 		undone, trunc = undone+int64(u), trunc+int64(c)
+		log.rollBackIndex(t, filepath.Join(cfg.DataDir, "index.db"))
+		indexCopies += log.indexCopies
 
 		s, err = Open(crashConfig(dir))
 		if err != nil {
@@ -291,7 +339,8 @@ func TestPowerLoss(t *testing.T) {
 		verifyAfterCrash(t, dir, it) // listing = readable set, usage = recount, no orphans
 	}
 	t.Logf("%d iterations, cut after %d drive operations on average; %d acknowledged objects verified; "+
-		"%d unsynced renames undone, %d unsynced tails cut", iterations, cutOps/int64(iterations), acked, undone, trunc)
+		"%d unsynced renames undone, %d unsynced tails cut; index.db rolled back to its last durable copy each time (%d copies taken)",
+		iterations, cutOps/int64(iterations), acked, undone, trunc, indexCopies)
 }
 
 // powerWorkload runs puts (packed, inline and direct-I/O shard sizes),

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Config configures a Store.
@@ -34,6 +36,10 @@ type Config struct {
 	testWrapDrive       func(i int, d drive) drive // wraps every drive the store opens (the power-loss layer)
 	testUnaligned       bool                       // write shard streams unpadded (Align 0), as versions before frame alignment did
 	testPackSegmentSize int64                      // rotate pack segments at this size instead of packSegmentSize
+	// testIndexDurable runs after every index commit, once it is durable
+	// (the power-loss layer snapshots index.db there); its error fails the
+	// commit's callers, as a power cut during the commit would.
+	testIndexDurable func(db *bolt.DB) error
 }
 
 // Defaults chosen by benchmark (see docs/benchmarks.md).
@@ -139,7 +145,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.openDrives(); err != nil {
 		return nil, err
 	}
-	idx, err := openBoltIndex(filepath.Join(cfg.DataDir, "index.db"), s.txs)
+	idx, err := openBoltIndex(filepath.Join(cfg.DataDir, "index.db"), s.txs, cfg.testIndexDurable)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open index: %w", err)
 	}
