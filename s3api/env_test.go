@@ -92,11 +92,11 @@ func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
 		e.addTenant(name)
 	}
 	h := New(Config{
-		Store:    st,
-		Verifier: auth.NewVerifier(as, o.verifier),
-		Region:   "us-east-1",
-		Domains:  o.domains,
-		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Store:       st,
+		Verifier:    auth.NewVerifier(as, o.verifier),
+		Region:      "us-east-1",
+		Domains:     o.domains,
+		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Observer:    e.obs,
 		WriteLimits: o.writes,
 	})
