@@ -64,6 +64,10 @@ async function copyShownKeys() {
 
 async function usage() {
   await page.getByRole('button', { name: 'Refresh usage' }).click();
+  // While the refresh runs the button reads "Refreshing…" and is disabled;
+  // once it is back, the new figures are on the page (the old ones stay
+  // there until then, so waiting for #usage-objects alone was racy).
+  await page.getByRole('button', { name: 'Refresh usage', disabled: false }).waitFor();
   await page.locator('#usage-objects').waitFor();
   const objects = Number((await page.locator('#usage-objects').innerText()).replace(/,/g, ''));
   const bytes = Number(await page.locator('#usage-bytes').getAttribute('data-bytes'));
