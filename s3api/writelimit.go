@@ -3,8 +3,9 @@ package s3api
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/cofferstore/coffer/pkg/slots"
 )
 
 // WriteLimits cap concurrent writes: each one holds block buffers and
@@ -35,75 +36,37 @@ var limitedOps = map[string]bool{
 // writeLimiter counts in-flight writes. A write beyond a cap waits at most
 // limits.Wait for a release; a waiting client holds no slot and no buffer.
 type writeLimiter struct {
-	limits   WriteLimits
-	mu       sync.Mutex
-	total    int
-	byTenant map[string]int
-	freed    chan struct{} // closed (and replaced) by every release
+	limits WriteLimits
+	slots  *slots.Counter[string] // keyed by tenant
 }
 
 func newWriteLimiter(l WriteLimits) *writeLimiter {
-	return &writeLimiter{limits: l, byTenant: map[string]int{}, freed: make(chan struct{})}
+	return &writeLimiter{limits: l, slots: slots.New[string](l.Total, l.PerTenant)}
+}
+
+// acquire takes a slot for tenant and returns its release (idempotent), or
+// errSlowDown when a cap is reached.
+func (w *writeLimiter) acquire(tenant string) (release func(), err error) {
+	release, ok := w.slots.TryTake(tenant)
+	if !ok {
+		return nil, errSlowDown
+	}
+	return release, nil
 }
 
 // acquireWait is acquire that waits up to limits.Wait (or until ctx ends)
 // for a slot to be released.
 func (w *writeLimiter) acquireWait(ctx context.Context, tenant string) (release func(), err error) {
-	deadline := time.Now().Add(w.limits.Wait)
-	for {
-		w.mu.Lock()
-		freed := w.freed
-		w.mu.Unlock()
-		release, err := w.acquire(tenant)
-		left := time.Until(deadline)
-		if err == nil || left <= 0 {
-			return release, err
-		}
-		timer := time.NewTimer(left)
-		select {
-		case <-freed:
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, errSlowDown
-		}
-		timer.Stop()
-	}
-}
-
-// acquire takes a slot for tenant and returns its release (call it exactly
-// once), or errSlowDown when a cap is reached.
-func (w *writeLimiter) acquire(tenant string) (release func(), err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.limits.Total > 0 && w.total >= w.limits.Total {
+	release, ok := w.slots.Take(ctx, tenant, w.limits.Wait)
+	if !ok {
 		return nil, errSlowDown
 	}
-	if w.limits.PerTenant > 0 && w.byTenant[tenant] >= w.limits.PerTenant {
-		return nil, errSlowDown
-	}
-	w.total++
-	w.byTenant[tenant]++
-	var once sync.Once
-	return func() { once.Do(func() { w.release(tenant) }) }, nil
-}
-
-func (w *writeLimiter) release(tenant string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.total--
-	if w.byTenant[tenant]--; w.byTenant[tenant] <= 0 {
-		delete(w.byTenant, tenant)
-	}
-	close(w.freed) // wake the waiters; each tries again
-	w.freed = make(chan struct{})
+	return release, nil
 }
 
 // inFlight returns the writes in flight in total and for tenant (tests).
 func (w *writeLimiter) inFlight(tenant string) (total, forTenant int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.total, w.byTenant[tenant]
+	return w.slots.Counts(tenant)
 }
 
 // limitWrites wraps h so that a write operation runs only within a slot,

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cofferstore/coffer/pkg/slots"
 )
 
 // Connection caps. Every open connection costs a descriptor and a goroutine
@@ -35,17 +37,16 @@ type limitListener struct {
 	total    int // <= 0: no cap
 	perAddr  int // <= 0: no cap
 	logger   *slog.Logger
-	mu       sync.Mutex
-	open     int
-	byAddr   map[netip.Addr]int
+	slots    *slots.Counter[netip.Addr]
 	rejected atomic.Int64
+	mu       sync.Mutex // guards lastLog
 	lastLog  time.Time
 }
 
 // limitConnections wraps ln; name labels the log lines ("s3", "console").
 func limitConnections(ln net.Listener, name string, total, perAddr int, logger *slog.Logger) *limitListener {
 	return &limitListener{Listener: ln, name: name, total: total, perAddr: perAddr,
-		logger: logger, byAddr: map[netip.Addr]int{}}
+		logger: logger, slots: slots.New[netip.Addr](total, perAddr)}
 }
 
 // Accept returns the next connection within the caps; over-limit ones are
@@ -56,45 +57,17 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		key := clientKey(c.RemoteAddr())
-		if l.take(key) {
-			return &limitedConn{Conn: c, release: func() { l.give(key) }}, nil
+		if release, ok := l.slots.TryTake(clientKey(c.RemoteAddr())); ok {
+			return &limitedConn{Conn: c, release: release}, nil
 		}
 		_ = c.Close() // over the cap: the client sees the close, nothing was read or written
 		l.noteRejected()
 	}
 }
 
-// take reserves a slot for key; false means a cap is reached.
-func (l *limitListener) take(key netip.Addr) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.total > 0 && l.open >= l.total {
-		return false
-	}
-	if l.perAddr > 0 && l.byAddr[key] >= l.perAddr {
-		return false
-	}
-	l.open++
-	l.byAddr[key]++
-	return true
-}
-
-// give releases key's slot.
-func (l *limitListener) give(key netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.open--
-	if l.byAddr[key]--; l.byAddr[key] <= 0 {
-		delete(l.byAddr, key)
-	}
-}
-
 // counts returns the open connections in total and for key (tests).
 func (l *limitListener) counts(key netip.Addr) (total, forKey int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.open, l.byAddr[key]
+	return l.slots.Counts(key)
 }
 
 func (l *limitListener) noteRejected() {
@@ -129,17 +102,16 @@ func clientKey(a net.Addr) netip.Addr {
 	return ip
 }
 
-// limitedConn gives its slot back exactly once, however often it is closed
-// (net/http and TLS may both close it).
+// limitedConn gives its slot back when closed; the release is idempotent,
+// as net/http and TLS may both close it.
 type limitedConn struct {
 	net.Conn
-	once    sync.Once
 	release func()
 }
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.release()
 	return err
 }
 
