@@ -33,25 +33,32 @@ func LoadOrCreateMasterKey(path string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = CreateSecretFile(path, key)
 	if errors.Is(err, fs.ErrExist) {
 		return LoadOrCreateMasterKey(path) // lost a race with another creator
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: create master key: %w", err)
 	}
-	// A partial key file left behind would fail every later start: a failed
-	// removal is reported with the write error.
-	if _, err := f.Write(key); err != nil {
-		return nil, errors.Join(fmt.Errorf("auth: write master key: %w", err), f.Close(), os.Remove(path))
+	return key, nil
+}
+
+// CreateSecretFile writes data to a new file at path, readable by its owner
+// only (0600), and syncs it. It never replaces a file (fs.ErrExist: another
+// creator won), and never leaves a partial one behind, which later starts
+// would read as the secret: a failed removal is reported with the error.
+func CreateSecretFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return errors.Join(err, f.Close(), os.Remove(path))
 	}
 	if err := f.Sync(); err != nil {
-		return nil, errors.Join(fmt.Errorf("auth: sync master key: %w", err), f.Close(), os.Remove(path))
+		return errors.Join(err, f.Close(), os.Remove(path))
 	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	return key, nil
+	return f.Close()
 }
 
 // parseMasterKey accepts 32 raw bytes or 64 hex digits.

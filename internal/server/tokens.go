@@ -41,16 +41,8 @@ func loadOrCreateToken(path string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", fmt.Errorf("server: token file: %w", err)
 	}
-	// O_EXCL: two servers starting on one data directory never both write.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("server: token file: %w", err)
-	}
-	if _, err := f.WriteString(tok + "\n"); err != nil {
-		// A truncated token file left behind would be read as the token.
-		return "", errors.Join(fmt.Errorf("server: token file: %w", err), f.Close(), os.Remove(path))
-	}
-	if err := f.Close(); err != nil {
+	// Exclusive: two servers starting on one data directory never both write.
+	if err := auth.CreateSecretFile(path, []byte(tok+"\n")); err != nil {
 		return "", fmt.Errorf("server: token file: %w", err)
 	}
 	return tok, nil
