@@ -118,6 +118,8 @@ func (c requestContext) lookup(key string) ([]string, bool) {
 	return nil, false
 }
 
+func lower(s string) string { return strings.ToLower(s) }
+
 func nonEmpty(s string) ([]string, bool) {
 	if s == "" {
 		return nil, false
