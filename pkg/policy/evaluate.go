@@ -33,8 +33,8 @@ func (d Decision) String() string {
 // Request is what evaluation knows of one S3 request for one action.
 type Request struct {
 	Action    string // "s3:GetObject"; OperationActions gives the actions of an operation
-	Bucket    string
-	Key       string // object key; ignored for bucket actions
+	Bucket    string // the bare bucket name, without the tenant of a "tenant:bucket" address
+	Key       string // object key, required for object actions; ignored for bucket actions
 	Principal string // the authenticated tenant; "" for an anonymous request
 
 	// Global condition keys.
@@ -132,8 +132,8 @@ func nonEmpty(s string) ([]string, bool) {
 // statement allows, else NoMatch. A statement matches when its principal,
 // action, resource and every condition match. A nil policy matches nothing.
 func (p *Policy) Evaluate(r Request) Decision {
-	if p == nil {
-		return NoMatch
+	if p == nil || ActionLevel(r.Action) == LevelObject && r.Key == "" {
+		return NoMatch // an object action without a key names no resource
 	}
 	return evaluate(p.Statements, &r)
 }
