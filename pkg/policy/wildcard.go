@@ -2,6 +2,7 @@ package policy
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -55,18 +56,28 @@ func matchCounted(pattern, s string) (bool, int) {
 	return true, steps
 }
 
-// toRunes splits s into characters; a string that is not valid UTF-8 is
-// taken byte by byte, so two different invalid bytes never compare equal.
+// toRunes splits s into characters. A string that is not valid UTF-8 is
+// taken byte by byte, each byte mapped past the last Unicode code point, so
+// that it equals only the same byte: never another invalid byte (as U+FFFD
+// would make it) nor a valid character of the same number.
 func toRunes(s string) []rune {
 	if utf8.ValidString(s) {
 		return []rune(s)
 	}
-	r := make([]rune, len(s))
-	for i := 0; i < len(s); i++ {
-		r[i] = rune(s[i])
+	r := make([]rune, 0, len(s))
+	for i := 0; i < len(s); {
+		c, n := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && n <= 1 {
+			c, n = rawByte+rune(s[i]), 1
+		}
+		r = append(r, c)
+		i += n
 	}
 	return r
 }
+
+// rawByte is where toRunes puts the bytes of invalid UTF-8.
+const rawByte = unicode.MaxRune + 1
 
 // splitStars cuts p at every '*'; n stars give n+1 segments, some empty.
 func splitStars(p []rune) [][]rune {

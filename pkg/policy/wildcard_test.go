@@ -48,8 +48,10 @@ func TestMatch(t *testing.T) {
 		{"bucket/photos/*.jpg", "bucket/photos/a.png", false},
 		{"*ab?d*", "xxabcabxdyy", true},
 		{"*ab?d*", "xxabcabxeyy", false},
-		{"?", "\xff", true},     // invalid UTF-8 is taken byte by byte
-		{"\xfe", "\xff", false}, // and two invalid bytes differ
+		{"?", "\xff", true},           // invalid UTF-8 is taken byte by byte
+		{"\xfe", "\xff", false},       // and two invalid bytes differ
+		{"0\xe9?", "0é0", false},      // an invalid byte is not the character of its number
+		{"a\xff*é", "a\xffxxé", true}, // valid characters around invalid bytes still match
 	}
 	for _, c := range cases {
 		if got := Match(c.pattern, c.s); got != c.want {
