@@ -56,6 +56,17 @@ type Request struct {
 	ExistingObjectTags map[string]string
 }
 
+// Names of the s3: condition keys the S3 layer puts in Request.Values.
+const (
+	KeyPrefix           = "s3:prefix"
+	KeyDelimiter        = "s3:delimiter"
+	KeyMaxKeys          = "s3:max-keys"
+	KeyACL              = "s3:x-amz-acl"
+	KeyVersionID        = "s3:VersionId"
+	KeySignatureVersion = "s3:signatureversion" // "AWS" (V2) or "AWS4-HMAC-SHA256"
+	KeyAuthType         = "s3:authType"         // "REST-HEADER", "REST-QUERY-STRING" or "POST"
+)
+
 // resource returns the request's resource path, "bucket" or "bucket/key",
 // by the level of its action: that is what keeps a bucket/* resource from
 // ever matching a bucket action and a bucket resource from matching an

@@ -52,6 +52,10 @@ func TestEvaluateResourceLevels(t *testing.T) {
 			t.Errorf("%s on %q: %v, want %v", c.action, c.key, got, c.want)
 		}
 	}
+	// An object action without a key names no resource, not "bucket/".
+	if got := p.Evaluate(Request{Action: "s3:GetObject", Bucket: testBucket}); got != NoMatch {
+		t.Errorf("object action without key: %v", got)
+	}
 	// Another bucket of the same name pattern is not this one.
 	if got := p.Evaluate(Request{Action: "s3:GetObject", Bucket: "photos2", Key: "a"}); got != NoMatch {
 		t.Errorf("other bucket: %v", got)

@@ -163,7 +163,9 @@ func parsePrincipal(raw json.RawMessage, owner string) (Principal, error) {
 		return p, malformed(reasonInvalidPrincipal)
 	}
 	for kind, raw := range m {
-		if kind != "AWS" {
+		// CanonicalUser is accepted for the owner only: Coffer's canonical
+		// user id (the ACL Owner ID) is the tenant name.
+		if kind != "AWS" && kind != "CanonicalUser" {
 			return p, malformed(reasonInvalidPrincipal)
 		}
 		names, err := stringOrList(raw)
@@ -174,11 +176,14 @@ func parsePrincipal(raw json.RawMessage, owner string) (Principal, error) {
 			return p, malformed(reasonInvalidPrincipal)
 		}
 		for _, n := range names {
-			if n == "*" {
+			if n == "*" && kind == "AWS" {
 				p.Any = true
 				continue
 			}
-			t := tenantFromPrincipal(n)
+			t := n
+			if kind == "AWS" {
+				t = tenantFromPrincipal(n)
+			}
 			if t == "" || t != owner {
 				return p, malformed(reasonInvalidPrincipal)
 			}

@@ -55,6 +55,8 @@ func TestParseMalformed(t *testing.T) {
 		{"principal other tenant", doc(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::other:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}`), reasonInvalidPrincipal, false},
 		{"principal user arn", doc(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::acme:user/bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}`), reasonInvalidPrincipal, false},
 		{"principal service", doc(`{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}`), reasonInvalidPrincipal, false},
+		{"canonical user other", doc(`{"Effect":"Allow","Principal":{"CanonicalUser":"other"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}`), reasonInvalidPrincipal, false},
+		{"canonical user star", doc(`{"Effect":"Allow","Principal":{"CanonicalUser":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}`), reasonInvalidPrincipal, false},
 		{"principal empty list", doc(`{"Effect":"Allow","Principal":{"AWS":[]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}`), reasonInvalidPrincipal, false},
 		{"missing action", doc(`{"Effect":"Allow","Principal":"*","Resource":"arn:aws:s3:::photos/*"}`), reasonMissingAction, false},
 		{"empty action list", doc(`{"Effect":"Allow","Principal":"*","Action":[],"Resource":"arn:aws:s3:::photos/*"}`), reasonMissingAction, false},
@@ -117,6 +119,10 @@ func TestParseForms(t *testing.T) {
 	s := p.Statements[0]
 	if !s.Principal.Any || !reflect.DeepEqual(s.Principal.Tenants, []string{"acme"}) || s.Sid != "one" {
 		t.Fatalf("statement = %+v", s)
+	}
+	p = mustParse(t, doc(`{"Effect":"Allow","Principal":{"CanonicalUser":"acme"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}`))
+	if s := p.Statements[0]; s.Principal.Any || !reflect.DeepEqual(s.Principal.Tenants, []string{"acme"}) {
+		t.Fatalf("canonical user: %+v", s.Principal)
 	}
 	p = mustParse(t, doc(`{"Effect":"Deny","Principal":"*","NotAction":"s3:GetObject","NotResource":"arn:aws:s3:::photos/public/*"}`))
 	if s := p.Statements[0]; !s.NotAction || !s.NotResource {
