@@ -70,11 +70,11 @@ func (a CannedACL) BucketStatements(bucket string) []Statement {
 	p, read, write := a.groupGrants()
 	var out []Statement
 	if read {
-		out = append(out, Statement{Effect: EffectAllow, Principal: p, Actions: bucketReadActions,
+		out = append(out, Statement{Effect: EffectAllow, Principal: p, Actions: bucketReadActions, actions: lowerAll(bucketReadActions),
 			resources: []resource{{path: bucket, literal: true}}})
 	}
 	if write {
-		out = append(out, Statement{Effect: EffectAllow, Principal: p, Actions: bucketWriteActions,
+		out = append(out, Statement{Effect: EffectAllow, Principal: p, Actions: bucketWriteActions, actions: lowerAll(bucketWriteActions),
 			resources: []resource{{path: bucket + "/*"}}}) // bucket names hold no wildcard
 	}
 	return out
@@ -88,7 +88,7 @@ func (a CannedACL) ObjectStatements(bucket, key string) []Statement {
 	if !read {
 		return nil
 	}
-	return []Statement{{Effect: EffectAllow, Principal: p, Actions: objectReadActions,
+	return []Statement{{Effect: EffectAllow, Principal: p, Actions: objectReadActions, actions: lowerAll(objectReadActions),
 		resources: []resource{{path: bucket + "/" + key, literal: true}}}} // a key's '*' is a character
 }
 

@@ -1,5 +1,7 @@
 package policy
 
+import "strings"
+
 // Access is everything that decides who may act on one bucket (and one of
 // its objects).
 type Access struct {
@@ -30,7 +32,7 @@ func Authorize(a Access, r Request) Decision {
 	d := a.Policy.Evaluate(r)
 	owner := r.Principal != "" && r.Principal == a.Owner
 	if d == Deny {
-		if owner && ownerExempt[lower(r.Action)] {
+		if owner && ownerExempt[strings.ToLower(r.Action)] {
 			return Allow
 		}
 		return Deny

@@ -45,7 +45,16 @@ type Statement struct {
 	NotResource bool
 	Conditions  []Condition
 
+	actions   []string   // Actions in lower case, as they are matched
 	resources []resource // compiled Resources
+}
+
+func lowerAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, a := range list {
+		out[i] = strings.ToLower(a)
+	}
+	return out
 }
 
 // Principal is who a statement applies to. In a bucket policy a Coffer

@@ -129,8 +129,6 @@ func (c requestContext) lookup(key string) ([]string, bool) {
 	return nil, false
 }
 
-func lower(s string) string { return strings.ToLower(s) }
-
 func nonEmpty(s string) ([]string, bool) {
 	if s == "" {
 		return nil, false
@@ -151,9 +149,10 @@ func (p *Policy) Evaluate(r Request) Decision {
 
 func evaluate(statements []Statement, r *Request) Decision {
 	d := NoMatch
+	action := strings.ToLower(r.Action)
 	for i := range statements {
 		s := &statements[i]
-		if !s.matches(r) {
+		if !s.matches(r, action) {
 			continue
 		}
 		if s.Effect == EffectDeny {
@@ -164,13 +163,15 @@ func evaluate(statements []Statement, r *Request) Decision {
 	return d
 }
 
-func (s *Statement) matches(r *Request) bool {
+// matches reports whether the statement applies to r; action is r.Action
+// in lower case.
+func (s *Statement) matches(r *Request, action string) bool {
 	if !s.Principal.matches(r.Principal) {
 		return false
 	}
 	hit := false
-	for _, a := range s.Actions {
-		if matchFold(a, r.Action) {
+	for _, a := range s.actions {
+		if Match(a, action) {
 			hit = true
 			break
 		}

@@ -117,6 +117,7 @@ func parseStatement(raw json.RawMessage, bucket, owner string) (Statement, error
 			return s, malformed(reasonInvalidAction)
 		}
 	}
+	s.actions = lowerAll(s.Actions)
 	if s.Resources, s.NotResource, err = stringsField(fields, "Resource", "NotResource", reasonMissingResource); err != nil {
 		return s, err
 	}

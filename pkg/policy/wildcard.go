@@ -115,8 +115,3 @@ func segIndex(s, seg []rune, steps *int) int {
 	*steps++
 	return -1
 }
-
-// matchFold is Match ignoring ASCII case, for action names.
-func matchFold(pattern, s string) bool {
-	return Match(strings.ToLower(pattern), strings.ToLower(s))
-}
