@@ -59,11 +59,10 @@ const (
 	reasonActionNotApply     = "Action does not apply to any resource(s) in statement"
 	reasonInvalidCondKey     = "Policy has an invalid condition key"
 	reasonInvalidIP          = "Invalid IP address in Conditions"
-	reasonDuplicateSid       = "Statement IDs (SID) in a single policy must be unique" // Coffer's wording
-	reasonInvalidCondValue   = "Invalid Condition value for operator "                 // Coffer's wording, + operator
-	reasonNotPrincipal       = "NotPrincipal is not supported"                         // Coffer's wording
-	reasonUnsupportedCondOp  = "Condition type is not supported: "                     // Coffer's wording, + operator
-	reasonInvalidConditionTy = "Invalid Condition type : "                             // + operator
+	reasonInvalidCondValue   = "Invalid Condition value for operator " // Coffer's wording, + operator
+	reasonNotPrincipal       = "NotPrincipal is not supported"         // Coffer's wording
+	reasonUnsupportedCondOp  = "Condition type is not supported: "     // Coffer's wording, + operator
+	reasonInvalidConditionTy = "Invalid Condition type : "             // + operator
 )
 
 func reasonInvalidEffect(effect string) string { return "Invalid effect: " + effect }
