@@ -1,0 +1,40 @@
+// Package cors parses, validates and answers S3 bucket CORS configurations.
+// It is pure: no storage, no HTTP handlers; the S3 layer stores the
+// document and calls it on the request path.
+//
+// # Basics
+//
+// Parse reads a PutBucketCors body (at most MaxConfigSize bytes) and checks
+// it as S3 does: at most MaxRules CORSRule elements, each with at least one
+// AllowedOrigin and AllowedMethod; methods only GET, PUT, POST, DELETE and
+// HEAD (case-sensitive); at most one '*' in an AllowedOrigin or
+// AllowedHeader; no '*' in an ExposeHeader. Every failure is an *Error
+// carrying S3's code, status and message (MalformedXML, InvalidRequest,
+// EntityTooLarge). Marshal renders the GetBucketCors document.
+//
+// Configuration.Preflight answers an OPTIONS request: the first rule whose
+// origin pattern, method and AllowedHeader patterns cover the Origin,
+// Access-Control-Request-Method and every Access-Control-Request-Headers
+// name wins, and the returned headers echo the origin (or "*" for a rule
+// allowing any origin, without Access-Control-Allow-Credentials), list the
+// rule's methods, echo the requested headers, and carry the rule's
+// ExposeHeader and MaxAgeSeconds plus Vary. No rule is a 403 AccessForbidden
+// ("CORSResponse: This CORS request is not allowed..."), no configuration a
+// 403 "CORS is not enabled for this bucket", a missing Origin or request
+// method a 400. Configuration.Actual gives the headers for the response of
+// any other request that carries Origin.
+//
+// # Caveats
+//
+// Wildcard matching is linear in the pattern and the input (anchored
+// prefix and suffix, then a KMP scan per middle segment), even for patterns
+// with many '*' that Validate would refuse, so a stored document can never
+// make matching slow. Origins match case-sensitively, header names
+// case-insensitively. Values are trimmed of surrounding white space.
+//
+// Where S3's documentation is silent, the wording is ours: the 255-character
+// rule ID limit message, and MalformedXML for more than MaxRules rules. A
+// request method outside the five allowed ones is simply matched by no rule
+// (403), and a bucket with rules adds Vary to every response, so that a
+// cache never serves one origin's answer to another.
+package cors
