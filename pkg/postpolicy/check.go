@@ -38,13 +38,17 @@ func (p *Policy) Check(f *Form, bucket string, now time.Time) (Range, error) {
 	size := AnySize
 	covered := map[string]bool{}
 	for _, c := range p.Conditions {
+		if c.never {
+			return Range{}, policyDenied("Policy Condition failed: " + c.text)
+		}
 		if c.Op == opLengthRange {
 			size.Min = max(size.Min, c.Min)
 			size.Max = min(size.Max, c.Max)
 			continue
 		}
 		covered[c.Field] = true
-		if !c.holds(fieldValue(f, bucket, c.Field)) {
+		v, present := fieldValue(f, bucket, c.Field)
+		if !present || !c.holds(v) {
 			return Range{}, policyDenied("Policy Condition failed: " + c.text)
 		}
 	}
@@ -62,19 +66,13 @@ func (p *Policy) Check(f *Form, bucket string, now time.Time) (Range, error) {
 }
 
 // fieldValue is what a condition on field is matched against: the bucket
-// the request names, the key after ${filename} substitution, else the form
-// field ("" when the form lacks it, so only an empty eq or starts-with
-// matches a missing field).
-func fieldValue(f *Form, bucket, field string) string {
-	switch field {
-	case "bucket":
-		return bucket
-	case "key":
-		k, _ := f.Key()
-		return k
+// the request names, else the form field (its ${filename} expanded). A
+// condition on a field the form lacks fails, even starts-with "", as in S3.
+func fieldValue(f *Form, bucket, field string) (string, bool) {
+	if field == "bucket" {
+		return bucket, true
 	}
-	v, _ := f.Get(field)
-	return v
+	return f.Get(field)
 }
 
 // holds applies an eq or starts-with condition to v. A starts-with on

@@ -1,8 +1,10 @@
 package postpolicy
 
 import (
+	"encoding/hex"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Error is an S3 error raised by this package: the code and status clients
@@ -42,10 +44,14 @@ var (
 	ErrMalformedPOST = newError("MalformedPOSTRequest", http.StatusBadRequest,
 		"The body of your POST request is not well-formed multipart/form-data.")
 	// ErrNoFile is returned when the body ends without a part named file.
-	ErrNoFile = newError("IncorrectNumberOfFilesInPostRequest", http.StatusBadRequest,
-		"POST requires exactly one file upload per request.")
-	// ErrSignatureMismatch is returned when the policy's signature does not
-	// match the one computed with the access key's secret.
+	// S3 documents IncorrectNumberOfFilesInPostRequest but answers this.
+	ErrNoFile = newError("InvalidArgument", http.StatusBadRequest,
+		"POST requires exactly one file upload per request.",
+		Field{"ArgumentName", "file"}, Field{"ArgumentValue", "0"})
+	// ErrSignatureMismatch is returned (with S3's AWSAccessKeyId,
+	// StringToSign, SignatureProvided and StringToSignBytes elements) when
+	// the policy's signature does not match the one computed with the access
+	// key's secret.
 	ErrSignatureMismatch = newError("SignatureDoesNotMatch", http.StatusForbidden,
 		"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	// ErrSigV2Disabled is returned for a SigV2 form when SigV2 is turned off.
@@ -55,6 +61,19 @@ var (
 	ErrPolicyExpired = newError("AccessDenied", http.StatusForbidden,
 		"Invalid according to Policy: Policy expired.")
 )
+
+// signatureMismatch is ErrSignatureMismatch with the elements S3 adds: the
+// string to sign is the policy as sent, which holds no secret.
+func signatureMismatch(accessKey, policy, provided string) *Error {
+	b := make([]string, len(policy))
+	for i := 0; i < len(policy); i++ {
+		b[i] = hex.EncodeToString([]byte{policy[i]})
+	}
+	e := *ErrSignatureMismatch
+	e.Fields = []Field{{"AWSAccessKeyId", accessKey}, {"StringToSign", policy},
+		{"SignatureProvided", provided}, {"StringToSignBytes", strings.Join(b, " ")}}
+	return &e
+}
 
 // preDataTooLarge is S3's answer when the fields before the file exceed
 // the limit (S3's message spells "preceeding").

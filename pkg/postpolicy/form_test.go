@@ -18,6 +18,8 @@ func TestReadForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// ${filename} is expanded in every field once the file part names it.
+	fields[0].Value = "user/cat.png"
 	if !reflect.DeepEqual(f.Fields(), fields) {
 		t.Fatalf("fields %v", f.Fields())
 	}
@@ -138,10 +140,10 @@ func TestReadFormErrors(t *testing.T) {
 		{"attachment part", func() ([]byte, string) {
 			return []byte("--" + testBoundary + "\r\nContent-Disposition: attachment; name=\"key\"\r\n\r\nv\r\n--" + testBoundary + "--\r\n"), okCT
 		}, "MalformedPOSTRequest", 400},
-		{"no file", func() ([]byte, string) { return formBody(t, []Field{{"key", "k"}}, nil, "") }, "IncorrectNumberOfFilesInPostRequest", 400},
-		{"duplicate field", func() ([]byte, string) {
-			return formBody(t, []Field{{"key", "a"}, {"KEY", "b"}}, []byte("x"), "f")
-		}, "InvalidArgument", 400},
+		{"no file", func() ([]byte, string) { return formBody(t, []Field{{"key", "k"}}, nil, "") }, "InvalidArgument", 400},
+		{"file part not form-data", func() ([]byte, string) {
+			return []byte("--" + testBoundary + "\r\nContent-Disposition: file; name=\"file\"\r\n\r\nv\r\n--" + testBoundary + "--\r\n"), okCT
+		}, "MalformedPOSTRequest", 400},
 		{"too many fields", func() ([]byte, string) { return formBody(t, many, []byte("x"), "f") }, "MaxPostPreDataLengthExceeded", 400},
 		{"one field too large", func() ([]byte, string) {
 			return formBody(t, []Field{{"policy", strings.Repeat("p", 20<<10)}}, []byte("x"), "f")
@@ -169,17 +171,56 @@ func TestReadFormErrors(t *testing.T) {
 }
 
 func TestReadFormLimitsExact(t *testing.T) {
-	// Exactly MaxPreData bytes of names and values is allowed.
-	name := "policy"
-	body, ct := formBody(t, []Field{{"key", "k"}, {name, strings.Repeat("p", 20<<10-len(name)-len("key")-1)}}, []byte("x"), "f")
+	// S3 counts the form data and boundaries before the file: boundary
+	// lines, part headers and values, and the file part's own headers.
+	build := func(n int) ([]byte, string) {
+		return formBody(t, []Field{{"key", "k"}, {"policy", strings.Repeat("p", n)}}, []byte("file bytes"), "f")
+	}
+	body, _ := build(0)
+	overhead := bytes.Index(body, []byte("file bytes")) // everything before the file with an empty policy
+	body, ct := build(20480 - overhead)
 	if _, err := ReadForm(bytes.NewReader(body), ct, DefaultLimits); err != nil {
 		t.Fatalf("at the limit: %v", err)
 	}
-	body, ct = formBody(t, []Field{{"key", "k"}, {name, strings.Repeat("p", 20<<10-len(name)-len("key"))}}, []byte("x"), "f")
+	body, ct = build(20480 - overhead + 1)
 	_, err := ReadForm(bytes.NewReader(body), ct, DefaultLimits)
 	e := wantError(t, err, "MaxPostPreDataLengthExceeded", 400, "Your POST request fields preceeding the upload file was too large.")
 	if fieldValue0(e, "MaxPostPreDataLengthBytes") != "20480" {
 		t.Fatalf("fields %v", e.Fields)
+	}
+}
+
+func TestReadFormRepeatedField(t *testing.T) {
+	f := mustForm(t, []Field{{"key", "k"}, {"x-amz-meta-tag", "Ninja"}, {"X-Amz-Meta-Tag", "Stallman"}}, []byte("x"))
+	if v, _ := f.Get("x-amz-meta-tag"); v != "Ninja,Stallman" || len(f.Fields()) != 2 {
+		t.Fatalf("repeated field: %q, fields %v", v, f.Fields())
+	}
+}
+
+func TestFilenameExpansion(t *testing.T) {
+	cases := []struct {
+		disposition, key, meta string
+	}{
+		{`form-data; name="file"; filename="cat.png"`, "u/cat.png", "from cat.png"},
+		{`form-data; name="file"; filename="C:\\Users\\me\\cat.png"`, "u/cat.png", "from cat.png"},
+		{`form-data; name="file"; filename="../../etc/cat.png"`, "u/cat.png", "from cat.png"},
+		{`form-data; name="file"; filename=""`, "u/", "from "},
+		// Without a filename parameter S3 keeps the variable literally.
+		{`form-data; name="file"`, "u/${filename}", "from ${filename}"},
+	}
+	for _, tc := range cases {
+		body := "--" + testBoundary + "\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nu/${filename}\r\n" +
+			"--" + testBoundary + "\r\nContent-Disposition: form-data; name=\"x-amz-meta-src\"\r\n\r\nfrom ${filename}\r\n" +
+			"--" + testBoundary + "\r\nContent-Disposition: " + tc.disposition + "\r\n\r\ndata\r\n--" + testBoundary + "--\r\n"
+		f, err := ReadForm(strings.NewReader(body), "multipart/form-data; boundary="+testBoundary, DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := f.Key()
+		meta, _ := f.Get("x-amz-meta-src")
+		if key != tc.key || meta != tc.meta {
+			t.Errorf("%s: key %q meta %q, want %q %q", tc.disposition, key, meta, tc.key, tc.meta)
+		}
 	}
 }
 

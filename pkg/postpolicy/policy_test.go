@@ -23,8 +23,8 @@ func TestParsePolicy(t *testing.T) {
 		{Op: "eq", Field: "bucket", Value: "photos", text: `["eq", "$bucket", "photos"]`},
 		{Op: "starts-with", Field: "key", Value: "user/", text: `["starts-with", "$Key", "user/"]`},
 		{Op: "eq", Field: "acl", Value: "public-read", text: `["eq", "$acl", "public-read"]`},
-		{Op: "content-length-range", Min: 1, Max: 1048576},
-		{Op: "content-length-range", Min: 10, Max: 20},
+		{Op: "content-length-range", Min: 1, Max: 1048576, text: `["content-length-range", 1, 1048576]`},
+		{Op: "content-length-range", Min: 10, Max: 20, text: `["content-length-range", "10", "20"]`},
 		{Op: "starts-with", Field: "content-type", Value: "", text: `["STARTS-WITH", "$Content-Type", ""]`},
 	}
 	if !reflect.DeepEqual(p.Conditions, want) {
@@ -36,27 +36,34 @@ func TestParsePolicyErrors(t *testing.T) {
 	exp := testNow.Add(time.Hour)
 	raw := func(doc string) string { return base64.StdEncoding.EncodeToString([]byte(doc)) }
 	cases := []struct{ name, b64, msg string }{
-		{"not base64", "%%%", "Invalid Policy: Invalid Base64 Encoding."},
+		{"not base64", "%%%", "Invalid Policy: invalid Base64 encoding."},
 		{"not json", raw("{expiration"), "Invalid Policy: Invalid JSON."},
 		{"trailing data", raw(`{"expiration": "2030-01-01T00:00:00Z", "conditions": []} x`), "Invalid Policy: Invalid JSON."},
 		{"array document", raw(`[]`), "Invalid Policy: Invalid JSON."},
+		{"null document", raw(`null`), "Invalid Policy: Invalid JSON."},
+		{"unexpected member", raw(`{"Version": "2012-10-17", "Statement": []}`), "Invalid Policy: Unexpected: 'statement'"},
+		{"member names are case-sensitive", raw(`{"EXPIRATION": "2030-01-01T00:00:00Z", "conditions": []}`), "Invalid Policy: Unexpected: 'expiration'"},
 		{"no expiration", raw(`{"conditions": []}`), "Invalid Policy: Policy missing expiration."},
 		{"bad expiration", raw(`{"expiration": "tomorrow", "conditions": []}`), "Invalid Policy: Invalid 'expiration' value: 'tomorrow'"},
+		{"expiration with offset", raw(`{"expiration": "2011-09-13T07:52:58+02:00", "conditions": []}`), "Invalid Policy: Invalid 'expiration' value: '2011-09-13T07:52:58+02:00'"},
+		{"expiration with a space", raw(`{"expiration": "2015-10-17 03:15:59 UTC", "conditions": []}`), "Invalid Policy: Invalid 'expiration' value: '2015-10-17 03:15:59 UTC'"},
 		{"no conditions", raw(`{"expiration": "2030-01-01T00:00:00Z"}`), "Invalid Policy: Policy missing conditions."},
+		{"conditions not a list", raw(`{"expiration": "2030-01-01T00:00:00Z", "conditions": {}}`), "Invalid Policy: Invalid 'conditions' value: must be a List."},
 		{"two-property object", policyB64(exp, `{"a": "1", "b": "2"}`), "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."},
 		{"empty object", policyB64(exp, `{}`), "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."},
-		{"number value", policyB64(exp, `{"acl": 1}`), "Invalid Policy: Invalid Simple-Condition: value must be a string."},
-		{"scalar condition", policyB64(exp, `"eq"`), "Invalid Policy: Invalid Condition: a condition must be an object or an array."},
-		{"short array", policyB64(exp, `["eq", "$key"]`), "Invalid Policy: Invalid Condition: a condition array must have 3 elements."},
-		{"numeric op", policyB64(exp, `[1, "$key", "a"]`), "Invalid Policy: Invalid Condition: the operation must be a string."},
+		{"number value", policyB64(exp, `{"Content-Length": 6199034}`), "Invalid Policy: Invalid Simple-Condition: value must be a string."},
+		{"null value", policyB64(exp, `{"success_action_redirect": null}`), "Invalid Policy: Invalid JSON."},
+		{"scalar condition", policyB64(exp, `"eq"`), "Invalid Policy: Invalid condition test: must be a List or Object."},
+		{"empty array", policyB64(exp, `[]`), "Invalid Policy: Invalid Condition: missing operation identifier."},
+		{"numeric op", policyB64(exp, `[1, "$key", "a"]`), "Invalid Policy: Invalid Condition: missing operation identifier."},
 		{"unknown op", policyB64(exp, `["ends-with", "$key", "a"]`), "Invalid Policy: Invalid Condition: unknown operation 'ends-with'."},
-		{"field without $", policyB64(exp, `["eq", "key", "a"]`), "Invalid Policy: Invalid Condition: the field must be a string starting with '$'."},
-		{"bare $", policyB64(exp, `["eq", "$", "a"]`), "Invalid Policy: Invalid Condition: the field must be a string starting with '$'."},
-		{"non-string value", policyB64(exp, `["eq", "$key", 5]`), "Invalid Policy: Invalid Condition: the value must be a string."},
-		{"float range", policyB64(exp, `["content-length-range", 0, 512.0]`), "Invalid Policy: Invalid content-length-range: bounds must be integers with 0 <= min <= max."},
-		{"negative range", policyB64(exp, `["content-length-range", -1, 5]`), "Invalid Policy: Invalid content-length-range: bounds must be integers with 0 <= min <= max."},
-		{"inverted range", policyB64(exp, `["content-length-range", 6, 5]`), "Invalid Policy: Invalid content-length-range: bounds must be integers with 0 <= min <= max."},
-		{"huge range", policyB64(exp, `["content-length-range", 0, 99999999999999999999]`), "Invalid Policy: Invalid content-length-range: bounds must be integers with 0 <= min <= max."},
+		{"short array", policyB64(exp, `["eq", "$key"]`), "Invalid Policy: Invalid eq: wrong number of arguments."},
+		{"short range", policyB64(exp, `["content-length-range", 0]`), "Invalid Policy: Invalid content-length-range: wrong number of arguments."},
+		{"non-string value", policyB64(exp, `["eq", "$key", 5]`), "Invalid Policy: Invalid JSON."},
+		{"float range", policyB64(exp, `["content-length-range", 0, 512.0]`), "Invalid Policy: Invalid JSON."},
+		{"huge range", policyB64(exp, `["content-length-range", 0, 99999999999999999999]`), "Invalid Policy: Invalid JSON."},
+		{"negative range", policyB64(exp, `["content-length-range", -1, 0]`), "Invalid Policy: Invalid content-length-range: bounds must not be negative."},
+		{"inverted range", policyB64(exp, `["content-length-range", 6, 5]`), "Invalid Policy: Invalid content-length-range: the minimum exceeds the maximum."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,7 +88,7 @@ func TestCheck(t *testing.T) {
 		size       Range
 	}{
 		{"all covered", base, cover, "photos", testNow, "", AnySize},
-		{"key after ${filename}", base, with(`["eq", "$key", "user/eric/cat.png"]`), "photos", testNow, "", AnySize},
+		{"key after ${filename}", base, with(`["eq", "$key", "user/eric/photo.png"]`), "photos", testNow, "", AnySize},
 		{"range", base, with(`["content-length-range", 10, 100]`, `["content-length-range", 20, 200]`), "photos", testNow, "", Range{20, 100}},
 		{"expired", base, cover, "photos", exp, "Invalid according to Policy: Policy expired.", Range{}},
 		{"wrong bucket", base, cover, "other", testNow, `Invalid according to Policy: Policy Condition failed: ["eq", "$bucket", "photos"]`, Range{}},
@@ -95,7 +102,15 @@ func TestCheck(t *testing.T) {
 			[]string{`["starts-with", "$key", ""]`, `{"Content-Type": "image/png,image/jpeg"}`}, "photos", testNow, "", AnySize},
 		{"missing field fails eq", []Field{{"key", "k"}}, []string{`["starts-with", "$key", ""]`, `{"acl": "private"}`}, "b", testNow,
 			`Invalid according to Policy: Policy Condition failed: ["eq", "$acl", "private"]`, Range{}},
-		{"missing field passes empty starts-with", []Field{{"key", "k"}}, []string{`["starts-with", "$key", ""]`, `["starts-with", "$acl", ""]`}, "b", testNow, "", AnySize},
+		{"missing field fails even empty starts-with", []Field{{"key", "k"}}, []string{`["starts-with", "$key", ""]`, `["starts-with", "$Content-Type", ""]`}, "b", testNow,
+			`Invalid according to Policy: Policy Condition failed: ["starts-with", "$Content-Type", ""]`, Range{}},
+		{"field without $ never matches", []Field{{"key", "k"}, {"success_action_redirect", "http://a.test/"}}, []string{`["starts-with", "$key", ""]`, `["eq", "success_action_redirect", "http://a.test/"]`}, "b", testNow,
+			`Invalid according to Policy: Policy Condition failed: ["eq", "success_action_redirect", "http://a.test/"]`, Range{}},
+		{"values are case-sensitive", []Field{{"key", "k"}, {"success_action_redirect", "HTTP://a.test/"}}, []string{`["starts-with", "$key", ""]`, `["eq", "$success_Action_REDIRECT", "http://a.test/"]`}, "b", testNow,
+			`Invalid according to Policy: Policy Condition failed: ["eq", "$success_Action_REDIRECT", "http://a.test/"]`, Range{}},
+		{"string range bounds", []Field{{"key", "k"}}, []string{`["starts-with", "$key", ""]`, `["content-length-range", "5", "10"]`}, "b", testNow, "", Range{5, 10}},
+		{"non-numeric range bound", []Field{{"key", "k"}}, []string{`["starts-with", "$key", ""]`, `["content-length-range", "test", "10"]`}, "b", testNow,
+			`Invalid according to Policy: Policy Condition failed: ["content-length-range", "test", "10"]`, Range{}},
 		{"extra fields", append(append([]Field{}, base...), Field{"acl", "public-read"}, Field{"X-Amz-Meta-Other", "o"}), cover, "photos", testNow,
 			"Invalid according to Policy: Extra input fields: acl, X-Amz-Meta-Other", Range{}},
 		{"condition names are case-insensitive", []Field{{"KEY", "user/eric/a"}, {"SUCCESS_ACTION_STATUS", "201"}}, []string{`["starts-with", "$Key", "user/"]`, `{"Success_Action_Status": "201"}`}, "b", testNow, "", AnySize},
@@ -115,7 +130,6 @@ func TestCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := mustForm(t, tc.fields, []byte("file"))
-			f.FileName = "cat.png"
 			size, err := p.Check(f, tc.bucket, tc.now)
 			if tc.msg != "" {
 				wantError(t, err, "AccessDenied", 403, tc.msg)

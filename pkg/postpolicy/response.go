@@ -1,9 +1,9 @@
 package postpolicy
 
 import (
-	"encoding/xml"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // Result is what the S3 layer stored for a POST upload.
@@ -11,26 +11,21 @@ type Result struct {
 	Bucket, Key string
 	// ETag is the quoted entity tag, as in an ETag header.
 	ETag string
-	// Location is the object's URL.
+	// Location is the object's URL, its key percent-encoded including '/'
+	// as S3 writes it.
 	Location string
 }
 
-// postResponse is the body of a 201 answer.
-type postResponse struct {
-	XMLName  xml.Name `xml:"PostResponse"`
-	Location string   `xml:"Location"`
-	Bucket   string   `xml:"Bucket"`
-	Key      string   `xml:"Key"`
-	ETag     string   `xml:"ETag"`
-}
-
 // Response returns S3's answer to a successful POST upload with form f:
-// a 303 to success_action_redirect (or the older redirect field) with
-// bucket, key and etag added to its query, when that is an absolute http(s)
-// URL (S3 ignores a URL it cannot interpret; other schemes are refused here
-// so a form cannot send the browser to a javascript: URL); else
-// success_action_status 200 (empty), 201 (PostResponse XML) or, for any
-// other or no value, 204 (empty). ETag and Location headers come with all.
+//   - a 303 to success_action_redirect (or the older redirect field) when it
+//     is an absolute http(s) URL, with bucket, key and etag appended to its
+//     query as S3 appends them (S3 ignores a URL it cannot interpret, and
+//     other schemes are refused here so a form cannot send the browser to a
+//     javascript: URL);
+//   - else success_action_status 200 (empty), 201 (a PostResponse document)
+//     or, for any other or no value, 204 (empty).
+//
+// ETag and Location headers come with every answer.
 func Response(f *Form, res Result) (status int, header http.Header, body []byte) {
 	header = http.Header{}
 	header.Set("ETag", res.ETag)
@@ -46,18 +41,30 @@ func Response(f *Form, res Result) (status int, header http.Header, body []byte)
 	case "200":
 		return http.StatusOK, header, nil
 	case "201":
-		b, err := xml.Marshal(postResponse{Location: res.Location, Bucket: res.Bucket, Key: res.Key, ETag: res.ETag})
-		if err != nil {
-			// Marshal of four strings cannot fail; answer as S3's default.
-			return http.StatusNoContent, header, nil
-		}
 		header.Set("Content-Type", "application/xml")
-		return http.StatusCreated, header, append([]byte(xml.Header), b...)
+		return http.StatusCreated, header, postResponse(res)
 	}
 	return http.StatusNoContent, header, nil
 }
 
-// redirectURL builds the redirect target of a form, if it names a usable one.
+// postResponse renders the 201 document as S3 does: no namespace, and the
+// ETag's quotes written as quotes (clients have parsed it with regexps).
+func postResponse(res Result) []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<PostResponse>")
+	for _, e := range []Field{{"Location", res.Location}, {"Bucket", res.Bucket}, {"Key", res.Key}, {"ETag", res.ETag}} {
+		b.WriteString("<" + e.Name + ">" + textEscaper.Replace(e.Value) + "</" + e.Name + ">")
+	}
+	b.WriteString("</PostResponse>")
+	return []byte(b.String())
+}
+
+// textEscaper escapes XML character data; quotes need no escaping there.
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;")
+
+// redirectURL builds the redirect target of a form, if it names a usable
+// one: the URL as sent (its own query kept as is), then bucket, key and
+// etag form-encoded in that order, as S3 appends them.
 func redirectURL(f *Form, res Result) (string, bool) {
 	raw, ok := f.Get("success_action_redirect")
 	if !ok || raw == "" {
@@ -67,13 +74,18 @@ func redirectURL(f *Form, res Result) (string, bool) {
 		return "", false
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, "\r\n") {
 		return "", false
 	}
-	q := u.Query()
-	q.Set("bucket", res.Bucket)
-	q.Set("key", res.Key)
-	q.Set("etag", res.ETag)
-	u.RawQuery = q.Encode()
-	return u.String(), true
+	base, fragment, hasFragment := strings.Cut(raw, "#")
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	to := base + sep + "bucket=" + url.QueryEscape(res.Bucket) + "&key=" + url.QueryEscape(res.Key) +
+		"&etag=" + url.QueryEscape(res.ETag)
+	if hasFragment {
+		to += "#" + fragment
+	}
+	return to, true
 }

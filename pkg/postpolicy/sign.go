@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -78,13 +79,13 @@ func required(f *Form, names ...string) ([]string, error) {
 }
 
 func verifyV4(f *Form, opts VerifyOptions) (Signer, error) {
-	v, err := required(f, "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "policy")
+	v, err := required(f, "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Signature", "Policy")
 	if err != nil {
 		return Signer{}, err
 	}
 	algorithm, credential, date, signature, policy := v[0], v[1], v[2], v[3], v[4]
 	if algorithm != algorithmV4 {
-		return Signer{}, invalidArgument("x-amz-algorithm", algorithm, "Only AWS4-HMAC-SHA256 is supported for x-amz-algorithm.")
+		return Signer{}, invalidArgument("X-Amz-Algorithm", algorithm, "X-Amz-Algorithm only supports \""+algorithmV4+"\"")
 	}
 	region := opts.Region
 	if region == "" {
@@ -95,8 +96,11 @@ func verifyV4(f *Form, opts VerifyOptions) (Signer, error) {
 		return Signer{}, err
 	}
 	t, err := time.Parse(iso8601Basic, date)
-	if err != nil || t.Format(scopeDateLayout) != scopeDate {
-		return Signer{}, invalidArgument("x-amz-date", date, "x-amz-date must be an ISO 8601 basic timestamp (20060102T150405Z) on the day of the x-amz-credential scope.")
+	if err != nil {
+		return Signer{}, invalidArgument("X-Amz-Date", date, "X-Amz-Date must be formated via ISO8601 Long format")
+	}
+	if t.Format(scopeDateLayout) != scopeDate {
+		return Signer{}, invalidArgument("X-Amz-Date", date, "X-Amz-Date must be on the date of the X-Amz-Credential scope ("+scopeDate+").")
 	}
 	tenant, secret, err := opts.Lookup(accessKey)
 	if err != nil {
@@ -104,36 +108,43 @@ func verifyV4(f *Form, opts VerifyOptions) (Signer, error) {
 	}
 	want := SignV4(secret, scopeDate, region, policy)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(signature))) {
-		return Signer{}, ErrSignatureMismatch
+		return Signer{}, signatureMismatch(accessKey, policy, signature)
 	}
 	return Signer{Version: 4, Tenant: tenant, AccessKey: accessKey}, nil
 }
 
 // parseCredential checks "AKID/yyyymmdd/region/s3/aws4_request" and
-// returns the access key and scope date.
+// returns the access key and scope date. The messages are those S3 gives
+// for the same faults in a presigned URL's X-Amz-Credential.
 func parseCredential(s, region string) (accessKey, date string, err error) {
 	parts := strings.Split(s, "/")
 	n := len(parts)
-	bad := func(msg string) error { return invalidArgument("x-amz-credential", s, msg) }
+	bad := func(msg string, extra ...Field) error {
+		e := invalidArgument("X-Amz-Credential", s, msg)
+		e.Fields = append(e.Fields, extra...)
+		return e
+	}
 	if n < 5 {
-		return "", "", bad("x-amz-credential must have the form <access key>/<date>/<region>/s3/aws4_request.")
+		return "", "", bad(`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`)
 	}
 	accessKey, date = strings.Join(parts[:n-4], "/"), parts[n-4]
 	switch {
 	case accessKey == "":
-		return "", "", bad("x-amz-credential names no access key.")
+		return "", "", bad("a non-empty Access Key (AKID) must be provided in the credential.")
 	case len(date) != 8 || strings.Trim(date, "0123456789") != "":
-		return "", "", bad("x-amz-credential has a malformed date.")
+		return "", "", bad(fmt.Sprintf(`incorrect date format %q. This date in the credential must be in the format "yyyyMMdd".`, date))
 	case parts[n-3] != region:
-		return "", "", bad("x-amz-credential names the region '" + parts[n-3] + "'; expecting '" + region + "'.")
-	case parts[n-2] != serviceS3 || parts[n-1] != scopeTerminator:
-		return "", "", bad("x-amz-credential must end in /s3/aws4_request.")
+		return "", "", bad("the region '"+parts[n-3]+"' is wrong; expecting '"+region+"'", Field{"Region", region})
+	case parts[n-2] != serviceS3:
+		return "", "", bad(fmt.Sprintf(`incorrect service %q. This endpoint belongs to "s3".`, parts[n-2]))
+	case parts[n-1] != scopeTerminator:
+		return "", "", bad(fmt.Sprintf(`incorrect terminal %q. This endpoint uses "aws4_request".`, parts[n-1]))
 	}
 	return accessKey, date, nil
 }
 
 func verifyV2(f *Form, opts VerifyOptions) (Signer, error) {
-	v, err := required(f, "AWSAccessKeyId", "signature", "policy")
+	v, err := required(f, "AWSAccessKeyId", "Signature", "Policy")
 	if err != nil {
 		return Signer{}, err
 	}
@@ -143,7 +154,7 @@ func verifyV2(f *Form, opts VerifyOptions) (Signer, error) {
 		return Signer{}, err
 	}
 	if !hmac.Equal([]byte(SignV2(secret, policy)), []byte(signature)) {
-		return Signer{}, ErrSignatureMismatch
+		return Signer{}, signatureMismatch(accessKey, policy, signature)
 	}
 	return Signer{Version: 2, Tenant: tenant, AccessKey: accessKey}, nil
 }
@@ -182,20 +193,21 @@ func hmacSHA256(key []byte, data string) []byte {
 // Upload is an authorised POST upload.
 type Upload struct {
 	Signer Signer
-	// Key is the object key, ${filename} substituted.
+	// Key is the object key, ${filename} expanded.
 	Key string
-	// Size is the file size the policy allows (AnySize without a policy).
+	// Size is the file size the policy allows (AnySize when anonymous).
 	Size Range
-	// Policy is the checked policy, nil for an anonymous form without one.
+	// Policy is the checked policy, nil for an anonymous form.
 	Policy *Policy
 }
 
 // Authorize runs every check of a POST upload form for bucket at time now,
-// in S3's order: a key field, the signature, then the policy (expiration,
-// conditions, coverage of every field). An anonymous form's policy, if it
-// has one, is checked too. The caller still decides whether an anonymous
-// upload is allowed (bucket policy) and enforces Upload.Size while the file
-// streams.
+// in S3's order: a key field, the signature fields and the signature over
+// the policy as sent, then the policy (parsed only once its signature
+// holds): expiration, conditions, coverage of every field. A form without
+// signature fields is anonymous: S3 treats its policy, if any, as optional
+// and leaves the decision to the bucket's permissions, which the caller
+// checks. The caller enforces Upload.Size while the file streams.
 func Authorize(f *Form, bucket string, now time.Time, opts VerifyOptions) (*Upload, error) {
 	key, err := f.Key()
 	if err != nil {
@@ -206,10 +218,10 @@ func Authorize(f *Form, bucket string, now time.Time, opts VerifyOptions) (*Uplo
 		return nil, err
 	}
 	u := &Upload{Signer: signer, Key: key, Size: AnySize}
-	b64, ok := f.Get("policy")
-	if !ok {
+	if signer.Version == 0 {
 		return u, nil
 	}
+	b64, _ := f.Get("policy") // Verify required it
 	if u.Policy, err = ParsePolicy(b64); err != nil {
 		return nil, err
 	}

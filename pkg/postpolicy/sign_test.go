@@ -55,6 +55,29 @@ func TestSigningKeyMatchesSDK(t *testing.T) {
 	}
 }
 
+// TestSignV4AWSExample is AWS's own POST example (sigv4-post-example):
+// the base64 policy as published and the signature it states.
+func TestSignV4AWSExample(t *testing.T) {
+	const policy = "eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0KICAiY29uZGl0aW9ucyI6IFsNCiAgICB7ImJ1Y2tldCI6ICJzaWd2NGV4YW1wbGVidWNrZXQifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRrZXkiLCAidXNlci91c2VyMS8iXSwNCiAgICB7ImFjbCI6ICJwdWJsaWMtcmVhZCJ9LA0KICAgIHsic3VjY2Vzc19hY3Rpb25fcmVkaXJlY3QiOiAiaHR0cDovL3NpZ3Y0ZXhhbXBsZWJ1Y2tldC5zMy5hbWF6b25hd3MuY29tL3N1Y2Nlc3NmdWxfdXBsb2FkLmh0bWwifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRDb250ZW50LVR5cGUiLCAiaW1hZ2UvIl0sDQogICAgeyJ4LWFtei1tZXRhLXV1aWQiOiAiMTQzNjUxMjM2NTEyNzQifSwNCiAgICB7IngtYW16LXNlcnZlci1zaWRlLWVuY3J5cHRpb24iOiAiQUVTMjU2In0sDQogICAgWyJzdGFydHMtd2l0aCIsICIkeC1hbXotbWV0YS10YWciLCAiIl0sDQoNCiAgICB7IngtYW16LWNyZWRlbnRpYWwiOiAiQUtJQUlPU0ZPRE5ON0VYQU1QTEUvMjAxNTEyMjkvdXMtZWFzdC0xL3MzL2F3czRfcmVxdWVzdCJ9LA0KICAgIHsieC1hbXotYWxnb3JpdGhtIjogIkFXUzQtSE1BQy1TSEEyNTYifSwNCiAgICB7IngtYW16LWRhdGUiOiAiMjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9"
+	if got := SignV4(testSecret, "20151229", "us-east-1", policy); got != "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e" {
+		t.Fatalf("signature %s", got)
+	}
+	// The example's form, with the field names in the case AWS shows.
+	fields := []Field{{"key", "user/user1/${filename}"}, {"acl", "public-read"},
+		{"success_action_redirect", "http://sigv4examplebucket.s3.amazonaws.com/successful_upload.html"},
+		{"Content-Type", "image/jpeg"}, {"x-amz-meta-uuid", "14365123651274"}, {"x-amz-server-side-encryption", "AES256"},
+		{"X-Amz-Credential", testAccessKey + "/20151229/us-east-1/s3/aws4_request"}, {"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+		{"X-Amz-Date", "20151229T000000Z"}, {"x-amz-meta-tag", ""}, {"Policy", policy},
+		{"X-Amz-Signature", "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"}}
+	u, err := Authorize(mustForm(t, fields, []byte("x")), "sigv4examplebucket", time.Date(2015, 12, 29, 12, 0, 0, 0, time.UTC), VerifyOptions{Lookup: testLookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Key != "user/user1/photo.png" || u.Signer.Version != 4 {
+		t.Fatalf("%+v", u)
+	}
+}
+
 func v4Fields(policy, sig string) []Field {
 	return []Field{
 		{"key", "k"}, {"x-amz-algorithm", "AWS4-HMAC-SHA256"},
@@ -128,22 +151,28 @@ func TestVerify(t *testing.T) {
 	}{
 		{"wrong secret", replace(good, "x-amz-signature", SignV4("other", "20261127", "us-east-1", policy)), "SignatureDoesNotMatch", ErrSignatureMismatch.Message},
 		{"policy changed", replace(good, "policy", policyB64(testNow.Add(2*time.Hour), `["starts-with", "$key", ""]`)), "SignatureDoesNotMatch", ErrSignatureMismatch.Message},
+		// The signature is checked over the policy as sent, before decoding.
+		{"policy truncated", replace(good, "policy", policy[:len(policy)-2]), "SignatureDoesNotMatch", ErrSignatureMismatch.Message},
 		{"signed for another day", replace(good, "x-amz-signature", SignV4(testSecret, "20261126", "us-east-1", policy)), "SignatureDoesNotMatch", ErrSignatureMismatch.Message},
-		{"no signature", drop(good, "x-amz-signature"), "InvalidArgument", "Bucket POST must contain a field named 'x-amz-signature'.  If it is specified, please check the order of the fields."},
-		{"no policy", drop(good, "policy"), "InvalidArgument", "Bucket POST must contain a field named 'policy'.  If it is specified, please check the order of the fields."},
-		{"no credential", drop(good, "x-amz-credential"), "InvalidArgument", "Bucket POST must contain a field named 'x-amz-credential'.  If it is specified, please check the order of the fields."},
+		{"no signature", drop(good, "x-amz-signature"), "InvalidArgument", "Bucket POST must contain a field named 'X-Amz-Signature'.  If it is specified, please check the order of the fields."},
+		{"no policy", drop(good, "policy"), "InvalidArgument", "Bucket POST must contain a field named 'Policy'.  If it is specified, please check the order of the fields."},
+		{"algorithm named before credential", drop(drop(good, "x-amz-credential"), "x-amz-algorithm"), "InvalidArgument", "Bucket POST must contain a field named 'X-Amz-Algorithm'.  If it is specified, please check the order of the fields."},
 		{"v2 without signature", []Field{{"key", "k"}, {"AWSAccessKeyId", testAccessKey}, {"policy", policy}}, "InvalidArgument",
-			"Bucket POST must contain a field named 'signature'.  If it is specified, please check the order of the fields."},
-		{"other algorithm", replace(good, "x-amz-algorithm", "AWS4-ECDSA-P256-SHA256"), "InvalidArgument", "Only AWS4-HMAC-SHA256 is supported for x-amz-algorithm."},
+			"Bucket POST must contain a field named 'Signature'.  If it is specified, please check the order of the fields."},
+		{"v2 without access key", []Field{{"key", "k"}, {"signature", v2sig}, {"policy", policy}}, "InvalidArgument",
+			"Bucket POST must contain a field named 'AWSAccessKeyId'.  If it is specified, please check the order of the fields."},
+		{"other algorithm", replace(good, "x-amz-algorithm", "AWS4-ECDSA-P256-SHA256"), "InvalidArgument", `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"`},
 		{"wrong region", replace(good, "x-amz-credential", testAccessKey+"/20261127/eu-west-1/s3/aws4_request"), "InvalidArgument",
-			"x-amz-credential names the region 'eu-west-1'; expecting 'us-east-1'."},
+			"the region 'eu-west-1' is wrong; expecting 'us-east-1'"},
 		{"short credential", replace(good, "x-amz-credential", testAccessKey+"/20261127/us-east-1/s3"), "InvalidArgument",
-			"x-amz-credential must have the form <access key>/<date>/<region>/s3/aws4_request."},
-		{"other service", replace(good, "x-amz-credential", testAccessKey+"/20261127/us-east-1/iam/aws4_request"), "InvalidArgument", "x-amz-credential must end in /s3/aws4_request."},
-		{"bad scope date", replace(good, "x-amz-credential", testAccessKey+"/2026112x/us-east-1/s3/aws4_request"), "InvalidArgument", "x-amz-credential has a malformed date."},
-		{"empty access key", replace(good, "x-amz-credential", "/20261127/us-east-1/s3/aws4_request"), "InvalidArgument", "x-amz-credential names no access key."},
-		{"date of another day", replace(good, "x-amz-date", "20261128T000000Z"), "InvalidArgument",
-			"x-amz-date must be an ISO 8601 basic timestamp (20060102T150405Z) on the day of the x-amz-credential scope."},
+			`the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`},
+		{"other service", replace(good, "x-amz-credential", testAccessKey+"/20261127/us-east-1/iam/aws4_request"), "InvalidArgument", `incorrect service "iam". This endpoint belongs to "s3".`},
+		{"other terminal", replace(good, "x-amz-credential", testAccessKey+"/20261127/us-east-1/s3/aws5_request"), "InvalidArgument", `incorrect terminal "aws5_request". This endpoint uses "aws4_request".`},
+		{"bad scope date", replace(good, "x-amz-credential", testAccessKey+"/2026112x/us-east-1/s3/aws4_request"), "InvalidArgument",
+			`incorrect date format "2026112x". This date in the credential must be in the format "yyyyMMdd".`},
+		{"empty access key", replace(good, "x-amz-credential", "/20261127/us-east-1/s3/aws4_request"), "InvalidArgument", "a non-empty Access Key (AKID) must be provided in the credential."},
+		{"malformed date", replace(good, "x-amz-date", "2026-11-27T09:30:00Z"), "InvalidArgument", "X-Amz-Date must be formated via ISO8601 Long format"},
+		{"date of another day", replace(good, "x-amz-date", "20261128T000000Z"), "InvalidArgument", "X-Amz-Date must be on the date of the X-Amz-Credential scope (20261127)."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,6 +183,21 @@ func TestVerify(t *testing.T) {
 			}
 		})
 	}
+	t.Run("mismatch details", func(t *testing.T) {
+		_, err := Verify(mustForm(t, replace(good, "x-amz-signature", "abc"), []byte("x")), opts)
+		e := wantError(t, err, "SignatureDoesNotMatch", 403, ErrSignatureMismatch.Message)
+		if fieldValue0(e, "AWSAccessKeyId") != testAccessKey || fieldValue0(e, "StringToSign") != policy ||
+			fieldValue0(e, "SignatureProvided") != "abc" || !strings.HasPrefix(fieldValue0(e, "StringToSignBytes"), "65 79 ") {
+			t.Fatalf("fields %v", e.Fields)
+		}
+	})
+	t.Run("region details", func(t *testing.T) {
+		_, err := Verify(mustForm(t, replace(good, "x-amz-credential", testAccessKey+"/20261127/eu-west-1/s3/aws4_request"), []byte("x")), opts)
+		var e *Error
+		if !errors.As(err, &e) || fieldValue0(e, "Region") != "us-east-1" || fieldValue0(e, "ArgumentName") != "X-Amz-Credential" {
+			t.Fatalf("%+v", err)
+		}
+	})
 	t.Run("unknown key", func(t *testing.T) {
 		_, err := Verify(mustForm(t, replace(good, "x-amz-credential", "AKIDUNKNOWN/20261127/us-east-1/s3/aws4_request"), []byte("x")), opts)
 		if !errors.Is(err, errNoKey) {
@@ -184,13 +228,17 @@ func TestAuthorize(t *testing.T) {
 	if _, err := Authorize(f, "other", testNow, VerifyOptions{Lookup: testLookup}); err == nil {
 		t.Fatal("other bucket allowed")
 	}
-	// Anonymous: no policy means no conditions; a policy is still checked.
-	anon := mustForm(t, []Field{{"key", "a"}, {"acl", "public-read"}}, []byte("x"))
-	if u, err := Authorize(anon, "photos", testNow, VerifyOptions{}); err != nil || u.Signer.Version != 0 || u.Size != AnySize {
+	// Anonymous: the policy, if any, is not S3's to check; the bucket's
+	// permissions decide.
+	anon := mustForm(t, []Field{{"key", "a"}, {"acl", "public-read"}, {"policy", policyB64(exp, `["eq", "$key", "b"]`)}}, []byte("x"))
+	if u, err := Authorize(anon, "photos", testNow, VerifyOptions{}); err != nil || u.Signer.Version != 0 || u.Size != AnySize || u.Policy != nil {
 		t.Fatalf("anonymous: %+v %v", u, err)
 	}
-	anon = mustForm(t, []Field{{"key", "a"}, {"policy", policyB64(exp, `["eq", "$key", "b"]`)}}, []byte("x"))
-	_, err = Authorize(anon, "photos", testNow, VerifyOptions{})
+	// A signed form's conditions are checked.
+	bad := policyB64(exp, append(conds, `["eq", "$key", "b"]`)...)
+	fields = v4Fields(bad, SignV4(testSecret, "20261127", "us-east-1", bad))
+	fields[0].Value = "u/x"
+	_, err = Authorize(mustForm(t, fields, []byte("x")), "photos", testNow, VerifyOptions{Lookup: testLookup})
 	wantError(t, err, "AccessDenied", 403, `Invalid according to Policy: Policy Condition failed: ["eq", "$key", "b"]`)
 	if _, err := Authorize(mustForm(t, []Field{{"acl", "x"}}, []byte("x")), "photos", testNow, VerifyOptions{}); err == nil {
 		t.Fatal("a form without key was authorised")
