@@ -17,12 +17,14 @@
 // Access-Control-Request-Method and every Access-Control-Request-Headers
 // name wins, and the returned headers echo the origin (or "*" for a rule
 // allowing any origin, without Access-Control-Allow-Credentials), list the
-// rule's methods, echo the requested headers, and carry the rule's
-// ExposeHeader and MaxAgeSeconds plus Vary. No rule is a 403 AccessForbidden
-// ("CORSResponse: This CORS request is not allowed..."), no configuration a
-// 403 "CORS is not enabled for this bucket", a missing Origin or request
-// method a 400. Configuration.Actual gives the headers for the response of
-// any other request that carries Origin.
+// rule's methods, echo the requested headers (lower-cased), and carry the
+// rule's ExposeHeader and MaxAgeSeconds plus Vary. No rule is a 403
+// AccessForbidden ("CORSResponse: This CORS request is not allowed..."), no
+// configuration a 403 "CORS is not enabled for this bucket", both naming the
+// requested Method; a missing Origin is a 400, and so is a requested method
+// that is missing or not one of the five ("Invalid
+// Access-Control-Request-Method: null"). Configuration.Actual gives the
+// headers for the response of any other request that carries Origin.
 //
 // # Caveats
 //
@@ -34,7 +36,8 @@
 //
 // Where S3's documentation is silent, the wording is ours: the 255-character
 // rule ID limit message, and MalformedXML for more than MaxRules rules. A
-// request method outside the five allowed ones is simply matched by no rule
-// (403), and a bucket with rules adds Vary to every response, so that a
-// cache never serves one origin's answer to another.
+// bucket with rules adds Vary to every response, matched or not, so that a
+// cache never serves one origin's answer to another (S3 was seen to add it
+// only with a match). The <ResourceType> element of a refused preflight is
+// the S3 layer's to add.
 package cors

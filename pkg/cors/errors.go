@@ -8,12 +8,45 @@ type Error struct {
 	Code    string
 	Status  int
 	Message string
+	// Fields are extra elements of S3's <Error> document, after <Message>:
+	// a refused preflight names the requested <Method>. The S3 layer adds
+	// <ResourceType> (OBJECT or BUCKET), which only it knows.
+	Fields []Field
+}
+
+// Field is one extra element of an error document.
+type Field struct {
+	Name, Value string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// Is matches another *Error with the same code and message, so that the
+// sentinels below work with errors.Is on copies that carry Fields.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && t.Message == e.Message
+}
+
 func newError(code string, status int, msg string) *Error {
 	return &Error{Code: code, Status: status, Message: msg}
+}
+
+// withMethod is e naming the preflight's requested method.
+func (e *Error) withMethod(method string) *Error {
+	c := *e
+	c.Fields = []Field{{"Method", method}}
+	return &c
+}
+
+// invalidRequestMethod is S3's 400 for a preflight whose
+// Access-Control-Request-Method is missing ("null") or not one of the
+// methods a rule may allow.
+func invalidRequestMethod(method string) *Error {
+	if method == "" {
+		method = "null"
+	}
+	return newError("BadRequest", http.StatusBadRequest, "Invalid Access-Control-Request-Method: "+method)
 }
 
 // Errors of PutBucketCors bodies and of preflight requests, worded as S3
@@ -31,9 +64,9 @@ var (
 	ErrNoOrigin = newError("BadRequest", http.StatusBadRequest,
 		"Insufficient information. Origin request header needed.")
 	// ErrNoRequestMethod is returned for a preflight without an
-	// Access-Control-Request-Method header.
-	ErrNoRequestMethod = newError("BadRequest", http.StatusBadRequest,
-		"Invalid Access-Control-Request-Method: null")
+	// Access-Control-Request-Method header; one naming a method no rule may
+	// allow gets the same error with that method.
+	ErrNoRequestMethod = invalidRequestMethod("")
 	// ErrNotEnabled is returned for a preflight to a bucket without a CORS
 	// configuration.
 	ErrNotEnabled = newError("AccessForbidden", http.StatusForbidden,

@@ -15,16 +15,18 @@ const vary = "Origin, Access-Control-Request-Headers, Access-Control-Request-Met
 // values of the Origin, Access-Control-Request-Method and
 // Access-Control-Request-Headers headers. It returns the first rule that
 // allows the request and the headers of S3's 200 answer, or an *Error:
-// ErrNoOrigin, ErrNoRequestMethod (400), ErrNotEnabled or ErrNotAllowed (403).
+// ErrNoOrigin, ErrNoRequestMethod (400, also for a method other than GET,
+// PUT, POST, DELETE and HEAD), ErrNotEnabled or ErrNotAllowed (403, naming
+// the requested Method).
 func (c *Configuration) Preflight(origin, method, requestHeaders string) (*Rule, http.Header, error) {
 	if origin == "" {
 		return nil, nil, ErrNoOrigin
 	}
-	if method == "" {
-		return nil, nil, ErrNoRequestMethod
+	if !allowedMethods[method] {
+		return nil, nil, invalidRequestMethod(method)
 	}
 	if c == nil || len(c.Rules) == 0 {
-		return nil, nil, ErrNotEnabled
+		return nil, nil, ErrNotEnabled.withMethod(method)
 	}
 	headers := splitHeaderList(requestHeaders)
 	for i := range c.Rules {
@@ -38,7 +40,7 @@ func (c *Configuration) Preflight(origin, method, requestHeaders string) (*Rule,
 		}
 		return r, h, nil
 	}
-	return nil, nil, ErrNotAllowed
+	return nil, nil, ErrNotAllowed.withMethod(method)
 }
 
 // Actual returns the headers to add to the response of a request that is
@@ -119,10 +121,9 @@ func (r *Rule) allowsMethod(method string) bool {
 // rule's AllowedHeader patterns; header names are case-insensitive.
 func (r *Rule) allowsHeaders(requested []string) bool {
 	for _, h := range requested {
-		lh := strings.ToLower(h)
 		ok := false
 		for _, p := range r.AllowedHeaders {
-			if wildcardMatch(strings.ToLower(p), lh, nil) {
+			if wildcardMatch(strings.ToLower(p), h, nil) {
 				ok = true
 				break
 			}
@@ -135,11 +136,11 @@ func (r *Rule) allowsHeaders(requested []string) bool {
 }
 
 // splitHeaderList splits an Access-Control-Request-Headers value into its
-// names, dropping empty items.
+// names, lower-cased as S3 echoes them, dropping empty items.
 func splitHeaderList(v string) []string {
 	var out []string
 	for _, h := range strings.Split(v, ",") {
-		if h = strings.TrimSpace(h); h != "" {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
 			out = append(out, h)
 		}
 	}

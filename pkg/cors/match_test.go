@@ -51,7 +51,7 @@ func TestPreflight(t *testing.T) {
 			"Access-Control-Allow-Origin":      {"https://app.example.com"},
 			"Access-Control-Allow-Credentials": {"true"},
 			"Access-Control-Allow-Methods":     {"PUT, POST"},
-			"Access-Control-Allow-Headers":     {"content-type, X-Amz-Meta-Owner"},
+			"Access-Control-Allow-Headers":     {"content-type, x-amz-meta-owner"},
 			"Access-Control-Expose-Headers":    {"ETag, x-amz-version-id"},
 			"Access-Control-Max-Age":           {"600"},
 			"Vary":                             vary,
@@ -72,8 +72,8 @@ func TestPreflight(t *testing.T) {
 		}, nil},
 		{"header not allowed falls through to no rule", "https://app.example.com", "PUT", "x-amz-meta-other", "", nil, ErrNotAllowed},
 		{"method not allowed", "http://elsewhere.test", "DELETE", "", "", nil, ErrNotAllowed},
-		{"unknown method", "https://app.example.com", "PATCH", "", "", nil, ErrNotAllowed},
-		{"method is case-sensitive", "https://app.example.com", "put", "", "", nil, ErrNotAllowed},
+		{"unknown method", "https://app.example.com", "PATCH", "", "", nil, invalidRequestMethod("PATCH")},
+		{"method is case-sensitive", "https://app.example.com", "put", "", "", nil, invalidRequestMethod("put")},
 		{"origin wildcard needs the suffix", "https://example.com.evil.test", "PUT", "", "", nil, ErrNotAllowed},
 		{"origin scheme differs", "http://app.example.com", "PUT", "", "", nil, ErrNotAllowed},
 		{"no origin", "", "GET", "", "", nil, ErrNoOrigin},
@@ -85,6 +85,11 @@ func TestPreflight(t *testing.T) {
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) || r != nil || h != nil {
 					t.Fatalf("got %v %v %v, want %v", r, h, err, tc.err)
+				}
+				var ce *Error
+				errors.As(err, &ce)
+				if ce.Status == 403 && (len(ce.Fields) != 1 || ce.Fields[0] != (Field{"Method", tc.method})) {
+					t.Fatalf("403 fields %v, want Method %s", ce.Fields, tc.method)
 				}
 				return
 			}
@@ -115,6 +120,13 @@ func TestPreflightErrorsAsS3(t *testing.T) {
 	}
 	if ErrNotEnabled.Status != 403 || ErrNoOrigin.Status != 400 {
 		t.Fatal("statuses")
+	}
+	if ErrNoRequestMethod.Message != "Invalid Access-Control-Request-Method: null" || ErrNoRequestMethod.Code != "BadRequest" {
+		t.Fatalf("ErrNoRequestMethod = %+v", ErrNoRequestMethod)
+	}
+	_, _, err := nilConfig.Preflight("https://a", "OPTIONS", "")
+	if e, ok := err.(*Error); !ok || e.Status != 400 || e.Message != "Invalid Access-Control-Request-Method: OPTIONS" {
+		t.Fatalf("OPTIONS as the requested method: %v", err)
 	}
 }
 
