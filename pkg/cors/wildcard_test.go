@@ -1,6 +1,7 @@
 package cors
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -59,6 +60,39 @@ func TestWildcardLinear(t *testing.T) {
 		bound := 4 * (len(tc.pattern) + len(tc.s))
 		if steps > bound {
 			t.Errorf("case %d: %d steps for input %d+%d, bound %d", i, steps, len(tc.pattern), len(tc.s), bound)
+		}
+	}
+}
+
+// TestWildcardMatchesRegexp compares wildcardMatch with a regexp built from
+// the same pattern over every pattern and input of up to 5 bytes from a
+// small alphabet.
+func TestWildcardMatchesRegexp(t *testing.T) {
+	const alphabet = "ab*"
+	var words func(n int, chars string) []string
+	words = func(n int, chars string) []string {
+		if n == 0 {
+			return []string{""}
+		}
+		var out []string
+		for _, w := range words(n-1, chars) {
+			for _, c := range chars {
+				out = append(out, w+string(c))
+			}
+		}
+		return out
+	}
+	var patterns, inputs []string
+	for n := 0; n <= 5; n++ {
+		patterns = append(patterns, words(n, alphabet)...)
+		inputs = append(inputs, words(n, "ab")...)
+	}
+	for _, p := range patterns {
+		re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(p), `\*`, ".*") + "$")
+		for _, s := range inputs {
+			if got, want := wildcardMatch(p, s, nil), re.MatchString(s); got != want {
+				t.Fatalf("wildcardMatch(%q, %q) = %v, regexp says %v", p, s, got, want)
+			}
 		}
 	}
 }
