@@ -58,6 +58,9 @@ func FuzzPostForm(f *testing.F) {
 			t.Fatalf("kept %d bytes in %d fields", kept, len(form.Fields()))
 		}
 		form.Key()
+		if u, err := Authorize(form, "b", time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC), VerifyOptions{Lookup: testLookup}); err == nil && u.Signer.Version != 0 && u.Policy == nil {
+			t.Fatal("a signed form was authorised without a policy")
+		}
 		io.Copy(io.Discard, LimitLength(form.File, Range{1, 64}))
 	})
 }
