@@ -12,19 +12,26 @@
 // carrying S3's code, status and message (MalformedXML, InvalidRequest,
 // EntityTooLarge). Marshal renders the GetBucketCors document.
 //
-// Configuration.Preflight answers an OPTIONS request: the first rule whose
-// origin pattern, method and AllowedHeader patterns cover the Origin,
+// Configuration.Preflight answers an OPTIONS request (a Request, read from
+// the HTTP method and headers by NewRequest): the first rule whose origin
+// pattern, method and AllowedHeader patterns cover the Origin,
 // Access-Control-Request-Method and every Access-Control-Request-Headers
 // name wins, and the returned headers echo the origin (or "*" for a rule
 // allowing any origin, without Access-Control-Allow-Credentials), list the
-// rule's methods, echo the requested headers (lower-cased), and carry the
-// rule's ExposeHeader and MaxAgeSeconds plus Vary. No rule is a 403
-// AccessForbidden ("CORSResponse: This CORS request is not allowed..."), no
-// configuration a 403 "CORS is not enabled for this bucket", both naming the
-// requested Method; a missing Origin is a 400, and so is a requested method
-// that is missing or not one of the five ("Invalid
-// Access-Control-Request-Method: null"). Configuration.Actual gives the
-// headers for the response of any other request that carries Origin.
+// rule's methods, echo the requested headers (lower-cased, in the order
+// requested), and carry the rule's ExposeHeader and MaxAgeSeconds plus Vary.
+// The refusals come in the order S3 was observed to give them: no Origin is
+// a 400; no configuration a 403 AccessForbidden "CORSResponse: CORS is not
+// enabled for this bucket."; a requested method that is missing or not one
+// of the five a 400 "Invalid Access-Control-Request-Method: null"; no rule
+// a 403 "CORSResponse: This CORS request is not allowed...". The 403s carry
+// S3's Method and ResourceType elements.
+//
+// Configuration.Actual gives the headers for the response of any other
+// request, errors included. S3 matches Access-Control-Request-Method when
+// the request carries one, else the request's own method, and does not
+// check requested headers; an unmatched request is served without CORS
+// headers (the browser withholds it from the page).
 //
 // # Caveats
 //

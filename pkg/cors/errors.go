@@ -9,8 +9,8 @@ type Error struct {
 	Status  int
 	Message string
 	// Fields are extra elements of S3's <Error> document, after <Message>:
-	// a refused preflight names the requested <Method>. The S3 layer adds
-	// <ResourceType> (OBJECT or BUCKET), which only it knows.
+	// a refused preflight names the requested <Method> and the
+	// <ResourceType> (OBJECT or BUCKET).
 	Fields []Field
 }
 
@@ -32,10 +32,15 @@ func newError(code string, status int, msg string) *Error {
 	return &Error{Code: code, Status: status, Message: msg}
 }
 
-// withMethod is e naming the preflight's requested method.
-func (e *Error) withMethod(method string) *Error {
+// refused is e naming the preflight's requested method and the kind of
+// resource its URL names.
+func (e *Error) refused(method string, object bool) *Error {
 	c := *e
-	c.Fields = []Field{{"Method", method}}
+	resource := "BUCKET"
+	if object {
+		resource = "OBJECT"
+	}
+	c.Fields = []Field{{"Method", method}, {"ResourceType", resource}}
 	return &c
 }
 
@@ -68,7 +73,8 @@ var (
 	// allow gets the same error with that method.
 	ErrNoRequestMethod = invalidRequestMethod("")
 	// ErrNotEnabled is returned for a preflight to a bucket without a CORS
-	// configuration.
+	// configuration (ResourceType BUCKET even when the URL names a key, as
+	// S3 answers).
 	ErrNotEnabled = newError("AccessForbidden", http.StatusForbidden,
 		"CORSResponse: CORS is not enabled for this bucket.")
 	// ErrNotAllowed is returned for a preflight that no rule allows. The
@@ -76,6 +82,11 @@ var (
 	ErrNotAllowed = newError("AccessForbidden", http.StatusForbidden,
 		"CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
 )
+
+// ErrNoSuchConfiguration is S3's answer to GetBucketCors on a bucket
+// without a configuration; the S3 layer adds the <BucketName> element.
+var ErrNoSuchConfiguration = newError("NoSuchCORSConfiguration", http.StatusNotFound,
+	"The CORS configuration does not exist")
 
 func invalidRequest(msg string) *Error {
 	return newError("InvalidRequest", http.StatusBadRequest, msg)

@@ -38,10 +38,16 @@ func FuzzCORSConfig(f *testing.F) {
 		if !reflect.DeepEqual(back, c) {
 			t.Fatalf("round trip changed the configuration:\n%+v\n%+v", c, back)
 		}
-		r, h, err := c.Preflight(origin, method, headers)
+		req := Request{Method: "OPTIONS", Origin: origin, RequestMethod: method, RequestHeaders: headers, Object: true}
+		r, h, err := c.Preflight(req)
 		if err == nil && (r == nil || h.Get("Access-Control-Allow-Origin") == "") {
 			t.Fatalf("allowed preflight without a rule or origin header: %v %v", r, h)
 		}
-		c.Actual(origin, method)
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("preflight error %v is not an *Error", err)
+			}
+		}
+		c.Actual(Request{Method: method, Origin: origin})
 	})
 }

@@ -81,14 +81,14 @@ func TestPreflight(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, h, err := c.Preflight(tc.origin, tc.method, tc.headers)
+			r, h, err := c.Preflight(Request{Method: "OPTIONS", Origin: tc.origin, RequestMethod: tc.method, RequestHeaders: tc.headers, Object: true})
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) || r != nil || h != nil {
 					t.Fatalf("got %v %v %v, want %v", r, h, err, tc.err)
 				}
 				var ce *Error
 				errors.As(err, &ce)
-				if ce.Status == 403 && (len(ce.Fields) != 1 || ce.Fields[0] != (Field{"Method", tc.method})) {
+				if ce.Status == 403 && !reflect.DeepEqual(ce.Fields, []Field{{"Method", tc.method}, {"ResourceType", "OBJECT"}}) {
 					t.Fatalf("403 fields %v, want Method %s", ce.Fields, tc.method)
 				}
 				return
@@ -111,22 +111,58 @@ func TestPreflightErrorsAsS3(t *testing.T) {
 		!strings.HasPrefix(ErrNotAllowed.Message, "CORSResponse: This CORS request is not allowed.") {
 		t.Fatalf("ErrNotAllowed = %+v", ErrNotAllowed)
 	}
-	var nilConfig *Configuration
-	if _, _, err := nilConfig.Preflight("https://a", "GET", ""); !errors.Is(err, ErrNotEnabled) {
-		t.Fatalf("no configuration: %v", err)
-	}
-	if _, _, err := (&Configuration{}).Preflight("https://a", "GET", ""); !errors.Is(err, ErrNotEnabled) {
-		t.Fatalf("empty configuration: %v", err)
-	}
-	if ErrNotEnabled.Status != 403 || ErrNoOrigin.Status != 400 {
-		t.Fatal("statuses")
-	}
-	if ErrNoRequestMethod.Message != "Invalid Access-Control-Request-Method: null" || ErrNoRequestMethod.Code != "BadRequest" {
+	if ErrNoRequestMethod.Message != "Invalid Access-Control-Request-Method: null" || ErrNoRequestMethod.Code != "BadRequest" || ErrNoRequestMethod.Status != 400 {
 		t.Fatalf("ErrNoRequestMethod = %+v", ErrNoRequestMethod)
 	}
-	_, _, err := nilConfig.Preflight("https://a", "OPTIONS", "")
-	if e, ok := err.(*Error); !ok || e.Status != 400 || e.Message != "Invalid Access-Control-Request-Method: OPTIONS" {
-		t.Fatalf("OPTIONS as the requested method: %v", err)
+	c := mustParse(t, matchConfig)
+	var none *Configuration
+	cases := []struct {
+		name   string
+		c      *Configuration
+		req    Request
+		err    *Error
+		fields []Field
+	}{
+		{"no origin, no configuration", none, Request{RequestMethod: "GET"}, ErrNoOrigin, nil},
+		{"no configuration", none, Request{Origin: "https://a", RequestMethod: "PUT", Object: true}, ErrNotEnabled,
+			[]Field{{"Method", "PUT"}, {"ResourceType", "BUCKET"}}},
+		{"no configuration, no method", none, Request{Origin: "https://a"}, ErrNotEnabled,
+			[]Field{{"Method", "OPTIONS"}, {"ResourceType", "BUCKET"}}},
+		{"empty configuration", &Configuration{}, Request{Origin: "https://a", RequestMethod: "GET"}, ErrNotEnabled,
+			[]Field{{"Method", "GET"}, {"ResourceType", "BUCKET"}}},
+		{"configured, no method", c, Request{Origin: "https://a"}, ErrNoRequestMethod, nil},
+		{"configured, OPTIONS requested", c, Request{Origin: "https://a", RequestMethod: "OPTIONS"}, invalidRequestMethod("OPTIONS"), nil},
+		{"bucket URL not allowed", c, Request{Origin: "https://a", RequestMethod: "DELETE"}, ErrNotAllowed,
+			[]Field{{"Method", "DELETE"}, {"ResourceType", "BUCKET"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := tc.c.Preflight(tc.req)
+			var ce *Error
+			if !errors.As(err, &ce) || !errors.Is(err, tc.err) || ce.Status != tc.err.Status || !reflect.DeepEqual(ce.Fields, tc.fields) {
+				t.Fatalf("got %+v, want %+v with %v", err, tc.err, tc.fields)
+			}
+		})
+	}
+	if invalidRequestMethod("OPTIONS").Message != "Invalid Access-Control-Request-Method: OPTIONS" {
+		t.Fatal(invalidRequestMethod("OPTIONS").Message)
+	}
+	// The sentinels themselves are never modified by a refusal.
+	if ErrNotEnabled.Fields != nil || ErrNotAllowed.Fields != nil {
+		t.Fatal("a sentinel was modified")
+	}
+}
+
+func TestNewRequest(t *testing.T) {
+	h := http.Header{}
+	h.Set("Origin", "https://a.test")
+	h.Set("Access-Control-Request-Method", "PUT")
+	h.Add("Access-Control-Request-Headers", "content-type")
+	h.Add("Access-Control-Request-Headers", "x-amz-date")
+	got := NewRequest("OPTIONS", h, true)
+	want := Request{Method: "OPTIONS", Origin: "https://a.test", RequestMethod: "PUT", RequestHeaders: "content-type,x-amz-date", Object: true}
+	if got != want {
+		t.Fatalf("%+v", got)
 	}
 }
 
@@ -134,27 +170,32 @@ func TestActual(t *testing.T) {
 	c := mustParse(t, matchConfig)
 	vary := "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"
 
-	r, h := c.Actual("https://x.example.com", "PUT")
+	r, h := c.Actual(Request{Method: "PUT", Origin: "https://x.example.com", RequestHeaders: "x-not-allowed"})
 	if r == nil || r.ID != "uploads" || h.Get("Access-Control-Allow-Origin") != "https://x.example.com" ||
 		h.Get("Access-Control-Expose-Headers") != "ETag, x-amz-version-id" || h.Get("Access-Control-Allow-Credentials") != "true" ||
 		h.Get("Vary") != vary || h.Get("Access-Control-Allow-Headers") != "" {
 		t.Fatalf("upload: %v %v", r, h)
 	}
-	r, h = c.Actual("https://x.example.com", "GET")
+	r, h = c.Actual(Request{Method: "GET", Origin: "https://x.example.com"})
 	if r == nil || r.ID != "read" || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Credentials") != "" {
 		t.Fatalf("read: %v %v", r, h)
 	}
+	// Access-Control-Request-Method decides the match when present, as in S3.
+	r, _ = c.Actual(Request{Method: "GET", Origin: "https://x.example.com", RequestMethod: "DELETE"})
+	if r != nil {
+		t.Fatalf("GET carrying Access-Control-Request-Method: DELETE matched %v", r)
+	}
 	// No rule allows DELETE: the response is still served, with Vary only.
-	r, h = c.Actual("https://x.example.com", "DELETE")
+	r, h = c.Actual(Request{Method: "DELETE", Origin: "https://x.example.com"})
 	if r != nil || !reflect.DeepEqual(h, http.Header{"Vary": {vary}}) {
 		t.Fatalf("delete: %v %v", r, h)
 	}
-	r, h = c.Actual("", "GET")
+	r, h = c.Actual(Request{Method: "GET"})
 	if r != nil || !reflect.DeepEqual(h, http.Header{"Vary": {vary}}) {
 		t.Fatalf("no origin: %v %v", r, h)
 	}
 	var none *Configuration
-	if r, h := none.Actual("https://x.example.com", "GET"); r != nil || h != nil {
+	if r, h := none.Actual(Request{Method: "GET", Origin: "https://x.example.com"}); r != nil || h != nil {
 		t.Fatalf("no configuration: %v %v", r, h)
 	}
 }
@@ -163,12 +204,42 @@ func TestFirstMatchingRuleWins(t *testing.T) {
 	c := mustParse(t, rulesXML(
 		`<CORSRule><ID>one</ID><AllowedOrigin>https://a.test</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>1</MaxAgeSeconds></CORSRule>`,
 		`<CORSRule><ID>two</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>2</MaxAgeSeconds></CORSRule>`))
-	r, h, err := c.Preflight("https://a.test", "GET", "")
+	r, h, err := c.Preflight(Request{Origin: "https://a.test", RequestMethod: "GET"})
 	if err != nil || r.ID != "one" || h.Get("Access-Control-Max-Age") != "1" {
 		t.Fatalf("%v %v %v", r, h, err)
 	}
-	r, h, err = c.Preflight("https://b.test", "GET", "")
+	r, h, err = c.Preflight(Request{Origin: "https://b.test", RequestMethod: "GET"})
 	if err != nil || r.ID != "two" || h.Get("Access-Control-Max-Age") != "2" {
 		t.Fatalf("%v %v %v", r, h, err)
+	}
+}
+
+// TestOriginPatternsAsS3 replays ceph s3-tests' origin cases (not marked as
+// failing on AWS): '*' matches the empty string, patterns are anchored at
+// both ends, and an origin need not be a URL.
+func TestOriginPatternsAsS3(t *testing.T) {
+	c := mustParse(t, rulesXML(
+		`<CORSRule><AllowedOrigin>*suffix</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>`,
+		`<CORSRule><AllowedOrigin>start*end</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>`,
+		`<CORSRule><AllowedOrigin>prefix*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>`,
+		`<CORSRule><AllowedOrigin>*.put</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule>`))
+	for _, o := range []string{"foo.suffix", "startend", "start1end", "start12end", "prefix", "prefix.suffix"} {
+		if _, h, err := c.Preflight(Request{Origin: o, RequestMethod: "GET"}); err != nil || h.Get("Access-Control-Allow-Origin") != o || h.Get("Access-Control-Allow-Methods") != "GET" {
+			t.Errorf("%s: %v %v", o, h, err)
+		}
+		if r, h := c.Actual(Request{Method: "GET", Origin: o}); r == nil || h.Get("Access-Control-Allow-Origin") != o {
+			t.Errorf("GET %s: %v", o, h)
+		}
+	}
+	for _, o := range []string{"foo.bar", "foo.suffix.get", "0start12end", "bla.prefix", "foo.put"} {
+		if _, _, err := c.Preflight(Request{Origin: o, RequestMethod: "GET"}); !errors.Is(err, ErrNotAllowed) {
+			t.Errorf("%s: %v", o, err)
+		}
+		if r, h := c.Actual(Request{Method: "GET", Origin: o}); r != nil || h.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("GET %s: %v", o, h)
+		}
+	}
+	if _, h, err := c.Preflight(Request{Origin: "foo.put", RequestMethod: "PUT"}); err != nil || h.Get("Access-Control-Allow-Methods") != "PUT" {
+		t.Errorf("foo.put PUT: %v %v", h, err)
 	}
 }
