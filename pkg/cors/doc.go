@@ -41,10 +41,12 @@
 // make matching slow. Origins match case-sensitively, header names
 // case-insensitively. Values are trimmed of surrounding white space.
 //
-// Where S3's documentation is silent, the wording is ours: the 255-character
-// rule ID limit message, and MalformedXML for more than MaxRules rules. A
+// Where S3 is silent, the wording is ours: the 255-character rule ID limit
+// message, and MalformedXML for more than MaxRules rules. A
 // bucket with rules adds Vary to every response, matched or not, so that a
 // cache never serves one origin's answer to another (S3 was seen to add it
-// only with a match). The <ResourceType> element of a refused preflight is
-// the S3 layer's to add.
+// only with a match). Parse errors for a body over MaxConfigSize
+// (EntityTooLarge), an ID over 255 characters, a negative MaxAgeSeconds or
+// a lower-case method follow the nearest S3 answer; S3's own is not
+// recorded.
 package cors
