@@ -18,12 +18,12 @@ type Limits struct {
 	MaxPreData int64
 	// MaxFieldSize caps one field's value.
 	MaxFieldSize int64
-	// MaxFields caps the number of parts before the file.
+	// MaxFields caps the number of fields before the file.
 	MaxFields int
 }
 
 // DefaultLimits are S3's 20 KB before the file, any one field of which may
-// use it all (a policy document can be long), in at most 100 parts.
+// use it all (a policy document can be long), in at most 100 fields.
 var DefaultLimits = Limits{MaxPreData: 20 << 10, MaxFieldSize: 20 << 10, MaxFields: 100}
 
 // maxBoundary is RFC 2046's limit on a multipart boundary.
@@ -125,14 +125,18 @@ func ReadForm(body io.Reader, contentType string, lim Limits) (*Form, error) {
 			return nil, formError(err, raw, lim)
 		}
 		preData += int64(len(boundary)+4) + headerSize(p.Header)
-		if preData > lim.MaxPreData || parts == lim.MaxFields {
+		if preData > lim.MaxPreData {
 			return nil, preDataTooLarge(lim.MaxPreData)
 		}
 		name, filename, hasFilename, ok := disposition(p.Header.Get("Content-Disposition"))
 		if !ok {
 			return nil, ErrMalformedPOST
 		}
-		if strings.EqualFold(name, "file") {
+		isFile := strings.EqualFold(name, "file")
+		if !isFile && parts == lim.MaxFields {
+			return nil, preDataTooLarge(lim.MaxPreData)
+		}
+		if isFile {
 			raw.off = true
 			f.File = p
 			f.FileContentType = p.Header.Get("Content-Type")

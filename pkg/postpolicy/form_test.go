@@ -190,6 +190,18 @@ func TestReadFormLimitsExact(t *testing.T) {
 	}
 }
 
+func TestReadFormMaxFieldsExact(t *testing.T) {
+	lim := Limits{MaxPreData: 1 << 20, MaxFieldSize: 1 << 10, MaxFields: 5}
+	fields := []Field{{"key", "k"}, {"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}}
+	body, ct := formBody(t, fields, []byte("x"), "f")
+	if f, err := ReadForm(bytes.NewReader(body), ct, lim); err != nil || len(f.Fields()) != 5 {
+		t.Fatalf("exactly MaxFields fields and the file: %v", err)
+	}
+	body, ct = formBody(t, append(fields, Field{"e", "5"}), []byte("x"), "f")
+	_, err := ReadForm(bytes.NewReader(body), ct, lim)
+	wantError(t, err, "MaxPostPreDataLengthExceeded", 400, "Your POST request fields preceeding the upload file was too large.")
+}
+
 func TestReadFormRepeatedField(t *testing.T) {
 	f := mustForm(t, []Field{{"key", "k"}, {"x-amz-meta-tag", "Ninja"}, {"X-Amz-Meta-Tag", "Stallman"}}, []byte("x"))
 	if v, _ := f.Get("x-amz-meta-tag"); v != "Ninja,Stallman" || len(f.Fields()) != 2 {
