@@ -259,3 +259,83 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// Concurrent versioned writes, markers and version deletes on few keys
+// keep the layout invariants and exact usage, and every acknowledged
+// version that was not deleted reads back.
+func TestVersionsConcurrent(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	const workers, ops = 6, 40
+	type acked struct {
+		key, id string
+		body    []byte
+	}
+	results := make([][]acked, workers)
+	deleted := make([]map[string]bool, workers)
+	errs := make(chan error, workers)
+	for w := range workers {
+		deleted[w] = map[string]bool{}
+		go func() {
+			for i := range ops {
+				key := fmt.Sprintf("k%d", (w+i)%3)
+				switch i % 5 {
+				case 3:
+					if _, err := ts.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{}); err != nil {
+						errs <- err
+						return
+					}
+				case 4:
+					if n := len(results[w]); n > 0 {
+						v := results[w][n-1]
+						if _, err := ts.DeleteObject(ctx, "acme", "bkt", v.key, DeleteOptions{VersionID: v.id}); err != nil {
+							errs <- err
+							return
+						}
+						deleted[w][v.id] = true
+					}
+				default:
+					body := randBytes(uint64(w*1000+i), 50+i*(1+w%2)*3000)
+					info, err := ts.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(body), PutOptions{Size: int64(len(body))})
+					if err != nil {
+						errs <- err
+						return
+					}
+					results[w] = append(results[w], acked{key, info.VersionID, body})
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		must(t, <-errs)
+	}
+	must(t, ts.idx.View(func(tx indexTx) error { return checkVersionInvariants(tx, ts.bucketID("bkt")) }))
+	checkUsageExact(t, ts.Store)
+	n := 0
+	for w := range workers {
+		for _, v := range results[w] {
+			if deleted[w][v.id] {
+				if _, err := ts.GetObjectVersion(ctx, "acme", "bkt", v.key, v.id); !errors.Is(err, ErrNoSuchVersion) {
+					t.Fatalf("deleted version %s@%s: %v", v.key, v.id, err)
+				}
+				continue
+			}
+			if got := readVersion(t, ts.Store, v.key, v.id); !bytes.Equal(got, v.body) {
+				t.Fatalf("%s@%s reads %d bytes, want %d", v.key, v.id, len(got), len(v.body))
+			}
+			n++
+		}
+	}
+	all := versionsOf(t, ts.Store, "bkt", ListVersionsOptions{MaxKeys: 7})
+	markers := 0
+	for _, e := range all {
+		if strings.HasSuffix(e, "!") {
+			markers++
+		}
+	}
+	if len(all) != n+markers {
+		t.Fatalf("%d versions listed, %d live versions and %d markers", len(all), n, markers)
+	}
+}
