@@ -421,3 +421,44 @@ func TestOpenVersionPinnedAndTagsPerVersion(t *testing.T) {
 		t.Fatalf("tags on a malformed version: %v", err)
 	}
 }
+
+// A scrub rewrites bucket files a drive lost, holds corrupt or holds
+// stale, from the index; a rebuild then finds the state on any drive.
+func TestBucketFilesHealed(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	id := ts.bucketID("bkt")
+	path := func(i int) string { return filepath.Join(ts.drives[i], "data", id[:2], id+".meta") }
+	stale, err := os.ReadFile(path(3))
+	must(t, err)
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningSuspended))
+	must(t, os.Remove(path(0)))
+	must(t, os.WriteFile(path(1), []byte("garbage"), 0o600))
+	must(t, os.WriteFile(path(2), stale, 0o600)) // says Enabled
+	st, err := ts.Scrub(ctx)
+	must(t, err)
+	if st.ShardsRepaired < 3 {
+		t.Fatalf("scrub repaired %d", st.ShardsRepaired)
+	}
+	for i := range 4 {
+		raw, err := os.ReadFile(path(i))
+		must(t, err)
+		h, _, err := decodeMeta(raw)
+		if err != nil || h.Kind != "bucket" || h.BucketCfg.Versioning != VersioningSuspended || h.Shard != i {
+			t.Fatalf("drive %d bucket file %+v, %v", i, h, err)
+		}
+	}
+	for i := range 3 {
+		must(t, os.Remove(path(i)))
+	}
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	b, err := ts.GetBucket(ctx, "acme", "bkt")
+	if err != nil || b.Versioning != VersioningSuspended {
+		t.Fatalf("rebuilt bucket %+v, %v", b, err)
+	}
+}
