@@ -244,7 +244,9 @@
 // the bucket record and in a "bucket" .meta file on every drive named by
 // the bucket id (also in the ids keyspace, so the scrubber keeps it). A
 // change writes the files (write quorum) and then commits the record,
-// under bucketCfgMu. RebuildIndex restores buckets from them first, then
+// under bucketCfgMu; a scrub pass rewrites a drive's missing, corrupt or
+// stale copy from the index. RebuildIndex restores buckets from them first
+// (empty ones too), then
 // places every version found on the drives (all versions with an id, the
 // newest null version of each key) with placeVersion, and recounts usage.
 //
