@@ -278,8 +278,9 @@
 //
 //   - Operations: point get, put and delete of a record by its key; a
 //     forward walk in key order from a start key (eachObject, eachUpload,
-//     parts, countUploads, the listing walks objectWalk and uploadWalk,
-//     tenants, buckets, trash); a counter add (addPackBytes, a read and a
+//     eachVersion, newestVersion, parts, countUploads, the listing walks
+//     objectWalk (objects and versions) and uploadWalk, tenants, buckets,
+//     trash); a counter add (addPackBytes, a read and a
 //     put in the transaction); dropping a bucket's keyspaces once empty;
 //     clearing the pack counters (a prefix delete, by the recount only).
 //     No reverse walks, no other range operations, no server-side logic.
