@@ -253,7 +253,9 @@
 // Object Lock (lock.go): retention and legal hold are fields of each
 // version's record (on the drives too); PutObjectRetention and
 // PutObjectLegalHold change them in place like tag updates (index commit,
-// then the drive copies are rewritten). A version under retention (until
+// then the drive copies are rewritten; RebuildIndex takes the strongest
+// lock any copy holds, so a drive that missed a change cannot weaken it).
+// A version under retention (until
 // in the future by Config.testNow or the clock) or legal hold cannot leave
 // the index: deletes by version id (GOVERNANCE yields to bypass), a
 // Suspended write replacing a locked null version, a forced DeleteBucket

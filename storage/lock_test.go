@@ -416,3 +416,40 @@ func TestRebuildVersions(t *testing.T) {
 		t.Fatalf("legal hold after rebuild: %v", err)
 	}
 }
+
+// A drive that missed a lock change (it was away while the .meta copies
+// were rewritten) does not weaken the lock a rebuild restores.
+func TestRebuildKeepsStrongestLock(t *testing.T) {
+	ts, clk := newLockStore(t)
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("L"), 300<<10) // .meta and shard files, not packed
+	v := putIn(t, ts.Store, "vault", "k", big, PutOptions{Retention: &Retention{Mode: LockGovernance, Until: clk.now().Add(time.Hour)}})
+	var rec *objRecord
+	must(t, ts.idx.View(func(tx indexTx) (err error) {
+		bk, err := bucketOf(tx, "acme", "vault")
+		if err != nil {
+			return err
+		}
+		rec, err = tx.object(bk.ID, "k")
+		return err
+	}))
+	metaPath := filepath.Join(ts.drives[0], "data", rec.ID[:2], rec.ID+".meta")
+	stale, err := os.ReadFile(metaPath)
+	must(t, err)
+	until := clk.now().Add(48 * time.Hour).Truncate(time.Second)
+	_, err = ts.PutObjectRetention(ctx, "acme", "vault", "k", v.VersionID, Retention{Mode: LockCompliance, Until: until}, false)
+	must(t, err)
+	_, err = ts.PutObjectLegalHold(ctx, "acme", "vault", "k", v.VersionID, true)
+	must(t, err)
+	must(t, os.WriteFile(metaPath, stale, 0o600)) // drive 0 missed both changes
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	info, err := ts.GetObjectVersion(ctx, "acme", "vault", "k", v.VersionID)
+	must(t, err)
+	if info.Retention.Mode != LockCompliance || !info.Retention.Until.Equal(until) || !info.LegalHold {
+		t.Fatalf("rebuilt lock %+v legal hold %v", info.Retention, info.LegalHold)
+	}
+}
