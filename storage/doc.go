@@ -255,13 +255,13 @@
 // PutObjectLegalHold change them in place like tag updates (index commit,
 // then the drive copies are rewritten; RebuildIndex takes the strongest
 // lock any copy holds, so a drive that missed a change cannot weaken it).
-// A version under retention (until
-// in the future by Config.testNow or the clock) or legal hold cannot leave
-// the index: deletes by version id (GOVERNANCE yields to bypass), a
-// Suspended write replacing a locked null version, a forced DeleteBucket
-// and DeleteTenant, which walk every version of the bucket(s) in batches
-// before anything is removed and refuse with a *LockedError naming up to
-// ten. Adding a delete marker is always allowed.
+// A version under retention (until in the future by Config.testNow or
+// the clock) or legal hold cannot leave the index: deletes by version id
+// (GOVERNANCE yields to bypass), a Suspended write replacing a locked null
+// version, a forced DeleteBucket and DeleteTenant, which walk every
+// version of the bucket(s) in batches before anything is removed and
+// refuse with a *LockedError naming up to ten. Adding a delete marker is
+// always allowed.
 //
 // Forced DeleteBucket purges versions after objects (purgeVersions, same
 // data-first batches), then removes the bucket file; the trash resume
