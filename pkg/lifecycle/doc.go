@@ -1,0 +1,40 @@
+// Package lifecycle is the rule engine of S3 bucket lifecycle configurations:
+// it parses and validates a PutBucketLifecycleConfiguration body as S3 does,
+// marshals it back for GetBucketLifecycleConfiguration, and decides, for one
+// object version or one multipart upload at a given time, which action is
+// due and which rule takes it. It knows nothing of storage or HTTP: a
+// background executor lists versions and uploads, asks this package, and
+// deletes through storage's normal delete path.
+//
+// # Basics
+//
+// Parse returns a *Configuration or an *Error carrying AWS's code, message
+// and status (MalformedXML, InvalidArgument, InvalidRequest, NotImplemented
+// for transitions, MaxMessageLengthExceeded for a body over MaxBodyBytes).
+// Rules given without an ID get a deterministic one.
+//
+// Configuration.Next tells when the earliest action on an Object falls due;
+// Evaluate answers whether it is due at a given now. Time is always passed
+// in; nothing here reads the clock, so tests can run years in a loop.
+// ExpirationHeader gives the x-amz-expiration value; AbortFor and
+// EffectiveAbort give the abort date of an upload (bucket rule, or else the
+// tenant's default of DefaultAbortDays) and its x-amz-abort-* headers.
+//
+// Days are counted as AWS counts them: the start (creation, the successor's
+// creation for noncurrent versions, initiation for uploads) plus N days,
+// rounded up to the next midnight UTC. An object created at 23:59:59 UTC
+// with Days=1 therefore expires at the second midnight after its creation.
+//
+// # Caveats
+//
+//   - Only Enabled rules act; Disabled ones are kept and returned by Marshal.
+//   - When several rules act on a version, the earliest due date wins, and
+//     between equal dates the first rule in the configuration.
+//   - Expiring a current version in a versioned bucket adds a delete marker
+//     (ActionAddDeleteMarker); the executor must not do it again for a key
+//     whose current version is already a marker (Next never asks it to).
+//   - Object Lock is not this package's business: the executor must skip
+//     locked versions (storage refuses to delete them anyway).
+//   - V1 configurations (top-level Prefix) are accepted, but AWS's check for
+//     overlapping prefixes between V1 rules is not made.
+package lifecycle
