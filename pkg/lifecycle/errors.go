@@ -62,11 +62,17 @@ func invalidRequest(msg string) error {
 //     (AWS answering "InvalidRequest: AbortIncompleteMultipartUpload cannot be
 //     specified with Tags."), umccr/infrastructure PR #332 ("...with Object
 //     Size"), minio-java issue #1103 ("'date' must be at midnight GMT").
+//   - V1/V2 mixing, overlapping V1 prefixes, size ranges, duplicate tag keys:
+//     the S3 answers recorded in a public S3-compatible server's test notes
+//     (not re-checked against AWS here).
 //   - ExpiredObjectDeleteMarker with Days/Date: aws-sdk-go LifecycleExpiration
 //     doc ("This cannot be specified with Days or Date in a Lifecycle
 //     Expiration Policy"); code InvalidArgument as in s3proxy.
 //
-// Ours (no AWS wording found): msgTransition (NotImplemented).
+// Ours (no AWS wording found): ErrNotImplemented's message. A Filter naming
+// more than one condition outside And is MalformedXML with the generic
+// message, as AWS's schema makes Filter a union; no AWS-worded "Filter
+// element can only have one of ..." answer was found to copy.
 const (
 	msgDaysPositive        = "'Days' for Expiration action must be a positive integer"
 	msgNoncurrentDays      = "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer"
@@ -88,5 +94,6 @@ const (
 	msgSizeOrder           = "'ObjectSizeLessThan' has to be a value greater than 'ObjectSizeGreaterThan'."
 	msgFilterInV1          = "Filter element can only be used in Lifecycle V2."
 	msgPrefixInV2          = "Base level prefix cannot be used in Lifecycle V2, prefixes are only supported in the Filter."
+	msgOverlapping         = "Found overlapping prefixes '%s' and '%s' for same action type '%s'"
 	msgNewerNoncurrentInV1 = "NewerNoncurrentVersions element can only be used in Lifecycle V2."
 )

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -164,6 +165,11 @@ func convert(doc *xmlConfig) (*Configuration, error) {
 		transitions = transitions || len(x.Transition) > 0 || len(x.NoncurrentVersionTransition) > 0
 		cfg.Rules = append(cfg.Rules, rule)
 	}
+	if !v2 {
+		if err := checkOverlap(doc.Rules); err != nil {
+			return nil, err
+		}
+	}
 	// Refused last, so a configuration S3 would refuse for another reason is
 	// answered as S3 answers it.
 	if transitions {
@@ -171,6 +177,38 @@ func convert(doc *xmlConfig) (*Configuration, error) {
 	}
 	assignIDs(cfg, seen)
 	return cfg, nil
+}
+
+// checkOverlap refuses V1 rules whose prefixes overlap (one begins the
+// other) and that take the same kind of action, as S3 does for V1
+// configurations. After sorting, a prefix that begins another also begins
+// its successor, so neighbours are all that need comparing.
+func checkOverlap(rules []xmlRule) error {
+	kinds := []struct {
+		name  string
+		takes func(*xmlRule) bool
+	}{
+		{"Expiration", func(r *xmlRule) bool { return len(r.Expiration) > 0 }},
+		{"NoncurrentVersionExpiration", func(r *xmlRule) bool { return len(r.NoncurrentVersionExpiration) > 0 }},
+		{"AbortIncompleteMultipartUpload", func(r *xmlRule) bool { return len(r.AbortIncompleteMultipartUpload) > 0 }},
+		{"Transition", func(r *xmlRule) bool { return len(r.Transition) > 0 }},
+		{"NoncurrentVersionTransition", func(r *xmlRule) bool { return len(r.NoncurrentVersionTransition) > 0 }},
+	}
+	for _, k := range kinds {
+		var prefixes []string
+		for i := range rules {
+			if k.takes(&rules[i]) && len(rules[i].Prefix) == 1 {
+				prefixes = append(prefixes, rules[i].Prefix[0])
+			}
+		}
+		sort.Strings(prefixes)
+		for i := 1; i < len(prefixes); i++ {
+			if strings.HasPrefix(prefixes[i], prefixes[i-1]) {
+				return invalidRequest(fmt.Sprintf(msgOverlapping, prefixes[i-1], prefixes[i], k.name))
+			}
+		}
+	}
+	return nil
 }
 
 func convertRule(x *xmlRule, v2 bool) (Rule, error) {

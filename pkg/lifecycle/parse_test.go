@@ -186,6 +186,8 @@ func TestParseErrors(t *testing.T) {
 		{"filter in v1", cfg(`<Rule><ID>b</ID><Prefix>x</Prefix><Status>Enabled</Status>`+exp1+`</Rule>`, rule("a", ``, exp1)), "InvalidRequest", msgFilterInV1},
 		{"newer noncurrent in v1", cfg(`<Rule><ID>b</ID><Prefix>x</Prefix><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>2</NewerNoncurrentVersions></NoncurrentVersionExpiration></Rule>`), "InvalidRequest", msgNewerNoncurrentInV1},
 
+		{"overlapping v1 prefixes", cfg(`<Rule><ID>a</ID><Prefix>logs/</Prefix><Status>Enabled</Status>`+exp1+`</Rule>`, `<Rule><ID>b</ID><Prefix>logs/old/</Prefix><Status>Disabled</Status>`+exp1+`</Rule>`), "InvalidRequest", "Found overlapping prefixes 'logs/' and 'logs/old/' for same action type 'Expiration'"},
+		{"equal v1 prefixes", cfg(`<Rule><ID>a</ID><Prefix>x</Prefix><Status>Enabled</Status>`+abort+`</Rule>`, `<Rule><ID>b</ID><Prefix>x</Prefix><Status>Enabled</Status>`+abort+`</Rule>`), "InvalidRequest", "Found overlapping prefixes 'x' and 'x' for same action type 'AbortIncompleteMultipartUpload'"},
 		{"transition", cfg(rule("r", ``, `<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>`)), "NotImplemented", ErrNotImplemented.Message},
 		{"noncurrent transition with expiration", cfg(rule("r", ``, exp1+`<NoncurrentVersionTransition><NoncurrentDays>30</NoncurrentDays><StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition>`)), "NotImplemented", ErrNotImplemented.Message},
 		{"transition loses to an earlier fault", cfg(rule("r", ``, `<Expiration><Days>0</Days></Expiration><Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>`)), "InvalidArgument", msgDaysPositive},
@@ -214,6 +216,17 @@ func TestParseErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// V1 rules with overlapping prefixes are fine when they take different
+// actions; V2 rules may overlap freely.
+func TestParseOverlapAllowed(t *testing.T) {
+	exp1 := `<Expiration><Days>1</Days></Expiration>`
+	nc := `<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>`
+	mustParse(t, cfg(`<Rule><ID>a</ID><Prefix>logs/</Prefix><Status>Enabled</Status>`+exp1+`</Rule>`,
+		`<Rule><ID>b</ID><Prefix>logs/old/</Prefix><Status>Enabled</Status>`+nc+`</Rule>`,
+		`<Rule><ID>c</ID><Prefix>tmp/</Prefix><Status>Enabled</Status>`+exp1+`</Rule>`))
+	mustParse(t, cfg(rule("a", `<Prefix>logs/</Prefix>`, exp1), rule("b", `<Prefix>logs/old/</Prefix>`, exp1)))
 }
 
 func TestParseLimits(t *testing.T) {
