@@ -35,6 +35,12 @@
 //     whose current version is already a marker (Next never asks it to).
 //   - Object Lock is not this package's business: the executor must skip
 //     locked versions (storage refuses to delete them anyway).
-//   - V1 configurations (top-level Prefix) are accepted, but AWS's check for
-//     overlapping prefixes between V1 rules is not made.
+//   - V1 configurations (top-level Prefix) are accepted and given back in
+//     that form; as in S3, V1 rules taking the same kind of action may not
+//     have overlapping prefixes, and V1 and V2 rules may not be mixed.
+//   - "Next midnight" is strictly after start+N days: a start+N landing
+//     exactly on a midnight moves to the following one (only reachable with
+//     whole-second test clocks).
+//   - Store a configuration as Marshal's output (or the body) and Parse it
+//     again on load: Parse(Marshal(c)) equals c (a fuzz target checks it).
 package lifecycle
