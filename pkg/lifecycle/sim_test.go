@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -102,6 +103,7 @@ func TestSimulatedYear(t *testing.T) {
 		// The pass at 00:30, before the day's writes.
 		now := dayStart.Add(30 * time.Minute)
 		touched := map[string]bool{}
+		checkKeyObjectsAgree(t, b)
 		for _, o := range b.objects() {
 			dec := c.Evaluate(&o, now)
 			if dec.Action == ActionNone {
@@ -226,5 +228,27 @@ func checkNothingLeftDue(t *testing.T, b *simBucket, c *Configuration, now time.
 			continue
 		}
 		t.Fatalf("day %d: %v on %s still due after the pass (due %s)", day, dec.Action, o.Key, dec.Due)
+	}
+}
+
+// checkKeyObjectsAgree: KeyObjects derives the same facts as the simulator.
+func checkKeyObjectsAgree(t *testing.T, b *simBucket) {
+	t.Helper()
+	var fromKeys []Object
+	keys := make([]string, 0, len(b.keys))
+	for k := range b.keys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		vs := b.keys[k]
+		newestFirst := make([]Version, 0, len(vs))
+		for i := len(vs) - 1; i >= 0; i-- {
+			newestFirst = append(newestFirst, Version{ModTime: vs[i].mod, Size: vs[i].size, IsDeleteMarker: vs[i].marker})
+		}
+		fromKeys = append(fromKeys, KeyObjects(k, newestFirst, true)...)
+	}
+	if got, want := fromKeys, b.objects(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("KeyObjects disagrees with the simulator")
 	}
 }
