@@ -13,6 +13,10 @@
 // for transitions, MaxMessageLengthExceeded for a body over MaxBodyBytes).
 // Rules given without an ID get a deterministic one.
 //
+// An executor lists a key's versions newest first and calls EvaluateKey
+// (KeyObjects derives each version's facts: latest, noncurrent since, newer
+// noncurrent versions, other versions). Decisions depend only on the versions
+// as they are, so re-running a key after a crash asks for nothing twice.
 // Configuration.Next tells when the earliest action on an Object falls due;
 // Evaluate answers whether it is due at a given now. Time is always passed
 // in; nothing here reads the clock, so tests can run years in a loop.
@@ -33,6 +37,10 @@
 //   - Expiring a current version in a versioned bucket adds a delete marker
 //     (ActionAddDeleteMarker); the executor must not do it again for a key
 //     whose current version is already a marker (Next never asks it to).
+//   - A decision is made on a listing that may be stale by the time it is
+//     carried out (a PUT in between makes a new current version): the
+//     executor must make each delete conditional on the version it decided
+//     on still being in the same place (see the wiring plan of issue 16).
 //   - Object Lock is not this package's business: the executor must skip
 //     locked versions (storage refuses to delete them anyway).
 //   - V1 configurations (top-level Prefix) are accepted and given back in
