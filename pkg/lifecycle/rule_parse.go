@@ -278,4 +278,3 @@ func parseDate(s string) (time.Time, error) {
 	}
 	return t, nil
 }
-
