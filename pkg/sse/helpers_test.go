@@ -1,0 +1,81 @@
+package sse
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+var testCtx = Context{Bucket: "tenant-a/photos", Key: "2026/cat.jpg", Version: "v1"}
+
+// payload returns n reproducible pseudo-random bytes.
+func payload(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	var s [32]byte
+	s[0] = byte(seed)
+	s[1] = byte(seed >> 8)
+	rand.NewChaCha8(s).Read(b)
+	return b
+}
+
+func mustMaster(t testing.TB, fill byte) *MasterKey {
+	t.Helper()
+	k, err := NewMasterKey(bytes.Repeat([]byte{fill}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// mustCipher returns a fresh SSE-S3 cipher for ctx.
+func mustCipher(t testing.TB, ctx Context) (*Record, *Cipher) {
+	t.Helper()
+	r, c, err := NewS3(mustMaster(t, 1), ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, c
+}
+
+// encrypt writes plain through the cipher in writes of step bytes.
+func encrypt(t testing.TB, c *Cipher, part int, plain []byte, step int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w, err := c.NewWriter(&out, part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := plain; len(p) > 0; {
+		k := min(step, len(p))
+		if n, err := w.Write(p[:k]); err != nil || n != k {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+		p = p[k:]
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func decryptAll(c *Cipher, part int, ct []byte) ([]byte, error) {
+	r, err := c.NewReader(bytes.NewReader(ct), part)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
+}
+
+// wantAuthFail asserts err is ErrAuthentication and no wrong bytes came out:
+// got must be a prefix of the true plaintext (whole earlier chunks at most).
+func wantAuthFail(t *testing.T, got, plain []byte, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrAuthentication) {
+		t.Fatalf("err = %v, want ErrAuthentication", err)
+	}
+	if !bytes.HasPrefix(plain, got) {
+		t.Fatalf("returned %d bytes that are not a prefix of the plaintext", len(got))
+	}
+}

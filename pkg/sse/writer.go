@@ -1,0 +1,84 @@
+package sse
+
+import (
+	"errors"
+	"io"
+)
+
+// NewWriter returns a writer that encrypts what is written to it as stream
+// part (0 for a single-part object, 1..10000 for a multipart upload's parts)
+// and writes the ciphertext to dst, one chunk per Write on dst. Close writes
+// the final chunk and must be called; it does not close dst. Exactly
+// EncryptedSize(n) bytes reach dst for n bytes written. Memory: one chunk.
+func (c *Cipher) NewWriter(dst io.Writer, part int) (io.WriteCloser, error) {
+	if err := checkPart(part); err != nil {
+		return nil, err
+	}
+	return &writer{c: c, dst: dst, part: part, aad: chunkAAD(c.ctx, c.chunkSize, part),
+		buf: make([]byte, 0, c.chunkSize+TagSize)}, nil
+}
+
+var errWriterClosed = errors.New("sse: write after close")
+
+type writer struct {
+	c     *Cipher
+	dst   io.Writer
+	part  int
+	aad   []byte
+	buf   []byte // plaintext of the current chunk; capacity chunk + tag, sealed in place
+	index int64
+	err   error // sticky
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n := 0
+	for len(p) > 0 {
+		// A full chunk is sealed only when more data follows: until then it
+		// may be the final one.
+		if len(w.buf) == w.c.chunkSize {
+			if err := w.seal(false); err != nil {
+				return n, err
+			}
+		}
+		k := copy(w.buf[len(w.buf):w.c.chunkSize], p)
+		w.buf = w.buf[:len(w.buf)+k]
+		p = p[k:]
+		n += k
+	}
+	return n, nil
+}
+
+func (w *writer) seal(final bool) error {
+	if w.index >= maxChunks {
+		w.err = ErrTooLarge
+		return w.err
+	}
+	var nonce [12]byte
+	w.c.nonce(&nonce, w.part, w.index, final)
+	out := w.c.aead.Seal(w.buf[:0], nonce[:], w.buf, w.aad)
+	if _, err := w.dst.Write(out); err != nil {
+		w.err = err
+		return err
+	}
+	w.index++
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// Close seals the final chunk (an empty one for an empty stream).
+func (w *writer) Close() error {
+	if w.err != nil {
+		if w.err == errWriterClosed {
+			return nil
+		}
+		return w.err
+	}
+	if err := w.seal(true); err != nil {
+		return err
+	}
+	w.err = errWriterClosed
+	return nil
+}
