@@ -66,16 +66,21 @@ func (c *Cipher) DecryptParts(fetch Fetch, parts []Part, off, length int64) (io.
 type chain struct {
 	opens []func() (io.ReadCloser, error)
 	cur   io.ReadCloser
+	err   error // sticky failure to open a part
 }
 
 func (ch *chain) Read(p []byte) (int, error) {
 	for {
 		if ch.cur == nil {
+			if ch.err != nil {
+				return 0, ch.err
+			}
 			if len(ch.opens) == 0 {
 				return 0, io.EOF
 			}
 			rc, err := ch.opens[0]()
 			if err != nil {
+				ch.err = err
 				return 0, err
 			}
 			ch.opens, ch.cur = ch.opens[1:], rc
