@@ -71,8 +71,9 @@ type rangeReader struct {
 	part      int
 	aad       []byte
 	buf       []byte
-	index     int64 // next chunk to open
-	last      int64 // index of the stream's final chunk
+	nonceBuf  [12]byte // in the struct: a local would escape to the heap per chunk
+	index     int64    // next chunk to open
+	last      int64    // index of the stream's final chunk
 	plainSize int64
 	skip      int64 // plaintext bytes to drop from the next chunk
 	left      int64 // plaintext bytes still to return
@@ -108,8 +109,8 @@ func (r *rangeReader) next() error {
 		}
 		return err
 	}
-	var nonce [12]byte
-	r.c.nonce(&nonce, r.part, r.index, final)
+	nonce := &r.nonceBuf
+	r.c.nonce(nonce, r.part, r.index, final)
 	plain, err := r.c.aead.Open(sealed[:0], nonce[:], sealed, r.aad)
 	if err != nil {
 		return ErrAuthentication

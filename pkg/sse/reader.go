@@ -19,16 +19,17 @@ func (c *Cipher) NewReader(src io.Reader, part int) (io.Reader, error) {
 }
 
 type reader struct {
-	c     *Cipher
-	src   io.Reader
-	part  int
-	aad   []byte
-	buf   []byte // one sealed chunk plus one byte of look-ahead
-	ahead bool   // buf[chunk+tag] holds the first byte of the next chunk
-	out   []byte // authenticated plaintext not yet returned
-	index int64
-	done  bool
-	err   error // sticky
+	c        *Cipher
+	src      io.Reader
+	part     int
+	aad      []byte
+	buf      []byte   // one sealed chunk plus one byte of look-ahead
+	nonceBuf [12]byte // in the struct: a local would escape to the heap per chunk
+	ahead    bool     // buf[chunk+tag] holds the first byte of the next chunk
+	out      []byte   // authenticated plaintext not yet returned
+	index    int64
+	done     bool
+	err      error // sticky
 }
 
 func (r *reader) Read(p []byte) (int, error) {
@@ -69,8 +70,8 @@ func (r *reader) next() error {
 	if len(sealed) < TagSize || r.index >= maxChunks {
 		return ErrAuthentication
 	}
-	var nonce [12]byte
-	r.c.nonce(&nonce, r.part, r.index, final)
+	nonce := &r.nonceBuf
+	r.c.nonce(nonce, r.part, r.index, final)
 	plain, err := r.c.aead.Open(sealed[:0], nonce[:], sealed, r.aad)
 	if err != nil {
 		return ErrAuthentication

@@ -21,13 +21,14 @@ func (c *Cipher) NewWriter(dst io.Writer, part int) (io.WriteCloser, error) {
 var errWriterClosed = errors.New("sse: write after close")
 
 type writer struct {
-	c     *Cipher
-	dst   io.Writer
-	part  int
-	aad   []byte
-	buf   []byte // plaintext of the current chunk; capacity chunk + tag, sealed in place
-	index int64
-	err   error // sticky
+	c        *Cipher
+	dst      io.Writer
+	part     int
+	aad      []byte
+	buf      []byte   // plaintext of the current chunk; capacity chunk + tag, sealed in place
+	nonceBuf [12]byte // in the struct: a local would escape to the heap per chunk
+	index    int64
+	err      error // sticky
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -56,8 +57,8 @@ func (w *writer) seal(final bool) error {
 		w.err = ErrTooLarge
 		return w.err
 	}
-	var nonce [12]byte
-	w.c.nonce(&nonce, w.part, w.index, final)
+	nonce := &w.nonceBuf
+	w.c.nonce(nonce, w.part, w.index, final)
 	out := w.c.aead.Seal(w.buf[:0], nonce[:], w.buf, w.aad)
 	if _, err := w.dst.Write(out); err != nil {
 		w.err = err
