@@ -61,3 +61,20 @@ func TestMultipart(t *testing.T) {
 		t.Fatalf("part 7 as part 8: %d bytes, %v", len(got), err)
 	}
 }
+
+// TestPartsNeverShareKeystream: the parts of a multipart object share one
+// data key, so their nonces must differ (the AAD alone would not stop GCM's
+// keystream from repeating). Equal plaintext in two parts, or in two chunks
+// of one part, must not give equal ciphertext.
+func TestPartsNeverShareKeystream(t *testing.T) {
+	_, c := mustCipher(t, testCtx)
+	plain := make([]byte, 2*cs) // zeros: ciphertext is the keystream itself
+	a := encrypt(t, c, 1, plain, 1<<20)
+	b := encrypt(t, c, 2, plain, 1<<20)
+	if bytes.Equal(a[:64], b[:64]) {
+		t.Fatal("parts 1 and 2 share a keystream")
+	}
+	if bytes.Equal(a[:64], a[cs+TagSize:cs+TagSize+64]) {
+		t.Fatal("chunks 0 and 1 share a keystream")
+	}
+}
