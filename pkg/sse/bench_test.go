@@ -37,7 +37,7 @@ func BenchmarkEncrypt(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b, cpuTime(b))
 	for b.Loop() {
-		w, _ := c.NewWriter(io.Discard, 0)
+		w := c.NewWriter(io.Discard)
 		io.CopyBuffer(onlyWriter{w}, onlyReader{bytes.NewReader(plain)}, buf)
 		if err := w.Close(); err != nil {
 			b.Fatal(err)
@@ -48,13 +48,13 @@ func BenchmarkEncrypt(b *testing.B) {
 // BenchmarkDecrypt: a 16 MiB object read back through the stream reader.
 func BenchmarkDecrypt(b *testing.B) {
 	_, c := mustCipher(b, testCtx)
-	ct := encrypt(b, c, 0, payload(benchSize, 1), 1<<20)
+	ct := encrypt(b, c, payload(benchSize, 1), 1<<20)
 	buf := make([]byte, DefaultChunkSize)
 	b.SetBytes(benchSize)
 	b.ReportAllocs()
 	defer reportCPU(b, cpuTime(b))
 	for b.Loop() {
-		r, _ := c.NewReader(bytes.NewReader(ct), 0)
+		r := c.NewReader(bytes.NewReader(ct))
 		if n, err := io.CopyBuffer(onlyWriter{io.Discard}, onlyReader{r}, buf); err != nil || n != benchSize {
 			b.Fatal(n, err)
 		}
@@ -64,14 +64,14 @@ func BenchmarkDecrypt(b *testing.B) {
 // BenchmarkDecryptRange: the same through DecryptRange (GET with a known size).
 func BenchmarkDecryptRange(b *testing.B) {
 	_, c := mustCipher(b, testCtx)
-	ct := encrypt(b, c, 0, payload(benchSize, 1), 1<<20)
+	ct := encrypt(b, c, payload(benchSize, 1), 1<<20)
 	fetch := FetchFrom(bytes.NewReader(ct))
 	buf := make([]byte, DefaultChunkSize)
 	b.SetBytes(benchSize)
 	b.ReportAllocs()
 	defer reportCPU(b, cpuTime(b))
 	for b.Loop() {
-		rc, _ := c.DecryptRange(fetch, 0, benchSize, 0, benchSize)
+		rc, _ := c.DecryptRange(fetch, benchSize, 0, benchSize)
 		if n, err := io.CopyBuffer(onlyWriter{io.Discard}, onlyReader{rc}, buf); err != nil || n != benchSize {
 			b.Fatal(n, err)
 		}

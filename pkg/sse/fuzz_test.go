@@ -52,7 +52,7 @@ func checkPattern(t *testing.T, got []byte, off int64) {
 func FuzzDecryptStream(f *testing.F) {
 	c := fuzzCipher(f)
 	for _, n := range []int{0, 1, fuzzChunk - 1, fuzzChunk, fuzzChunk + 1, 3*fuzzChunk + 5} {
-		ct := encrypt(f, c, 0, patternBytes(n), 1<<20)
+		ct := encrypt(f, c, patternBytes(n), 1<<20)
 		f.Add(ct, uint16(0), uint16(n))
 		f.Add(ct, uint16(n/2), uint16(fuzzChunk))
 		if len(ct) > 20 {
@@ -63,7 +63,7 @@ func FuzzDecryptStream(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, off16, len16 uint16) {
-		r, _ := c.NewReader(bytes.NewReader(data), 0)
+		r := c.NewReader(bytes.NewReader(data))
 		got, err := io.ReadAll(r)
 		checkPattern(t, got, 0)
 		plainSize, sizeOK := PlaintextSize(int64(len(data)), fuzzChunk)
@@ -78,7 +78,7 @@ func FuzzDecryptStream(f *testing.F) {
 		}
 		off := int64(off16) % (plainSize + 1)
 		length := int64(len16) % (plainSize - off + 1)
-		rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(data)), 0, plainSize, off, length)
+		rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(data)), plainSize, off, length)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func FuzzRecord(f *testing.F) {
 	ck, _ := NewCustomerKey(bytes.Repeat([]byte{2}, 32))
 	rs, cs3, _ := NewS3(master, testCtx)
 	rc, _, _ := NewCustomer(ck, testCtx)
-	ct := encrypt(f, cs3, 0, patternBytes(100), 1<<20)
+	ct := encrypt(f, cs3, patternBytes(100), 1<<20)
 	for _, r := range []*Record{rs, rc} {
 		b, _ := r.Marshal()
 		f.Add(b)
@@ -127,7 +127,7 @@ func FuzzRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
-		rd, _ := c.NewReader(bytes.NewReader(ct), 0)
+		rd := c.NewReader(bytes.NewReader(ct))
 		got, err := io.ReadAll(rd)
 		if err == nil && !bytes.Equal(got, patternBytes(100)) {
 			t.Fatal("decrypted to wrong bytes")

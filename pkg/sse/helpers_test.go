@@ -40,13 +40,10 @@ func mustCipher(t testing.TB, ctx Context) (*Record, *Cipher) {
 }
 
 // encrypt writes plain through the cipher in writes of step bytes.
-func encrypt(t testing.TB, c *Cipher, part int, plain []byte, step int) []byte {
+func encrypt(t testing.TB, c *Cipher, plain []byte, step int) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	w, err := c.NewWriter(&out, part)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := c.NewWriter(&out)
 	for p := plain; len(p) > 0; {
 		k := min(step, len(p))
 		if n, err := w.Write(p[:k]); err != nil || n != k {
@@ -60,12 +57,8 @@ func encrypt(t testing.TB, c *Cipher, part int, plain []byte, step int) []byte {
 	return out.Bytes()
 }
 
-func decryptAll(c *Cipher, part int, ct []byte) ([]byte, error) {
-	r, err := c.NewReader(bytes.NewReader(ct), part)
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(r)
+func decryptAll(c *Cipher, ct []byte) ([]byte, error) {
+	return io.ReadAll(c.NewReader(bytes.NewReader(ct)))
 }
 
 // wantAuthFail asserts err is ErrAuthentication and no wrong bytes came out:

@@ -1,21 +1,73 @@
 package sse
 
 import (
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"io"
 )
 
-// Part is one part of a multipart object as stored: its part number (the
-// stream's part, bound into its nonces and AAD) and its plaintext size.
+// PartSaltSize is the size of a part's random salt.
+const PartSaltSize = 16
+
+// Part is one part of a multipart object as stored: its part number, its
+// plaintext size and the random salt its key was derived with.
 //
-// A multipart object's ciphertext is its parts' streams concatenated in the
-// order of the completed part list; each part is a complete stream of its
-// own (its own final chunk), all under the object's one data key and nonce
-// prefix. Part p's ciphertext starts at the sum of EncryptedSize of the
-// parts before it, and its plaintext at the sum of their sizes.
+// A multipart object has one record (one data key, one nonce prefix) made at
+// CreateMultipartUpload. Each UploadPart encrypts its body as a stream of its
+// own under a key derived from the data key, the part number and a fresh
+// salt (NewPartSalt), so a part number uploaded twice in one upload (S3
+// allows it; the last one wins) never reuses a keystream, even while the
+// replaced part's ciphertext is still on a drive. The salt is stored with the
+// part, next to its ETag, and moves into the object's part list at
+// CompleteMultipartUpload.
+//
+// The object's ciphertext is its parts' streams concatenated in the order of
+// the completed part list. Part i's ciphertext starts at the sum of
+// EncryptedSize of the parts before it, and its plaintext at the sum of their
+// sizes; DecryptParts does that arithmetic.
 type Part struct {
 	Number int
 	Size   int64
+	Salt   []byte
+}
+
+// NewPartSalt returns a fresh random salt for one UploadPart.
+func NewPartSalt() []byte {
+	s := make([]byte, PartSaltSize)
+	rand.Read(s) // never fails (crypto/rand, Go 1.24+)
+	return s
+}
+
+// Part returns the cipher of part number (1..10000) uploaded with salt: its
+// key is HKDF-SHA256(data key, salt, "coffer-sse/v1/part-key" | number), and
+// the number is bound into its nonces and AAD, so a part's ciphertext does
+// not decrypt as another part or at another place in the object.
+func (c *Cipher) Part(number int, salt []byte) (*Cipher, error) {
+	if c.dataKey == nil {
+		return nil, fmt.Errorf("%w: a part has no parts", ErrInvalidRange)
+	}
+	if number < 1 || number > MaxPartNumber {
+		return nil, fmt.Errorf("%w: part number %d", ErrInvalidRange, number)
+	}
+	if len(salt) != PartSaltSize {
+		return nil, fmt.Errorf("%w: part salt of %d bytes", ErrInvalidRecord, len(salt))
+	}
+	info := binary.BigEndian.AppendUint16([]byte("coffer-sse/v1/part-key"), uint16(number))
+	key, err := hkdf.Key(sha256.New, c.dataKey, salt, string(info), DataKeySize)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	p := *c
+	p.aead, p.part, p.dataKey = aead, number, nil
+	p.aad = chunkAAD(c.ctx, c.chunkSize, number)
+	return &p, nil
 }
 
 // PartsEncryptedSize returns the ciphertext size of a multipart object.
@@ -34,9 +86,6 @@ func (c *Cipher) PartsEncryptedSize(parts []Part) int64 {
 func (c *Cipher) DecryptParts(fetch Fetch, parts []Part, off, length int64) (io.ReadCloser, error) {
 	var total int64
 	for _, p := range parts {
-		if err := checkPart(p.Number); err != nil {
-			return nil, err
-		}
 		if p.Size < 0 {
 			return nil, fmt.Errorf("%w: part %d size %d", ErrInvalidRange, p.Number, p.Size)
 		}
@@ -50,10 +99,14 @@ func (c *Cipher) DecryptParts(fetch Fetch, parts []Part, off, length int64) (io.
 	for _, p := range parts {
 		lo, hi := max(off, plainAt), min(off+length, plainAt+p.Size)
 		if lo < hi {
-			p, base, partOff, partLen := p, cipherAt, lo-plainAt, hi-lo
+			pc, err := c.Part(p.Number, p.Salt)
+			if err != nil {
+				return nil, err
+			}
+			base, size, partOff, partLen := cipherAt, p.Size, lo-plainAt, hi-lo
 			shifted := func(start, end int64) (io.ReadCloser, error) { return fetch(base+start, base+end) }
 			opens = append(opens, func() (io.ReadCloser, error) {
-				return c.DecryptRange(shifted, p.Number, p.Size, partOff, partLen)
+				return pc.DecryptRange(shifted, size, partOff, partLen)
 			})
 		}
 		plainAt += p.Size

@@ -7,22 +7,35 @@ import (
 	"testing"
 )
 
+// uploadParts encrypts each part as UploadPart would: its own salt, its own
+// stream. It returns the parts, the whole plaintext and each part's ciphertext.
+func uploadParts(t *testing.T, c *Cipher, numbers []int, sizes []int64) ([]Part, []byte, [][]byte) {
+	t.Helper()
+	var parts []Part
+	var plain []byte
+	var cts [][]byte
+	for i, n := range numbers {
+		p := Part{Number: n, Size: sizes[i], Salt: NewPartSalt()}
+		pc, err := c.Part(p.Number, p.Salt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pp := payload(int(p.Size), uint64(100+i))
+		parts = append(parts, p)
+		plain = append(plain, pp...)
+		cts = append(cts, encrypt(t, pc, pp, 1<<20))
+	}
+	return parts, plain, cts
+}
+
 // TestMultipart: parts encrypted as separate streams under one record and
 // concatenated read back whole and in ranges across part and chunk
-// boundaries; a part moved to another part number or swapped fails.
+// boundaries; parts listed out of order, renumbered or with another salt fail.
 func TestMultipart(t *testing.T) {
 	ctx := Context{Bucket: "t/b", Key: "big", Version: "upload-123"}
 	_, c := mustCipher(t, ctx)
-	parts := []Part{{1, 2*cs + 7}, {2, cs}, {3, 0}, {7, 1}, {8, cs - 1}}
-	var plain, ct []byte
-	var cts [][]byte
-	for i, p := range parts {
-		pp := payload(int(p.Size), uint64(100+i))
-		pc := encrypt(t, c, p.Number, pp, 1<<20)
-		plain = append(plain, pp...)
-		ct = append(ct, pc...)
-		cts = append(cts, pc)
-	}
+	parts, plain, cts := uploadParts(t, c, []int{1, 2, 3, 7, 8}, []int64{2*cs + 7, cs, 0, 1, cs - 1})
+	ct := bytes.Join(cts, nil)
 	if int64(len(ct)) != c.PartsEncryptedSize(parts) {
 		t.Fatalf("ciphertext %d, PartsEncryptedSize %d", len(ct), c.PartsEncryptedSize(parts))
 	}
@@ -50,31 +63,72 @@ func TestMultipart(t *testing.T) {
 	if _, err := c.DecryptParts(fetch, parts, 1, total); !errors.Is(err, ErrInvalidRange) {
 		t.Fatalf("range past end: %v", err)
 	}
-	// Parts 1 and 2 listed in swapped order (their ciphertext not moved):
-	// the fetch hands each stream the other's bytes.
-	swapped := []Part{{2, cs}, {1, 2*cs + 7}}
-	rc, _ := c.DecryptParts(FetchFrom(bytes.NewReader(append(bytes.Clone(cts[0]), cts[1]...))), swapped, 0, 3*cs+7)
-	got, err := io.ReadAll(rc)
-	wantAuthFail(t, got, nil, err)
-	// Part 7's ciphertext presented as part 3's.
-	if got, err := decryptAll(c, 8, cts[3]); !errors.Is(err, ErrAuthentication) || len(got) != 0 {
-		t.Fatalf("part 7 as part 8: %d bytes, %v", len(got), err)
+	bad := func(name string, parts []Part, ct []byte) {
+		t.Helper()
+		rc, err := c.DecryptParts(FetchFrom(bytes.NewReader(ct)), parts, 0, c.partsPlainSize(parts))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := io.ReadAll(rc)
+		if !errors.Is(err, ErrAuthentication) || len(got) != 0 {
+			t.Fatalf("%s: %d bytes, %v", name, len(got), err)
+		}
+	}
+	two := append(bytes.Clone(cts[0]), cts[1]...)
+	bad("parts listed in swapped order", []Part{parts[1], parts[0]}, two)
+	bad("part 7 read as part 8", []Part{{8, 1, parts[3].Salt}}, cts[3])
+	bad("part 7 with part 8's salt", []Part{{7, 1, parts[4].Salt}}, cts[3])
+	if _, err := c.Part(0, NewPartSalt()); !errors.Is(err, ErrInvalidRange) {
+		t.Fatalf("part 0: %v", err)
+	}
+	if _, err := c.Part(MaxPartNumber+1, NewPartSalt()); !errors.Is(err, ErrInvalidRange) {
+		t.Fatalf("part 10001: %v", err)
+	}
+	if _, err := c.Part(1, make([]byte, 3)); !errors.Is(err, ErrInvalidRecord) {
+		t.Fatalf("short salt: %v", err)
+	}
+	pc, _ := c.Part(1, NewPartSalt())
+	if _, err := pc.Part(2, NewPartSalt()); err == nil {
+		t.Fatal("a part's cipher made parts")
 	}
 }
 
+func (c *Cipher) partsPlainSize(parts []Part) int64 {
+	var n int64
+	for _, p := range parts {
+		n += p.Size
+	}
+	return n
+}
+
 // TestPartsNeverShareKeystream: the parts of a multipart object share one
-// data key, so their nonces must differ (the AAD alone would not stop GCM's
-// keystream from repeating). Equal plaintext in two parts, or in two chunks
-// of one part, must not give equal ciphertext.
+// data key, so their streams must not share a keystream: not two part
+// numbers, not the same part number uploaded twice (S3 allows re-uploading a
+// part; the replaced part's ciphertext may still be on a drive), not two
+// chunks of one part.
 func TestPartsNeverShareKeystream(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
-	plain := make([]byte, 2*cs) // zeros: ciphertext is the keystream itself
-	a := encrypt(t, c, 1, plain, 1<<20)
-	b := encrypt(t, c, 2, plain, 1<<20)
+	plain := make([]byte, 2*cs) // zeros: the ciphertext is the keystream itself
+	salt := NewPartSalt()
+	stream := func(n int, salt []byte) []byte {
+		pc, err := c.Part(n, salt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return encrypt(t, pc, plain, 1<<20)
+	}
+	a, b, again := stream(1, salt), stream(2, salt), stream(1, NewPartSalt())
 	if bytes.Equal(a[:64], b[:64]) {
 		t.Fatal("parts 1 and 2 share a keystream")
 	}
+	if bytes.Equal(a[:64], again[:64]) {
+		t.Fatal("part 1 uploaded twice shares a keystream")
+	}
 	if bytes.Equal(a[:64], a[cs+TagSize:cs+TagSize+64]) {
 		t.Fatal("chunks 0 and 1 share a keystream")
+	}
+	obj := encrypt(t, c, plain, 1<<20)
+	if bytes.Equal(a[:64], obj[:64]) {
+		t.Fatal("a part shares the object stream's keystream")
 	}
 }

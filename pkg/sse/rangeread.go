@@ -33,14 +33,11 @@ func (c *Cipher) CiphertextRange(plainSize, off, length int64) (start, end int64
 	return first * full, min((last+1)*full, c.EncryptedSize(plainSize)), nil
 }
 
-// DecryptRange returns the plaintext bytes [off, off+length) of stream part
-// whose plaintext is plainSize bytes, fetching and opening only the chunks
+// DecryptRange returns the plaintext bytes [off, off+length) of this
+// cipher's stream, whose plaintext is plainSize bytes, fetching and opening only the chunks
 // that hold them. The chunk holding the stream's last byte is checked as the
 // final chunk, so a wrong plainSize fails to authenticate. Memory: one chunk.
-func (c *Cipher) DecryptRange(fetch Fetch, part int, plainSize, off, length int64) (io.ReadCloser, error) {
-	if err := checkPart(part); err != nil {
-		return nil, err
-	}
+func (c *Cipher) DecryptRange(fetch Fetch, plainSize, off, length int64) (io.ReadCloser, error) {
 	start, end, err := c.CiphertextRange(plainSize, off, length)
 	if err != nil {
 		return nil, err
@@ -54,7 +51,7 @@ func (c *Cipher) DecryptRange(fetch Fetch, part int, plainSize, off, length int6
 	}
 	cs := int64(c.chunkSize)
 	return &rangeReader{
-		c: c, src: src, part: part, aad: chunkAAD(c.ctx, c.chunkSize, part),
+		c: c, src: src,
 		buf:   make([]byte, c.chunkSize+TagSize),
 		index: off / cs, last: chunkCount(plainSize, c.chunkSize) - 1,
 		plainSize: plainSize, skip: off % cs, left: length,
@@ -68,8 +65,6 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 type rangeReader struct {
 	c         *Cipher
 	src       io.ReadCloser
-	part      int
-	aad       []byte
 	buf       []byte
 	nonceBuf  [12]byte // in the struct: a local would escape to the heap per chunk
 	index     int64    // next chunk to open
@@ -110,8 +105,8 @@ func (r *rangeReader) next() error {
 		return err
 	}
 	nonce := &r.nonceBuf
-	r.c.nonce(nonce, r.part, r.index, final)
-	plain, err := r.c.aead.Open(sealed[:0], nonce[:], sealed, r.aad)
+	r.c.nonce(nonce, r.index, final)
+	plain, err := r.c.aead.Open(sealed[:0], nonce[:], sealed, r.c.aad)
 	if err != nil {
 		return ErrAuthentication
 	}

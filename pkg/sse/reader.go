@@ -5,24 +5,18 @@ import (
 	"io"
 )
 
-// NewReader returns a reader of the plaintext of stream part, reading its
+// NewReader returns a reader of the plaintext of this cipher's stream, reading its
 // ciphertext from src until EOF. The end of the stream is found by reading
 // one byte ahead, so no size is needed; a stream cut short, extended or
 // reordered fails with ErrAuthentication. Bytes are returned only after their
 // chunk has authenticated. Memory: one chunk.
-func (c *Cipher) NewReader(src io.Reader, part int) (io.Reader, error) {
-	if err := checkPart(part); err != nil {
-		return nil, err
-	}
-	return &reader{c: c, src: src, part: part, aad: chunkAAD(c.ctx, c.chunkSize, part),
-		buf: make([]byte, c.chunkSize+TagSize+1)}, nil
+func (c *Cipher) NewReader(src io.Reader) io.Reader {
+	return &reader{c: c, src: src, buf: make([]byte, c.chunkSize+TagSize+1)}
 }
 
 type reader struct {
 	c        *Cipher
 	src      io.Reader
-	part     int
-	aad      []byte
 	buf      []byte   // one sealed chunk plus one byte of look-ahead
 	nonceBuf [12]byte // in the struct: a local would escape to the heap per chunk
 	ahead    bool     // buf[chunk+tag] holds the first byte of the next chunk
@@ -71,8 +65,8 @@ func (r *reader) next() error {
 		return ErrAuthentication
 	}
 	nonce := &r.nonceBuf
-	r.c.nonce(nonce, r.part, r.index, final)
-	plain, err := r.c.aead.Open(sealed[:0], nonce[:], sealed, r.aad)
+	r.c.nonce(nonce, r.index, final)
+	plain, err := r.c.aead.Open(sealed[:0], nonce[:], sealed, r.c.aad)
 	if err != nil {
 		return ErrAuthentication
 	}

@@ -106,7 +106,7 @@ func TestRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := payload(2*cs+3, 5)
-	ct := encrypt(t, c, 0, plain, 1<<20)
+	ct := encrypt(t, c, plain, 1<<20)
 	n, err := ReSeal(r, testCtx, old, newKey)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := decryptAll(c2, 0, ct); err != nil || !bytes.Equal(got, plain) {
+	if got, err := decryptAll(c2, ct); err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("decrypt after reseal: %v", err)
 	}
 	if _, err := n.Open(testCtx, old); !errors.Is(err, ErrUnknownMasterKey) {
@@ -149,12 +149,12 @@ func TestCustomerKeyOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := payload(cs+1, 6)
-	ct := encrypt(t, c, 0, plain, 1<<20)
+	ct := encrypt(t, c, plain, 1<<20)
 	c1, err := r.OpenCustomer(testCtx, ck1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := decryptAll(c1, 0, ct); err != nil || !bytes.Equal(got, plain) {
+	if got, err := decryptAll(c1, ct); err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("decrypt: %v", err)
 	}
 	if _, err := r.OpenCustomer(testCtx, ck2); !errors.Is(err, ErrWrongCustomerKey) {

@@ -4,7 +4,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
-	"fmt"
 )
 
 const (
@@ -40,6 +39,9 @@ type Cipher struct {
 	prefix    [NoncePrefixSize]byte
 	chunkSize int
 	ctx       Context
+	part      int    // 0: the object's own stream; 1..10000: a part's (see Part)
+	aad       []byte // every chunk's additional data
+	dataKey   []byte // to derive part keys; nil in a part's cipher
 }
 
 func newCipher(dataKey []byte, prefix []byte, chunkSize int, ctx Context) (*Cipher, error) {
@@ -54,7 +56,8 @@ func newCipher(dataKey []byte, prefix []byte, chunkSize int, ctx Context) (*Ciph
 	if err != nil {
 		return nil, err
 	}
-	c := &Cipher{aead: aead, chunkSize: chunkSize, ctx: ctx}
+	c := &Cipher{aead: aead, chunkSize: chunkSize, ctx: ctx, aad: chunkAAD(ctx, chunkSize, 0),
+		dataKey: append([]byte(nil), dataKey...)}
 	copy(c.prefix[:], prefix)
 	return c, nil
 }
@@ -68,24 +71,18 @@ func (c *Cipher) EncryptedSize(n int64) int64 { return encryptedSize(n, c.chunkS
 
 // nonce builds the 12-byte GCM nonce of one chunk:
 // prefix (5) | part (2, big-endian) | chunk index (4, big-endian) | final (1).
-// The part number keeps the streams of a multipart object, which share one
-// data key, from ever reusing a nonce; the final byte marks the last chunk so
-// a stream cut at a chunk boundary does not authenticate.
-func (c *Cipher) nonce(dst *[12]byte, part int, index int64, final bool) {
+// Each part has its own key (see Part); the part number in the nonce is a
+// second guard against two parts ever sharing a keystream. The final byte
+// marks the last chunk so a stream cut at a chunk boundary does not
+// authenticate.
+func (c *Cipher) nonce(dst *[12]byte, index int64, final bool) {
 	copy(dst[:NoncePrefixSize], c.prefix[:])
-	binary.BigEndian.PutUint16(dst[5:7], uint16(part))
+	binary.BigEndian.PutUint16(dst[5:7], uint16(c.part))
 	binary.BigEndian.PutUint32(dst[7:11], uint32(index))
 	dst[11] = 0
 	if final {
 		dst[11] = 1
 	}
-}
-
-func checkPart(part int) error {
-	if part < 0 || part > MaxPartNumber {
-		return fmt.Errorf("%w: part number %d", ErrInvalidRange, part)
-	}
-	return nil
 }
 
 // EncryptedSize returns the ciphertext size of n plaintext bytes at the

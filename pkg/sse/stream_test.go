@@ -21,7 +21,7 @@ func TestRoundTripSizes(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("n=%d/step=%d", n, step), func(t *testing.T) {
 				plain := payload(n, uint64(n))
-				ct := encrypt(t, c, 0, plain, step)
+				ct := encrypt(t, c, plain, step)
 				if int64(len(ct)) != EncryptedSize(int64(n)) || int64(len(ct)) != c.EncryptedSize(int64(n)) {
 					t.Fatalf("ciphertext %d bytes, EncryptedSize %d", len(ct), EncryptedSize(int64(n)))
 				}
@@ -31,11 +31,11 @@ func TestRoundTripSizes(t *testing.T) {
 				if n > 16 && bytes.Contains(ct, plain[:16]) {
 					t.Fatal("plaintext visible in ciphertext")
 				}
-				got, err := decryptAll(c, 0, ct)
+				got, err := decryptAll(c, ct)
 				if err != nil || !bytes.Equal(got, plain) {
 					t.Fatalf("decrypt: %d bytes, %v", len(got), err)
 				}
-				rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(ct)), 0, int64(n), 0, int64(n))
+				rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(ct)), int64(n), 0, int64(n))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -67,10 +67,14 @@ func TestEncryptedSize(t *testing.T) {
 // after chunk boundaries against the plaintext, and that only the needed
 // ciphertext is fetched.
 func TestDecryptRange(t *testing.T) {
-	_, c := mustCipher(t, testCtx)
+	_, obj := mustCipher(t, testCtx)
+	c, err := obj.Part(3, NewPartSalt()) // a part's stream reads the same way
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 4*cs + 100
 	plain := payload(n, 7)
-	ct := encrypt(t, c, 3, plain, 1<<20)
+	ct := encrypt(t, c, plain, 1<<20)
 	var offs []int64
 	for _, b := range []int64{0, cs, 2 * cs, 4 * cs} {
 		for _, d := range []int64{-1, 0, 1} {
@@ -88,7 +92,7 @@ func TestDecryptRange(t *testing.T) {
 				fetched += end - start
 				return io.NopCloser(io.NewSectionReader(bytes.NewReader(ct), start, end-start)), nil
 			}
-			rc, err := c.DecryptRange(fetch, 3, int64(n), off, length)
+			rc, err := c.DecryptRange(fetch, int64(n), off, length)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +112,7 @@ func TestDecryptRange(t *testing.T) {
 		}
 	}
 	for _, bad := range [][2]int64{{-1, 1}, {0, int64(n) + 1}, {int64(n), 1}, {1, -1}} {
-		if _, err := c.DecryptRange(FetchFrom(bytes.NewReader(ct)), 3, int64(n), bad[0], bad[1]); !errors.Is(err, ErrInvalidRange) {
+		if _, err := c.DecryptRange(FetchFrom(bytes.NewReader(ct)), int64(n), bad[0], bad[1]); !errors.Is(err, ErrInvalidRange) {
 			t.Errorf("range %v: err = %v, want ErrInvalidRange", bad, err)
 		}
 	}
@@ -119,9 +123,9 @@ func TestDecryptRange(t *testing.T) {
 func TestRangeWrongSize(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	n := 2*cs + 10
-	ct := encrypt(t, c, 0, payload(n, 1), 1<<20)
+	ct := encrypt(t, c, payload(n, 1), 1<<20)
 	for _, size := range []int64{int64(n) - 1, 2 * cs} {
-		rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(ct)), 0, size, size-1, 1)
+		rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(ct)), size, size-1, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +139,7 @@ func TestTamper(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	n := 3*cs + 500
 	plain := payload(n, 3)
-	ct := encrypt(t, c, 0, plain, 1<<20)
+	ct := encrypt(t, c, plain, 1<<20)
 	full := cs + TagSize
 	mutate := func(f func([]byte) []byte) []byte { return f(bytes.Clone(ct)) }
 	cases := map[string][]byte{
@@ -158,13 +162,13 @@ func TestTamper(t *testing.T) {
 	}
 	for name, bad := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := decryptAll(c, 0, bad)
+			got, err := decryptAll(c, bad)
 			wantAuthFail(t, got, plain, err)
 		})
 	}
 	t.Run("ranged read of a flipped chunk", func(t *testing.T) {
 		bad := cases["flip tag of chunk 1"]
-		rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(bad)), 0, int64(n), cs+5, 10)
+		rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(bad)), int64(n), cs+5, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,19 +177,23 @@ func TestTamper(t *testing.T) {
 			t.Fatalf("got %d bytes, err %v", len(got), err)
 		}
 	})
-	t.Run("other part number", func(t *testing.T) {
-		got, err := decryptAll(c, 1, ct)
+	t.Run("read as a part", func(t *testing.T) {
+		pc, err := c.Part(1, NewPartSalt())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decryptAll(pc, ct)
 		wantAuthFail(t, got, plain, err)
 	})
 	t.Run("empty stream truncated to nothing", func(t *testing.T) {
-		e := encrypt(t, c, 0, nil, 1)
+		e := encrypt(t, c, nil, 1)
 		if len(e) != TagSize {
 			t.Fatalf("empty stream is %d bytes", len(e))
 		}
-		if got, err := decryptAll(c, 0, e); err != nil || len(got) != 0 {
+		if got, err := decryptAll(c, e); err != nil || len(got) != 0 {
 			t.Fatalf("empty: %v", err)
 		}
-		got, err := decryptAll(c, 0, e[:0])
+		got, err := decryptAll(c, e[:0])
 		wantAuthFail(t, got, nil, err)
 	})
 }
@@ -200,7 +208,7 @@ func TestMoveToOtherContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := payload(cs+10, 4)
-	ct := encrypt(t, c, 0, plain, 1<<20)
+	ct := encrypt(t, c, plain, 1<<20)
 	others := []Context{
 		{Bucket: "tenant-b/photos", Key: testCtx.Key, Version: testCtx.Version},
 		{Bucket: testCtx.Bucket, Key: "2026/dog.jpg", Version: testCtx.Version},
@@ -213,16 +221,18 @@ func TestMoveToOtherContext(t *testing.T) {
 		}
 		// A cipher with the same data key under another context: the chunks
 		// themselves are bound too.
-		moved := *c
-		moved.ctx = other
-		got, err := decryptAll(&moved, 0, ct)
+		moved, err := newCipher(c.dataKey, c.prefix[:], c.chunkSize, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decryptAll(moved, ct)
 		wantAuthFail(t, got, plain, err)
 	}
 	c2, err := rec.Open(testCtx, master)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := decryptAll(c2, 0, ct); err != nil || !bytes.Equal(got, plain) {
+	if got, err := decryptAll(c2, ct); err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("reopened: %v", err)
 	}
 }
@@ -232,7 +242,7 @@ func TestMoveToOtherContext(t *testing.T) {
 func TestWriterChunks(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	var sizes []int
-	w, _ := c.NewWriter(writerFunc(func(p []byte) (int, error) { sizes = append(sizes, len(p)); return len(p), nil }), 0)
+	w := c.NewWriter(writerFunc(func(p []byte) (int, error) { sizes = append(sizes, len(p)); return len(p), nil }))
 	w.Write(payload(3*cs, 1))
 	if len(sizes) != 2 {
 		t.Fatalf("%d chunks before Close, want 2 (the last full one may be final)", len(sizes))
@@ -244,9 +254,6 @@ func TestWriterChunks(t *testing.T) {
 	if _, err := w.Write([]byte{1}); err == nil {
 		t.Fatal("Write after Close succeeded")
 	}
-	if _, err := c.NewWriter(io.Discard, MaxPartNumber+1); !errors.Is(err, ErrInvalidRange) {
-		t.Fatalf("part 10001: %v", err)
-	}
 }
 
 type writerFunc func([]byte) (int, error)
@@ -257,7 +264,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 func TestWriterError(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	boom := errors.New("disk gone")
-	w, _ := c.NewWriter(writerFunc(func([]byte) (int, error) { return 0, boom }), 0)
+	w := c.NewWriter(writerFunc(func([]byte) (int, error) { return 0, boom }))
 	w.Write(payload(cs+1, 1))
 	if err := w.Close(); !errors.Is(err, boom) {
 		t.Fatalf("Close = %v, want %v", err, boom)

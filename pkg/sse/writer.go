@@ -5,17 +5,13 @@ import (
 	"io"
 )
 
-// NewWriter returns a writer that encrypts what is written to it as stream
-// part (0 for a single-part object, 1..10000 for a multipart upload's parts)
-// and writes the ciphertext to dst, one chunk per Write on dst. Close writes
+// NewWriter returns a writer that encrypts what is written to it as this
+// cipher's stream (the object, or the part the cipher was derived for with
+// Part) and writes the ciphertext to dst, one chunk per Write on dst. Close writes
 // the final chunk and must be called; it does not close dst. Exactly
 // EncryptedSize(n) bytes reach dst for n bytes written. Memory: one chunk.
-func (c *Cipher) NewWriter(dst io.Writer, part int) (io.WriteCloser, error) {
-	if err := checkPart(part); err != nil {
-		return nil, err
-	}
-	return &writer{c: c, dst: dst, part: part, aad: chunkAAD(c.ctx, c.chunkSize, part),
-		buf: make([]byte, 0, c.chunkSize+TagSize)}, nil
+func (c *Cipher) NewWriter(dst io.Writer) io.WriteCloser {
+	return &writer{c: c, dst: dst, buf: make([]byte, 0, c.chunkSize+TagSize)}
 }
 
 var errWriterClosed = errors.New("sse: write after close")
@@ -23,8 +19,6 @@ var errWriterClosed = errors.New("sse: write after close")
 type writer struct {
 	c        *Cipher
 	dst      io.Writer
-	part     int
-	aad      []byte
 	buf      []byte   // plaintext of the current chunk; capacity chunk + tag, sealed in place
 	nonceBuf [12]byte // in the struct: a local would escape to the heap per chunk
 	index    int64
@@ -58,8 +52,8 @@ func (w *writer) seal(final bool) error {
 		return w.err
 	}
 	nonce := &w.nonceBuf
-	w.c.nonce(nonce, w.part, w.index, final)
-	out := w.c.aead.Seal(w.buf[:0], nonce[:], w.buf, w.aad)
+	w.c.nonce(nonce, w.index, final)
+	out := w.c.aead.Seal(w.buf[:0], nonce[:], w.buf, w.c.aad)
 	if _, err := w.dst.Write(out); err != nil {
 		w.err = err
 		return err
