@@ -37,7 +37,7 @@ func BenchmarkEncrypt(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b, cpuTime(b))
 	for b.Loop() {
-		w := c.NewWriter(io.Discard)
+		w, _ := rewritable(c).NewWriter(io.Discard)
 		io.CopyBuffer(onlyWriter{w}, onlyReader{bytes.NewReader(plain)}, buf)
 		if err := w.Close(); err != nil {
 			b.Fatal(err)

@@ -36,6 +36,11 @@ var ErrInvalidRecord = errors.New("sse: invalid encryption record")
 // object, or a part number is out of range.
 var ErrInvalidRange = errors.New("sse: invalid range")
 
+// ErrReadOnly is returned by NewWriter when the cipher's stream was already
+// written (a cipher from Open, OpenCustomer or Part, or a second NewWriter):
+// encrypting twice under one key and nonce sequence would leak plaintext.
+var ErrReadOnly = errors.New("sse: this cipher's stream was already written")
+
 // ErrTooLarge is returned when a stream would need more chunks than the nonce
 // counter can number (2^32 chunks, 256 TiB at 64 KiB per chunk).
 var ErrTooLarge = errors.New("sse: stream too large")

@@ -41,7 +41,20 @@ func NewPartSalt() []byte {
 	return s
 }
 
-// Part returns the cipher of part number (1..10000) uploaded with salt: its
+// NewPart returns the cipher to encrypt an UploadPart of part number with,
+// and the fresh salt to store with the part. c may come from Open or
+// OpenCustomer (the upload's record).
+func (c *Cipher) NewPart(number int) (*Cipher, []byte, error) {
+	salt := NewPartSalt()
+	p, err := c.Part(number, salt)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.unwritten = newUnwritten()
+	return p, salt, nil
+}
+
+// Part returns the cipher that decrypts part number (1..10000) uploaded with salt: its
 // key is HKDF-SHA256(data key, salt, "coffer-sse/v1/part-key" | number), and
 // the number is bound into its nonces and AAD, so a part's ciphertext does
 // not decrypt as another part or at another place in the object.
@@ -65,7 +78,7 @@ func (c *Cipher) Part(number int, salt []byte) (*Cipher, error) {
 		return nil, err
 	}
 	p := *c
-	p.aead, p.part, p.dataKey = aead, number, nil
+	p.aead, p.part, p.dataKey, p.unwritten = aead, number, nil, nil
 	p.aad = chunkAAD(c.ctx, c.chunkSize, number)
 	return &p, nil
 }

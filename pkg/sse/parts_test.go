@@ -15,11 +15,11 @@ func uploadParts(t *testing.T, c *Cipher, numbers []int, sizes []int64) ([]Part,
 	var plain []byte
 	var cts [][]byte
 	for i, n := range numbers {
-		p := Part{Number: n, Size: sizes[i], Salt: NewPartSalt()}
-		pc, err := c.Part(p.Number, p.Salt)
+		pc, salt, err := c.NewPart(n)
 		if err != nil {
 			t.Fatal(err)
 		}
+		p := Part{Number: n, Size: sizes[i], Salt: salt}
 		pp := payload(int(p.Size), uint64(100+i))
 		parts = append(parts, p)
 		plain = append(plain, pp...)

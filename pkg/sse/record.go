@@ -50,7 +50,11 @@ func NewS3(master *MasterKey, ctx Context) (*Record, *Cipher, error) {
 	r.KeyID = master.ID()
 	r.SealedKey = seal(master.aead, dk, dataKeyAAD(r, ctx))
 	c, err := newCipher(dk, r.NoncePrefix, r.ChunkSize, ctx)
-	return r, c, err
+	if err != nil {
+		return nil, nil, err
+	}
+	c.unwritten = newUnwritten()
+	return r, c, nil
 }
 
 // NewCustomer starts an SSE-C object: a random data key sealed under a key
@@ -67,7 +71,11 @@ func NewCustomer(ck *CustomerKey, ctx Context) (*Record, *Cipher, error) {
 	}
 	r.SealedKey = seal(kek, dk, dataKeyAAD(r, ctx))
 	c, err := newCipher(dk, r.NoncePrefix, r.ChunkSize, ctx)
-	return r, c, err
+	if err != nil {
+		return nil, nil, err
+	}
+	c.unwritten = newUnwritten()
+	return r, c, nil
 }
 
 func newRecord(alg string) (*Record, []byte) {

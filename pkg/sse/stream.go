@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
+	"sync/atomic"
 )
 
 const (
@@ -42,6 +43,11 @@ type Cipher struct {
 	part      int    // 0: the object's own stream; 1..10000: a part's (see Part)
 	aad       []byte // every chunk's additional data
 	dataKey   []byte // to derive part keys; nil in a part's cipher
+	// unwritten is set on a cipher whose stream has not been written yet
+	// (NewS3, NewCustomer, NewPart) and cleared by its one NewWriter. Writing
+	// a stream twice would reuse its nonces; ciphers from Open, OpenCustomer
+	// and Part only decrypt.
+	unwritten *atomic.Bool
 }
 
 func newCipher(dataKey []byte, prefix []byte, chunkSize int, ctx Context) (*Cipher, error) {
@@ -60,6 +66,12 @@ func newCipher(dataKey []byte, prefix []byte, chunkSize int, ctx Context) (*Ciph
 		dataKey: append([]byte(nil), dataKey...)}
 	copy(c.prefix[:], prefix)
 	return c, nil
+}
+
+func newUnwritten() *atomic.Bool {
+	b := new(atomic.Bool)
+	b.Store(true)
+	return b
 }
 
 // ChunkSize returns the plaintext bytes per chunk.

@@ -242,7 +242,7 @@ func TestMoveToOtherContext(t *testing.T) {
 func TestWriterChunks(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	var sizes []int
-	w := c.NewWriter(writerFunc(func(p []byte) (int, error) { sizes = append(sizes, len(p)); return len(p), nil }))
+	w, _ := c.NewWriter(writerFunc(func(p []byte) (int, error) { sizes = append(sizes, len(p)); return len(p), nil }))
 	w.Write(payload(3*cs, 1))
 	if len(sizes) != 2 {
 		t.Fatalf("%d chunks before Close, want 2 (the last full one may be final)", len(sizes))
@@ -264,9 +264,52 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 func TestWriterError(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	boom := errors.New("disk gone")
-	w := c.NewWriter(writerFunc(func([]byte) (int, error) { return 0, boom }))
+	w, _ := c.NewWriter(writerFunc(func([]byte) (int, error) { return 0, boom }))
 	w.Write(payload(cs+1, 1))
 	if err := w.Close(); !errors.Is(err, boom) {
 		t.Fatalf("Close = %v, want %v", err, boom)
+	}
+}
+
+// TestWriteOnce: a stream is written once. A second writer on a new cipher,
+// or a writer on a cipher opened from a record or for reading a part, would
+// reuse the stream's nonces under its key.
+func TestWriteOnce(t *testing.T) {
+	master := mustMaster(t, 1)
+	rec, c, err := NewS3(master, testCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NewWriter(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NewWriter(io.Discard); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("second writer: %v", err)
+	}
+	opened, err := rec.Open(testCtx, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := opened.NewWriter(io.Discard); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("writer on an opened cipher: %v", err)
+	}
+	pc, salt, err := opened.NewPart(4) // UploadPart: the upload's record, opened
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.NewWriter(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.NewWriter(io.Discard); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("second writer of a part: %v", err)
+	}
+	reread, _ := opened.Part(4, salt)
+	if _, err := reread.NewWriter(io.Discard); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("writer on a part opened for reading: %v", err)
+	}
+	ck, _ := NewCustomerKey(make([]byte, 32))
+	_, cc, _ := NewCustomer(ck, testCtx)
+	if _, err := cc.NewWriter(io.Discard); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,8 +10,15 @@ import (
 // Part) and writes the ciphertext to dst, one chunk per Write on dst. Close writes
 // the final chunk and must be called; it does not close dst. Exactly
 // EncryptedSize(n) bytes reach dst for n bytes written. Memory: one chunk.
-func (c *Cipher) NewWriter(dst io.Writer) io.WriteCloser {
-	return &writer{c: c, dst: dst, buf: make([]byte, 0, c.chunkSize+TagSize)}
+//
+// A stream is written once: NewWriter fails with ErrReadOnly on a cipher from
+// Open, OpenCustomer or Part, or on its second call, since a second stream
+// under the same key and nonces would reuse GCM's keystream.
+func (c *Cipher) NewWriter(dst io.Writer) (io.WriteCloser, error) {
+	if c.unwritten == nil || !c.unwritten.CompareAndSwap(true, false) {
+		return nil, ErrReadOnly
+	}
+	return &writer{c: c, dst: dst, buf: make([]byte, 0, c.chunkSize+TagSize)}, nil
 }
 
 var errWriterClosed = errors.New("sse: write after close")
