@@ -66,6 +66,12 @@ func FuzzDecryptStream(f *testing.F) {
 		r := c.NewReader(bytes.NewReader(data))
 		got, err := io.ReadAll(r)
 		checkPattern(t, got, 0)
+		var copied bytes.Buffer
+		_, cerr := io.Copy(&copied, c.NewReader(bytes.NewReader(data)))
+		checkPattern(t, copied.Bytes(), 0)
+		if (cerr == nil) != (err == nil) || !bytes.Equal(copied.Bytes(), got) {
+			t.Fatalf("WriteTo and Read disagree: %v / %v", cerr, err)
+		}
 		plainSize, sizeOK := PlaintextSize(int64(len(data)), fuzzChunk)
 		if err == nil && (!sizeOK || int64(len(got)) != plainSize) {
 			t.Fatalf("accepted %d ciphertext bytes as %d plaintext bytes (valid size %v %d)", len(data), len(got), sizeOK, plainSize)

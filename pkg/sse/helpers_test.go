@@ -60,6 +60,31 @@ func encrypt(t testing.TB, c *Cipher, plain []byte, step int) []byte {
 	return out.Bytes()
 }
 
+// encryptFrom encrypts plain through the writer's ReadFrom (what io.Copy
+// uses) from a reader that returns what it likes per Read.
+func encryptFrom(t testing.TB, c *Cipher, src io.Reader) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w, err := rewritable(c).NewWriter(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(w, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// decryptCopy decrypts through the reader's WriteTo (what io.Copy uses).
+func decryptCopy(c *Cipher, ct []byte) ([]byte, error) {
+	var out bytes.Buffer
+	_, err := io.Copy(&out, c.NewReader(bytes.NewReader(ct)))
+	return out.Bytes(), err
+}
+
 // rewritable returns c able to write one more stream. Tests encrypt many
 // plaintexts under one key to compare them; production code never may.
 func rewritable(c *Cipher) *Cipher {

@@ -167,6 +167,38 @@ func (ch *chain) Read(p []byte) (int, error) {
 	}
 }
 
+// WriteTo copies each part's plaintext with io.Copy, so each part reader's
+// own WriteTo is used.
+func (ch *chain) WriteTo(dst io.Writer) (int64, error) {
+	var total int64
+	for {
+		if ch.cur == nil {
+			if ch.err != nil {
+				return total, ch.err
+			}
+			if len(ch.opens) == 0 {
+				return total, nil
+			}
+			rc, err := ch.opens[0]()
+			if err != nil {
+				ch.err = err
+				return total, err
+			}
+			ch.opens, ch.cur = ch.opens[1:], rc
+		}
+		n, err := io.Copy(dst, ch.cur)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if err := ch.cur.Close(); err != nil {
+			ch.cur = nil
+			return total, err
+		}
+		ch.cur = nil
+	}
+}
+
 func (ch *chain) Close() error {
 	ch.opens = nil
 	if ch.cur == nil {

@@ -59,6 +59,11 @@ func TestMultipart(t *testing.T) {
 		if r == [2]int64{2*cs + 6, 2} && opened != 2 {
 			t.Fatalf("range across parts 1-2 fetched %d parts", opened)
 		}
+		rc, _ = c.DecryptParts(fetch, parts, r[0], r[1])
+		var copied bytes.Buffer
+		if _, err := io.Copy(&copied, rc); err != nil || !bytes.Equal(copied.Bytes(), plain[r[0]:r[0]+r[1]]) {
+			t.Fatalf("range %v by WriteTo: %d bytes, %v", r, copied.Len(), err)
+		}
 	}
 	if _, err := c.DecryptParts(fetch, parts, 1, total); !errors.Is(err, ErrInvalidRange) {
 		t.Fatalf("range past end: %v", err)

@@ -91,6 +91,30 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo writes the plaintext to dst straight from the chunk buffer (io.Copy
+// uses it), saving the copy through io.Copy's own buffer.
+func (r *rangeReader) WriteTo(dst io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(r.out) == 0 {
+			if r.err != nil {
+				return total, r.err
+			}
+			if r.left == 0 {
+				return total, nil
+			}
+			r.err = r.next()
+			continue
+		}
+		n, err := dst.Write(r.out)
+		r.out = r.out[n:]
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 func (r *rangeReader) next() error {
 	final := r.index == r.last
 	size := r.c.chunkSize + TagSize

@@ -41,6 +41,30 @@ func (r *reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo writes the plaintext to dst straight from the chunk buffer (io.Copy
+// uses it), saving the copy through io.Copy's own buffer.
+func (r *reader) WriteTo(dst io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(r.out) == 0 {
+			if r.err != nil {
+				return total, r.err
+			}
+			if r.done {
+				return total, nil
+			}
+			r.err = r.next()
+			continue
+		}
+		n, err := dst.Write(r.out)
+		r.out = r.out[n:]
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 // next reads and opens one chunk.
 func (r *reader) next() error {
 	full := r.c.chunkSize + TagSize

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"testing/iotest"
 )
 
 const cs = DefaultChunkSize
@@ -34,6 +35,18 @@ func TestRoundTripSizes(t *testing.T) {
 				got, err := decryptAll(c, ct)
 				if err != nil || !bytes.Equal(got, plain) {
 					t.Fatalf("decrypt: %d bytes, %v", len(got), err)
+				}
+				got, err = decryptCopy(c, ct)
+				if err != nil || !bytes.Equal(got, plain) {
+					t.Fatalf("decrypt by WriteTo: %d bytes, %v", len(got), err)
+				}
+				// ReadFrom, fed in odd pieces, makes the same stream.
+				var src io.Reader = iotest.HalfReader(bytes.NewReader(plain))
+				if n < 3*cs {
+					src = iotest.OneByteReader(bytes.NewReader(plain))
+				}
+				if got := encryptFrom(t, c, struct{ io.Reader }{src}); !bytes.Equal(got, ct) {
+					t.Fatalf("ReadFrom made another ciphertext (%d bytes)", len(got))
 				}
 				rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(ct)), int64(n), 0, int64(n))
 				if err != nil {
@@ -96,7 +109,14 @@ func TestDecryptRange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := io.ReadAll(rc)
+			var got []byte
+			if length%2 == 0 {
+				got, err = io.ReadAll(rc)
+			} else { // io.Copy: through WriteTo
+				var b bytes.Buffer
+				_, err = io.Copy(&b, rc)
+				got = b.Bytes()
+			}
 			rc.Close()
 			if err != nil || !bytes.Equal(got, plain[off:off+length]) {
 				t.Fatalf("range %d+%d: %d bytes, %v", off, length, len(got), err)
@@ -163,6 +183,8 @@ func TestTamper(t *testing.T) {
 	for name, bad := range cases {
 		t.Run(name, func(t *testing.T) {
 			got, err := decryptAll(c, bad)
+			wantAuthFail(t, got, plain, err)
+			got, err = decryptCopy(c, bad)
 			wantAuthFail(t, got, plain, err)
 		})
 	}

@@ -28,6 +28,7 @@ type writer struct {
 	dst      io.Writer
 	buf      []byte   // plaintext of the current chunk; capacity chunk + tag, sealed in place
 	nonceBuf [12]byte // in the struct: a local would escape to the heap per chunk
+	ahead    [1]byte  // ReadFrom's look-ahead past a full chunk
 	index    int64
 	err      error // sticky
 }
@@ -51,6 +52,44 @@ func (w *writer) Write(p []byte) (int, error) {
 		n += k
 	}
 	return n, nil
+}
+
+// ReadFrom reads src to EOF straight into the chunk buffer (io.Copy uses it),
+// saving the copy through io.Copy's own buffer. Errors reading src are
+// returned as they are and leave the writer usable for Close only by choice
+// of the caller, who should abandon the object.
+func (w *writer) ReadFrom(src io.Reader) (int64, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	var total int64
+	for {
+		if len(w.buf) == w.c.chunkSize {
+			// Seal a full chunk as not final only once a further byte exists.
+			n, err := io.ReadFull(src, w.ahead[:])
+			if n == 0 {
+				if err == io.EOF {
+					return total, nil
+				}
+				return total, err
+			}
+			if err := w.seal(false); err != nil {
+				return total, err
+			}
+			w.buf = append(w.buf, w.ahead[0])
+			total++
+			continue
+		}
+		n, err := src.Read(w.buf[len(w.buf):w.c.chunkSize])
+		w.buf = w.buf[:len(w.buf)+n]
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 func (w *writer) seal(final bool) error {
