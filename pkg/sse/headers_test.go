@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -79,6 +80,14 @@ func TestParseCustomerKey(t *testing.T) {
 				t.Errorf("copy=%v %s: key returned with an error", copySource, tc.name)
 			}
 		}
+	}
+	// A rejected key never shows in the error.
+	h := http.Header{}
+	h.Set(HeaderCustomerAlgorithm, "AES256")
+	h.Set(HeaderCustomerKey, b64(key))
+	h.Set(HeaderCustomerKeyMD5, keyMD5(other))
+	if _, err := ParseCustomerKey(h, false); err == nil || strings.Contains(err.Error(), b64(key)) || strings.Contains(err.Error(), keyMD5(other)) {
+		t.Fatalf("error %v shows the key or its MD5", err)
 	}
 	// The exact AWS wordings, which clients show to people.
 	for err, msg := range map[*HeaderError]string{
