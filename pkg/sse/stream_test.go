@@ -335,3 +335,32 @@ func TestWriteOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestConcurrentReads: one Cipher serves many readers at once (GET requests
+// of one object share the opened record's cipher).
+func TestConcurrentReads(t *testing.T) {
+	_, c := mustCipher(t, testCtx)
+	n := 3*cs + 9
+	plain := payload(n, 8)
+	ct := encrypt(t, c, plain, 1<<20)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			off := int64(g * cs / 3)
+			rc, err := c.DecryptRange(FetchFrom(bytes.NewReader(ct)), int64(n), off, int64(n)-off)
+			if err == nil {
+				var got []byte
+				got, err = io.ReadAll(rc)
+				if err == nil && !bytes.Equal(got, plain[off:]) {
+					err = fmt.Errorf("reader %d: wrong bytes", g)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
