@@ -18,7 +18,7 @@ const PartSaltSize = 16
 // A multipart object has one record (one data key, one nonce prefix) made at
 // CreateMultipartUpload. Each UploadPart encrypts its body as a stream of its
 // own under a key derived from the data key, the part number and a fresh
-// salt (NewPartSalt), so a part number uploaded twice in one upload (S3
+// salt (NewPart draws it), so a part number uploaded twice in one upload (S3
 // allows it; the last one wins) never reuses a keystream, even while the
 // replaced part's ciphertext is still on a drive. The salt is stored with the
 // part, next to its ETag, and moves into the object's part list at
@@ -34,8 +34,8 @@ type Part struct {
 	Salt   []byte
 }
 
-// NewPartSalt returns a fresh random salt for one UploadPart.
-func NewPartSalt() []byte {
+// newPartSalt returns a fresh random salt for one UploadPart's key.
+func newPartSalt() []byte {
 	s := make([]byte, PartSaltSize)
 	rand.Read(s) // never fails (crypto/rand, Go 1.24+)
 	return s
@@ -45,7 +45,7 @@ func NewPartSalt() []byte {
 // and the fresh salt to store with the part. c may come from Open or
 // OpenCustomer (the upload's record).
 func (c *Cipher) NewPart(number int) (*Cipher, []byte, error) {
-	salt := NewPartSalt()
+	salt := newPartSalt()
 	p, err := c.Part(number, salt)
 	if err != nil {
 		return nil, nil, err

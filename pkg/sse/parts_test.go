@@ -84,17 +84,17 @@ func TestMultipart(t *testing.T) {
 	bad("parts listed in swapped order", []Part{parts[1], parts[0]}, two)
 	bad("part 7 read as part 8", []Part{{8, 1, parts[3].Salt}}, cts[3])
 	bad("part 7 with part 8's salt", []Part{{7, 1, parts[4].Salt}}, cts[3])
-	if _, err := c.Part(0, NewPartSalt()); !errors.Is(err, ErrInvalidRange) {
+	if _, err := c.Part(0, newPartSalt()); !errors.Is(err, ErrInvalidRange) {
 		t.Fatalf("part 0: %v", err)
 	}
-	if _, err := c.Part(MaxPartNumber+1, NewPartSalt()); !errors.Is(err, ErrInvalidRange) {
+	if _, err := c.Part(MaxPartNumber+1, newPartSalt()); !errors.Is(err, ErrInvalidRange) {
 		t.Fatalf("part 10001: %v", err)
 	}
 	if _, err := c.Part(1, make([]byte, 3)); !errors.Is(err, ErrInvalidRecord) {
 		t.Fatalf("short salt: %v", err)
 	}
-	pc, _ := c.Part(1, NewPartSalt())
-	if _, err := pc.Part(2, NewPartSalt()); err == nil {
+	pc, _ := c.Part(1, newPartSalt())
+	if _, err := pc.Part(2, newPartSalt()); err == nil {
 		t.Fatal("a part's cipher made parts")
 	}
 }
@@ -115,7 +115,7 @@ func (c *Cipher) partsPlainSize(parts []Part) int64 {
 func TestPartsNeverShareKeystream(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	plain := make([]byte, 2*cs) // zeros: the ciphertext is the keystream itself
-	salt := NewPartSalt()
+	salt := newPartSalt()
 	stream := func(n int, salt []byte) []byte {
 		pc, err := c.Part(n, salt)
 		if err != nil {
@@ -123,7 +123,7 @@ func TestPartsNeverShareKeystream(t *testing.T) {
 		}
 		return encrypt(t, pc, plain, 1<<20)
 	}
-	a, b, again := stream(1, salt), stream(2, salt), stream(1, NewPartSalt())
+	a, b, again := stream(1, salt), stream(2, salt), stream(1, newPartSalt())
 	if bytes.Equal(a[:64], b[:64]) {
 		t.Fatal("parts 1 and 2 share a keystream")
 	}

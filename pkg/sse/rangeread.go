@@ -34,8 +34,8 @@ func (c *Cipher) CiphertextRange(plainSize, off, length int64) (start, end int64
 }
 
 // DecryptRange returns the plaintext bytes [off, off+length) of this
-// cipher's stream, whose plaintext is plainSize bytes, fetching and opening only the chunks
-// that hold them. The chunk holding the stream's last byte is checked as the
+// cipher's stream, whose plaintext is plainSize bytes, fetching and opening
+// only the chunks that hold them. The chunk holding the stream's last byte is checked as the
 // final chunk, so a wrong plainSize fails to authenticate. Memory: one chunk.
 func (c *Cipher) DecryptRange(fetch Fetch, plainSize, off, length int64) (io.ReadCloser, error) {
 	start, end, err := c.CiphertextRange(plainSize, off, length)

@@ -5,8 +5,8 @@ import (
 	"io"
 )
 
-// NewReader returns a reader of the plaintext of this cipher's stream, reading its
-// ciphertext from src until EOF. The end of the stream is found by reading
+// NewReader returns a reader of the plaintext of this cipher's stream,
+// reading its ciphertext from src until EOF. The end of the stream is found by reading
 // one byte ahead, so no size is needed; a stream cut short, extended or
 // reordered fails with ErrAuthentication. Bytes are returned only after their
 // chunk has authenticated. Memory: one chunk.

@@ -81,7 +81,7 @@ func TestEncryptedSize(t *testing.T) {
 // ciphertext is fetched.
 func TestDecryptRange(t *testing.T) {
 	_, obj := mustCipher(t, testCtx)
-	c, err := obj.Part(3, NewPartSalt()) // a part's stream reads the same way
+	c, err := obj.Part(3, newPartSalt()) // a part's stream reads the same way
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestTamper(t *testing.T) {
 		}
 	})
 	t.Run("read as a part", func(t *testing.T) {
-		pc, err := c.Part(1, NewPartSalt())
+		pc, err := c.Part(1, newPartSalt())
 		if err != nil {
 			t.Fatal(err)
 		}

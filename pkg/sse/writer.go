@@ -6,9 +6,9 @@ import (
 )
 
 // NewWriter returns a writer that encrypts what is written to it as this
-// cipher's stream (the object, or the part the cipher was derived for with
-// Part) and writes the ciphertext to dst, one chunk per Write on dst. Close writes
-// the final chunk and must be called; it does not close dst. Exactly
+// cipher's stream (the object's, or a part's from NewPart) and writes the
+// ciphertext to dst, one chunk per Write on dst. Close writes the final
+// chunk and must be called; it does not close dst. Exactly
 // EncryptedSize(n) bytes reach dst for n bytes written. Memory: one chunk.
 //
 // A stream is written once: NewWriter fails with ErrReadOnly on a cipher from
