@@ -107,9 +107,9 @@
 //
 // Protected: object data at rest on the drives, in .meta copies and in
 // backups of them: someone who reads drives, shard files or a stolen disk
-// learns object sizes (to 16 bytes per chunk) and nothing of the plaintext,
-// and can neither alter, truncate, reorder nor transplant ciphertext or
-// records without reads failing with ErrAuthentication. SSE-C objects
+// learns object sizes (exactly: EncryptedSize is invertible) and nothing of
+// the plaintext, and can neither alter, truncate, reorder nor transplant
+// ciphertext or records without reads failing with ErrAuthentication. SSE-C objects
 // additionally cannot be read by the server without the customer's key.
 //
 // Not protected: a running server (it holds the master key and sees
