@@ -171,7 +171,7 @@ func FuzzSSECHeaders(f *testing.F) {
 		var he *HeaderError
 		switch {
 		case err != nil:
-			if !errors.As(err, &he) || he.Code == "" || he.Message == "" || ck != nil {
+			if !errors.As(err, &he) || he.Code == "" || he.Message == "" || he.Status != 400 || ck != nil {
 				t.Fatalf("rejection %v (%T), key %v", err, err, ck)
 			}
 		case ck != nil:

@@ -24,13 +24,14 @@ const (
 	HeaderCopyCustomerKeyMD5    = "X-Amz-Copy-Source-Server-Side-Encryption-Customer-Key-Md5"
 )
 
-// HeaderError is an SSE request header rejected with AWS's error code and
-// message; every one is an HTTP 400. Header names the offending header (for
-// an <ArgumentName> element). errors.Is matches on code and message, so the
+// HeaderError is an SSE request header rejected with AWS's error code,
+// message and HTTP status (400, or 501 for SSE-KMS). Header names the
+// offending header (for an <ArgumentName> element). errors.Is matches on code and message, so the
 // Err* values below match whichever header (plain or copy source) failed.
 type HeaderError struct {
 	Code    string
 	Message string
+	Status  int
 	Header  string
 }
 
@@ -50,19 +51,19 @@ func (e *HeaderError) on(header string) *HeaderError {
 
 // The SSE header errors, worded as AWS S3 words them.
 var (
-	ErrCustomerAlgorithmMissing = &HeaderError{Code: "InvalidArgument", Message: "Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm."}
-	ErrCustomerAlgorithmInvalid = &HeaderError{Code: "InvalidEncryptionAlgorithmError", Message: "The Encryption request you specified is not valid. Supported value: AES256."}
-	ErrCustomerKeyMissing       = &HeaderError{Code: "InvalidArgument", Message: "Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key."}
-	ErrCustomerKeyInvalid       = &HeaderError{Code: "InvalidArgument", Message: "The secret key was invalid for the specified algorithm."}
-	ErrCustomerKeyMD5Missing    = &HeaderError{Code: "InvalidArgument", Message: "Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key."}
-	ErrCustomerKeyMD5Encoding   = &HeaderError{Code: "InvalidArgument", Message: "The MD5 hash of the secret key was improperly encoded. The MD5 hash must be Base64 encoded."}
-	ErrCustomerKeyMD5Mismatch   = &HeaderError{Code: "InvalidArgument", Message: "The calculated MD5 hash of the key did not match the hash that was provided."}
+	ErrCustomerAlgorithmMissing = &HeaderError{Code: "InvalidArgument", Message: "Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.", Status: 400}
+	ErrCustomerAlgorithmInvalid = &HeaderError{Code: "InvalidEncryptionAlgorithmError", Message: "The Encryption request you specified is not valid. Supported value: AES256.", Status: 400}
+	ErrCustomerKeyMissing       = &HeaderError{Code: "InvalidArgument", Message: "Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.", Status: 400}
+	ErrCustomerKeyInvalid       = &HeaderError{Code: "InvalidArgument", Message: "The secret key was invalid for the specified algorithm.", Status: 400}
+	ErrCustomerKeyMD5Missing    = &HeaderError{Code: "InvalidArgument", Message: "Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.", Status: 400}
+	ErrCustomerKeyMD5Encoding   = &HeaderError{Code: "InvalidArgument", Message: "The MD5 hash of the secret key was improperly encoded. The MD5 hash must be Base64 encoded.", Status: 400}
+	ErrCustomerKeyMD5Mismatch   = &HeaderError{Code: "InvalidArgument", Message: "The calculated MD5 hash of the key did not match the hash that was provided.", Status: 400}
 	// ErrCustomerKeyInsecure is for the S3 layer to return when SSE-C
 	// headers arrive over plain HTTP and the operator has not allowed it.
-	ErrCustomerKeyInsecure = &HeaderError{Code: "InvalidRequest", Message: "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."}
-	ErrSSEMethodInvalid    = &HeaderError{Code: "InvalidArgument", Message: "The encryption method specified is not supported"}
-	ErrSSEMethodKMS        = &HeaderError{Code: "NotImplemented", Message: "Server-side encryption with AWS KMS keys (SSE-KMS) is not implemented; use AES256 (SSE-S3) or SSE-C."}
-	ErrSSEAndCustomerKey   = &HeaderError{Code: "InvalidArgument", Message: "Server Side Encryption with Customer provided key is incompatible with the encryption method specified"}
+	ErrCustomerKeyInsecure = &HeaderError{Code: "InvalidRequest", Message: "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.", Status: 400}
+	ErrSSEMethodInvalid    = &HeaderError{Code: "InvalidArgument", Message: "The encryption method specified is not supported", Status: 400}
+	ErrSSEMethodKMS        = &HeaderError{Code: "NotImplemented", Message: "Server-side encryption with AWS KMS keys (SSE-KMS) is not implemented; use AES256 (SSE-S3) or SSE-C.", Status: 501}
+	ErrSSEAndCustomerKey   = &HeaderError{Code: "InvalidArgument", Message: "Server Side Encryption with Customer provided key is incompatible with the encryption method specified", Status: 400}
 )
 
 // ParseCustomerKey reads the SSE-C header triple of a request, or with

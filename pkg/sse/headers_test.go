@@ -81,6 +81,16 @@ func TestParseCustomerKey(t *testing.T) {
 			}
 		}
 	}
+	for _, e := range []*HeaderError{ErrCustomerAlgorithmMissing, ErrCustomerAlgorithmInvalid, ErrCustomerKeyMissing,
+		ErrCustomerKeyInvalid, ErrCustomerKeyMD5Missing, ErrCustomerKeyMD5Encoding, ErrCustomerKeyMD5Mismatch,
+		ErrCustomerKeyInsecure, ErrSSEMethodInvalid, ErrSSEAndCustomerKey} {
+		if e.Status != 400 {
+			t.Errorf("%s %q: status %d, want 400", e.Code, e.Message, e.Status)
+		}
+	}
+	if ErrSSEMethodKMS.Status != 501 || ErrSSEMethodKMS.Code != "NotImplemented" {
+		t.Errorf("SSE-KMS: %d %s", ErrSSEMethodKMS.Status, ErrSSEMethodKMS.Code)
+	}
 	// A rejected key never shows in the error.
 	h := http.Header{}
 	h.Set(HeaderCustomerAlgorithm, "AES256")

@@ -110,17 +110,30 @@ func (r *Record) Open(ctx Context, keys ...*MasterKey) (*Cipher, error) {
 	return nil, fmt.Errorf("%w: %s", ErrUnknownMasterKey, r.KeyID)
 }
 
+// CheckCustomerKey tells whether ck is the key of an SSE-C object without
+// unsealing anything (HEAD needs no cipher): nil if it is,
+// ErrWrongCustomerKey if not, ErrCustomerKeyRequired if ck is nil,
+// ErrNotCustomerEncrypted if the object is not SSE-C.
+func (r *Record) CheckCustomerKey(ck *CustomerKey) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case r.Algorithm != AlgorithmCustomer:
+		return ErrNotCustomerEncrypted
+	case ck == nil:
+		return ErrCustomerKeyRequired
+	case !ck.matches(r.KeySalt, r.KeyHash):
+		return ErrWrongCustomerKey
+	}
+	return nil
+}
+
 // OpenCustomer returns the cipher of an SSE-C object. ErrNotCustomerEncrypted
 // if the object is not SSE-C; ErrWrongCustomerKey if ck is not its key.
 func (r *Record) OpenCustomer(ctx Context, ck *CustomerKey) (*Cipher, error) {
-	if err := r.Validate(); err != nil {
+	if err := r.CheckCustomerKey(ck); err != nil {
 		return nil, err
-	}
-	if r.Algorithm != AlgorithmCustomer {
-		return nil, ErrNotCustomerEncrypted
-	}
-	if !ck.matches(r.KeySalt, r.KeyHash) {
-		return nil, ErrWrongCustomerKey
 	}
 	kek, err := ck.kek(r.KeySalt)
 	if err != nil {

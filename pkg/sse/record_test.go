@@ -160,6 +160,14 @@ func TestCustomerKeyOpen(t *testing.T) {
 	if _, err := r.OpenCustomer(testCtx, ck2); !errors.Is(err, ErrWrongCustomerKey) {
 		t.Fatalf("wrong key: %v", err)
 	}
+	for _, tc := range []struct {
+		ck   *CustomerKey
+		want error
+	}{{ck1, nil}, {ck2, ErrWrongCustomerKey}, {nil, ErrCustomerKeyRequired}} {
+		if err := r.CheckCustomerKey(tc.ck); !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+			t.Errorf("CheckCustomerKey(%v) = %v, want %v", tc.ck, err, tc.want)
+		}
+	}
 	if _, err := r.Open(testCtx, mustMaster(t, 1)); !errors.Is(err, ErrCustomerKeyRequired) {
 		t.Fatalf("SSE-C opened without key: %v", err)
 	}
@@ -169,6 +177,9 @@ func TestCustomerKeyOpen(t *testing.T) {
 	s3, _, _ := NewS3(mustMaster(t, 1), testCtx)
 	if _, err := s3.OpenCustomer(testCtx, ck1); !errors.Is(err, ErrNotCustomerEncrypted) {
 		t.Fatalf("customer key on SSE-S3 object: %v", err)
+	}
+	if err := s3.CheckCustomerKey(ck1); !errors.Is(err, ErrNotCustomerEncrypted) {
+		t.Fatalf("CheckCustomerKey on SSE-S3 object: %v", err)
 	}
 	// Same key, two objects: different salts, different hashes.
 	r2, _, _ := NewCustomer(ck1, testCtx)
