@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"encoding/hex"
 	"fmt"
+	"github.com/cofferstore/coffer/pkg/sigv4"
 	"strings"
 	"sync"
 	"time"
@@ -214,10 +215,7 @@ func (c *signingKeys) get(secret string, scope credentialScope) []byte {
 }
 
 func deriveSigningKey(secret string, scope credentialScope) []byte {
-	k := hmacSHA256([]byte("AWS4"+secret), scope.date)
-	k = hmacSHA256(k, scope.region)
-	k = hmacSHA256(k, scope.service)
-	return hmacSHA256(k, scopeTerminator)
+	return sigv4.SigningKey(secret, scope.date, scope.region, scope.service)
 }
 
 // stringToSignV4 is the SigV4 string to sign for a canonical request.

@@ -78,7 +78,6 @@
 //   - Messages S3 was never seen to give (a minimum above the maximum, a
 //     negative bound, x-amz-date on another day) are worded here.
 //
-// The SigV4 signing-key derivation duplicates auth's unexported
-// deriveSigningKey; TestSigningKeyMatchesSDK checks it against the AWS SDK
-// signer and TestSignV4AWSExample against AWS's published example.
+// The SigV4 signing key comes from pkg/sigv4, the derivation auth uses
+// too; TestSigningKeyMatchesSDK checks it against the AWS SDK signer and TestSignV4AWSExample against AWS's published example.
 package postpolicy

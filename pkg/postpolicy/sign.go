@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/cofferstore/coffer/pkg/sigv4"
 	"strings"
 	"time"
 )
@@ -174,14 +175,10 @@ func SignV2(secret, policyB64 string) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// signingKeyV4 derives the SigV4 signing key. It duplicates auth's
-// unexported deriveSigningKey (auth/sigv4.go), which this package may not
-// change; the two must stay equal (the test vector in sign_test.go is AWS's).
+// signingKeyV4 derives the SigV4 signing key through pkg/sigv4, the one
+// derivation auth uses too.
 func signingKeyV4(secret, date, region string) []byte {
-	k := hmacSHA256([]byte("AWS4"+secret), date)
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, serviceS3)
-	return hmacSHA256(k, scopeTerminator)
+	return sigv4.SigningKey(secret, date, region, serviceS3)
 }
 
 func hmacSHA256(key []byte, data string) []byte {
