@@ -20,7 +20,7 @@ func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string, opts Bu
 		}
 		s.pinID(rec.ID)
 		defer s.unpinID(rec.ID)
-		if err := s.persistBucketCfg(rec); err != nil {
+		if err := s.persistBucketCfg(rec, nil); err != nil {
 			s.removeData([]string{rec.ID})
 			return err
 		}

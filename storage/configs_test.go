@@ -1,0 +1,431 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// getCfg returns the bucket's document of kind, nil when unset (failing
+// on any other error).
+func getCfg(t testing.TB, s *Store, bucket string, kind ConfigKind) []byte {
+	t.Helper()
+	doc, err := s.GetBucketConfig(context.Background(), "acme", bucket, kind)
+	if errors.Is(err, ErrNoSuchBucketConfig) {
+		if doc != nil {
+			t.Fatalf("%s: %d bytes beside %v", kind, len(doc), err)
+		}
+		return nil
+	}
+	must(t, err)
+	return doc
+}
+
+// bucketFilePath is drive i's bucket file of bucket id.
+func (ts *testStore) bucketFilePath(i int, id string) string {
+	return filepath.Join(ts.drives[i], "data", id[:2], id+".meta")
+}
+
+// Every kind: unset, set, read back, overwrite, unchanged rewrite, size
+// limit (exact limit fits, one byte more is refused and changes nothing),
+// delete, delete again; kinds never see each other's documents.
+func TestBucketConfigKinds(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	for _, kind := range ConfigKinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			if got := getCfg(t, ts.Store, "bkt", kind); got != nil {
+				t.Fatalf("unset %s reads %q", kind, got)
+			}
+			v1 := []byte(string(kind) + "-one")
+			must(t, ts.SetBucketConfig(ctx, "acme", "bkt", kind, v1))
+			if got := getCfg(t, ts.Store, "bkt", kind); !bytes.Equal(got, v1) {
+				t.Fatalf("read %q, want %q", got, v1)
+			}
+			v2 := []byte(string(kind) + "-two, longer")
+			must(t, ts.SetBucketConfig(ctx, "acme", "bkt", kind, v2))
+			if got := getCfg(t, ts.Store, "bkt", kind); !bytes.Equal(got, v2) {
+				t.Fatalf("overwrite reads %q, want %q", got, v2)
+			}
+			gen := ts.bucketRec("bkt").CfgGen
+			must(t, ts.SetBucketConfig(ctx, "acme", "bkt", kind, bytes.Clone(v2)))
+			if g := ts.bucketRec("bkt").CfgGen; g != gen {
+				t.Fatalf("an unchanged document was written again (generation %d -> %d)", gen, g)
+			}
+			limit := configLimits[kind]
+			if err := ts.SetBucketConfig(ctx, "acme", "bkt", kind, bytes.Repeat([]byte("x"), limit+1)); !errors.Is(err, ErrConfigTooLarge) {
+				t.Fatalf("%d bytes (limit %d): %v", limit+1, limit, err)
+			}
+			if got := getCfg(t, ts.Store, "bkt", kind); !bytes.Equal(got, v2) {
+				t.Fatalf("a refused document changed the stored one to %d bytes", len(got))
+			}
+			full := bytes.Repeat([]byte("y"), limit)
+			must(t, ts.SetBucketConfig(ctx, "acme", "bkt", kind, full))
+			if got := getCfg(t, ts.Store, "bkt", kind); !bytes.Equal(got, full) {
+				t.Fatalf("a document of exactly the limit reads %d bytes", len(got))
+			}
+			for _, other := range ConfigKinds() {
+				if other != kind && getCfg(t, ts.Store, "bkt", other) != nil {
+					t.Fatalf("setting %s set %s", kind, other)
+				}
+			}
+			must(t, ts.SetBucketConfig(ctx, "acme", "bkt", kind, nil))
+			if got := getCfg(t, ts.Store, "bkt", kind); got != nil {
+				t.Fatalf("deleted %s reads %d bytes", kind, len(got))
+			}
+			must(t, ts.SetBucketConfig(ctx, "acme", "bkt", kind, []byte{})) // deleting nothing succeeds
+		})
+	}
+	if err := ts.SetBucketConfig(ctx, "acme", "bkt", "website", []byte("x")); err == nil || errors.Is(err, ErrConfigTooLarge) {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	if _, err := ts.GetBucketConfig(ctx, "acme", "bkt", "website"); err == nil || errors.Is(err, ErrNoSuchBucketConfig) {
+		t.Fatalf("unknown kind read: %v", err)
+	}
+	if err := ts.SetBucketConfig(ctx, "acme", "nope", ConfigPolicy, []byte("x")); !errors.Is(err, ErrBucketNotFound) {
+		t.Fatalf("set on a missing bucket: %v", err)
+	}
+	if _, err := ts.GetBucketConfig(ctx, "acme", "nope", ConfigPolicy); !errors.Is(err, ErrBucketNotFound) {
+		t.Fatalf("get on a missing bucket: %v", err)
+	}
+}
+
+// The documents of one bucket together are bounded: the write that would
+// pass maxBucketConfigBytes is refused, and shrinking is always allowed.
+func TestBucketConfigTotalLimit(t *testing.T) {
+	ts := newTestStore(t, 2)
+	ctx := context.Background()
+	doc := func(kind ConfigKind) []byte { return bytes.Repeat([]byte("z"), configLimits[kind]) }
+	total := 0
+	var refused ConfigKind
+	for _, kind := range ConfigKinds() {
+		err := ts.SetBucketConfig(ctx, "acme", "bkt", kind, doc(kind))
+		if total+configLimits[kind] > maxBucketConfigBytes {
+			if !errors.Is(err, ErrConfigTooLarge) {
+				t.Fatalf("%s would make %d bytes: %v", kind, total+configLimits[kind], err)
+			}
+			refused = kind
+			break
+		}
+		must(t, err)
+		total += configLimits[kind]
+	}
+	if refused == "" {
+		t.Fatal("the bucket total was never reached: the test sizes are wrong")
+	}
+	if getCfg(t, ts.Store, "bkt", refused) != nil {
+		t.Fatalf("refused %s was stored", refused)
+	}
+	// Shrinking one document makes room.
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigLifecycle, []byte("small")))
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", refused, []byte("now fits")))
+}
+
+func (ts *testStore) bucketRec(name string) *bucketRecord {
+	ts.t.Helper()
+	b, err := ts.lookupBucket("acme", name)
+	must(ts.t, err)
+	return b
+}
+
+// Documents survive a restart, and a RebuildIndex from the drives alone
+// restores them with the versioning state, empty bucket included; a
+// deleted document stays deleted.
+func TestBucketConfigRestartAndRebuild(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.CreateBucket(ctx, "acme", "empty", BucketOptions{}))
+	want := map[ConfigKind][]byte{ConfigPolicy: []byte(`{"Statement":[]}`), ConfigCORS: []byte("<CORSConfiguration/>"), ConfigACL: []byte("public-read")}
+	for k, v := range want {
+		must(t, ts.SetBucketConfig(ctx, "acme", "empty", k, v))
+	}
+	must(t, ts.SetBucketConfig(ctx, "acme", "empty", ConfigTagging, []byte("gone")))
+	must(t, ts.SetBucketVersioning(ctx, "acme", "empty", VersioningEnabled))
+	must(t, ts.SetBucketConfig(ctx, "acme", "empty", ConfigTagging, nil))
+	putBytes(t, ts.Store, "k", []byte("v")) // an object elsewhere
+	check := func(when string) {
+		t.Helper()
+		for _, k := range ConfigKinds() {
+			if got := getCfg(t, ts.Store, "empty", k); !bytes.Equal(got, want[k]) {
+				t.Fatalf("%s: %s reads %q, want %q", when, k, got, want[k])
+			}
+		}
+		b, err := ts.GetBucket(ctx, "acme", "empty")
+		if err != nil || b.Versioning != VersioningEnabled {
+			t.Fatalf("%s: bucket %+v, %v", when, b, err)
+		}
+	}
+	check("before")
+	ts.reopen()
+	check("after restart")
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err := ts.RebuildIndex(ctx)
+	must(t, err)
+	check("after rebuild")
+	ts.mustRead("k", []byte("v"))
+	// The rebuilt index knows the bucket file: a scrub keeps it.
+	_, err = ts.Scrub(ctx)
+	must(t, err)
+	id := ts.bucketID("empty")
+	for i := range 4 {
+		if _, err := os.Stat(ts.bucketFilePath(i, id)); err != nil {
+			t.Fatalf("scrub after rebuild: %v", err)
+		}
+	}
+}
+
+// A drive that missed changes holds an older bucket file, and another
+// holds a corrupt one. RebuildIndex takes the newest copy whatever the
+// drive order, and a scrub rewrites the stale and corrupt copies.
+func TestBucketConfigStaleCopies(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigPolicy, []byte("policy one")))
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigCORS, []byte("cors one")))
+	id := ts.bucketID("bkt")
+	stale, err := os.ReadFile(ts.bucketFilePath(0, id))
+	must(t, err)
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigPolicy, []byte("policy two")))
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigCORS, nil))
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigLifecycle, []byte("lifecycle")))
+	want := map[ConfigKind][]byte{ConfigPolicy: []byte("policy two"), ConfigLifecycle: []byte("lifecycle")}
+	// Drives 0 and 2 stale, drive 1 corrupt: only drive 3 is current, and
+	// it is read last.
+	must(t, os.WriteFile(ts.bucketFilePath(0, id), stale, 0o600))
+	must(t, os.WriteFile(ts.bucketFilePath(1, id), []byte("CFM1 garbage garbage garbage"), 0o600))
+	must(t, os.WriteFile(ts.bucketFilePath(2, id), stale, 0o600))
+	checkDocs := func(when string) {
+		t.Helper()
+		for _, k := range ConfigKinds() {
+			if got := getCfg(t, ts.Store, "bkt", k); !bytes.Equal(got, want[k]) {
+				t.Fatalf("%s: %s reads %q, want %q", when, k, got, want[k])
+			}
+		}
+	}
+	ts.Store.Close()
+	must(t, os.Rename(filepath.Join(ts.cfg.DataDir, "index.db"), filepath.Join(ts.cfg.DataDir, "index.keep")))
+	ts.reopen()
+	st, err := ts.RebuildIndex(ctx)
+	must(t, err)
+	checkDocs("rebuild from one current copy")
+	if st.Errors != 0 {
+		t.Logf("rebuild skipped %d errors: %v", st.Errors, st.FirstErrors) // the corrupt copy is not an error: another decoded
+	}
+	// Back to the original index; a scrub repairs the three bad copies.
+	ts.Store.Close()
+	must(t, os.Rename(filepath.Join(ts.cfg.DataDir, "index.keep"), filepath.Join(ts.cfg.DataDir, "index.db")))
+	must(t, os.WriteFile(ts.bucketFilePath(0, id), stale, 0o600))
+	must(t, os.WriteFile(ts.bucketFilePath(1, id), []byte("CFM1 garbage garbage garbage"), 0o600))
+	must(t, os.WriteFile(ts.bucketFilePath(2, id), stale, 0o600))
+	ts.reopen()
+	scr, err := ts.Scrub(ctx)
+	must(t, err)
+	if scr.ShardsRepaired < 3 {
+		t.Fatalf("scrub repaired %d copies, want 3", scr.ShardsRepaired)
+	}
+	gen := ts.bucketRec("bkt").CfgGen
+	for i := range 4 {
+		raw, err := os.ReadFile(ts.bucketFilePath(i, id))
+		must(t, err)
+		h, _, err := decodeMeta(raw)
+		if err != nil || h.Kind != "bucket" || h.Shard != i || h.BucketCfg.CfgGen != gen || !sameDocs(h.Configs, want) {
+			t.Fatalf("drive %d after scrub: %+v, %v", i, h, err)
+		}
+	}
+	checkDocs("after scrub")
+}
+
+// A bucket's documents go with it, plain or forced delete: the file on
+// the drives, the index keyspace, and a new bucket of the same name
+// (before and after a rebuild) has none.
+func TestBucketConfigGoesWithBucket(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		t.Run(fmt.Sprintf("force=%v", force), func(t *testing.T) {
+			ts := newTestStore(t, 4)
+			ctx := context.Background()
+			for _, k := range ConfigKinds() {
+				must(t, ts.SetBucketConfig(ctx, "acme", "bkt", k, []byte("old "+string(k))))
+			}
+			if force {
+				putBytes(t, ts.Store, "obj", []byte("data"))
+			}
+			old := ts.bucketID("bkt")
+			must(t, ts.DeleteBucket(ctx, "acme", "bkt", force))
+			for i := range 4 {
+				if _, err := os.Stat(ts.bucketFilePath(i, old)); !errors.Is(err, os.ErrNotExist) {
+					t.Fatalf("bucket file on drive %d after delete: %v", i, err)
+				}
+			}
+			var left map[ConfigKind][]byte
+			must(t, ts.idx.View(func(tx indexTx) (err error) { left, err = tx.bucketConfigs(old); return err }))
+			if len(left) != 0 {
+				t.Fatalf("%d documents left in the index", len(left))
+			}
+			if _, err := ts.GetBucketConfig(ctx, "acme", "bkt", ConfigPolicy); !errors.Is(err, ErrBucketNotFound) {
+				t.Fatalf("deleted bucket's policy: %v", err)
+			}
+			must(t, ts.CreateBucket(ctx, "acme", "bkt", BucketOptions{}))
+			for _, k := range ConfigKinds() {
+				if got := getCfg(t, ts.Store, "bkt", k); got != nil {
+					t.Fatalf("new bucket inherits %s %q", k, got)
+				}
+			}
+			putBytes(t, ts.Store, "new", []byte("x")) // so that the rebuild restores the bucket
+			ts.Store.Close()
+			must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+			ts.reopen()
+			_, err := ts.RebuildIndex(ctx)
+			must(t, err)
+			for _, k := range ConfigKinds() {
+				if got := getCfg(t, ts.Store, "bkt", k); got != nil {
+					t.Fatalf("after rebuild the bucket has the deleted one's %s %q", k, got)
+				}
+			}
+		})
+	}
+}
+
+// A configuration change racing a delete of its bucket (deleted after the
+// change read the bucket, before it committed) fails and leaves no
+// bucket file that a rebuild would bring the bucket back from.
+func TestBucketConfigRacingDelete(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	id := ts.bucketID("bkt")
+	err := ts.changeBucketCfg("acme", "bkt", func(_ *bucketRecord, docs map[ConfigKind][]byte) (bool, error) {
+		must(t, ts.DeleteBucket(ctx, "acme", "bkt", false))
+		docs[ConfigPolicy] = []byte("late")
+		return true, nil
+	})
+	if !errors.Is(err, ErrBucketNotFound) {
+		t.Fatalf("change of a deleted bucket: %v", err)
+	}
+	for i := range 4 {
+		if _, err := os.Stat(ts.bucketFilePath(i, id)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("bucket file on drive %d: %v", i, err)
+		}
+	}
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	if _, err := ts.GetBucket(ctx, "acme", "bkt"); !errors.Is(err, ErrBucketNotFound) {
+		t.Fatalf("deleted bucket came back: %v", err)
+	}
+}
+
+// A bucket that was never configured keeps today's record bytes and gets
+// no bucket file.
+func TestBucketConfigNeverSetUnchanged(t *testing.T) {
+	ts := newTestStore(t, 2)
+	id := ts.bucketID("bkt")
+	raw, err := json.Marshal(ts.bucketRec("bkt"))
+	must(t, err)
+	if strings.Contains(string(raw), "cfgGen") {
+		t.Fatalf("never-configured bucket record %s", raw)
+	}
+	for i := range 2 {
+		if _, err := os.Stat(ts.bucketFilePath(i, id)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("bucket file of a never-configured bucket: %v", err)
+		}
+	}
+	raw, err = json.Marshal(&tenantRecord{Name: "acme"})
+	must(t, err)
+	if strings.Contains(string(raw), "configs") {
+		t.Fatalf("unconfigured tenant record %s", raw)
+	}
+}
+
+// Tenant defaults: round trip per kind, delete, limits, missing tenant,
+// restart; RebuildIndex does not restore them (like quotas).
+func TestTenantConfig(t *testing.T) {
+	ts := newTestStore(t, 2)
+	ctx := context.Background()
+	get := func(kind ConfigKind) []byte {
+		t.Helper()
+		doc, err := ts.GetTenantConfig(ctx, "acme", kind)
+		if errors.Is(err, ErrNoSuchBucketConfig) {
+			return nil
+		}
+		must(t, err)
+		return doc
+	}
+	for _, k := range ConfigKinds() {
+		if got := get(k); got != nil {
+			t.Fatalf("unset %s: %q", k, got)
+		}
+		must(t, ts.SetTenantConfig(ctx, "acme", k, []byte("default "+string(k))))
+	}
+	must(t, ts.SetTenantConfig(ctx, "acme", ConfigLifecycle, []byte("abort after 7 days")))
+	must(t, ts.SetTenantConfig(ctx, "acme", ConfigTagging, nil))
+	want := func(k ConfigKind) []byte {
+		switch k {
+		case ConfigLifecycle:
+			return []byte("abort after 7 days")
+		case ConfigTagging:
+			return nil
+		}
+		return []byte("default " + string(k))
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, k := range ConfigKinds() {
+			if got := get(k); !bytes.Equal(got, want(k)) {
+				t.Fatalf("%s: %s reads %q, want %q", when, k, got, want(k))
+			}
+		}
+	}
+	check("set")
+	if err := ts.SetTenantConfig(ctx, "acme", ConfigPublicAccessBlock, bytes.Repeat([]byte("p"), maxTenantConfigDoc+1)); !errors.Is(err, ErrConfigTooLarge) {
+		t.Fatalf("oversized tenant default: %v", err)
+	}
+	if err := ts.SetTenantConfig(ctx, "acme", ConfigACL, bytes.Repeat([]byte("a"), maxACLLen+1)); !errors.Is(err, ErrConfigTooLarge) {
+		t.Fatalf("oversized tenant ACL: %v", err)
+	}
+	big := bytes.Repeat([]byte("q"), maxTenantConfigDoc)
+	var err error
+	for _, k := range ConfigKinds()[:5] {
+		if err = ts.SetTenantConfig(ctx, "acme", k, big); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, ErrConfigTooLarge) {
+		t.Fatalf("tenant total over %d bytes: %v", maxTenantConfigBytes, err)
+	}
+	for _, k := range ConfigKinds()[:5] {
+		must(t, ts.SetTenantConfig(ctx, "acme", k, want(k)))
+	}
+	check("after the limits")
+	if err := ts.SetTenantConfig(ctx, "nobody", ConfigPolicy, []byte("x")); !errors.Is(err, ErrTenantNotFound) {
+		t.Fatalf("set on a missing tenant: %v", err)
+	}
+	if _, err := ts.GetTenantConfig(ctx, "nobody", ConfigPolicy); !errors.Is(err, ErrTenantNotFound) {
+		t.Fatalf("get on a missing tenant: %v", err)
+	}
+	// Usage and quota stay untouched by a config change.
+	putBytes(t, ts.Store, "k", []byte("12345"))
+	must(t, ts.SetTenantConfig(ctx, "acme", ConfigCORS, []byte("changed")))
+	if u, err := ts.TenantUsage(ctx, "acme"); err != nil || u.Objects != 1 || u.Bytes != 5 {
+		t.Fatalf("usage after a tenant config change %+v, %v", u, err)
+	}
+	must(t, ts.SetTenantConfig(ctx, "acme", ConfigCORS, want(ConfigCORS)))
+	ts.reopen()
+	check("after restart")
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	if got := get(ConfigPolicy); got != nil {
+		t.Fatalf("rebuild restored a tenant default %q (documented as not restored)", got)
+	}
+}
