@@ -428,6 +428,18 @@ func TestTenantConfig(t *testing.T) {
 	if got := get(ConfigPolicy); got != nil {
 		t.Fatalf("rebuild restored a tenant default %q (documented as not restored)", got)
 	}
+	// A deleted tenant's defaults and bucket documents go with it.
+	must(t, ts.SetTenantConfig(ctx, "acme", ConfigPolicy, []byte("tenant")))
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigPolicy, []byte("bucket")))
+	must(t, ts.DeleteTenant(ctx, "acme"))
+	must(t, ts.CreateTenant(ctx, "acme", Quota{}))
+	must(t, ts.CreateBucket(ctx, "acme", "bkt", BucketOptions{}))
+	if got := get(ConfigPolicy); got != nil {
+		t.Fatalf("recreated tenant has the old default %q", got)
+	}
+	if got := getCfg(t, ts.Store, "bkt", ConfigPolicy); got != nil {
+		t.Fatalf("recreated tenant's bucket has the old policy %q", got)
+	}
 }
 
 // A version's canned ACL: set at PutObject and CreateMultipartUpload,
