@@ -396,7 +396,8 @@
 // key are listed in upload id order, not initiation order. Multipart objects
 // open their parts' shard files on first use, so a delete racing a read of
 // a later part can fail that read. RebuildIndex restores objects, buckets,
-// tenants (without quota) and unfinished uploads, not quotas or volumes.
+// tenants (without quota) and unfinished uploads, not quotas, volumes or
+// tenant defaults.
 // Pack segments are compacted only by scrub passes (background or Scrub).
 // Versioning: stamps come from the wall clock, so a clock set back across
 // a restart can order a new version before older ones of its key. A

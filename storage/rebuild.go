@@ -25,9 +25,11 @@ type RebuildStats struct {
 // and buckets), unfinished uploads are restored from their parts, and
 // usage counters (with the count of unfinished uploads) are recounted.
 // Small objects are found in the drives' pack logs as well as in .meta
-// files. Versions that lost to a newer one are left for the scrubber to
-// remove as orphans. Quotas, suspension and volumes are not stored on the
-// drives and are not restored. Read errors do not stop it: they are
+// files, and buckets' versioning state, Object Lock configuration and
+// configuration documents in their bucket files. Versions that lost to a
+// newer one are left for the scrubber to remove as orphans. Quotas,
+// suspension, tenant defaults and volumes are not stored on the drives and
+// are not restored. Read errors do not stop it: they are
 // counted and listed in the stats (and logged), since each may mean a
 // smaller index.
 func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
