@@ -524,7 +524,7 @@ var (
 	ErrInvalidRetention = errors.New("storage: invalid retention")
 	// ErrInvalidVersioning is returned when a versioning state is neither Enabled nor Suspended.
 	ErrInvalidVersioning = errors.New("storage: invalid versioning state")
-	// ErrNoSuchBucketConfig is returned when a bucket (GetBucketConfig) or tenant (GetTenantConfig) has no configuration document of the kind asked for.
+	// ErrNoSuchBucketConfig is returned (inside a *NoSuchConfigError) when a bucket (GetBucketConfig) or tenant (GetTenantConfig) has no configuration document of the kind asked for.
 	ErrNoSuchBucketConfig = errors.New("storage: no such bucket configuration")
 	// ErrConfigTooLarge is returned when a configuration document or canned ACL name passes its size limit, or a bucket's or tenant's documents together would pass theirs.
 	ErrConfigTooLarge = errors.New("storage: configuration too large")
@@ -553,6 +553,26 @@ func (e *DeleteMarkerError) Is(target error) bool {
 	}
 	return target == ErrObjectNotFound
 }
+
+// NoSuchConfigError is returned by GetBucketConfig and GetTenantConfig
+// when no document of Kind is set; it matches ErrNoSuchBucketConfig. The
+// kind lets one error table choose S3's code (NoSuchBucketPolicy,
+// NoSuchCORSConfiguration, ...).
+type NoSuchConfigError struct {
+	Kind ConfigKind
+	// Tenant is true for a tenant default (GetTenantConfig).
+	Tenant bool
+}
+
+func (e *NoSuchConfigError) Error() string {
+	if e.Tenant {
+		return "storage: no tenant default " + string(e.Kind)
+	}
+	return "storage: no bucket " + string(e.Kind) + " configuration"
+}
+
+// Is makes errors.Is(err, ErrNoSuchBucketConfig) true.
+func (e *NoSuchConfigError) Is(target error) bool { return target == ErrNoSuchBucketConfig }
 
 // LockedError names versions that Object Lock protects (key@versionID, at
 // most 10) when a bucket or tenant cannot be deleted. It matches

@@ -123,8 +123,8 @@ func (s *Store) SetBucketConfig(ctx context.Context, tenant, bucket string, kind
 	})
 }
 
-// GetBucketConfig returns a bucket's document of kind, or
-// ErrNoSuchBucketConfig when none is set.
+// GetBucketConfig returns a bucket's document of kind, or a
+// *NoSuchConfigError (ErrNoSuchBucketConfig) when none is set.
 func (s *Store) GetBucketConfig(ctx context.Context, tenant, bucket string, kind ConfigKind) ([]byte, error) {
 	if err := checkConfigDoc(kind, nil, 0); err != nil {
 		return nil, err
@@ -142,7 +142,7 @@ func (s *Store) GetBucketConfig(ctx context.Context, tenant, bucket string, kind
 		return nil, err
 	}
 	if doc == nil {
-		return nil, fmt.Errorf("%w: %s has no %s", ErrNoSuchBucketConfig, bucket, kind)
+		return nil, &NoSuchConfigError{Kind: kind}
 	}
 	return doc, nil
 }
@@ -181,8 +181,8 @@ func (s *Store) SetTenantConfig(ctx context.Context, tenant string, kind ConfigK
 	})
 }
 
-// GetTenantConfig returns the tenant's default of kind, or
-// ErrNoSuchBucketConfig when none is set.
+// GetTenantConfig returns the tenant's default of kind, or a
+// *NoSuchConfigError (ErrNoSuchBucketConfig) when none is set.
 func (s *Store) GetTenantConfig(ctx context.Context, tenant string, kind ConfigKind) ([]byte, error) {
 	if err := checkConfigDoc(kind, nil, 0); err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func (s *Store) GetTenantConfig(ctx context.Context, tenant string, kind ConfigK
 		return nil, err
 	}
 	if doc == nil {
-		return nil, fmt.Errorf("%w: tenant %s has no default %s", ErrNoSuchBucketConfig, tenant, kind)
+		return nil, &NoSuchConfigError{Kind: kind, Tenant: true}
 	}
 	return doc, nil
 }

@@ -83,6 +83,13 @@ func TestBucketConfigKinds(t *testing.T) {
 			must(t, ts.SetBucketConfig(ctx, "acme", "bkt", kind, []byte{})) // deleting nothing succeeds
 		})
 	}
+	var nse *NoSuchConfigError
+	if _, err := ts.GetBucketConfig(ctx, "acme", "bkt", ConfigCORS); !errors.As(err, &nse) || nse.Kind != ConfigCORS || nse.Tenant {
+		t.Fatalf("unset cors: %v", err)
+	}
+	if _, err := ts.GetTenantConfig(ctx, "acme", ConfigLifecycle); !errors.As(err, &nse) || nse.Kind != ConfigLifecycle || !nse.Tenant || !errors.Is(err, ErrNoSuchBucketConfig) {
+		t.Fatalf("unset tenant lifecycle: %v", err)
+	}
 	if err := ts.SetBucketConfig(ctx, "acme", "bkt", "website", []byte("x")); err == nil || errors.Is(err, ErrConfigTooLarge) {
 		t.Fatalf("unknown kind: %v", err)
 	}
