@@ -37,7 +37,7 @@ type ObjectStore interface {
 
 	// Buckets.
 	// CreateBucket creates an empty bucket; opts.ObjectLock enables Object
-	// Lock and versioning with it.
+	// Lock and versioning with it, opts.Configs are its first documents.
 	CreateBucket(ctx context.Context, tenant, bucket string, opts BucketOptions) error
 	GetBucket(ctx context.Context, tenant, bucket string) (BucketInfo, error)
 	ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, error)
@@ -295,6 +295,10 @@ type BucketOptions struct {
 	// ObjectLock (x-amz-bucket-object-lock-enabled: true) enables Object
 	// Lock; it implies versioning Enabled.
 	ObjectLock bool
+	// Configs are documents the bucket is created with (a canned ACL,
+	// ownership controls, ...), committed with it, under the same limits
+	// as SetBucketConfig.
+	Configs map[ConfigKind][]byte
 }
 
 // LockMode is an Object Lock retention mode.

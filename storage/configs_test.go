@@ -675,3 +675,56 @@ func TestBucketConfigConcurrent(t *testing.T) {
 		t.Fatalf("rebuilt bucket %+v, %v", b, err)
 	}
 }
+
+// CreateBucket with documents commits them with the bucket (file first,
+// then one commit), under SetBucketConfig's limits; a refused create
+// leaves nothing, and an existing bucket keeps its own documents.
+func TestCreateBucketWithConfigs(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	want := map[ConfigKind][]byte{ConfigACL: []byte("public-read"), ConfigOwnershipControls: []byte("BucketOwnerEnforced")}
+	must(t, ts.CreateBucket(ctx, "acme", "pub", BucketOptions{Configs: map[ConfigKind][]byte{
+		ConfigACL: want[ConfigACL], ConfigOwnershipControls: want[ConfigOwnershipControls], ConfigPolicy: nil}}))
+	check := func(when string) {
+		t.Helper()
+		for _, k := range ConfigKinds() {
+			if got := getCfg(t, ts.Store, "pub", k); !bytes.Equal(got, want[k]) {
+				t.Fatalf("%s: %s reads %q, want %q", when, k, got, want[k])
+			}
+		}
+	}
+	check("created")
+	id := ts.bucketID("pub")
+	for i := range 4 {
+		raw, err := os.ReadFile(ts.bucketFilePath(i, id))
+		must(t, err)
+		if h, _, err := decodeMeta(raw); err != nil || !sameDocs(h.Configs, want) {
+			t.Fatalf("drive %d bucket file %+v, %v", i, h, err)
+		}
+	}
+	if err := ts.CreateBucket(ctx, "acme", "pub", BucketOptions{Configs: map[ConfigKind][]byte{ConfigACL: []byte("private")}}); !errors.Is(err, ErrBucketExists) {
+		t.Fatalf("create over an existing bucket: %v", err)
+	}
+	check("after a refused create of the same name")
+	for name, cfgs := range map[string]map[ConfigKind][]byte{
+		"big":     {ConfigACL: bytes.Repeat([]byte("a"), maxACLLen+1)},
+		"unknown": {"website": []byte("x")},
+	} {
+		if err := ts.CreateBucket(ctx, "acme", name, BucketOptions{Configs: cfgs}); err == nil {
+			t.Fatalf("create %s succeeded", name)
+		}
+		if _, err := ts.GetBucket(ctx, "acme", name); !errors.Is(err, ErrBucketNotFound) {
+			t.Fatalf("refused create of %s left a bucket: %v", name, err)
+		}
+	}
+	must(t, ts.CreateBucket(ctx, "acme", "plain", BucketOptions{Configs: map[ConfigKind][]byte{ConfigCORS: {}}}))
+	if b := ts.bucketRec("plain"); b.hasCfgFile() {
+		t.Fatalf("only empty documents, yet a bucket file: %+v", b)
+	}
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err := ts.RebuildIndex(ctx)
+	must(t, err)
+	check("after rebuild") // the empty bucket comes back from its file
+}
