@@ -295,8 +295,11 @@
 // configs/<bucket id>, not in the bucket record that every object
 // operation reads, and in the bucket file (see "Bucket files" under
 // "Versions"), so they survive a crash (files first, then one index
-// commit), restarts and RebuildIndex, and scrub repairs stale copies. A
-// bucket that was never configured has neither, as before. They go with
+// commit), restarts and RebuildIndex, and scrub repairs stale copies.
+// CreateBucket takes first documents (BucketOptions.Configs: a canned ACL
+// on CreateBucket) and commits them with the bucket. A bucket that was
+// never configured has neither keyspace nor file, as before; a missing
+// document is a *NoSuchConfigError naming its kind. They go with
 // the bucket: a plain delete drops the keyspace and the file with the
 // record; a forced delete at the end of its purge, like the file. A new
 // bucket of the same name has a new id and so none.
