@@ -37,7 +37,7 @@ type ObjectStore interface {
 
 	// Buckets.
 	// CreateBucket creates an empty bucket; opts.ObjectLock enables Object
-	// Lock and versioning with it.
+	// Lock and versioning with it, opts.Configs are its first documents.
 	CreateBucket(ctx context.Context, tenant, bucket string, opts BucketOptions) error
 	GetBucket(ctx context.Context, tenant, bucket string) (BucketInfo, error)
 	ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, error)
@@ -51,6 +51,18 @@ type ObjectStore interface {
 	// enables Object Lock on a bucket with versioning Enabled
 	// (ErrInvalidBucketState otherwise).
 	PutObjectLockConfig(ctx context.Context, tenant, bucket string, cfg LockConfig) error
+	// SetBucketConfig stores a bucket's configuration document of kind
+	// (opaque bytes the caller validated; nil or empty deletes it) in one
+	// commit; GetBucketConfig returns it, or ErrNoSuchBucketConfig. A
+	// document over its kind's limit, or over the bucket's total, is
+	// ErrConfigTooLarge. Documents go away with the bucket.
+	SetBucketConfig(ctx context.Context, tenant, bucket string, kind ConfigKind, doc []byte) error
+	GetBucketConfig(ctx context.Context, tenant, bucket string, kind ConfigKind) ([]byte, error)
+	// SetTenantConfig and GetTenantConfig keep an operator default of
+	// kind per tenant (small: ErrConfigTooLarge over 4 KiB), with the same
+	// errors. They are not restored by RebuildIndex (like quotas).
+	SetTenantConfig(ctx context.Context, tenant string, kind ConfigKind, doc []byte) error
+	GetTenantConfig(ctx context.Context, tenant string, kind ConfigKind) ([]byte, error)
 
 	// Objects.
 	PutObject(ctx context.Context, tenant, bucket, key string, body io.Reader, opts PutOptions) (ObjectInfo, error)
@@ -72,6 +84,9 @@ type ObjectStore interface {
 	// the REPLACE directive).
 	UpdateObjectMeta(ctx context.Context, tenant, bucket, key string, meta ObjectMeta) (ObjectInfo, error)
 	SetObjectTags(ctx context.Context, tenant, bucket, key, versionID string, tags map[string]string) error
+	// SetObjectACL sets one version's canned ACL name ("" is the current
+	// version; an empty acl clears it), opaque to storage.
+	SetObjectACL(ctx context.Context, tenant, bucket, key, versionID, acl string) error
 	ListObjects(ctx context.Context, tenant, bucket string, opts ListOptions) (ListResult, error)
 	// ListObjectVersions lists every version and delete marker, key
 	// ascending and newest first per key.
@@ -217,6 +232,10 @@ type PutOptions struct {
 	// ErrNoLockConfig. CreateMultipartUpload records both and applies them
 	// at Complete.
 	LegalHold bool
+	// ACL is the new version's canned ACL name ("": none), kept opaque
+	// (at most 64 bytes, ErrConfigTooLarge). CreateMultipartUpload records
+	// it and applies it at Complete.
+	ACL string
 }
 
 // ObjectInfo describes a stored object version.
@@ -240,6 +259,7 @@ type ObjectInfo struct {
 	DeleteMarker bool
 	Retention    Retention
 	LegalHold    bool
+	ACL          string // the version's canned ACL name; "" when never set
 }
 
 // ListOptions select a page of a bucket listing. After is exclusive: the S3
@@ -275,6 +295,10 @@ type BucketOptions struct {
 	// ObjectLock (x-amz-bucket-object-lock-enabled: true) enables Object
 	// Lock; it implies versioning Enabled.
 	ObjectLock bool
+	// Configs are documents the bucket is created with (a canned ACL,
+	// ownership controls, ...), committed with it, under the same limits
+	// as SetBucketConfig.
+	Configs map[ConfigKind][]byte
 }
 
 // LockMode is an Object Lock retention mode.
@@ -504,6 +528,10 @@ var (
 	ErrInvalidRetention = errors.New("storage: invalid retention")
 	// ErrInvalidVersioning is returned when a versioning state is neither Enabled nor Suspended.
 	ErrInvalidVersioning = errors.New("storage: invalid versioning state")
+	// ErrNoSuchBucketConfig is returned (inside a *NoSuchConfigError) when a bucket (GetBucketConfig) or tenant (GetTenantConfig) has no configuration document of the kind asked for.
+	ErrNoSuchBucketConfig = errors.New("storage: no such bucket configuration")
+	// ErrConfigTooLarge is returned when a configuration document or canned ACL name passes its size limit, or a bucket's or tenant's documents together would pass theirs.
+	ErrConfigTooLarge = errors.New("storage: configuration too large")
 )
 
 // DeleteMarkerError is returned by GetObjectVersion and OpenObjectVersion
@@ -529,6 +557,26 @@ func (e *DeleteMarkerError) Is(target error) bool {
 	}
 	return target == ErrObjectNotFound
 }
+
+// NoSuchConfigError is returned by GetBucketConfig and GetTenantConfig
+// when no document of Kind is set; it matches ErrNoSuchBucketConfig. The
+// kind lets one error table choose S3's code (NoSuchBucketPolicy,
+// NoSuchCORSConfiguration, ...).
+type NoSuchConfigError struct {
+	Kind ConfigKind
+	// Tenant is true for a tenant default (GetTenantConfig).
+	Tenant bool
+}
+
+func (e *NoSuchConfigError) Error() string {
+	if e.Tenant {
+		return "storage: no tenant default " + string(e.Kind)
+	}
+	return "storage: no bucket " + string(e.Kind) + " configuration"
+}
+
+// Is makes errors.Is(err, ErrNoSuchBucketConfig) true.
+func (e *NoSuchConfigError) Is(target error) bool { return target == ErrNoSuchBucketConfig }
 
 // LockedError names versions that Object Lock protects (key@versionID, at
 // most 10) when a bucket or tenant cannot be deleted. It matches

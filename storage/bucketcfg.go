@@ -1,22 +1,30 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"sync/atomic"
 )
 
-// A bucket's versioning state and Object Lock configuration live in its
-// index record and, so that RebuildIndex restores them, in a "bucket"
-// .meta file on every drive named by the bucket id (which is also in the
-// ids keyspace, so the scrubber keeps it). Never-versioned buckets without
-// Object Lock have no such file. A change writes the files (fsync, rename,
-// directory fsync; write quorum) before it commits the index, under
-// bucketCfgMu, so the drives never hold a state older than the index.
+// A bucket's versioning state, Object Lock configuration and configuration
+// documents (configs.go) live in the index (the bucket record; documents in
+// configs/<bucket id>) and, so that RebuildIndex restores them, in a
+// "bucket" .meta file on every drive named by the bucket id (which is also
+// in the ids keyspace, so the scrubber keeps it). Never-versioned buckets
+// without Object Lock that were never configured have no such file
+// (hasCfgFile). A change writes the whole configuration to the files
+// (fsync, rename, directory fsync; write quorum) before it commits the
+// index in one transaction, under bucketCfgMu, so the drives never hold a
+// state older than the index. Every change raises CfgGen (a stamp), which
+// the file carries: RebuildIndex takes the copy with the highest, and scrub rewrites
+// copies that differ from the index.
 
 // bucketCfg is what a bucket file records: the bucket without counters.
 func (b *bucketRecord) cfg() *bucketRecord {
-	c := &bucketRecord{ID: b.ID, Tenant: b.Tenant, Name: b.Name, Created: b.Created, Versioning: b.Versioning}
+	c := &bucketRecord{ID: b.ID, Tenant: b.Tenant, Name: b.Name, Created: b.Created, Versioning: b.Versioning, CfgGen: b.CfgGen}
 	if b.Lock != nil {
 		l := *b.Lock
 		c.Lock = &l
@@ -24,15 +32,28 @@ func (b *bucketRecord) cfg() *bucketRecord {
 	return c
 }
 
+// hasCfgFile reports whether the bucket has bucket files on the drives.
+func (b *bucketRecord) hasCfgFile() bool {
+	return b.versioned() || b.Lock != nil || b.CfgGen > 0
+}
+
+// bucketFile is drive i's bucket file header for b and its documents.
+func bucketFile(b *bucketRecord, docs map[ConfigKind][]byte, i int) *metaHeader {
+	h := &metaHeader{Kind: "bucket", Shard: i, BucketCfg: b.cfg()}
+	if len(docs) > 0 {
+		h.Configs = docs
+	}
+	return h
+}
+
 // persistBucketCfg writes b's bucket file on every drive. The caller holds
 // the pin of b.ID until the index records the id.
-func (s *Store) persistBucketCfg(b *bucketRecord) error {
-	cfg := b.cfg()
+func (s *Store) persistBucketCfg(b *bucketRecord, docs map[ConfigKind][]byte) error {
 	failed := make([]error, len(s.drives))
 	var ok atomic.Int32
 	s.parallel(func(i int) {
 		d := s.drives[i]
-		if err := s.writeMetaFile(d, b.ID, &metaHeader{Kind: "bucket", Shard: i, BucketCfg: cfg}, nil); err != nil {
+		if err := s.writeMetaFile(d, b.ID, bucketFile(b, docs, i), nil); err != nil {
 			failed[i] = err
 			d.noteError(err)
 			return
@@ -45,25 +66,41 @@ func (s *Store) persistBucketCfg(b *bucketRecord) error {
 	return nil
 }
 
-// changeBucketCfg applies change to the bucket's record, writes the
-// bucket file and then commits the record.
-func (s *Store) changeBucketCfg(tenant, bucket string, change func(b *bucketRecord) (bool, error)) error {
+// changeBucketCfg applies change to the bucket's record and documents
+// (change may edit both, and reports whether it changed anything), writes
+// the bucket file and then commits record and documents in one
+// transaction.
+func (s *Store) changeBucketCfg(tenant, bucket string, change func(b *bucketRecord, docs map[ConfigKind][]byte) (bool, error)) error {
 	s.bucketCfgMu.Lock()
 	defer s.bucketCfgMu.Unlock()
-	b, err := s.lookupBucket(tenant, bucket)
+	var (
+		b    *bucketRecord
+		docs map[ConfigKind][]byte
+	)
+	err := s.idx.View(func(tx indexTx) (err error) {
+		if b, err = bucketOf(tx, tenant, bucket); err != nil {
+			return err
+		}
+		docs, err = tx.bucketConfigs(b.ID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	changed, err := change(b)
+	old := maps.Clone(docs)
+	changed, err := change(b, docs)
 	if err != nil || !changed {
 		return err
 	}
+	// Unique even after a change whose files were written but whose
+	// commit failed: a later change never shares its generation.
+	b.CfgGen = max(b.CfgGen+1, s.newStamp())
 	s.pinID(b.ID)
 	defer s.unpinID(b.ID)
-	if err := s.persistBucketCfg(b); err != nil {
+	if err := s.persistBucketCfg(b, docs); err != nil {
 		return err
 	}
-	return s.idx.Update(func(tx indexTx) error {
+	err = s.idx.Update(func(tx indexTx) error {
 		cur, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -71,12 +108,33 @@ func (s *Store) changeBucketCfg(tenant, bucket string, change func(b *bucketReco
 		if cur.ID != b.ID {
 			return fmt.Errorf("%w: %s was deleted", ErrBucketNotFound, bucket)
 		}
-		cur.Versioning, cur.Lock = b.Versioning, b.Lock
+		cur.Versioning, cur.Lock, cur.CfgGen = b.Versioning, b.Lock, b.CfgGen
+		for _, k := range sortedKinds(old) {
+			if _, keep := docs[k]; !keep {
+				if err := tx.deleteBucketConfig(b.ID, k); err != nil {
+					return err
+				}
+			}
+		}
+		for _, k := range sortedKinds(docs) {
+			if !bytes.Equal(old[k], docs[k]) {
+				if err := tx.putBucketConfig(b.ID, k, docs[k]); err != nil {
+					return err
+				}
+			}
+		}
 		if err := tx.addID(b.ID, b.ID); err != nil {
 			return err
 		}
 		return tx.putBucket(cur)
 	})
+	if errors.Is(err, ErrBucketNotFound) {
+		// Deleted meanwhile (its delete saw no file to remove, or removed
+		// the old one): the files just written must not bring it back in
+		// a rebuild.
+		s.removeData([]string{b.ID})
+	}
+	return err
 }
 
 // SetBucketVersioning sets a bucket's versioning state: VersioningEnabled
@@ -88,7 +146,7 @@ func (s *Store) SetBucketVersioning(ctx context.Context, tenant, bucket, state s
 	if state != VersioningEnabled && state != VersioningSuspended {
 		return fmt.Errorf("%w: %q", ErrInvalidVersioning, state)
 	}
-	return s.changeBucketCfg(tenant, bucket, func(b *bucketRecord) (bool, error) {
+	return s.changeBucketCfg(tenant, bucket, func(b *bucketRecord, _ map[ConfigKind][]byte) (bool, error) {
 		if state == VersioningSuspended && b.Lock != nil && b.Lock.Enabled {
 			return false, fmt.Errorf("%w: versioning cannot be suspended on %s: it has Object Lock", ErrInvalidBucketState, bucket)
 		}
@@ -108,7 +166,7 @@ func (s *Store) PutObjectLockConfig(ctx context.Context, tenant, bucket string, 
 	if err := validLockConfig(cfg); err != nil {
 		return err
 	}
-	return s.changeBucketCfg(tenant, bucket, func(b *bucketRecord) (bool, error) {
+	return s.changeBucketCfg(tenant, bucket, func(b *bucketRecord, _ map[ConfigKind][]byte) (bool, error) {
 		if b.Versioning != VersioningEnabled {
 			return false, fmt.Errorf("%w: Object Lock needs versioning Enabled on %s", ErrInvalidBucketState, bucket)
 		}
@@ -123,12 +181,12 @@ func (s *Store) PutObjectLockConfig(ctx context.Context, tenant, bucket string, 
 // dropBucketCfg removes a deleted bucket's files (best effort, like every
 // removal: a leftover is an orphan the scrubber removes).
 func (s *Store) dropBucketCfg(b *bucketRecord) {
-	if b.versioned() || b.Lock != nil {
+	if b.hasCfgFile() {
 		s.removeData([]string{b.ID})
 	}
 }
 
-// healBucketCfgs rewrites the bucket files of versioned or locked buckets
+// healBucketCfgs rewrites the bucket files of buckets that have them
 // that a drive lacks, holds corrupt, or holds with a state other than the
 // index's (a scrub pass runs it; the index is the truth).
 func (s *Store) healBucketCfgs(ctx context.Context) error {
@@ -144,7 +202,7 @@ func (s *Store) healBucketCfgs(ctx context.Context) error {
 				return err
 			}
 			for _, b := range all {
-				if b.versioned() || b.Lock != nil {
+				if b.hasCfgFile() {
 					bs = append(bs, b)
 				}
 			}
@@ -167,18 +225,28 @@ func (s *Store) healBucketCfg(b *bucketRecord) {
 	s.bucketCfgMu.Lock()
 	defer s.bucketCfgMu.Unlock()
 	// Re-read under the lock: a change since the scan wrote its own files.
-	cur, err := s.lookupBucket(b.Tenant, b.Name)
+	var (
+		cur  *bucketRecord
+		docs map[ConfigKind][]byte
+	)
+	err := s.idx.View(func(tx indexTx) (err error) {
+		if cur, err = bucketOf(tx, b.Tenant, b.Name); err != nil || cur.ID != b.ID {
+			return err
+		}
+		docs, err = tx.bucketConfigs(b.ID)
+		return err
+	})
 	if err != nil || cur.ID != b.ID {
 		return
 	}
 	want := cur.cfg()
 	hs := s.readHeaders(b.ID)
 	for i, h := range hs {
-		if h != nil && h.BucketCfg != nil && sameCfg(h.BucketCfg, want) {
+		if h != nil && h.BucketCfg != nil && sameCfg(h.BucketCfg, want) && sameDocs(h.Configs, docs) {
 			continue
 		}
 		d := s.drives[i]
-		if err := s.writeMetaFile(d, b.ID, &metaHeader{Kind: "bucket", Shard: i, BucketCfg: want}, nil); err != nil {
+		if err := s.writeMetaFile(d, b.ID, bucketFile(cur, docs, i), nil); err != nil {
 			d.noteError(err)
 			s.skipped("rewrite bucket file "+b.ID+" on "+d.Path(), err)
 			continue
@@ -188,11 +256,16 @@ func (s *Store) healBucketCfg(b *bucketRecord) {
 }
 
 func sameCfg(a, b *bucketRecord) bool {
-	if a.ID != b.ID || a.Tenant != b.Tenant || a.Name != b.Name || !a.Created.Equal(b.Created) || a.Versioning != b.Versioning {
+	if a.ID != b.ID || a.Tenant != b.Tenant || a.Name != b.Name || !a.Created.Equal(b.Created) ||
+		a.Versioning != b.Versioning || a.CfgGen != b.CfgGen {
 		return false
 	}
 	if (a.Lock == nil) != (b.Lock == nil) {
 		return false
 	}
 	return a.Lock == nil || *a.Lock == *b.Lock
+}
+
+func sameDocs(a, b map[ConfigKind][]byte) bool {
+	return maps.EqualFunc(a, b, bytes.Equal)
 }

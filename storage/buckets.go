@@ -12,20 +12,29 @@ func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string, opts Bu
 		return err
 	}
 	rec := &bucketRecord{ID: newID(), Tenant: tenant, Name: bucket, Created: now()}
+	docs, err := createDocs(opts.Configs)
+	if err != nil {
+		return err
+	}
 	if opts.ObjectLock {
-		// The bucket file goes to the drives first (see bucketcfg.go).
 		rec.Versioning, rec.Lock = VersioningEnabled, &LockConfig{Enabled: true}
+	}
+	if len(docs) > 0 {
+		rec.CfgGen = s.newStamp()
+	}
+	if rec.hasCfgFile() {
+		// The bucket file goes to the drives first (see bucketcfg.go).
 		if _, err := s.lookupBucket(tenant, bucket); err == nil {
 			return fmt.Errorf("%w: %s", ErrBucketExists, bucket)
 		}
 		s.pinID(rec.ID)
 		defer s.unpinID(rec.ID)
-		if err := s.persistBucketCfg(rec); err != nil {
+		if err := s.persistBucketCfg(rec, docs); err != nil {
 			s.removeData([]string{rec.ID})
 			return err
 		}
 	}
-	err := s.idx.Update(func(tx indexTx) error {
+	err = s.idx.Update(func(tx indexTx) error {
 		t, err := tenantOf(tx, tenant)
 		if err != nil {
 			return err
@@ -48,17 +57,38 @@ func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string, opts Bu
 				return &QuotaError{Resource: "buckets", Used: n, Adding: 1, Limit: max}
 			}
 		}
-		if rec.Lock != nil {
+		if rec.hasCfgFile() {
 			if err := tx.addID(rec.ID, rec.ID); err != nil {
+				return err
+			}
+		}
+		for _, k := range sortedKinds(docs) {
+			if err := tx.putBucketConfig(rec.ID, k, docs[k]); err != nil {
 				return err
 			}
 		}
 		return tx.putBucket(rec)
 	})
-	if err != nil && rec.Lock != nil {
+	if err != nil && rec.hasCfgFile() {
 		s.removeData([]string{rec.ID})
 	}
 	return err
+}
+
+// createDocs checks a new bucket's documents (as SetBucketConfig would)
+// and returns the non-empty ones.
+func createDocs(in map[ConfigKind][]byte) (map[ConfigKind][]byte, error) {
+	docs := map[ConfigKind][]byte{}
+	for _, k := range sortedKinds(in) {
+		if err := checkConfigDoc(k, in[k], 0); err != nil {
+			return nil, err
+		}
+		setDoc(docs, k, in[k])
+	}
+	if n := configBytes(docs); n > maxBucketConfigBytes {
+		return nil, fmt.Errorf("%w: the bucket's configuration would be %d bytes, limit %d", ErrConfigTooLarge, n, maxBucketConfigBytes)
+	}
+	return docs, nil
 }
 
 func (b *bucketRecord) info() BucketInfo {

@@ -17,6 +17,9 @@
 //     packed copies (packLog.relocate), which change no data or usage.
 //   - versions.go, listversions.go, lock.go, bucketcfg.go,
 //     purgeversions.go: versioning and Object Lock (see "Versions").
+//   - configs.go: per-bucket configuration documents and tenant
+//     defaults (see "Configuration documents"), stored like the
+//     versioning state (bucketcfg.go).
 //   - usage.go: applyUsage, the one place usage changes: a signed
 //     usageDelta applied to tenant and bucket counters inside the commit,
 //     with the quota check (checkUsage, shared with precheckQuota). The
@@ -48,7 +51,7 @@
 //	<drive>/data/<id[0:2]>/<id>.meta      per-drive metadata file of data id <id>
 //	<drive>/data/<id[0:2]>/<id>.shard     shard stream of <id> (absent when inlined)
 //	<drive>/packs/<seq>.pack              pack log segment: records of small objects
-//	<drive>/data/<id[0:2]>/<bucket id>.meta bucket file: versioning state and Object Lock configuration
+//	<drive>/data/<id[0:2]>/<bucket id>.meta bucket file: versioning state, Object Lock configuration, documents
 //
 // Data ids are random 128-bit hex strings, one per object version or
 // multipart part; object keys never become paths, so no key ("../x", NUL,
@@ -189,7 +192,10 @@
 // header, then the JSON record; see objcodec.go), uploads/<bucket id>
 // (key\0uploadID), parts (uploadID\0<u32 part>), ids (live data ids), trash
 // (bucket id -> bucket being force-deleted), packs (drive, segment -> live
-// bytes), versions/<bucket id> and nulls/<bucket id> (see "Versions").
+// bytes), versions/<bucket id> and nulls/<bucket id> (see "Versions"),
+// configs/<bucket id> (kind -> document, see "Configuration documents").
+// The tenant record also holds the tenant's default documents; a bucket
+// record, the generation of its configuration (CfgGen).
 // Listing is a cursor range scan that seeks past each common prefix
 // and decodes only each object's listing header.
 //
@@ -240,13 +246,19 @@
 // started under. Lock defaults (bucket default retention) are applied
 // then too, and recorded with the version on the drives.
 //
-// Bucket files: the versioning state and Object Lock configuration are in
-// the bucket record and in a "bucket" .meta file on every drive named by
-// the bucket id (also in the ids keyspace, so the scrubber keeps it). A
-// change writes the files (write quorum) and then commits the record,
-// under bucketCfgMu; a scrub pass rewrites a drive's missing, corrupt or
-// stale copy from the index. RebuildIndex restores buckets from them first
-// (empty ones too), then
+// Bucket files: the versioning state, Object Lock configuration and
+// configuration documents are in the index (bucket record,
+// configs/<bucket id>) and in a "bucket" .meta file on every drive named
+// by the bucket id (also in the ids keyspace, so the scrubber keeps it).
+// A change writes the whole configuration to the files (write quorum) and
+// then commits record and documents in one transaction, under
+// bucketCfgMu; it raises the bucket's CfgGen to a new stamp, which the
+// files carry. A scrub pass rewrites a drive's missing, corrupt or stale
+// copy (other generation or content) from the index. A change whose
+// bucket was deleted meanwhile removes the files it wrote. RebuildIndex
+// restores buckets from them first, taking the copy with the highest
+// CfgGen (a drive that missed changes holds an older one), empty buckets
+// too, then
 // places every version found on the drives (all versions with an id, the
 // newest null version of each key) with placeVersion, and recounts usage.
 //
@@ -270,6 +282,39 @@
 // versions too, and heal, compaction and metadata rewrites find a version
 // wherever it is (storedVersion).
 //
+// # Configuration documents
+//
+// SetBucketConfig stores a bucket's document of a ConfigKind (policy,
+// cors, lifecycle, encryption, tagging, publicAccessBlock,
+// ownershipControls, acl: the canned ACL name) as opaque bytes the S3
+// layer has validated and canonicalised; an empty document deletes it,
+// GetBucketConfig answers ErrNoSuchBucketConfig when none is set. Each
+// kind has a size limit (configLimits: 64 KiB, lifecycle 256 KiB, acl 64
+// bytes) and a bucket's documents together at most maxBucketConfigBytes
+// (512 KiB); past them ErrConfigTooLarge. They live in
+// configs/<bucket id>, not in the bucket record that every object
+// operation reads, and in the bucket file (see "Bucket files" under
+// "Versions"), so they survive a crash (files first, then one index
+// commit), restarts and RebuildIndex, and scrub repairs stale copies.
+// CreateBucket takes first documents (BucketOptions.Configs: a canned ACL
+// on CreateBucket) and commits them with the bucket. A bucket that was
+// never configured has neither keyspace nor file, as before; a missing
+// document is a *NoSuchConfigError naming its kind. They go with
+// the bucket: a plain delete drops the keyspace and the file with the
+// record; a forced delete at the end of its purge, like the file. A new
+// bucket of the same name has a new id and so none.
+//
+// Tenant defaults (SetTenantConfig, GetTenantConfig; same kinds, at most
+// 4 KiB each and 16 KiB together, since every commit reads the tenant
+// record) are fields of the tenant record, in the index only: like quotas,
+// RebuildIndex does not restore them (the tenants it recreates have none).
+//
+// An object version's canned ACL (objRecord.ACL, from PutOptions.ACL, an
+// upload's recorded ACL at Complete, or SetObjectACL, which changes it in
+// place like tags) is in its record on the drives too, so RebuildIndex
+// restores it; a version never given one has no "acl" field and keeps its
+// bytes.
+//
 // # Index seam
 //
 // The index (index.go) hands out typed records (tenantRecord,
@@ -280,11 +325,12 @@
 //
 //   - Operations: point get, put and delete of a record by its key; a
 //     forward walk in key order from a start key (eachObject, eachUpload,
-//     eachVersion, newestVersion, parts, countUploads, the listing walks
-//     objectWalk (objects and versions) and uploadWalk, tenants, buckets,
-//     trash); a counter add (addPackBytes, a read and a
-//     put in the transaction); dropping a bucket's keyspaces once empty;
-//     clearing the pack counters (a prefix delete, by the recount only).
+//     eachVersion, newestVersion, parts, countUploads, bucketConfigs, the
+//     listing walks objectWalk (objects and versions) and uploadWalk,
+//     tenants, buckets, trash); a counter add (addPackBytes, a read and a
+//     put in the transaction); dropping a bucket's keyspaces once empty
+//     (but for its at most eight configuration documents, dropped with
+//     them); clearing the pack counters (a prefix delete, by the recount only).
 //     No reverse walks, no other range operations, no server-side logic.
 //   - Ordering: keys of a keyspace are ordered bytewise; a walk visits
 //     them in that order and every step lands strictly past the previous
@@ -353,14 +399,18 @@
 // key are listed in upload id order, not initiation order. Multipart objects
 // open their parts' shard files on first use, so a delete racing a read of
 // a later part can fail that read. RebuildIndex restores objects, buckets,
-// tenants (without quota) and unfinished uploads, not quotas or volumes.
+// tenants (without quota) and unfinished uploads, not quotas, volumes or
+// tenant defaults.
 // Pack segments are compacted only by scrub passes (background or Scrub).
 // Versioning: stamps come from the wall clock, so a clock set back across
 // a restart can order a new version before older ones of its key. A
 // version deleted by id whose files' removal is lost in a crash (removals
 // are not fsynced) comes back as a version if the index is rebuilt; packed
 // ones do not (delete records). A retention set between a forced delete's
-// lock check and its trash commit is not seen by that delete.
+// lock check and its trash commit is not seen by that delete. Likewise a
+// deleted bucket whose bucket file's removal is lost comes back, empty
+// and configured, if the index is rebuilt before a scrub removes the
+// orphan file.
 //
 // Quotas: the byte and object checks made before a body is written
 // (precheckQuota) apply the same delta and the same rule (checkUsage) as

@@ -42,8 +42,15 @@ func FuzzDecodeMeta(f *testing.F) {
 		Parts: []dataRef{{ID: "0123456789abcdef0123456789abcdef", Size: 3, Data: 2, Parity: 2, BlockSize: 4096, Inline: true}}}
 	good, _ := encodeMeta(&metaHeader{Kind: "object", Shard: 1, Object: rec}, []byte("inline-bytes"))
 	part, _ := encodeMeta(&metaHeader{Kind: "part", Part: &partRecord{UploadID: "u", Number: 2}}, nil)
+	bkt, _ := encodeMeta(&metaHeader{Kind: "bucket", Shard: 3, BucketCfg: &bucketRecord{ID: "b", Tenant: "acme", Name: "bkt", Versioning: VersioningEnabled, CfgGen: 7},
+		Configs: map[ConfigKind][]byte{ConfigPolicy: []byte(`{"Version":"2012-10-17"}`), ConfigACL: []byte("public-read")}}, nil)
+	acl := *rec
+	acl.ACL = "public-read"
+	withACL, _ := encodeMeta(&metaHeader{Kind: "object", Shard: 0, Object: &acl}, nil)
 	f.Add(good)
 	f.Add(part)
+	f.Add(bkt)
+	f.Add(withACL)
 	f.Add([]byte("CFM1"))
 	f.Add(good[:len(good)-3])
 	f.Fuzz(func(t *testing.T, b []byte) {

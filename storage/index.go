@@ -105,6 +105,13 @@ type indexTx interface {
 	deleteTrash(bucketID string) error
 	dropBucketSpace(bucketID string) error
 
+	// A bucket's configuration documents (configs/<bucket id>: kind ->
+	// document), dropped with the bucket's other keyspaces.
+	bucketConfig(bucketID string, kind ConfigKind) ([]byte, error) // nil when absent
+	bucketConfigs(bucketID string) (map[ConfigKind][]byte, error)
+	putBucketConfig(bucketID string, kind ConfigKind, doc []byte) error
+	deleteBucketConfig(bucketID string, kind ConfigKind) error
+
 	// Live bytes of each drive's pack segments, for compaction.
 	addPackBytes(drive int, seg uint32, delta int64) error
 	packBytes(drive int, seg uint32) (int64, error)
@@ -127,6 +134,9 @@ type tenantRecord struct {
 	// Uploads counts unfinished multipart uploads, live or in trashed
 	// buckets not yet purged, for the upload limit.
 	Uploads int64 `json:"uploads"`
+	// Configs are the operator's defaults for the tenant's buckets, by
+	// kind (configs.go); index only, not restored by RebuildIndex.
+	Configs map[ConfigKind][]byte `json:"configs,omitempty"`
 }
 
 // bucketRecord is a bucket. Its objects and uploads live in keyspaces named
@@ -146,6 +156,11 @@ type bucketRecord struct {
 	Versioning string `json:"versioning,omitempty"`
 	// Lock is the Object Lock configuration; nil without Object Lock.
 	Lock *LockConfig `json:"lock,omitempty"`
+	// CfgGen orders changes of the bucket's configuration (versioning,
+	// Object Lock, documents): each change raises it to a new stamp. The
+	// bucket file carries it, so RebuildIndex tells a stale copy from a
+	// current one. 0 until the first change.
+	CfgGen uint64 `json:"cfgGen,omitempty"`
 }
 
 var (
@@ -164,6 +179,8 @@ var (
 	// nulls/<bucket id>: key -> 8-byte big-endian stamp of the key's null
 	// version when it is in versions (noncurrent or a delete marker).
 	bktNulls = []byte("nulls")
+	// configs/<bucket id>: config kind -> opaque document (bucketcfg.go).
+	bktConfigs = []byte("configs")
 )
 
 // boltIndex is the bbolt implementation of index. Every transaction is
@@ -180,7 +197,7 @@ func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*bo
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls} {
+		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -509,14 +526,56 @@ func (t boltTx) deleteTrash(bucketID string) error {
 	return t.tx.Bucket(bktTrash).Delete([]byte(bucketID))
 }
 
-// dropBucketSpace removes the (by now empty) object and upload keyspaces of a bucket.
+// dropBucketSpace removes the (by now empty) object and upload keyspaces
+// of a bucket, and its configuration documents.
 func (t boltTx) dropBucketSpace(bucketID string) error {
-	for _, top := range [][]byte{bktObjects, bktUploads, bktVersions, bktNulls} {
+	for _, top := range [][]byte{bktObjects, bktUploads, bktVersions, bktNulls, bktConfigs} {
 		if err := t.tx.Bucket(top).DeleteBucket([]byte(bucketID)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
 		}
 	}
 	return nil
+}
+
+func (t boltTx) bucketConfig(bucketID string, kind ConfigKind) ([]byte, error) {
+	b, _ := t.space(bktConfigs, bucketID, false)
+	if b == nil {
+		return nil, nil
+	}
+	if v := b.Get([]byte(kind)); v != nil {
+		return bytes.Clone(v), nil
+	}
+	return nil, nil
+}
+
+// bucketConfigs walks the (at most len(configKinds)) documents of a bucket.
+func (t boltTx) bucketConfigs(bucketID string) (map[ConfigKind][]byte, error) {
+	out := map[ConfigKind][]byte{}
+	b, _ := t.space(bktConfigs, bucketID, false)
+	if b == nil {
+		return out, nil
+	}
+	w := walk(t.ctx, b.Cursor())
+	for k, v := w.Next(); k != nil; k, v = w.Next() {
+		out[ConfigKind(k)] = bytes.Clone(v)
+	}
+	return out, w.Err()
+}
+
+func (t boltTx) putBucketConfig(bucketID string, kind ConfigKind, doc []byte) error {
+	b, err := t.space(bktConfigs, bucketID, true)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(kind), doc)
+}
+
+func (t boltTx) deleteBucketConfig(bucketID string, kind ConfigKind) error {
+	b, _ := t.space(bktConfigs, bucketID, false)
+	if b == nil {
+		return nil
+	}
+	return b.Delete([]byte(kind))
 }
 
 func packKey(drive int, seg uint32) []byte {

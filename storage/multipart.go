@@ -33,7 +33,10 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 		}
 	}
 	u := &uploadRecord{UploadID: newID(), Tenant: tenant, Bucket: bucket, Key: key, Initiated: now(),
-		Checksum: opts.Checksum, ChecksumType: ct, Meta: opts.Meta, LegalHold: opts.LegalHold}
+		Checksum: opts.Checksum, ChecksumType: ct, Meta: opts.Meta, LegalHold: opts.LegalHold, ACL: opts.ACL}
+	if err := checkACL(opts.ACL); err != nil {
+		return "", err
+	}
 	if opts.Retention != nil {
 		if err := validRetention(*opts.Retention, s.lockNow()); err != nil {
 			return "", err
@@ -231,6 +234,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	}
 	vf.legalHold = u.LegalHold
 	vf.apply(rec)
+	rec.ACL = u.ACL
 	// The object's own .meta file (no data) on every drive, for RebuildIndex.
 	w := s.stageMeta(rec.ID)
 	if err := w.persistFiles(func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} }); err != nil {

@@ -49,6 +49,9 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	if err := ValidObjectKey(key); err != nil {
 		return ObjectInfo{}, err
 	}
+	if err := checkACL(opts.ACL); err != nil {
+		return ObjectInfo{}, err
+	}
 	var (
 		b   *bucketRecord
 		vf  versionFields
@@ -85,7 +88,7 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	rec := &objRecord{
 		ID: p.ref.ID, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key,
 		Size: p.dig.size, ETag: hex.EncodeToString(p.dig.md5), ModTime: mod,
-		Meta: opts.Meta, Parts: []dataRef{p.ref},
+		Meta: opts.Meta, Parts: []dataRef{p.ref}, ACL: opts.ACL,
 	}
 	vf.apply(rec)
 	if p.dig.algo != checksum.None {

@@ -25,9 +25,11 @@ type RebuildStats struct {
 // and buckets), unfinished uploads are restored from their parts, and
 // usage counters (with the count of unfinished uploads) are recounted.
 // Small objects are found in the drives' pack logs as well as in .meta
-// files. Versions that lost to a newer one are left for the scrubber to
-// remove as orphans. Quotas, suspension and volumes are not stored on the
-// drives and are not restored. Read errors do not stop it: they are
+// files, and buckets' versioning state, Object Lock configuration and
+// configuration documents in their bucket files. Versions that lost to a
+// newer one are left for the scrubber to remove as orphans. Quotas,
+// suspension, tenant defaults and volumes are not stored on the drives and
+// are not restored. Read errors do not stop it: they are
 // counted and listed in the stats (and logged), since each may mean a
 // smaller index.
 func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
@@ -61,7 +63,7 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 			objects[k] = r
 		}
 	}
-	var cfgs []*bucketRecord
+	var cfgs []*metaHeader
 	for id, r := range found.recs {
 		if !found.killed[id] {
 			keep(r)
@@ -79,7 +81,7 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 		case h.Kind == "part" && h.Part.Ref.ID == id:
 			parts[id] = h
 		case h.Kind == "bucket" && h.BucketCfg.ID == id && !trashed[id]:
-			cfgs = append(cfgs, h.BucketCfg)
+			cfgs = append(cfgs, h)
 		}
 	}
 	for _, r := range objects {
@@ -276,11 +278,17 @@ func restoreVersion(tx indexTx, r *objRecord) (bool, error) {
 }
 
 // restoreBucketCfgs restores buckets from their bucket files (versioning
-// state and Object Lock configuration), creating missing tenants and
-// buckets; a bucket the index already configures is left as it is.
-func (s *Store) restoreBucketCfgs(cfgs []*bucketRecord) error {
+// state, Object Lock configuration and configuration documents), creating
+// missing tenants and buckets. A bucket whose index configuration is as
+// new as the file's (CfgGen; or, for files from before CfgGen, one the
+// index already versions or locks) is left as it is; otherwise the
+// file's configuration replaces the index's, documents included.
+func (s *Store) restoreBucketCfgs(cfgs []*metaHeader) error {
+	s.bucketCfgMu.Lock()
+	defer s.bucketCfgMu.Unlock()
 	return s.idx.Update(func(tx indexTx) error {
-		for _, c := range cfgs {
+		for _, h := range cfgs {
+			c := h.BucketCfg
 			b, err := ensureBucket(tx, c.Tenant, c.Name, c.ID, c.Created)
 			if err != nil {
 				return err
@@ -288,9 +296,12 @@ func (s *Store) restoreBucketCfgs(cfgs []*bucketRecord) error {
 			if b.ID != c.ID {
 				continue // a deleted bucket's leftover file
 			}
-			if !b.versioned() && b.Lock == nil {
-				b.Versioning, b.Lock = c.Versioning, c.Lock
+			if c.CfgGen > b.CfgGen || c.CfgGen == 0 && b.CfgGen == 0 && !b.versioned() && b.Lock == nil {
+				b.Versioning, b.Lock, b.CfgGen = c.Versioning, c.Lock, c.CfgGen
 				if err := tx.putBucket(b); err != nil {
+					return err
+				}
+				if err := restoreDocs(tx, b.ID, h.Configs); err != nil {
 					return err
 				}
 			}
@@ -300,6 +311,32 @@ func (s *Store) restoreBucketCfgs(cfgs []*bucketRecord) error {
 		}
 		return nil
 	})
+}
+
+// restoreDocs makes the bucket's documents in the index those of a bucket
+// file. Kinds this build does not know (a file from a newer one) are
+// skipped.
+func restoreDocs(tx indexTx, bucketID string, docs map[ConfigKind][]byte) error {
+	have, err := tx.bucketConfigs(bucketID)
+	if err != nil {
+		return err
+	}
+	for _, k := range sortedKinds(have) {
+		if _, keep := docs[k]; !keep {
+			if err := tx.deleteBucketConfig(bucketID, k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range sortedKinds(docs) {
+		if _, known := configLimits[k]; !known || len(docs[k]) == 0 {
+			continue
+		}
+		if err := tx.putBucketConfig(bucketID, k, docs[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // restoreParts records upload parts (and their uploads) where the index
@@ -358,7 +395,9 @@ func newer(a, b *objRecord) bool {
 // error (nil when a copy decoded) joins why each drive's copy did not.
 // An object version's Object Lock is the strongest any copy holds (see
 // mergeLock): a drive that missed a retention extension or a legal hold
-// must not weaken the lock.
+// must not weaken the lock. Of a bucket file's copies, the one with the
+// highest CfgGen wins: a drive that missed a configuration change holds
+// an older one.
 func (s *Store) readAnyHeader(id string) (*metaHeader, error) {
 	var (
 		errs  []error
@@ -377,13 +416,17 @@ func (s *Store) readAnyHeader(id string) (*metaHeader, error) {
 		}
 		if first == nil {
 			first = h
-			if h.Object == nil || h.Object.Stamp == 0 {
+			if (h.Object == nil || h.Object.Stamp == 0) && h.BucketCfg == nil {
 				return h, nil // no version, no lock to merge
 			}
 			continue
 		}
-		if h.Object != nil && h.Object.ID == first.Object.ID {
+		switch {
+		case h.Object != nil && first.Object != nil && h.Object.ID == first.Object.ID:
 			mergeLock(first.Object, h.Object)
+		case h.BucketCfg != nil && first.BucketCfg != nil && h.BucketCfg.ID == first.BucketCfg.ID &&
+			h.BucketCfg.CfgGen > first.BucketCfg.CfgGen:
+			first = h
 		}
 	}
 	if first != nil {

@@ -62,6 +62,8 @@ type objRecord struct {
 	DeleteMarker bool       `json:"deleteMarker,omitempty"`
 	Retention    *Retention `json:"retention,omitempty"`
 	LegalHold    bool       `json:"legalHold,omitempty"`
+	// ACL is the version's canned ACL name ("": none set), opaque here.
+	ACL string `json:"acl,omitempty"`
 }
 
 // versionID is the version's public id ("null" for the null version).
@@ -87,6 +89,7 @@ func (r *objRecord) info() ObjectInfo {
 		DeleteMarker: r.DeleteMarker,
 		Retention:    r.retention(),
 		LegalHold:    r.LegalHold,
+		ACL:          r.ACL,
 	}
 }
 
@@ -147,6 +150,8 @@ type uploadRecord struct {
 	// Retention and LegalHold are applied to the object at Complete.
 	Retention *Retention `json:"retention,omitempty"`
 	LegalHold bool       `json:"legalHold,omitempty"`
+	// ACL is applied to the object at Complete.
+	ACL string `json:"acl,omitempty"`
 }
 
 func (u *uploadRecord) info() UploadInfo {
@@ -172,6 +177,9 @@ type metaHeader struct {
 	// Bucket, in a "bucket" .meta file (named by the bucket id), is the
 	// bucket's versioning state and Object Lock configuration.
 	BucketCfg *bucketRecord `json:"bucketCfg,omitempty"`
+	// Configs, in a "bucket" .meta file, are the bucket's configuration
+	// documents by kind (configs.go).
+	Configs map[ConfigKind][]byte `json:"configs,omitempty"`
 }
 
 // packKill names a dead packed record: its data id and its segment.

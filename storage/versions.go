@@ -621,6 +621,20 @@ func (s *Store) SetObjectTags(ctx context.Context, tenant, bucket, key, versionI
 	return err
 }
 
+// SetObjectACL sets one version's canned ACL name ("" is the current
+// version; an empty acl clears it) in place, like tags: index commit, then
+// the drive copies, so RebuildIndex restores it.
+func (s *Store) SetObjectACL(ctx context.Context, tenant, bucket, key, versionID, acl string) error {
+	if err := checkACL(acl); err != nil {
+		return err
+	}
+	_, _, err := s.modifyVersion(tenant, bucket, key, versionID, func(_ *bucketRecord, r *objRecord) error {
+		r.ACL = acl
+		return nil
+	})
+	return err
+}
+
 // PutObjectRetention sets one version's retention (the zero Retention
 // removes it) under the rules of changeRetention.
 func (s *Store) PutObjectRetention(ctx context.Context, tenant, bucket, key, versionID string, r Retention, bypassGovernance bool) (ObjectInfo, error) {
