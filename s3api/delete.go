@@ -1,8 +1,6 @@
 package s3api
 
 import (
-	"bytes"
-	"crypto/md5"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -57,33 +55,11 @@ func parseDeleteRequest(data []byte) (*deleteRequest, error) {
 
 // deleteObjects handles POST /bucket?delete. The body must carry
 // Content-MD5 or an x-amz-checksum-* value (header or trailer), verified
-// here over the (capped) body before anything is deleted.
+// before anything is deleted.
 func (s *server) deleteObjects(w http.ResponseWriter, r *http.Request, rq *request) error {
-	opts, err := bodyOptions(r, rq)
+	data, err := readDigestedBody(r, rq, maxDeleteXML)
 	if err != nil {
 		return err
-	}
-	if opts.ContentMD5 == nil && opts.ExpectedChecksum == nil {
-		return errMissingDeleteDigest
-	}
-	data, err := readSmallBody(rq.body, maxDeleteXML)
-	if err != nil {
-		return err
-	}
-	if opts.ContentMD5 != nil {
-		sum := md5.Sum(data)
-		if !bytes.Equal(sum[:], opts.ContentMD5) {
-			return storage.ErrBadDigest
-		}
-	}
-	if opts.ExpectedChecksum != nil {
-		want, err := opts.ExpectedChecksum()
-		if err != nil {
-			return err
-		}
-		if opts.Checksum.Sum(data) != want {
-			return storage.ErrChecksumMismatch
-		}
 	}
 	req, err := parseDeleteRequest(data)
 	if err != nil {
