@@ -4,8 +4,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
-
-	"github.com/cofferstore/coffer/storage"
 )
 
 // createBucketConfiguration is the optional CreateBucket body.
@@ -19,8 +17,9 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 	if err := checkUnsupportedWriteHeaders(r.Header); err != nil {
 		return err
 	}
-	if r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled") == "true" {
-		return errorf("NotImplemented", http.StatusNotImplemented, "Object lock is not implemented.")
+	opts, err := bucketLockOption(r.Header)
+	if err != nil {
+		return err
 	}
 	data, err := readSmallBody(rq.body, maxSmallXML)
 	if err != nil {
@@ -35,7 +34,7 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 			return errInvalidLocation
 		}
 	}
-	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, storage.BucketOptions{}); err != nil {
+	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, opts); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/"+rq.bucket)

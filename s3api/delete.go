@@ -74,7 +74,7 @@ func (s *server) deleteObjects(w http.ResponseWriter, r *http.Request, rq *reque
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: "NoSuchVersion", Message: "The specified version does not exist."})
 			continue
 		}
-		_, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, o.Key, storage.DeleteOptions{})
+		_, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, o.Key, storage.DeleteOptions{BypassGovernance: bypassGovernance(r)})
 		if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
 			ae := toAPIError(err)
 			if ae == errInternal {

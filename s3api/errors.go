@@ -104,6 +104,12 @@ var errorTable = []errorMapping{
 	{storage.ErrInvalidObjectName, errorf("InvalidURI", 400, "Couldn't parse the specified URI: the object key is empty, not valid UTF-8, or contains NUL.")},
 	{storage.ErrBucketExists, errorf("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.")},
 	{storage.ErrBucketNotEmpty, errorf("BucketNotEmpty", 409, "The bucket you tried to delete is not empty.")},
+	// storage: Object Lock
+	{storage.ErrObjectLocked, errorf("AccessDenied", 403, "Access Denied because object protected by object lock.")},
+	{storage.ErrRetentionShortened, errorf("AccessDenied", 403, "Access Denied because object protected by object lock: its retention can be extended, not shortened (GOVERNANCE only with x-amz-bypass-governance-retention).")},
+	{storage.ErrNoLockConfig, errorf("InvalidRequest", 400, "Bucket is missing Object Lock Configuration")},
+	{storage.ErrInvalidBucketState, errorf("InvalidBucketState", 409, "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")},
+	{storage.ErrInvalidRetention, errorf("InvalidArgument", 400, "The retain until date must be in the future!")},
 	// storage: multipart
 	{storage.ErrInvalidPart, errorf("InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")},
 	{storage.ErrInvalidPartOrder, errorf("InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number.")},
@@ -240,7 +246,7 @@ func isObjectHeader(k string) bool {
 	case "Etag", "Last-Modified", "Accept-Ranges", "Cache-Control", "Expires", "Location":
 		return true
 	}
-	for _, prefix := range []string{"Content-", "X-Amz-Meta-", "X-Amz-Checksum-", "X-Amz-Tagging-", "X-Amz-Mp-", "X-Amz-Bucket-"} {
+	for _, prefix := range []string{"Content-", "X-Amz-Meta-", "X-Amz-Checksum-", "X-Amz-Tagging-", "X-Amz-Mp-", "X-Amz-Bucket-", "X-Amz-Object-Lock-"} {
 		if strings.HasPrefix(k, prefix) {
 			return true
 		}

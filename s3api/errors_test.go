@@ -47,6 +47,12 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"storage.ErrInvalidTenantName": storage.ErrInvalidTenantName,
 		"storage.ErrVolumeExists":      storage.ErrVolumeExists,
 		"storage.ErrVolumeNotFound":    storage.ErrVolumeNotFound,
+		// Object Lock
+		"storage.ErrObjectLocked":       storage.ErrObjectLocked,
+		"storage.ErrRetentionShortened": storage.ErrRetentionShortened,
+		"storage.ErrNoLockConfig":       storage.ErrNoLockConfig,
+		"storage.ErrInvalidBucketState": storage.ErrInvalidBucketState,
+		"storage.ErrInvalidRetention":   storage.ErrInvalidRetention,
 
 		"auth.ErrMissingAuth":            auth.ErrMissingAuth,
 		"auth.ErrInvalidAccessKeyID":     auth.ErrInvalidAccessKeyID,
@@ -104,6 +110,12 @@ func TestErrorMapping(t *testing.T) {
 		{storage.ErrTooManyUploads, "QuotaExceeded", 403, "unfinished multipart uploads"},
 		{storage.ErrQuorum, "SlowDown", 503, "drives"},
 		{storage.ErrDiskFull, "InsufficientStorage", 507, "space"},
+		{fmt.Errorf("d: %w", storage.ErrObjectLocked), "AccessDenied", 403, "Access Denied because object protected by object lock."},
+		{&storage.LockedError{Versions: []string{"k@v1"}}, "AccessDenied", 403, "protected by object lock"},
+		{storage.ErrRetentionShortened, "AccessDenied", 403, "protected by object lock"},
+		{storage.ErrNoLockConfig, "InvalidRequest", 400, "Bucket is missing Object Lock Configuration"},
+		{storage.ErrInvalidBucketState, "InvalidBucketState", 409, "Object Lock configuration is present"},
+		{storage.ErrInvalidRetention, "InvalidArgument", 400, "The retain until date must be in the future!"},
 		{auth.ErrExpired, "AccessDenied", 403, "Request has expired"},
 		{fmt.Errorf("secret path /var/lib/x: boom"), "InternalError", 500, "internal error"},
 	} {

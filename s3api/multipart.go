@@ -32,8 +32,11 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
-	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key,
-		storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta})
+	opts := storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta}
+	if _, err := applyLockHeaders(r, &opts); err != nil {
+		return err
+	}
+	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key, opts)
 	if err != nil {
 		return err
 	}

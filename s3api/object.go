@@ -27,6 +27,9 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if opts.Meta, err = metaFromRequest(r); err != nil {
 		return err
 	}
+	if err := applyPutLockHeaders(r, &opts); err != nil {
+		return err
+	}
 	if opts.Precondition, err = s.checkWriteConditions(r, rq); err != nil {
 		return err
 	}
@@ -161,6 +164,7 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, i
 	}
 
 	setObjectHeaders(h, info)
+	setLockHeaders(h, info)
 	if whole && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, checksum.FullObject))
 	}
@@ -196,7 +200,7 @@ func applyResponseOverrides(h http.Header, r *http.Request) {
 
 // deleteObject handles DELETE /bucket/key: 204 whether or not the key existed.
 func (s *server) deleteObject(w http.ResponseWriter, r *http.Request, rq *request) error {
-	_, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, rq.key, storage.DeleteOptions{})
+	_, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, rq.key, storage.DeleteOptions{BypassGovernance: bypassGovernance(r)})
 	if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
 		return err
 	}

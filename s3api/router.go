@@ -109,6 +109,7 @@ func (s *server) routes() *mux.Router {
 	add("GET", levelObject, "GetObjectTagging", s.getObjectTagging, q("tagging"))
 	add("PUT", levelObject, "PutObjectTagging", s.putObjectTagging, q("tagging"))
 	add("DELETE", levelObject, "DeleteObjectTagging", s.deleteObjectTagging, q("tagging"))
+	s.lockRoutes(add)
 
 	// Buckets: query-matched first.
 	add("GET", levelBucket, "GetBucketLocation", s.getBucketLocation, q("location"))
