@@ -107,18 +107,5 @@ func (s *server) getBucketLocation(w http.ResponseWriter, r *http.Request, rq *r
 	return writeXML(w, http.StatusOK, res)
 }
 
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	NS      string   `xml:"xmlns,attr"`
-}
-
-// getBucketVersioning handles GET /bucket?versioning: never enabled, so no Status.
-func (s *server) getBucketVersioning(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
-		return err
-	}
-	return writeXML(w, http.StatusOK, versioningConfiguration{NS: s3NS})
-}
-
 // tenantOwner is the Owner element for a tenant's resources.
 func tenantOwner(tenant string) owner { return owner{ID: tenant, DisplayName: tenant} }

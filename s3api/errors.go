@@ -110,6 +110,10 @@ var errorTable = []errorMapping{
 	{storage.ErrNoLockConfig, errorf("InvalidRequest", 400, "Bucket is missing Object Lock Configuration")},
 	{storage.ErrInvalidBucketState, errorf("InvalidBucketState", 409, "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")},
 	{storage.ErrInvalidRetention, errorf("InvalidArgument", 400, "The retain until date must be in the future!")},
+	// storage: versions
+	{storage.ErrNoSuchVersion, errorf("NoSuchVersion", 404, "The specified version does not exist.")},
+	{storage.ErrDeleteMarker, errorf("MethodNotAllowed", 405, "The specified method is not allowed against this resource.")},
+	{storage.ErrInvalidVersioning, errMalformedXML},
 	// storage: multipart
 	{storage.ErrInvalidPart, errorf("InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")},
 	{storage.ErrInvalidPartOrder, errorf("InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number.")},
@@ -191,10 +195,28 @@ func toAPIError(err error) *apiError {
 	}
 	for _, m := range errorTable {
 		if errors.Is(err, m.err) {
-			return m.api
+			return withDeleteMarker(err, m.api)
 		}
 	}
 	return errInternal
+}
+
+// withDeleteMarker adds the headers AWS sends when a read meets a delete
+// marker: 404 NoSuchKey for a current marker, 405 MethodNotAllowed (with
+// Allow: DELETE, the one method a marker takes) for one named by version id.
+func withDeleteMarker(err error, ae *apiError) *apiError {
+	var dm *storage.DeleteMarkerError
+	if !errors.As(err, &dm) {
+		return ae
+	}
+	h := http.Header{"X-Amz-Delete-Marker": {"true"}}
+	if dm.VersionID != "" {
+		h.Set("X-Amz-Version-Id", dm.VersionID)
+	}
+	if dm.Addressed {
+		h.Set("Allow", "DELETE")
+	}
+	return ae.with(h)
 }
 
 // errorBody is the S3 <Error> document.
@@ -246,7 +268,8 @@ func isObjectHeader(k string) bool {
 	case "Etag", "Last-Modified", "Accept-Ranges", "Cache-Control", "Expires", "Location":
 		return true
 	}
-	for _, prefix := range []string{"Content-", "X-Amz-Meta-", "X-Amz-Checksum-", "X-Amz-Tagging-", "X-Amz-Mp-", "X-Amz-Bucket-", "X-Amz-Object-Lock-"} {
+	for _, prefix := range []string{"Content-", "X-Amz-Meta-", "X-Amz-Checksum-", "X-Amz-Tagging-", "X-Amz-Mp-", "X-Amz-Bucket-",
+		"X-Amz-Version-Id", "X-Amz-Copy-Source-Version-Id", "X-Amz-Delete-Marker", "X-Amz-Object-Lock-"} {
 		if strings.HasPrefix(k, prefix) {
 			return true
 		}

@@ -220,6 +220,9 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 		typ = orDefault(typ, checksum.DefaultMultipartType(alg))
 	}
 	setChecksumHeaders(w.Header(), info.Checksums, typ)
+	if err := s.setVersionHeader(w.Header(), rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
+		return err
+	}
 	return writeXML(w, http.StatusOK, completeResult{
 		NS: s3NS, Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key,
 		ETag: quoteETag(info.ETag), checksumFields: checksumXML(info.Checksums), ChecksumType: typ,
