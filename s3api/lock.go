@@ -329,6 +329,19 @@ func (s *server) lockedBucket(rq *request) (storage.BucketInfo, error) {
 	return b, nil
 }
 
+// lockedVersion returns the version a GetObjectRetention or
+// GetObjectLegalHold addresses (?versionId=, or the current one).
+func (s *server) lockedVersion(r *http.Request, rq *request) (storage.ObjectInfo, error) {
+	vid, err := versionIDParam(r.URL.Query())
+	if err != nil {
+		return storage.ObjectInfo{}, err
+	}
+	if _, err := s.lockedBucket(rq); err != nil {
+		return storage.ObjectInfo{}, err
+	}
+	return s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
+}
+
 // putObjectLockConfiguration handles PUT /bucket?object-lock. On a bucket
 // created without Object Lock it enables it, which needs versioning Enabled
 // (AWS allows this since 2023).
@@ -377,11 +390,14 @@ func (s *server) putObjectRetention(w http.ResponseWriter, r *http.Request, rq *
 	if err != nil {
 		return err
 	}
+	vid, err := versionIDParam(r.URL.Query())
+	if err != nil {
+		return err
+	}
 	if _, err := s.lockedBucket(rq); err != nil {
 		return err
 	}
-	if _, err := s.store.PutObjectRetention(rq.ctx, rq.tenant, rq.bucket, rq.key,
-		r.URL.Query().Get("versionId"), ret, bypassGovernance(r)); err != nil {
+	if _, err := s.store.PutObjectRetention(rq.ctx, rq.tenant, rq.bucket, rq.key, vid, ret, bypassGovernance(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -390,10 +406,7 @@ func (s *server) putObjectRetention(w http.ResponseWriter, r *http.Request, rq *
 
 // getObjectRetention handles GET /bucket/key?retention[&versionId=].
 func (s *server) getObjectRetention(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := s.lockedBucket(rq); err != nil {
-		return err
-	}
-	info, err := s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("versionId"))
+	info, err := s.lockedVersion(r, rq)
 	if err != nil {
 		return err
 	}
@@ -414,10 +427,14 @@ func (s *server) putObjectLegalHold(w http.ResponseWriter, r *http.Request, rq *
 	if err != nil {
 		return err
 	}
+	vid, err := versionIDParam(r.URL.Query())
+	if err != nil {
+		return err
+	}
 	if _, err := s.lockedBucket(rq); err != nil {
 		return err
 	}
-	if _, err := s.store.PutObjectLegalHold(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("versionId"), on); err != nil {
+	if _, err := s.store.PutObjectLegalHold(rq.ctx, rq.tenant, rq.bucket, rq.key, vid, on); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -428,10 +445,7 @@ func (s *server) putObjectLegalHold(w http.ResponseWriter, r *http.Request, rq *
 // version that was never held answers OFF: storage keeps one bit, so "never
 // set" and "set to OFF" look the same (AWS answers 404 for the first).
 func (s *server) getObjectLegalHold(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := s.lockedBucket(rq); err != nil {
-		return err
-	}
-	info, err := s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("versionId"))
+	info, err := s.lockedVersion(r, rq)
 	if err != nil {
 		return err
 	}
