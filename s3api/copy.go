@@ -115,7 +115,8 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	var lockOpts storage.PutOptions
-	if _, err := applyLockHeaders(r, &lockOpts); err != nil {
+	lock, err := applyLockHeaders(r, &lockOpts)
+	if err != nil {
 		return err
 	}
 
@@ -146,6 +147,9 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		return errCopyToSelf
 	}
 	if toSelf && !versioned {
+		if lock.present { // a never-versioned bucket has no Object Lock
+			return storage.ErrNoLockConfig
+		}
 		// Never versioned: replace the metadata in place, as before.
 		if out, err = s.store.UpdateObjectMeta(rq.ctx, rq.tenant, rq.bucket, rq.key, meta); err != nil {
 			return err

@@ -430,6 +430,12 @@ func testBucketWithoutLock(t *testing.T, c *s3.Client) {
 	wantAPIError(t, err, "InvalidRequest", msgNoLock)
 	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: aws.String("k2")})
 	wantHTTPStatus(t, err, 404)
+	// So are they on a copy, also onto itself (which only rewrites metadata).
+	for _, dst := range []string{"k2", "k"} {
+		_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &b, Key: &dst, CopySource: aws.String(b + "/k"),
+			MetadataDirective: types.MetadataDirectiveReplace, ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatusOn})
+		wantAPIError(t, err, "InvalidRequest", msgNoLock)
+	}
 	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: k})
 	if err != nil || head.ObjectLockMode != "" || head.ObjectLockLegalHoldStatus != "" {
 		t.Fatalf("HEAD of an unlocked object: %+v, %v", head, err)
