@@ -394,6 +394,14 @@ func testDeleteMarkerOverLock(t *testing.T, c *s3.Client) {
 	if body := mustRead(t, got.Body); string(body) != "kept" || got.ObjectLockMode != types.ObjectLockModeCompliance {
 		t.Fatalf("locked version: %q mode %q", body, got.ObjectLockMode)
 	}
+	// A delete marker has no lock to read or set: 405, as AWS answers.
+	marker := aws.ToString(out.VersionId)
+	_, err = c.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &b, Key: aws.String("k"), VersionId: &marker})
+	wantAPIError(t, err, "MethodNotAllowed", "")
+	wantHTTPStatus(t, err, 405)
+	_, err = c.PutObjectLegalHold(ctx, &s3.PutObjectLegalHoldInput{Bucket: &b, Key: aws.String("k"), VersionId: &marker,
+		LegalHold: &types.ObjectLockLegalHold{Status: types.ObjectLockLegalHoldStatusOn}})
+	wantAPIError(t, err, "MethodNotAllowed", "")
 	// The marker itself carries no lock and goes.
 	if err := deleteVersion(c, b, "k", aws.ToString(out.VersionId), false); err != nil {
 		t.Fatalf("delete the marker: %v", err)
