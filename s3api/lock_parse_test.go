@@ -210,3 +210,16 @@ func TestSetLockHeaders(t *testing.T) {
 		t.Fatalf("headers %v", h)
 	}
 }
+
+// TestLockHeadersDroppedOnError: a response that turns into an error does
+// not keep the lock headers set for the success it did not reach.
+func TestLockHeadersDroppedOnError(t *testing.T) {
+	w := httptest.NewRecorder()
+	setLockHeaders(w.Header(), storage.ObjectInfo{Retention: storage.Retention{Mode: storage.LockGovernance, Until: time.Now()}, LegalHold: true})
+	writeError(w, httptest.NewRequest("GET", "/b/k", nil), "R", toAPIError(storage.ErrQuorum))
+	for _, h := range []string{hdrLockMode, hdrLockUntil, hdrLockLegalHold} {
+		if w.Header().Get(h) != "" {
+			t.Errorf("error response kept %s", h)
+		}
+	}
+}

@@ -182,6 +182,14 @@ func testDefaultRetention(t *testing.T, c *s3.Client) {
 	until := time.Now().Add(time.Hour).Truncate(time.Second)
 	v2 := putLocked(t, c, b, "k", []byte("v2"), types.ObjectLockModeCompliance, until, false)
 	wantRetention(t, c, b, "k", v2, types.ObjectLockRetentionModeCompliance, until)
+	cur, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := mustRead(t, cur.Body); string(body) != "v2" || cur.ObjectLockMode != types.ObjectLockModeCompliance ||
+		cur.ObjectLockRetainUntilDate == nil || !cur.ObjectLockRetainUntilDate.Equal(until) {
+		t.Fatalf("GET of the current version: %q %s until %v", body, cur.ObjectLockMode, cur.ObjectLockRetainUntilDate)
+	}
 
 	// Years, and a configuration without a rule drops the default.
 	_, err = c.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: &b,
@@ -295,7 +303,8 @@ func testGovernanceBypass(t *testing.T, c *s3.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Errors) != 1 || aws.ToString(res.Errors[0].Code) != "AccessDenied" || aws.ToString(res.Errors[0].Message) != msgLocked || len(res.Deleted) != 0 {
+	if len(res.Errors) != 1 || aws.ToString(res.Errors[0].Code) != "AccessDenied" || aws.ToString(res.Errors[0].Message) != msgLocked ||
+		aws.ToString(res.Errors[0].Key) != "k" || aws.ToString(res.Errors[0].VersionId) != vid || len(res.Deleted) != 0 {
 		t.Fatalf("DeleteObjects of a locked version: deleted %+v, errors %+v", res.Deleted, res.Errors)
 	}
 	if _, err := headVersion(c, b, "k", vid); err != nil {
