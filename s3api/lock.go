@@ -166,15 +166,24 @@ func applyLockHeaders(r *http.Request, opts *storage.PutOptions) (lockHeaders, e
 	return lh, nil
 }
 
-// applyPutLockHeaders is applyLockHeaders for a PUT with a body: AWS
-// requires such a PUT to carry Content-MD5 or a checksum (header or
-// trailer), which bodyOptions has already read into opts.
-func applyPutLockHeaders(r *http.Request, opts *storage.PutOptions) error {
+// putLockOptions is applyLockHeaders for PutObject, which AWS accepts only
+// with Content-MD5 or a checksum (header or trailer, read into opts by
+// bodyOptions) when it carries lock parameters or lands in a bucket with a
+// default retention: a corrupt body that is locked could not be replaced.
+// The bucket is looked up only for a PUT without any digest.
+func (s *server) putLockOptions(r *http.Request, rq *request, opts *storage.PutOptions) error {
 	lh, err := applyLockHeaders(r, opts)
+	if err != nil || opts.ContentMD5 != nil || opts.ExpectedChecksum != nil {
+		return err
+	}
+	if lh.present {
+		return errLockPutNeedsDigest
+	}
+	b, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket)
 	if err != nil {
 		return err
 	}
-	if lh.present && opts.ContentMD5 == nil && opts.ExpectedChecksum == nil {
+	if b.Lock.Enabled && b.Lock.Mode != "" {
 		return errLockPutNeedsDigest
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/cofferstore/coffer/pkg/checksum"
 )
 
 // Object Lock through aws-sdk-go-v2 against the real server: every call,
@@ -626,6 +628,28 @@ func TestObjectLockDigest(t *testing.T) {
 	lockHdr.Set("Content-Md5", md5b64([]byte("x")))
 	if resp := e.sendRaw(t, "alpha", "PUT", "/digest/withdigest", lockHdr, "UNSIGNED-PAYLOAD", []byte("x")); resp.status != 200 {
 		t.Fatalf("locked PUT with Content-MD5: %d %s", resp.status, resp.body)
+	}
+	// The bucket now has a default retention: a PUT without lock headers
+	// needs a digest too, since its version is locked all the same.
+	resp = e.sendRaw(t, "alpha", "PUT", "/digest/default", nil, "UNSIGNED-PAYLOAD", []byte("x"))
+	if resp.status != 400 || !strings.Contains(resp.body, "required for Put Object requests with Object Lock parameters") {
+		t.Fatalf("PUT without a digest into a default-retention bucket: %d %s", resp.status, resp.body)
+	}
+	resp = e.sendRaw(t, "alpha", "PUT", "/digest/default", http.Header{"X-Amz-Checksum-Crc32": {checksum.CRC32.Sum([]byte("x"))}}, "UNSIGNED-PAYLOAD", []byte("x"))
+	if resp.status != 200 {
+		t.Fatalf("PUT with a CRC32 into a default-retention bucket: %d %s", resp.status, resp.body)
+	}
+	if head, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("digest"), Key: aws.String("default")}); err != nil ||
+		head.ObjectLockMode != types.ObjectLockModeGovernance {
+		t.Fatalf("default retention not applied: %+v, %v", head, err)
+	}
+	// Without a default retention (or without Object Lock) no digest is needed.
+	mkLockBucket(t, c, "nodefault")
+	mkBucket(t, c, "plain")
+	for _, path := range []string{"/nodefault/k", "/plain/k"} {
+		if resp := e.sendRaw(t, "alpha", "PUT", path, nil, "UNSIGNED-PAYLOAD", []byte("x")); resp.status != 200 {
+			t.Fatalf("PUT %s without a digest: %d %s", path, resp.status, resp.body)
+		}
 	}
 	wc := e.client("alpha", sdkWhenRequired)
 	ut := time.Now().Add(time.Hour)

@@ -27,7 +27,7 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if opts.Meta, err = metaFromRequest(r); err != nil {
 		return err
 	}
-	if err := applyPutLockHeaders(r, &opts); err != nil {
+	if err := s.putLockOptions(r, rq, &opts); err != nil {
 		return err
 	}
 	if opts.Precondition, err = s.checkWriteConditions(r, rq); err != nil {
