@@ -84,7 +84,7 @@ func (s *server) getObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
-	obj, err := s.openVersion(rq, rq.bucket, rq.key, vid)
+	obj, err := s.store.OpenObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *server) headObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
-	info, err := s.versionInfo(rq, rq.key, vid)
+	info, err := s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
 	}
