@@ -55,6 +55,9 @@ func (s *server) checkWriteConditions(r *http.Request, rq *request) (func(*stora
 		return nil, nil
 	}
 	pre := func(cur *storage.ObjectInfo) error {
+		if cur != nil && cur.DeleteMarker {
+			cur = nil // a deleted key (its current version a delete marker) has no object
+		}
 		if inm != "" && cur != nil && etagMatches(inm, cur.ETag) {
 			return errPreconditionFailed
 		}

@@ -409,6 +409,34 @@ func testVersionLifecycle(t *testing.T, e *testEnv, c *s3.Client, b string) {
 	}
 	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: aws.String("k"), VersionId: &dm})
 	wantHTTPStatus(t, err, 405)
+	// Conditional writes see a deleted key as absent.
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("k"), Body: strings.NewReader("x"), IfMatch: aws.String(`"*"`)})
+	wantAPIError(t, err, "NoSuchKey", "does not exist")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("k2"), Body: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b, Key: aws.String("k2")}); err != nil {
+		t.Fatal(err)
+	}
+	cw, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("k2"), Body: strings.NewReader("again"), IfNoneMatch: aws.String("*")})
+	if err != nil || aws.ToString(cw.VersionId) == "" {
+		t.Fatalf("If-None-Match: * over a delete marker: %v", err)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("k2"), Body: strings.NewReader("x"), IfNoneMatch: aws.String("*")})
+	wantAPIError(t, err, "PreconditionFailed", "pre-conditions")
+	for _, r := range listVersions(t, c, b) {
+		if r.Key == "k2" {
+			if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b, Key: aws.String("k2"), VersionId: &r.VersionID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A Range read of an old version names it.
+	rg, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("k"), VersionId: &v1, Range: aws.String("bytes=1-")})
+	if err != nil || string(mustRead(t, rg.Body)) != "ne" || aws.ToString(rg.VersionId) != v1 || aws.ToString(rg.ContentRange) != "bytes 1-2/3" {
+		t.Fatalf("Range GET of v1: %v", err)
+	}
 	// Old versions stay readable; listings hide the key.
 	if body, _ := getVersion(t, c, b, "k", v1); body != "one" {
 		t.Fatalf("v1 after delete: %q", body)
