@@ -233,8 +233,10 @@ func (s *server) deleteObject(w http.ResponseWriter, r *http.Request, rq *reques
 		}
 	case err != nil:
 		return err
-	case res.VersionID != "":
-		h.Set(hdrVersionID, res.VersionID)
+	default:
+		if err := s.setVersionHeader(h, rq, rq.bucket, res.VersionID, hdrVersionID); err != nil {
+			return err
+		}
 	}
 	if res.DeleteMarker {
 		h.Set(hdrDeleteMarker, "true")

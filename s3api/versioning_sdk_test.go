@@ -271,6 +271,11 @@ func testNeverVersioned(t *testing.T, e *testEnv, c *s3.Client, b string) {
 	if err != nil || d.VersionId != nil || d.DeleteMarker != nil {
 		t.Fatalf("DeleteObject: %+v, %v", d, err)
 	}
+	put(t, c, b, "n", []byte("n"))
+	d, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b, Key: aws.String("n"), VersionId: aws.String("null")})
+	if err != nil || d.VersionId != nil || d.DeleteMarker != nil {
+		t.Fatalf("DeleteObject ?versionId=null: %+v, %v", d, err)
+	}
 	wantVersions(t, c, b, versionRow{"a", "null", true, false}, versionRow{"dir/b", "null", true, false}, versionRow{"dir/c", "null", true, false})
 	// max-keys 0 and bad arguments.
 	lv, err = c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &b, MaxKeys: aws.Int32(0)})
