@@ -46,6 +46,8 @@ func TestSDKVersioning(t *testing.T) {
 			t.Run("DeleteObjects", func(t *testing.T) { testVersionedDeleteObjects(t, c, p+"multidel") })
 			t.Run("Tagging", func(t *testing.T) { testVersionedTagging(t, c, p+"tags") })
 			t.Run("BucketVersioningErrors", func(t *testing.T) { testBucketVersioningErrors(t, e, c, p+"cfg") })
+			t.Run("DeleteBucket", func(t *testing.T) { testVersionedDeleteBucket(t, c, p+"delbucket") })
+			t.Run("ConcurrentPuts", func(t *testing.T) { testConcurrentVersions(t, c, p+"race") })
 		})
 	}
 }
@@ -302,6 +304,12 @@ func testNeverVersioned(t *testing.T, e *testEnv, c *s3.Client, b string) {
 	resp = e.sendSigned(t, "GET", "/"+b+"?versions&encoding-type=url&prefix=sp", nil, nil)
 	if !strings.Contains(resp.body, "<Key>sp%20ace/x%2By</Key>") {
 		t.Fatalf("encoded key: %s", resp.body)
+	}
+	put(t, c, b, "sp ace/y", []byte("2"))
+	resp = e.sendSigned(t, "GET", "/"+b+"?versions&encoding-type=url&prefix=sp&max-keys=1", nil, nil)
+	if !strings.Contains(resp.body, "<NextKeyMarker>sp%20ace/x%2By</NextKeyMarker><NextVersionIdMarker>null</NextVersionIdMarker>") ||
+		!strings.Contains(resp.body, "<IsTruncated>true</IsTruncated>") {
+		t.Fatalf("encoded next marker: %s", resp.body)
 	}
 }
 
@@ -847,3 +855,84 @@ func testBucketVersioningErrors(t *testing.T, e *testEnv, c *s3.Client, b string
 }
 
 func md5hex(b []byte) string { return fmt.Sprintf("%x", md5.Sum(b)) }
+
+// testVersionedDeleteBucket: a bucket whose keys are all deleted still
+// holds versions and markers, so it is not empty until they go.
+func testVersionedDeleteBucket(t *testing.T, c *s3.Client, b string) {
+	ctx := context.Background()
+	mkBucket(t, c, b)
+	enableVersioning(t, c, b, types.BucketVersioningStatusEnabled)
+	putVersion(t, c, b, "k", "1")
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b, Key: aws.String("k")}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &b})
+	if err != nil || len(l.Contents) != 0 {
+		t.Fatalf("ListObjectsV2 of a deleted key: %v, %v", objKeys(l.Contents), err)
+	}
+	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &b})
+	wantAPIError(t, err, "BucketNotEmpty", "not empty")
+	for _, r := range listVersions(t, c, b) {
+		d, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b, Key: &r.Key, VersionId: &r.VersionID})
+		if err != nil || aws.ToString(d.VersionId) != r.VersionID || aws.ToBool(d.DeleteMarker) != r.Marker {
+			t.Fatalf("DeleteObject %s: %+v, %v", r, d, err)
+		}
+	}
+	wantVersions(t, c, b)
+	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &b}); err != nil {
+		t.Fatalf("DeleteBucket once every version is gone: %v", err)
+	}
+}
+
+// testConcurrentVersions: concurrent writers of one key each get their own
+// version; exactly one is the latest, and it is what GET returns.
+func testConcurrentVersions(t *testing.T, c *s3.Client, b string) {
+	ctx := context.Background()
+	mkBucket(t, c, b)
+	enableVersioning(t, c, b, types.BucketVersioningStatusEnabled)
+	const writers, each = 4, 5
+	ids := make(chan string, writers*each)
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("hot"), Body: strings.NewReader(fmt.Sprintf("%d-%d", w, i))})
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids <- aws.ToString(out.VersionId)
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent PutObject: %v", err)
+		}
+	}
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if seen[id] || !storage.ValidVersionID(id) || id == storage.NullVersion {
+			t.Fatalf("version id %q repeated or invalid", id)
+		}
+		seen[id] = true
+	}
+	rows := listVersions(t, c, b)
+	var latest []string
+	for _, r := range rows {
+		if !seen[r.VersionID] {
+			t.Fatalf("listed version %s was never returned by a PUT", r)
+		}
+		if r.Latest {
+			latest = append(latest, r.VersionID)
+		}
+	}
+	if len(rows) != writers*each || len(latest) != 1 {
+		t.Fatalf("%d versions listed, latest %v", len(rows), latest)
+	}
+	if _, vid := getVersion(t, c, b, "hot", ""); vid != latest[0] {
+		t.Fatalf("GET returns version %s, the listing's latest is %s", vid, latest[0])
+	}
+}
