@@ -60,7 +60,7 @@ func checkCopyConditions(r *http.Request, info storage.ObjectInfo) error {
 // versioned; the caller closes the reader. A delete marker named by version
 // id cannot be copied (InvalidRequest); a current delete marker is NoSuchKey.
 func (s *server) openCopySource(w http.ResponseWriter, r *http.Request, rq *request, src copySource) (storage.ObjectReader, storage.ObjectInfo, error) {
-	obj, err := s.openVersion(rq, src.bucket, src.key, src.versionID)
+	obj, err := s.store.OpenObjectVersion(rq.ctx, rq.tenant, src.bucket, src.key, src.versionID)
 	switch {
 	case errors.Is(err, storage.ErrDeleteMarker):
 		return nil, storage.ObjectInfo{}, errCopyFromDeleteMarker

@@ -58,6 +58,9 @@ func (s *server) checkWriteConditions(r *http.Request, rq *request) (func(*stora
 		return nil, nil
 	}
 	pre := func(cur *storage.ObjectInfo) error {
+		if cur != nil && cur.DeleteMarker {
+			cur = nil // a deleted key (its current version a delete marker) has no object
+		}
 		if inm != "" && cur != nil && etagMatches(inm, cur.ETag) {
 			return errPreconditionFailed
 		}
@@ -87,7 +90,7 @@ func (s *server) getObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
-	obj, err := s.openVersion(rq, rq.bucket, rq.key, vid)
+	obj, err := s.store.OpenObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
 	}
@@ -114,7 +117,7 @@ func (s *server) headObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
-	info, err := s.versionInfo(rq, rq.key, vid)
+	info, err := s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
 	}
@@ -234,8 +237,10 @@ func (s *server) deleteObject(w http.ResponseWriter, r *http.Request, rq *reques
 		}
 	case err != nil:
 		return err
-	case res.VersionID != "":
-		h.Set(hdrVersionID, res.VersionID)
+	default:
+		if err := s.setVersionHeader(h, rq, rq.bucket, res.VersionID, hdrVersionID); err != nil {
+			return err
+		}
 	}
 	if res.DeleteMarker {
 		h.Set(hdrDeleteMarker, "true")

@@ -24,7 +24,7 @@ func (s *server) getObjectTagging(w http.ResponseWriter, r *http.Request, rq *re
 	if err != nil {
 		return err
 	}
-	info, err := s.versionInfo(rq, rq.key, vid)
+	info, err := s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *server) setVersionTags(w http.ResponseWriter, rq *request, vid string, 
 		return err
 	}
 	if versioned && vid == "" {
-		cur, err := s.versionInfo(rq, rq.key, "")
+		cur, err := s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, "")
 		if err != nil {
 			return err
 		}

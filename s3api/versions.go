@@ -49,23 +49,6 @@ func versionIDParam(q url.Values) (string, error) {
 	return checkVersionID(q.Get("versionId"))
 }
 
-// openVersion pins a version for reading ("" is the current one, through
-// the pre-versioning call that storage keeps for it).
-func (s *server) openVersion(rq *request, bucket, key, vid string) (storage.ObjectReader, error) {
-	if vid == "" {
-		return s.store.OpenObject(rq.ctx, rq.tenant, bucket, key)
-	}
-	return s.store.OpenObjectVersion(rq.ctx, rq.tenant, bucket, key, vid)
-}
-
-// versionInfo describes a version ("" is the current one).
-func (s *server) versionInfo(rq *request, key, vid string) (storage.ObjectInfo, error) {
-	if vid == "" {
-		return s.store.GetObjectInfo(rq.ctx, rq.tenant, rq.bucket, key)
-	}
-	return s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, key, vid)
-}
-
 // versioned reports whether a bucket has ever had versioning enabled: only
 // then do responses carry x-amz-version-id (never-versioned buckets answer
 // exactly as before, like AWS).
