@@ -657,6 +657,8 @@ func testVersionedCopy(t *testing.T, c *s3.Client, b string) {
 	if err != nil || out.VersionId != nil || out.CopySourceVersionId != nil {
 		t.Fatalf("copy on a never-versioned bucket: %+v, %v", out, err)
 	}
+	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &plain, Key: aws.String("s"), CopySource: aws.String(plain + "/s?versionId=null")})
+	wantAPIError(t, err, "InvalidRequest", "copy an object to itself")
 	// Across buckets: the source's version, the destination's header.
 	out, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &b, Key: aws.String("from-plain"), CopySource: aws.String(plain + "/s")})
 	if err != nil || out.CopySourceVersionId != nil || aws.ToString(out.VersionId) == "" {
