@@ -259,3 +259,206 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// Concurrent versioned writes, markers and version deletes on few keys
+// keep the layout invariants and exact usage, and every acknowledged
+// version that was not deleted reads back.
+func TestVersionsConcurrent(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	const workers, ops = 6, 40
+	type acked struct {
+		key, id string
+		body    []byte
+	}
+	results := make([][]acked, workers)
+	deleted := make([]map[string]bool, workers)
+	errs := make(chan error, workers)
+	for w := range workers {
+		deleted[w] = map[string]bool{}
+		go func() {
+			for i := range ops {
+				key := fmt.Sprintf("k%d", (w+i)%3)
+				switch i % 5 {
+				case 3:
+					if _, err := ts.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{}); err != nil {
+						errs <- err
+						return
+					}
+				case 4:
+					if n := len(results[w]); n > 0 {
+						v := results[w][n-1]
+						if _, err := ts.DeleteObject(ctx, "acme", "bkt", v.key, DeleteOptions{VersionID: v.id}); err != nil {
+							errs <- err
+							return
+						}
+						deleted[w][v.id] = true
+					}
+				default:
+					body := randBytes(uint64(w*1000+i), 50+i*(1+w%2)*3000)
+					info, err := ts.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(body), PutOptions{Size: int64(len(body))})
+					if err != nil {
+						errs <- err
+						return
+					}
+					results[w] = append(results[w], acked{key, info.VersionID, body})
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		must(t, <-errs)
+	}
+	must(t, ts.idx.View(func(tx indexTx) error { return checkVersionInvariants(tx, ts.bucketID("bkt")) }))
+	checkUsageExact(t, ts.Store)
+	n := 0
+	for w := range workers {
+		for _, v := range results[w] {
+			if deleted[w][v.id] {
+				if _, err := ts.GetObjectVersion(ctx, "acme", "bkt", v.key, v.id); !errors.Is(err, ErrNoSuchVersion) {
+					t.Fatalf("deleted version %s@%s: %v", v.key, v.id, err)
+				}
+				continue
+			}
+			if got := readVersion(t, ts.Store, v.key, v.id); !bytes.Equal(got, v.body) {
+				t.Fatalf("%s@%s reads %d bytes, want %d", v.key, v.id, len(got), len(v.body))
+			}
+			n++
+		}
+	}
+	all := versionsOf(t, ts.Store, "bkt", ListVersionsOptions{MaxKeys: 7})
+	markers := 0
+	for _, e := range all {
+		if strings.HasSuffix(e, "!") {
+			markers++
+		}
+	}
+	if len(all) != n+markers {
+		t.Fatalf("%d versions listed, %d live versions and %d markers", len(all), n, markers)
+	}
+}
+
+// A common prefix met in one walk must not move the other walk when that
+// one is already past the prefix: the objects walk folds "a/" while the
+// versions walk waits at "b"'s delete marker, which must still be listed.
+func TestListObjectVersionsPrefixSkipKeepsOtherWalk(t *testing.T) {
+	ts := newTestStore(t, 2)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	putBytes(t, ts.Store, "a/1", []byte("1"))
+	m, err := ts.DeleteObject(ctx, "acme", "bkt", "b", DeleteOptions{})
+	must(t, err)
+	putBytes(t, ts.Store, "c/1", []byte("1"))
+	putBytes(t, ts.Store, "c/1", []byte("2"))
+	putBytes(t, ts.Store, "d", []byte("d"))
+	got := versionsOf(t, ts.Store, "bkt", ListVersionsOptions{Delimiter: "/"})
+	want := []string{"b@" + m.VersionID + "*!", "d@" + versionsOfKey(t, ts, "d") + "*", "CP:a/", "CP:c/"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func versionsOfKey(t *testing.T, ts *testStore, key string) string {
+	info, err := ts.GetObjectInfo(context.Background(), "acme", "bkt", key)
+	must(t, err)
+	return info.VersionID
+}
+
+// OpenObjectVersion pins the version it opened: deleting that version by
+// id (or overwriting the key) does not disturb the reader. Tags belong to
+// one version.
+func TestOpenVersionPinnedAndTagsPerVersion(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	for _, size := range []int{100, 300 << 10} { // packed, and shard files
+		key := fmt.Sprint("k", size)
+		old := randBytes(1, size)
+		v1 := putBytes(t, ts.Store, key, old)
+		putBytes(t, ts.Store, key, []byte("newer"))
+		r, err := ts.OpenObjectVersion(ctx, "acme", "bkt", key, v1.VersionID)
+		must(t, err)
+		if info := r.Info(); info.VersionID != v1.VersionID || info.IsLatest {
+			t.Fatalf("reader info %+v", info)
+		}
+		_, err = ts.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{VersionID: v1.VersionID})
+		must(t, err)
+		rc, err := r.Range(ctx, 0, int64(size))
+		must(t, err)
+		var got bytes.Buffer
+		_, err = got.ReadFrom(rc)
+		rc.Close()
+		r.Close()
+		if err != nil || !bytes.Equal(got.Bytes(), old) {
+			t.Fatalf("pinned version of %d bytes read %d bytes, %v", size, got.Len(), err)
+		}
+		if _, err := ts.OpenObjectVersion(ctx, "acme", "bkt", key, v1.VersionID); !errors.Is(err, ErrNoSuchVersion) {
+			t.Fatalf("open of a deleted version: %v", err)
+		}
+	}
+	a := putBytes(t, ts.Store, "t", []byte("a"))
+	b := putBytes(t, ts.Store, "t", []byte("b"))
+	must(t, ts.SetObjectTags(ctx, "acme", "bkt", "t", a.VersionID, map[string]string{"v": "a"}))
+	must(t, ts.SetObjectTags(ctx, "acme", "bkt", "t", "", map[string]string{"v": "current"}))
+	for id, want := range map[string]string{a.VersionID: "a", b.VersionID: "current"} {
+		info, err := ts.GetObjectVersion(ctx, "acme", "bkt", "t", id)
+		must(t, err)
+		if info.Meta.Tags["v"] != want {
+			t.Fatalf("%s tags %v, want v=%s", id, info.Meta.Tags, want)
+		}
+	}
+	m, err := ts.DeleteObject(ctx, "acme", "bkt", "t", DeleteOptions{})
+	must(t, err)
+	if err := ts.SetObjectTags(ctx, "acme", "bkt", "t", m.VersionID, nil); !errors.Is(err, ErrDeleteMarker) {
+		t.Fatalf("tags on a delete marker: %v", err)
+	}
+	if err := ts.SetObjectTags(ctx, "acme", "bkt", "t", "", nil); !errors.Is(err, ErrObjectNotFound) {
+		t.Fatalf("tags on a deleted key: %v", err)
+	}
+	if err := ts.SetObjectTags(ctx, "acme", "bkt", "t", "bogus", nil); !errors.Is(err, ErrNoSuchVersion) {
+		t.Fatalf("tags on a malformed version: %v", err)
+	}
+}
+
+// A scrub rewrites bucket files a drive lost, holds corrupt or holds
+// stale, from the index; a rebuild then finds the state on any drive.
+func TestBucketFilesHealed(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	id := ts.bucketID("bkt")
+	path := func(i int) string { return filepath.Join(ts.drives[i], "data", id[:2], id+".meta") }
+	stale, err := os.ReadFile(path(3))
+	must(t, err)
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningSuspended))
+	must(t, os.Remove(path(0)))
+	must(t, os.WriteFile(path(1), []byte("garbage"), 0o600))
+	must(t, os.WriteFile(path(2), stale, 0o600)) // says Enabled
+	st, err := ts.Scrub(ctx)
+	must(t, err)
+	if st.ShardsRepaired < 3 {
+		t.Fatalf("scrub repaired %d", st.ShardsRepaired)
+	}
+	for i := range 4 {
+		raw, err := os.ReadFile(path(i))
+		must(t, err)
+		h, _, err := decodeMeta(raw)
+		if err != nil || h.Kind != "bucket" || h.BucketCfg.Versioning != VersioningSuspended || h.Shard != i {
+			t.Fatalf("drive %d bucket file %+v, %v", i, h, err)
+		}
+	}
+	for i := range 3 {
+		must(t, os.Remove(path(i)))
+	}
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	b, err := ts.GetBucket(ctx, "acme", "bkt")
+	if err != nil || b.Versioning != VersioningSuspended {
+		t.Fatalf("rebuilt bucket %+v, %v", b, err)
+	}
+}
