@@ -42,6 +42,7 @@ func FuzzDeleteObjects(f *testing.F) {
 	f.Add([]byte(`<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a/b c</Key><VersionId>null</VersionId></Object></Delete>`))
 	f.Add([]byte(`<Delete><Quiet>maybe</Quiet></Delete>`))
 	f.Add([]byte(`<Delete><Object><Key>&lt;x&gt;</Key></Object>`))
+	f.Add([]byte(`<Delete><Object><Key>a</Key><VersionId></VersionId></Object><Object><Key>b</Key><VersionId>0123456789abcdef0123456789abcdef</VersionId></Object></Delete>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, err := parseDeleteRequest(data)
 		if err != nil {
@@ -52,6 +53,11 @@ func FuzzDeleteObjects(f *testing.F) {
 		}
 		if len(req.Objects) == 0 || len(req.Objects) > maxDeleteKeys {
 			t.Fatalf("accepted %d keys", len(req.Objects))
+		}
+		for _, o := range req.Objects {
+			if o.hasVersion != (o.Version != nil) || o.Version != nil && *o.Version != o.VersionID || o.Version == nil && o.VersionID != "" {
+				t.Fatalf("object %+v: version fields disagree", o)
+			}
 		}
 	})
 }

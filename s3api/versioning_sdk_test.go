@@ -364,8 +364,39 @@ func testVersionsPaging(t *testing.T, c *s3.Client, b string) {
 	if err != nil || len(out.Versions) != 3 || aws.ToString(out.Versions[0].Key) != "k3" || aws.ToString(out.KeyMarker) != "k2" {
 		t.Fatalf("key-marker k2: %d versions, %v", len(out.Versions), err)
 	}
-	// Latest flags: exactly the first version of each key.
-	for i, v := range listVersions(t, c, b) {
+	// Delimited paging: a common prefix counts as one entry and the next
+	// page starts after everything under it.
+	for _, k := range []string{"d/1", "d/2", "d/3"} {
+		putVersion(t, c, b, k, k)
+	}
+	var seen []string
+	in := &s3.ListObjectVersionsInput{Bucket: &b, Delimiter: aws.String("/"), MaxKeys: aws.Int32(2)}
+	for page := 0; ; page++ {
+		if page > 10 {
+			t.Fatal("delimited listing does not end")
+		}
+		out, err := c.ListObjectVersions(ctx, in)
+		if err != nil {
+			t.Fatalf("delimited page %d: %v", page, err)
+		}
+		if n := len(out.Versions) + len(out.CommonPrefixes); n > 2 || n == 0 {
+			t.Fatalf("delimited page of %d entries", n)
+		}
+		seen = append(seen, prefixes(out.CommonPrefixes)...)
+		for _, v := range out.Versions {
+			seen = append(seen, aws.ToString(v.Key))
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
+	}
+	if want := []string{"d/", "k1", "k1", "k1", "k2", "k2", "k2", "k3", "k3", "k3"}; !slices.Equal(seen, want) {
+		t.Fatalf("delimited paging saw %v, want %v", seen, want)
+	}
+	// Latest flags: exactly the first version of each key k1..k3.
+	rows := slices.DeleteFunc(listVersions(t, c, b), func(r versionRow) bool { return strings.HasPrefix(r.Key, "d/") })
+	for i, v := range rows {
 		if v.Latest != (i%3 == 0) {
 			t.Fatalf("version %d %s: latest %v", i, v, v.Latest)
 		}
@@ -657,6 +688,8 @@ func testVersionedCopy(t *testing.T, c *s3.Client, b string) {
 	if err != nil || out.VersionId != nil || out.CopySourceVersionId != nil {
 		t.Fatalf("copy on a never-versioned bucket: %+v, %v", out, err)
 	}
+	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &plain, Key: aws.String("s"), CopySource: aws.String(plain + "/s?versionId=null")})
+	wantAPIError(t, err, "InvalidRequest", "copy an object to itself")
 	// Across buckets: the source's version, the destination's header.
 	out, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &b, Key: aws.String("from-plain"), CopySource: aws.String(plain + "/s")})
 	if err != nil || out.CopySourceVersionId != nil || aws.ToString(out.VersionId) == "" {
