@@ -12,10 +12,11 @@ import (
 
 // containerJSON is a bucket as the console shows it.
 type containerJSON struct {
-	Name    string    `json:"name"`
-	Objects int64     `json:"objects"`
-	Bytes   int64     `json:"bytes"`
-	Created time.Time `json:"created"`
+	Name    string         `json:"name"`
+	Objects int64          `json:"objects"`
+	Bytes   int64          `json:"bytes"`
+	Created time.Time      `json:"created"`
+	Uploads uploadsSummary `json:"uploads"` // unfinished multipart uploads (not in Objects or Bytes)
 }
 
 func containerOf(b storage.BucketInfo) containerJSON {
@@ -23,13 +24,32 @@ func containerOf(b storage.BucketInfo) containerJSON {
 }
 
 func (s *server) listContainers(w http.ResponseWriter, r *http.Request) error {
-	buckets, err := s.store.ListBuckets(r.Context(), principalFrom(r).User.Tenant)
+	ctx := r.Context()
+	tenant := principalFrom(r).User.Tenant
+	buckets, err := s.store.ListBuckets(ctx, tenant)
 	if err != nil {
 		return err
 	}
+	u, err := s.store.TenantUsage(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	budget := summaryUploads
 	out := make([]containerJSON, 0, len(buckets))
 	for _, b := range buckets {
-		out = append(out, containerOf(b))
+		c := containerOf(b)
+		// The tenant's count says whether any container has uploads, so
+		// the common case reads no upload records at all.
+		if u.Uploads > 0 {
+			c.Uploads, err = s.summariseUploads(ctx, tenant, b.Name, &budget)
+			if errors.Is(err, storage.ErrBucketNotFound) {
+				continue // deleted meanwhile
+			}
+			if err != nil {
+				return err
+			}
+		}
+		out = append(out, c)
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"containers": out})
 }
@@ -60,9 +80,10 @@ func (s *server) createContainer(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, containerOf(b))
 }
 
-// deleteContainer deletes an empty container at once. A non-empty one is
-// refused with its counts unless the request says force=true and confirms
-// with the exact container name; then its objects and unfinished uploads go too.
+// deleteContainer deletes an empty container at once, aborting its
+// unfinished multipart uploads (as S3's DeleteBucket does). One holding
+// objects is refused with its counts unless the request says force=true and
+// confirms with the exact container name; then its objects go too.
 func (s *server) deleteContainer(w http.ResponseWriter, r *http.Request) error {
 	tenant := principalFrom(r).User.Tenant
 	name := mux.Vars(r)["name"]
@@ -86,9 +107,6 @@ func (s *server) deleteContainer(w http.ResponseWriter, r *http.Request) error {
 				return gerr
 			}
 			msg := "the container is not empty; confirm with its name to force delete it and everything in it"
-			if b.Objects == 0 {
-				msg = "the container holds unfinished multipart uploads; confirm with its name to force delete it and everything in it"
-			}
 			return &apiError{Status: http.StatusConflict, Message: msg,
 				Fields: map[string]any{"objects": b.Objects, "bytes": b.Bytes}}
 		}
