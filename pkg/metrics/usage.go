@@ -20,6 +20,7 @@ type usageCollector struct {
 	tenantObjects     *prometheus.Desc
 	tenantBytes       *prometheus.Desc
 	tenantUploadBytes *prometheus.Desc
+	tenantUploads     *prometheus.Desc
 	quotaObjects      *prometheus.Desc
 	quotaBytes        *prometheus.Desc
 	tenantSuspended   *prometheus.Desc
@@ -40,6 +41,7 @@ func newUsageCollector(store storage.ObjectStore, logger *slog.Logger) *usageCol
 		tenantObjects:     newDesc("tenant_objects", "Objects stored by the tenant across all its buckets.", tenant),
 		tenantBytes:       newDesc("tenant_bytes", "Bytes stored by the tenant (object sizes, including parts of unfinished multipart uploads); the figure its byte quota is checked against.", tenant),
 		tenantUploadBytes: newDesc("tenant_multipart_upload_bytes", "Of coffer_tenant_bytes, the bytes held by parts of unfinished multipart uploads.", tenant),
+		tenantUploads:     newDesc("tenant_multipart_uploads", "Unfinished multipart uploads of the tenant (the figure its upload limit is checked against); their parts' bytes are coffer_tenant_multipart_upload_bytes.", tenant),
 		quotaObjects:      newDesc("tenant_quota_objects", "The tenant's object quota; 0 means unlimited.", tenant),
 		quotaBytes:        newDesc("tenant_quota_bytes", "The tenant's byte quota; 0 means unlimited.", tenant),
 		tenantSuspended:   newDesc("tenant_suspended", "1 when the tenant is suspended, else 0.", tenant),
@@ -55,7 +57,7 @@ func newUsageCollector(store storage.ObjectStore, logger *slog.Logger) *usageCol
 // Describe implements prometheus.Collector.
 func (c *usageCollector) Describe(ch chan<- *prometheus.Desc) {
 	describe(ch,
-		c.tenantObjects, c.tenantBytes, c.tenantUploadBytes, c.quotaObjects, c.quotaBytes,
+		c.tenantObjects, c.tenantBytes, c.tenantUploadBytes, c.tenantUploads, c.quotaObjects, c.quotaBytes,
 		c.tenantSuspended, c.tenantBuckets, c.tenantVolumes, c.tenantVolumeBytes,
 		c.bucketObjects, c.bucketBytes, c.tenants,
 	)
@@ -96,6 +98,7 @@ func (c *usageCollector) collectTenant(ctx context.Context, ch chan<- prometheus
 	ch <- gauge(c.tenantObjects, float64(u.Objects), name)
 	ch <- gauge(c.tenantBytes, float64(u.Bytes), name)
 	ch <- gauge(c.tenantUploadBytes, float64(u.UploadBytes), name)
+	ch <- gauge(c.tenantUploads, float64(u.Uploads), name)
 	ch <- gauge(c.quotaObjects, float64(t.Quota.MaxObjects), name)
 	ch <- gauge(c.quotaBytes, float64(t.Quota.MaxBytes), name)
 	ch <- gauge(c.tenantSuspended, boolFloat(t.Suspended), name)
