@@ -1,8 +1,10 @@
-// storage.js: the Shared Storage page. Lists the tenant's containers, creates
-// them ("Create Storage") and deletes them (force delete after typing the name).
+// storage.js: the Shared Storage page. Lists the tenant's containers with
+// their unfinished uploads, creates them ("Create Storage") and deletes them
+// (force delete after typing the name when they hold objects).
 import { api, enc } from './api.js';
 import { bucketNameProblem } from './names.js';
-import { h, clear, icon, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog } from './dom.js';
+import { h, clear, icon, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog, confirmDialog } from './dom.js';
+import { uploadsCell, uploadsDialog, uploadsSummaryText } from './uploads.js';
 
 // FORCE_DELETE_WARNING is the product page's warning, word for word.
 export const FORCE_DELETE_WARNING = 'Force-deleting a container permanently removes all objects inside it. This action cannot be undone.';
@@ -54,12 +56,14 @@ export function render(main, ctx) {
         h('th', { scope: 'col' }, 'Name'),
         h('th', { scope: 'col', class: 'num' }, 'Objects'),
         h('th', { scope: 'col', class: 'num' }, 'Size'),
+        h('th', { scope: 'col' }, 'Unfinished uploads'),
         h('th', { scope: 'col' }, 'Created'),
         h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', {}, list.map((c) => h('tr', { 'data-container': c.name },
         h('th', { scope: 'row', class: 'mono' }, c.name),
         h('td', { class: 'num', 'data-label': 'Objects' }, fmtNumber(c.objects)),
         h('td', { class: 'num', 'data-label': 'Size', title: `${fmtNumber(c.bytes)} bytes` }, fmtBytes(c.bytes)),
+        h('td', { 'data-label': 'Unfinished uploads', class: 'uploads' }, uploadsCell(c, openUploads)),
         h('td', { 'data-label': 'Created' }, fmtDate(c.created)),
         h('td', { class: 'act' }, h('button', {
           type: 'button', class: 'btn icon-btn danger', 'aria-label': `Delete ${c.name}`, title: `Delete ${c.name}`,
@@ -67,8 +71,34 @@ export function render(main, ctx) {
         }, icon('trash'))))))));
   }
 
+  async function openUploads(c, button) {
+    clear(status);
+    const changed = await uploadsDialog(c.name);
+    if (changed) await load();
+    else if (button.isConnected) button.focus();
+  }
+
   async function remove(c, button) {
     clear(status);
+    // No objects but unfinished uploads: a plain delete aborts them (as
+    // S3's DeleteBucket does), so ask first, but this is no Force Delete.
+    const u = c.uploads || {};
+    if (Number(c.objects) === 0 && u.count) {
+      const ok = await confirmDialog({
+        title: `Delete container ${c.name}?`,
+        body: h('p', {}, `The container holds no objects. Its ${uploadsSummaryText(u)}; deleting the container aborts them.`),
+        confirmLabel: 'Delete',
+        danger: true,
+        action: () => api('DELETE', `/api/containers/${enc(c.name)}`),
+      });
+      if (ok) {
+        say(`Container ${c.name} deleted; its unfinished uploads were aborted.`);
+        await load();
+      } else if (button.isConnected) {
+        button.focus();
+      }
+      return;
+    }
     try {
       await busy(button, '', () => api('DELETE', `/api/containers/${enc(c.name)}`));
       say(`Container ${c.name} deleted.`);
