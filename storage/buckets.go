@@ -7,9 +7,12 @@ import (
 
 // CreateBucket creates a bucket in the tenant's namespace, unless the
 // tenant owns as many as its bucket limit allows (ErrTooManyBuckets).
-func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string) error {
+func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string, opts BucketOptions) error {
 	if err := ValidBucketName(bucket); err != nil {
 		return err
+	}
+	if opts.ObjectLock {
+		return errNotImplemented
 	}
 	return s.idx.Update(func(tx indexTx) error {
 		t, err := tenantOf(tx, tenant)

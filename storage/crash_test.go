@@ -41,7 +41,7 @@ func TestCrashChild(t *testing.T) {
 	// Every step of this child may fail (it exists from the last child, or
 	// the drives are mid-crash-recovery); the parent checks what survived.
 	_ = s.CreateTenant(ctx, "acme", Quota{})
-	_ = s.CreateBucket(ctx, "acme", "bkt")
+	_ = s.CreateBucket(ctx, "acme", "bkt", BucketOptions{})
 	seed, _ := strconv.ParseUint(os.Getenv("COFFER_CRASH_SEED"), 10, 64)
 	r := rand.New(rand.NewPCG(seed, 1))
 	meta := func(sd uint64, size int) ObjectMeta {
@@ -58,7 +58,7 @@ func TestCrashChild(t *testing.T) {
 			size := []int{0, 100, 70 << 10, 200 << 10, 1 << 20}[r.IntN(5)]
 			_, _ = s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
 		case op < 16:
-			_ = s.DeleteObject(ctx, "acme", "bkt", key)
+			_ = errOf(s.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{}))
 		case op < 18:
 			size := MinPartSize + 10
 			id, err := s.CreateMultipartUpload(ctx, "acme", "bkt", key, PutOptions{Meta: meta(sd, size)})
@@ -73,7 +73,7 @@ func TestCrashChild(t *testing.T) {
 			}
 		default:
 			// A scratch bucket filled and force-deleted.
-			_ = s.CreateBucket(ctx, "acme", "scratch")
+			_ = s.CreateBucket(ctx, "acme", "scratch", BucketOptions{})
 			for i := 0; i < 10; i++ {
 				b := randBytes(sd+uint64(i), 50)
 				_, _ = s.PutObject(ctx, "acme", "scratch", fmt.Sprint(i), bytes.NewReader(b), PutOptions{Size: 50, Meta: meta(sd+uint64(i), 50)})

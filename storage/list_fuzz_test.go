@@ -60,7 +60,7 @@ func FuzzListing(f *testing.F) {
 	ws := openWedgeable(f)
 	ws.idx.(*boltIndex).db.NoSync = true
 	ctx := context.Background()
-	if err := ws.CreateBucket(ctx, "acme", "fuzz"); err != nil {
+	if err := ws.CreateBucket(ctx, "acme", "fuzz", BucketOptions{}); err != nil {
 		f.Fatal(err)
 	}
 	b, err := ws.lookupBucket("acme", "fuzz")

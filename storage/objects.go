@@ -194,12 +194,15 @@ func (s *Store) GetObjectInfo(ctx context.Context, tenant, bucket, key string) (
 
 // DeleteObject removes a key. Deleting a missing key succeeds (S3 semantics);
 // a missing bucket is ErrBucketNotFound.
-func (s *Store) DeleteObject(ctx context.Context, tenant, bucket, key string) error {
+func (s *Store) DeleteObject(ctx context.Context, tenant, bucket, key string, opts DeleteOptions) (DeleteResult, error) {
 	if err := ValidObjectKey(key); err != nil {
-		return err
+		return DeleteResult{}, err
+	}
+	if opts.VersionID != "" {
+		return DeleteResult{}, errNotImplemented
 	}
 	w := s.newIndexWrite()
-	return w.commit(func(tx indexTx) error {
+	return DeleteResult{}, w.commit(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -252,7 +255,10 @@ func (s *Store) UpdateObjectMeta(ctx context.Context, tenant, bucket, key string
 }
 
 // SetObjectTags replaces an object's tag set.
-func (s *Store) SetObjectTags(ctx context.Context, tenant, bucket, key string, tags map[string]string) error {
+func (s *Store) SetObjectTags(ctx context.Context, tenant, bucket, key, versionID string, tags map[string]string) error {
+	if versionID != "" {
+		return errNotImplemented
+	}
 	_, err := s.modifyObject(tenant, bucket, key, func(r *objRecord) { r.Meta.Tags = maps.Clone(tags) })
 	return err
 }

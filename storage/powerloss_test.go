@@ -299,7 +299,7 @@ func TestPowerLoss(t *testing.T) {
 		if err := s.CreateTenant(ctx, "acme", Quota{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateBucket(ctx, "acme", "bkt"); err != nil {
+		if err := s.CreateBucket(ctx, "acme", "bkt", BucketOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		// The cut comes somewhere in the first ~2,500 drive operations.
@@ -367,7 +367,7 @@ func powerWorkload(s *Store, seed uint64, first, n int, out map[string]*powerOut
 			_, err = s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
 		case k < 9:
 			o.inflight, o.flying = 0, true
-			err = s.DeleteObject(ctx, "acme", "bkt", key)
+			err = errOf(s.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{}))
 		default:
 			size := MinPartSize + 10
 			o.sizes[sd] = size

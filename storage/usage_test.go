@@ -163,7 +163,7 @@ func (u *usageRun) ensure(tenant, bucket string) {
 	if err := u.s.CreateTenant(u.ctx, tenant, Quota{}); err != nil && !errors.Is(err, ErrTenantExists) {
 		u.t.Fatal(err)
 	}
-	if err := u.s.CreateBucket(u.ctx, tenant, bucket); err != nil && !errors.Is(err, ErrBucketExists) {
+	if err := u.s.CreateBucket(u.ctx, tenant, bucket, BucketOptions{}); err != nil && !errors.Is(err, ErrBucketExists) {
 		u.t.Fatal(err)
 	}
 }
@@ -210,7 +210,7 @@ func (u *usageRun) step() string {
 		_, err = u.s.PutObject(u.ctx, tenant, bucket, key, bytes.NewReader(randBytes(uint64(u.rng.Int63()), size)), PutOptions{Size: int64(size)})
 	case n < 16:
 		op = fmt.Sprintf("delete %s/%s/%s", tenant, bucket, key)
-		err = u.s.DeleteObject(u.ctx, tenant, bucket, key)
+		err = errOf(u.s.DeleteObject(u.ctx, tenant, bucket, key, DeleteOptions{}))
 	case n < 18:
 		dst := u.pick(usageKeys)
 		op = fmt.Sprintf("copy %s/%s/%s -> %s", tenant, bucket, key, dst)
