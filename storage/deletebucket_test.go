@@ -63,7 +63,7 @@ func TestDeleteBucketAbortsUploads(t *testing.T) {
 	}
 
 	// The name is free again and starts empty.
-	must(t, ts.CreateBucket(ctx, "acme", "bkt"))
+	must(t, ts.CreateBucket(ctx, "acme", "bkt", BucketOptions{}))
 	res, err := ts.ListMultipartUploads(ctx, "acme", "bkt", ListUploadsOptions{})
 	if err != nil || len(res.Uploads) != 0 {
 		t.Fatalf("recreated bucket lists uploads: %+v, %v", res.Uploads, err)
