@@ -17,10 +17,30 @@ type containerJSON struct {
 	Bytes   int64          `json:"bytes"`
 	Created time.Time      `json:"created"`
 	Uploads uploadsSummary `json:"uploads"` // unfinished multipart uploads (not in Objects or Bytes)
+	// Versioning is "" (never enabled), "Enabled" or "Suspended". Objects
+	// and Bytes count every version; Noncurrent* are the part of them held
+	// by noncurrent versions and delete markers.
+	Versioning        string      `json:"versioning"`
+	NoncurrentObjects int64       `json:"noncurrentObjects"`
+	NoncurrentBytes   int64       `json:"noncurrentBytes"`
+	ObjectLock        *objectLock `json:"objectLock"` // null without Object Lock
+}
+
+// objectLock is a container's Object Lock configuration: its default
+// retention (mode "" = none) for new versions.
+type objectLock struct {
+	Mode  string `json:"mode"`
+	Days  int    `json:"days"`
+	Years int    `json:"years"`
 }
 
 func containerOf(b storage.BucketInfo) containerJSON {
-	return containerJSON{Name: b.Name, Objects: b.Objects, Bytes: b.Bytes, Created: b.Created}
+	c := containerJSON{Name: b.Name, Objects: b.Objects, Bytes: b.Bytes, Created: b.Created,
+		Versioning: b.Versioning, NoncurrentObjects: b.NoncurrentObjects, NoncurrentBytes: b.NoncurrentBytes}
+	if b.Lock.Enabled {
+		c.ObjectLock = &objectLock{Mode: string(b.Lock.Mode), Days: b.Lock.Days, Years: b.Lock.Years}
+	}
+	return c
 }
 
 func (s *server) listContainers(w http.ResponseWriter, r *http.Request) error {
@@ -119,4 +139,34 @@ func (s *server) deleteContainer(w http.ResponseWriter, r *http.Request) error {
 	s.audit(r, tenant, action, name)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// setVersioning enables or suspends versioning of a container ({"state":
+// "Enabled"|"Suspended"}), as S3's PutBucketVersioning: a container never
+// returns to unversioned, and one with Object Lock cannot be suspended.
+func (s *server) setVersioning(w http.ResponseWriter, r *http.Request) error {
+	tenant := principalFrom(r).User.Tenant
+	name := mux.Vars(r)["name"]
+	var req struct {
+		State string `json:"state"`
+	}
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.State != storage.VersioningEnabled && req.State != storage.VersioningSuspended {
+		return errorf(http.StatusBadRequest, "state must be %s or %s", storage.VersioningEnabled, storage.VersioningSuspended)
+	}
+	if err := s.requireActiveTenant(r, tenant); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if err := s.store.SetBucketVersioning(ctx, tenant, name, req.State); err != nil {
+		return containerErr(err, name)
+	}
+	s.audit(r, tenant, "container.versioning", name+" "+req.State)
+	b, err := s.store.GetBucket(ctx, tenant, name)
+	if err != nil {
+		return containerErr(err, name)
+	}
+	return writeJSON(w, http.StatusOK, containerOf(b))
 }

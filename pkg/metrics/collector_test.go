@@ -137,7 +137,7 @@ coffer_tenant_volume_bytes{tenant="globex"} 1.6106127360e+10
 coffer_bucket_objects{bucket="logs",tenant="acme"} 1
 coffer_bucket_objects{bucket="photos",tenant="acme"} 2
 coffer_bucket_objects{bucket="photos",tenant="globex"} 1
-# HELP coffer_bucket_bytes Bytes stored in the bucket (sum of object sizes).
+# HELP coffer_bucket_bytes Bytes stored in the bucket (sum of object sizes, every version counted).
 # TYPE coffer_bucket_bytes gauge
 coffer_bucket_bytes{bucket="logs",tenant="acme"} 50
 coffer_bucket_bytes{bucket="photos",tenant="acme"} 2300
@@ -161,7 +161,7 @@ coffer_tenant_objects{tenant="acme"} 1
 # HELP coffer_tenant_bytes Bytes stored by the tenant (object sizes, including parts of unfinished multipart uploads); the figure its byte quota is checked against.
 # TYPE coffer_tenant_bytes gauge
 coffer_tenant_bytes{tenant="acme"} 50
-# HELP coffer_bucket_bytes Bytes stored in the bucket (sum of object sizes).
+# HELP coffer_bucket_bytes Bytes stored in the bucket (sum of object sizes, every version counted).
 # TYPE coffer_bucket_bytes gauge
 coffer_bucket_bytes{bucket="logs",tenant="acme"} 50
 `
