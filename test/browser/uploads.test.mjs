@@ -81,9 +81,10 @@ describe('unfinished multipart uploads in the console', { concurrency: 1 }, () =
   test('each container shows its unfinished uploads: count, bytes and age', async () => {
     await openStorage();
     const parts = row('parts');
-    assert.match(await parts.innerText(), /2 unfinished uploads hold 2\.9 KiB, oldest (under a minute|1 minute)/);
+    assert.match(await parts.innerText(), /2 uploads · 2\.9 KiB\s+oldest (under a minute|1 minute)/);
+    assert.match(await parts.locator('[data-uploads]').getAttribute('title'), /^2 unfinished uploads hold 2\.9 KiB, oldest /);
     assert.equal(await parts.locator('[data-uploads]').getAttribute('data-upload-bytes'), '3000');
-    assert.match(await row('only-uploads').innerText(), /1 unfinished upload holds 1\.2 KiB/);
+    assert.match(await row('only-uploads').innerText(), /1 upload · 1\.2 KiB/);
     await b.shot('storage-uploads');
   });
 
@@ -123,7 +124,7 @@ describe('unfinished multipart uploads in the console', { concurrency: 1 }, () =
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'detached' });
     // The list is reloaded: parts has none left; its object is untouched.
-    await page.waitForFunction(() => /None/.test(document.querySelector('tr[data-container="parts"]')?.innerText || ''));
+    await page.waitForFunction(() => /\bNone\b/.test(document.querySelector('tr[data-container="parts"] td.uploads')?.innerText || ''));
     assert.match(await aws(['s3', 'ls', 's3://parts/']), /done\.txt/);
   });
 

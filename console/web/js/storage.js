@@ -5,6 +5,7 @@ import { api, enc } from './api.js';
 import { bucketNameProblem } from './names.js';
 import { h, clear, icon, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog, confirmDialog } from './dom.js';
 import { uploadsCell, uploadsDialog, uploadsSummaryText } from './uploads.js';
+import { versioningCell, noncurrentText } from './versioning.js';
 
 // FORCE_DELETE_WARNING is the product page's warning, word for word.
 export const FORCE_DELETE_WARNING = 'Force-deleting a container permanently removes all objects inside it. This action cannot be undone.';
@@ -56,6 +57,7 @@ export function render(main, ctx) {
         h('th', { scope: 'col' }, 'Name'),
         h('th', { scope: 'col', class: 'num' }, 'Objects'),
         h('th', { scope: 'col', class: 'num' }, 'Size'),
+        h('th', { scope: 'col' }, 'Versioning'),
         h('th', { scope: 'col' }, 'Unfinished uploads'),
         h('th', { scope: 'col' }, 'Created'),
         h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
@@ -63,6 +65,7 @@ export function render(main, ctx) {
         h('th', { scope: 'row', class: 'mono' }, c.name),
         h('td', { class: 'num', 'data-label': 'Objects' }, fmtNumber(c.objects)),
         h('td', { class: 'num', 'data-label': 'Size', title: `${fmtNumber(c.bytes)} bytes` }, fmtBytes(c.bytes)),
+        h('td', { 'data-label': 'Versioning', class: 'versioning' }, versioningCell(c, changed)),
         h('td', { 'data-label': 'Unfinished uploads', class: 'uploads' }, uploadsCell(c, openUploads)),
         h('td', { 'data-label': 'Created' }, fmtDate(c.created)),
         h('td', { class: 'act' }, h('button', {
@@ -71,10 +74,15 @@ export function render(main, ctx) {
         }, icon('trash'))))))));
   }
 
+  async function changed(msg) {
+    say(msg);
+    await load();
+  }
+
   async function openUploads(c, button) {
     clear(status);
-    const changed = await uploadsDialog(c.name);
-    if (changed) await load();
+    const aborted = await uploadsDialog(c.name);
+    if (aborted) await load();
     else if (button.isConnected) button.focus();
   }
 
@@ -110,7 +118,7 @@ export function render(main, ctx) {
       }
       const objects = err.data.objects ?? c.objects;
       const bytes = err.data.bytes ?? c.bytes;
-      const done = await forceDeleteDialog(c.name, objects, bytes);
+      const done = await forceDeleteDialog(c.name, objects, bytes, Number(c.noncurrentObjects) > 0 ? noncurrentText(c) : '');
       if (done) {
         say(`Container ${c.name} and all its objects deleted.`);
         await load();
@@ -185,7 +193,7 @@ function createDialog() {
 
 // forceDeleteDialog asks the user to type the container name before removing
 // it with all its objects. It resolves true when the container was deleted.
-function forceDeleteDialog(name, objects, bytes) {
+function forceDeleteDialog(name, objects, bytes, noncurrent) {
   return openDialog('force-title', (dlg, close) => {
     const input = h('input', {
       id: 'confirm-name', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none',
@@ -198,7 +206,7 @@ function forceDeleteDialog(name, objects, bytes) {
       h('h2', { id: 'force-title' }, `Delete container ${name}?`),
       h('p', {}, 'This container still has objects: ',
         h('strong', {}, `${fmtNumber(objects)} ${Number(objects) === 1 ? 'object' : 'objects'}`),
-        `, ${fmtBytes(bytes)}.`),
+        `, ${fmtBytes(bytes)}${noncurrent ? ` (every version counted: ${noncurrent})` : ''}.`),
       h('p', { id: 'force-warning', class: 'alert alert-warn' }, h('strong', {}, 'Warning: '), FORCE_DELETE_WARNING),
       h('div', { class: 'field' },
         h('label', { for: 'confirm-name' }, 'Type ', h('span', { class: 'mono' }, name), ' to confirm'),
