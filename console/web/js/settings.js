@@ -245,7 +245,11 @@ function usageView(u) {
         h('div', { class: 'stat' },
           h('div', { class: 'muted small' }, 'Bytes stored'),
           h('div', { class: 'value', id: 'usage-bytes', 'data-bytes': String(u.bytes || 0) }, fmtBytes(u.bytes)),
-          h('div', { class: 'muted small' }, `${fmtNumber(u.bytes)} bytes in ${fmtNumber(u.containers)} ${Number(u.containers) === 1 ? 'container' : 'containers'}`)),
+          h('div', { class: 'muted small' }, `${fmtNumber(u.bytes)} bytes in ${fmtNumber(u.containers)} ${Number(u.containers) === 1 ? 'container' : 'containers'}`),
+          Number(u.noncurrentObjects) > 0
+            ? h('div', { class: 'muted small', id: 'usage-noncurrent', 'data-bytes': String(u.noncurrentBytes || 0) },
+              `Of these, ${fmtBytes(u.noncurrentBytes)} in ${fmtNumber(u.noncurrentObjects)} noncurrent ${Number(u.noncurrentObjects) === 1 ? 'version' : 'versions'} kept by versioning; they count toward your quota until deleted by version id.`)
+            : null),
         quotaMeter({ label: 'Byte quota', used: u.bytes, limit: quota.bytes, format: fmtBytes }),
         h('div', { class: 'stat' },
           h('div', { class: 'muted small' }, 'Containers'),
