@@ -11,10 +11,21 @@ func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string, opts Bu
 	if err := ValidBucketName(bucket); err != nil {
 		return err
 	}
+	rec := &bucketRecord{ID: newID(), Tenant: tenant, Name: bucket, Created: now()}
 	if opts.ObjectLock {
-		return errNotImplemented
+		// The bucket file goes to the drives first (see bucketcfg.go).
+		rec.Versioning, rec.Lock = VersioningEnabled, &LockConfig{Enabled: true}
+		if _, err := s.lookupBucket(tenant, bucket); err == nil {
+			return fmt.Errorf("%w: %s", ErrBucketExists, bucket)
+		}
+		s.pinID(rec.ID)
+		defer s.unpinID(rec.ID)
+		if err := s.persistBucketCfg(rec); err != nil {
+			s.removeData([]string{rec.ID})
+			return err
+		}
 	}
-	return s.idx.Update(func(tx indexTx) error {
+	err := s.idx.Update(func(tx indexTx) error {
 		t, err := tenantOf(tx, tenant)
 		if err != nil {
 			return err
@@ -37,12 +48,26 @@ func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string, opts Bu
 				return &QuotaError{Resource: "buckets", Used: n, Adding: 1, Limit: max}
 			}
 		}
-		return tx.putBucket(&bucketRecord{ID: newID(), Tenant: tenant, Name: bucket, Created: now()})
+		if rec.Lock != nil {
+			if err := tx.addID(rec.ID, rec.ID); err != nil {
+				return err
+			}
+		}
+		return tx.putBucket(rec)
 	})
+	if err != nil && rec.Lock != nil {
+		s.removeData([]string{rec.ID})
+	}
+	return err
 }
 
 func (b *bucketRecord) info() BucketInfo {
-	return BucketInfo{Name: b.Name, Created: b.Created, Objects: b.Objects, Bytes: b.Bytes}
+	info := BucketInfo{Name: b.Name, Created: b.Created, Objects: b.Objects, Bytes: b.Bytes,
+		NoncurrentObjects: b.NoncurrentObjects, NoncurrentBytes: b.NoncurrentBytes, Versioning: b.Versioning}
+	if b.Lock != nil {
+		info.Lock = *b.Lock
+	}
+	return info
 }
 
 // GetBucket returns a bucket and its usage.

@@ -142,6 +142,7 @@ func (s *Store) TenantUsage(ctx context.Context, name string) (Usage, error) {
 			return err
 		}
 		u.Objects, u.Bytes, u.UploadBytes, u.Uploads = t.Objects, t.Bytes, t.UploadBytes, t.Uploads
+		u.NoncurrentObjects, u.NoncurrentBytes = t.NoncurrentObjects, t.NoncurrentBytes
 		u.MaxBuckets, u.MaxUploads = s.limits(t)
 		n, err := tx.countBuckets(name, 0)
 		if err != nil {
