@@ -104,7 +104,9 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 		cl.do(tc.method, tc.path, tc.body).wantError(http.StatusUnauthorized, "your session changed")
 	}
 	// Nothing happened: the container, key, session and tenant are all intact.
-	var list struct{ Containers []struct{ Name, Versioning string } }
+	var list struct {
+		Containers []struct{ Name, Versioning string }
+	}
 	c.do("GET", "/api/containers", nil).want(http.StatusOK).decode(&list)
 	if len(list.Containers) != 1 || list.Containers[0].Name != "kept" || list.Containers[0].Versioning != "" {
 		t.Fatalf("containers after refused requests: %+v", list)
