@@ -17,10 +17,12 @@ import (
 // containers list summarises them, a paged list shows each, and Abort removes
 // one or all of them.
 
+// summaryUploads bounds the uploads one containers list summarises (their
+// parts are read to sum bytes); past it a summary says it is partial. A
+// variable only so that a test can lower it.
+var summaryUploads = 1000
+
 const (
-	// summaryUploads bounds the uploads one containers list summarises (their
-	// parts are read to sum bytes); past it a summary says it is partial.
-	summaryUploads = 1000
 	// uploadsPage is the page size of a container's uploads list.
 	uploadsPage = 50
 	// abortBatch is how many uploads "abort all" lists at a time.

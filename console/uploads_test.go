@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -229,5 +230,37 @@ func TestContainerUploadsPaged(t *testing.T) {
 	}
 	if u, _ := e.store.TenantUsage(context.Background(), "acme"); u.Uploads != 0 {
 		t.Fatalf("uploads left: %d", u.Uploads)
+	}
+}
+
+// TestContainerUploadsSummaryBounded: one containers list summarises at most
+// a bounded number of uploads; the containers past the bound say their
+// summary is partial instead of reading every upload. (Not parallel: it
+// lowers the bound.)
+func TestContainerUploadsSummaryBounded(t *testing.T) {
+	defer console.SetSummaryUploads(3)()
+	e := newEnv(t)
+	c := e.tenant("acme", storage.Quota{})
+	for _, n := range []string{"aaa", "bbb"} {
+		c.do("POST", "/api/containers", map[string]string{"name": n}).want(http.StatusCreated)
+		e.startUpload("acme", n, "k1", 10)
+		e.startUpload("acme", n, "k2", 10)
+	}
+	var list struct {
+		Containers []struct {
+			Name    string
+			Uploads uploadsSummary
+		}
+	}
+	c.do("GET", "/api/containers", nil).want(http.StatusOK).decode(&list)
+	if len(list.Containers) != 2 {
+		t.Fatalf("containers: %+v", list.Containers)
+	}
+	a, b := list.Containers[0].Uploads, list.Containers[1].Uploads
+	if a.Count != 2 || a.Bytes != 20 || a.Partial {
+		t.Fatalf("aaa: %+v, want 2 uploads of 20 bytes, complete", a)
+	}
+	if b.Count != 1 || b.Bytes != 10 || !b.Partial {
+		t.Fatalf("bbb: %+v, want 1 upload counted and partial", b)
 	}
 }

@@ -29,12 +29,12 @@ export function uploadsSummaryText(u) {
 // uploadsCell renders a container's uploads summary; onOpen opens the dialog.
 export function uploadsCell(c, onOpen) {
   const u = c.uploads || {};
-  if (!u.count) return h('span', { class: 'muted' }, 'None');
+  if (!u.count && !u.partial) return h('span', { class: 'muted' }, 'None');
   const count = `${fmtNumber(u.count)}${u.partial ? '+' : ''}`;
   return h('div', { class: 'uploads-cell' },
     h('span', { 'data-uploads': String(u.count), 'data-upload-bytes': String(u.bytes || 0), title: uploadsSummaryText(u) },
       `${count} ${Number(u.count) === 1 ? 'upload' : 'uploads'} · ${fmtBytes(u.bytes)}`,
-      h('span', { class: 'muted small block' }, `oldest ${fmtAge(u.oldest)}`)),
+      h('span', { class: 'muted small block' }, u.partial ? 'too many to count here; View lists them all' : `oldest ${fmtAge(u.oldest)}`)),
     h('button', {
       type: 'button', class: 'btn btn-small', 'aria-label': `Unfinished uploads of ${c.name}`,
       onclick: (e) => onOpen(c, e.currentTarget),
