@@ -99,8 +99,19 @@ func (s *Store) ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, e
 // then removes objects and uploads in batches. Open finishes any trash
 // left by a crash, so a bucket never reappears half full.
 func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force bool) error {
-	var trashed *bucketRecord
+	if force {
+		// Object Lock is checked before anything is removed: a bucket
+		// holding a locked version is not deleted at all.
+		if err := s.checkBucketUnlocked(ctx, tenant, bucket); err != nil {
+			return err
+		}
+	}
+	var (
+		trashed *bucketRecord
+		dropped *bucketRecord
+	)
 	err := s.idx.Update(func(tx indexTx) error {
+		dropped = nil
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -114,6 +125,10 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 				if err := tx.dropBucketSpace(b.ID); err != nil {
 					return err
 				}
+				if err := tx.deleteID(b.ID); err != nil { // its bucket file, if any
+					return err
+				}
+				dropped = b
 				return tx.deleteBucket(tenant, bucket)
 			}
 			// Only unfinished uploads: S3 aborts them, which is the
@@ -121,7 +136,8 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 		}
 		// The tenant's usage drops at once; the bucket record moves to the
 		// trash unchanged (nil: its counters are not edited).
-		if err := s.applyUsage(tx, tenant, nil, usageDelta{Objects: -b.Objects, Bytes: -b.Bytes}); err != nil {
+		if err := s.applyUsage(tx, tenant, nil, usageDelta{Objects: -b.Objects, Bytes: -b.Bytes,
+			NoncurrentObjects: -b.NoncurrentObjects, NoncurrentBytes: -b.NoncurrentBytes}); err != nil {
 			return err
 		}
 		if err := tx.putTrash(b); err != nil {
@@ -130,6 +146,9 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 		trashed = b
 		return tx.deleteBucket(tenant, bucket)
 	})
+	if err == nil && dropped != nil {
+		s.dropBucketCfg(dropped)
+	}
 	if err != nil || trashed == nil {
 		return err
 	}
@@ -148,6 +167,9 @@ func plainDeletable(tx indexTx, b *bucketRecord) (uploads bool, err error) {
 	}
 	if has || b.Objects > 0 {
 		return false, fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, b.Name, b.Objects)
+	}
+	if err := checkNoVersions(tx, b); err != nil {
+		return false, err
 	}
 	n, err := tx.countUploads(b.ID)
 	return n > 0, err
@@ -193,8 +215,21 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 			break
 		}
 	}
+	for {
+		n, err := s.purgeVersions(ctx, b)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	s.dropBucketCfg(b)
 	return s.idx.Update(func(tx indexTx) error {
 		if err := tx.dropBucketSpace(b.ID); err != nil {
+			return err
+		}
+		if err := tx.deleteID(b.ID); err != nil {
 			return err
 		}
 		return tx.deleteTrash(b.ID)

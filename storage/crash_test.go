@@ -153,8 +153,43 @@ func verifyAfterCrash(t *testing.T, dir string, it int) {
 		}
 	}
 	u, err := s.TenantUsage(ctx, "acme")
-	if err == nil && (u.Objects != objects || u.Bytes-u.UploadBytes != bytesTotal) {
+	if err == nil && (u.Objects-u.NoncurrentObjects != objects || u.Bytes-u.UploadBytes-u.NoncurrentBytes != bytesTotal) {
 		t.Fatalf("iteration %d: usage %+v, listed %d objects %d bytes", it, u, objects, bytesTotal)
+	}
+	// Every version (all of them current in a never-versioned bucket)
+	// reads its exact bytes, and usage counts exactly the versions listed.
+	var versions, versionBytes int64
+	for _, bucket := range []string{"bkt", "scratch"} {
+		opts := ListVersionsOptions{}
+		for {
+			res, err := s.ListObjectVersions(ctx, "acme", bucket, opts)
+			if err != nil {
+				break
+			}
+			for _, v := range res.Versions {
+				versions++
+				versionBytes += v.Size
+				if v.DeleteMarker {
+					continue
+				}
+				info, err := s.GetObjectVersion(ctx, "acme", bucket, v.Key, v.VersionID)
+				if err != nil {
+					t.Fatalf("iteration %d: listed version %s/%s@%s: %v", it, bucket, v.Key, v.VersionID, err)
+				}
+				sd, _ := strconv.ParseUint(info.Meta.UserMeta["seed"], 10, 64)
+				size, _ := strconv.Atoi(info.Meta.UserMeta["size"])
+				if got := readVersionOf(t, s, bucket, v.Key, v.VersionID); !bytes.Equal(got, randBytes(sd, size)) {
+					t.Fatalf("iteration %d: version %s/%s@%s reads wrong bytes", it, bucket, v.Key, v.VersionID)
+				}
+			}
+			if !res.IsTruncated {
+				break
+			}
+			opts.KeyMarker, opts.VersionIDMarker = res.NextKeyMarker, res.NextVersionIDMarker
+		}
+	}
+	if err == nil && (u.Objects != versions || u.Bytes-u.UploadBytes != versionBytes) {
+		t.Fatalf("iteration %d: usage %+v, listed %d versions %d bytes", it, u, versions, versionBytes)
 	}
 	if _, err := s.Scrub(ctx); err != nil {
 		t.Fatal(err)
@@ -180,4 +215,25 @@ func verifyAfterCrash(t *testing.T, dir string, it int) {
 		t.Fatalf("iteration %d: scrub errors %+v", it, st)
 	}
 	t.Logf("iteration %d: %d objects verified, %d orphans removed", it, objects, st.OrphansRemoved)
+}
+
+// readVersionOf reads a whole version of acme's bucket.
+func readVersionOf(t testing.TB, s *Store, bucket, key, id string) []byte {
+	t.Helper()
+	ctx := context.Background()
+	rd, err := s.OpenObjectVersion(ctx, "acme", bucket, key, id)
+	if err != nil {
+		t.Fatalf("open %s/%s@%s: %v", bucket, key, id, err)
+	}
+	defer rd.Close()
+	rc, err := rd.Range(ctx, 0, rd.Info().Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var got bytes.Buffer
+	if _, err := got.ReadFrom(rc); err != nil {
+		t.Fatalf("read %s/%s@%s: %v", bucket, key, id, err)
+	}
+	return got.Bytes()
 }

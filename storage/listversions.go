@@ -45,14 +45,17 @@ func (s *Store) ListObjectVersions(ctx context.Context, tenant, bucket string, o
 			count     int
 		)
 		for okC || okV {
-			var vkey string
+			var (
+				vkey   string
+				vstamp uint64
+			)
 			if okV {
-				k, _, ok := splitVersionKey(ver.k)
+				k, st, ok := splitVersionKey(ver.k)
 				if !ok {
 					okV = ver.next()
 					continue
 				}
-				vkey = k
+				vkey, vstamp = k, st
 			}
 			key, fromCur := vkey, false
 			if okC && (!okV || cur.key() <= vkey) {
@@ -98,6 +101,9 @@ func (s *Store) ListObjectVersions(ctx context.Context, tenant, bucket string, o
 					return err
 				}
 				info.IsLatest = firstOfKy
+				if st.midKey && key == st.key {
+					info.IsLatest = st.latest && vstamp == st.latestStamp
+				}
 				okV = ver.next()
 			}
 			firstOfKy = false
@@ -116,12 +122,15 @@ func (s *Store) ListObjectVersions(ctx context.Context, tenant, bucket string, o
 // versionsPos is where a versions listing starts in each walk: the first
 // position at or past each start (the entry equal to it skipped when skip
 // is set). midKey is set when the listing starts inside key's versions
-// (a version id marker): none of them is then the latest.
+// (a version id marker): of its entries only the one with latestStamp,
+// when latest is set (the key has no current version), is the latest.
 type versionsPos struct {
 	objects, versions         []byte
 	skipObjects, skipVersions bool
 	midKey                    bool
 	key                       string
+	latest                    bool
+	latestStamp               uint64
 }
 
 // versionsStart turns the markers into walk positions (see
@@ -161,6 +170,15 @@ func versionsStart(tx indexTx, bucketID string, opts ListVersionsOptions) (versi
 		return p, nil
 	}
 	p.versions, p.skipVersions, p.midKey, p.key = versionKey(marker, st), true, true, marker
+	if cur == nil {
+		nv, err := tx.newestVersion(bucketID, marker)
+		if err != nil {
+			return p, err
+		}
+		if nv != nil {
+			p.latest, p.latestStamp = true, nv.Stamp
+		}
+	}
 	return p, nil
 }
 

@@ -110,6 +110,10 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 	if _, err := s.GetTenant(ctx, name); err != nil {
 		return err
 	}
+	// No bucket goes while any holds a locked version.
+	if err := s.checkTenantUnlocked(ctx, name); err != nil {
+		return err
+	}
 	buckets, err := s.ListBuckets(ctx, name)
 	if err != nil {
 		return err
