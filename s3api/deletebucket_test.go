@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cofferstore/coffer/storage"
 )
 
 // TestDeleteBucketWithOnlyUploads: DeleteBucket of a bucket holding no
@@ -62,6 +64,42 @@ func TestDeleteBucketWithOnlyUploads(t *testing.T) {
 	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &b})
 	wantAPIError(t, err, "BucketNotEmpty", "The bucket you tried to delete is not empty")
 	lu, err = c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &b})
+	if err != nil || len(lu.Uploads) != 1 {
+		t.Fatalf("after refused delete: %d uploads, %v", len(lu.Uploads), err)
+	}
+}
+
+// TestDeleteBucketVersionedWithUploads: in a versioned bucket, uploads alone
+// do not keep DeleteBucket from succeeding, but a delete marker left of a
+// deleted object does (BucketNotEmpty, uploads kept), as on AWS.
+func TestDeleteBucketVersionedWithUploads(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkWhenRequired)
+	ctx := context.Background()
+	for _, b := range []string{"vers-uploads", "vers-marker"} {
+		mkBucket(t, c, b)
+		if err := e.store.SetBucketVersioning(ctx, "alpha", b, storage.VersioningEnabled); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("k")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("vers-uploads")}); err != nil {
+		t.Fatalf("versioned bucket with only uploads: %v", err)
+	}
+	put(t, c, "vers-marker", "gone", []byte("x"))
+	if _, err := e.store.DeleteObject(ctx, "alpha", "vers-marker", "gone", storage.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Only a noncurrent version and its delete marker are left, and the upload.
+	lo, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("vers-marker")})
+	if err != nil || len(lo.Contents) != 0 {
+		t.Fatalf("listing after the marker: %d objects, %v", len(lo.Contents), err)
+	}
+	_, err = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("vers-marker")})
+	wantAPIError(t, err, "BucketNotEmpty", "The bucket you tried to delete is not empty")
+	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("vers-marker")})
 	if err != nil || len(lu.Uploads) != 1 {
 		t.Fatalf("after refused delete: %d uploads, %v", len(lu.Uploads), err)
 	}
