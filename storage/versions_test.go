@@ -296,3 +296,52 @@ func (ts *testStore) bucketID(name string) string {
 	}
 	return b.ID
 }
+
+// FuzzVersionID: any string is either refused by ValidVersionID or parses
+// to the stamp it encodes, and a lookup, a delete and a listing marker with
+// it on a versioned key answer (ErrNoSuchVersion for malformed ids, no
+// other error) without touching the versions that exist.
+func FuzzVersionID(f *testing.F) {
+	for _, s := range []string{"", "null", "NULL", "\x00", "\xff", strings.Repeat("f", 32), strings.Repeat("0", 32),
+		strings.Repeat("F", 32), strings.Repeat("0", 31) + "g", newVersionID(1), newVersionID(1<<63) + "0"} {
+		f.Add(s)
+	}
+	ts := newTestStore(f, 2)
+	ctx := context.Background()
+	if err := ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled); err != nil {
+		f.Fatal(err)
+	}
+	keep := putBytes(f, ts.Store, "k", []byte("v"))
+	f.Fuzz(func(t *testing.T, id string) {
+		valid := ValidVersionID(id)
+		st, ok := stampOfVersionID(id)
+		if ok != (valid && id != NullVersion) {
+			t.Fatalf("%q: valid %v, stamp parsed %v", id, valid, ok)
+		}
+		if ok && newVersionID(st)[:16] != id[:16] {
+			t.Fatalf("%q: stamp %d does not encode back", id, st)
+		}
+		_, err := ts.GetObjectVersion(ctx, "acme", "bkt", "k", id)
+		switch {
+		case id == "" || id == keep.VersionID:
+			if err != nil {
+				t.Fatalf("%q: %v", id, err)
+			}
+		case !errors.Is(err, ErrNoSuchVersion):
+			t.Fatalf("GetObjectVersion(%q): %v", id, err)
+		}
+		if id != "" && id != keep.VersionID {
+			_, err := ts.DeleteObject(ctx, "acme", "bkt", "k", DeleteOptions{VersionID: id})
+			if valid && err != nil || !valid && !errors.Is(err, ErrNoSuchVersion) {
+				t.Fatalf("DeleteObject(%q): %v", id, err)
+			}
+		}
+		res, err := ts.ListObjectVersions(ctx, "acme", "bkt", ListVersionsOptions{KeyMarker: "k", VersionIDMarker: id})
+		if err != nil || res.IsTruncated {
+			t.Fatalf("ListObjectVersions after %q: %+v %v", id, res, err)
+		}
+		if info, err := ts.GetObjectInfo(ctx, "acme", "bkt", "k"); err != nil || info.VersionID != keep.VersionID {
+			t.Fatalf("after %q the current version is %+v (%v)", id, info, err)
+		}
+	})
+}
