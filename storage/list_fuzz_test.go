@@ -56,6 +56,8 @@ func FuzzListing(f *testing.F) {
 		{uploads: "k\nk\nk", marker: "k", idPick: 3, parts: []byte{0, 1, 0, 2, 39, 15}, partMarker: 1<<32 - 1},
 		{uploads: "k", parts: []byte{0, 0, 0, 5, 0, 9}, maxParts: 1, partMarker: -7},
 		{objects: strings.Repeat("z", 1024), prefix: strings.Repeat("z", 2000), marker: strings.Repeat("z", 1023)},
+		{objects: "a/1\nb\nc/1", parts: []byte{0x00, 0x04, 0x01}, delimiter: "/"},        // a prefix folded while the other walk waits at a marker
+		{objects: "a\nb", parts: []byte{0x3f, 0x83}, marker: "a", idPick: 3, maxKeys: 2}, // markers only, a real version id marker
 	} {
 		f.Add(s.objects, s.uploads, s.parts, s.prefix, s.delimiter, s.marker, s.idMarker, s.idPick, s.maxKeys, s.partMarker, s.maxParts)
 	}

@@ -80,8 +80,8 @@ func (s *Store) ListObjectVersions(ctx context.Context, tenant, bucket string, o
 						count++
 					}
 					past := keyAfterPrefix(cp)
-					okC = okC && cur.seek(past)
-					okV = okV && ver.seek(past)
+					okC = seekPast(cur, okC, past)
+					okV = seekPast(ver, okV, past)
 					continue
 				}
 			}
@@ -180,6 +180,16 @@ func versionsStart(tx indexTx, bucketID string, opts ListVersionsOptions) (versi
 		}
 	}
 	return p, nil
+}
+
+// seekPast moves a walk that is still before past to it. A walk already
+// there stays: a walker's Seek to a position not past its current one
+// steps forward, which would skip the entry it waits at.
+func seekPast(w *objectWalk, ok bool, past []byte) bool {
+	if !ok || bytes.Compare(w.k, past) >= 0 {
+		return ok
+	}
+	return w.seek(past)
 }
 
 // seekFrom positions a walk at start (skipping an entry equal to it when

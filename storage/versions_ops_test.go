@@ -339,3 +339,29 @@ func TestVersionsConcurrent(t *testing.T) {
 		t.Fatalf("%d versions listed, %d live versions and %d markers", len(all), n, markers)
 	}
 }
+
+// A common prefix met in one walk must not move the other walk when that
+// one is already past the prefix: the objects walk folds "a/" while the
+// versions walk waits at "b"'s delete marker, which must still be listed.
+func TestListObjectVersionsPrefixSkipKeepsOtherWalk(t *testing.T) {
+	ts := newTestStore(t, 2)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	putBytes(t, ts.Store, "a/1", []byte("1"))
+	m, err := ts.DeleteObject(ctx, "acme", "bkt", "b", DeleteOptions{})
+	must(t, err)
+	putBytes(t, ts.Store, "c/1", []byte("1"))
+	putBytes(t, ts.Store, "c/1", []byte("2"))
+	putBytes(t, ts.Store, "d", []byte("d"))
+	got := versionsOf(t, ts.Store, "bkt", ListVersionsOptions{Delimiter: "/"})
+	want := []string{"b@" + m.VersionID + "*!", "d@" + versionsOfKey(t, ts, "d") + "*", "CP:a/", "CP:c/"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func versionsOfKey(t *testing.T, ts *testStore, key string) string {
+	info, err := ts.GetObjectInfo(context.Background(), "acme", "bkt", key)
+	must(t, err)
+	return info.VersionID
+}
