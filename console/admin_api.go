@@ -177,6 +177,11 @@ func (s *server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.GetTenant(ctx, name); err != nil {
 		return err
 	}
+	// Versions under Object Lock can never be deleted early, so the tenant
+	// is refused here, while it keeps its access.
+	if err := s.lockedVersions(ctx, name); err != nil {
+		return err
+	}
 	if err := s.auth.DeleteTenant(name); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cofferstore/coffer/auth"
@@ -76,6 +77,14 @@ var errorTable = []errorMapping{
 	{storage.ErrInvalidTenantName, http.StatusBadRequest, tenantNameRules},
 	{storage.ErrVolumeExists, http.StatusConflict, "the tenant already has a volume with that name"},
 	{storage.ErrVolumeNotFound, http.StatusNotFound, "volume not found"},
+	{storage.ErrNoSuchVersion, http.StatusNotFound, "no such version"},
+	{storage.ErrDeleteMarker, http.StatusNotFound, "that version is a delete marker"},
+	{storage.ErrObjectLocked, http.StatusConflict, "versions are protected by Object Lock (retention or legal hold) and cannot be deleted yet"},
+	{storage.ErrNoLockConfig, http.StatusBadRequest, "the container has no Object Lock configuration"},
+	{storage.ErrInvalidBucketState, http.StatusConflict, "versioning cannot be suspended on a container with Object Lock"},
+	{storage.ErrRetentionShortened, http.StatusForbidden, "retention cannot be shortened"},
+	{storage.ErrInvalidRetention, http.StatusBadRequest, "invalid retention"},
+	{storage.ErrInvalidVersioning, http.StatusBadRequest, "versioning state must be Enabled or Suspended"},
 
 	{auth.ErrCredentialExists, http.StatusConflict, "credentials already exist; rotate or delete them instead"},
 	{auth.ErrNoCredential, http.StatusNotFound, "no credentials; generate them first"},
@@ -118,6 +127,17 @@ func toAPIError(err error) *apiError {
 			msg = fmt.Sprintf("container limit reached: %d of %d containers; delete one or ask your operator to raise the limit", qe.Used, qe.Limit)
 		}
 		return &apiError{Status: http.StatusForbidden, Message: msg, cause: err}
+	}
+	// Force-deleting a container or deleting a tenant that holds locked
+	// versions: the message names them, so the user knows what waits.
+	var le *storage.LockedError
+	if errors.As(err, &le) {
+		msg := "versions protected by Object Lock (retention or legal hold) cannot be deleted before their retain-until date: " + strings.Join(le.Versions, ", ")
+		if le.More {
+			msg += " and more"
+		}
+		return &apiError{Status: http.StatusConflict, Message: msg, cause: err,
+			Fields: map[string]any{"lockedVersions": le.Versions}}
 	}
 	for _, m := range errorTable {
 		if errors.Is(err, m.err) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cofferstore/coffer/auth"
@@ -24,6 +25,9 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrTooManyBuckets, storage.ErrTooManyUploads,
 		storage.ErrTenantNotFound, storage.ErrTenantExists, storage.ErrInvalidTenantName,
 		storage.ErrVolumeExists, storage.ErrVolumeNotFound,
+		storage.ErrNoSuchVersion, storage.ErrDeleteMarker, storage.ErrObjectLocked, storage.ErrNoLockConfig,
+		storage.ErrInvalidBucketState, storage.ErrRetentionShortened, storage.ErrInvalidRetention,
+		storage.ErrInvalidVersioning,
 		auth.ErrCredentialExists, auth.ErrNoCredential, auth.ErrUserExists, auth.ErrUserNotFound,
 		auth.ErrBadPassword, auth.ErrRateLimited, auth.ErrSessionInvalid, auth.ErrWeakPassword,
 		auth.ErrAccessDenied, auth.ErrInvalidUsername,
@@ -73,5 +77,17 @@ func TestUnknownErrorIsInternal(t *testing.T) {
 	explicit := errorf(http.StatusTeapot, "short and stout")
 	if got := toAPIError(fmt.Errorf("wrapped: %w", explicit)); !reflect.DeepEqual(got, explicit) {
 		t.Fatalf("wrapped apiError -> %+v", got)
+	}
+}
+
+func TestLockedErrorNamesVersions(t *testing.T) {
+	err := fmt.Errorf("force delete: %w", &storage.LockedError{Versions: []string{"a.txt@v1", "b.txt@v2"}, More: true})
+	ae := toAPIError(err)
+	if ae.Status != http.StatusConflict || !strings.Contains(ae.Message, "a.txt@v1, b.txt@v2 and more") ||
+		!strings.Contains(ae.Message, "Object Lock") {
+		t.Fatalf("locked error -> %d %q", ae.Status, ae.Message)
+	}
+	if v, _ := ae.Fields["lockedVersions"].([]string); len(v) != 2 {
+		t.Fatalf("lockedVersions field: %v", ae.Fields)
 	}
 }

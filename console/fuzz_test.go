@@ -30,6 +30,9 @@ var fuzzRoutes = []struct {
 	{"GET", "/api/admin/audit", false},
 	{"POST", "/api/credentials", true},
 	{"GET", "/api/admin/tenants/{}", false},
+	{"GET", "/api/containers/{}/uploads", true},
+	{"DELETE", "/api/containers/{}/uploads", true},
+	{"PUT", "/api/containers/{}/versioning", true},
 }
 
 // FuzzAPIRequests sends arbitrary bodies, path segments and query strings to
@@ -47,6 +50,11 @@ func FuzzAPIRequests(f *testing.F) {
 	f.Add(uint8(0), "", "", []byte(`{"username":"nobody","password":"`+strings.Repeat("p", 100)+`"}`))
 	f.Add(uint8(1), "x", "", []byte(`{"name":"..\u0000"}`))
 	f.Add(uint8(6), "acme", "", []byte(`[1,2,{`))
+	f.Add(uint8(12), "photos", "key=a%00b&uploadId=..%2F", []byte(nil))
+	f.Add(uint8(13), "photos", "all=true", []byte(nil))
+	f.Add(uint8(13), "photos", "key=&uploadId=x", []byte(nil))
+	f.Add(uint8(14), "photos", "", []byte(`{"state":"Enabled"}`))
+	f.Add(uint8(14), "photos", "", []byte(`{"state":"Suspended","x":1}`))
 
 	e := newEnv(f)
 	tenant := e.tenant("acme", storage.Quota{MaxObjects: 3})

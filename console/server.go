@@ -91,6 +91,9 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/containers", s.requireTenant(s.listContainers))
 	handle(http.MethodPost, "/containers", s.requireTenant(s.createContainer))
 	handle(http.MethodDelete, "/containers/{name}", s.requireTenant(s.deleteContainer))
+	handle(http.MethodGet, "/containers/{name}/uploads", s.requireTenant(s.listUploads))
+	handle(http.MethodPut, "/containers/{name}/versioning", s.requireTenant(s.setVersioning))
+	handle(http.MethodDelete, "/containers/{name}/uploads", s.requireTenant(s.abortUploads))
 	handle(http.MethodGet, "/settings", s.requireTenant(s.settings))
 	handle(http.MethodGet, "/usage", s.requireTenant(s.usage))
 

@@ -86,6 +86,8 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 	}{
 		{c, "POST", "/api/containers", map[string]string{"name": "csrf-bucket"}},
 		{c, "DELETE", "/api/containers/kept", nil},
+		{c, "DELETE", "/api/containers/kept/uploads?all=true", nil},
+		{c, "PUT", "/api/containers/kept/versioning", map[string]string{"state": "Enabled"}},
 		{c, "POST", "/api/credentials/rotate", nil},
 		{c, "DELETE", "/api/credentials", nil},
 		{c, "POST", "/api/logout", nil},
@@ -102,9 +104,11 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 		cl.do(tc.method, tc.path, tc.body).wantError(http.StatusUnauthorized, "your session changed")
 	}
 	// Nothing happened: the container, key, session and tenant are all intact.
-	var list struct{ Containers []struct{ Name string } }
+	var list struct {
+		Containers []struct{ Name, Versioning string }
+	}
 	c.do("GET", "/api/containers", nil).want(http.StatusOK).decode(&list)
-	if len(list.Containers) != 1 || list.Containers[0].Name != "kept" {
+	if len(list.Containers) != 1 || list.Containers[0].Name != "kept" || list.Containers[0].Versioning != "" {
 		t.Fatalf("containers after refused requests: %+v", list)
 	}
 	c.do("GET", "/api/credentials", nil).want(http.StatusOK)

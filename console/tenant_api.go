@@ -24,6 +24,10 @@ type usageResponse struct {
 	Containers  int   `json:"containers"`
 	UploadBytes int64 `json:"uploadBytes"`
 	Uploads     int64 `json:"uploads"`
+	// NoncurrentObjects and NoncurrentBytes are, of Objects and Bytes, the
+	// noncurrent versions and delete markers that versioning keeps.
+	NoncurrentObjects int64 `json:"noncurrentObjects"`
+	NoncurrentBytes   int64 `json:"noncurrentBytes"`
 	// ContainerLimit and UploadLimit are the limits in force; 0: none.
 	ContainerLimit int64        `json:"containerLimit"`
 	UploadLimit    int64        `json:"uploadLimit"`
@@ -49,7 +53,8 @@ func (s *server) usage(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, usageResponse{
 		Objects: u.Objects, Bytes: u.Bytes, Containers: u.Buckets, UploadBytes: u.UploadBytes,
-		Uploads: u.Uploads, ContainerLimit: u.MaxBuckets, UploadLimit: u.MaxUploads,
+		Uploads: u.Uploads, NoncurrentObjects: u.NoncurrentObjects, NoncurrentBytes: u.NoncurrentBytes,
+		ContainerLimit: u.MaxBuckets, UploadLimit: u.MaxUploads,
 		Quota:   quotaJSON(t.Quota),
 		Volumes: vols, VolumeBytes: u.VolumeBytes,
 	})

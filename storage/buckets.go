@@ -123,7 +123,8 @@ func (s *Store) ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, e
 }
 
 // DeleteBucket removes an empty bucket, or with force the bucket and all
-// it holds. A forced delete first moves the bucket record to the trash in
+// it holds. A bucket holding only unfinished multipart uploads is deleted
+// without force too, its uploads aborted (as S3 does). A forced delete first moves the bucket record to the trash in
 // one transaction (the name disappears and is free at once; usage drops),
 // then removes objects and uploads in batches. Open finishes any trash
 // left by a crash, so a bucket never reappears half full.
@@ -146,29 +147,22 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 			return err
 		}
 		if !force {
-			if has, err := tx.hasObjects(b.ID); err != nil || has {
-				if err != nil {
+			uploads, err := plainDeletable(tx, b)
+			if err != nil {
+				return err
+			}
+			if !uploads {
+				if err := tx.dropBucketSpace(b.ID); err != nil {
 					return err
 				}
-				return fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, bucket, b.Objects)
-			}
-			if err := checkNoVersions(tx, b); err != nil {
-				return err
-			}
-			if n, err := tx.countUploads(b.ID); err != nil || n > 0 {
-				if err != nil {
+				if err := tx.deleteID(b.ID); err != nil { // its bucket file, if any
 					return err
 				}
-				return fmt.Errorf("%w: %s has unfinished multipart uploads", ErrBucketNotEmpty, bucket)
+				dropped = b
+				return tx.deleteBucket(tenant, bucket)
 			}
-			if err := tx.dropBucketSpace(b.ID); err != nil {
-				return err
-			}
-			if err := tx.deleteID(b.ID); err != nil { // its bucket file, if any
-				return err
-			}
-			dropped = b
-			return tx.deleteBucket(tenant, bucket)
+			// Only unfinished uploads: S3 aborts them, which is the
+			// forced path (trash, then a resumable purge).
 		}
 		// The tenant's usage drops at once; the bucket record moves to the
 		// trash unchanged (nil: its counters are not edited).
@@ -189,6 +183,26 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 		return err
 	}
 	return s.purgeBucket(ctx, trashed)
+}
+
+// plainDeletable decides a non-forced delete inside its transaction: a
+// bucket holding objects (or, in a versioned bucket, any version or delete
+// marker: b.Objects counts them all) is ErrBucketNotEmpty; otherwise
+// uploads reports whether unfinished multipart uploads remain, which the
+// delete aborts as AWS does rather than refusing.
+func plainDeletable(tx indexTx, b *bucketRecord) (uploads bool, err error) {
+	has, err := tx.hasObjects(b.ID)
+	if err != nil {
+		return false, err
+	}
+	if has || b.Objects > 0 {
+		return false, fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, b.Name, b.Objects)
+	}
+	if err := checkNoVersions(tx, b); err != nil {
+		return false, err
+	}
+	n, err := tx.countUploads(b.ID)
+	return n > 0, err
 }
 
 // finishTrash completes force deletions interrupted by a crash.

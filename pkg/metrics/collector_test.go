@@ -104,6 +104,10 @@ coffer_tenant_bytes{tenant="globex"} 700
 # TYPE coffer_tenant_multipart_upload_bytes gauge
 coffer_tenant_multipart_upload_bytes{tenant="acme"} 0
 coffer_tenant_multipart_upload_bytes{tenant="globex"} 700
+# HELP coffer_tenant_multipart_uploads Unfinished multipart uploads of the tenant (the figure its upload limit is checked against); their parts' bytes are coffer_tenant_multipart_upload_bytes.
+# TYPE coffer_tenant_multipart_uploads gauge
+coffer_tenant_multipart_uploads{tenant="acme"} 0
+coffer_tenant_multipart_uploads{tenant="globex"} 1
 # HELP coffer_tenant_quota_objects The tenant's object quota; 0 means unlimited.
 # TYPE coffer_tenant_quota_objects gauge
 coffer_tenant_quota_objects{tenant="acme"} 100
@@ -133,7 +137,7 @@ coffer_tenant_volume_bytes{tenant="globex"} 1.6106127360e+10
 coffer_bucket_objects{bucket="logs",tenant="acme"} 1
 coffer_bucket_objects{bucket="photos",tenant="acme"} 2
 coffer_bucket_objects{bucket="photos",tenant="globex"} 1
-# HELP coffer_bucket_bytes Bytes stored in the bucket (sum of object sizes).
+# HELP coffer_bucket_bytes Bytes stored in the bucket (sum of object sizes, every version counted).
 # TYPE coffer_bucket_bytes gauge
 coffer_bucket_bytes{bucket="logs",tenant="acme"} 50
 coffer_bucket_bytes{bucket="photos",tenant="acme"} 2300
@@ -141,7 +145,7 @@ coffer_bucket_bytes{bucket="photos",tenant="globex"} 0
 `
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
 		"coffer_tenants", "coffer_tenant_objects", "coffer_tenant_bytes", "coffer_tenant_multipart_upload_bytes",
-		"coffer_tenant_quota_objects", "coffer_tenant_quota_bytes", "coffer_tenant_suspended",
+		"coffer_tenant_multipart_uploads", "coffer_tenant_quota_objects", "coffer_tenant_quota_bytes", "coffer_tenant_suspended",
 		"coffer_tenant_buckets", "coffer_tenant_volumes", "coffer_tenant_volume_bytes",
 		"coffer_bucket_objects", "coffer_bucket_bytes"); err != nil {
 		t.Fatal(err)
@@ -157,7 +161,7 @@ coffer_tenant_objects{tenant="acme"} 1
 # HELP coffer_tenant_bytes Bytes stored by the tenant (object sizes, including parts of unfinished multipart uploads); the figure its byte quota is checked against.
 # TYPE coffer_tenant_bytes gauge
 coffer_tenant_bytes{tenant="acme"} 50
-# HELP coffer_bucket_bytes Bytes stored in the bucket (sum of object sizes).
+# HELP coffer_bucket_bytes Bytes stored in the bucket (sum of object sizes, every version counted).
 # TYPE coffer_bucket_bytes gauge
 coffer_bucket_bytes{bucket="logs",tenant="acme"} 50
 `

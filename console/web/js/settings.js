@@ -7,6 +7,7 @@ import {
   copyField, copyButton, confirmDialog, quotaMeter,
 } from './dom.js';
 import { storageHeader } from './storage.js';
+import { UPLOADS_NOTE } from './uploads.js';
 
 const SECRET_PLACEHOLDER = '<your-secret-key>';
 const ACCESS_PLACEHOLDER = '<your-access-key>';
@@ -219,6 +220,16 @@ export function render(main, ctx) {
   return () => { fresh = null; };
 }
 
+// uploadsNote explains the bytes unfinished uploads hold: they are part of
+// "Bytes stored" and of the byte quota until completed or aborted.
+function uploadsNote(u) {
+  const n = Number(u.uploads) || 0;
+  if (!n) return h('div', { class: 'muted small', id: 'usage-uploads-note' }, 'None. Uploads that are started but never completed or aborted would show here.');
+  return h('div', { class: 'muted small', id: 'usage-uploads-note', 'data-upload-bytes': String(u.uploadBytes || 0) },
+    `${fmtNumber(n)} unfinished ${n === 1 ? 'upload holds' : 'uploads hold'} ${fmtBytes(u.uploadBytes)} (included in Bytes stored). ${UPLOADS_NOTE} `,
+    h('a', { href: '#/storage' }, 'See them per container'), '.');
+}
+
 // usageView renders the tenant's object and block storage usage.
 function usageView(u) {
   const quota = u.quota || {};
@@ -234,7 +245,11 @@ function usageView(u) {
         h('div', { class: 'stat' },
           h('div', { class: 'muted small' }, 'Bytes stored'),
           h('div', { class: 'value', id: 'usage-bytes', 'data-bytes': String(u.bytes || 0) }, fmtBytes(u.bytes)),
-          h('div', { class: 'muted small' }, `${fmtNumber(u.bytes)} bytes in ${fmtNumber(u.containers)} ${Number(u.containers) === 1 ? 'container' : 'containers'}`)),
+          h('div', { class: 'muted small' }, `${fmtNumber(u.bytes)} bytes in ${fmtNumber(u.containers)} ${Number(u.containers) === 1 ? 'container' : 'containers'}`),
+          Number(u.noncurrentObjects) > 0
+            ? h('div', { class: 'muted small', id: 'usage-noncurrent', 'data-bytes': String(u.noncurrentBytes || 0) },
+              `Of these, ${fmtBytes(u.noncurrentBytes)} in ${fmtNumber(u.noncurrentObjects)} noncurrent ${Number(u.noncurrentObjects) === 1 ? 'version' : 'versions'} kept by versioning; they count toward your quota until deleted by version id.`)
+            : null),
         quotaMeter({ label: 'Byte quota', used: u.bytes, limit: quota.bytes, format: fmtBytes }),
         h('div', { class: 'stat' },
           h('div', { class: 'muted small' }, 'Containers'),
@@ -242,7 +257,8 @@ function usageView(u) {
         quotaMeter({ label: 'Container limit', used: u.containers, limit: u.containerLimit, format: fmtNumber, unit: 'containers', refused: 'new containers are refused' }),
         h('div', { class: 'stat' },
           h('div', { class: 'muted small' }, 'Unfinished multipart uploads'),
-          h('div', { class: 'value', id: 'usage-uploads' }, fmtNumber(u.uploads))),
+          h('div', { class: 'value', id: 'usage-uploads' }, fmtNumber(u.uploads)),
+          uploadsNote(u)),
         quotaMeter({ label: 'Upload limit', used: u.uploads, limit: u.uploadLimit, format: fmtNumber, unit: 'uploads', refused: 'new multipart uploads are refused until some are completed or aborted' })),
       h('section', { 'aria-labelledby': 'usage-block-h', id: 'usage-block' },
         h('h3', { id: 'usage-block-h' }, 'Block Storage'),

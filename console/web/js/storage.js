@@ -1,8 +1,11 @@
-// storage.js: the Shared Storage page. Lists the tenant's containers, creates
-// them ("Create Storage") and deletes them (force delete after typing the name).
+// storage.js: the Shared Storage page. Lists the tenant's containers with
+// their unfinished uploads, creates them ("Create Storage") and deletes them
+// (force delete after typing the name when they hold objects).
 import { api, enc } from './api.js';
 import { bucketNameProblem } from './names.js';
-import { h, clear, icon, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog } from './dom.js';
+import { h, clear, icon, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog, confirmDialog } from './dom.js';
+import { uploadsCell, uploadsDialog, uploadsSummaryText } from './uploads.js';
+import { versioningCell, noncurrentText } from './versioning.js';
 
 // FORCE_DELETE_WARNING is the product page's warning, word for word.
 export const FORCE_DELETE_WARNING = 'Force-deleting a container permanently removes all objects inside it. This action cannot be undone.';
@@ -54,12 +57,16 @@ export function render(main, ctx) {
         h('th', { scope: 'col' }, 'Name'),
         h('th', { scope: 'col', class: 'num' }, 'Objects'),
         h('th', { scope: 'col', class: 'num' }, 'Size'),
+        h('th', { scope: 'col' }, 'Versioning'),
+        h('th', { scope: 'col' }, 'Unfinished uploads'),
         h('th', { scope: 'col' }, 'Created'),
         h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', {}, list.map((c) => h('tr', { 'data-container': c.name },
         h('th', { scope: 'row', class: 'mono' }, c.name),
         h('td', { class: 'num', 'data-label': 'Objects' }, fmtNumber(c.objects)),
         h('td', { class: 'num', 'data-label': 'Size', title: `${fmtNumber(c.bytes)} bytes` }, fmtBytes(c.bytes)),
+        h('td', { 'data-label': 'Versioning', class: 'versioning' }, versioningCell(c, changed)),
+        h('td', { 'data-label': 'Unfinished uploads', class: 'uploads' }, uploadsCell(c, openUploads)),
         h('td', { 'data-label': 'Created' }, fmtDate(c.created)),
         h('td', { class: 'act' }, h('button', {
           type: 'button', class: 'btn icon-btn danger', 'aria-label': `Delete ${c.name}`, title: `Delete ${c.name}`,
@@ -67,8 +74,39 @@ export function render(main, ctx) {
         }, icon('trash'))))))));
   }
 
+  async function changed(msg) {
+    say(msg);
+    await load();
+  }
+
+  async function openUploads(c, button) {
+    clear(status);
+    const aborted = await uploadsDialog(c.name);
+    if (aborted) await load();
+    else if (button.isConnected) button.focus();
+  }
+
   async function remove(c, button) {
     clear(status);
+    // No objects but unfinished uploads: a plain delete aborts them (as
+    // S3's DeleteBucket does), so ask first, but this is no Force Delete.
+    const u = c.uploads || {};
+    if (Number(c.objects) === 0 && u.count) {
+      const ok = await confirmDialog({
+        title: `Delete container ${c.name}?`,
+        body: h('p', {}, `The container holds no objects. Its ${uploadsSummaryText(u)}; deleting the container aborts them.`),
+        confirmLabel: 'Delete',
+        danger: true,
+        action: () => api('DELETE', `/api/containers/${enc(c.name)}`),
+      });
+      if (ok) {
+        say(`Container ${c.name} deleted; its unfinished uploads were aborted.`);
+        await load();
+      } else if (button.isConnected) {
+        button.focus();
+      }
+      return;
+    }
     try {
       await busy(button, '', () => api('DELETE', `/api/containers/${enc(c.name)}`));
       say(`Container ${c.name} deleted.`);
@@ -80,7 +118,7 @@ export function render(main, ctx) {
       }
       const objects = err.data.objects ?? c.objects;
       const bytes = err.data.bytes ?? c.bytes;
-      const done = await forceDeleteDialog(c.name, objects, bytes);
+      const done = await forceDeleteDialog(c.name, objects, bytes, Number(c.noncurrentObjects) > 0 ? noncurrentText(c) : '');
       if (done) {
         say(`Container ${c.name} and all its objects deleted.`);
         await load();
@@ -155,7 +193,7 @@ function createDialog() {
 
 // forceDeleteDialog asks the user to type the container name before removing
 // it with all its objects. It resolves true when the container was deleted.
-function forceDeleteDialog(name, objects, bytes) {
+function forceDeleteDialog(name, objects, bytes, noncurrent) {
   return openDialog('force-title', (dlg, close) => {
     const input = h('input', {
       id: 'confirm-name', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none',
@@ -168,7 +206,7 @@ function forceDeleteDialog(name, objects, bytes) {
       h('h2', { id: 'force-title' }, `Delete container ${name}?`),
       h('p', {}, 'This container still has objects: ',
         h('strong', {}, `${fmtNumber(objects)} ${Number(objects) === 1 ? 'object' : 'objects'}`),
-        `, ${fmtBytes(bytes)}.`),
+        `, ${fmtBytes(bytes)}${noncurrent ? ` (every version counted: ${noncurrent})` : ''}.`),
       h('p', { id: 'force-warning', class: 'alert alert-warn' }, h('strong', {}, 'Warning: '), FORCE_DELETE_WARNING),
       h('div', { class: 'field' },
         h('label', { for: 'confirm-name' }, 'Type ', h('span', { class: 'mono' }, name), ' to confirm'),

@@ -1,0 +1,9 @@
+package console
+
+// SetSummaryUploads lowers the uploads one containers list summarises, for a
+// test that must not run in parallel; it returns the restore function.
+func SetSummaryUploads(n int) (restore func()) {
+	old := summaryUploads
+	summaryUploads = n
+	return func() { summaryUploads = old }
+}
