@@ -46,6 +46,7 @@ var fuzzRoutes = []struct {
 	{"PUT", "/api/containers/photos/uploads/{}/parts/1", true},
 	{"POST", "/api/containers/photos/uploads/{}/complete", true},
 	{"PUT", "/api/containers/photos/uploads/x/parts/{}", true},
+	{"POST", "/api/containers/{}/object/restore", true},
 }
 
 // FuzzAPIRequests sends arbitrary bodies, path segments and query strings to
@@ -82,6 +83,7 @@ func FuzzAPIRequests(f *testing.F) {
 	f.Add(uint8(25), "0123", "key=up", []byte("part"))
 	f.Add(uint8(26), "0123", "", []byte(`{"key":"up","parts":1}`))
 	f.Add(uint8(27), "10000", "key=up", []byte("part"))
+	f.Add(uint8(28), "photos", "", []byte(`{"key":"a.txt","versionId":"null"}`))
 
 	e := newEnv(f)
 	tenant := e.tenant("acme", storage.Quota{MaxObjects: 3})

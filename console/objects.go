@@ -372,3 +372,46 @@ func objectErr(err error, bucket, key string) error {
 	}
 	return err
 }
+
+// restoreVersion makes an old version current again ({"key", "versionId"})
+// the way S3 clients do: a copy of that version, streamed from storage into
+// a new PutObject with its metadata and tags, so quotas apply and the
+// versions in between stay.
+func (s *server) restoreVersion(w http.ResponseWriter, r *http.Request) error {
+	tenant := principalFrom(r).User.Tenant
+	name := mux.Vars(r)["name"]
+	var req struct {
+		Key       string `json:"key"`
+		VersionID string `json:"versionId"`
+	}
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := checkKey(req.Key); err != nil {
+		return err
+	}
+	if req.VersionID == "" || len(req.VersionID) > maxKeyParam {
+		return errorf(http.StatusBadRequest, "name the version to restore")
+	}
+	if err := s.requireActiveTenant(r, tenant); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	obj, err := s.store.OpenObjectVersion(ctx, tenant, name, req.Key, req.VersionID)
+	if err != nil {
+		return objectErr(err, name, req.Key)
+	}
+	defer obj.Close()
+	info := obj.Info()
+	body, err := obj.Range(ctx, 0, info.Size)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	o, err := s.store.PutObject(ctx, tenant, name, req.Key, body, storage.PutOptions{Size: info.Size, Meta: info.Meta})
+	if err != nil {
+		return containerErr(err, name)
+	}
+	s.audit(r, tenant, "object.restore", name+"/"+req.Key+" (version "+req.VersionID+" -> "+o.VersionID+")")
+	return writeJSON(w, http.StatusOK, objectOf(o))
+}

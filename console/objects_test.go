@@ -372,6 +372,21 @@ func TestObjectDetailsAndVersions(t *testing.T) {
 	if st != http.StatusOK || string(got) != "one" {
 		t.Fatalf("old version: %d %q", st, got)
 	}
+	// Restore the first version: a new current version with its bytes and metadata.
+	var restored struct{ VersionID string }
+	c.do("POST", "/api/containers/ver/object/restore", map[string]string{"key": "doc.txt", "versionId": ids[0]}).want(http.StatusOK).decode(&restored)
+	cur, err := e.store.GetObjectInfo(ctx, "acme", "ver", "doc.txt")
+	if err != nil || cur.VersionID != restored.VersionID || cur.Size != 3 || cur.Meta.UserMeta["owner"] != "n0" || cur.Meta.Tags["team"] != "red" {
+		t.Fatalf("after restore: %+v, %v", cur, err)
+	}
+	st, _, got = c.rawDo("GET", "/api/containers/ver/object?key=doc.txt", nil, 0)
+	if st != http.StatusOK || string(got) != "one" {
+		t.Fatalf("restored download: %d %q", st, got)
+	}
+	c.do("POST", "/api/containers/ver/object/restore", map[string]string{"key": "doc.txt"}).wantError(http.StatusBadRequest, "name the version")
+	if _, err := e.store.DeleteObject(ctx, "acme", "ver", "doc.txt", storage.DeleteOptions{VersionID: restored.VersionID}); err != nil {
+		t.Fatal(err)
+	}
 	c.do("DELETE", "/api/containers/ver/object?key=doc.txt&versionId="+ids[1], nil).want(http.StatusOK)
 	c.do("GET", "/api/containers/ver/object/versions?key=doc.txt", nil).want(http.StatusOK).decode(&vs)
 	if len(vs.Versions) != 2 {

@@ -104,6 +104,7 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/containers/{name}/object/info", s.requireTenant(s.objectInfo))
 	handle(http.MethodGet, "/containers/{name}/object/versions", s.requireTenant(s.objectVersions))
 	handle(http.MethodPost, "/containers/{name}/object/share", s.requireTenant(s.shareLink))
+	handle(http.MethodPost, "/containers/{name}/object/restore", s.requireTenant(s.restoreVersion))
 	handle(http.MethodPost, "/containers/{name}/uploads", s.requireTenant(s.createUpload))
 	handle(http.MethodPut, "/containers/{name}/uploads/{id}/parts/{n}", s.requireTenant(s.putPart))
 	handle(http.MethodPost, "/containers/{name}/uploads/{id}/complete", s.requireTenant(s.completeUpload))

@@ -98,6 +98,7 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 		{c, "POST", "/api/containers/kept/objects/delete", map[string]any{"keys": []string{"obj"}}},
 		{c, "POST", "/api/containers/kept/folders", map[string]string{"key": "csrf/"}},
 		{c, "POST", "/api/containers/kept/object/share", map[string]any{"key": "obj", "expiresSeconds": 60}},
+		{c, "POST", "/api/containers/kept/object/restore", map[string]any{"key": "obj", "versionId": "null"}},
 		{c, "POST", "/api/containers/kept/uploads", map[string]string{"key": "csrf-upload"}},
 		{c, "PUT", "/api/containers/kept/uploads/" + upID + "/parts/1?key=up", map[string]string{"x": "y"}},
 		{c, "POST", "/api/containers/kept/uploads/" + upID + "/complete", map[string]any{"key": "up", "parts": 1}},

@@ -1,6 +1,6 @@
 // objdetails.js: one object's details in the object browser: ETag,
 // checksums, size, content type, user metadata, tags, retention and legal
-// hold, its versions (download or delete one) when the container is
+// hold, its versions (download, restore or delete one) when the container is
 // versioned, and "Share link", a presigned S3 URL with a chosen expiry.
 import { api, enc } from './api.js';
 import { h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog, confirmDialog, copyField } from './dom.js';
@@ -50,7 +50,7 @@ export function shareSection(container, key, vid) {
 }
 
 // versionsSection lists the versions of key, 100 at a time, each with
-// Download and Delete (for good).
+// Download, Restore (a copy becomes the current version) and Delete (for good).
 function versionsSection(container, key, onChanged) {
   const status = h('div', { role: 'status' });
   const tbody = h('tbody', {});
@@ -58,13 +58,27 @@ function versionsSection(container, key, onChanged) {
   let marker = '';
   const row = (v) => {
     const del = h('button', { type: 'button', class: 'btn btn-small danger-text', 'aria-label': `Delete version ${v.versionId}` }, 'Delete');
+    const restore = v.isLatest || v.deleteMarker ? null
+      : h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Restore version ${v.versionId}` }, 'Restore');
+    if (restore) {
+      restore.addEventListener('click', async () => {
+        try {
+          const o = await busy(restore, 'Restoring…', () => api('POST', `/api/containers/${enc(container)}/object/restore`, { key, versionId: v.versionId }));
+          clear(status, h('div', { class: 'alert alert-ok' }, `Version ${v.versionId} restored as the current version ${o.versionId}.`));
+          onChanged();
+          reload();
+        } catch (err) {
+          clear(status, errorBox(err));
+        }
+      });
+    }
     const tr = h('tr', { 'data-version': v.versionId },
       h('td', { class: 'mono' }, v.versionId, v.isLatest ? h('span', { class: 'badge' }, 'current') : null),
       h('td', {}, v.deleteMarker ? h('em', {}, 'delete marker') : fmtBytes(v.size)),
       h('td', {}, fmtDate(v.modified)),
       h('td', { class: 'act' },
-        v.deleteMarker ? null : h('a', { class: 'btn btn-small', href: downloadURL(container, key, v.versionId), download: '' }, 'Download'),
-        del));
+        v.deleteMarker ? null : h('a', { class: 'btn btn-small', href: downloadURL(container, key, v.versionId), download: '', 'aria-label': `Download version ${v.versionId}` }, 'Download'),
+        restore, del));
     del.addEventListener('click', async () => {
       const ok = await confirmDialog({
         title: `Delete version ${v.versionId} of ${key}?`,
@@ -89,6 +103,11 @@ function versionsSection(container, key, onChanged) {
     } catch (err) {
       clear(status, errorBox(err));
     }
+  }
+  function reload() {
+    clear(tbody);
+    marker = '';
+    load();
   }
   more.addEventListener('click', () => busy(more, 'Loading…', load));
   load();
