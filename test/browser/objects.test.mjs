@@ -65,6 +65,26 @@ async function waitPage(n) {
   await page.locator('.object-list:not([aria-busy])').waitFor();
 }
 
+// RSS_GROWTH_LIMIT bounds how much the server's RSS may grow during the
+// large upload, whatever its size: a few parts in flight and storage's
+// block buffers, never the file.
+const RSS_GROWTH_LIMIT = 256 << 20;
+
+// rssSampler samples VmRSS of pid every 50 ms until stop(), which returns
+// the peak in bytes (0 when /proc is not readable).
+function rssSampler(pid) {
+  const read = () => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch { return 0; }
+  };
+  const before = pid ? read() : 0;
+  let peak = before;
+  const timer = setInterval(() => { peak = Math.max(peak, read()); }, 50);
+  return { before, stop: () => { clearInterval(timer); return before ? Math.max(peak, read()) : 0; } };
+}
+
 // uploadRow is the uploads panel's row of key.
 const uploadRow = (key) => page.locator(`li[data-upload-key="${key}"]`);
 
@@ -121,7 +141,7 @@ s3.put_object(Bucket='many', Key='folder/deeper/leaf.txt', Body=b'leaf')
     assert.equal(await objectRow('obj-0000.txt').count(), 1);
     assert.equal(await objectRow('obj-0999.txt').count(), 0);
     assert.match(await objectRow('obj-0042.txt').innerText(), /43 B[\s\S]*text\/plain/);
-    await b.shot('browser-page1');
+    await b.shot('browser-page1', { fullPage: false, timeout: 60000 }); // 1,000 rows: the viewport is enough
     const next = page.getByRole('button', { name: 'Next page' });
     await next.click();
     await waitPage(2);
@@ -203,9 +223,17 @@ s3.put_object(Bucket='many', Key='folder/deeper/leaf.txt', Body=b'leaf')
     }
     closeSync(fd);
     const want = hash.digest('hex');
+    // The server's resident memory is sampled while the file goes up: it
+    // streams parts into storage, so RSS must not grow with the file.
+    const rss = rssSampler(process.env.COFFER_PID);
     await page.locator('#upload-files').setInputFiles(big);
     const row = uploadRow('big.bin');
     await row.and(page.locator('[data-state="done"]')).waitFor({ timeout: 600000 });
+    const peak = rss.stop();
+    if (peak) {
+      console.log(`server RSS while uploading ${BIG_MIB} MiB: before ${rss.before >> 20} MiB, peak ${peak >> 20} MiB`);
+      assert.ok(peak - rss.before < RSS_GROWTH_LIMIT, `server RSS grew by ${(peak - rss.before) >> 20} MiB during the upload`);
+    }
     assert.equal(await row.locator('progress').getAttribute('data-percent'), '100');
     assert.equal(await page.locator('#upload-total').getAttribute('data-percent'), '100');
     const got = join(coffer.work, 'got-big.bin');
