@@ -267,6 +267,7 @@ s3.put_object(Bucket='many', Key='folder/deeper/leaf.txt', Body=b'leaf')
     assert.ok(!(await keys('files')).includes('cancel.bin'));
 
     // A name over 1024 bytes and a file over the quota each fail alone.
+    await page.getByRole('button', { name: 'Clear finished' }).click();
     const used = JSON.parse(await coffer.admin('tenant', 'show', TENANT, '--json')).usage.bytes;
     await coffer.admin('tenant', 'set-quota', TENANT, '--bytes', String(used + 1000));
     const dt = await page.evaluateHandle(() => {
@@ -286,7 +287,6 @@ s3.put_object(Bucket='many', Key='folder/deeper/leaf.txt', Body=b'leaf')
     await uploadRow('fits.txt').and(page.locator('[data-state="done"]')).waitFor();
     await b.shot('browser-upload-errors');
     await coffer.admin('tenant', 'set-quota', TENANT, '--bytes', '0');
-    await page.getByRole('button', { name: 'Clear finished' }).click();
   });
 
   test('download streams the object as an attachment', async () => {

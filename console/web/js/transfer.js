@@ -130,6 +130,7 @@ export function uploadQueue(container, onDone) {
       onDone();
     } catch (err) {
       if (job.state === 'cancelled') return;
+      progress(job, 0); // refused: nothing of it is stored
       setState(job, 'failed', err.message || String(err));
       abortUpload(job);
     }
@@ -181,7 +182,7 @@ export function uploadQueue(container, onDone) {
       job.cancel = h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Cancel upload of ${key}` }, 'Cancel');
       job.cancel.addEventListener('click', () => cancel(job));
       job.row = h('li', { 'data-upload-key': key, 'data-state': 'queued' },
-        h('span', { class: 'mono upload-name' }, key), h('span', { class: 'small muted' }, fmtBytes(file.size)),
+        h('span', { class: 'mono upload-name', title: key }, key), h('span', { class: 'small muted' }, fmtBytes(file.size)),
         job.bar, job.status, job.cancel);
       list.append(job.row);
       jobs.push(job);
