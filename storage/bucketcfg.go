@@ -127,3 +127,72 @@ func (s *Store) dropBucketCfg(b *bucketRecord) {
 		s.removeData([]string{b.ID})
 	}
 }
+
+// healBucketCfgs rewrites the bucket files of versioned or locked buckets
+// that a drive lacks, holds corrupt, or holds with a state other than the
+// index's (a scrub pass runs it; the index is the truth).
+func (s *Store) healBucketCfgs(ctx context.Context) error {
+	var bs []bucketRecord
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
+		ts, err := tx.tenants()
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			all, err := tx.buckets(t.Name)
+			if err != nil {
+				return err
+			}
+			for _, b := range all {
+				if b.versioned() || b.Lock != nil {
+					bs = append(bs, b)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range bs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.healBucketCfg(&bs[i])
+	}
+	return nil
+}
+
+func (s *Store) healBucketCfg(b *bucketRecord) {
+	s.bucketCfgMu.Lock()
+	defer s.bucketCfgMu.Unlock()
+	// Re-read under the lock: a change since the scan wrote its own files.
+	cur, err := s.lookupBucket(b.Tenant, b.Name)
+	if err != nil || cur.ID != b.ID {
+		return
+	}
+	want := cur.cfg()
+	hs := s.readHeaders(b.ID)
+	for i, h := range hs {
+		if h != nil && h.BucketCfg != nil && sameCfg(h.BucketCfg, want) {
+			continue
+		}
+		d := s.drives[i]
+		if err := s.writeMetaFile(d, b.ID, &metaHeader{Kind: "bucket", Shard: i, BucketCfg: want}, nil); err != nil {
+			d.noteError(err)
+			s.skipped("rewrite bucket file "+b.ID+" on "+d.Path(), err)
+			continue
+		}
+		s.scrub.note(func(st *ScrubStats) { st.ShardsRepaired++ })
+	}
+}
+
+func sameCfg(a, b *bucketRecord) bool {
+	if a.ID != b.ID || a.Tenant != b.Tenant || a.Name != b.Name || !a.Created.Equal(b.Created) || a.Versioning != b.Versioning {
+		return false
+	}
+	if (a.Lock == nil) != (b.Lock == nil) {
+		return false
+	}
+	return a.Lock == nil || *a.Lock == *b.Lock
+}

@@ -27,7 +27,10 @@ func crashConfig(dir string) Config {
 
 // TestCrashChild is the process the crash test kills: it writes,
 // overwrites, deletes and completes uploads forever. Every body is
-// randBytes(seed, size) with seed and size in its user metadata.
+// randBytes(seed, size) with seed and size in its user metadata. From
+// the second child on the bucket is versioned (Enabled, Suspended every
+// third child), so the kills also land in delete markers, deletes by
+// version id and forced deletes of a versioned scratch bucket.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashEnv)
 	if dir == "" {
@@ -44,6 +47,12 @@ func TestCrashChild(t *testing.T) {
 	_ = s.CreateBucket(ctx, "acme", "bkt", BucketOptions{})
 	seed, _ := strconv.ParseUint(os.Getenv("COFFER_CRASH_SEED"), 10, 64)
 	r := rand.New(rand.NewPCG(seed, 1))
+	switch {
+	case seed >= 2 && seed%3 == 0:
+		_ = s.SetBucketVersioning(ctx, "acme", "bkt", VersioningSuspended)
+	case seed >= 2:
+		_ = s.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled)
+	}
 	meta := func(sd uint64, size int) ObjectMeta {
 		return ObjectMeta{UserMeta: map[string]string{"seed": strconv.FormatUint(sd, 10), "size": strconv.Itoa(size)}}
 	}
@@ -57,8 +66,15 @@ func TestCrashChild(t *testing.T) {
 		case op < 14:
 			size := []int{0, 100, 70 << 10, 200 << 10, 1 << 20}[r.IntN(5)]
 			_, _ = s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
-		case op < 16:
+		case op < 15:
 			_ = errOf(s.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{}))
+		case op < 16:
+			// A version of the key (or its marker) deleted by id.
+			res, err := s.ListObjectVersions(ctx, "acme", "bkt", ListVersionsOptions{Prefix: key, MaxKeys: 5})
+			if err == nil && len(res.Versions) > 0 {
+				v := res.Versions[r.IntN(len(res.Versions))]
+				_ = errOf(s.DeleteObject(ctx, "acme", "bkt", v.Key, DeleteOptions{VersionID: v.VersionID}))
+			}
 		case op < 18:
 			size := MinPartSize + 10
 			id, err := s.CreateMultipartUpload(ctx, "acme", "bkt", key, PutOptions{Meta: meta(sd, size)})
@@ -74,9 +90,15 @@ func TestCrashChild(t *testing.T) {
 		default:
 			// A scratch bucket filled and force-deleted.
 			_ = s.CreateBucket(ctx, "acme", "scratch", BucketOptions{})
+			if seed%2 == 0 {
+				_ = s.SetBucketVersioning(ctx, "acme", "scratch", VersioningEnabled)
+			}
 			for i := 0; i < 10; i++ {
 				b := randBytes(sd+uint64(i), 50)
-				_, _ = s.PutObject(ctx, "acme", "scratch", fmt.Sprint(i), bytes.NewReader(b), PutOptions{Size: 50, Meta: meta(sd+uint64(i), 50)})
+				_, _ = s.PutObject(ctx, "acme", "scratch", fmt.Sprint(i%4), bytes.NewReader(b), PutOptions{Size: 50, Meta: meta(sd+uint64(i), 50)})
+				if i%3 == 0 {
+					_ = errOf(s.DeleteObject(ctx, "acme", "scratch", fmt.Sprint(i%4), DeleteOptions{}))
+				}
 			}
 			_ = s.DeleteBucket(ctx, "acme", "scratch", true)
 		}

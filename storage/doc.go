@@ -244,20 +244,24 @@
 // the bucket record and in a "bucket" .meta file on every drive named by
 // the bucket id (also in the ids keyspace, so the scrubber keeps it). A
 // change writes the files (write quorum) and then commits the record,
-// under bucketCfgMu. RebuildIndex restores buckets from them first, then
+// under bucketCfgMu; a scrub pass rewrites a drive's missing, corrupt or
+// stale copy from the index. RebuildIndex restores buckets from them first
+// (empty ones too), then
 // places every version found on the drives (all versions with an id, the
 // newest null version of each key) with placeVersion, and recounts usage.
 //
 // Object Lock (lock.go): retention and legal hold are fields of each
 // version's record (on the drives too); PutObjectRetention and
 // PutObjectLegalHold change them in place like tag updates (index commit,
-// then the drive copies are rewritten). A version under retention (until
-// in the future by Config.testNow or the clock) or legal hold cannot leave
-// the index: deletes by version id (GOVERNANCE yields to bypass), a
-// Suspended write replacing a locked null version, a forced DeleteBucket
-// and DeleteTenant, which walk every version of the bucket(s) in batches
-// before anything is removed and refuse with a *LockedError naming up to
-// ten. Adding a delete marker is always allowed.
+// then the drive copies are rewritten; RebuildIndex takes the strongest
+// lock any copy holds, so a drive that missed a change cannot weaken it).
+// A version under retention (until in the future by Config.testNow or
+// the clock) or legal hold cannot leave the index: deletes by version id
+// (GOVERNANCE yields to bypass), a Suspended write replacing a locked null
+// version, a forced DeleteBucket and DeleteTenant, which walk every
+// version of the bucket(s) in batches before anything is removed and
+// refuse with a *LockedError naming up to ten. Adding a delete marker is
+// always allowed.
 //
 // Forced DeleteBucket purges versions after objects (purgeVersions, same
 // data-first batches), then removes the bucket file; the trash resume
@@ -276,8 +280,9 @@
 //
 //   - Operations: point get, put and delete of a record by its key; a
 //     forward walk in key order from a start key (eachObject, eachUpload,
-//     parts, countUploads, the listing walks objectWalk and uploadWalk,
-//     tenants, buckets, trash); a counter add (addPackBytes, a read and a
+//     eachVersion, newestVersion, parts, countUploads, the listing walks
+//     objectWalk (objects and versions) and uploadWalk, tenants, buckets,
+//     trash); a counter add (addPackBytes, a read and a
 //     put in the transaction); dropping a bucket's keyspaces once empty;
 //     clearing the pack counters (a prefix delete, by the recount only).
 //     No reverse walks, no other range operations, no server-side logic.

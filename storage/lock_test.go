@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -414,5 +415,89 @@ func TestRebuildVersions(t *testing.T) {
 	// And the lock still holds.
 	if _, err := ts.DeleteObject(ctx, "acme", "vault", "x", DeleteOptions{VersionID: x2.VersionID, BypassGovernance: true}); !errors.Is(err, ErrObjectLocked) {
 		t.Fatalf("legal hold after rebuild: %v", err)
+	}
+}
+
+// A drive that missed a lock change (it was away while the .meta copies
+// were rewritten) does not weaken the lock a rebuild restores.
+func TestRebuildKeepsStrongestLock(t *testing.T) {
+	ts, clk := newLockStore(t)
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("L"), 300<<10) // .meta and shard files, not packed
+	v := putIn(t, ts.Store, "vault", "k", big, PutOptions{Retention: &Retention{Mode: LockGovernance, Until: clk.now().Add(time.Hour)}})
+	var rec *objRecord
+	must(t, ts.idx.View(func(tx indexTx) (err error) {
+		bk, err := bucketOf(tx, "acme", "vault")
+		if err != nil {
+			return err
+		}
+		rec, err = tx.object(bk.ID, "k")
+		return err
+	}))
+	metaPath := filepath.Join(ts.drives[0], "data", rec.ID[:2], rec.ID+".meta")
+	stale, err := os.ReadFile(metaPath)
+	must(t, err)
+	until := clk.now().Add(48 * time.Hour).Truncate(time.Second)
+	_, err = ts.PutObjectRetention(ctx, "acme", "vault", "k", v.VersionID, Retention{Mode: LockCompliance, Until: until}, false)
+	must(t, err)
+	_, err = ts.PutObjectLegalHold(ctx, "acme", "vault", "k", v.VersionID, true)
+	must(t, err)
+	must(t, os.WriteFile(metaPath, stale, 0o600)) // drive 0 missed both changes
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	info, err := ts.GetObjectVersion(ctx, "acme", "vault", "k", v.VersionID)
+	must(t, err)
+	if info.Retention.Mode != LockCompliance || !info.Retention.Until.Equal(until) || !info.LegalHold {
+		t.Fatalf("rebuilt lock %+v legal hold %v", info.Retention, info.LegalHold)
+	}
+}
+
+// The forced-delete lock check walks past its batches: a locked version
+// far into a large bucket (objects and versions) is found, and at most
+// ten are named.
+func TestLockCheckWalksBatches(t *testing.T) {
+	ts, clk := newLockStore(t)
+	ctx := context.Background()
+	b, err := ts.lookupBucket("acme", "vault")
+	must(t, err)
+	locked := &Retention{Mode: LockCompliance, Until: clk.now().Add(time.Hour)}
+	put := func(n int, lockFrom int) {
+		must(t, ts.idx.Update(func(tx indexTx) error {
+			for i := range n {
+				st := uint64(1000 + i)
+				r := &objRecord{ID: fmt.Sprint("id", i), Tenant: "acme", Bucket: "vault", BucketID: b.ID,
+					Key: fmt.Sprintf("k%05d", i/2), Stamp: st, VersionID: newVersionID(st)}
+				if i >= lockFrom {
+					r.Retention = locked
+				}
+				var err error
+				if i%2 == 1 {
+					err = tx.putObject(r)
+				} else {
+					err = tx.putVersion(r)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	put(2*purgeBatch+500, 2*purgeBatch+498) // the last key: both versions locked
+	err = ts.DeleteBucket(ctx, "acme", "vault", true)
+	var le *LockedError
+	if !errors.As(err, &le) || len(le.Versions) != 2 || le.More {
+		t.Fatalf("locked versions at the end: %v", err)
+	}
+	put(2*purgeBatch+500, 0) // every version locked
+	err = ts.DeleteBucket(ctx, "acme", "vault", true)
+	if !errors.As(err, &le) || len(le.Versions) != maxLockedNamed || !le.More || !strings.Contains(err.Error(), "and more") {
+		t.Fatalf("many locked versions: %v", err)
+	}
+	if _, err := ts.GetBucket(ctx, "acme", "vault"); err != nil {
+		t.Fatalf("the refused delete removed the bucket: %v", err)
 	}
 }

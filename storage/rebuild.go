@@ -356,8 +356,14 @@ func newer(a, b *objRecord) bool {
 
 // readAnyHeader returns the first .meta header of id that decodes. The
 // error (nil when a copy decoded) joins why each drive's copy did not.
+// An object version's Object Lock is the strongest any copy holds (see
+// mergeLock): a drive that missed a retention extension or a legal hold
+// must not weaken the lock.
 func (s *Store) readAnyHeader(id string) (*metaHeader, error) {
-	var errs []error
+	var (
+		errs  []error
+		first *metaHeader
+	)
 	for _, d := range s.drives {
 		raw, err := d.ReadFile(id + ".meta")
 		if err != nil {
@@ -365,12 +371,39 @@ func (s *Store) readAnyHeader(id string) (*metaHeader, error) {
 			continue
 		}
 		h, _, err := decodeMeta(raw)
-		if err == nil {
-			return h, nil
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.Path(), err))
+			continue
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", d.Path(), err))
+		if first == nil {
+			first = h
+			if h.Object == nil || h.Object.Stamp == 0 {
+				return h, nil // no version, no lock to merge
+			}
+			continue
+		}
+		if h.Object != nil && h.Object.ID == first.Object.ID {
+			mergeLock(first.Object, h.Object)
+		}
+	}
+	if first != nil {
+		return first, nil
 	}
 	return nil, errors.Join(errs...)
+}
+
+// mergeLock gives r the stronger lock of r and o: legal hold if either
+// has it, and the retention that ends later (COMPLIANCE over GOVERNANCE at
+// the same date).
+func mergeLock(r, o *objRecord) {
+	r.LegalHold = r.LegalHold || o.LegalHold
+	switch {
+	case o.Retention == nil:
+	case r.Retention == nil, o.Retention.Until.After(r.Retention.Until),
+		o.Retention.Until.Equal(r.Retention.Until) && o.Retention.Mode == LockCompliance:
+		cp := *o.Retention
+		r.Retention = &cp
+	}
 }
 
 // ensureBucket returns the tenant's bucket, creating tenant and bucket

@@ -191,6 +191,9 @@ func (h *metaHeader) id() string {
 	if h.Part != nil {
 		return h.Part.Ref.ID
 	}
+	if h.BucketCfg != nil {
+		return h.BucketCfg.ID
+	}
 	return ""
 }
 

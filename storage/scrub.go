@@ -172,6 +172,9 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 	if err != nil {
 		return s.ScrubStats(), err
 	}
+	if err := s.healBucketCfgs(ctx); err != nil {
+		return s.ScrubStats(), err
+	}
 	if err := s.removeOrphans(ctx); err != nil {
 		return s.ScrubStats(), err
 	}

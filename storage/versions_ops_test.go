@@ -365,3 +365,100 @@ func versionsOfKey(t *testing.T, ts *testStore, key string) string {
 	must(t, err)
 	return info.VersionID
 }
+
+// OpenObjectVersion pins the version it opened: deleting that version by
+// id (or overwriting the key) does not disturb the reader. Tags belong to
+// one version.
+func TestOpenVersionPinnedAndTagsPerVersion(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	for _, size := range []int{100, 300 << 10} { // packed, and shard files
+		key := fmt.Sprint("k", size)
+		old := randBytes(1, size)
+		v1 := putBytes(t, ts.Store, key, old)
+		putBytes(t, ts.Store, key, []byte("newer"))
+		r, err := ts.OpenObjectVersion(ctx, "acme", "bkt", key, v1.VersionID)
+		must(t, err)
+		if info := r.Info(); info.VersionID != v1.VersionID || info.IsLatest {
+			t.Fatalf("reader info %+v", info)
+		}
+		_, err = ts.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{VersionID: v1.VersionID})
+		must(t, err)
+		rc, err := r.Range(ctx, 0, int64(size))
+		must(t, err)
+		var got bytes.Buffer
+		_, err = got.ReadFrom(rc)
+		rc.Close()
+		r.Close()
+		if err != nil || !bytes.Equal(got.Bytes(), old) {
+			t.Fatalf("pinned version of %d bytes read %d bytes, %v", size, got.Len(), err)
+		}
+		if _, err := ts.OpenObjectVersion(ctx, "acme", "bkt", key, v1.VersionID); !errors.Is(err, ErrNoSuchVersion) {
+			t.Fatalf("open of a deleted version: %v", err)
+		}
+	}
+	a := putBytes(t, ts.Store, "t", []byte("a"))
+	b := putBytes(t, ts.Store, "t", []byte("b"))
+	must(t, ts.SetObjectTags(ctx, "acme", "bkt", "t", a.VersionID, map[string]string{"v": "a"}))
+	must(t, ts.SetObjectTags(ctx, "acme", "bkt", "t", "", map[string]string{"v": "current"}))
+	for id, want := range map[string]string{a.VersionID: "a", b.VersionID: "current"} {
+		info, err := ts.GetObjectVersion(ctx, "acme", "bkt", "t", id)
+		must(t, err)
+		if info.Meta.Tags["v"] != want {
+			t.Fatalf("%s tags %v, want v=%s", id, info.Meta.Tags, want)
+		}
+	}
+	m, err := ts.DeleteObject(ctx, "acme", "bkt", "t", DeleteOptions{})
+	must(t, err)
+	if err := ts.SetObjectTags(ctx, "acme", "bkt", "t", m.VersionID, nil); !errors.Is(err, ErrDeleteMarker) {
+		t.Fatalf("tags on a delete marker: %v", err)
+	}
+	if err := ts.SetObjectTags(ctx, "acme", "bkt", "t", "", nil); !errors.Is(err, ErrObjectNotFound) {
+		t.Fatalf("tags on a deleted key: %v", err)
+	}
+	if err := ts.SetObjectTags(ctx, "acme", "bkt", "t", "bogus", nil); !errors.Is(err, ErrNoSuchVersion) {
+		t.Fatalf("tags on a malformed version: %v", err)
+	}
+}
+
+// A scrub rewrites bucket files a drive lost, holds corrupt or holds
+// stale, from the index; a rebuild then finds the state on any drive.
+func TestBucketFilesHealed(t *testing.T) {
+	ts := newTestStore(t, 4)
+	ctx := context.Background()
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	id := ts.bucketID("bkt")
+	path := func(i int) string { return filepath.Join(ts.drives[i], "data", id[:2], id+".meta") }
+	stale, err := os.ReadFile(path(3))
+	must(t, err)
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningSuspended))
+	must(t, os.Remove(path(0)))
+	must(t, os.WriteFile(path(1), []byte("garbage"), 0o600))
+	must(t, os.WriteFile(path(2), stale, 0o600)) // says Enabled
+	st, err := ts.Scrub(ctx)
+	must(t, err)
+	if st.ShardsRepaired < 3 {
+		t.Fatalf("scrub repaired %d", st.ShardsRepaired)
+	}
+	for i := range 4 {
+		raw, err := os.ReadFile(path(i))
+		must(t, err)
+		h, _, err := decodeMeta(raw)
+		if err != nil || h.Kind != "bucket" || h.BucketCfg.Versioning != VersioningSuspended || h.Shard != i {
+			t.Fatalf("drive %d bucket file %+v, %v", i, h, err)
+		}
+	}
+	for i := range 3 {
+		must(t, os.Remove(path(i)))
+	}
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	b, err := ts.GetBucket(ctx, "acme", "bkt")
+	if err != nil || b.Versioning != VersioningSuspended {
+		t.Fatalf("rebuilt bucket %+v, %v", b, err)
+	}
+}

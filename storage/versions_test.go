@@ -345,3 +345,26 @@ func FuzzVersionID(f *testing.F) {
 		}
 	})
 }
+
+// Quotas count every version; a DELETE (a delete marker) is never refused
+// for quota, even at the object limit.
+func TestVersionsQuota(t *testing.T) {
+	ts := newTestStore(t, 2)
+	ctx := context.Background()
+	must(t, ts.SetQuota(ctx, "acme", Quota{MaxObjects: 2}))
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	putBytes(t, ts.Store, "k", []byte("1"))
+	putBytes(t, ts.Store, "k", []byte("2"))
+	if _, err := ts.PutObject(ctx, "acme", "bkt", "k", bytes.NewReader([]byte("3")), PutOptions{Size: 1}); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("third version at a quota of 2 objects: %v", err)
+	}
+	if _, err := ts.DeleteObject(ctx, "acme", "bkt", "k", DeleteOptions{}); err != nil {
+		t.Fatalf("delete at the quota: %v", err)
+	}
+	u, err := ts.TenantUsage(ctx, "acme")
+	must(t, err)
+	if u.Objects != 3 || u.NoncurrentObjects != 3 || u.Bytes != 2 || u.NoncurrentBytes != 2 {
+		t.Fatalf("usage %+v", u)
+	}
+	checkUsageExact(t, ts.Store)
+}
