@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -435,4 +436,22 @@ func TestObjectLockShown(t *testing.T) {
 		t.Fatalf("details %+v", d)
 	}
 	c.do("DELETE", "/api/containers/vault/object?key=deed&versionId="+o.VersionID, nil).wantError(http.StatusConflict, "Object Lock")
+}
+
+// TestAttachmentName: the download's file name is the key's last segment,
+// with an ASCII fallback that cannot break out of its quotes and the exact
+// UTF-8 name.
+func TestAttachmentName(t *testing.T) {
+	t.Parallel()
+	for key, want := range map[string]string{
+		"a/b/résumé.pdf":   `attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`,
+		"photos/2026/":     `attachment; filename="2026"; filename*=UTF-8''2026`,
+		"x\r\nSet-Cookie:": `attachment; filename="x__Set-Cookie:"; filename*=UTF-8''x%0D%0ASet-Cookie%3A`,
+		"/":                `attachment; filename="download"; filename*=UTF-8''download`,
+		`q"\;%.txt`:        `attachment; filename="q____.txt"; filename*=UTF-8''q%22%5C%3B%25.txt`,
+	} {
+		if got := console.Attachment(key); got != want {
+			t.Errorf("%q: %s, want %s", key, got, want)
+		}
+	}
 }
