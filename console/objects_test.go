@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/storage"
@@ -453,5 +455,41 @@ func TestAttachmentName(t *testing.T) {
 		if got := console.Attachment(key); got != want {
 			t.Errorf("%q: %s, want %s", key, got, want)
 		}
+	}
+}
+
+// TestSlowPartOutlivesReadTimeout: the console listener bounds a whole
+// request by its read timeout, meant for small JSON; an upload's body gets
+// time for its size (30 s + size at 64 KiB/s), so a part arriving slower
+// than the listener's timeout still goes up.
+func TestSlowPartOutlivesReadTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.tenant("acme", storage.Quota{})
+	c.do("POST", "/api/containers", map[string]string{"name": "slow"}).want(http.StatusCreated)
+	srv := httptest.NewUnstartedServer(e.handler)
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	const chunks, size = 8, 8 << 10
+	pr, pw := io.Pipe()
+	go func() {
+		for range chunks {
+			time.Sleep(100 * time.Millisecond) // 800 ms in all, past the 300 ms timeout
+			if _, err := pw.Write(bytes.Repeat([]byte("s"), size)); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	slow := *c
+	slow.base = srv.URL
+	st, _, out := slow.rawDo("PUT", "/api/containers/slow/object?key=slow.bin", pr, chunks*size)
+	if st != http.StatusCreated {
+		t.Fatalf("slow upload: %d %s", st, out)
+	}
+	info, err := e.store.GetObjectInfo(context.Background(), "acme", "slow", "slow.bin")
+	if err != nil || info.Size != chunks*size {
+		t.Fatalf("stored %+v, %v", info, err)
 	}
 }
