@@ -414,6 +414,21 @@ s3.put_object(Bucket='many', Key='folder/deeper/leaf.txt', Body=b'leaf')
     assert.match(audit, /"action":\s*"object\.delete_version"/);
   });
 
+  test('narrow screen (390 px): the browser and the uploads panel fit without horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await openContainer('files');
+      await page.locator('#upload-files').setInputFiles(join(dir, 'c.bin'));
+      await uploadRow('c.bin').and(page.locator('[data-state="done"]')).waitFor();
+      await objectRow('c.bin').waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+      await b.shot('browser-narrow');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   test('no page error, no CSP violation', () => {
     assert.deepEqual(b.problems, []);
   });
