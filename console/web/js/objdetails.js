@@ -127,7 +127,7 @@ export function detailsDialog(container, key) {
     const body = h('div', {}, loading('Loading details…'));
     dlg.classList.add('wide');
     dlg.append(h('div', { class: 'dialog-body' },
-      h('h2', { id: 'details-title', class: 'mono break' }, key),
+      h('h2', { id: 'details-title', class: 'break' }, key),
       body,
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', autofocus: true, onclick: () => close(changed) }, 'Close'))));
     dlg.addEventListener('cancel', () => close(changed));
