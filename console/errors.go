@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -98,6 +99,9 @@ var errorTable = []errorMapping{
 	{auth.ErrInvalidUsername, http.StatusBadRequest, "invalid username: use 1-64 characters, only letters, digits and - . _ ~ @"},
 	{auth.ErrAccessDenied, http.StatusForbidden, "access denied"},
 
+	// An upload body that arrives slower than its read deadline allows
+	// (transfer.go extendBodyDeadline).
+	{os.ErrDeadlineExceeded, http.StatusRequestTimeout, "the upload arrived too slowly and was cut; try again"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "the request timed out; try again"},
 	{context.Canceled, http.StatusServiceUnavailable, "the request was canceled"},
 }

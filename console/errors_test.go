@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrInvalidVersioning,
 		auth.ErrCredentialExists, auth.ErrNoCredential, auth.ErrUserExists, auth.ErrUserNotFound,
 		auth.ErrBadPassword, auth.ErrRateLimited, auth.ErrSessionInvalid, auth.ErrWeakPassword,
-		auth.ErrAccessDenied, auth.ErrInvalidUsername,
+		auth.ErrAccessDenied, auth.ErrInvalidUsername, os.ErrDeadlineExceeded,
 	}
 	for _, s := range sentinels {
 		wrapped := fmt.Errorf("op on tenant x: %w", s)
@@ -46,6 +47,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrInvalidBucketName: 400, storage.ErrBucketExists: 409, storage.ErrBucketNotFound: 404,
 		auth.ErrCredentialExists: 409, auth.ErrNoCredential: 404, auth.ErrRateLimited: 429,
 		auth.ErrBadPassword: 401, storage.ErrTenantNotFound: 404, storage.ErrQuorum: 503,
+		os.ErrDeadlineExceeded: http.StatusRequestTimeout,
 	}
 	for s, st := range want {
 		if got := toAPIError(s).Status; got != st {

@@ -7,3 +7,6 @@ func SetSummaryUploads(n int) (restore func()) {
 	summaryUploads = n
 	return func() { summaryUploads = old }
 }
+
+// Attachment is the Content-Disposition of a download of key.
+var Attachment = attachment

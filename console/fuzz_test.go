@@ -33,6 +33,20 @@ var fuzzRoutes = []struct {
 	{"GET", "/api/containers/{}/uploads", true},
 	{"DELETE", "/api/containers/{}/uploads", true},
 	{"PUT", "/api/containers/{}/versioning", true},
+	{"GET", "/api/containers/{}/objects", true},
+	{"POST", "/api/containers/{}/objects/delete", true},
+	{"POST", "/api/containers/{}/folders", true},
+	{"GET", "/api/containers/{}/object", true},
+	{"PUT", "/api/containers/{}/object", true},
+	{"DELETE", "/api/containers/{}/object", true},
+	{"GET", "/api/containers/{}/object/info", true},
+	{"GET", "/api/containers/{}/object/versions", true},
+	{"POST", "/api/containers/{}/object/share", true},
+	{"POST", "/api/containers/{}/uploads", true},
+	{"PUT", "/api/containers/photos/uploads/{}/parts/1", true},
+	{"POST", "/api/containers/photos/uploads/{}/complete", true},
+	{"PUT", "/api/containers/photos/uploads/x/parts/{}", true},
+	{"POST", "/api/containers/{}/object/restore", true},
 }
 
 // FuzzAPIRequests sends arbitrary bodies, path segments and query strings to
@@ -55,10 +69,28 @@ func FuzzAPIRequests(f *testing.F) {
 	f.Add(uint8(13), "photos", "key=&uploadId=x", []byte(nil))
 	f.Add(uint8(14), "photos", "", []byte(`{"state":"Enabled"}`))
 	f.Add(uint8(14), "photos", "", []byte(`{"state":"Suspended","x":1}`))
+	f.Add(uint8(15), "photos", "prefix=a/&after=a/b&limit=100", []byte(nil))
+	f.Add(uint8(15), "photos", "flat=true&limit=-1", []byte(nil))
+	f.Add(uint8(16), "photos", "", []byte(`{"keys":["a","b",""]}`))
+	f.Add(uint8(17), "photos", "", []byte(`{"key":"new//"}`))
+	f.Add(uint8(18), "photos", "key=a.txt&versionId=null", []byte(nil))
+	f.Add(uint8(19), "photos", "key=a.txt&contentType=text/plain", []byte("hello"))
+	f.Add(uint8(20), "photos", "key=a.txt", []byte(nil))
+	f.Add(uint8(21), "photos", "key=a.txt", []byte(nil))
+	f.Add(uint8(22), "photos", "key=a.txt&versionIdMarker=x", []byte(nil))
+	f.Add(uint8(23), "photos", "", []byte(`{"key":"a.txt","expiresSeconds":604800}`))
+	f.Add(uint8(24), "photos", "", []byte(`{"key":"up","contentType":"a/b; c=d"}`))
+	f.Add(uint8(25), "0123", "key=up", []byte("part"))
+	f.Add(uint8(26), "0123", "", []byte(`{"key":"up","parts":1}`))
+	f.Add(uint8(27), "10000", "key=up", []byte("part"))
+	f.Add(uint8(28), "photos", "", []byte(`{"key":"a.txt","versionId":"null"}`))
 
 	e := newEnv(f)
 	tenant := e.tenant("acme", storage.Quota{MaxObjects: 3})
 	op := e.operator()
+	tenant.do("POST", "/api/containers", map[string]string{"name": "photos"}).want(http.StatusCreated)
+	e.putObject("acme", "photos", "a.txt", "a")
+	tenant.do("POST", "/api/credentials", nil).want(http.StatusCreated)
 	f.Fuzz(func(t *testing.T, route uint8, segment, query string, body []byte) {
 		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
 		target := strings.ReplaceAll(r.path, "{}", url.PathEscape(segment))

@@ -78,6 +78,11 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 	op := e.login("admin", adminPassword)
 	c.do("POST", "/api/containers", map[string]string{"name": "kept"}).want(http.StatusCreated)
 	c.do("POST", "/api/credentials", nil).want(http.StatusCreated)
+	e.putObject("acme", "kept", "obj", "kept bytes")
+	upID, err := e.store.CreateMultipartUpload(t.Context(), "acme", "kept", "up", storage.PutOptions{Size: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []struct {
 		c            *client
@@ -88,6 +93,15 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 		{c, "DELETE", "/api/containers/kept", nil},
 		{c, "DELETE", "/api/containers/kept/uploads?all=true", nil},
 		{c, "PUT", "/api/containers/kept/versioning", map[string]string{"state": "Enabled"}},
+		{c, "PUT", "/api/containers/kept/object?key=k", map[string]string{"x": "y"}},
+		{c, "DELETE", "/api/containers/kept/object?key=obj", nil},
+		{c, "POST", "/api/containers/kept/objects/delete", map[string]any{"keys": []string{"obj"}}},
+		{c, "POST", "/api/containers/kept/folders", map[string]string{"key": "csrf/"}},
+		{c, "POST", "/api/containers/kept/object/share", map[string]any{"key": "obj", "expiresSeconds": 60}},
+		{c, "POST", "/api/containers/kept/object/restore", map[string]any{"key": "obj", "versionId": "null"}},
+		{c, "POST", "/api/containers/kept/uploads", map[string]string{"key": "csrf-upload"}},
+		{c, "PUT", "/api/containers/kept/uploads/" + upID + "/parts/1?key=up", map[string]string{"x": "y"}},
+		{c, "POST", "/api/containers/kept/uploads/" + upID + "/complete", map[string]any{"key": "up", "parts": 1}},
 		{c, "POST", "/api/credentials/rotate", nil},
 		{c, "DELETE", "/api/credentials", nil},
 		{c, "POST", "/api/logout", nil},
@@ -110,6 +124,17 @@ func TestCSRFRequiredOnStateChanges(t *testing.T) {
 	c.do("GET", "/api/containers", nil).want(http.StatusOK).decode(&list)
 	if len(list.Containers) != 1 || list.Containers[0].Name != "kept" || list.Containers[0].Versioning != "" {
 		t.Fatalf("containers after refused requests: %+v", list)
+	}
+	objs, err := e.store.ListObjects(t.Context(), "acme", "kept", storage.ListOptions{})
+	if err != nil || len(objs.Objects) != 1 || objs.Objects[0].Key != "obj" {
+		t.Fatalf("objects after refused requests: %+v, %v", objs.Objects, err)
+	}
+	ups, err := e.store.ListMultipartUploads(t.Context(), "acme", "kept", storage.ListUploadsOptions{})
+	if err != nil || len(ups.Uploads) != 1 || ups.Uploads[0].UploadID != upID {
+		t.Fatalf("uploads after refused requests: %+v, %v", ups.Uploads, err)
+	}
+	if evs, _ := e.auth.ListAudit("acme", 100); len(evs) != 2 { // container.create, credentials.generate
+		t.Fatalf("audit after refused requests: %+v", evs)
 	}
 	c.do("GET", "/api/credentials", nil).want(http.StatusOK)
 	if _, err := e.store.GetTenant(t.Context(), "evil-tenant"); err == nil {

@@ -4,7 +4,7 @@
 // the cookie (a cookie planted by another site on this host), so this page
 // never acts in a session it did not log in with.
 
-let csrfToken = '';
+let token = '';
 let onUnauthorized = null;
 
 // ApiError is a failed API call: status 0 means the server was unreachable.
@@ -17,8 +17,13 @@ export class ApiError extends Error {
 }
 
 // setCsrfToken stores the session's CSRF token (from /api/login or /api/me).
-export function setCsrfToken(token) {
-  csrfToken = token || '';
+export function setCsrfToken(t) {
+  token = t || '';
+}
+
+// csrfToken is the token to send on requests made outside api() (uploads).
+export function csrfToken() {
+  return token;
 }
 
 // setUnauthorizedHandler registers what to do when the session has expired
@@ -41,7 +46,7 @@ const friendly = {
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (token) headers['X-CSRF-Token'] = token;
   let res;
   try {
     res = await fetch(path, {

@@ -3,6 +3,7 @@ import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { h, clear, icon, loading, errorBox } from './dom.js';
 import * as loginPage from './login.js';
 import * as storagePage from './storage.js';
+import * as browserPage from './browser.js';
 import * as settingsPage from './settings.js';
 import * as tenantsPage from './admin-tenants.js';
 import * as tenantPage from './admin-tenant.js';
@@ -41,6 +42,7 @@ const routes = [
   { re: /^\/login$/, page: loginPage, role: null },
   { re: /^\/storage$/, page: storagePage, role: 'tenant' },
   { re: /^\/storage\/settings$/, page: settingsPage, role: 'tenant' },
+  { re: /^\/storage\/c\/([^/]+)$/, page: browserPage, role: 'tenant' },
   { re: /^\/admin\/tenants$/, page: tenantsPage, role: 'operator' },
   { re: /^\/admin\/tenants\/([^/]+)$/, page: tenantPage, role: 'operator' },
   { re: /^\/admin\/drives$/, page: drivesPage, role: 'operator' },
@@ -83,7 +85,9 @@ function renderNav(path) {
 function route() {
   let path = currentPath();
   if (path in aliases) path = aliases[path] || home();
-  if (location.hash !== `#${path}`) history.replaceState(null, '', `#${path}`);
+  // The query part (the object browser's ?prefix=) survives the rewrite.
+  const query = location.hash.includes('?') ? location.hash.slice(location.hash.indexOf('?')) : '';
+  if (location.hash !== `#${path}${query}`) history.replaceState(null, '', `#${path}${query}`);
   let match = null;
   let params = [];
   for (const r of routes) {

@@ -39,6 +39,7 @@ const ICONS = {
   tenants: ['M4 20v-2a5 5 0 0 1 5-5h0a5 5 0 0 1 5 5v2', 'M9 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6', 'M16 4a3 3 0 0 1 0 6', 'M20 20v-2a5 5 0 0 0-3-4.6'],
   drive: ['M3 12h18v7H3z', 'M5 12l2-7h10l2 7', 'M16 16h.01'],
   plus: ['M12 5v14', 'M5 12h14'],
+  folder: ['M3 6h6l2 2h10v11H3z'],
 };
 
 // icon returns a decorative SVG icon (hidden from assistive technology).

@@ -1,5 +1,5 @@
-// storage.js: the Shared Storage page. Lists the tenant's containers with
-// their unfinished uploads, creates them ("Create Storage") and deletes them
+// storage.js: the Shared Storage page. Lists the tenant's containers (each
+// name opens its object browser, browser.js) with their unfinished uploads, creates them ("Create Storage") and deletes them
 // (force delete after typing the name when they hold objects).
 import { api, enc } from './api.js';
 import { bucketNameProblem } from './names.js';
@@ -62,7 +62,7 @@ export function render(main, ctx) {
         h('th', { scope: 'col' }, 'Created'),
         h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', {}, list.map((c) => h('tr', { 'data-container': c.name },
-        h('th', { scope: 'row', class: 'mono' }, c.name),
+        h('th', { scope: 'row', class: 'mono' }, h('a', { href: `#/storage/c/${enc(c.name)}` }, c.name)),
         h('td', { class: 'num', 'data-label': 'Objects' }, fmtNumber(c.objects)),
         h('td', { class: 'num', 'data-label': 'Size', title: `${fmtNumber(c.bytes)} bytes` }, fmtBytes(c.bytes)),
         h('td', { 'data-label': 'Versioning', class: 'versioning' }, versioningCell(c, changed)),
