@@ -34,6 +34,21 @@ type rawResponse struct {
 // TCP connection byte for byte, so the body may disagree with its headers.
 func (e *testEnv) sendRaw(t *testing.T, tenant, method, path string, hdr http.Header, payloadHash string, body []byte) rawResponse {
 	t.Helper()
+	conn := e.dialRaw(t, tenant, method, path, hdr, payloadHash, body)
+	defer conn.Close()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(rb)}
+}
+
+// dialRaw writes a signed request (Connection: close) to a new TLS
+// connection and returns the connection for reading the answer.
+func (e *testEnv) dialRaw(t *testing.T, tenant, method, path string, hdr http.Header, payloadHash string, body []byte) *tls.Conn {
+	t.Helper()
 	u, _ := url.Parse(e.srv.URL + path)
 	req, _ := http.NewRequest(method, u.String(), nil)
 	for k, vs := range hdr {
@@ -55,7 +70,6 @@ func (e *testEnv) sendRaw(t *testing.T, tenant, method, path string, hdr http.He
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %s\r\nConnection: close\r\n", method, u.RequestURI(), u.Host, cl)
@@ -67,16 +81,11 @@ func (e *testEnv) sendRaw(t *testing.T, tenant, method, path string, hdr http.He
 	b.WriteString("\r\n")
 	b.Write(body)
 	if _, err := conn.Write(b.Bytes()); err != nil {
+		conn.Close()
 		t.Fatal(err)
 	}
 	_ = conn.CloseWrite()
-	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
-	if err != nil {
-		t.Fatalf("reading response: %v", err)
-	}
-	defer resp.Body.Close()
-	rb, _ := io.ReadAll(resp.Body)
-	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(rb)}
+	return conn
 }
 
 // unsignedTrailerBody frames data as STREAMING-UNSIGNED-PAYLOAD-TRAILER
@@ -243,4 +252,34 @@ func TestMissingContentLength(t *testing.T) {
 	}
 	_, err = c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("nolen"), Key: aws.String("k")})
 	wantHTTPStatus(t, err, 404)
+}
+
+// TestExpectContinueEmptyBody: a body-less request that asks for "100
+// Continue" gets it before its final answer (botocore waits for it on an
+// empty PutObject; without it, the next request on the connection stalled
+// until the client's read timeout).
+func TestExpectContinueEmptyBody(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "expect")
+	conn := e.dialRaw(t, "alpha", "PUT", "/expect/empty", http.Header{"Expect": {"100-continue"}}, "UNSIGNED-PAYLOAD", nil)
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	for i, want := range []int{http.StatusContinue, http.StatusOK} {
+		resp, err := http.ReadResponse(br, &http.Request{Method: "PUT"})
+		if err != nil {
+			t.Fatalf("answer %d: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("answer %d: status %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+	head, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("expect"), Key: aws.String("empty")})
+	if err != nil || aws.ToInt64(head.ContentLength) != 0 {
+		t.Fatalf("the empty object after the 100: %v", err)
+	}
+	if r := e.sendRaw(t, "alpha", "PUT", "/expect/plain", nil, "UNSIGNED-PAYLOAD", nil); r.status != http.StatusOK {
+		t.Fatalf("empty PUT without Expect: %d, want 200", r.status)
+	}
 }

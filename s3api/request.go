@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -75,7 +76,7 @@ type trackingWriter struct {
 }
 
 func (t *trackingWriter) WriteHeader(code int) {
-	if t.status == 0 {
+	if t.status == 0 && code >= http.StatusOK { // an interim 1xx is not the status
 		t.status = code
 	}
 	t.ResponseWriter.WriteHeader(code)
@@ -143,6 +144,7 @@ func (s *server) wrap(op string, h handlerFunc) http.Handler {
 		st.op = op
 		rq, err := s.authenticate(r, st)
 		if err == nil {
+			continueEmptyBody(w, r)
 			err = h(w, r, rq)
 		}
 		if rq != nil && rq.verified != nil && rq.verified.Body != nil {
@@ -152,6 +154,18 @@ func (s *server) wrap(op string, h handlerFunc) http.Handler {
 			s.fail(w, r, st, err)
 		}
 	})
+}
+
+// continueEmptyBody sends the interim "100 Continue" a client asked for
+// with "Expect: 100-continue" on a request without a body, once the request
+// is authenticated. net/http sends it only when a handler reads a body, so
+// such a request would get its final answer without it; botocore takes that
+// answer while waiting for the 100 and then misreads the connection: the
+// next request on it stalls until the client's read timeout.
+func continueEmptyBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 && r.ProtoAtLeast(1, 1) && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		w.WriteHeader(http.StatusContinue)
+	}
 }
 
 // fail renders err, or, when the response has already started, cuts the
