@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/cofferstore/coffer/pkg/sigv4"
 	"net/http"
 	"net/url"
 	"sort"
@@ -122,10 +123,7 @@ func presignGet(endpoint, region, accessKey, secret, bucket, key, versionID stri
 	canonical := "GET\n" + canonURI + "\n" + query + "\nhost:" + u.Host + "\n\nhost\nUNSIGNED-PAYLOAD"
 	sum := sha256.Sum256([]byte(canonical))
 	toSign := "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	k := hmacSHA256([]byte("AWS4"+secret), date[:8])
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, "s3")
-	k = hmacSHA256(k, "aws4_request")
+	k := sigv4.SigningKey(secret, date[:8], region, "s3")
 	sig := hex.EncodeToString(hmacSHA256(k, toSign))
 	return u.Scheme + "://" + u.Host + canonURI + "?" + query + "&X-Amz-Signature=" + sig, nil
 }
