@@ -216,6 +216,9 @@ func withDeleteMarker(err error, ae *apiError) *apiError {
 	if dm.Addressed {
 		h.Set("Allow", "DELETE")
 	}
+	if !dm.ModTime.IsZero() {
+		h.Set("Last-Modified", dm.ModTime.UTC().Format(http.TimeFormat))
+	}
 	return ae.with(h)
 }
 

@@ -451,6 +451,11 @@ func testVersionLifecycle(t *testing.T, e *testEnv, c *s3.Client, b string) {
 	if errHeader(t, err, "X-Amz-Delete-Marker") != "true" || errHeader(t, err, "Allow") != "DELETE" || errHeader(t, err, "X-Amz-Version-Id") != dm {
 		t.Fatal("GET of a delete marker lacks its headers")
 	}
+	for _, lm := range []string{errHeader(t, err, "Last-Modified"), errHeader(t, wantErr404(ctx, c, b), "Last-Modified")} {
+		if at, perr := http.ParseTime(lm); perr != nil || time.Since(at) > time.Hour || time.Until(at) > time.Minute {
+			t.Fatalf("delete marker answers carry Last-Modified %q, want the marker's time", lm)
+		}
+	}
 	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: aws.String("k"), VersionId: &dm})
 	wantHTTPStatus(t, err, 405)
 	// Conditional writes see a deleted key as absent.
@@ -968,4 +973,10 @@ func testConcurrentVersions(t *testing.T, c *s3.Client, b string) {
 	if _, vid := getVersion(t, c, b, "hot", ""); vid != latest[0] {
 		t.Fatalf("GET returns version %s, the listing's latest is %s", vid, latest[0])
 	}
+}
+
+// wantErr404 is the error of a GET of key "k" whose current version is a delete marker.
+func wantErr404(ctx context.Context, c *s3.Client, b string) error {
+	_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("k")})
+	return err
 }

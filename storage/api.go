@@ -541,6 +541,8 @@ var (
 type DeleteMarkerError struct {
 	VersionID string
 	Addressed bool
+	// ModTime is when the marker was placed (S3 answers it as Last-Modified).
+	ModTime time.Time
 }
 
 func (e *DeleteMarkerError) Error() string {

@@ -510,7 +510,7 @@ func (s *Store) getVersion(tenant, bucket, key, versionID string) (*objRecord, b
 					return err
 				}
 				if nv != nil && nv.DeleteMarker {
-					return &DeleteMarkerError{VersionID: nv.versionID()}
+					return &DeleteMarkerError{VersionID: nv.versionID(), ModTime: nv.ModTime}
 				}
 			}
 			return fmt.Errorf("%w: %s", ErrObjectNotFound, key)
@@ -526,7 +526,7 @@ func (s *Store) getVersion(tenant, bucket, key, versionID string) (*objRecord, b
 			return fmt.Errorf("%w: %s version %s", ErrNoSuchVersion, key, versionID)
 		}
 		if rec.DeleteMarker {
-			return &DeleteMarkerError{VersionID: versionID, Addressed: true}
+			return &DeleteMarkerError{VersionID: versionID, Addressed: true, ModTime: rec.ModTime}
 		}
 		if !latest {
 			// A noncurrent version's record names its bucket by id as
