@@ -67,7 +67,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		ref:    dataRef{ID: id, Data: s.data, Parity: s.parity, BlockSize: s.blockSize},
 		failed: make([]error, len(s.drives)),
 	}
-	buf := c.getBuf()
+	buf := c.getBufFor(opts.Size) // a small body's fits in the small pool's block
 	defer c.putBuf(buf)
 
 	n, done, err := br.readBlock(buf.block)
