@@ -100,7 +100,7 @@ func TestAdminTenantLifecycle(t *testing.T) {
 	if !errors.Is(err, storage.ErrQuotaExceeded) {
 		t.Fatalf("put over quota: %v", err)
 	}
-	if err := e.store.DeleteObject(ctx, "acme", "data", "a"); err != nil {
+	if _, err := e.store.DeleteObject(ctx, "acme", "data", "a", storage.DeleteOptions{}); err != nil {
 		t.Fatalf("delete over quota: %v", err)
 	}
 	op.do("PUT", "/api/admin/tenants/acme/quota", map[string]int64{"objects": -5}).want(http.StatusBadRequest)

@@ -46,7 +46,7 @@ func (s *server) createContainer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	if err := s.store.CreateBucket(ctx, tenant, req.Name); err != nil {
+	if err := s.store.CreateBucket(ctx, tenant, req.Name, storage.BucketOptions{}); err != nil {
 		if errors.Is(err, storage.ErrBucketExists) {
 			return errorf(http.StatusConflict, "a container named %s already exists", req.Name)
 		}

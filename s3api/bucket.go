@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
+
+	"github.com/cofferstore/coffer/storage"
 )
 
 // createBucketConfiguration is the optional CreateBucket body.
@@ -33,7 +35,7 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 			return errInvalidLocation
 		}
 	}
-	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
+	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, storage.BucketOptions{}); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/"+rq.bucket)

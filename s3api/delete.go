@@ -98,7 +98,7 @@ func (s *server) deleteObjects(w http.ResponseWriter, r *http.Request, rq *reque
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: "NoSuchVersion", Message: "The specified version does not exist."})
 			continue
 		}
-		err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, o.Key)
+		_, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, o.Key, storage.DeleteOptions{})
 		if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
 			ae := toAPIError(err)
 			if ae == errInternal {

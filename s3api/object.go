@@ -196,7 +196,7 @@ func applyResponseOverrides(h http.Header, r *http.Request) {
 
 // deleteObject handles DELETE /bucket/key: 204 whether or not the key existed.
 func (s *server) deleteObject(w http.ResponseWriter, r *http.Request, rq *request) error {
-	err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, rq.key)
+	_, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, rq.key, storage.DeleteOptions{})
 	if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
 		return err
 	}

@@ -58,7 +58,7 @@ func (s *server) putObjectTagging(w http.ResponseWriter, r *http.Request, rq *re
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetObjectTags(rq.ctx, rq.tenant, rq.bucket, rq.key, tags); err != nil {
+	if err := s.store.SetObjectTags(rq.ctx, rq.tenant, rq.bucket, rq.key, "", tags); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -67,7 +67,7 @@ func (s *server) putObjectTagging(w http.ResponseWriter, r *http.Request, rq *re
 
 // deleteObjectTagging handles DELETE /bucket/key?tagging.
 func (s *server) deleteObjectTagging(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if err := s.store.SetObjectTags(rq.ctx, rq.tenant, rq.bucket, rq.key, nil); err != nil {
+	if err := s.store.SetObjectTags(rq.ctx, rq.tenant, rq.bucket, rq.key, "", nil); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/cofferstore/coffer/pkg/checksum"
@@ -35,12 +36,21 @@ type ObjectStore interface {
 	RemoveVolume(ctx context.Context, tenant, name string) error
 
 	// Buckets.
-	CreateBucket(ctx context.Context, tenant, bucket string) error
+	// CreateBucket creates an empty bucket; opts.ObjectLock enables Object
+	// Lock and versioning with it.
+	CreateBucket(ctx context.Context, tenant, bucket string, opts BucketOptions) error
 	GetBucket(ctx context.Context, tenant, bucket string) (BucketInfo, error)
 	ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, error)
 	// DeleteBucket removes an empty bucket; with force it removes the bucket and
 	// everything in it (objects and unfinished uploads), safely across crashes.
 	DeleteBucket(ctx context.Context, tenant, bucket string, force bool) error
+	// SetBucketVersioning sets a bucket's versioning state, VersioningEnabled
+	// or VersioningSuspended; a bucket never returns to unversioned.
+	SetBucketVersioning(ctx context.Context, tenant, bucket, state string) error
+	// PutObjectLockConfig sets a bucket's Object Lock configuration; it
+	// enables Object Lock on a bucket with versioning Enabled
+	// (ErrInvalidBucketState otherwise).
+	PutObjectLockConfig(ctx context.Context, tenant, bucket string, cfg LockConfig) error
 
 	// Objects.
 	PutObject(ctx context.Context, tenant, bucket, key string, body io.Reader, opts PutOptions) (ObjectInfo, error)
@@ -49,13 +59,27 @@ type ObjectStore interface {
 	// must Close it. Reads through the handle see that version even if the
 	// object is overwritten or deleted meanwhile.
 	OpenObject(ctx context.Context, tenant, bucket, key string) (ObjectReader, error)
-	DeleteObject(ctx context.Context, tenant, bucket, key string) error
+	// GetObjectVersion and OpenObjectVersion address one version ("" is the
+	// current one, as GetObjectInfo and OpenObject). A delete marker is a
+	// *DeleteMarkerError.
+	GetObjectVersion(ctx context.Context, tenant, bucket, key, versionID string) (ObjectInfo, error)
+	OpenObjectVersion(ctx context.Context, tenant, bucket, key, versionID string) (ObjectReader, error)
+	// DeleteObject removes the current version (a versioned bucket gets a
+	// delete marker instead) or, with opts.VersionID, that version for good.
+	DeleteObject(ctx context.Context, tenant, bucket, key string, opts DeleteOptions) (DeleteResult, error)
 	// UpdateObjectMeta replaces metadata (content headers, user metadata) of an
 	// existing object without rewriting its data (CopyObject onto itself with
 	// the REPLACE directive).
 	UpdateObjectMeta(ctx context.Context, tenant, bucket, key string, meta ObjectMeta) (ObjectInfo, error)
-	SetObjectTags(ctx context.Context, tenant, bucket, key string, tags map[string]string) error
+	SetObjectTags(ctx context.Context, tenant, bucket, key, versionID string, tags map[string]string) error
 	ListObjects(ctx context.Context, tenant, bucket string, opts ListOptions) (ListResult, error)
+	// ListObjectVersions lists every version and delete marker, key
+	// ascending and newest first per key.
+	ListObjectVersions(ctx context.Context, tenant, bucket string, opts ListVersionsOptions) (ListVersionsResult, error)
+	// PutObjectRetention and PutObjectLegalHold change one version's lock
+	// (ErrNoLockConfig on a bucket without Object Lock).
+	PutObjectRetention(ctx context.Context, tenant, bucket, key, versionID string, r Retention, bypassGovernance bool) (ObjectInfo, error)
+	PutObjectLegalHold(ctx context.Context, tenant, bucket, key, versionID string, on bool) (ObjectInfo, error)
 
 	// Multipart uploads.
 	CreateMultipartUpload(ctx context.Context, tenant, bucket, key string, opts PutOptions) (string, error)
@@ -109,13 +133,17 @@ type Tenant struct {
 // Usage is a tenant's exact usage, updated in the commit transaction of every
 // write. Bytes includes parts of unfinished multipart uploads.
 type Usage struct {
-	Objects     int64
-	Bytes       int64
-	Buckets     int
-	UploadBytes int64 // of Bytes, the bytes held by unfinished multipart uploads
-	Uploads     int64 // unfinished multipart uploads
-	VolumeCount int
-	VolumeBytes int64
+	Objects int64
+	Bytes   int64
+	// NoncurrentObjects and NoncurrentBytes are, of Objects and Bytes, the
+	// noncurrent versions and delete markers.
+	NoncurrentObjects int64
+	NoncurrentBytes   int64
+	Buckets           int
+	UploadBytes       int64 // of Bytes, the bytes held by unfinished multipart uploads
+	Uploads           int64 // unfinished multipart uploads
+	VolumeCount       int
+	VolumeBytes       int64
 	// MaxBuckets and MaxUploads are the limits in force: the tenant's own
 	// or the server's default; 0 means none.
 	MaxBuckets int64
@@ -134,8 +162,16 @@ type Volume struct {
 type BucketInfo struct {
 	Name    string
 	Created time.Time
+	// Objects and Bytes count every stored version; a delete marker is one
+	// object of 0 bytes.
 	Objects int64
 	Bytes   int64
+	// NoncurrentObjects and NoncurrentBytes are, of Objects and Bytes, the
+	// noncurrent versions and delete markers.
+	NoncurrentObjects int64
+	NoncurrentBytes   int64
+	Versioning        string     // "", VersioningEnabled or VersioningSuspended
+	Lock              LockConfig // Lock.Enabled is false without Object Lock
 }
 
 // ObjectMeta is the client-supplied description of an object.
@@ -173,6 +209,14 @@ type PutOptions struct {
 	// (conditional writes: If-None-Match, If-Match). It may run more than
 	// once.
 	Precondition func(current *ObjectInfo) error
+	// Retention (x-amz-object-lock-mode and -retain-until-date) locks the
+	// new version; nil means the bucket's default retention applies.
+	Retention *Retention
+	// LegalHold (x-amz-object-lock-legal-hold: ON) puts the new version on
+	// legal hold. Retention or LegalHold on a bucket without Object Lock is
+	// ErrNoLockConfig. CreateMultipartUpload records both and applies them
+	// at Complete.
+	LegalHold bool
 }
 
 // ObjectInfo describes a stored object version.
@@ -188,6 +232,14 @@ type ObjectInfo struct {
 	Checksums    map[checksum.Algorithm]string
 	ChecksumType string
 	PartsCount   int
+	// VersionID is NullVersion for the null version (also on never-versioned buckets).
+	VersionID string
+	// IsLatest marks the current version of its key.
+	IsLatest bool
+	// DeleteMarker marks a delete marker (Size 0, no data).
+	DeleteMarker bool
+	Retention    Retention
+	LegalHold    bool
 }
 
 // ListOptions select a page of a bucket listing. After is exclusive: the S3
@@ -206,6 +258,88 @@ type ListResult struct {
 	IsTruncated    bool
 	// NextAfter is the last key or common prefix returned, to pass as After.
 	NextAfter string
+}
+
+// NullVersion is the VersionID of the null version: objects written while
+// a bucket was never versioned or had versioning suspended.
+const NullVersion = "null"
+
+// Versioning states of a bucket ("" is never enabled).
+const (
+	VersioningEnabled   = "Enabled"
+	VersioningSuspended = "Suspended"
+)
+
+// BucketOptions are chosen when a bucket is created.
+type BucketOptions struct {
+	// ObjectLock (x-amz-bucket-object-lock-enabled: true) enables Object
+	// Lock; it implies versioning Enabled.
+	ObjectLock bool
+}
+
+// LockMode is an Object Lock retention mode.
+type LockMode string
+
+// Retention modes.
+const (
+	LockGovernance LockMode = "GOVERNANCE"
+	LockCompliance LockMode = "COMPLIANCE"
+)
+
+// LockConfig is a bucket's Object Lock configuration.
+type LockConfig struct {
+	Enabled bool     // ObjectLockEnabled
+	Mode    LockMode // default retention mode; "" = no default retention
+	Days    int      // exactly one of Days and Years when Mode != ""
+	Years   int
+}
+
+// Retention of one version. The zero value is none.
+type Retention struct {
+	Mode  LockMode
+	Until time.Time
+}
+
+// DeleteOptions select what DeleteObject removes.
+type DeleteOptions struct {
+	// VersionID is the version to remove for good; "" is the current
+	// version (a versioned bucket gets a delete marker instead).
+	VersionID string
+	// BypassGovernance (x-amz-bypass-governance-retention: true) lets a
+	// version under GOVERNANCE retention be deleted.
+	BypassGovernance bool
+}
+
+// DeleteResult says what DeleteObject did.
+type DeleteResult struct {
+	// VersionID is the version removed or the delete marker created (""
+	// on never-versioned buckets).
+	VersionID string
+	// DeleteMarker is true when the removed version was a delete marker or
+	// a marker was created.
+	DeleteMarker bool
+}
+
+// ListVersionsOptions select a page of ListObjectVersions. KeyMarker alone
+// starts after every version of that key; with VersionIDMarker, after that
+// version.
+type ListVersionsOptions struct {
+	Prefix          string
+	Delimiter       string
+	KeyMarker       string
+	VersionIDMarker string
+	MaxKeys         int
+}
+
+// ListVersionsResult is one page of versions.
+type ListVersionsResult struct {
+	// Versions holds versions and delete markers, key ascending and newest
+	// first per key.
+	Versions            []ObjectInfo
+	CommonPrefixes      []string
+	IsTruncated         bool
+	NextKeyMarker       string
+	NextVersionIDMarker string
 }
 
 // PartInfo describes an uploaded part.
@@ -354,7 +488,67 @@ var (
 	ErrVolumeExists = errors.New("storage: volume already exists")
 	// ErrVolumeNotFound is returned when a tenant has no volume of that name.
 	ErrVolumeNotFound = errors.New("storage: volume not found")
+	// ErrNoSuchVersion is returned when a version id names no version of the key (or is malformed).
+	ErrNoSuchVersion = errors.New("storage: no such version")
+	// ErrDeleteMarker is returned (inside a *DeleteMarkerError) when a read addresses a delete marker by its version id.
+	ErrDeleteMarker = errors.New("storage: version is a delete marker")
+	// ErrObjectLocked is returned when deleting or overwriting a version under retention or legal hold.
+	ErrObjectLocked = errors.New("storage: object protected by object lock")
+	// ErrNoLockConfig is returned when an Object Lock operation addresses a bucket without Object Lock.
+	ErrNoLockConfig = errors.New("storage: bucket has no object lock configuration")
+	// ErrInvalidBucketState is returned when suspending versioning on an Object Lock bucket, or enabling Object Lock on a bucket without versioning Enabled.
+	ErrInvalidBucketState = errors.New("storage: invalid bucket state")
+	// ErrRetentionShortened is returned when a retention change would shorten or weaken COMPLIANCE retention, or GOVERNANCE retention without bypass.
+	ErrRetentionShortened = errors.New("storage: retention cannot be shortened")
+	// ErrInvalidRetention is returned when a retention is malformed (unknown mode, retain-until date not in the future).
+	ErrInvalidRetention = errors.New("storage: invalid retention")
+	// ErrInvalidVersioning is returned when a versioning state is neither Enabled nor Suspended.
+	ErrInvalidVersioning = errors.New("storage: invalid versioning state")
 )
+
+// DeleteMarkerError is returned by GetObjectVersion and OpenObjectVersion
+// when the version read is a delete marker. It matches ErrObjectNotFound
+// when the current version was asked for (!Addressed) and ErrDeleteMarker
+// when the marker was addressed by its version id.
+type DeleteMarkerError struct {
+	VersionID string
+	Addressed bool
+}
+
+func (e *DeleteMarkerError) Error() string {
+	if e.Addressed {
+		return "storage: version " + e.VersionID + " is a delete marker"
+	}
+	return "storage: object not found (the current version is delete marker " + e.VersionID + ")"
+}
+
+// Is matches ErrDeleteMarker or ErrObjectNotFound, as above.
+func (e *DeleteMarkerError) Is(target error) bool {
+	if e.Addressed {
+		return target == ErrDeleteMarker
+	}
+	return target == ErrObjectNotFound
+}
+
+// LockedError names versions that Object Lock protects (key@versionID, at
+// most 10) when a bucket or tenant cannot be deleted. It matches
+// ErrObjectLocked.
+type LockedError struct {
+	Versions []string
+	// More is true when more versions are locked than named.
+	More bool
+}
+
+func (e *LockedError) Error() string {
+	s := "storage: object protected by object lock: " + strings.Join(e.Versions, ", ")
+	if e.More {
+		s += " and more"
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrObjectLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrObjectLocked }
 
 // QuotaError says which limit a write would pass. It matches
 // ErrQuotaExceeded, and also ErrTooManyBuckets or ErrTooManyUploads for

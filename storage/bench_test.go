@@ -400,3 +400,77 @@ func BenchmarkPackRead(b *testing.B) {
 		}
 	}
 }
+
+var (
+	versionedOnce  sync.Once
+	versionedStore *testStore
+)
+
+// BenchmarkListVersioned1M lists pages of 1000 from a versioned bucket of
+// 1M keys with 3 versions each (1M current versions in objects, 2M
+// noncurrent ones in versions): ListObjects must not notice the old
+// versions, and a ListObjectVersions page costs about as much.
+func BenchmarkListVersioned1M(b *testing.B) {
+	versionedOnce.Do(func() {
+		ts := newTestStore(&testing.T{}, 2)
+		must(b, ts.SetBucketVersioning(context.Background(), "acme", "bkt", VersioningEnabled))
+		bk, _ := ts.lookupBucket("acme", "bkt")
+		const n, per = 1_000_000, 50_000
+		for i := 0; i < n; i += per {
+			must(b, ts.idx.Update(func(tx indexTx) error {
+				for j := i; j < min(i+per, n); j++ {
+					k := fmt.Sprintf("dir%03d/file%07d.dat", j%1000, j)
+					for v := range 3 {
+						st := uint64(1_700_000_000_000_000_000 + j*3 + v)
+						r := &objRecord{ID: "0123456789abcdef0123456789abcdef", Tenant: "acme", Bucket: "bkt", BucketID: bk.ID, Key: k,
+							Size: 1234, ETag: "d41d8cd98f00b204e9800998ecf8427e", Stamp: st, VersionID: newVersionID(st)}
+						var err error
+						if v == 2 {
+							err = tx.putObject(r)
+						} else {
+							err = tx.putVersion(r)
+						}
+						if err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}))
+		}
+		versionedStore = ts
+	})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		versions bool
+		opts     ListVersionsOptions
+	}{
+		{"objects-flat", false, ListVersionsOptions{KeyMarker: "dir500/"}},
+		{"objects-delimiter", false, ListVersionsOptions{Delimiter: "/"}},
+		{"versions-flat", true, ListVersionsOptions{KeyMarker: "dir500/"}},
+		{"versions-prefix", true, ListVersionsOptions{Prefix: "dir777/"}},
+		{"versions-delimiter", true, ListVersionsOptions{Delimiter: "/"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				var got int
+				if tc.versions {
+					o := tc.opts
+					o.MaxKeys = 1000
+					res, err := versionedStore.ListObjectVersions(ctx, "acme", "bkt", o)
+					must(b, err)
+					got = len(res.Versions) + len(res.CommonPrefixes)
+				} else {
+					res, err := versionedStore.ListObjects(ctx, "acme", "bkt", ListOptions{MaxKeys: 1000, After: tc.opts.KeyMarker, Delimiter: tc.opts.Delimiter})
+					must(b, err)
+					got = len(res.Objects) + len(res.CommonPrefixes)
+				}
+				if got != 1000 {
+					b.Fatalf("%d entries", got)
+				}
+			}
+		})
+	}
+}

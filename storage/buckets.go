@@ -7,11 +7,25 @@ import (
 
 // CreateBucket creates a bucket in the tenant's namespace, unless the
 // tenant owns as many as its bucket limit allows (ErrTooManyBuckets).
-func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string) error {
+func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string, opts BucketOptions) error {
 	if err := ValidBucketName(bucket); err != nil {
 		return err
 	}
-	return s.idx.Update(func(tx indexTx) error {
+	rec := &bucketRecord{ID: newID(), Tenant: tenant, Name: bucket, Created: now()}
+	if opts.ObjectLock {
+		// The bucket file goes to the drives first (see bucketcfg.go).
+		rec.Versioning, rec.Lock = VersioningEnabled, &LockConfig{Enabled: true}
+		if _, err := s.lookupBucket(tenant, bucket); err == nil {
+			return fmt.Errorf("%w: %s", ErrBucketExists, bucket)
+		}
+		s.pinID(rec.ID)
+		defer s.unpinID(rec.ID)
+		if err := s.persistBucketCfg(rec); err != nil {
+			s.removeData([]string{rec.ID})
+			return err
+		}
+	}
+	err := s.idx.Update(func(tx indexTx) error {
 		t, err := tenantOf(tx, tenant)
 		if err != nil {
 			return err
@@ -34,12 +48,26 @@ func (s *Store) CreateBucket(ctx context.Context, tenant, bucket string) error {
 				return &QuotaError{Resource: "buckets", Used: n, Adding: 1, Limit: max}
 			}
 		}
-		return tx.putBucket(&bucketRecord{ID: newID(), Tenant: tenant, Name: bucket, Created: now()})
+		if rec.Lock != nil {
+			if err := tx.addID(rec.ID, rec.ID); err != nil {
+				return err
+			}
+		}
+		return tx.putBucket(rec)
 	})
+	if err != nil && rec.Lock != nil {
+		s.removeData([]string{rec.ID})
+	}
+	return err
 }
 
 func (b *bucketRecord) info() BucketInfo {
-	return BucketInfo{Name: b.Name, Created: b.Created, Objects: b.Objects, Bytes: b.Bytes}
+	info := BucketInfo{Name: b.Name, Created: b.Created, Objects: b.Objects, Bytes: b.Bytes,
+		NoncurrentObjects: b.NoncurrentObjects, NoncurrentBytes: b.NoncurrentBytes, Versioning: b.Versioning}
+	if b.Lock != nil {
+		info.Lock = *b.Lock
+	}
+	return info
 }
 
 // GetBucket returns a bucket and its usage.
@@ -70,8 +98,19 @@ func (s *Store) ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, e
 // then removes objects and uploads in batches. Open finishes any trash
 // left by a crash, so a bucket never reappears half full.
 func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force bool) error {
-	var trashed *bucketRecord
+	if force {
+		// Object Lock is checked before anything is removed: a bucket
+		// holding a locked version is not deleted at all.
+		if err := s.checkBucketUnlocked(ctx, tenant, bucket); err != nil {
+			return err
+		}
+	}
+	var (
+		trashed *bucketRecord
+		dropped *bucketRecord
+	)
 	err := s.idx.Update(func(tx indexTx) error {
+		dropped = nil
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -83,6 +122,9 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 				}
 				return fmt.Errorf("%w: %s holds %d objects", ErrBucketNotEmpty, bucket, b.Objects)
 			}
+			if err := checkNoVersions(tx, b); err != nil {
+				return err
+			}
 			if n, err := tx.countUploads(b.ID); err != nil || n > 0 {
 				if err != nil {
 					return err
@@ -92,11 +134,16 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 			if err := tx.dropBucketSpace(b.ID); err != nil {
 				return err
 			}
+			if err := tx.deleteID(b.ID); err != nil { // its bucket file, if any
+				return err
+			}
+			dropped = b
 			return tx.deleteBucket(tenant, bucket)
 		}
 		// The tenant's usage drops at once; the bucket record moves to the
 		// trash unchanged (nil: its counters are not edited).
-		if err := s.applyUsage(tx, tenant, nil, usageDelta{Objects: -b.Objects, Bytes: -b.Bytes}); err != nil {
+		if err := s.applyUsage(tx, tenant, nil, usageDelta{Objects: -b.Objects, Bytes: -b.Bytes,
+			NoncurrentObjects: -b.NoncurrentObjects, NoncurrentBytes: -b.NoncurrentBytes}); err != nil {
 			return err
 		}
 		if err := tx.putTrash(b); err != nil {
@@ -105,6 +152,9 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 		trashed = b
 		return tx.deleteBucket(tenant, bucket)
 	})
+	if err == nil && dropped != nil {
+		s.dropBucketCfg(dropped)
+	}
 	if err != nil || trashed == nil {
 		return err
 	}
@@ -151,8 +201,21 @@ func (s *Store) purgeBucket(ctx context.Context, b *bucketRecord) error {
 			break
 		}
 	}
+	for {
+		n, err := s.purgeVersions(ctx, b)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	s.dropBucketCfg(b)
 	return s.idx.Update(func(tx indexTx) error {
 		if err := tx.dropBucketSpace(b.ID); err != nil {
+			return err
+		}
+		if err := tx.deleteID(b.ID); err != nil {
 			return err
 		}
 		return tx.deleteTrash(b.ID)

@@ -167,7 +167,7 @@ func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive b
 		}
 		var cur *objRecord
 		if err := l.idx.View(func(tx indexTx) (err error) {
-			cur, err = tx.object(h.Object.BucketID, h.Object.Key)
+			cur, _, err = storedVersion(tx, h.Object)
 			return err
 		}); err != nil {
 			skip(err)

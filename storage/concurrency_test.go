@@ -43,7 +43,7 @@ func TestConcurrentWriters(t *testing.T) {
 					}
 				}
 				if r%2 == 1 {
-					if err := ts.DeleteObject(ctx, "acme", "bkt", fmt.Sprintf("own-%d", w)); err != nil {
+					if err := errOf(ts.DeleteObject(ctx, "acme", "bkt", fmt.Sprintf("own-%d", w), DeleteOptions{})); err != nil {
 						t.Errorf("delete: %v", err)
 					}
 				}

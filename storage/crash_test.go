@@ -27,7 +27,10 @@ func crashConfig(dir string) Config {
 
 // TestCrashChild is the process the crash test kills: it writes,
 // overwrites, deletes and completes uploads forever. Every body is
-// randBytes(seed, size) with seed and size in its user metadata.
+// randBytes(seed, size) with seed and size in its user metadata. From
+// the second child on the bucket is versioned (Enabled, Suspended every
+// third child), so the kills also land in delete markers, deletes by
+// version id and forced deletes of a versioned scratch bucket.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashEnv)
 	if dir == "" {
@@ -41,9 +44,15 @@ func TestCrashChild(t *testing.T) {
 	// Every step of this child may fail (it exists from the last child, or
 	// the drives are mid-crash-recovery); the parent checks what survived.
 	_ = s.CreateTenant(ctx, "acme", Quota{})
-	_ = s.CreateBucket(ctx, "acme", "bkt")
+	_ = s.CreateBucket(ctx, "acme", "bkt", BucketOptions{})
 	seed, _ := strconv.ParseUint(os.Getenv("COFFER_CRASH_SEED"), 10, 64)
 	r := rand.New(rand.NewPCG(seed, 1))
+	switch {
+	case seed >= 2 && seed%3 == 0:
+		_ = s.SetBucketVersioning(ctx, "acme", "bkt", VersioningSuspended)
+	case seed >= 2:
+		_ = s.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled)
+	}
 	meta := func(sd uint64, size int) ObjectMeta {
 		return ObjectMeta{UserMeta: map[string]string{"seed": strconv.FormatUint(sd, 10), "size": strconv.Itoa(size)}}
 	}
@@ -57,8 +66,15 @@ func TestCrashChild(t *testing.T) {
 		case op < 14:
 			size := []int{0, 100, 70 << 10, 200 << 10, 1 << 20}[r.IntN(5)]
 			_, _ = s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
+		case op < 15:
+			_ = errOf(s.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{}))
 		case op < 16:
-			_ = s.DeleteObject(ctx, "acme", "bkt", key)
+			// A version of the key (or its marker) deleted by id.
+			res, err := s.ListObjectVersions(ctx, "acme", "bkt", ListVersionsOptions{Prefix: key, MaxKeys: 5})
+			if err == nil && len(res.Versions) > 0 {
+				v := res.Versions[r.IntN(len(res.Versions))]
+				_ = errOf(s.DeleteObject(ctx, "acme", "bkt", v.Key, DeleteOptions{VersionID: v.VersionID}))
+			}
 		case op < 18:
 			size := MinPartSize + 10
 			id, err := s.CreateMultipartUpload(ctx, "acme", "bkt", key, PutOptions{Meta: meta(sd, size)})
@@ -73,10 +89,16 @@ func TestCrashChild(t *testing.T) {
 			}
 		default:
 			// A scratch bucket filled and force-deleted.
-			_ = s.CreateBucket(ctx, "acme", "scratch")
+			_ = s.CreateBucket(ctx, "acme", "scratch", BucketOptions{})
+			if seed%2 == 0 {
+				_ = s.SetBucketVersioning(ctx, "acme", "scratch", VersioningEnabled)
+			}
 			for i := 0; i < 10; i++ {
 				b := randBytes(sd+uint64(i), 50)
-				_, _ = s.PutObject(ctx, "acme", "scratch", fmt.Sprint(i), bytes.NewReader(b), PutOptions{Size: 50, Meta: meta(sd+uint64(i), 50)})
+				_, _ = s.PutObject(ctx, "acme", "scratch", fmt.Sprint(i%4), bytes.NewReader(b), PutOptions{Size: 50, Meta: meta(sd+uint64(i), 50)})
+				if i%3 == 0 {
+					_ = errOf(s.DeleteObject(ctx, "acme", "scratch", fmt.Sprint(i%4), DeleteOptions{}))
+				}
 			}
 			_ = s.DeleteBucket(ctx, "acme", "scratch", true)
 		}
@@ -153,8 +175,43 @@ func verifyAfterCrash(t *testing.T, dir string, it int) {
 		}
 	}
 	u, err := s.TenantUsage(ctx, "acme")
-	if err == nil && (u.Objects != objects || u.Bytes-u.UploadBytes != bytesTotal) {
+	if err == nil && (u.Objects-u.NoncurrentObjects != objects || u.Bytes-u.UploadBytes-u.NoncurrentBytes != bytesTotal) {
 		t.Fatalf("iteration %d: usage %+v, listed %d objects %d bytes", it, u, objects, bytesTotal)
+	}
+	// Every version (all of them current in a never-versioned bucket)
+	// reads its exact bytes, and usage counts exactly the versions listed.
+	var versions, versionBytes int64
+	for _, bucket := range []string{"bkt", "scratch"} {
+		opts := ListVersionsOptions{}
+		for {
+			res, err := s.ListObjectVersions(ctx, "acme", bucket, opts)
+			if err != nil {
+				break
+			}
+			for _, v := range res.Versions {
+				versions++
+				versionBytes += v.Size
+				if v.DeleteMarker {
+					continue
+				}
+				info, err := s.GetObjectVersion(ctx, "acme", bucket, v.Key, v.VersionID)
+				if err != nil {
+					t.Fatalf("iteration %d: listed version %s/%s@%s: %v", it, bucket, v.Key, v.VersionID, err)
+				}
+				sd, _ := strconv.ParseUint(info.Meta.UserMeta["seed"], 10, 64)
+				size, _ := strconv.Atoi(info.Meta.UserMeta["size"])
+				if got := readVersionOf(t, s, bucket, v.Key, v.VersionID); !bytes.Equal(got, randBytes(sd, size)) {
+					t.Fatalf("iteration %d: version %s/%s@%s reads wrong bytes", it, bucket, v.Key, v.VersionID)
+				}
+			}
+			if !res.IsTruncated {
+				break
+			}
+			opts.KeyMarker, opts.VersionIDMarker = res.NextKeyMarker, res.NextVersionIDMarker
+		}
+	}
+	if err == nil && (u.Objects != versions || u.Bytes-u.UploadBytes != versionBytes) {
+		t.Fatalf("iteration %d: usage %+v, listed %d versions %d bytes", it, u, versions, versionBytes)
 	}
 	if _, err := s.Scrub(ctx); err != nil {
 		t.Fatal(err)
@@ -180,4 +237,25 @@ func verifyAfterCrash(t *testing.T, dir string, it int) {
 		t.Fatalf("iteration %d: scrub errors %+v", it, st)
 	}
 	t.Logf("iteration %d: %d objects verified, %d orphans removed", it, objects, st.OrphansRemoved)
+}
+
+// readVersionOf reads a whole version of acme's bucket.
+func readVersionOf(t testing.TB, s *Store, bucket, key, id string) []byte {
+	t.Helper()
+	ctx := context.Background()
+	rd, err := s.OpenObjectVersion(ctx, "acme", bucket, key, id)
+	if err != nil {
+		t.Fatalf("open %s/%s@%s: %v", bucket, key, id, err)
+	}
+	defer rd.Close()
+	rc, err := rd.Range(ctx, 0, rd.Info().Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var got bytes.Buffer
+	if _, err := got.ReadFrom(rc); err != nil {
+		t.Fatalf("read %s/%s@%s: %v", bucket, key, id, err)
+	}
+	return got.Bytes()
 }

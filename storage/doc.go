@@ -15,6 +15,8 @@
 //     version replaces another. Outside it: a forced bucket delete's purge
 //     (data first, see "Deleting buckets") and heal and compaction moving
 //     packed copies (packLog.relocate), which change no data or usage.
+//   - versions.go, listversions.go, lock.go, bucketcfg.go,
+//     purgeversions.go: versioning and Object Lock (see "Versions").
 //   - usage.go: applyUsage, the one place usage changes: a signed
 //     usageDelta applied to tenant and bucket counters inside the commit,
 //     with the quota check (checkUsage, shared with precheckQuota). The
@@ -46,6 +48,7 @@
 //	<drive>/data/<id[0:2]>/<id>.meta      per-drive metadata file of data id <id>
 //	<drive>/data/<id[0:2]>/<id>.shard     shard stream of <id> (absent when inlined)
 //	<drive>/packs/<seq>.pack              pack log segment: records of small objects
+//	<drive>/data/<id[0:2]>/<bucket id>.meta bucket file: versioning state and Object Lock configuration
 //
 // Data ids are random 128-bit hex strings, one per object version or
 // multipart part; object keys never become paths, so no key ("../x", NUL,
@@ -188,8 +191,86 @@
 // header, then the JSON record; see objcodec.go), uploads/<bucket id>
 // (key\0uploadID), parts (uploadID\0<u32 part>), ids (live data ids), trash
 // (bucket id -> bucket being force-deleted), packs (drive, segment -> live
-// bytes). Listing is a cursor range scan that seeks past each common prefix
+// bytes), versions/<bucket id> and nulls/<bucket id> (see "Versions").
+// Listing is a cursor range scan that seeks past each common prefix
 // and decodes only each object's listing header.
+//
+// # Versions
+//
+// A bucket is never versioned ("": today's behaviour and costs, nothing
+// below is written), Enabled or Suspended. Every object version carries a
+// stamp (Store.newStamp: the wall clock in ns, strictly increasing within
+// the process) that orders the versions of a key, and a VersionID: "" in
+// the record for the null version (written while never versioned or
+// Suspended; "null" in the API), else 32 hex digits, 16 of the inverted
+// stamp and 16 random, so a lookup by id is a point get and a malformed id
+// is refused without one (ValidVersionID).
+//
+// Index layout: objects/<bucket id> keeps only current versions that are
+// objects, exactly as before, so ListObjects and GetObject are unchanged
+// and never step over delete markers or old versions.
+// versions/<bucket id> holds noncurrent versions and every delete marker
+// under key\0<8-byte big-endian inverted stamp> (keys hold no NUL), so a
+// key's versions sort together, newest first; nulls/<bucket id> maps a key
+// to the stamp of its null version when that one is in versions, so a
+// Suspended write or a "null" lookup finds it without a scan. Invariants
+// (checked by TestUsageMatchesRecount after every step): a current version
+// is newer than all of its key's versions; a key without a current version
+// has a delete marker as its newest version (or no versions); a key has at
+// most one null version. Index values are the object value of objcodec.go;
+// records with a version id or a delete marker use its V2 header (the V1
+// fields, the version id and a flags byte), so listings decode neither.
+//
+// Writes: writeTx.putObject stays the one place a version is recorded; in
+// a versioned bucket it calls placeVersion (the same placement
+// RebuildIndex uses): a null version first replaces the key's null
+// version wherever it is (its data is removed; a locked one refuses the
+// write with ErrObjectLocked), then the new version becomes current if it
+// is an object newer than every version (the current one moves to
+// versions, keeping its data), otherwise it goes to versions. A delete
+// marker is a 0-byte packed record with DeleteMarker set, persisted like a
+// small object (so RebuildIndex finds it) and committed the same way; it
+// is never refused for quota. DeleteObject with a version id removes that
+// version (data, ids, usage) in one commit and promotes the key's next
+// newest version to current when it is an object. Usage: Objects and
+// Bytes count every stored version (a marker is 1 object, 0 bytes);
+// NoncurrentObjects/Bytes count what is in versions; moving a version
+// between the keyspaces changes only those.
+//
+// Version ids are chosen when a write starts (from the bucket's state
+// then), so a write racing a versioning change commits as the state it
+// started under. Lock defaults (bucket default retention) are applied
+// then too, and recorded with the version on the drives.
+//
+// Bucket files: the versioning state and Object Lock configuration are in
+// the bucket record and in a "bucket" .meta file on every drive named by
+// the bucket id (also in the ids keyspace, so the scrubber keeps it). A
+// change writes the files (write quorum) and then commits the record,
+// under bucketCfgMu; a scrub pass rewrites a drive's missing, corrupt or
+// stale copy from the index. RebuildIndex restores buckets from them first
+// (empty ones too), then
+// places every version found on the drives (all versions with an id, the
+// newest null version of each key) with placeVersion, and recounts usage.
+//
+// Object Lock (lock.go): retention and legal hold are fields of each
+// version's record (on the drives too); PutObjectRetention and
+// PutObjectLegalHold change them in place like tag updates (index commit,
+// then the drive copies are rewritten; RebuildIndex takes the strongest
+// lock any copy holds, so a drive that missed a change cannot weaken it).
+// A version under retention (until in the future by Config.testNow or
+// the clock) or legal hold cannot leave the index: deletes by version id
+// (GOVERNANCE yields to bypass), a Suspended write replacing a locked null
+// version, a forced DeleteBucket and DeleteTenant, which walk every
+// version of the bucket(s) in batches before anything is removed and
+// refuse with a *LockedError naming up to ten. Adding a delete marker is
+// always allowed.
+//
+// Forced DeleteBucket purges versions after objects (purgeVersions, same
+// data-first batches), then removes the bucket file; the trash resume
+// covers all of it. A plain DeleteBucket refuses a bucket holding
+// versions or delete markers (ErrBucketNotEmpty). Scrub heals noncurrent
+// versions too, and heal, compaction and metadata rewrites find a version
+// wherever it is (storedVersion).
 //
 // # Index seam
 //
@@ -201,8 +282,9 @@
 //
 //   - Operations: point get, put and delete of a record by its key; a
 //     forward walk in key order from a start key (eachObject, eachUpload,
-//     parts, countUploads, the listing walks objectWalk and uploadWalk,
-//     tenants, buckets, trash); a counter add (addPackBytes, a read and a
+//     eachVersion, newestVersion, parts, countUploads, the listing walks
+//     objectWalk (objects and versions) and uploadWalk, tenants, buckets,
+//     trash); a counter add (addPackBytes, a read and a
 //     put in the transaction); dropping a bucket's keyspaces once empty;
 //     clearing the pack counters (a prefix delete, by the recount only).
 //     No reverse walks, no other range operations, no server-side logic.
@@ -275,6 +357,12 @@
 // a later part can fail that read. RebuildIndex restores objects, buckets,
 // tenants (without quota) and unfinished uploads, not quotas or volumes.
 // Pack segments are compacted only by scrub passes (background or Scrub).
+// Versioning: stamps come from the wall clock, so a clock set back across
+// a restart can order a new version before older ones of its key. A
+// version deleted by id whose files' removal is lost in a crash (removals
+// are not fsynced) comes back as a version if the index is rebuilt; packed
+// ones do not (delete records). A retention set between a forced delete's
+// lock check and its trash commit is not seen by that delete.
 //
 // Quotas: the byte and object checks made before a body is written
 // (precheckQuota) apply the same delta and the same rule (checkUsage) as

@@ -23,7 +23,7 @@ func (s *Store) healer() {
 			// have moved since the reader opened it), if it is still there.
 			var cur *objRecord
 			if err := s.idx.View(func(tx indexTx) (err error) {
-				cur, err = tx.object(rec.BucketID, rec.Key)
+				cur, _, err = storedVersion(tx, rec)
 				return err
 			}); err != nil {
 				s.skipped("look up "+rec.ID+" to heal", err)

@@ -262,7 +262,7 @@ func TestRebuildIndex(t *testing.T) {
 	objs["obj-1"] = []byte("overwritten")
 	_, err := ts.UpdateObjectMeta(ctx, "acme", "bkt", "obj-2", ObjectMeta{ContentType: "a/b"})
 	must(t, err)
-	must(t, ts.CreateBucket(ctx, "acme", "gone"))
+	must(t, ts.CreateBucket(ctx, "acme", "gone", BucketOptions{}))
 	_, err = ts.PutObject(ctx, "acme", "gone", "x", bytes.NewReader([]byte("x")), PutOptions{Size: 1})
 	must(t, err)
 	must(t, ts.DeleteBucket(ctx, "acme", "gone", true))

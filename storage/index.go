@@ -61,6 +61,24 @@ type indexTx interface {
 	// hasObjects reports whether the bucket holds any object.
 	hasObjects(bucketID string) (bool, error)
 
+	// Noncurrent versions and delete markers (versions keyspace), a key's
+	// newest first; see versions.go.
+	version(bucketID, key string, stamp uint64) (*objRecord, error) // nil when absent
+	putVersion(r *objRecord) error
+	deleteVersion(bucketID, key string, stamp uint64) error
+	// newestVersion is the key's newest entry in versions (nil: none).
+	newestVersion(bucketID, key string) (*objRecord, error)
+	// eachVersion calls fn for each entry after position (key, stamp) (""
+	// and 0: from the start) in order, until fn returns false.
+	eachVersion(bucketID string, after []byte, fn func(r *objRecord) bool) error
+	// listVersions walks the versions keyspace for listings.
+	listVersions(bucketID string) *objectWalk
+	// nullStamp is the stamp of the key's null version when it is in
+	// versions.
+	nullStamp(bucketID, key string) (uint64, bool, error)
+	putNull(bucketID, key string, stamp uint64) error
+	deleteNull(bucketID, key string) error
+
 	upload(bucketID, key, uploadID string) (*uploadRecord, error)
 	putUpload(bucketID string, u *uploadRecord) error
 	deleteUpload(bucketID, key, uploadID string) error
@@ -103,6 +121,9 @@ type tenantRecord struct {
 	Objects     int64     `json:"objects"`
 	Bytes       int64     `json:"bytes"`
 	UploadBytes int64     `json:"uploadBytes"`
+	// Of Objects and Bytes: noncurrent versions and delete markers.
+	NoncurrentObjects int64 `json:"noncurrentObjects,omitempty"`
+	NoncurrentBytes   int64 `json:"noncurrentBytes,omitempty"`
 	// Uploads counts unfinished multipart uploads, live or in trashed
 	// buckets not yet purged, for the upload limit.
 	Uploads int64 `json:"uploads"`
@@ -118,6 +139,13 @@ type bucketRecord struct {
 	Created time.Time `json:"created"`
 	Objects int64     `json:"objects"`
 	Bytes   int64     `json:"bytes"`
+	// Of Objects and Bytes: noncurrent versions and delete markers.
+	NoncurrentObjects int64 `json:"noncurrentObjects,omitempty"`
+	NoncurrentBytes   int64 `json:"noncurrentBytes,omitempty"`
+	// Versioning is "", VersioningEnabled or VersioningSuspended.
+	Versioning string `json:"versioning,omitempty"`
+	// Lock is the Object Lock configuration; nil without Object Lock.
+	Lock *LockConfig `json:"lock,omitempty"`
 }
 
 var (
@@ -130,6 +158,12 @@ var (
 	bktIDs     = []byte("ids")
 	bktTrash   = []byte("trash")
 	bktPacks   = []byte("packs")
+	// versions/<bucket id>: key\0<8-byte big-endian ^stamp> -> object
+	// value of a noncurrent version or a delete marker (newest first).
+	bktVersions = []byte("versions")
+	// nulls/<bucket id>: key -> 8-byte big-endian stamp of the key's null
+	// version when it is in versions (noncurrent or a delete marker).
+	bktNulls = []byte("nulls")
 )
 
 // boltIndex is the bbolt implementation of index. Every transaction is
@@ -146,7 +180,7 @@ func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*bo
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks} {
+		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -477,7 +511,7 @@ func (t boltTx) deleteTrash(bucketID string) error {
 
 // dropBucketSpace removes the (by now empty) object and upload keyspaces of a bucket.
 func (t boltTx) dropBucketSpace(bucketID string) error {
-	for _, top := range [][]byte{bktObjects, bktUploads} {
+	for _, top := range [][]byte{bktObjects, bktUploads, bktVersions, bktNulls} {
 		if err := t.tx.Bucket(top).DeleteBucket([]byte(bucketID)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
 		}
@@ -616,4 +650,144 @@ func uploadsStart(opts ListUploadsOptions) (start []byte, skip bool) {
 		return after, skip
 	}
 	return start, false
+}
+
+// versionKey is a versions keyspace key: key\0<^stamp>, so a key's
+// versions sort together, newest first (keys hold no NUL).
+func versionKey(key string, stamp uint64) []byte {
+	return binary.BigEndian.AppendUint64(pair(key, ""), ^stamp)
+}
+
+// splitVersionKey returns the object key and stamp of a versions key.
+func splitVersionKey(k []byte) (string, uint64, bool) {
+	if len(k) < 9 || k[len(k)-9] != 0 {
+		return "", 0, false
+	}
+	return string(k[:len(k)-9]), ^binary.BigEndian.Uint64(k[len(k)-8:]), true
+}
+
+// versionsAfterKey is the first versions position past every version of key.
+func versionsAfterKey(key string) []byte { return append([]byte(key), 1) }
+
+func (t boltTx) version(bucketID, key string, stamp uint64) (*objRecord, error) {
+	b, _ := t.space(bktVersions, bucketID, false)
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get(versionKey(key, stamp))
+	if v == nil {
+		return nil, nil
+	}
+	var r objRecord
+	if err := decodeObjValue(v, &r); err != nil {
+		return nil, err
+	}
+	r.Key = key
+	return &r, nil
+}
+
+func (t boltTx) putVersion(r *objRecord) error {
+	b, err := t.space(bktVersions, r.BucketID, true)
+	if err != nil {
+		return err
+	}
+	raw, err := encodeObjValue(r)
+	if err != nil {
+		return err
+	}
+	return b.Put(versionKey(r.Key, r.Stamp), raw)
+}
+
+func (t boltTx) deleteVersion(bucketID, key string, stamp uint64) error {
+	b, _ := t.space(bktVersions, bucketID, false)
+	if b == nil {
+		return nil
+	}
+	return b.Delete(versionKey(key, stamp))
+}
+
+func (t boltTx) versionsWalk(bucketID string) *walker {
+	b, _ := t.space(bktVersions, bucketID, false)
+	if b == nil {
+		return walk(t.ctx, nil)
+	}
+	return walk(t.ctx, b.Cursor())
+}
+
+func (t boltTx) newestVersion(bucketID, key string) (*objRecord, error) {
+	w := t.versionsWalk(bucketID)
+	prefix := pair(key, "")
+	k, v := w.Seek(prefix)
+	if k == nil || len(k) != len(prefix)+8 || !bytes.HasPrefix(k, prefix) {
+		return nil, w.Err()
+	}
+	var r objRecord
+	if err := decodeObjValue(v, &r); err != nil {
+		return nil, err
+	}
+	r.Key = key
+	return &r, nil
+}
+
+func (t boltTx) eachVersion(bucketID string, after []byte, fn func(r *objRecord) bool) error {
+	w := t.versionsWalk(bucketID)
+	var k, v []byte
+	if after == nil {
+		k, v = w.Next()
+	} else {
+		k, v = w.Seek(after)
+		if k != nil && bytes.Equal(k, after) {
+			k, v = w.Next()
+		}
+	}
+	for ; k != nil; k, v = w.Next() {
+		key, _, ok := splitVersionKey(k)
+		if !ok {
+			return fmt.Errorf("storage: malformed versions key of %d bytes", len(k))
+		}
+		var r objRecord
+		if err := decodeObjValue(v, &r); err != nil {
+			return err
+		}
+		r.Key = key
+		if !fn(&r) {
+			return nil
+		}
+	}
+	return w.Err()
+}
+
+func (t boltTx) listVersions(bucketID string) *objectWalk {
+	return &objectWalk{w: t.versionsWalk(bucketID)}
+}
+
+func (t boltTx) nullStamp(bucketID, key string) (uint64, bool, error) {
+	b, _ := t.space(bktNulls, bucketID, false)
+	if b == nil {
+		return 0, false, nil
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return 0, false, nil
+	}
+	if len(v) != 8 {
+		return 0, false, fmt.Errorf("storage: null version pointer of %d bytes, want 8", len(v))
+	}
+	return binary.BigEndian.Uint64(v), true, nil
+}
+
+func (t boltTx) putNull(bucketID, key string, stamp uint64) error {
+	b, err := t.space(bktNulls, bucketID, true)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), binary.BigEndian.AppendUint64(nil, stamp))
+}
+
+func (t boltTx) deleteNull(bucketID, key string) error {
+	b, _ := t.space(bktNulls, bucketID, false)
+	if b == nil {
+		return nil
+	}
+	return b.Delete([]byte(key))
 }

@@ -24,11 +24,11 @@ func TestBucketLimit(t *testing.T) {
 	ts := newTestStore(t, 4, func(c *Config) { c.DefaultMaxBuckets = 3 })
 	ctx := context.Background()
 	for _, b := range []string{"two", "three"} { // "bkt" is the first
-		if err := ts.CreateBucket(ctx, "acme", b); err != nil {
+		if err := ts.CreateBucket(ctx, "acme", b, BucketOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	err := ts.CreateBucket(ctx, "acme", "four")
+	err := ts.CreateBucket(ctx, "acme", "four", BucketOptions{})
 	var qe *QuotaError
 	if !errors.Is(err, ErrTooManyBuckets) || !errors.As(err, &qe) || qe.Resource != "buckets" || qe.Used != 3 || qe.Limit != 3 {
 		t.Fatalf("fourth bucket at the default limit 3: %v", err)
@@ -47,24 +47,24 @@ func TestBucketLimit(t *testing.T) {
 	if err := ts.CreateTenant(ctx, "other", Quota{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.CreateBucket(ctx, "other", "four"); err != nil {
+	if err := ts.CreateBucket(ctx, "other", "four", BucketOptions{}); err != nil {
 		t.Fatalf("another tenant's first bucket: %v", err)
 	}
 	// Deleting a bucket frees a slot.
 	if err := ts.DeleteBucket(ctx, "acme", "three", false); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.CreateBucket(ctx, "acme", "four"); err != nil {
+	if err := ts.CreateBucket(ctx, "acme", "four", BucketOptions{}); err != nil {
 		t.Fatalf("after a delete: %v", err)
 	}
 	// The tenant's own limit overrides the default, both ways.
 	if err := ts.SetQuota(ctx, "acme", Quota{MaxBuckets: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.CreateBucket(ctx, "acme", "five"); err != nil {
+	if err := ts.CreateBucket(ctx, "acme", "five", BucketOptions{}); err != nil {
 		t.Fatalf("tenant limit 4: %v", err)
 	}
-	if err := ts.CreateBucket(ctx, "acme", "six"); !errors.Is(err, ErrTooManyBuckets) {
+	if err := ts.CreateBucket(ctx, "acme", "six", BucketOptions{}); !errors.Is(err, ErrTooManyBuckets) {
 		t.Fatalf("fifth bucket at the tenant's limit 4: %v", err)
 	}
 	if err := ts.SetQuota(ctx, "acme", Quota{MaxBuckets: 2}); err != nil {
@@ -74,7 +74,7 @@ func TestBucketLimit(t *testing.T) {
 	if u.Buckets != 4 || u.MaxBuckets != 2 {
 		t.Fatalf("usage above a lowered limit: %+v", u)
 	}
-	if err := ts.CreateBucket(ctx, "acme", "six"); !errors.Is(err, ErrTooManyBuckets) {
+	if err := ts.CreateBucket(ctx, "acme", "six", BucketOptions{}); !errors.Is(err, ErrTooManyBuckets) {
 		t.Fatalf("above a lowered limit: %v", err)
 	}
 	if err := ts.SetQuota(ctx, "acme", Quota{MaxBuckets: -1}); err == nil {
@@ -91,7 +91,7 @@ func TestBucketLimitConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := ts.CreateBucket(ctx, "acme", fmt.Sprintf("b-%02d", i)); err == nil {
+			if err := ts.CreateBucket(ctx, "acme", fmt.Sprintf("b-%02d", i), BucketOptions{}); err == nil {
 				ok.Add(1)
 			} else if !errors.Is(err, ErrTooManyBuckets) {
 				t.Error(err)
@@ -187,7 +187,7 @@ func TestUploadLimit(t *testing.T) {
 func TestUploadCountAfterForceDeleteAndTenantDelete(t *testing.T) {
 	ts := newTestStore(t, 4, func(c *Config) { c.DefaultMaxUploads = 3 })
 	ctx := context.Background()
-	if err := ts.CreateBucket(ctx, "acme", "other"); err != nil {
+	if err := ts.CreateBucket(ctx, "acme", "other", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
@@ -222,7 +222,7 @@ func TestUploadCountAfterForceDeleteAndTenantDelete(t *testing.T) {
 	if err := ts.CreateTenant(ctx, "acme", Quota{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.CreateBucket(ctx, "acme", "bkt"); err != nil {
+	if err := ts.CreateBucket(ctx, "acme", "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := ts.uploads("acme"); n != 0 {
@@ -248,7 +248,7 @@ func TestUploadCountRecountedAtOpen(t *testing.T) {
 	}
 	// A bucket force-deleted by a crash after the trash commit: its record
 	// in trash, its uploads not purged yet.
-	if err := ts.CreateBucket(ctx, "acme", "gone"); err != nil {
+	if err := ts.CreateBucket(ctx, "acme", "gone", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ts.CreateMultipartUpload(ctx, "acme", "gone", "k", PutOptions{}); err != nil {

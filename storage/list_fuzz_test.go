@@ -22,9 +22,11 @@ import (
 //
 // ListObjects v1 (marker) and v2 (start-after, continuation token) both
 // reach storage as ListOptions.After (s3api/list.go), so one storage call
-// covers both. ListObjectVersions does not exist yet; when it does, its
-// page and walk checks belong beside checkObjects here, against a model
-// of (key, version) entries.
+// covers both. ListObjectVersions is checked beside them (checkVersions)
+// against a model of (key, version) entries: the same keys, each given
+// versions, delete markers and at most one null version from the parts
+// bytes (fuzzVersions), in a second bucket; its version id marker is the
+// fuzzer's (garbage, NUL, 0xFF) or, by idPick, a real one.
 //
 // One store serves the whole run; each input replaces the records of one
 // bucket, written straight into the index in one transaction with fsync
@@ -54,16 +56,28 @@ func FuzzListing(f *testing.F) {
 		{uploads: "k\nk\nk", marker: "k", idPick: 3, parts: []byte{0, 1, 0, 2, 39, 15}, partMarker: 1<<32 - 1},
 		{uploads: "k", parts: []byte{0, 0, 0, 5, 0, 9}, maxParts: 1, partMarker: -7},
 		{objects: strings.Repeat("z", 1024), prefix: strings.Repeat("z", 2000), marker: strings.Repeat("z", 1023)},
+		{objects: "a/1\nb\nc/1", parts: []byte{0x00, 0x04, 0x01}, delimiter: "/"},        // a prefix folded while the other walk waits at a marker
+		{objects: "a\nb", parts: []byte{0x3f, 0x83}, marker: "a", idPick: 3, maxKeys: 2}, // markers only, a real version id marker
 	} {
 		f.Add(s.objects, s.uploads, s.parts, s.prefix, s.delimiter, s.marker, s.idMarker, s.idPick, s.maxKeys, s.partMarker, s.maxParts)
 	}
 	ws := openWedgeable(f)
 	ws.idx.(*boltIndex).db.NoSync = true
 	ctx := context.Background()
-	if err := ws.CreateBucket(ctx, "acme", "fuzz"); err != nil {
+	if err := ws.CreateBucket(ctx, "acme", "fuzz", BucketOptions{}); err != nil {
 		f.Fatal(err)
 	}
 	b, err := ws.lookupBucket("acme", "fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := ws.CreateBucket(ctx, "acme", "fuzzv", BucketOptions{}); err != nil {
+		f.Fatal(err)
+	}
+	if err := ws.SetBucketVersioning(ctx, "acme", "fuzzv", VersioningEnabled); err != nil {
+		f.Fatal(err)
+	}
+	vb, err := ws.lookupBucket("acme", "fuzzv")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -114,6 +128,20 @@ func FuzzListing(f *testing.F) {
 		lastParts = partRecs
 
 		checkObjects(t, ws, keys, ListOptions{Prefix: prefix, Delimiter: delimiter, After: marker, MaxKeys: int(maxKeys)})
+
+		vers := fuzzVersions(keys, parts)
+		if err := ws.idx.Update(func(tx indexTx) error { return putFuzzVersions(tx, vb.ID, vers) }); err != nil {
+			t.Fatal(err)
+		}
+		vo := ListVersionsOptions{Prefix: prefix, Delimiter: delimiter, KeyMarker: marker, VersionIDMarker: idMarker, MaxKeys: int(maxKeys)}
+		if idPick > 0 && len(vers) > 0 {
+			v := vers[int(idPick)%len(vers)]
+			vo.VersionIDMarker = v.id
+			if idPick%2 == 0 {
+				vo.KeyMarker = v.key
+			}
+		}
+		checkVersions(t, ws, vers, vo)
 
 		o := ListUploadsOptions{Prefix: prefix, Delimiter: delimiter, KeyMarker: marker, UploadIDMarker: idMarker, MaxUploads: int(maxKeys)}
 		if idPick > 0 && len(ups) > 0 { // a real upload id as the marker, often with its key
@@ -384,5 +412,200 @@ func checkParts(t *testing.T, ws *wedgeableStore, u fuzzUpload, nums []int, o Li
 	}
 	if got := entries(last); got != want {
 		t.Fatalf("walking ListParts(%#v) over %v:\n got %s\nwant %s", o, nums, got, want)
+	}
+}
+
+// fuzzVersion is one version of the versions model.
+type fuzzVersion struct {
+	key, id string // id "null" for the null version
+	stamp   uint64
+	marker  bool
+	current bool // in objects: the newest version, not a marker
+	latest  bool // the newest version of its key
+}
+
+// fuzzVersions gives key i 1..4 versions from layout byte i (none: one
+// null version, as a never-versioned bucket): bits 2..5 make version j a
+// delete marker, bits 6..7 pick the null one (3: none). Sorted as a
+// listing is: key ascending, newest first.
+func fuzzVersions(keys []string, layout []byte) []fuzzVersion {
+	var out []fuzzVersion
+	stamp := uint64(1700000000) << 20
+	for i, k := range keys {
+		c := byte(0xc0) // one null object version
+		if len(layout) > 0 {
+			c = layout[i%len(layout)]
+		}
+		n := 1 + int(c&3)
+		if len(layout) == 0 {
+			n = 1
+		}
+		null := int(c>>6) & 3
+		if len(layout) == 0 {
+			null = 0
+		}
+		var vs []fuzzVersion
+		for j := range n {
+			stamp += 1 + uint64(j)*7
+			v := fuzzVersion{key: k, stamp: stamp, marker: len(layout) > 0 && c>>(2+j)&1 == 1}
+			if j == null {
+				v.id = NullVersion
+			} else {
+				v.id = newVersionID(stamp)
+			}
+			vs = append(vs, v)
+		}
+		slices.Reverse(vs)
+		vs[0].latest = true
+		vs[0].current = !vs[0].marker
+		out = append(out, vs...)
+	}
+	return out
+}
+
+// putFuzzVersions replaces the versioned bucket's records with vers.
+func putFuzzVersions(tx indexTx, bucketID string, vers []fuzzVersion) error {
+	if err := tx.dropBucketSpace(bucketID); err != nil {
+		return err
+	}
+	now := time.Unix(1700000000, 0).UTC()
+	for _, v := range vers {
+		r := &objRecord{ID: "x", Tenant: "acme", Bucket: "fuzzv", BucketID: bucketID, Key: v.key, ETag: "e", ModTime: now,
+			Stamp: v.stamp, DeleteMarker: v.marker}
+		if v.id != NullVersion {
+			r.VersionID = v.id
+		}
+		if v.current {
+			if err := tx.putObject(r); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := tx.putVersion(r); err != nil {
+			return err
+		}
+		if v.id == NullVersion {
+			if err := tx.putNull(bucketID, v.key, v.stamp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// modelVersions is ListObjectVersions over vers: entries after the
+// markers (KeyMarker alone: keys above it; with a VersionIDMarker of that
+// key: its current one's id continues with its noncurrent versions, a
+// noncurrent null one's or any well-formed id's with the versions older
+// than that stamp, anything else with the next key), folded as
+// modelUploads does.
+func modelVersions(vers []fuzzVersion, o ListVersionsOptions) ListVersionsResult {
+	limit := o.MaxKeys
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	key, _, hasNUL := strings.Cut(o.KeyMarker, "\x00")
+	inKey := func(v fuzzVersion) bool { return false } // versions of the marker key still listed
+	if o.KeyMarker != "" && o.VersionIDMarker != "" && !hasNUL {
+		var cur, null *fuzzVersion
+		for i := range vers {
+			if vers[i].key == key && vers[i].current {
+				cur = &vers[i]
+			}
+			if vers[i].key == key && vers[i].id == NullVersion && !vers[i].current {
+				null = &vers[i]
+			}
+		}
+		id := o.VersionIDMarker
+		switch st, ok := stampOfVersionID(id); {
+		case cur != nil && cur.id == id:
+			inKey = func(v fuzzVersion) bool { return !v.current }
+		case id == NullVersion && null != nil:
+			inKey = func(v fuzzVersion) bool { return !v.current && v.stamp < null.stamp }
+		case ok:
+			inKey = func(v fuzzVersion) bool { return !v.current && v.stamp < st }
+		}
+	}
+	var res ListVersionsResult
+	count, lastCP := 0, ""
+	for _, v := range vers {
+		if !strings.HasPrefix(v.key, o.Prefix) {
+			continue
+		}
+		if o.KeyMarker != "" && !(v.key > o.KeyMarker || v.key == o.KeyMarker && inKey(v)) {
+			continue
+		}
+		cp, isCP := "", false
+		if o.Delimiter != "" {
+			if i := strings.Index(v.key[len(o.Prefix):], o.Delimiter); i >= 0 {
+				cp, isCP = v.key[:len(o.Prefix)+i+len(o.Delimiter)], true
+				if cp == lastCP || cp == o.KeyMarker {
+					continue
+				}
+			}
+		}
+		if count == limit {
+			res.IsTruncated = true
+			break
+		}
+		count++
+		if isCP {
+			lastCP = cp
+			res.CommonPrefixes = append(res.CommonPrefixes, cp)
+			res.NextKeyMarker, res.NextVersionIDMarker = cp, ""
+			continue
+		}
+		res.Versions = append(res.Versions, ObjectInfo{Key: v.key, VersionID: v.id, DeleteMarker: v.marker, IsLatest: v.latest})
+		res.NextKeyMarker, res.NextVersionIDMarker = v.key, v.id
+	}
+	if !res.IsTruncated {
+		res.NextKeyMarker, res.NextVersionIDMarker = "", ""
+	}
+	return res
+}
+
+func versionEntries(r ListVersionsResult) string {
+	var vs []string
+	for _, v := range r.Versions {
+		vs = append(vs, fmt.Sprintf("%s@%s latest=%v marker=%v", v.Key, v.VersionID, v.IsLatest, v.DeleteMarker))
+	}
+	return fmt.Sprintf("versions %q prefixes %q truncated %v next %q %q", vs, r.CommonPrefixes, r.IsTruncated, r.NextKeyMarker, r.NextVersionIDMarker)
+}
+
+// checkVersions compares one page, then a walk over all pages, with modelVersions.
+func checkVersions(t *testing.T, ws *wedgeableStore, vers []fuzzVersion, o ListVersionsOptions) {
+	t.Helper()
+	list := func(o ListVersionsOptions) ListVersionsResult {
+		t.Helper()
+		res, err := call(t, ws, fmt.Sprintf("ListObjectVersions(%#v)", o), func(ctx context.Context) (ListVersionsResult, error) {
+			return ws.ListObjectVersions(ctx, "acme", "fuzzv", o)
+		})
+		if err != nil {
+			t.Fatalf("ListObjectVersions(%#v): %v", o, err)
+		}
+		return res
+	}
+	if got, want := versionEntries(list(o)), versionEntries(modelVersions(vers, o)); got != want {
+		t.Fatalf("ListObjectVersions(%#v) over %v:\n got %s\nwant %s", o, vers, got, want)
+	}
+	all := o
+	all.MaxKeys = 1000
+	want := modelVersions(vers, all)
+	entries := len(want.Versions) + len(want.CommonPrefixes)
+	var walked ListVersionsResult
+	for pages := 1; ; pages++ {
+		if pages > entries+1 {
+			t.Fatalf("ListObjectVersions(%#v) over %v: more than %d pages for %d entries", o, vers, entries+1, entries)
+		}
+		res := list(o)
+		walked.Versions = append(walked.Versions, res.Versions...)
+		walked.CommonPrefixes = append(walked.CommonPrefixes, res.CommonPrefixes...)
+		if !res.IsTruncated {
+			break
+		}
+		o.KeyMarker, o.VersionIDMarker = res.NextKeyMarker, res.NextVersionIDMarker
+	}
+	if got, want := versionEntries(walked), versionEntries(want); got != want {
+		t.Fatalf("walking ListObjectVersions(%#v) over %v:\n got %s\nwant %s", o, vers, got, want)
 	}
 }

@@ -33,11 +33,21 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 		}
 	}
 	u := &uploadRecord{UploadID: newID(), Tenant: tenant, Bucket: bucket, Key: key, Initiated: now(),
-		Checksum: opts.Checksum, ChecksumType: ct, Meta: opts.Meta}
+		Checksum: opts.Checksum, ChecksumType: ct, Meta: opts.Meta, LegalHold: opts.LegalHold}
+	if opts.Retention != nil {
+		if err := validRetention(*opts.Retention, s.lockNow()); err != nil {
+			return "", err
+		}
+		r := *opts.Retention
+		u.Retention = &r
+	}
 	err := s.idx.Batch(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
+		}
+		if (u.Retention != nil || u.LegalHold) && (b.Lock == nil || !b.Lock.Enabled) {
+			return fmt.Errorf("%w: %s", ErrNoLockConfig, bucket)
 		}
 		if err := s.applyUsage(tx, tenant, nil, usageDelta{Uploads: 1}); err != nil {
 			return err
@@ -209,6 +219,18 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	// The retention asked for at CreateMultipartUpload was checked then;
+	// the version gets it even if its date has passed meanwhile.
+	vf, err := s.newVersionFields(b, nil, false, rec.ModTime)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if u.Retention != nil {
+		r := *u.Retention
+		vf.retention = &r
+	}
+	vf.legalHold = u.LegalHold
+	vf.apply(rec)
 	// The object's own .meta file (no data) on every drive, for RebuildIndex.
 	w := s.stageMeta(rec.ID)
 	if err := w.persistFiles(func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} }); err != nil {
@@ -228,7 +250,9 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return rec.info(), nil
+	info := rec.info()
+	info.IsLatest = w.latest
+	return info, nil
 }
 
 // assembleParts builds the record of the object that completes upload u

@@ -133,7 +133,7 @@ func TestMultipart(t *testing.T) {
 		t.Fatalf("usage after abort: %+v", u)
 	}
 	// Delete removes all parts' data.
-	must(t, ts.DeleteObject(ctx, "acme", "bkt", "big"))
+	must(t, errOf(ts.DeleteObject(ctx, "acme", "bkt", "big", DeleteOptions{})))
 	if n := countDataFiles(t, ts); n != 0 {
 		t.Fatalf("%d data files remain", n)
 	}

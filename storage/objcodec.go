@@ -26,6 +26,14 @@ import (
 // (starting with '{') and are still read.
 const objValueV1 = 0x01
 
+// objValueV2 is objValueV1's header followed by the version id (string,
+// "" for the null version) and a uvarint of flags (flagDeleteMarker). It is
+// written only for records that carry a version id or are delete markers,
+// so records of never-versioned buckets keep the V1 bytes.
+const objValueV2 = 0x02
+
+const flagDeleteMarker = 1
+
 // errBadObjValue is returned when an index object value is malformed.
 var errBadObjValue = errors.New("storage: malformed object record in the index")
 
@@ -35,8 +43,13 @@ func encodeObjValue(r *objRecord) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 64+len(r.ETag)+len(r.ChecksumType)+len(js))
-	b = append(b, objValueV1)
+	b := make([]byte, 0, 64+len(r.ETag)+len(r.ChecksumType)+len(r.VersionID)+len(js))
+	v2 := r.VersionID != "" || r.DeleteMarker
+	if v2 {
+		b = append(b, objValueV2)
+	} else {
+		b = append(b, objValueV1)
+	}
 	b = binary.AppendUvarint(b, uint64(r.Size))
 	b = binary.AppendVarint(b, r.ModTime.UnixNano())
 	b = appendString(b, r.ETag)
@@ -53,6 +66,14 @@ func encodeObjValue(r *objRecord) ([]byte, error) {
 	}
 	b = appendMap(b, m.UserMeta)
 	b = appendMap(b, m.Tags)
+	if v2 {
+		b = appendString(b, r.VersionID)
+		var flags uint64
+		if r.DeleteMarker {
+			flags |= flagDeleteMarker
+		}
+		b = binary.AppendUvarint(b, flags)
+	}
 	return append(b, js...), nil
 }
 
@@ -72,7 +93,7 @@ func appendString(b []byte, s string) []byte {
 
 // decodeObjValue decodes an index value into the full object record.
 func decodeObjValue(v []byte, r *objRecord) error {
-	if len(v) > 0 && v[0] == objValueV1 {
+	if len(v) > 0 && (v[0] == objValueV1 || v[0] == objValueV2) {
 		var h objListing
 		n, err := h.decode(v)
 		if err != nil {
@@ -92,6 +113,8 @@ type objListing struct {
 	partsCount   int
 	checksums    map[checksum.Algorithm]string
 	meta         ObjectMeta
+	versionID    string // "": the null version
+	deleteMarker bool
 }
 
 // decode reads the header at the start of v and returns its length.
@@ -114,6 +137,10 @@ func (h *objListing) decode(v []byte) (int, error) {
 	}
 	m.UserMeta = r.stringMap()
 	m.Tags = r.stringMap()
+	if v[0] == objValueV2 {
+		h.versionID = r.str()
+		h.deleteMarker = r.uvarint()&flagDeleteMarker != 0
+	}
 	if r.bad {
 		return 0, errBadObjValue
 	}
@@ -183,7 +210,7 @@ func (r *headerReader) str() string {
 // the listing header only, or from the whole record for values
 // without one.
 func listedObject(bucket, key string, v []byte) (ObjectInfo, error) {
-	if len(v) == 0 || v[0] != objValueV1 {
+	if len(v) == 0 || (v[0] != objValueV1 && v[0] != objValueV2) {
 		var r objRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return ObjectInfo{}, err
@@ -194,6 +221,11 @@ func listedObject(bucket, key string, v []byte) (ObjectInfo, error) {
 	if _, err := h.decode(v); err != nil {
 		return ObjectInfo{}, err
 	}
+	vid := h.versionID
+	if vid == "" {
+		vid = NullVersion
+	}
 	return ObjectInfo{Bucket: bucket, Key: key, Size: h.size, ETag: h.etag, ModTime: h.modTime,
-		Meta: h.meta, Checksums: h.checksums, ChecksumType: h.checksumType, PartsCount: h.partsCount}, nil
+		Meta: h.meta, Checksums: h.checksums, ChecksumType: h.checksumType, PartsCount: h.partsCount,
+		VersionID: vid, DeleteMarker: h.deleteMarker}, nil
 }

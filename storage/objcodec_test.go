@@ -60,6 +60,51 @@ func TestObjValueRoundTrip(t *testing.T) {
 	}
 }
 
+// Versioned records (a version id, or a delete marker) carry the V2
+// header, whose listing reports the version id and the marker; lock fields
+// are in the JSON record only.
+func TestObjValueV2RoundTrip(t *testing.T) {
+	for _, r := range []*objRecord{
+		{Key: "k", ETag: "e", ModTime: time.Unix(5, 0).UTC(), VersionID: newVersionID(42), Stamp: 42,
+			Retention: &Retention{Mode: LockCompliance, Until: time.Unix(99, 0).UTC()}, LegalHold: true},
+		{Key: "k", ETag: "e", ModTime: time.Unix(5, 0).UTC(), Stamp: 7, DeleteMarker: true},
+		{Key: "k", ETag: "e", ModTime: time.Unix(5, 0).UTC(), VersionID: newVersionID(9), Stamp: 9, DeleteMarker: true},
+	} {
+		raw, err := encodeObjValue(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw[0] != objValueV2 {
+			t.Fatalf("value starts with %#x, want the v2 header", raw[0])
+		}
+		var got objRecord
+		if err := decodeObjValue(raw, &got); err != nil || !reflect.DeepEqual(&got, r) {
+			t.Fatalf("decoded %+v (%v), want %+v", got, err, *r)
+		}
+		info, err := listedObject("b", "k", raw)
+		if err != nil || info.VersionID != r.versionID() || info.DeleteMarker != r.DeleteMarker {
+			t.Fatalf("listing %+v, %v", info, err)
+		}
+		for cut := 1; cut < len(raw)-len(`{}`); cut += 3 {
+			if _, err := listedObject("b", "k", raw[:cut]); err == nil && cut < headerLen(raw) {
+				t.Fatalf("listing of a v2 value cut at %d bytes succeeded", cut)
+			}
+		}
+	}
+	// A stamp alone (a null version) keeps the V1 bytes.
+	raw, _ := encodeObjValue(&objRecord{Key: "k", Stamp: 3})
+	if raw[0] != objValueV1 {
+		t.Fatalf("null version value starts with %#x", raw[0])
+	}
+}
+
+// headerLen is the length of a value's listing header.
+func headerLen(v []byte) int {
+	var h objListing
+	n, _ := h.decode(v)
+	return n
+}
+
 func TestObjValueMalformed(t *testing.T) {
 	raw, _ := encodeObjValue(sampleRecord())
 	for _, cut := range []int{1, 2, 5, 20, 40} {
@@ -77,6 +122,9 @@ func FuzzObjValue(f *testing.F) {
 	raw, _ := encodeObjValue(sampleRecord())
 	f.Add(raw)
 	f.Add([]byte{objValueV1, 0xff, 0xff})
+	raw2, _ := encodeObjValue(&objRecord{Key: "k", VersionID: newVersionID(1), Stamp: 1, DeleteMarker: true})
+	f.Add(raw2)
+	f.Add([]byte{objValueV2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff})
 	f.Add([]byte(`{"key":"k"}`))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var r objRecord

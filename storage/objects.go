@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"maps"
 	"time"
 
 	"github.com/cofferstore/coffer/pkg/checksum"
@@ -50,10 +49,24 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	if err := ValidObjectKey(key); err != nil {
 		return ObjectInfo{}, err
 	}
-	var b *bucketRecord
+	var (
+		b   *bucketRecord
+		vf  versionFields
+		mod = now()
+	)
 	err := s.idx.View(func(tx indexTx) (err error) {
 		if b, err = bucketOf(tx, tenant, bucket); err != nil {
 			return err
+		}
+		if vf, err = s.newVersionFields(b, opts.Retention, opts.LegalHold, mod); err != nil {
+			return err
+		}
+		if b.versioned() {
+			d, err := versionedPutDelta(tx, b, key, vf.versionID, opts.Size)
+			if err != nil {
+				return err
+			}
+			return s.precheckQuota(tx, tenant, d)
 		}
 		prev, err := tx.object(b.ID, key)
 		if err != nil {
@@ -71,9 +84,10 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	p := w.p
 	rec := &objRecord{
 		ID: p.ref.ID, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key,
-		Size: p.dig.size, ETag: hex.EncodeToString(p.dig.md5), ModTime: now(),
+		Size: p.dig.size, ETag: hex.EncodeToString(p.dig.md5), ModTime: mod,
 		Meta: opts.Meta, Parts: []dataRef{p.ref},
 	}
+	vf.apply(rec)
 	if p.dig.algo != checksum.None {
 		rec.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
 		rec.ChecksumType = checksum.FullObject
@@ -87,7 +101,9 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return rec.info(), nil
+	info := rec.info()
+	info.IsLatest = w.latest
+	return info, nil
 }
 
 // putDelta is the usage delta of writing an object of size bytes over prev
@@ -110,7 +126,9 @@ func putDelta(prev *objRecord, size int64) usageDelta {
 // commit: the replaced version's ids leave the index and its data is
 // removed after the commit; usage changes by the object delta plus extra
 // (multipart completion turns upload bytes into object bytes). pre, if
-// set, sees the current version first (PutOptions.Precondition).
+// set, sees the current version first (PutOptions.Precondition). In a
+// versioned bucket rec joins the key's versions instead (putVersioned),
+// and a null rec replaces only the null version.
 func (w *writeTx) putObject(tx indexTx, rec *objRecord, pre func(*ObjectInfo) error, extra usageDelta) error {
 	b, err := bucketOf(tx, rec.Tenant, rec.Bucket)
 	if err != nil {
@@ -133,6 +151,17 @@ func (w *writeTx) putObject(tx indexTx, rec *objRecord, pre func(*ObjectInfo) er
 			return err
 		}
 	}
+	if b.versioned() || rec.VersionID != "" || rec.DeleteMarker {
+		w.latest = false
+		err := w.putVersioned(tx, b, prev, rec, extra)
+		if err == nil {
+			cur, err2 := tx.object(b.ID, rec.Key)
+			w.latest = err2 == nil && cur != nil && cur.ID == rec.ID
+			err = err2
+		}
+		return err
+	}
+	w.latest = true
 	if err := w.s.applyUsage(tx, rec.Tenant, b, putDelta(prev, rec.Size).plus(extra)); err != nil {
 		return err
 	}
@@ -164,59 +193,10 @@ func unlinkObject(tx indexTx, r *objRecord) error {
 	return packDelta(tx, r, -1)
 }
 
-func (s *Store) getObject(tenant, bucket, key string) (*objRecord, error) {
-	var rec *objRecord
-	err := s.idx.View(func(tx indexTx) error {
-		b, err := bucketOf(tx, tenant, bucket)
-		if err != nil {
-			return err
-		}
-		rec, err = tx.object(b.ID, key)
-		if err == nil && rec == nil {
-			err = fmt.Errorf("%w: %s", ErrObjectNotFound, key)
-		}
-		return err
-	})
-	return rec, err
-}
-
-// GetObjectInfo returns the current version's description.
+// GetObjectInfo returns the current version's description (see
+// GetObjectVersion).
 func (s *Store) GetObjectInfo(ctx context.Context, tenant, bucket, key string) (ObjectInfo, error) {
-	if err := ValidObjectKey(key); err != nil {
-		return ObjectInfo{}, err
-	}
-	rec, err := s.getObject(tenant, bucket, key)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	return rec.info(), nil
-}
-
-// DeleteObject removes a key. Deleting a missing key succeeds (S3 semantics);
-// a missing bucket is ErrBucketNotFound.
-func (s *Store) DeleteObject(ctx context.Context, tenant, bucket, key string) error {
-	if err := ValidObjectKey(key); err != nil {
-		return err
-	}
-	w := s.newIndexWrite()
-	return w.commit(func(tx indexTx) error {
-		b, err := bucketOf(tx, tenant, bucket)
-		if err != nil {
-			return err
-		}
-		prev, err := tx.object(b.ID, key)
-		if err != nil || prev == nil {
-			return err
-		}
-		if err := s.applyUsage(tx, tenant, b, usageDelta{Objects: -1, Bytes: -prev.Size}); err != nil {
-			return err
-		}
-		if err := unlinkObject(tx, prev); err != nil {
-			return err
-		}
-		w.replaceObject(prev)
-		return tx.deleteObject(b.ID, key)
-	})
+	return s.GetObjectVersion(ctx, tenant, bucket, key, "")
 }
 
 // packDelta adds (sign 1) or removes (sign -1) a record's packed copies
@@ -249,12 +229,6 @@ func (s *Store) UpdateObjectMeta(ctx context.Context, tenant, bucket, key string
 		return ObjectInfo{}, err
 	}
 	return rec.info(), nil
-}
-
-// SetObjectTags replaces an object's tag set.
-func (s *Store) SetObjectTags(ctx context.Context, tenant, bucket, key string, tags map[string]string) error {
-	_, err := s.modifyObject(tenant, bucket, key, func(r *objRecord) { r.Meta.Tags = maps.Clone(tags) })
-	return err
 }
 
 // modifyObject changes an object's record in the index and then rewrites

@@ -138,9 +138,9 @@ func TestObjectErrors(t *testing.T) {
 			_, err := ts.PutObject(ctx, "acme", "bkt", "a\x00b", strings.NewReader(""), PutOptions{Size: 0})
 			return err
 		}(), ErrInvalidObjectName},
-		{"delete missing ok", ts.DeleteObject(ctx, "acme", "bkt", "nope"), nil},
+		{"delete missing ok", errOf(ts.DeleteObject(ctx, "acme", "bkt", "nope", DeleteOptions{})), nil},
 		{"update missing", func() error { _, err := ts.UpdateObjectMeta(ctx, "acme", "bkt", "nope", ObjectMeta{}); return err }(), ErrObjectNotFound},
-		{"tags missing", ts.SetObjectTags(ctx, "acme", "bkt", "nope", nil), ErrObjectNotFound},
+		{"tags missing", ts.SetObjectTags(ctx, "acme", "bkt", "nope", "", nil), ErrObjectNotFound},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, tt.want) || (tt.want == nil && tt.err != nil) {
@@ -188,7 +188,7 @@ func TestOverwriteDeleteMetaTags(t *testing.T) {
 	if err != nil || info.Meta.ContentType != "text/plain" || info.ETag != md5hex([]byte("small now")) {
 		t.Fatalf("update: %v %+v", err, info)
 	}
-	if err := ts.SetObjectTags(ctx, "acme", "bkt", "k", map[string]string{"t": "1"}); err != nil {
+	if err := ts.SetObjectTags(ctx, "acme", "bkt", "k", "", map[string]string{"t": "1"}); err != nil {
 		t.Fatal(err)
 	}
 	info, _ = ts.GetObjectInfo(ctx, "acme", "bkt", "k")
@@ -196,7 +196,7 @@ func TestOverwriteDeleteMetaTags(t *testing.T) {
 		t.Fatalf("meta after tags: %+v", info.Meta)
 	}
 	ts.mustRead("k", []byte("small now"))
-	if err := ts.DeleteObject(ctx, "acme", "bkt", "k"); err != nil {
+	if err := errOf(ts.DeleteObject(ctx, "acme", "bkt", "k", DeleteOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ts.GetObjectInfo(ctx, "acme", "bkt", "k"); !errors.Is(err, ErrObjectNotFound) {

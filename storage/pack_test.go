@@ -63,7 +63,7 @@ func TestPackCompactionAndTombstones(t *testing.T) {
 		k := fmt.Sprintf("k%03d", i)
 		switch i % 4 {
 		case 0, 1:
-			if err := ts.DeleteObject(ctx, "acme", "bkt", k); err != nil {
+			if err := errOf(ts.DeleteObject(ctx, "acme", "bkt", k, DeleteOptions{})); err != nil {
 				t.Fatal(err)
 			}
 			delete(live, k)
@@ -108,7 +108,7 @@ func TestPackCompactionAndTombstones(t *testing.T) {
 	}
 	// Deleting everything leaves only the active segment after a scrub.
 	for k := range live {
-		must(t, ts.DeleteObject(ctx, "acme", "bkt", k))
+		must(t, errOf(ts.DeleteObject(ctx, "acme", "bkt", k, DeleteOptions{})))
 	}
 	_, err = ts.Scrub(ctx)
 	must(t, err)

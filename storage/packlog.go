@@ -182,8 +182,8 @@ func (l *packLog) rewriteMeta(rec *objRecord) error {
 // where expect says), moving the live byte counts along.
 func (l *packLog) relocate(rec *objRecord, expect, to map[int]packLoc) error {
 	return l.idx.Batch(func(tx indexTx) error {
-		cur, err := tx.object(rec.BucketID, rec.Key)
-		if err != nil || cur == nil || cur.ID != rec.ID || !cur.packed() {
+		cur, current, err := storedVersion(tx, rec)
+		if err != nil || cur == nil || !cur.packed() {
 			return err
 		}
 		locs := cur.Parts[0].Packed
@@ -204,7 +204,7 @@ func (l *packLog) relocate(rec *objRecord, expect, to map[int]packLoc) error {
 			}
 			locs[i] = loc
 		}
-		return tx.putObject(cur)
+		return putStored(tx, cur, current)
 	})
 }
 

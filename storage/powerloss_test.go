@@ -276,10 +276,19 @@ type powerOutcome struct {
 	inflight uint64
 	flying   bool
 	sizes    map[uint64]int
+	// versions holds the seed of every acknowledged version by id (a
+	// versioned bucket keeps them all).
+	versions map[string]uint64
 }
 
-func TestPowerLoss(t *testing.T) {
-	iterations := testSize(3, 12, 60)
+func TestPowerLoss(t *testing.T) { powerLossRun(t, testSize(3, 12, 60), false) }
+
+// TestPowerLossVersioned runs the power-loss workload on a bucket with
+// versioning Enabled: puts make versions, deletes make delete markers, and
+// every acknowledged version must survive the cut with its exact bytes.
+func TestPowerLossVersioned(t *testing.T) { powerLossRun(t, testSize(2, 6, 30), true) }
+
+func powerLossRun(t *testing.T, iterations int, versioned bool) {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var acked, undone, trunc, cutOps int64
 	var indexCopies int
@@ -299,8 +308,13 @@ func TestPowerLoss(t *testing.T) {
 		if err := s.CreateTenant(ctx, "acme", Quota{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateBucket(ctx, "acme", "bkt"); err != nil {
+		if err := s.CreateBucket(ctx, "acme", "bkt", BucketOptions{}); err != nil {
 			t.Fatal(err)
+		}
+		if versioned {
+			if err := s.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled); err != nil {
+				t.Fatal(err)
+			}
 		}
 		// The cut comes somewhere in the first ~2,500 drive operations.
 		log.cutAt = log.ops.Load() + 20 + r.Int64N(2500)
@@ -353,21 +367,24 @@ func powerWorkload(s *Store, seed uint64, first, n int, out map[string]*powerOut
 		return ObjectMeta{UserMeta: map[string]string{"seed": strconv.FormatUint(sd, 10), "size": strconv.Itoa(size)}}
 	}
 	for i := 0; i < n; i++ {
-		out[fmt.Sprintf("k%02d", first+i)] = &powerOutcome{sizes: map[uint64]int{}}
+		out[fmt.Sprintf("k%02d", first+i)] = &powerOutcome{sizes: map[uint64]int{}, versions: map[string]uint64{}}
 	}
 	for op := uint64(1); !cut.Load() && op < 10_000; op++ {
 		sd := seed*1_000_000 + op
 		key := fmt.Sprintf("k%02d", first+r.IntN(n))
 		o := out[key]
-		var err error
+		var (
+			err  error
+			info ObjectInfo
+		)
 		switch k := r.IntN(10); {
 		case k < 7:
 			size := []int{1, 100, 70 << 10, 200 << 10, 300<<10 + 7}[r.IntN(5)]
 			o.sizes[sd], o.inflight, o.flying = size, sd, true
-			_, err = s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
+			info, err = s.PutObject(ctx, "acme", "bkt", key, bytes.NewReader(randBytes(sd, size)), PutOptions{Size: int64(size), Meta: meta(sd, size)})
 		case k < 9:
 			o.inflight, o.flying = 0, true
-			err = s.DeleteObject(ctx, "acme", "bkt", key)
+			err = errOf(s.DeleteObject(ctx, "acme", "bkt", key, DeleteOptions{}))
 		default:
 			size := MinPartSize + 10
 			o.sizes[sd] = size
@@ -385,10 +402,13 @@ func powerWorkload(s *Store, seed uint64, first, n int, out map[string]*powerOut
 				break
 			}
 			o.inflight, o.flying = sd, true
-			_, err = s.CompleteMultipartUpload(ctx, "acme", "bkt", key, id, []CompletePart{{PartNumber: 1, ETag: p1.ETag}, {PartNumber: 2, ETag: p2.ETag}})
+			info, err = s.CompleteMultipartUpload(ctx, "acme", "bkt", key, id, []CompletePart{{PartNumber: 1, ETag: p1.ETag}, {PartNumber: 2, ETag: p2.ETag}})
 		}
 		if err == nil && o.flying {
 			o.acked, o.flying = o.inflight, false
+			if o.acked != 0 && info.VersionID != NullVersion {
+				o.versions[info.VersionID] = o.acked
+			}
 		} else if err != nil && !cut.Load() {
 			panic(fmt.Sprintf("%s: %v before the power cut", key, err))
 		}
@@ -407,6 +427,7 @@ func checkPowerOutcome(t *testing.T, s *Store, it int, key string, o *powerOutco
 		if !allowed(0) {
 			t.Fatalf("iteration %d: %s is gone; its acknowledged version (seed %d) was lost", it, key, o.acked)
 		}
+		checkPowerVersions(t, s, it, key, o)
 		return
 	}
 	if err != nil {
@@ -419,5 +440,16 @@ func checkPowerOutcome(t *testing.T, s *Store, it int, key string, o *powerOutco
 	got, err := readObject(s, key, 0, -1)
 	if err != nil || !bytes.Equal(got, randBytes(sd, o.sizes[sd])) {
 		t.Fatalf("iteration %d: %s (seed %d) reads %d bytes, err %v; want %d exact bytes", it, key, sd, len(got), err, o.sizes[sd])
+	}
+	checkPowerVersions(t, s, it, key, o)
+}
+
+// checkPowerVersions checks that every acknowledged version survived.
+func checkPowerVersions(t *testing.T, s *Store, it int, key string, o *powerOutcome) {
+	t.Helper()
+	for id, sd := range o.versions {
+		if got := readVersionOf(t, s, "bkt", key, id); !bytes.Equal(got, randBytes(sd, o.sizes[sd])) {
+			t.Fatalf("iteration %d: %s version %s (seed %d) reads %d bytes; want %d exact bytes", it, key, id, sd, len(got), o.sizes[sd])
+		}
 	}
 }

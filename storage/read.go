@@ -243,6 +243,7 @@ func (p *partSource) close() {
 type objectReader struct {
 	s       *Store
 	rec     *objRecord
+	latest  bool    // rec was the current version when opened
 	offsets []int64 // start offset of each part
 
 	mu      sync.Mutex
@@ -261,6 +262,11 @@ const (
 // that unlinks them does not disturb the reader. Parts of multipart objects
 // are opened on first use.
 func (s *Store) OpenObject(ctx context.Context, tenant, bucket, key string) (ObjectReader, error) {
+	return s.openVersion(ctx, tenant, bucket, key, "")
+}
+
+// openVersion is OpenObject of one version ("" is the current one).
+func (s *Store) openVersion(ctx context.Context, tenant, bucket, key, versionID string) (ObjectReader, error) {
 	if err := ValidObjectKey(key); err != nil {
 		return nil, err
 	}
@@ -270,7 +276,7 @@ func (s *Store) OpenObject(ctx context.Context, tenant, bucket, key string) (Obj
 	// overwritten meanwhile, by openAttempts in all.
 	retries, lastID := 0, ""
 	for attempt := 0; ; attempt++ {
-		rec, err := s.getObject(tenant, bucket, key)
+		rec, latest, err := s.getVersion(tenant, bucket, key, versionID)
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +284,7 @@ func (s *Store) OpenObject(ctx context.Context, tenant, bucket, key string) (Obj
 			retries++
 		}
 		lastID = rec.ID
-		r := &objectReader{s: s, rec: rec, sources: make([]*partSource, len(rec.Parts))}
+		r := &objectReader{s: s, rec: rec, latest: latest, sources: make([]*partSource, len(rec.Parts))}
 		var off int64
 		for _, p := range rec.Parts {
 			r.offsets = append(r.offsets, off)
@@ -321,7 +327,11 @@ func (s *Store) OpenObject(ctx context.Context, tenant, bucket, key string) (Obj
 	}
 }
 
-func (r *objectReader) Info() ObjectInfo { return r.rec.info() }
+func (r *objectReader) Info() ObjectInfo {
+	info := r.rec.info()
+	info.IsLatest = r.latest
+	return info
+}
 
 func (r *objectReader) Close() error {
 	r.mu.Lock()

@@ -51,13 +51,17 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 	if err := ctx.Err(); err != nil {
 		return st, err
 	}
-	objects := map[string]*objRecord{} // by tenant\0bucket\0key: the newest version
+	// By tenant\0bucket\0key\0version id: every version with an id, and
+	// the newest null version of each key (older ones were replaced, and
+	// are left for the scrubber as orphans).
+	objects := map[string]*objRecord{}
 	keep := func(r *objRecord) {
-		k := r.Tenant + "\x00" + r.Bucket + "\x00" + r.Key
-		if old := objects[k]; old == nil || newer(r, old) {
+		k := r.Tenant + "\x00" + r.Bucket + "\x00" + r.Key + "\x00" + r.VersionID
+		if old := objects[k]; old == nil || newerVersion(r, old) {
 			objects[k] = r
 		}
 	}
+	var cfgs []*bucketRecord
 	for id, r := range found.recs {
 		if !found.killed[id] {
 			keep(r)
@@ -74,6 +78,8 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 			keep(h.Object)
 		case h.Kind == "part" && h.Part.Ref.ID == id:
 			parts[id] = h
+		case h.Kind == "bucket" && h.BucketCfg.ID == id && !trashed[id]:
+			cfgs = append(cfgs, h.BucketCfg)
 		}
 	}
 	for _, r := range objects {
@@ -87,6 +93,9 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 			r.Parts[0].Packed = locs
 		}
 		recs = append(recs, r)
+	}
+	if err := s.restoreBucketCfgs(cfgs); err != nil {
+		return st, err
 	}
 	if st.Objects, err = s.restoreObjects(recs); err != nil {
 		return st, err
@@ -187,11 +196,27 @@ func (s *Store) restoreObjects(recs []*objRecord) (int, error) {
 				if b.ID != r.BucketID {
 					continue // left over from a deleted bucket of the same name
 				}
+				if have, _, err := storedVersion(tx, r); err != nil || have != nil {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+				if b.versioned() || r.VersionID != "" || r.DeleteMarker {
+					placed, err := restoreVersion(tx, r)
+					if err != nil {
+						return err
+					}
+					if placed {
+						n++
+					}
+					continue
+				}
 				cur, err := tx.object(b.ID, r.Key)
 				if err != nil {
 					return err
 				}
-				if cur != nil && (cur.ID == r.ID || newer(cur, r)) {
+				if cur != nil && (cur.ID == r.ID || newerVersion(cur, r)) {
 					continue
 				}
 				if cur != nil {
@@ -218,6 +243,63 @@ func (s *Store) restoreObjects(recs []*objRecord) (int, error) {
 		restored += n
 	}
 	return restored, nil
+}
+
+// restoreVersion records r among its key's versions (placeVersion); a null
+// version it would replace wins when it is newer. Usage and pack byte
+// counts are recounted afterwards.
+func restoreVersion(tx indexTx, r *objRecord) (bool, error) {
+	prev, err := tx.object(r.BucketID, r.Key)
+	if err != nil {
+		return false, err
+	}
+	_, placed, err := placeVersion(tx, r, prev, func(old *objRecord, _ bool) (bool, error) {
+		if newerVersion(old, r) {
+			return true, nil
+		}
+		for _, id := range old.dataIDs() {
+			if err := tx.deleteID(id); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	})
+	if err != nil || !placed {
+		return false, err
+	}
+	for _, id := range r.dataIDs() {
+		if err := tx.addID(id, r.BucketID); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// restoreBucketCfgs restores buckets from their bucket files (versioning
+// state and Object Lock configuration), creating missing tenants and
+// buckets; a bucket the index already configures is left as it is.
+func (s *Store) restoreBucketCfgs(cfgs []*bucketRecord) error {
+	return s.idx.Update(func(tx indexTx) error {
+		for _, c := range cfgs {
+			b, err := ensureBucket(tx, c.Tenant, c.Name, c.ID, c.Created)
+			if err != nil {
+				return err
+			}
+			if b.ID != c.ID {
+				continue // a deleted bucket's leftover file
+			}
+			if !b.versioned() && b.Lock == nil {
+				b.Versioning, b.Lock = c.Versioning, c.Lock
+				if err := tx.putBucket(b); err != nil {
+					return err
+				}
+			}
+			if err := tx.addID(c.ID, c.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // restoreParts records upload parts (and their uploads) where the index
@@ -274,8 +356,14 @@ func newer(a, b *objRecord) bool {
 
 // readAnyHeader returns the first .meta header of id that decodes. The
 // error (nil when a copy decoded) joins why each drive's copy did not.
+// An object version's Object Lock is the strongest any copy holds (see
+// mergeLock): a drive that missed a retention extension or a legal hold
+// must not weaken the lock.
 func (s *Store) readAnyHeader(id string) (*metaHeader, error) {
-	var errs []error
+	var (
+		errs  []error
+		first *metaHeader
+	)
 	for _, d := range s.drives {
 		raw, err := d.ReadFile(id + ".meta")
 		if err != nil {
@@ -283,12 +371,39 @@ func (s *Store) readAnyHeader(id string) (*metaHeader, error) {
 			continue
 		}
 		h, _, err := decodeMeta(raw)
-		if err == nil {
-			return h, nil
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.Path(), err))
+			continue
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", d.Path(), err))
+		if first == nil {
+			first = h
+			if h.Object == nil || h.Object.Stamp == 0 {
+				return h, nil // no version, no lock to merge
+			}
+			continue
+		}
+		if h.Object != nil && h.Object.ID == first.Object.ID {
+			mergeLock(first.Object, h.Object)
+		}
+	}
+	if first != nil {
+		return first, nil
 	}
 	return nil, errors.Join(errs...)
+}
+
+// mergeLock gives r the stronger lock of r and o: legal hold if either
+// has it, and the retention that ends later (COMPLIANCE over GOVERNANCE at
+// the same date).
+func mergeLock(r, o *objRecord) {
+	r.LegalHold = r.LegalHold || o.LegalHold
+	switch {
+	case o.Retention == nil:
+	case r.Retention == nil, o.Retention.Until.After(r.Retention.Until),
+		o.Retention.Until.Equal(r.Retention.Until) && o.Retention.Mode == LockCompliance:
+		cp := *o.Retention
+		r.Retention = &cp
+	}
 }
 
 // ensureBucket returns the tenant's bucket, creating tenant and bucket

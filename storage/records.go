@@ -51,6 +51,25 @@ type objRecord struct {
 	Parts []dataRef `json:"parts"`
 	// PartSizes and PartETags are kept for multipart objects (PartsCount > 0).
 	PartETags []string `json:"partETags,omitempty"`
+	// VersionID is the version's id; "" is the null version (never
+	// versioned or suspended buckets). Stamp orders a key's versions (a
+	// larger stamp is newer; 0 on records written before versioning); a
+	// non-null VersionID encodes it (see newVersionID).
+	VersionID string `json:"versionID,omitempty"`
+	Stamp     uint64 `json:"stamp,omitempty"`
+	// DeleteMarker marks a delete marker: a 0-byte packed record that is
+	// never read, kept so that the key reads as deleted.
+	DeleteMarker bool       `json:"deleteMarker,omitempty"`
+	Retention    *Retention `json:"retention,omitempty"`
+	LegalHold    bool       `json:"legalHold,omitempty"`
+}
+
+// versionID is the version's public id ("null" for the null version).
+func (r *objRecord) versionID() string {
+	if r.VersionID == "" {
+		return NullVersion
+	}
+	return r.VersionID
 }
 
 func (r *objRecord) info() ObjectInfo {
@@ -64,7 +83,18 @@ func (r *objRecord) info() ObjectInfo {
 		Checksums:    r.Checksums,
 		ChecksumType: r.ChecksumType,
 		PartsCount:   r.PartsCount,
+		VersionID:    r.versionID(),
+		DeleteMarker: r.DeleteMarker,
+		Retention:    r.retention(),
+		LegalHold:    r.LegalHold,
 	}
+}
+
+func (r *objRecord) retention() Retention {
+	if r.Retention == nil {
+		return Retention{}
+	}
+	return *r.Retention
 }
 
 // packed reports whether the object's only stream lives in pack logs.
@@ -114,6 +144,9 @@ type uploadRecord struct {
 	Checksum     checksum.Algorithm `json:"checksum,omitempty"`
 	ChecksumType string             `json:"checksumType,omitempty"`
 	Meta         ObjectMeta         `json:"meta"`
+	// Retention and LegalHold are applied to the object at Complete.
+	Retention *Retention `json:"retention,omitempty"`
+	LegalHold bool       `json:"legalHold,omitempty"`
 }
 
 func (u *uploadRecord) info() UploadInfo {
@@ -123,7 +156,7 @@ func (u *uploadRecord) info() UploadInfo {
 
 // metaHeader is the JSON head of a per-drive .meta file.
 type metaHeader struct {
-	Kind   string      `json:"kind"` // "object", "part" or "delete"
+	Kind   string      `json:"kind"` // "object", "part", "delete" or "bucket"
 	Shard  int         `json:"shard"`
 	Object *objRecord  `json:"object,omitempty"`
 	Part   *partRecord `json:"part,omitempty"`
@@ -136,6 +169,9 @@ type metaHeader struct {
 	// dead (so RebuildIndex does not bring them back) and the segment on
 	// this drive that holds each.
 	Kills []packKill `json:"kills,omitempty"`
+	// Bucket, in a "bucket" .meta file (named by the bucket id), is the
+	// bucket's versioning state and Object Lock configuration.
+	BucketCfg *bucketRecord `json:"bucketCfg,omitempty"`
 }
 
 // packKill names a dead packed record: its data id and its segment.
@@ -154,6 +190,9 @@ func (h *metaHeader) id() string {
 	}
 	if h.Part != nil {
 		return h.Part.Ref.ID
+	}
+	if h.BucketCfg != nil {
+		return h.BucketCfg.ID
 	}
 	return ""
 }
@@ -239,6 +278,7 @@ func decodeMeta(b []byte) (*metaHeader, []byte, error) {
 	case h.Kind == "object" && h.Object != nil && h.Part == nil:
 	case h.Kind == "part" && h.Part != nil && h.Object == nil:
 	case h.Kind == "delete" && len(h.Kills) > 0 && h.Part == nil && h.Object == nil:
+	case h.Kind == "bucket" && h.BucketCfg != nil && h.Part == nil && h.Object == nil:
 	default:
 		return nil, nil, fmt.Errorf("%w: kind %q", errBadMeta, h.Kind)
 	}

@@ -172,6 +172,9 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 	if err != nil {
 		return s.ScrubStats(), err
 	}
+	if err := s.healBucketCfgs(ctx); err != nil {
+		return s.ScrubStats(), err
+	}
 	if err := s.removeOrphans(ctx); err != nil {
 		return s.ScrubStats(), err
 	}
@@ -212,6 +215,9 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 		if err := s.eachObjectOf(ctx, b.ID, fn); err != nil {
 			return err
 		}
+		if err := s.eachVersionOf(ctx, b.ID, fn); err != nil {
+			return err
+		}
 		if err := s.eachPartOf(ctx, b.ID, fn); err != nil {
 			return err
 		}
@@ -243,6 +249,35 @@ func (s *Store) eachObjectOf(ctx context.Context, bucketID string, fn func(rec *
 			return nil
 		}
 		after = batch[len(batch)-1].Key
+	}
+}
+
+// eachVersionOf calls fn for every noncurrent version and delete marker
+// of a bucket, reading batches of 100 in short transactions.
+func (s *Store) eachVersionOf(ctx context.Context, bucketID string, fn func(rec *objRecord) error) error {
+	var after []byte
+	for {
+		var batch []*objRecord
+		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
+			batch = batch[:0]
+			return tx.eachVersion(bucketID, after, func(r *objRecord) bool {
+				batch = append(batch, r)
+				return len(batch) < 100
+			})
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(batch) < 100 {
+			return nil
+		}
+		last := batch[len(batch)-1]
+		after = versionKey(last.Key, last.Stamp)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,6 +41,8 @@ type Config struct {
 	// (the power-loss layer snapshots index.db there); its error fails the
 	// commit's callers, as a power cut during the commit would.
 	testIndexDurable func(db *bolt.DB) error
+	// testNow is the clock of Object Lock retention (nil: time.Now).
+	testNow func() time.Time
 }
 
 // Defaults chosen by benchmark (see docs/benchmarks.md).
@@ -75,6 +78,12 @@ type Store struct {
 	inflight   map[string]int
 	// needHeal is set when Open re-formatted a drive of an existing set.
 	needHeal bool
+
+	// lastStamp is the last version stamp handed out (newStamp).
+	lastStamp atomic.Uint64
+	// bucketCfgMu serializes changes of bucket configuration (versioning,
+	// Object Lock), which write the drives' bucket files, then the index.
+	bucketCfgMu sync.Mutex
 
 	txs       *txWatch // open index transactions, for Stalled
 	scrub     scrubState

@@ -110,6 +110,10 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 	if _, err := s.GetTenant(ctx, name); err != nil {
 		return err
 	}
+	// No bucket goes while any holds a locked version.
+	if err := s.checkTenantUnlocked(ctx, name); err != nil {
+		return err
+	}
 	buckets, err := s.ListBuckets(ctx, name)
 	if err != nil {
 		return err
@@ -142,6 +146,7 @@ func (s *Store) TenantUsage(ctx context.Context, name string) (Usage, error) {
 			return err
 		}
 		u.Objects, u.Bytes, u.UploadBytes, u.Uploads = t.Objects, t.Bytes, t.UploadBytes, t.Uploads
+		u.NoncurrentObjects, u.NoncurrentBytes = t.NoncurrentObjects, t.NoncurrentBytes
 		u.MaxBuckets, u.MaxUploads = s.limits(t)
 		n, err := tx.countBuckets(name, 0)
 		if err != nil {

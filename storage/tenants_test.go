@@ -110,7 +110,7 @@ func TestBuckets(t *testing.T) {
 		{"acme", "my.bucket-1", nil},
 	}
 	for _, tt := range tests {
-		if err := ts.CreateBucket(ctx, tt.tenant, tt.bucket); !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+		if err := ts.CreateBucket(ctx, tt.tenant, tt.bucket, BucketOptions{}); !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
 			t.Errorf("CreateBucket(%s, %s) = %v, want %v", tt.tenant, tt.bucket, err, tt.want)
 		}
 	}
@@ -154,7 +154,7 @@ func TestBuckets(t *testing.T) {
 		t.Fatalf("usage after force delete: %+v", u)
 	}
 	// Recreating the name gives an empty bucket.
-	if err := ts.CreateBucket(ctx, "acme", "bkt"); err != nil {
+	if err := ts.CreateBucket(ctx, "acme", "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if res, _ := ts.ListObjects(ctx, "acme", "bkt", ListOptions{}); len(res.Objects) != 0 {

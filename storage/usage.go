@@ -13,10 +13,30 @@ type usageDelta struct {
 	Bytes       int64 // object bytes: tenant and bucket
 	UploadBytes int64 // bytes of unfinished uploads' parts: tenant (UploadBytes and Bytes)
 	Uploads     int64 // unfinished multipart uploads: tenant
+	// Of Objects and Bytes, the part that is noncurrent versions and
+	// delete markers: tenant and bucket. Moving a version between current
+	// and noncurrent changes these only.
+	NoncurrentObjects int64
+	NoncurrentBytes   int64
+	// noQuota skips the quota check: a delete marker adds an object, but
+	// deleting is never refused for quota.
+	noQuota bool
 }
 
 func (d usageDelta) plus(o usageDelta) usageDelta {
-	return usageDelta{d.Objects + o.Objects, d.Bytes + o.Bytes, d.UploadBytes + o.UploadBytes, d.Uploads + o.Uploads}
+	return usageDelta{d.Objects + o.Objects, d.Bytes + o.Bytes, d.UploadBytes + o.UploadBytes, d.Uploads + o.Uploads,
+		d.NoncurrentObjects + o.NoncurrentObjects, d.NoncurrentBytes + o.NoncurrentBytes, d.noQuota || o.noQuota}
+}
+
+// versionDelta is the usage of one stored version (a delete marker is an
+// object of 0 bytes), counted noncurrent when it is in the versions
+// keyspace; sign 1 adds it, -1 removes it.
+func versionDelta(r *objRecord, noncurrent bool, sign int64) usageDelta {
+	d := usageDelta{Objects: sign, Bytes: sign * r.Size}
+	if noncurrent {
+		d.NoncurrentObjects, d.NoncurrentBytes = sign, sign*r.Size
+	}
+	return d
 }
 
 // tenantBytes is the change of the tenant's Bytes counter.
@@ -49,13 +69,15 @@ func (s *Store) applyUsage(tx indexTx, tenant string, b *bucketRecord, d usageDe
 	case t == nil && d.grows():
 		return fmt.Errorf("%w: %s", ErrTenantNotFound, tenant)
 	case t != nil:
-		if err := s.checkUsage(t, d); err != nil {
+		if err := s.checkUsage(t, d); err != nil && !d.noQuota {
 			return err
 		}
 		t.Objects += d.Objects
 		t.Bytes += d.tenantBytes()
 		t.UploadBytes += d.UploadBytes
 		t.Uploads += d.Uploads
+		t.NoncurrentObjects += d.NoncurrentObjects
+		t.NoncurrentBytes += d.NoncurrentBytes
 		if err := tx.putTenant(t); err != nil {
 			return err
 		}
@@ -65,6 +87,8 @@ func (s *Store) applyUsage(tx indexTx, tenant string, b *bucketRecord, d usageDe
 	}
 	b.Objects += d.Objects
 	b.Bytes += d.Bytes
+	b.NoncurrentObjects += d.NoncurrentObjects
+	b.NoncurrentBytes += d.NoncurrentBytes
 	return tx.putBucket(b)
 }
 
@@ -113,6 +137,7 @@ func (s *Store) recountUsage() error {
 		}
 		for _, t := range ts {
 			t.Objects, t.Bytes, t.UploadBytes = 0, 0, 0
+			t.NoncurrentObjects, t.NoncurrentBytes = 0, 0
 			bs, err := tx.buckets(t.Name)
 			if err != nil {
 				return err
@@ -120,9 +145,21 @@ func (s *Store) recountUsage() error {
 			for _, b := range bs {
 				var perr error
 				b.Objects, b.Bytes = 0, 0
+				b.NoncurrentObjects, b.NoncurrentBytes = 0, 0
 				err := tx.eachObject(b.ID, "", func(r *objRecord) bool {
 					b.Objects++
 					b.Bytes += r.Size
+					perr = packDelta(tx, r, 1)
+					return perr == nil
+				})
+				if err != nil || perr != nil {
+					return errors.Join(err, perr)
+				}
+				err = tx.eachVersion(b.ID, nil, func(r *objRecord) bool {
+					b.Objects++
+					b.Bytes += r.Size
+					b.NoncurrentObjects++
+					b.NoncurrentBytes += r.Size
 					perr = packDelta(tx, r, 1)
 					return perr == nil
 				})
@@ -140,6 +177,8 @@ func (s *Store) recountUsage() error {
 				}
 				t.Objects += b.Objects
 				t.Bytes += b.Bytes
+				t.NoncurrentObjects += b.NoncurrentObjects
+				t.NoncurrentBytes += b.NoncurrentBytes
 				if err := tx.putBucket(&b); err != nil {
 					return err
 				}

@@ -38,6 +38,19 @@ func recountRecords(t *testing.T, s *Store) recountedUsage {
 				if err := tx.eachObject(b.ID, "", func(r *objRecord) bool { bu.Objects++; bu.Bytes += r.Size; return true }); err != nil {
 					return err
 				}
+				err := tx.eachVersion(b.ID, nil, func(r *objRecord) bool {
+					bu.Objects++
+					bu.Bytes += r.Size
+					bu.NoncurrentObjects++
+					bu.NoncurrentBytes += r.Size
+					return true
+				})
+				if err != nil {
+					return err
+				}
+				if err := checkVersionInvariants(tx, b.ID); err != nil {
+					return fmt.Errorf("bucket %s/%s: %w", tr.Name, b.Name, err)
+				}
 				var ups []*uploadRecord
 				if err := tx.eachUpload(b.ID, func(u *uploadRecord) bool { ups = append(ups, u); return true }); err != nil {
 					return err
@@ -51,6 +64,8 @@ func recountRecords(t *testing.T, s *Store) recountedUsage {
 				out.buckets[tr.Name+"/"+b.Name] = bu
 				tu.Objects += bu.Objects
 				tu.Bytes += bu.Bytes
+				tu.NoncurrentObjects += bu.NoncurrentObjects
+				tu.NoncurrentBytes += bu.NoncurrentBytes
 			}
 			out.tenants[tr.Name] = tu
 		}
@@ -81,7 +96,8 @@ func checkStoredUsage(t *testing.T, s *Store, step int, op string) {
 		}
 		for _, tr := range ts {
 			w := want.tenants[tr.Name]
-			got := usageDelta{Objects: tr.Objects, Bytes: tr.Bytes - tr.UploadBytes, UploadBytes: tr.UploadBytes, Uploads: tr.Uploads}
+			got := usageDelta{Objects: tr.Objects, Bytes: tr.Bytes - tr.UploadBytes, UploadBytes: tr.UploadBytes, Uploads: tr.Uploads,
+				NoncurrentObjects: tr.NoncurrentObjects, NoncurrentBytes: tr.NoncurrentBytes}
 			if got != w {
 				return fmt.Errorf("tenant %s: stored %+v (bytes %d), recount %+v", tr.Name, got, tr.Bytes, w)
 			}
@@ -91,8 +107,9 @@ func checkStoredUsage(t *testing.T, s *Store, step int, op string) {
 			}
 			for _, b := range bs {
 				w := want.buckets[tr.Name+"/"+b.Name]
-				if b.Objects != w.Objects || b.Bytes != w.Bytes {
-					return fmt.Errorf("bucket %s/%s: stored %d objects %d bytes, recount %d, %d", tr.Name, b.Name, b.Objects, b.Bytes, w.Objects, w.Bytes)
+				if b.Objects != w.Objects || b.Bytes != w.Bytes || b.NoncurrentObjects != w.NoncurrentObjects || b.NoncurrentBytes != w.NoncurrentBytes {
+					return fmt.Errorf("bucket %s/%s: stored %d objects %d bytes (noncurrent %d, %d), recount %+v", tr.Name, b.Name,
+						b.Objects, b.Bytes, b.NoncurrentObjects, b.NoncurrentBytes, w)
 				}
 			}
 		}
@@ -103,11 +120,71 @@ func checkStoredUsage(t *testing.T, s *Store, step int, op string) {
 	}
 }
 
+// checkVersionInvariants checks the versions layout of a bucket: a key
+// without a current version has a delete marker as its newest version,
+// every current version is newer than the key's versions, each key has at
+// most one null version, and the null pointers name exactly the null
+// versions in versions.
+func checkVersionInvariants(tx indexTx, bucketID string) error {
+	type keyState struct {
+		newest *objRecord
+		nulls  int
+	}
+	keys := map[string]*keyState{}
+	var order []string
+	err := tx.eachVersion(bucketID, nil, func(r *objRecord) bool {
+		k := keys[r.Key]
+		if k == nil {
+			k = &keyState{newest: r}
+			keys[r.Key] = k
+			order = append(order, r.Key)
+		}
+		if r.VersionID == "" {
+			k.nulls++
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, key := range order {
+		k := keys[key]
+		cur, err := tx.object(bucketID, key)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cur == nil && !k.newest.DeleteMarker:
+			return fmt.Errorf("key %q: no current version and its newest version is not a delete marker", key)
+		case cur != nil && cur.Stamp <= k.newest.Stamp && cur.Stamp != 0:
+			return fmt.Errorf("key %q: current stamp %d not above noncurrent %d", key, cur.Stamp, k.newest.Stamp)
+		case k.nulls > 1 || k.nulls == 1 && cur != nil && cur.VersionID == "":
+			return fmt.Errorf("key %q: more than one null version", key)
+		}
+		st, ok, err := tx.nullStamp(bucketID, key)
+		if err != nil {
+			return err
+		}
+		if ok != (k.nulls == 1) {
+			return fmt.Errorf("key %q: null pointer %v, %d noncurrent null versions", key, ok, k.nulls)
+		}
+		if ok {
+			if v, err := tx.version(bucketID, key, st); err != nil || v == nil || v.VersionID != "" {
+				return fmt.Errorf("key %q: null pointer to %v (%v)", key, v, err)
+			}
+		}
+	}
+	return nil
+}
+
 // TestUsageMatchesRecount runs seeded random sequences of every operation
 // that changes usage (puts packed, inline-in-file and streamed, overwrites,
 // deletes, multipart create/part/retried part/complete/abort, copies,
-// forced bucket deletes, tenant deletes; some failing on quota) and checks
-// after each that the stored counters equal a recount from the records.
+// forced bucket deletes, tenant deletes; some failing on quota; versioning
+// enabled and suspended, delete markers, deletes by version id and of the
+// null version, copies of old versions) and checks after each that the
+// stored counters, noncurrent ones included, equal a recount from the
+// records, and that the versions layout holds its invariants.
 func TestUsageMatchesRecount(t *testing.T) {
 	steps := testSize(150, 250, 1000)
 	for _, seed := range []int64{1, 2} {
@@ -122,7 +199,7 @@ func TestUsageMatchesRecount(t *testing.T) {
 			if u.ok < steps/3 {
 				t.Fatalf("only %d of %d operations succeeded: the sequence tests little", u.ok, steps)
 			}
-			for _, kind := range []string{"put", "delete", "copy", "create", "part", "complete", "abort", "force", "quota"} {
+			for _, kind := range []string{"put", "delete", "copy", "create", "part", "complete", "abort", "force", "quota", "versioning", "unversion", "copy-version"} {
 				if u.kinds[kind] == 0 {
 					t.Errorf("no %q in the sequence (%v)", kind, u.kinds)
 				}
@@ -163,7 +240,7 @@ func (u *usageRun) ensure(tenant, bucket string) {
 	if err := u.s.CreateTenant(u.ctx, tenant, Quota{}); err != nil && !errors.Is(err, ErrTenantExists) {
 		u.t.Fatal(err)
 	}
-	if err := u.s.CreateBucket(u.ctx, tenant, bucket); err != nil && !errors.Is(err, ErrBucketExists) {
+	if err := u.s.CreateBucket(u.ctx, tenant, bucket, BucketOptions{}); err != nil && !errors.Is(err, ErrBucketExists) {
 		u.t.Fatal(err)
 	}
 }
@@ -199,7 +276,7 @@ func (u *usageRun) step() string {
 	}
 	var op string
 	var err error
-	n := u.rng.Intn(40)
+	n := u.rng.Intn(48)
 	if n >= 22 && n < 35 && len(u.uploads) == 0 {
 		n = 18 // create an upload first
 	}
@@ -210,7 +287,7 @@ func (u *usageRun) step() string {
 		_, err = u.s.PutObject(u.ctx, tenant, bucket, key, bytes.NewReader(randBytes(uint64(u.rng.Int63()), size)), PutOptions{Size: int64(size)})
 	case n < 16:
 		op = fmt.Sprintf("delete %s/%s/%s", tenant, bucket, key)
-		err = u.s.DeleteObject(u.ctx, tenant, bucket, key)
+		err = errOf(u.s.DeleteObject(u.ctx, tenant, bucket, key, DeleteOptions{}))
 	case n < 18:
 		dst := u.pick(usageKeys)
 		op = fmt.Sprintf("copy %s/%s/%s -> %s", tenant, bucket, key, dst)
@@ -247,6 +324,32 @@ func (u *usageRun) step() string {
 	case n < 36:
 		op = fmt.Sprintf("force delete bucket %s/%s", tenant, bucket)
 		err = u.s.DeleteBucket(u.ctx, tenant, bucket, true)
+	case n < 38:
+		state := u.pick([]string{VersioningEnabled, VersioningEnabled, VersioningSuspended})
+		op = fmt.Sprintf("versioning %s/%s %s", tenant, bucket, state)
+		err = u.s.SetBucketVersioning(u.ctx, tenant, bucket, state)
+	case n < 44:
+		var id string
+		if id, err = u.someVersion(tenant, bucket); err == nil && id != "" {
+			op = fmt.Sprintf("unversion %s/%s %s", tenant, bucket, id)
+			k, v, _ := strings.Cut(id, "@")
+			err = errOf(u.s.DeleteObject(u.ctx, tenant, bucket, k, DeleteOptions{VersionID: v}))
+		} else {
+			op = fmt.Sprintf("unversion %s/%s/%s null", tenant, bucket, key)
+			err = errOf(u.s.DeleteObject(u.ctx, tenant, bucket, key, DeleteOptions{VersionID: NullVersion}))
+		}
+	case n < 46:
+		var id string
+		if id, err = u.someVersion(tenant, bucket); err == nil && id != "" {
+			op = fmt.Sprintf("copy-version %s/%s %s", tenant, bucket, id)
+			k, v, _ := strings.Cut(id, "@")
+			err = u.copyVersion(tenant, bucket, k, v, u.pick(usageKeys))
+			if errors.Is(err, ErrDeleteMarker) {
+				err = nil
+			}
+		} else {
+			op = "nothing"
+		}
 	default:
 		if u.rng.Intn(3) != 0 {
 			return "nothing"
@@ -279,9 +382,25 @@ func (u *usageRun) setupAcme() {
 	}
 }
 
+// someVersion picks a random version ("key@id") of the bucket; "" when
+// it has none.
+func (u *usageRun) someVersion(tenant, bucket string) (string, error) {
+	res, err := u.s.ListObjectVersions(u.ctx, tenant, bucket, ListVersionsOptions{})
+	if err != nil || len(res.Versions) == 0 {
+		return "", err
+	}
+	v := res.Versions[u.rng.Intn(len(res.Versions))]
+	return v.Key + "@" + v.VersionID, nil
+}
+
 // copy copies an object the way the S3 layer does: read one, put another.
 func (u *usageRun) copy(tenant, bucket, src, dst string) error {
-	r, err := u.s.OpenObject(u.ctx, tenant, bucket, src)
+	return u.copyVersion(tenant, bucket, src, "", dst)
+}
+
+// copyVersion copies one version of src ("" the current one) to dst.
+func (u *usageRun) copyVersion(tenant, bucket, src, id, dst string) error {
+	r, err := u.s.OpenObjectVersion(u.ctx, tenant, bucket, src, id)
 	if err != nil {
 		return err
 	}

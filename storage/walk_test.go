@@ -87,7 +87,7 @@ func call[T any](t testing.TB, ws *wedgeableStore, what string, fn func(ctx cont
 func TestListUploadsPrefixWithNUL(t *testing.T) {
 	ws := openWedgeable(t)
 	ctx := context.Background()
-	if err := ws.CreateBucket(ctx, "acme", "bkt"); err != nil {
+	if err := ws.CreateBucket(ctx, "acme", "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
@@ -147,7 +147,7 @@ func TestListUploadsPrefixWithNUL(t *testing.T) {
 func TestListObjectsHostileBounds(t *testing.T) {
 	ws := openWedgeable(t)
 	ctx := context.Background()
-	if err := ws.CreateBucket(ctx, "acme", "bkt"); err != nil {
+	if err := ws.CreateBucket(ctx, "acme", "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"a", "a/b", "ab", "b"} {
@@ -191,7 +191,7 @@ func TestListObjectsHostileBounds(t *testing.T) {
 func TestListPartsHostileMarkers(t *testing.T) {
 	ws := openWedgeable(t)
 	ctx := context.Background()
-	if err := ws.CreateBucket(ctx, "acme", "bkt"); err != nil {
+	if err := ws.CreateBucket(ctx, "acme", "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	id, err := ws.CreateMultipartUpload(ctx, "acme", "bkt", "k", PutOptions{})
@@ -312,7 +312,7 @@ func TestWalkerStopsWithContext(t *testing.T) {
 // the context's error instead of finishing its page.
 func TestListingObservesContext(t *testing.T) {
 	ws := openWedgeable(t)
-	if err := ws.CreateBucket(context.Background(), "acme", "bkt"); err != nil {
+	if err := ws.CreateBucket(context.Background(), "acme", "bkt", BucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := ws.lookupBucket("acme", "bkt")

@@ -37,6 +37,8 @@ type writeTx struct {
 	// batched transaction may run it more than once).
 	freed []string     // file ids no longer referenced after the commit
 	dead  []*objRecord // replaced records whose packed copies are tombstoned
+	// latest is set by putObject: the version written became current.
+	latest bool
 }
 
 // stageBody streams body onto the drives (see writeData) and verifies its

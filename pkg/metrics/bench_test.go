@@ -21,7 +21,7 @@ func BenchmarkScrape(b *testing.B) {
 			b.Fatal(err)
 		}
 		for j := range 10 {
-			if err := s.CreateBucket(ctx, tenant, fmt.Sprintf("bucket-%02d", j)); err != nil {
+			if err := s.CreateBucket(ctx, tenant, fmt.Sprintf("bucket-%02d", j), storage.BucketOptions{}); err != nil {
 				b.Fatal(err)
 			}
 		}

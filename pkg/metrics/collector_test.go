@@ -63,16 +63,18 @@ func TestUsageCollectorExactFigures(t *testing.T) {
 	s, _ := openStore(t)
 	must(t, s.CreateTenant(ctx, "acme", storage.Quota{MaxObjects: 100, MaxBytes: 1 << 20}))
 	must(t, s.CreateTenant(ctx, "globex", storage.Quota{}))
-	must(t, s.CreateBucket(ctx, "acme", "photos"))
-	must(t, s.CreateBucket(ctx, "acme", "logs"))
-	must(t, s.CreateBucket(ctx, "globex", "photos")) // same bucket name, other tenant
+	must(t, s.CreateBucket(ctx, "acme", "photos", storage.BucketOptions{}))
+	must(t, s.CreateBucket(ctx, "acme", "logs", storage.BucketOptions{}))
+	must(t, s.CreateBucket(ctx, "globex", "photos", storage.BucketOptions{})) // same bucket name, other tenant
 
 	put(t, s, "acme", "photos", "a.jpg", 1000)
 	put(t, s, "acme", "photos", "b.jpg", 2000)
 	put(t, s, "acme", "photos", "a.jpg", 300) // overwrite: objects stay, bytes drop by 700
 	put(t, s, "acme", "logs", "x.log", 50)
 	put(t, s, "acme", "logs", "y.log", 60)
-	must(t, s.DeleteObject(ctx, "acme", "logs", "y.log"))
+	if _, err := s.DeleteObject(ctx, "acme", "logs", "y.log", storage.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	put(t, s, "globex", "photos", "z", 0)
 
 	// An unfinished multipart upload counts in tenant bytes, not in the bucket.
@@ -201,7 +203,7 @@ func TestStorageCollectorDrivesAndScrub(t *testing.T) {
 	// Bitrot in one shard and an orphaned file; one scrub pass repairs the
 	// shard and removes the orphan.
 	must(t, s.CreateTenant(ctx, "acme", storage.Quota{}))
-	must(t, s.CreateBucket(ctx, "acme", "photos"))
+	must(t, s.CreateBucket(ctx, "acme", "photos", storage.BucketOptions{}))
 	put(t, s, "acme", "photos", "big", 200<<10) // above the 128 KiB inline limit: has .shard files
 	put(t, s, "acme", "photos", "small", 10)
 	flipByte(t, drives[0], ".shard")
@@ -335,7 +337,7 @@ func TestExpositionLint(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openStore(t)
 	must(t, s.CreateTenant(ctx, "acme", storage.Quota{MaxObjects: 10}))
-	must(t, s.CreateBucket(ctx, "acme", "bkt"))
+	must(t, s.CreateBucket(ctx, "acme", "bkt", storage.BucketOptions{}))
 	put(t, s, "acme", "bkt", "k", 10)
 	m := New(Options{Store: s})
 	m.S3Request("PutObject", 200, 0, 10, 0)

@@ -84,7 +84,7 @@ func main() {
 
 // Fill puts objects From..To-1 into the bucket with Workers goroutines.
 func Fill(ctx context.Context, store storage.ObjectStore, o Options) error {
-	if err := store.CreateBucket(ctx, o.Tenant, o.Bucket); err != nil && !errors.Is(err, storage.ErrBucketExists) {
+	if err := store.CreateBucket(ctx, o.Tenant, o.Bucket, storage.BucketOptions{}); err != nil && !errors.Is(err, storage.ErrBucketExists) {
 		return fmt.Errorf("create bucket: %w", err)
 	}
 	body := make([]byte, o.Size)
