@@ -176,8 +176,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err := idleMemory(ctx, mo.PID, *idle, r.Memory); err != nil {
 			return fmt.Errorf("idle server memory: %w", err)
 		}
-		fmt.Fprintf(stderr, "s3load: server RSS peak %.0f MiB (%s), %.0f MiB at the end of the load, %.0f MiB after %s idle\n",
-			mib(r.Memory.PeakRSS), r.Memory.PeakOf, mib(r.Memory.EndRSS), mib(r.Memory.IdleRSS), *idle)
+		fmt.Fprintf(stderr, "s3load: server RSS peak %.0f MiB (%s), %.0f MiB at the end of the load, %.0f MiB after %s idle (anonymous %.0f, mapped files %.0f)\n",
+			mib(r.Memory.PeakRSS), r.Memory.PeakOf, mib(r.Memory.EndRSS), mib(r.Memory.IdleRSS), *idle, mib(r.Memory.IdleAnon), mib(r.Memory.IdleFile))
 	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(r, "", "  ")

@@ -21,6 +21,11 @@ type ServerMemory struct {
 	IdleSeconds float64 `json:"idleSeconds"` // how long the idle phase sampled
 	IdleRSS     int64   `json:"idleRSS"`     // bytes, at the end of the idle phase
 	IdleTrace   []int64 `json:"idleTrace"`   // bytes, one sample per second of the idle phase
+	// IdleAnon and IdleFile split IdleRSS (RssAnon, RssFile): the file
+	// part is page cache of mapped files (the bbolt index, the binary),
+	// which the kernel reclaims under pressure.
+	IdleAnon int64 `json:"idleAnon"`
+	IdleFile int64 `json:"idleFile"`
 }
 
 // idleMemory samples pid's RSS once a second for d with no load, the
@@ -49,7 +54,33 @@ func idleMemory(ctx context.Context, pid int, d time.Duration, m *ServerMemory) 
 		m.IdleRSS = rss
 	}
 	m.IdleSeconds = time.Since(start).Seconds()
-	return nil
+	m.IdleAnon, m.IdleFile, err = rssSplit(pid)
+	return err
+}
+
+// rssSplit returns RssAnon and RssFile of pid in bytes.
+func rssSplit(pid int) (anon, file int64, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		if len(f) != 2 || f[1] != "kB" || (k != "RssAnon" && k != "RssFile") {
+			continue
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("status: %s: %w", k, err)
+		}
+		if k == "RssAnon" {
+			anon = n << 10
+		} else {
+			file = n << 10
+		}
+	}
+	return anon, file, nil
 }
 
 // writeMemory prints each run's server memory under the table.
@@ -68,7 +99,7 @@ func writeMemory(w io.Writer, runs []Run) {
 		}
 		line := fmt.Sprintf("run %d: peak **%.0f MiB** (%s); %.0f MiB when the load stopped", i+1, mib(m.PeakRSS), m.PeakOf, mib(m.EndRSS))
 		if m.IdleSeconds > 0 {
-			line += fmt.Sprintf(", **%.0f MiB** after %.0f s idle", mib(m.IdleRSS), m.IdleSeconds)
+			line += fmt.Sprintf(", **%.0f MiB** after %.0f s idle (anonymous %.0f, mapped files %.0f)", mib(m.IdleRSS), m.IdleSeconds, mib(m.IdleAnon), mib(m.IdleFile))
 		}
 		lines = append(lines, line+". Peak per workload (MiB): "+strings.Join(per, ", ")+".")
 	}

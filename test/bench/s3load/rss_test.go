@@ -30,7 +30,8 @@ func TestServerMemoryOfSelf(t *testing.T) {
 	if err := idleMemory(context.Background(), pid, 2*time.Second, m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.IdleTrace) < 2 || m.EndRSS <= 0 || m.IdleRSS != m.IdleTrace[len(m.IdleTrace)-1] || m.IdleSeconds < 2 {
+	if len(m.IdleTrace) < 2 || m.EndRSS <= 0 || m.IdleRSS != m.IdleTrace[len(m.IdleTrace)-1] || m.IdleSeconds < 2 ||
+		m.IdleAnon <= 0 || m.IdleFile <= 0 || m.IdleAnon+m.IdleFile > 2*m.IdleRSS {
 		t.Fatalf("idle phase: %+v", m)
 	}
 	var out bytes.Buffer
