@@ -86,7 +86,9 @@
 // each block and writes the frames to temporary files (".tmp.<name>.<r>",
 // beside their final names) on all drives in parallel. Large bodies are a
 // two-stage pipeline: a reader goroutine reads and hashes block k+1 while
-// block k is encoded and written (two pooled block buffers per upload), and
+// block k is encoded and written (two block buffers per upload, from the
+// codec's free list outside the Go heap that returns idle pages to the
+// OS: bufpool.go; a body of at most 128 KiB takes a small one), and
 // their MD5 runs on md5-simd's multi-stream server (one SIMD lane per
 // concurrent upload). Each byte is hashed once for MD5, once for a
 // requested checksum, and each shard block once with xxh3. After the body ends

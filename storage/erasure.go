@@ -29,14 +29,19 @@ type codec struct {
 	blockSize    int
 	align        int
 	enc          reedsolomon.Encoder
-	pool         sync.Pool // *codecBuf
+	full         *bufPool // buffers for a block of blockSize bytes
+	small        *bufPool // for objects of at most smallBlock bytes
+	smallBlock   int
 }
 
 // codecBuf is one block's worth of working memory: the raw block and the
-// framed shards (hash + shard bytes) of every drive.
+// framed shards (hash + shard bytes) of every drive. Buffers of the small
+// pool hold a block of at most smallBlock bytes.
 type codecBuf struct {
 	block  []byte
 	frames [][]byte // frames[i] = hash(8) + shard i
+	mem    []byte   // the mapping all of it lives in (nil: on the heap)
+	pool   *bufPool
 }
 
 var (
@@ -66,23 +71,46 @@ func getCodec(data, parity, blockSize, align int) (*codec, error) {
 		return nil, err
 	}
 	c := &codec{data: data, parity: parity, blockSize: blockSize, align: align, enc: enc}
-	c.pool.New = func() any {
-		ss := c.shardSize(blockSize)
-		stride := c.frameLen(ss)
-		mem := alignedBytes((data+parity)*stride, align)
-		b := &codecBuf{block: make([]byte, blockSize)}
-		for i := 0; i < data+parity; i++ {
-			// Each frame may grow to its padded length (padFrame).
-			b.frames = append(b.frames, mem[i*stride:i*stride+hashSize+ss:(i+1)*stride])
-		}
-		return b
-	}
+	c.smallBlock = min(blockSize, inlineMax)
+	c.full = c.newPool(blockSize)
+	c.small = c.newPool(c.smallBlock)
 	codecs[key] = c
 	return c, nil
 }
 
-func (c *codec) getBuf() *codecBuf  { return c.pool.Get().(*codecBuf) }
-func (c *codec) putBuf(b *codecBuf) { c.pool.Put(b) }
+// newPool returns a pool of buffers for blocks of up to block bytes: the
+// framed shards first, each frame starting at a multiple of align (each
+// frame may grow to its padded length: padFrame), then the raw block.
+func (c *codec) newPool(block int) *bufPool {
+	ss := c.shardSize(block)
+	stride := c.frameLen(ss)
+	frames := (c.data + c.parity) * stride
+	return newBufPool(frames+c.align+block, func(mem []byte) *codecBuf {
+		off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(mem)))) & (c.align - 1)
+		shards := mem[off : off+frames]
+		b := &codecBuf{block: mem[off+frames : off+frames+block : off+frames+block]}
+		for i := 0; i < c.data+c.parity; i++ {
+			b.frames = append(b.frames, shards[i*stride:i*stride+hashSize+ss:(i+1)*stride])
+		}
+		return b
+	})
+}
+
+// getBuf returns a buffer for any block of the codec's layout.
+func (c *codec) getBuf() *codecBuf { return c.full.get() }
+
+// getBufFor returns a buffer for the blocks of an object of size bytes
+// (-1: unknown): a small one when the whole object fits in smallBlock, so
+// a small GET or PUT does not hold a 3 MiB buffer for a few KiB.
+func (c *codec) getBufFor(size int64) *codecBuf {
+	if size >= 0 && size <= int64(c.smallBlock) {
+		return c.small.get()
+	}
+	return c.full.get()
+}
+
+// putBuf returns a buffer of getBuf or getBufFor to its pool.
+func (c *codec) putBuf(b *codecBuf) { b.pool.put(b) }
 
 // shardSize is the shard length of a block of n bytes.
 func (c *codec) shardSize(n int) int { return (n + c.data - 1) / c.data }

@@ -423,7 +423,7 @@ func (rr *rangeReader) locate() (*partSource, int64, error) {
 		if rr.buf != nil {
 			rr.codec.putBuf(rr.buf)
 		}
-		rr.codec, rr.buf = src.codec, src.codec.getBuf()
+		rr.codec, rr.buf = src.codec, src.codec.getBufFor(r.rec.Size) // every block of a small object is small
 	}
 	return src, rr.pos - r.offsets[pi], nil
 }

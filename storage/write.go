@@ -67,10 +67,10 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		ref:    dataRef{ID: id, Data: s.data, Parity: s.parity, BlockSize: s.blockSize},
 		failed: make([]error, len(s.drives)),
 	}
-	buf := c.getBuf()
+	buf := c.getBufFor(opts.Size) // a small body's fits in the small pool's block
 	defer c.putBuf(buf)
 
-	n, done, err := br.readBlock(buf.block)
+	n, done, inPlace, err := c.readFirst(br, buf)
 	if err != nil {
 		return p, err
 	}
@@ -78,7 +78,12 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		p.ref.Inline = true
 		p.inline = make([][]byte, len(s.drives))
 		if n > 0 {
-			frames, err := c.encode(buf, n)
+			var frames [][]byte
+			if inPlace {
+				frames, err = c.encodeFull(buf)
+			} else {
+				frames, err = c.encode(buf, n)
+			}
 			if err != nil {
 				return p, err
 			}
@@ -93,7 +98,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 			p.files[i], p.failed[i] = s.drives[i].CreateShard(id + ".shard")
 			s.drives[i].noteError(p.failed[i])
 		})
-		if err := s.writeBlocks(ctx, c, br, p, buf, n, done); err != nil {
+		if err := s.writeBlocks(ctx, c, br, p, buf, n, done, inPlace); err != nil {
 			return p, err
 		}
 	}
@@ -103,6 +108,24 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 	}
 	p.ref.Size = p.dig.size
 	return p, nil
+}
+
+// readFirst reads a body's first block. Into a full buffer it reads
+// straight into the data shards, as writeBlocks' reader does with the
+// following blocks: a full block is then encoded in place (inPlace), and
+// the buffer's 1 MiB block area, whose pages are only touched when used,
+// stays out of RSS; a shorter one is gathered into the block area first.
+// A small buffer's block area holds the whole body.
+func (c *codec) readFirst(br *bodyReader, buf *codecBuf) (n int, done, inPlace bool, err error) {
+	if buf.pool != c.full {
+		n, done, err = br.readBlock(buf.block)
+		return n, done, false, err
+	}
+	n, done, err = br.readBlockv(c.dataSegs(buf))
+	if n < c.blockSize && err == nil {
+		c.gather(buf, n)
+	}
+	return n, done, n == c.blockSize, err
 }
 
 // filledBlock is a block read (and hashed) by writeBlocks' reader.
@@ -121,9 +144,9 @@ type filledBlock struct {
 // At most two block buffers per upload are in use, both from the codec's
 // pool. The reader has stopped when writeBlocks returns, so the body is
 // never touched after it.
-func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pendingData, first *codecBuf, n int, done bool) error {
+func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pendingData, first *codecBuf, n int, done, inPlace bool) error {
 	if done {
-		return s.writeBlock(c, p, first, n, false)
+		return s.writeBlock(c, p, first, n, inPlace)
 	}
 	free := make(chan *codecBuf, 2)
 	full := make(chan filledBlock, 2)
@@ -142,7 +165,6 @@ func (s *Store) writeBlocks(ctx context.Context, c *codec, br *bodyReader, p *pe
 		}
 	}()
 	cur := first // owned by the caller
-	inPlace := false
 	defer func() {
 		close(free)
 		for f := range full {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/cofferstore/coffer/internal/server"
 )
@@ -112,6 +113,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg.LogOutput = stderr
 	memLimit, memSource := server.ApplyMemoryLimit(proc.memoryLimit.bytes)
+	headroom := server.GCHeadroom(memLimit)
+	defer runtime.KeepAlive(headroom)
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		return err

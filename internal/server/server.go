@@ -199,6 +199,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:        s.Metrics.Handler(),
 	})
 
+	idle := newIdleRelease(idleReleaseAfter, freeOSMemory)
+	s.closers = append(s.closers, namedCloser{"idle memory release", idle.Close})
+	s3Handler, consoleHandler = idle.wrap(s3Handler), idle.wrap(consoleHandler)
+
 	s3ln = limitConnections(s3ln, "s3", cfg.MaxConnections, cfg.MaxConnectionsPerIP, cfg.Logger)
 	consoleLn = limitConnections(consoleLn, "console", cfg.MaxConnections, cfg.MaxConnectionsPerIP, cfg.Logger)
 	// s3api logs its own requests.

@@ -13,6 +13,8 @@
 #   BENCH_PROFILE_DIR=  when set, the server gets --pprof and CPU/alloc profiles
 #                       of BENCH_PROFILE (default put-4k,get-16m) land there
 #   BENCH_OUT=          directory to keep the per-run JSON (default: the temp dir)
+#   BENCH_IDLE=30s      after the workloads, how long the idle server's RSS is
+#                       sampled (its RSS is sampled during every workload too)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -22,6 +24,7 @@ BENCH_DURATION=${BENCH_DURATION:-20s}
 BENCH_RUNS=${BENCH_RUNS:-1}
 BENCH_WORKLOADS=${BENCH_WORKLOADS:-}
 BENCH_PROFILE=${BENCH_PROFILE:-put-4k,get-16m}
+BENCH_IDLE=${BENCH_IDLE:-30s}
 [ -x "$COFFER_BIN" ] || { echo "bench: $COFFER_BIN not built (make build)" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/coffer-bench.XXXXXX")
@@ -63,7 +66,7 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 		profile_args=(-pprof "$pprof_url" -profile-dir "$BENCH_PROFILE_DIR" -profile "$BENCH_PROFILE")
 	fi
 	if ! "$WORK/s3load" -endpoint "$S3_ENDPOINT" -duration "$BENCH_DURATION" -workloads "$BENCH_WORKLOADS" \
-		-json "$OUT/run$run.json" "${profile_args[@]}" >"$dir/table.md"; then
+		-server-pid "$COFFER_PID" -idle "$BENCH_IDLE" -json "$OUT/run$run.json" "${profile_args[@]}" >"$dir/table.md"; then
 		rc=1
 		tail -20 "$dir/server.log" >&2
 	fi

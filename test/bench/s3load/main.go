@@ -38,10 +38,11 @@ import (
 
 // Run is one s3load invocation's results, as written by -json.
 type Run struct {
-	Started  time.Time `json:"started"`
-	Duration string    `json:"duration"`
-	Machine  string    `json:"machine"`
-	Results  []Result  `json:"results"`
+	Started  time.Time     `json:"started"`
+	Duration string        `json:"duration"`
+	Machine  string        `json:"machine"`
+	Results  []Result      `json:"results"`
+	Memory   *ServerMemory `json:"memory,omitempty"` // with -server-pid
 }
 
 func main() {
@@ -72,7 +73,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	concurrency := fs.Int("concurrency", 0, "workers per workload (0: the workload's own)")
 	memory := fs.Bool("memory", false, "run the memory benchmark (see memory.go) instead of the workloads")
 	var mo memoryOptions
-	fs.IntVar(&mo.PID, "server-pid", 0, "with -memory: the server's process id, whose RSS is sampled")
+	fs.IntVar(&mo.PID, "server-pid", 0, "the server's process id, whose RSS is sampled (per workload, or with -memory per phase)")
+	idle := fs.Duration("idle", 0, "with -server-pid: after the workloads, sample the idle server's RSS this long")
 	fs.Int64Var(&mo.StreamSize, "stream-size", 5<<30, "with -memory: bytes of the one streamed object")
 	fs.IntVar(&mo.Uploads, "uploads", 64, "with -memory: concurrent uploads")
 	fs.Int64Var(&mo.UploadSize, "upload-size", 64<<20, "with -memory: bytes of each concurrent upload")
@@ -131,13 +133,37 @@ func run(args []string, stdout, stderr io.Writer) error {
 			bucket = *bucketFlag
 		}
 		fmt.Fprintf(stderr, "s3load: %-8s preparing...", wl.Name)
+		var rss *sampler
+		var cpu float64
+		if mo.PID > 0 { // the preparation counts: it is part of the load
+			rss = startSampler(mo.PID, 250*time.Millisecond)
+			h = withCPU(h, mo.PID, &cpu)
+		}
 		res, err := runWorkload(ctx, c, wl, bucket, *duration, h)
 		if err != nil {
 			fmt.Fprintln(stderr)
 			return err
 		}
-		fmt.Fprintf(stderr, " %8.1f ops/s %9.1f obj/s %8.1f MiB/s  p50 %.2f p90 %.2f p99 %.2f ms  errors %d\n",
+		if cpu > 0 && res.Ops > 0 {
+			res.ServerCPUPerOp = cpu / float64(res.Ops) * 1000
+		}
+		if rss != nil {
+			if res.PeakRSS, _, _, err = rss.finish(); err != nil {
+				return fmt.Errorf("%s: server memory: %w", wl.Name, err)
+			}
+			if r.Memory == nil {
+				r.Memory = &ServerMemory{}
+			}
+			if res.PeakRSS > r.Memory.PeakRSS {
+				r.Memory.PeakRSS, r.Memory.PeakOf = res.PeakRSS, wl.Name
+			}
+		}
+		fmt.Fprintf(stderr, " %8.1f ops/s %9.1f obj/s %8.1f MiB/s  p50 %.2f p90 %.2f p99 %.2f ms  errors %d",
 			res.OpsPerSec, res.ObjPerSec, res.MiBPerSec, res.Latency.P50, res.Latency.P90, res.Latency.P99, res.Errors)
+		if res.PeakRSS > 0 {
+			fmt.Fprintf(stderr, "  server: RSS peak %.0f MiB, CPU %.3f ms/op", mib(res.PeakRSS), res.ServerCPUPerOp)
+		}
+		fmt.Fprintln(stderr)
 		if res.Errors > 0 || res.Ops == 0 {
 			failed = append(failed, fmt.Sprintf("%s: %d ops, %d errors (first: %s)", wl.Name, res.Ops, res.Errors, res.FirstError))
 		}
@@ -145,6 +171,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+	}
+	if r.Memory != nil {
+		if err := idleMemory(ctx, mo.PID, *idle, r.Memory); err != nil {
+			return fmt.Errorf("idle server memory: %w", err)
+		}
+		fmt.Fprintf(stderr, "s3load: server RSS peak %.0f MiB (%s), %.0f MiB at the end of the load, %.0f MiB after %s idle (anonymous %.0f, mapped files %.0f)\n",
+			mib(r.Memory.PeakRSS), r.Memory.PeakOf, mib(r.Memory.EndRSS), mib(r.Memory.IdleRSS), *idle, mib(r.Memory.IdleAnon), mib(r.Memory.IdleFile))
 	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(r, "", "  ")

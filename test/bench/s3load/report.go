@@ -104,6 +104,7 @@ func writeTable(w io.Writer, runs []Run) {
 		}
 		fmt.Fprintf(w, "\nMIXED by operation: %s.\n", strings.Join(parts, "; "))
 	}
+	writeMemory(w, runs)
 }
 
 // num formats v with thousands separators, one decimal below 100.

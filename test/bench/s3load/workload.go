@@ -81,6 +81,11 @@ type Result struct {
 	MiBPerSec  float64           `json:"mibPerSec"`
 	Latency    Latency           `json:"latency"`
 	PerOp      map[string]OpStat `json:"perOp,omitempty"`
+	PeakRSS    int64             `json:"peakRSS,omitempty"` // bytes, the server's, with -server-pid (preparation included)
+	// ServerCPUPerOp is the server's CPU time (user + system) over the
+	// timed phase per operation, in ms, with -server-pid: on a shared
+	// machine it moves less than throughput does.
+	ServerCPUPerOp float64 `json:"serverCPUPerOp,omitempty"`
 }
 
 // OpStat is one operation kind's share of a mixed run.
