@@ -121,7 +121,7 @@ func TestSDKLifecycle(t *testing.T) {
 			_, err = c.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: &b,
 				LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{{
 					ID: aws.String("tags"), Status: types.ExpirationStatusEnabled,
-					Filter: &types.LifecycleRuleFilter{Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}},
+					Filter:                         &types.LifecycleRuleFilter{Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}},
 					AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(1)}}}}})
 			wantAPIError(t, err, "InvalidRequest", "AbortIncompleteMultipartUpload cannot be specified with Tags.")
 			if got, err := c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &b}); err != nil || len(got.Rules) != 3 {
