@@ -136,6 +136,8 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/admin/drives", s.requireOperator(s.drives))
 	handle(http.MethodGet, "/admin/audit", s.requireOperator(s.auditLog))
 	handle(http.MethodPost, "/admin/lifecycle/run", s.requireOperator(s.runLifecycle))
+	handle(http.MethodGet, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.lifecycleDefault))
+	handle(http.MethodPut, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.setLifecycleDefault))
 
 	// The API and probes go to the router (JSON 404/405 for unknown API
 	// paths); everything else is the embedded web UI.

@@ -56,4 +56,17 @@ func TestAdminLifecycleRun(t *testing.T) {
 		t.Fatalf("second pass: %+v", res)
 	}
 	contains(t, c.fails(1, "lifecycle", "run", "--tenant", "nobody"), "404", "unknown tenant")
+
+	// The tenant default for aborting unfinished uploads: 7 days, settable, 0 = off.
+	contains(t, c.ok("lifecycle", "default", "acme"), "aborted 7 days after", "default")
+	contains(t, c.ok("lifecycle", "default", "acme", "--abort-days", "0"), "not aborted by default", "set 0")
+	if d, err := lifecycle.TenantDefaultDays(ctx, st, "acme"); err != nil || d != 0 {
+		t.Fatalf("stored default %d, %v", d, err)
+	}
+	contains(t, c.ok("lifecycle", "default", "acme", "--abort-days", "30"), "aborted 30 days after", "set 30")
+	if d, err := lifecycle.TenantDefaultDays(ctx, st, "acme"); err != nil || d != 30 {
+		t.Fatalf("stored default %d, %v", d, err)
+	}
+	c.fails(2, "lifecycle", "default", "acme", "--abort-days", "-4")
+	contains(t, c.fails(1, "lifecycle", "default", "nobody"), "404", "unknown tenant")
 }
