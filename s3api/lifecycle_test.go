@@ -101,6 +101,22 @@ func TestSDKLifecycle(t *testing.T) {
 			if err != nil || lp.AbortDate == nil || !lp.AbortDate.Equal(wantAbort) || aws.ToString(lp.AbortRuleId) != "uploads" {
 				t.Fatalf("ListParts abort = %v %v %v", lp.AbortDate, aws.ToString(lp.AbortRuleId), err)
 			}
+			// CompleteMultipartUpload of a key a rule expires carries x-amz-expiration too.
+			lmu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("logs/mp")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			part, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b, Key: aws.String("logs/mp"), UploadId: lmu.UploadId,
+				PartNumber: aws.Int32(1), Body: strings.NewReader("part")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &b, Key: aws.String("logs/mp"), UploadId: lmu.UploadId,
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag,
+					ChecksumCRC32: part.ChecksumCRC32, ChecksumCRC32C: part.ChecksumCRC32C, ChecksumCRC64NVME: part.ChecksumCRC64NVME}}}})
+			if err != nil || !strings.Contains(aws.ToString(done.Expiration), `rule-id="logs-30"`) {
+				t.Fatalf("CompleteMultipartUpload x-amz-expiration = %q, %v", aws.ToString(done.Expiration), err)
+			}
 			mu2, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("other")})
 			if err != nil || mu2.AbortDate != nil || mu2.AbortRuleId != nil {
 				t.Fatalf("upload outside the rule got abort headers: %v %v %v", mu2.AbortDate, mu2.AbortRuleId, err)

@@ -222,6 +222,7 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 		typ = orDefault(typ, checksum.DefaultMultipartType(alg))
 	}
 	setChecksumHeaders(w.Header(), info.Checksums, typ)
+	s.setExpirationHeader(w.Header(), rq, info)
 	if err := s.setVersionHeader(w.Header(), rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
 		return err
 	}
