@@ -196,3 +196,98 @@ func TestLifecycleDigest(t *testing.T) {
 		t.Fatalf("good PUT: %d %s", resp.status, resp.body)
 	}
 }
+
+// TestSDKLifecycleRuleKinds stores every kind of rule and filter with the
+// SDK and reads it back, and checks x-amz-expiration follows tag and size
+// filters and a Date.
+func TestSDKLifecycleRuleKinds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	b := "kinds"
+	mkBucket(t, c, b)
+	date := time.Date(2031, 3, 4, 0, 0, 0, 0, time.UTC)
+	rules := []types.LifecycleRule{
+		{ID: aws.String("tagged-big"), Status: types.ExpirationStatusEnabled,
+			Filter: &types.LifecycleRuleFilter{And: &types.LifecycleRuleAndOperator{Prefix: aws.String("t/"),
+				Tags: []types.Tag{{Key: aws.String("class"), Value: aws.String("tmp")}}, ObjectSizeGreaterThan: aws.Int64(3)}},
+			Expiration: &types.LifecycleExpiration{Days: aws.Int32(2)}},
+		{ID: aws.String("dated"), Status: types.ExpirationStatusEnabled,
+			Filter:     &types.LifecycleRuleFilter{Prefix: aws.String("d/")},
+			Expiration: &types.LifecycleExpiration{Date: &date}},
+		{ID: aws.String("small"), Status: types.ExpirationStatusEnabled,
+			Filter:     &types.LifecycleRuleFilter{ObjectSizeLessThan: aws.Int64(2)},
+			Expiration: &types.LifecycleExpiration{Days: aws.Int32(9)}},
+		{ID: aws.String("markers"), Status: types.ExpirationStatusEnabled,
+			Filter:     &types.LifecycleRuleFilter{Tag: &types.Tag{Key: aws.String("k"), Value: aws.String("v")}},
+			Expiration: &types.LifecycleExpiration{Days: aws.Int32(400)}},
+		{ID: aws.String("off"), Status: types.ExpirationStatusDisabled,
+			Filter:                         &types.LifecycleRuleFilter{Prefix: aws.String("")},
+			Expiration:                     &types.LifecycleExpiration{ExpiredObjectDeleteMarker: aws.Bool(true)},
+			NoncurrentVersionExpiration:    &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1)},
+			AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(1)}},
+	}
+	if _, err := c.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: &b,
+		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: rules}}); err != nil {
+		t.Fatalf("PutBucketLifecycleConfiguration: %v", err)
+	}
+	got, err := c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &b})
+	if err != nil || len(got.Rules) != len(rules) {
+		t.Fatalf("GetBucketLifecycleConfiguration: %d rules, %v", len(got.Rules), err)
+	}
+	r0 := got.Rules[0].Filter.And
+	if r0 == nil || aws.ToString(r0.Prefix) != "t/" || len(r0.Tags) != 1 || aws.ToString(r0.Tags[0].Value) != "tmp" ||
+		aws.ToInt64(r0.ObjectSizeGreaterThan) != 3 {
+		t.Fatalf("And filter read back: %+v", r0)
+	}
+	if d := got.Rules[1].Expiration.Date; d == nil || !d.Equal(date) {
+		t.Fatalf("Date read back: %v", d)
+	}
+	if aws.ToInt64(got.Rules[2].Filter.ObjectSizeLessThan) != 2 || aws.ToString(got.Rules[3].Filter.Tag.Key) != "k" {
+		t.Fatalf("size/tag filters read back: %+v %+v", got.Rules[2].Filter, got.Rules[3].Filter)
+	}
+	off := got.Rules[4]
+	if off.Status != types.ExpirationStatusDisabled || !aws.ToBool(off.Expiration.ExpiredObjectDeleteMarker) ||
+		aws.ToInt32(off.NoncurrentVersionExpiration.NoncurrentDays) != 1 || aws.ToInt32(off.AbortIncompleteMultipartUpload.DaysAfterInitiation) != 1 {
+		t.Fatalf("disabled rule read back: %+v", off)
+	}
+
+	putTagged := func(key, body, tagging string) *s3.PutObjectOutput {
+		t.Helper()
+		in := &s3.PutObjectInput{Bucket: &b, Key: aws.String(key), Body: strings.NewReader(body)}
+		if tagging != "" {
+			in.Tagging = aws.String(tagging)
+		}
+		out, err := c.PutObject(ctx, in)
+		if err != nil {
+			t.Fatalf("PutObject %s: %v", key, err)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		key, body, tagging, rule string
+	}{
+		{"t/a", "long body", "class=tmp", "tagged-big"},
+		{"t/b", "long body", "class=keep", ""}, // wrong tag
+		{"t/c", "abc", "class=tmp", ""},        // not greater than 3 bytes
+		{"d/x", "abc", "", "dated"},
+		{"s", "x", "", "small"},
+		{"tagged", "abc", "k=v", "markers"},
+		{"none", "abc", "", ""},
+	} {
+		exp := aws.ToString(putTagged(tc.key, tc.body, tc.tagging).Expiration)
+		if tc.rule == "" {
+			if exp != "" {
+				t.Errorf("%s: unexpected x-amz-expiration %q", tc.key, exp)
+			}
+			continue
+		}
+		if !strings.Contains(exp, `rule-id="`+tc.rule+`"`) {
+			t.Errorf("%s: x-amz-expiration %q, want rule %s", tc.key, exp, tc.rule)
+		}
+		if tc.rule == "dated" && !strings.Contains(exp, `expiry-date="Tue, 04 Mar 2031 00:00:00 GMT"`) {
+			t.Errorf("dated: %q", exp)
+		}
+	}
+}
