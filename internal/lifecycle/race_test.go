@@ -98,3 +98,27 @@ func TestTokenBucketBounds(t *testing.T) {
 		t.Fatal("a cancelled wait succeeded")
 	}
 }
+
+// TestSuspendedBucket: expiring the null current version of a suspended
+// bucket replaces it with a null delete marker (its bytes go); the older
+// versioned version stays, noncurrent.
+func TestSuspendedBucket(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	mkTenant(t, st, "acme")
+	mkBucket(t, st, "acme", "susp", storage.VersioningEnabled, false)
+	setRules(t, st, "acme", "susp", `<Rule><ID>all</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`)
+	putObj(t, st, "acme", "susp", "k", 3, storage.PutOptions{})
+	must(t, st.SetBucketVersioning(ctx, "acme", "susp", storage.VersioningSuspended))
+	putObj(t, st, "acme", "susp", "k", 5, storage.PutOptions{})
+	now := time.Now().Add(3 * 24 * time.Hour)
+	res, err := New(Config{Store: st, Now: func() time.Time { return now }}).RunPass(ctx, "")
+	must(t, err)
+	if got, want := shape(t, st, "acme", "susp"), []string{"k:marker*", "k:3"}; !equal(got, want) {
+		t.Fatalf("%q, want %q", got, want)
+	}
+	if s := res.Tenants["acme"]; s.ObjectsExpired != 1 || s.BytesExpired != 5 {
+		t.Fatalf("counts %+v", s)
+	}
+	checkUsage(t, st, "acme")
+}
