@@ -22,9 +22,11 @@
 //
 // # Crash safety
 //
-// After every page the pass records (tenant, bucket, last key fully
-// handled) in the state file (written to a temporary file, synced and
-// renamed). A pass that finds a state file resumes there: buckets before
+// After every page of versions the pass records (tenant, bucket, last key
+// fully handled) in the state file (written to a temporary file, synced
+// and renamed), and before it adds a delete marker, the key it adds it to
+// (see cursor.InKey). Upload aborts record nothing: redoing them after a
+// crash is harmless, since an aborted upload is no longer listed. A pass that finds a state file resumes there: buckets before
 // it are not visited again, and the bucket's listing starts after that
 // key. Every decision is derived from the versions as they are, so a key
 // handled twice (the page after the last recorded cursor) asks for nothing

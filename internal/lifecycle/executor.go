@@ -148,7 +148,6 @@ func (e *Executor) RunPass(ctx context.Context, tenant string) (Result, error) {
 	e.passMu.Lock()
 	defer e.passMu.Unlock()
 	res := Result{Started: e.cfg.Now(), Tenants: map[string]Stats{}}
-	var cur *cursor
 	state := e.cfg.StateFile
 	if tenant != "" {
 		state = ""
@@ -277,10 +276,14 @@ func (p *pass) bucket(ctx context.Context, tenant string, b storage.BucketInfo, 
 	if cfg == nil && defDays <= 0 {
 		return nil
 	}
-	if err := p.save(cursor{Tenant: tenant, Bucket: b.Name}, at == nil); err != nil {
+	// The cursor is written only around a versions walk: a bucket whose
+	// uploads alone are due costs no fsync, and redoing its uploads after
+	// a crash is harmless (an aborted upload is no longer listed).
+	walk := hasObjectRules(cfg) && (at == nil || !at.Uploads)
+	if err := p.save(cursor{Tenant: tenant, Bucket: b.Name}, walk && at == nil); err != nil {
 		return err
 	}
-	if hasObjectRules(cfg) && (at == nil || !at.Uploads) {
+	if walk {
 		w := &versionWalk{p: p, tenant: tenant, bucket: b.Name, cfg: cfg, versioned: b.Versioning != "",
 			suspended: b.Versioning == storage.VersioningSuspended, st: st}
 		after := ""
@@ -292,7 +295,7 @@ func (p *pass) bucket(ctx context.Context, tenant string, b storage.BucketInfo, 
 			return err
 		}
 	}
-	if err := p.save(cursor{Tenant: tenant, Bucket: b.Name, Uploads: true}, true); err != nil {
+	if err := p.save(cursor{Tenant: tenant, Bucket: b.Name, Uploads: true}, walk); err != nil {
 		return err
 	}
 	return p.uploads(ctx, tenant, b.Name, cfg, defDays, st)
