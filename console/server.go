@@ -32,6 +32,8 @@ type Config struct {
 	SecureCookies  bool   // true under TLS
 	Logger         *slog.Logger
 	Metrics        http.Handler // served at /metrics (token check is inside); nil = 404
+	// Lifecycle runs a lifecycle pass for POST /api/admin/lifecycle/run; nil = 503.
+	Lifecycle LifecycleRunner
 }
 
 // maxBodyBytes bounds every JSON request body.
@@ -133,6 +135,9 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodDelete, "/admin/tenants/{t}/keys", s.requireOperator(s.adminDeleteKey))
 	handle(http.MethodGet, "/admin/drives", s.requireOperator(s.drives))
 	handle(http.MethodGet, "/admin/audit", s.requireOperator(s.auditLog))
+	handle(http.MethodPost, "/admin/lifecycle/run", s.requireOperator(s.runLifecycle))
+	handle(http.MethodGet, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.lifecycleDefault))
+	handle(http.MethodPut, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.setLifecycleDefault))
 
 	// The API and probes go to the router (JSON 404/405 for unknown API
 	// paths); everything else is the embedded web UI.

@@ -44,6 +44,7 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 		w.Header().Set("X-Amz-Checksum-Algorithm", string(alg))
 		w.Header().Set("X-Amz-Checksum-Type", typ)
 	}
+	s.setAbortHeadersNow(w.Header(), rq, rq.key)
 	return writeXML(w, http.StatusOK, initiateResult{NS: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: id})
 }
 
@@ -156,6 +157,7 @@ func (s *server) listParts(w http.ResponseWriter, r *http.Request, rq *request) 
 			Size: p.Size, checksumFields: checksumXML(p.Checksums),
 		})
 	}
+	s.setAbortHeaders(w.Header(), rq, rq.key, res.Upload.Initiated)
 	return writeXML(w, http.StatusOK, out)
 }
 
@@ -220,6 +222,7 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 		typ = orDefault(typ, checksum.DefaultMultipartType(alg))
 	}
 	setChecksumHeaders(w.Header(), info.Checksums, typ)
+	s.setExpirationHeader(w.Header(), rq, info)
 	if err := s.setVersionHeader(w.Header(), rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
 		return err
 	}

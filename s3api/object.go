@@ -43,6 +43,7 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	h.Set("ETag", quoteETag(info.ETag))
 	setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, checksum.FullObject))
+	s.setExpirationHeader(h, rq, info)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -178,6 +179,7 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, r
 	}
 
 	setObjectHeaders(h, info)
+	s.setExpirationHeader(h, rq, info)
 	setLockHeaders(h, info)
 	if err := s.setVersionHeader(h, rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
 		return 0, 0, 0, err

@@ -35,7 +35,8 @@ type Observer interface {
 	S3InFlight(delta int)
 }
 
-// server holds the handler's dependencies; it has no other state.
+// server holds the handler's dependencies and a cache of bucket lifecycle
+// configurations; it has no other state.
 type server struct {
 	store    storage.ObjectStore
 	verifier *auth.Verifier
@@ -45,6 +46,8 @@ type server struct {
 	obs      Observer
 	writes   *writeLimiter
 	router   *mux.Router
+	// lifecycles caches parsed bucket lifecycle configurations (lifecycle.go).
+	lifecycles lifecycleCache
 }
 
 // handlerFunc is the shape of every S3 operation handler.
@@ -110,6 +113,7 @@ func (s *server) routes() *mux.Router {
 	add("PUT", levelObject, "PutObjectTagging", s.putObjectTagging, q("tagging"))
 	add("DELETE", levelObject, "DeleteObjectTagging", s.deleteObjectTagging, q("tagging"))
 	s.lockRoutes(add)
+	s.lifecycleRoutes(add)
 
 	// Buckets: query-matched first.
 	add("GET", levelBucket, "GetBucketLocation", s.getBucketLocation, q("location"))

@@ -745,7 +745,7 @@ func testNotImplemented(t *testing.T, c *s3.Client, b string) {
 	wantAPIError(t, err, "NotImplemented", "not implemented")
 	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), ACL: types.ObjectCannedACLPublicRead})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
-	_, err = c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &b})
+	_, err = c.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: &b})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
 	// A version id on a write that cannot take one is refused, not ignored.
 	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), VersionId: aws.String("v1"), ACL: types.ObjectCannedACLPrivate})

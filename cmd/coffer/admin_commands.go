@@ -37,6 +37,8 @@ var adminCommands = []adminCommand{
 	{"keys show", "TENANT", 1, "show the tenant's access key (never the secret)", keysShow},
 	{"drives", "", 0, "drive health and scrub status", drives},
 	{"audit", "[--tenant T] [--limit N]", 0, "recent audit events", audit},
+	{"lifecycle default", "TENANT [--abort-days N]", 1, "show or set (--abort-days; 0 = never) after how many days the tenant's unfinished multipart uploads are aborted", lifecycleDefault},
+	{"lifecycle run", "[--tenant T]", 0, "run a lifecycle pass now (expirations, aborts of old uploads) and print its counts", lifecycleRun},
 }
 
 func tenantPath(name string) string { return "/api/admin/tenants/" + esc(name) }

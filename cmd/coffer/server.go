@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/cofferstore/coffer/internal/lifecycle"
 	"github.com/cofferstore/coffer/internal/server"
 )
 
@@ -51,10 +52,12 @@ func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFl
 	fs.Int64Var(&cfg.MaxBuckets, "max-buckets", server.DefaultMaxBuckets, "`N` buckets per tenant unless its quota sets its own; 0 = no limit")
 	fs.Int64Var(&cfg.MaxUploads, "max-uploads", server.DefaultMaxUploads, "`N` unfinished multipart uploads per tenant unless its quota sets its own; 0 = no limit")
 	fs.DurationVar(&cfg.ScrubInterval, "scrub-interval", 0, "`DURATION` between background scrub passes; negative disables")
+	fs.DurationVar(&cfg.LifecycleInterval, "lifecycle-interval", lifecycle.DefaultInterval, "`DURATION` between lifecycle passes (expiration, abort of old uploads); negative disables")
+	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", lifecycle.DefaultRate, "lifecycle deletes per second (`N`); negative = unbounded")
 	fs.StringVar(&cfg.PprofAddress, "pprof", "", "serve net/http/pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060)")
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
-		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads"} {
+		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads", "lifecycle-interval", "lifecycle-rate"} {
 		c.withEnv(name, envName(name))
 	}
 	// SigV2 stays on by default: botocore still presigns V2 URLs for custom

@@ -80,6 +80,13 @@ type Config struct {
 
 	// ScrubInterval is the background scanner period; 0 = storage default, < 0 disables it.
 	ScrubInterval time.Duration
+	// LifecycleInterval is the time between lifecycle passes; 0 = an hour,
+	// < 0 disables the background executor (coffer admin lifecycle run
+	// still runs a pass).
+	LifecycleInterval time.Duration
+	// LifecycleRate bounds the executor's deletes per second; 0 = 100,
+	// < 0 = unbounded.
+	LifecycleRate float64
 	// PprofAddress, when set, serves net/http/pprof there. It must be a loopback address.
 	PprofAddress string
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/console"
+	"github.com/cofferstore/coffer/internal/lifecycle"
 	"github.com/cofferstore/coffer/pkg/metrics"
 	"github.com/cofferstore/coffer/s3api"
 	"github.com/cofferstore/coffer/storage"
@@ -73,6 +74,8 @@ type Server struct {
 	Store   *storage.Store
 	Auth    *auth.Store
 	Metrics *metrics.Metrics
+	// Lifecycle runs lifecycle passes (in the background unless disabled).
+	Lifecycle *lifecycle.Executor
 
 	logger   *slog.Logger
 	closers  []namedCloser
@@ -81,6 +84,9 @@ type Server struct {
 	wg       sync.WaitGroup
 	once     sync.Once
 	closeErr error
+	// stopBackground ends the lifecycle loop before the stores close.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
 
 // Start opens storage and auth, ensures the operator account exists, and
@@ -170,10 +176,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.PublicEndpoint = s.S3URL
 	}
 
+	s.Lifecycle = newLifecycle(cfg, s.Store)
 	s.Metrics = metrics.New(metrics.Options{
-		Store:  s.Store,
-		Token:  metricsToken,
-		Logger: cfg.Logger.With("component", "metrics"),
+		Lifecycle: s.Lifecycle,
+		Store:     s.Store,
+		Token:     metricsToken,
+		Logger:    cfg.Logger.With("component", "metrics"),
 	})
 	verifier := auth.NewVerifier(s.Auth, auth.VerifierOptions{Region: Region, DisableSigV2: cfg.DisableSigV2})
 	s3Handler := s3api.New(s3api.Config{
@@ -197,6 +205,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		SecureCookies:  tlsConfig != nil,
 		Logger:         cfg.Logger.With("component", "console"),
 		Metrics:        s.Metrics.Handler(),
+		Lifecycle:      s.Lifecycle,
 	})
 
 	idle := newIdleRelease(idleReleaseAfter, freeOSMemory)
@@ -213,6 +222,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.PprofURL = listenerURL("http", pprofLn.Addr()) + "/debug/pprof/"
 		s.serve(pprofLn, pprofHandler(), nil, maxHeaderBytes, 0)
 	}
+	s.startLifecycle(cfg)
 	ok = true
 	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
 		"publicEndpoint", s.PublicEndpoint, "drives", len(drives), "dataDir", cfg.DataDir)
@@ -243,6 +253,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		wg.Wait()
 		s.wg.Wait()
+		s.stopLifecycle()
 		errs[len(s.servers)] = s.closeStores(storeCloseTimeout)
 		s.closeErr = errors.Join(errs...)
 		s.logger.Info("coffer stopped")

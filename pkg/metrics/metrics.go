@@ -27,6 +27,8 @@ type Options struct {
 	Token string
 	// Logger receives collection errors; nil discards them.
 	Logger *slog.Logger
+	// Lifecycle, when set, exports the lifecycle executor's counts.
+	Lifecycle LifecycleSource
 }
 
 // Metrics is the server's metric registry. It implements the s3api Observer
@@ -54,6 +56,9 @@ func New(opts Options) *Metrics {
 	reg.MustRegister(s3)
 	if opts.Store != nil {
 		reg.MustRegister(newUsageCollector(opts.Store, logger), newStorageCollector(opts.Store))
+	}
+	if opts.Lifecycle != nil {
+		reg.MustRegister(newLifecycleCollector(opts.Lifecycle))
 	}
 	m := &Metrics{reg: reg, s3: s3}
 	m.handler = requireBearer(opts.Token, promhttp.InstrumentMetricHandler(reg,

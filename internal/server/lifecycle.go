@@ -1,0 +1,49 @@
+package server
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/cofferstore/coffer/internal/lifecycle"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// lifecycleStateFile keeps the cursor of an unfinished lifecycle pass.
+const lifecycleStateFile = "lifecycle.state"
+
+// newLifecycle builds the executor from the flags' values.
+func newLifecycle(cfg Config, store *storage.Store) *lifecycle.Executor {
+	rate := cfg.LifecycleRate
+	switch {
+	case rate == 0:
+		rate = lifecycle.DefaultRate
+	case rate < 0:
+		rate = 0 // unbounded
+	}
+	return lifecycle.New(lifecycle.Config{
+		Store:     store,
+		Rate:      rate,
+		Interval:  cfg.LifecycleInterval,
+		StateFile: filepath.Join(cfg.DataDir, lifecycleStateFile),
+		Logger:    cfg.Logger.With("component", "lifecycle"),
+	})
+}
+
+// startLifecycle runs the background passes unless disabled.
+func (s *Server) startLifecycle(cfg Config) {
+	if cfg.LifecycleInterval < 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBackground = cancel
+	s.background.Go(func() { s.Lifecycle.Run(ctx) })
+}
+
+// stopLifecycle ends a running pass (its cursor stays for the next start)
+// and waits for it, so the stores close under no delete.
+func (s *Server) stopLifecycle() {
+	if s.stopBackground != nil {
+		s.stopBackground()
+	}
+	s.background.Wait()
+}
