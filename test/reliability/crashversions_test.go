@@ -1,0 +1,435 @@
+package reliability
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/cofferstore/coffer/internal/testutil"
+)
+
+// TestCrashVersioned kills the server with SIGKILL at a random moment
+// while clients write versions, add delete markers, delete versions by id
+// (issue 14) in a versioned bucket, and write GOVERNANCE-retained and
+// legally held versions in an Object Lock bucket; then restarts it and
+// checks that ListObjectVersions lists exactly the acknowledged versions and
+// markers of every key, newest first with IsLatest on the newest, each
+// version reading back byte for byte; that acknowledged permanent deletes
+// stay deleted; that an unacknowledged operation is either wholly applied
+// or not at all; that lock state survived; and that the tenant's usage
+// equals the sum over the listed versions.
+//
+// COFFER_VERSIONS_CRASH_ITER sets the iterations (else
+// COFFER_RELIABILITY_ITER, as `make reliability` sets it; else 10).
+func TestCrashVersioned(t *testing.T) {
+	iters := envInt("COFFER_VERSIONS_CRASH_ITER", envInt("COFFER_RELIABILITY_ITER", 10))
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d, %d iterations", seed, iters)
+	rng := rand.New(rand.NewPCG(seed, 14))
+
+	srv := startCoffer(t, 4, 2, "--scrub-interval", "-1s")
+	keys := srv.newTenant("vcrash")
+	c := srv.s3(keys)
+	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("vers")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketVersioning(bg, &s3.PutBucketVersioningInput{Bucket: aws.String("vers"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("vlock"), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	// Workers 0-2 own three keys each of "vers", worker 3 three keys of "vlock".
+	const workers, keysPerWorker = 4, 3
+	led := &vLedger{}
+	owned := make([][]*vKey, workers)
+	for w := range workers {
+		for i := range keysPerWorker {
+			k := &vKey{bucket: "vers", key: fmt.Sprintf("w%d/k%d", w, i)}
+			if w == workers-1 {
+				k.bucket, k.lock = "vlock", true
+			}
+			owned[w] = append(owned[w], k)
+			led.keys = append(led.keys, k)
+		}
+	}
+
+	var acked, cut int64
+	for it := range iters {
+		c = srv.s3(keys)
+		var killed atomic.Bool
+		var mu sync.Mutex
+		var liveErrs []error
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var n atomic.Int64
+		for w := range workers {
+			wr := rand.New(rand.NewPCG(seed+uint64(it*100+w), 15))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := versionedOp(c, wr, w, owned[w][wr.IntN(keysPerWorker)]); err != nil {
+						if !killed.Load() {
+							mu.Lock()
+							liveErrs = append(liveErrs, fmt.Errorf("worker %d: %w", w, err))
+							mu.Unlock()
+						}
+						return // after the kill every request fails; this key's operation stays pending
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		time.Sleep(time.Duration(250+rng.IntN(750)) * time.Millisecond)
+		killed.Store(true)
+		srv.kill()
+		close(stop)
+		wg.Wait()
+		for _, err := range liveErrs {
+			t.Errorf("iteration %d: error while the server ran: %v", it, err)
+		}
+		if t.Failed() {
+			return
+		}
+		acked += n.Load()
+		for _, k := range led.keys {
+			if k.pending != nil {
+				cut++
+			}
+		}
+
+		srv.start(true)
+		c = srv.s3(keys)
+		var total vUsage
+		for _, b := range []string{"vers", "vlock"} {
+			u, err := led.verifyBucket(c, b)
+			if err != nil {
+				t.Fatalf("iteration %d after SIGKILL: %v", it, err)
+			}
+			total = total.plus(u)
+		}
+		if err := srv.checkVersionedUsage(c, "vcrash", total, "vers", "vlock"); err != nil {
+			t.Fatalf("iteration %d after SIGKILL: %v", it, err)
+		}
+		if it%10 == 9 {
+			t.Logf("iteration %d: %d versions and %d markers listed", it+1, total.objects-total.markers, total.markers)
+		}
+	}
+	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d ops-cut-by-kill=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d",
+		iters, acked, cut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load())
+}
+
+// versionedOp runs one random operation of worker w on key k.
+func versionedOp(c *s3.Client, r *rand.Rand, w int, k *vKey) error {
+	op := r.IntN(20)
+	switch {
+	case len(k.live) > 0 && (len(k.live) >= 6 || op < 5):
+		return k.deleteVersion(c, r)
+	case op < 8:
+		return k.mark(c)
+	case op == 8 && w == 0:
+		return k.multipart(c, r)
+	case op == 9 && k.lock:
+		return k.probeLocked(c, r)
+	}
+	size := 1 + r.IntN(64<<10)
+	if r.IntN(5) == 0 {
+		size = 1<<20 + r.IntN(1<<20) // several erasure blocks
+	}
+	return k.put(c, r, size)
+}
+
+// vUsage is a recount from listings.
+type vUsage struct {
+	objects, bytes, markers            int64
+	noncurrentObjects, noncurrentBytes int64 // every entry but the current versions
+}
+
+func (u vUsage) plus(o vUsage) vUsage {
+	return vUsage{u.objects + o.objects, u.bytes + o.bytes, u.markers + o.markers,
+		u.noncurrentObjects + o.noncurrentObjects, u.noncurrentBytes + o.noncurrentBytes}
+}
+
+// verifyBucket lists a bucket's versions twice (one per page, so the order
+// is the server's; and by full pages), checks every ledger key against
+// them and the current view (GET, ListObjectsV2), and recounts its usage.
+func (l *vLedger) verifyBucket(c *s3.Client, bucket string) (vUsage, error) {
+	var u vUsage
+	byOne, err := listByOne(c, bucket, 10000)
+	if err != nil {
+		return u, err
+	}
+	full, err := listAllVersions(c, bucket)
+	if err != nil {
+		return u, fmt.Errorf("ListObjectVersions %s: %w", bucket, err)
+	}
+	byKeyID := func(a, b listedEntry) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.id, b.id)) }
+	if a, b := slices.SortedFunc(slices.Values(byOne), byKeyID), slices.SortedFunc(slices.Values(full), byKeyID); !slices.Equal(a, b) {
+		return u, fmt.Errorf("ListObjectVersions %s by pages of 1 (%d entries) and of 1000 (%d) differ", bucket, len(a), len(b))
+	}
+	listed := map[string][]listedEntry{}
+	for i, e := range byOne {
+		if i > 0 && e.key < byOne[i-1].key {
+			return u, fmt.Errorf("ListObjectVersions %s: key %q listed after %q", bucket, e.key, byOne[i-1].key)
+		}
+		if i > 0 && e.key != byOne[i-1].key && len(listed[e.key]) > 0 {
+			return u, fmt.Errorf("ListObjectVersions %s: versions of %q are not contiguous", bucket, e.key)
+		}
+		listed[e.key] = append(listed[e.key], e)
+	}
+	current := map[string]int64{}
+	for _, k := range l.keys {
+		if k.bucket != bucket {
+			continue
+		}
+		ku, err := l.verifyKey(c, k, listed[k.key])
+		if err != nil {
+			return u, err
+		}
+		delete(listed, k.key)
+		u = u.plus(ku)
+		if n := len(k.live); n > 0 && !k.live[n-1].marker {
+			current[k.key] = k.live[n-1].body.size
+		}
+	}
+	for key, es := range listed {
+		return u, fmt.Errorf("ListObjectVersions %s lists key %q that no client wrote: %v", bucket, key, es)
+	}
+	objs, err := listAll(c, bucket)
+	if err != nil {
+		return u, fmt.Errorf("ListObjectsV2 %s: %w", bucket, err)
+	}
+	for key, size := range objs {
+		if want, ok := current[key]; !ok || want != size {
+			return u, fmt.Errorf("ListObjectsV2 %s shows %q (%d bytes); its current version is %v/%d", bucket, key, size, ok, want)
+		}
+	}
+	if len(objs) != len(current) {
+		return u, fmt.Errorf("ListObjectsV2 %s lists %d keys, %d have a current version", bucket, len(objs), len(current))
+	}
+	return u, nil
+}
+
+// verifyKey resolves the key's pending operation from what is listed
+// (newest first), then requires the listing to equal the acknowledged
+// versions and markers in order, and reads each back.
+func (l *vLedger) verifyKey(c *s3.Client, k *vKey, listed []listedEntry) (vUsage, error) {
+	var u vUsage
+	name := k.bucket + "/" + k.key
+	got := slices.Clone(listed)
+	slices.Reverse(got) // oldest first, as the ledger
+	holdUnknown := (*vEntry)(nil)
+	if op := k.pending; op != nil {
+		k.pending = nil
+		switch op.kind {
+		case opPut, opMarker:
+			if n := len(got); n > 0 && !k.known(got[n-1].id) && got[n-1].marker == (op.kind == opMarker) {
+				newest := got[n-1]
+				if op.kind == opPut {
+					rv, _, err := readVersion(c, k.bucket, k.key, newest.id)
+					if err != nil {
+						return u, fmt.Errorf("%s: GET the version %s of the unacknowledged PUT: %w", name, newest.id, err)
+					}
+					if !matches(rv, op.entry.body) {
+						return u, fmt.Errorf("%s: unknown newest version %s holds %v; the unacknowledged PUT sent %v: partial or phantom", name, newest.id, rv, op.entry.body)
+					}
+					op.entry.body.etag, op.entry.body.checksum = rv.etag, rv.checksum
+				}
+				op.entry.id = newest.id
+				k.live = append(k.live, op.entry)
+			}
+		case opDelVersion:
+			if !slices.ContainsFunc(got, func(e listedEntry) bool { return e.id == op.entry.id }) {
+				k.removeLive(op.entry)
+				k.gone = append(k.gone, op.entry.id)
+			}
+		case opHoldOff:
+			holdUnknown = op.entry
+		}
+	}
+	if err := compareVersions(name, got, k); err != nil {
+		return u, err
+	}
+	for i, e := range k.live {
+		le := got[i]
+		if le.latest != (i == len(k.live)-1) {
+			return u, fmt.Errorf("%s: %v listed IsLatest %v at %d of %d (oldest first)", name, e, le.latest, i+1, len(k.live))
+		}
+		u.objects++
+		if i < len(k.live)-1 || e.marker {
+			u.noncurrentObjects++
+		}
+		if e.marker {
+			u.markers++
+			_, _, err := readVersion(c, k.bucket, k.key, e.id)
+			if code := testutil.S3ErrorCode(err); code != "MethodNotAllowed" {
+				return u, fmt.Errorf("%s: GET ?versionId= of delete marker %s: %v, want MethodNotAllowed", name, e.id, err)
+			}
+			l.markersChecked.Add(1)
+			continue
+		}
+		if le.size != e.body.size || (e.body.etag != "" && le.etag != e.body.etag) {
+			return u, fmt.Errorf("%s: %v listed with %d bytes ETag %s", name, e, le.size, le.etag)
+		}
+		rv, _, err := readVersion(c, k.bucket, k.key, e.id)
+		if err != nil {
+			return u, fmt.Errorf("%s: GET ?versionId=%s: %w", name, e.id, err)
+		}
+		if !matches(rv, e.body) {
+			return u, fmt.Errorf("%s: version %s reads %v ETag %s, acknowledged %v ETag %s", name, e.id, rv, rv.etag, e.body, e.body.etag)
+		}
+		l.versionsChecked.Add(1)
+		l.bytesVerified.Add(rv.size)
+		u.bytes += e.body.size
+		if i < len(k.live)-1 {
+			u.noncurrentBytes += e.body.size
+		}
+		if k.lock {
+			if err := checkLock(c, k, e, e == holdUnknown); err != nil {
+				return u, err
+			}
+		}
+	}
+	if err := checkCurrent(c, k); err != nil {
+		return u, err
+	}
+	// Permanent deletes since the last check read as NoSuchVersion (older
+	// ones are covered by the listing check above).
+	for _, id := range k.gone[k.goneRead:] {
+		_, _, err := readVersion(c, k.bucket, k.key, id)
+		if code := testutil.S3ErrorCode(err); code != "NoSuchVersion" {
+			return u, fmt.Errorf("%s: GET ?versionId=%s after its delete: %v, want NoSuchVersion", name, id, err)
+		}
+		l.goneChecked.Add(1)
+	}
+	k.goneRead = len(k.gone)
+	return u, nil
+}
+
+// compareVersions requires the listed versions (oldest first) to be the
+// acknowledged ones, in order, and says what differs.
+func compareVersions(name string, got []listedEntry, k *vKey) error {
+	same := len(got) == len(k.live)
+	for i := 0; same && i < len(got); i++ {
+		same = got[i].id == k.live[i].id && got[i].marker == k.live[i].marker
+	}
+	if same {
+		return nil
+	}
+	var lost, phantom, back []string
+	for _, e := range k.live {
+		if !slices.ContainsFunc(got, func(g listedEntry) bool { return g.id == e.id }) {
+			lost = append(lost, e.String())
+		}
+	}
+	for _, g := range got {
+		switch {
+		case slices.Contains(k.gone, g.id):
+			back = append(back, g.id)
+		case !k.known(g.id):
+			phantom = append(phantom, g.id)
+		}
+	}
+	return fmt.Errorf("%s: listed (oldest first) %s, acknowledged %s: lost %v, unknown %v, deleted yet listed %v",
+		name, entryIDs(got, func(g listedEntry) string { return g.id + map[bool]string{true: "(DM)"}[g.marker] }),
+		entryIDs(k.live, func(e *vEntry) string { return e.id + map[bool]string{true: "(DM)"}[e.marker] }), lost, phantom, back)
+}
+
+// checkLock requires a version's retention and legal hold to be as
+// acknowledged (the hold either way when its change was cut by the kill).
+func checkLock(c *s3.Client, k *vKey, e *vEntry, holdUnknown bool) error {
+	h, err := c.HeadObject(bg, &s3.HeadObjectInput{Bucket: aws.String(k.bucket), Key: aws.String(k.key), VersionId: aws.String(e.id)})
+	if err != nil {
+		return fmt.Errorf("%s/%s: HEAD ?versionId=%s: %w", k.bucket, k.key, e.id, err)
+	}
+	until := aws.ToTime(h.ObjectLockRetainUntilDate)
+	if h.ObjectLockMode != e.mode || !until.Equal(e.until) {
+		return fmt.Errorf("%s/%s: version %s has retention %q until %v, acknowledged %q until %v", k.bucket, k.key, e.id, h.ObjectLockMode, until, e.mode, e.until)
+	}
+	hold := h.ObjectLockLegalHoldStatus == types.ObjectLockLegalHoldStatusOn
+	if holdUnknown {
+		e.hold = hold
+	}
+	if hold != e.hold {
+		return fmt.Errorf("%s/%s: version %s legal hold %v, acknowledged %v", k.bucket, k.key, e.id, hold, e.hold)
+	}
+	return nil
+}
+
+// checkCurrent requires GET without a version id to read the newest
+// version, or NoSuchKey.
+func checkCurrent(c *s3.Client, k *vKey) error {
+	rv, out, err := readVersion(c, k.bucket, k.key, "")
+	n := len(k.live)
+	if n == 0 || k.live[n-1].marker {
+		if code := testutil.S3ErrorCode(err); code != "NoSuchKey" {
+			return fmt.Errorf("%s/%s: GET of a key whose newest is %v: %v, want NoSuchKey", k.bucket, k.key, k.live, err)
+		}
+		return nil
+	}
+	newest := k.live[n-1]
+	if err != nil {
+		return fmt.Errorf("%s/%s: GET of the current version %s: %w", k.bucket, k.key, newest.id, err)
+	}
+	if !matches(rv, newest.body) || aws.ToString(out.VersionId) != newest.id {
+		return fmt.Errorf("%s/%s: GET reads %v version %s, the newest is %v", k.bucket, k.key, rv, aws.ToString(out.VersionId), newest)
+	}
+	return nil
+}
+
+// checkVersionedUsage compares the operator's usage of a tenant with the
+// recount from listings (plus the parts of unfinished uploads).
+func (c *coffer) checkVersionedUsage(s *s3.Client, tenant string, want vUsage, buckets ...string) error {
+	var uploadBytes int64
+	for _, b := range buckets {
+		n, err := partBytes(s, b)
+		if err != nil {
+			return err
+		}
+		uploadBytes += n
+	}
+	var out struct {
+		Tenants []struct {
+			Name  string
+			Usage struct {
+				Objects, Bytes, UploadBytes        int64
+				NoncurrentObjects, NoncurrentBytes *int64
+			}
+		}
+	}
+	if code, raw := c.admin("GET", "/api/admin/tenants", nil, &out); code != 200 {
+		return fmt.Errorf("GET /api/admin/tenants: %d %s", code, raw)
+	}
+	for _, tn := range out.Tenants {
+		if tn.Name != tenant {
+			continue
+		}
+		u := tn.Usage
+		if u.Objects != want.objects || u.Bytes != want.bytes+uploadBytes || u.UploadBytes != uploadBytes {
+			return fmt.Errorf("usage says %d objects / %d bytes (%d in uploads); the listings recount %d versions and markers / %d bytes + %d in parts",
+				u.Objects, u.Bytes, u.UploadBytes, want.objects, want.bytes, uploadBytes)
+		}
+		if u.NoncurrentObjects != nil && (*u.NoncurrentObjects != want.noncurrentObjects || aws.ToInt64(u.NoncurrentBytes) != want.noncurrentBytes) {
+			return fmt.Errorf("usage says %d noncurrent objects / %d bytes; the listings recount %d / %d",
+				*u.NoncurrentObjects, aws.ToInt64(u.NoncurrentBytes), want.noncurrentObjects, want.noncurrentBytes)
+		}
+		return nil
+	}
+	return fmt.Errorf("tenant %s not in /api/admin/tenants", tenant)
+}
