@@ -19,7 +19,8 @@ import (
 
 // TestCrashVersioned kills the server with SIGKILL at a random moment
 // while clients write versions, add delete markers, delete versions by id
-// (issue 14) in a versioned bucket, and write GOVERNANCE-retained and
+// (issue 14) in a versioned bucket and in one whose versioning is
+// suspended every other iteration (writes replace the null version), and write GOVERNANCE-retained and
 // legally held versions in an Object Lock bucket; then restarts it and
 // checks that ListObjectVersions lists exactly the acknowledged versions and
 // markers of every key, newest first with IsLatest on the newest, each
@@ -49,14 +50,22 @@ func TestCrashVersioned(t *testing.T) {
 	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("vlock"), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	// Workers 0-2 own three keys each of "vers", worker 3 three keys of "vlock".
+	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("vsusp")}); err != nil {
+		t.Fatal(err)
+	}
+	// Workers 0-1 own three keys each of "vers", worker 2 three keys of
+	// "vsusp" (versioning Enabled and Suspended in turn), worker 3 three keys
+	// of "vlock".
 	const workers, keysPerWorker = 4, 3
 	led := &vLedger{}
 	owned := make([][]*vKey, workers)
 	for w := range workers {
 		for i := range keysPerWorker {
 			k := &vKey{bucket: "vers", key: fmt.Sprintf("w%d/k%d", w, i)}
-			if w == workers-1 {
+			switch w {
+			case 2:
+				k.bucket = "vsusp"
+			case 3:
 				k.bucket, k.lock = "vlock", true
 			}
 			owned[w] = append(owned[w], k)
@@ -64,9 +73,20 @@ func TestCrashVersioned(t *testing.T) {
 		}
 	}
 
-	var acked, cut int64
+	var acked, cut, nulls int64
 	for it := range iters {
 		c = srv.s3(keys)
+		state := types.BucketVersioningStatusEnabled
+		if it%2 == 1 {
+			state = types.BucketVersioningStatusSuspended
+		}
+		if _, err := c.PutBucketVersioning(bg, &s3.PutBucketVersioningInput{Bucket: aws.String("vsusp"),
+			VersioningConfiguration: &types.VersioningConfiguration{Status: state}}); err != nil {
+			t.Fatalf("iteration %d: versioning %s on vsusp: %v", it, state, err)
+		}
+		for _, k := range owned[2] {
+			k.suspended = state == types.BucketVersioningStatusSuspended
+		}
 		var killed atomic.Bool
 		var mu sync.Mutex
 		var liveErrs []error
@@ -117,22 +137,25 @@ func TestCrashVersioned(t *testing.T) {
 		srv.start(true)
 		c = srv.s3(keys)
 		var total vUsage
-		for _, b := range []string{"vers", "vlock"} {
+		for _, b := range []string{"vers", "vsusp", "vlock"} {
 			u, err := led.verifyBucket(c, b)
 			if err != nil {
 				t.Fatalf("iteration %d after SIGKILL: %v", it, err)
 			}
 			total = total.plus(u)
 		}
-		if err := srv.checkVersionedUsage(c, "vcrash", total, "vers", "vlock"); err != nil {
+		if err := srv.checkVersionedUsage(c, "vcrash", total, "vers", "vsusp", "vlock"); err != nil {
 			t.Fatalf("iteration %d after SIGKILL: %v", it, err)
 		}
 		if it%10 == 9 {
 			t.Logf("iteration %d: %d versions and %d markers listed", it+1, total.objects-total.markers, total.markers)
 		}
 	}
-	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d ops-cut-by-kill=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d",
-		iters, acked, cut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load())
+	for _, k := range led.keys {
+		nulls += int64(k.nullWrites)
+	}
+	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d null-version-writes=%d ops-cut-by-kill=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d",
+		iters, acked, nulls, cut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load())
 }
 
 // versionedOp runs one random operation of worker w on key k.
@@ -239,7 +262,16 @@ func (l *vLedger) verifyKey(c *s3.Client, k *vKey, listed []listedEntry) (vUsage
 		k.pending = nil
 		switch op.kind {
 		case opPut, opMarker:
-			if n := len(got); n > 0 && !k.known(got[n-1].id) && got[n-1].marker == (op.kind == opMarker) {
+			n := len(got)
+			applied := n > 0 && got[n-1].marker == (op.kind == opMarker) && !k.known(got[n-1].id)
+			if op.null { // the new null version is the newest, with the bytes sent
+				applied = n > 0 && got[n-1].marker == (op.kind == opMarker) && got[n-1].id == "null"
+				if applied && op.kind == opPut {
+					rv, _, err := readVersion(c, k.bucket, k.key, "null")
+					applied = err == nil && matches(rv, op.entry.body)
+				}
+			}
+			if applied {
 				newest := got[n-1]
 				if op.kind == opPut {
 					rv, _, err := readVersion(c, k.bucket, k.key, newest.id)
@@ -252,12 +284,17 @@ func (l *vLedger) verifyKey(c *s3.Client, k *vKey, listed []listedEntry) (vUsage
 					op.entry.body.etag, op.entry.body.checksum = rv.etag, rv.checksum
 				}
 				op.entry.id = newest.id
+				if op.null {
+					k.removeNull()
+				}
 				k.live = append(k.live, op.entry)
 			}
 		case opDelVersion:
 			if !slices.ContainsFunc(got, func(e listedEntry) bool { return e.id == op.entry.id }) {
 				k.removeLive(op.entry)
-				k.gone = append(k.gone, op.entry.id)
+				if op.entry.id != "null" {
+					k.gone = append(k.gone, op.entry.id)
+				}
 			}
 		case opHoldOff:
 			holdUnknown = op.entry

@@ -52,6 +52,7 @@ const (
 type vOp struct {
 	kind  vOpKind
 	entry *vEntry // opPut: the body and lock headers sent; otherwise the entry addressed
+	null  bool    // opPut/opMarker while versioning was suspended: it replaces the null version
 }
 
 // vKey is what the client knows of one key of a versioned bucket. Each key
@@ -60,10 +61,12 @@ type vOp struct {
 type vKey struct {
 	bucket, key string
 	lock        bool      // the bucket has Object Lock
+	suspended   bool      // versioning is Suspended: writes replace the null version
 	live        []*vEntry // acknowledged and not deleted, oldest first
 	gone        []string  // version ids acknowledged as permanently deleted
 	goneRead    int       // of gone, those already read back as NoSuchVersion
 	pending     *vOp
+	nullWrites  int // acknowledged writes of the null version (figures)
 }
 
 // vLedger holds the keys of the versioned crash test and its figures.
@@ -93,7 +96,7 @@ func (k *vKey) put(c *s3.Client, r *rand.Rand, size int) error {
 			in.ObjectLockLegalHoldStatus = types.ObjectLockLegalHoldStatusOn
 		}
 	}
-	k.pending = &vOp{kind: opPut, entry: e}
+	k.pending = &vOp{kind: opPut, entry: e, null: k.suspended}
 	out, err := c.PutObject(bg, in)
 	if err != nil {
 		return err
@@ -125,7 +128,7 @@ func (k *vKey) multipart(c *s3.Client, r *rand.Rand) error {
 	}
 	v.md5etag = "" // a multipart ETag is not the body's MD5
 	e := &vEntry{body: v}
-	k.pending = &vOp{kind: opPut, entry: e}
+	k.pending = &vOp{kind: opPut, entry: e, null: k.suspended}
 	out, err := c.CompleteMultipartUpload(bg, &s3.CompleteMultipartUploadInput{Bucket: aws.String(k.bucket), Key: aws.String(k.key),
 		UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
 	if err != nil {
@@ -135,8 +138,20 @@ func (k *vKey) multipart(c *s3.Client, r *rand.Rand) error {
 	return k.acked(e)
 }
 
-// acked records an acknowledged new version or marker after checking its id.
+// acked records an acknowledged new version or marker after checking its
+// id: while versioning is suspended it is the null version, which replaces
+// the one before (AWS), else a fresh id.
 func (k *vKey) acked(e *vEntry) error {
+	if k.suspended {
+		if e.id != "null" && e.id != "" {
+			return fmt.Errorf("%s/%s: a write while versioning is suspended answered version id %q, want null", k.bucket, k.key, e.id)
+		}
+		e.id = "null"
+		k.removeNull()
+		k.live, k.pending = append(k.live, e), nil
+		k.nullWrites++
+		return nil
+	}
 	if e.id == "" || e.id == "null" || k.known(e.id) {
 		return fmt.Errorf("%s/%s: new %v has an id that is empty, null or reused", k.bucket, k.key, e)
 	}
@@ -146,7 +161,7 @@ func (k *vKey) acked(e *vEntry) error {
 
 // mark deletes the key without a version id: a new delete marker.
 func (k *vKey) mark(c *s3.Client) error {
-	k.pending = &vOp{kind: opMarker, entry: &vEntry{marker: true}}
+	k.pending = &vOp{kind: opMarker, entry: &vEntry{marker: true}, null: k.suspended}
 	out, err := c.DeleteObject(bg, &s3.DeleteObjectInput{Bucket: aws.String(k.bucket), Key: aws.String(k.key)})
 	if err != nil {
 		return err
@@ -183,7 +198,10 @@ func (k *vKey) deleteVersion(c *s3.Client, r *rand.Rand) error {
 			aws.ToString(out.VersionId), aws.ToBool(out.DeleteMarker))
 	}
 	k.removeLive(e)
-	k.gone, k.pending = append(k.gone, e.id), nil
+	if e.id != "null" { // a later suspended write makes a new null version
+		k.gone = append(k.gone, e.id)
+	}
+	k.pending = nil
 	return nil
 }
 
@@ -214,6 +232,11 @@ func (k *vKey) probeLocked(c *s3.Client, r *rand.Rand) error {
 
 func (k *vKey) removeLive(e *vEntry) {
 	k.live = slices.DeleteFunc(k.live, func(x *vEntry) bool { return x == e })
+}
+
+// removeNull drops the null version or marker, which a suspended write replaces.
+func (k *vKey) removeNull() {
+	k.live = slices.DeleteFunc(k.live, func(x *vEntry) bool { return x.id == "null" })
 }
 
 // listedEntry is one row of ListObjectVersions.
