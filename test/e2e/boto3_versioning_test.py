@@ -85,6 +85,12 @@ def empty_bucket(s3, bucket, bypass=False):
 def basic_flow(s3):
     b = new_bucket(s3, "bv")
     check_eq(None, s3.get_bucket_versioning(Bucket=b).get("Status"), "get_bucket_versioning: no Status on a new bucket")
+    s3.put_object(Bucket=b, Key="plain", Body=b"unversioned")
+    check_eq(b"unversioned", s3.get_object(Bucket=b, Key="plain", VersionId="null")["Body"].read(),
+             "never-versioned bucket: get_object VersionId=null reads the object")
+    s3.delete_object(Bucket=b, Key="plain", VersionId="null")
+    check_eq("NoSuchKey", code_of(client_error(lambda: s3.get_object(Bucket=b, Key="plain"))),
+             "never-versioned bucket: delete_object VersionId=null removes it")
     enable(s3, b)
     check_eq("Enabled", s3.get_bucket_versioning(Bucket=b).get("Status"), "put/get_bucket_versioning Enabled")
     bodies = [os.urandom(100 + i) for i in range(3)]
@@ -115,6 +121,12 @@ def basic_flow(s3):
     check_eq([(marker, True)], [(m["VersionId"], m["IsLatest"]) for m in vs.get("DeleteMarkers", [])],
              "list_object_versions: the DeleteMarker is latest")
 
+    s3.put_object(Bucket=b, Key="other", Body=b"other")
+    e = client_error(lambda: s3.get_object(Bucket=b, Key="other", VersionId=ids[1]))
+    check_eq("NoSuchVersion", code_of(e), "get_object of another key's VersionId: NoSuchVersion")
+    e = client_error(lambda: s3.delete_object(Bucket=b, Key="other", VersionId=ids[1]))
+    check(code_of(e) in (None, "NoSuchVersion") and s3.get_object(Bucket=b, Key="k", VersionId=ids[1])["Body"].read() == bodies[1],
+          "delete_object of another key's VersionId leaves that version alone (%s)" % code_of(e))
     r = s3.delete_object(Bucket=b, Key="k", VersionId=ids[0])
     check_eq(ids[0], r.get("VersionId"), "delete_object VersionId: answers the removed id")
     e = client_error(lambda: s3.get_object(Bucket=b, Key="k", VersionId=ids[0]))
@@ -130,9 +142,9 @@ def pagination(s3):
     b = new_bucket(s3, "bp")
     enable(s3, b)
     expected = []  # (key, version id, marker) in listing order: key ascending, newest first
-    for k in ["a", "b/x", "b/y", "c", "d"]:
+    for k in ["a", "b/x", "b/y", "c", "d", "e f+%&<.txt"]:
         ids = [(k, s3.put_object(Bucket=b, Key=k, Body=b"%s-%d" % (k.encode(), i))["VersionId"], False) for i in range(3)]
-        if k in ("b/y", "d"):
+        if k in ("b/y", "d", "e f+%&<.txt"):
             ids.append((k, s3.delete_object(Bucket=b, Key=k)["VersionId"], True))
         expected += ids[::-1]
     pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=b, PaginationConfig={"PageSize": 2}))
