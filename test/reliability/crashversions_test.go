@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,9 @@ import (
 // version reading back byte for byte; that acknowledged permanent deletes
 // stay deleted; that an unacknowledged operation is either wholly applied
 // or not at all; that lock state survived; and that the tenant's usage
-// equals the sum over the listed versions.
+// equals the sum over the listed versions. Each iteration also force
+// deletes (console) a versioned bucket at a random moment: after the
+// restart it is gone if acknowledged, else whole.
 //
 // COFFER_VERSIONS_CRASH_ITER sets the iterations (else
 // COFFER_RELIABILITY_ITER, as `make reliability` sets it; else 10).
@@ -39,6 +42,9 @@ func TestCrashVersioned(t *testing.T) {
 
 	srv := startCoffer(t, 4, 2, "--scrub-interval", "-1s")
 	keys := srv.newTenant("vcrash")
+	if st, raw := srv.admin("POST", "/api/admin/tenants/vcrash/users", map[string]string{"username": "vcrashuser", "password": "vcrash-user-password-1"}, nil); st != 201 {
+		t.Fatalf("create console user: %d %s", st, raw)
+	}
 	c := srv.s3(keys)
 	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("vers")}); err != nil {
 		t.Fatal(err)
@@ -73,9 +79,16 @@ func TestCrashVersioned(t *testing.T) {
 		}
 	}
 
-	var acked, cut, nulls int64
+	var acked, cut, nulls, fdDone, fdCut int64
+	fdBuckets := map[string]string{} // versioned buckets to force delete -> "live" | "pending" | "deleted"
 	for it := range iters {
 		c = srv.s3(keys)
+		sess := srv.login("vcrashuser", "vcrash-user-password-1")
+		fdb := fmt.Sprintf("fdv-%d", it)
+		if err := led.fillForceDeleteBucket(c, rng, fdb); err != nil {
+			t.Fatalf("iteration %d: %v", it, err)
+		}
+		fdBuckets[fdb] = "live"
 		state := types.BucketVersioningStatusEnabled
 		if it%2 == 1 {
 			state = types.BucketVersioningStatusSuspended
@@ -116,11 +129,27 @@ func TestCrashVersioned(t *testing.T) {
 				}
 			}()
 		}
+		fdWait := make(chan struct{})
+		fdDelay := time.Duration(rng.IntN(600)) * time.Millisecond
+		go func() { // the force delete of a bucket full of versions, at a random moment
+			defer close(fdWait)
+			time.Sleep(fdDelay)
+			fdBuckets[fdb] = "pending"
+			code, raw, err := sess.call("DELETE", "/api/containers/"+fdb+"?force=true&confirm="+fdb, nil)
+			if err == nil && code == http.StatusNoContent {
+				fdBuckets[fdb] = "deleted"
+			} else if err == nil && !killed.Load() {
+				mu.Lock()
+				liveErrs = append(liveErrs, fmt.Errorf("force delete %s: %d %s", fdb, code, raw))
+				mu.Unlock()
+			}
+		}()
 		time.Sleep(time.Duration(250+rng.IntN(750)) * time.Millisecond)
 		killed.Store(true)
 		srv.kill()
 		close(stop)
 		wg.Wait()
+		<-fdWait
 		for _, err := range liveErrs {
 			t.Errorf("iteration %d: error while the server ran: %v", it, err)
 		}
@@ -137,14 +166,37 @@ func TestCrashVersioned(t *testing.T) {
 		srv.start(true)
 		c = srv.s3(keys)
 		var total vUsage
-		for _, b := range []string{"vers", "vsusp", "vlock"} {
+		buckets := []string{"vers", "vsusp", "vlock"}
+		for _, name := range mapKeys(fdBuckets) {
+			_, herr := c.HeadBucket(bg, &s3.HeadBucketInput{Bucket: aws.String(name)})
+			if code := testutil.S3ErrorCode(herr); herr != nil && code != "NotFound" && code != "NoSuchBucket" {
+				t.Fatalf("iteration %d: HeadBucket %s: %v", it, name, herr)
+			}
+			switch exists := herr == nil; {
+			case exists && fdBuckets[name] == "deleted":
+				t.Fatalf("iteration %d: force-deleted versioned bucket %s (acknowledged) exists after restart", it, name)
+			case !exists && fdBuckets[name] == "live":
+				t.Fatalf("iteration %d: versioned bucket %s vanished without a delete", it, name)
+			case !exists:
+				led.dropBucket(name)
+				delete(fdBuckets, name)
+				fdDone++
+			default: // never deleted, or the delete was cut before its commit: whole (verifyBucket)
+				if fdBuckets[name] == "pending" {
+					fdCut++
+				}
+				fdBuckets[name] = "live"
+				buckets = append(buckets, name)
+			}
+		}
+		for _, b := range buckets {
 			u, err := led.verifyBucket(c, b)
 			if err != nil {
 				t.Fatalf("iteration %d after SIGKILL: %v", it, err)
 			}
 			total = total.plus(u)
 		}
-		if err := srv.checkVersionedUsage(c, "vcrash", total, "vers", "vsusp", "vlock"); err != nil {
+		if err := srv.checkVersionedUsage(c, "vcrash", total, buckets...); err != nil {
 			t.Fatalf("iteration %d after SIGKILL: %v", it, err)
 		}
 		if it%10 == 9 {
@@ -154,8 +206,40 @@ func TestCrashVersioned(t *testing.T) {
 	for _, k := range led.keys {
 		nulls += int64(k.nullWrites)
 	}
-	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d null-version-writes=%d ops-cut-by-kill=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d",
-		iters, acked, nulls, cut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load())
+	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d null-version-writes=%d ops-cut-by-kill=%d force-deletes-done=%d force-deletes-cut-and-whole=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d",
+		iters, acked, nulls, cut, fdDone, fdCut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load())
+}
+
+// fillForceDeleteBucket makes a versioned bucket with a few keys of two
+// versions each and a delete marker on one, recorded in the ledger.
+func (l *vLedger) fillForceDeleteBucket(c *s3.Client, r *rand.Rand, bucket string) error {
+	if _, err := c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		return err
+	}
+	if _, err := c.PutBucketVersioning(bg, &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		return err
+	}
+	for i := range 3 {
+		k := &vKey{bucket: bucket, key: fmt.Sprintf("o%d", i)}
+		l.keys = append(l.keys, k)
+		for range 2 {
+			if err := k.put(c, r, 1000+r.IntN(100<<10)); err != nil {
+				return err
+			}
+		}
+		if i == 0 {
+			if err := k.mark(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dropBucket forgets a deleted bucket's keys.
+func (l *vLedger) dropBucket(bucket string) {
+	l.keys = slices.DeleteFunc(l.keys, func(k *vKey) bool { return k.bucket == bucket })
 }
 
 // versionedOp runs one random operation of worker w on key k.
