@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,7 +38,23 @@ import (
 // COFFER_VERSIONS_CRASH_ITER sets the iterations (else
 // COFFER_RELIABILITY_ITER, as `make reliability` sets it; else 10).
 func TestCrashVersioned(t *testing.T) {
-	iters := envInt("COFFER_VERSIONS_CRASH_ITER", envInt("COFFER_RELIABILITY_ITER", 10))
+	crashVersioned(t, envInt("COFFER_VERSIONS_CRASH_ITER", envInt("COFFER_RELIABILITY_ITER", 10)), false)
+}
+
+// TestCrashVersionedRebuild is TestCrashVersioned with `coffer
+// rebuild-index` between the SIGKILL and the restart: over the index every
+// other iteration, and after removing the index on the last one. Versions,
+// delete markers, retention and legal holds must come back from the drives;
+// acknowledged permanent deletes must not; an unacknowledged write may come
+// back (its metadata was on the drives), whole. COFFER_VERSIONS_REBUILD_ITER
+// sets the iterations (default 6).
+func TestCrashVersionedRebuild(t *testing.T) {
+	crashVersioned(t, envInt("COFFER_VERSIONS_REBUILD_ITER", 6), true)
+}
+
+// crashVersioned runs the versioned crash test for iters iterations, with
+// index rebuilds when rebuild is set.
+func crashVersioned(t *testing.T, iters int, rebuild bool) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d, %d iterations", seed, iters)
 	rng := rand.New(rand.NewPCG(seed, 14))
@@ -79,7 +98,7 @@ func TestCrashVersioned(t *testing.T) {
 		}
 	}
 
-	var acked, cut, nulls, fdDone, fdCut int64
+	var acked, cut, nulls, fdDone, fdCut, rebuilds int64
 	fdBuckets := map[string]string{} // versioned buckets to force delete -> "live" | "pending" | "deleted"
 	for it := range iters {
 		c = srv.s3(keys)
@@ -163,6 +182,22 @@ func TestCrashVersioned(t *testing.T) {
 			}
 		}
 
+		rebuiltNow := rebuild
+		switch {
+		case !rebuild:
+		case it == iters-1:
+			rebuilds++ // the index lost: everything comes back from the drives
+			if err := srv.rebuildIndex(true); err != nil {
+				t.Fatalf("iteration %d: %v", it, err)
+			}
+		case it%2 == 1:
+			rebuilds++
+			if err := srv.rebuildIndex(false); err != nil {
+				t.Fatalf("iteration %d: %v", it, err)
+			}
+		default:
+			rebuiltNow = false
+		}
 		srv.start(true)
 		c = srv.s3(keys)
 		var total vUsage
@@ -189,6 +224,7 @@ func TestCrashVersioned(t *testing.T) {
 				buckets = append(buckets, name)
 			}
 		}
+		led.rebuilt = rebuiltNow
 		for _, b := range buckets {
 			u, err := led.verifyBucket(c, b)
 			if err != nil {
@@ -206,8 +242,27 @@ func TestCrashVersioned(t *testing.T) {
 	for _, k := range led.keys {
 		nulls += int64(k.nullWrites)
 	}
-	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d null-version-writes=%d ops-cut-by-kill=%d force-deletes-done=%d force-deletes-cut-and-whole=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d",
-		iters, acked, nulls, cut, fdDone, fdCut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load())
+	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d null-version-writes=%d ops-cut-by-kill=%d index-rebuilds=%d force-deletes-done=%d force-deletes-cut-and-whole=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d unacknowledged-writes-revived-by-rebuild=%d",
+		iters, acked, nulls, cut, rebuilds, fdDone, fdCut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load(), led.ghostsAdopted.Load())
+}
+
+// rebuildIndex runs `coffer rebuild-index` on the stopped server, over
+// the index it has or (fresh) after removing it, as after its loss.
+func (c *coffer) rebuildIndex(fresh bool) error {
+	if fresh {
+		if err := os.Remove(filepath.Join(c.DataDir, "index.db")); err != nil {
+			return err
+		}
+	}
+	args := append([]string{"rebuild-index", "--data", c.DataDir}, c.Args[:2]...) // --parity M
+	for _, d := range c.Drives {
+		args = append(args, "--drive", d)
+	}
+	out, err := exec.Command(cofferBin, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("coffer rebuild-index (fresh %v): %v\n%s", fresh, err, out)
+	}
+	return nil
 }
 
 // fillForceDeleteBucket makes a versioned bucket with a few keys of two
@@ -372,16 +427,21 @@ func (l *vLedger) verifyKey(c *s3.Client, k *vKey, listed []listedEntry) (vUsage
 					k.removeNull()
 				}
 				k.live = append(k.live, op.entry)
+			} else {
+				op.entry.null = op.null
+				k.ghosts = append(k.ghosts, op.entry)
 			}
 		case opDelVersion:
 			if !slices.ContainsFunc(got, func(e listedEntry) bool { return e.id == op.entry.id }) {
-				k.removeLive(op.entry)
-				if op.entry.id != "null" {
-					k.gone = append(k.gone, op.entry.id)
-				}
+				k.forget(op.entry, "unacknowledged DELETE ?versionId= found applied after a restart")
 			}
 		case opHoldOff:
 			holdUnknown = op.entry
+		}
+	}
+	if l.rebuilt {
+		if err := l.adoptGhosts(c, k, got); err != nil {
+			return u, err
 		}
 	}
 	if err := compareVersions(name, got, k); err != nil {
@@ -441,6 +501,107 @@ func (l *vLedger) verifyKey(c *s3.Client, k *vKey, listed []listedEntry) (vUsage
 	}
 	k.goneRead = len(k.gone)
 	return u, nil
+}
+
+// adoptGhosts takes into the ledger, after a rebuild of the index from the
+// drives, the listed entries that are earlier unacknowledged writes found
+// on the drives (a version must hold a ghost's bytes exactly), in the
+// listed order, which must keep the acknowledged entries' order.
+func (l *vLedger) adoptGhosts(c *s3.Client, k *vKey, got []listedEntry) error {
+	name := k.bucket + "/" + k.key
+	byID := map[string]*vEntry{}
+	for _, e := range k.live {
+		byID[e.id] = e
+	}
+	var live []*vEntry
+	for _, g := range got {
+		if e := byID[g.id]; e != nil {
+			if g.id == "null" { // a ghost null write may have replaced it
+				h, err := l.nullGhost(c, k, e, g)
+				if err != nil {
+					return err
+				}
+				if h != nil {
+					k.live[slices.Index(k.live, e)] = h
+					e = h
+				}
+			}
+			live = append(live, e)
+			continue
+		}
+		if slices.Contains(k.gone, g.id) {
+			return fmt.Errorf("%s: %s, deleted for good (%s), is listed again after the index rebuild", name, g.id, k.goneHow[g.id])
+		}
+		i := -1
+		var read string // what the unknown version reads, for the message
+		if !g.marker {
+			rv, _, err := readVersion(c, k.bucket, k.key, g.id)
+			read = fmt.Sprintf(" (it reads %v, err %v)", rv, err)
+		}
+		for j, h := range k.ghosts {
+			if h.marker == g.marker && h.null == (g.id == "null") {
+				if g.marker {
+					i = j
+					break
+				}
+				rv, _, err := readVersion(c, k.bucket, k.key, g.id)
+				if err == nil && matches(rv, h.body) {
+					h.body.etag, h.body.checksum = rv.etag, rv.checksum
+					i = j
+					break
+				}
+			}
+		}
+		if i < 0 {
+			return fmt.Errorf("%s: after the index rebuild %v %s%s is listed, which is neither acknowledged nor an unacknowledged write (ghosts %v)",
+				name, map[bool]string{true: "marker", false: "version"}[g.marker], g.id, read, k.ghosts)
+		}
+		h := k.ghosts[i]
+		k.ghosts = slices.Delete(k.ghosts, i, i+1)
+		h.id = g.id
+		live = append(live, h)
+		l.ghostsAdopted.Add(1)
+	}
+	// The acknowledged entries must all be there, in their order.
+	j := 0
+	for _, e := range live {
+		if j < len(k.live) && e == k.live[j] {
+			j++
+		}
+	}
+	if j != len(k.live) {
+		return compareVersions(name, got, k) // says what is lost or out of order
+	}
+	k.live = live
+	return nil
+}
+
+// nullGhost finds, after a rebuild, the ghost of an unacknowledged null
+// write that the listed null entry g is instead of the acknowledged e (nil:
+// g is e, or no ghost fits and the checks that follow report it).
+func (l *vLedger) nullGhost(c *s3.Client, k *vKey, e *vEntry, g listedEntry) (*vEntry, error) {
+	var rv *version
+	if !g.marker {
+		var err error
+		if rv, _, err = readVersion(c, k.bucket, k.key, "null"); err != nil {
+			return nil, err
+		}
+	}
+	if g.marker == e.marker && (g.marker || matches(rv, e.body)) {
+		return nil, nil
+	}
+	for i, h := range k.ghosts {
+		if h.null && h.marker == g.marker && (g.marker || matches(rv, h.body)) {
+			if !g.marker {
+				h.body.etag, h.body.checksum = rv.etag, rv.checksum
+			}
+			h.id = "null"
+			k.ghosts = slices.Delete(k.ghosts, i, i+1)
+			l.ghostsAdopted.Add(1)
+			return h, nil
+		}
+	}
+	return nil, nil
 }
 
 // compareVersions requires the listed versions (oldest first) to be the

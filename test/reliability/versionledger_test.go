@@ -28,6 +28,7 @@ type vEntry struct {
 	mode  types.ObjectLockMode
 	until time.Time
 	hold  bool
+	null  bool // a ghost (see vKey.ghosts) of a write of the null version
 }
 
 func (e *vEntry) String() string {
@@ -60,18 +61,27 @@ type vOp struct {
 // versions and at most one operation is unacknowledged.
 type vKey struct {
 	bucket, key string
-	lock        bool      // the bucket has Object Lock
-	suspended   bool      // versioning is Suspended: writes replace the null version
-	live        []*vEntry // acknowledged and not deleted, oldest first
-	gone        []string  // version ids acknowledged as permanently deleted
-	goneRead    int       // of gone, those already read back as NoSuchVersion
+	lock        bool              // the bucket has Object Lock
+	suspended   bool              // versioning is Suspended: writes replace the null version
+	live        []*vEntry         // acknowledged and not deleted, oldest first
+	gone        []string          // version ids acknowledged as permanently deleted
+	goneHow     map[string]string // how each was deleted, for failure messages
+	goneRead    int               // of gone, those already read back as NoSuchVersion
 	pending     *vOp
 	nullWrites  int // acknowledged writes of the null version (figures)
+	// ghosts are unacknowledged writes (versions, markers) that a restart
+	// showed as not applied. Their metadata may still be on the drives, so
+	// a rebuild of the index from the drives may bring them back; nothing
+	// else may.
+	ghosts []*vEntry
 }
 
 // vLedger holds the keys of the versioned crash test and its figures.
 type vLedger struct {
-	keys []*vKey
+	keys    []*vKey
+	rebuilt bool // the index was just rebuilt from the drives: ghosts may appear
+
+	ghostsAdopted atomic.Int64
 
 	versionsChecked, markersChecked, bytesVerified, goneChecked atomic.Int64
 }
@@ -197,10 +207,7 @@ func (k *vKey) deleteVersion(c *s3.Client, r *rand.Rand) error {
 		return fmt.Errorf("DELETE %s/%s?versionId=%s answered version %q delete marker %v", k.bucket, k.key, e.id,
 			aws.ToString(out.VersionId), aws.ToBool(out.DeleteMarker))
 	}
-	k.removeLive(e)
-	if e.id != "null" { // a later suspended write makes a new null version
-		k.gone = append(k.gone, e.id)
-	}
+	k.forget(e, "acknowledged DELETE ?versionId=")
 	k.pending = nil
 	return nil
 }
@@ -232,6 +239,20 @@ func (k *vKey) probeLocked(c *s3.Client, r *rand.Rand) error {
 
 func (k *vKey) removeLive(e *vEntry) {
 	k.live = slices.DeleteFunc(k.live, func(x *vEntry) bool { return x == e })
+}
+
+// forget records a permanent delete of e (how, for failure messages).
+func (k *vKey) forget(e *vEntry, how string) {
+	newest := len(k.live) > 0 && k.live[len(k.live)-1] == e
+	k.removeLive(e)
+	if e.id == "null" { // a later suspended write makes a new null version
+		return
+	}
+	k.gone = append(k.gone, e.id)
+	if k.goneHow == nil {
+		k.goneHow = map[string]string{}
+	}
+	k.goneHow[e.id] = fmt.Sprintf("%s of %v (newest: %v, %d entries left)", how, e, newest, len(k.live))
 }
 
 // removeNull drops the null version or marker, which a suspended write replaces.
