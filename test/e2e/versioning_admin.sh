@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The operator's and the console's side of versioning and Object Lock
-# (issue 14): usage counts every version and delete marker; a COMPLIANCE
+# (issue 14): usage and the noncurrent metrics count every version and
+# delete marker; a COMPLIANCE
 # version blocks the tenant's deletion and the container's force delete,
 # with a message naming it, until its date has passed.
-# Needs COFFER_BIN, COFFER_SERVER, COFFER_ADMIN_PASSWORD, S3_ENDPOINT (run.sh sets them).
+# Needs COFFER_BIN, COFFER_SERVER, COFFER_ADMIN_PASSWORD, S3_ENDPOINT and
+# COFFER_METRICS_TOKEN_FILE (run.sh sets them).
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-: "${COFFER_BIN:?}" "${COFFER_SERVER:?}" "${COFFER_ADMIN_PASSWORD:?}" "${S3_ENDPOINT:?}"
+: "${COFFER_BIN:?}" "${COFFER_SERVER:?}" "${COFFER_ADMIN_PASSWORD:?}" "${S3_ENDPOINT:?}" "${COFFER_METRICS_TOKEN_FILE:?}"
 # Keep going after an unexpected error (lib.sh's ERR trap counts each one).
 set +e
 export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
@@ -35,6 +37,18 @@ for t in json.load(sys.stdin)["tenants"]:
         print(t["usage"]["objects"], t["usage"]["bytes"])'
 }
 
+# noncurrent: "objects bytes" of coffer_tenant_noncurrent_{objects,bytes} for the tenant.
+noncurrent() {
+	curl -sS -H "Authorization: Bearer $(cat "$COFFER_METRICS_TOKEN_FILE")" "$COFFER_SERVER/metrics" | T="$T" python3 -c '
+import os, re, sys
+vals = {}
+for line in sys.stdin:
+    m = re.match(r"coffer_tenant_noncurrent_(objects|bytes)\{[^}]*tenant=\"%s\"[^}]*\} (\S+)" % re.escape(os.environ["T"]), line)
+    if m:
+        vals[m.group(1)] = int(float(m.group(2)))
+print(vals.get("objects", "none"), vals.get("bytes", "none"))'
+}
+
 # Usage counts every version and delete marker.
 check_ok "create-bucket" s3api create-bucket --bucket "$T-v"
 check_ok "put-bucket-versioning Enabled" s3api put-bucket-versioning --bucket "$T-v" --versioning-configuration Status=Enabled
@@ -45,8 +59,10 @@ for n in 1 2 3; do
 done
 check_ok "delete-object (a delete marker)" s3api delete-object --bucket "$T-v" --key k
 check_eq "4 6000" "$(usage)" "tenant list: usage counts three versions (6000 bytes) and the delete marker"
+check_eq "4 6000" "$(noncurrent)" "/metrics: all of it is noncurrent (three versions under a delete marker, and the marker)"
 check_ok "delete-object --version-id of the 2000-byte version" s3api delete-object --bucket "$T-v" --key k --version-id "${ids[1]}"
 check_eq "3 4000" "$(usage)" "  ... usage drops by that version"
+check_eq "3 4000" "$(noncurrent)" "  ... and so do the noncurrent metrics"
 
 # A COMPLIANCE version blocks the tenant's deletion and the force delete.
 check_ok "create-bucket --object-lock-enabled-for-bucket" s3api create-bucket --bucket "$T-l" --object-lock-enabled-for-bucket

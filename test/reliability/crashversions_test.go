@@ -98,7 +98,7 @@ func crashVersioned(t *testing.T, iters int, rebuild bool) {
 		}
 	}
 
-	var acked, cut, nulls, fdDone, fdCut, rebuilds int64
+	var acked, cut, nulls, fdDone, fdCut, rebuilds, noncurrentChecks int64
 	fdBuckets := map[string]string{} // versioned buckets to force delete -> "live" | "pending" | "deleted"
 	for it := range iters {
 		c = srv.s3(keys)
@@ -232,7 +232,9 @@ func crashVersioned(t *testing.T, iters int, rebuild bool) {
 			}
 			total = total.plus(u)
 		}
-		if err := srv.checkVersionedUsage(c, "vcrash", total, buckets...); err != nil {
+		nc, err := srv.checkVersionedUsage(c, "vcrash", total, buckets...)
+		noncurrentChecks += nc
+		if err != nil {
 			t.Fatalf("iteration %d after SIGKILL: %v", it, err)
 		}
 		if it%10 == 9 {
@@ -242,8 +244,8 @@ func crashVersioned(t *testing.T, iters int, rebuild bool) {
 	for _, k := range led.keys {
 		nulls += int64(k.nullWrites)
 	}
-	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d null-version-writes=%d ops-cut-by-kill=%d index-rebuilds=%d force-deletes-done=%d force-deletes-cut-and-whole=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d unacknowledged-writes-revived-by-rebuild=%d",
-		iters, acked, nulls, cut, rebuilds, fdDone, fdCut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load(), led.ghostsAdopted.Load())
+	t.Logf("FIGURES versioned crash: iterations=%d acknowledged-ops=%d null-version-writes=%d ops-cut-by-kill=%d index-rebuilds=%d force-deletes-done=%d force-deletes-cut-and-whole=%d versions-read=%d markers-checked=%d bytes-verified=%d permanent-deletes-rechecked=%d unacknowledged-writes-revived-by-rebuild=%d noncurrent-usage-checks=%d",
+		iters, acked, nulls, cut, rebuilds, fdDone, fdCut, led.versionsChecked.Load(), led.markersChecked.Load(), led.bytesVerified.Load(), led.goneChecked.Load(), led.ghostsAdopted.Load(), noncurrentChecks)
 }
 
 // rebuildIndex runs `coffer rebuild-index` on the stopped server, over
@@ -676,13 +678,36 @@ func checkCurrent(c *s3.Client, k *vKey) error {
 }
 
 // checkVersionedUsage compares the operator's usage of a tenant with the
-// recount from listings (plus the parts of unfinished uploads).
-func (c *coffer) checkVersionedUsage(s *s3.Client, tenant string, want vUsage, buckets ...string) error {
+// recount from listings (plus the parts of unfinished uploads), and the
+// noncurrent figures where the admin API or /metrics show them (it returns
+// how many of those it compared).
+func (c *coffer) checkVersionedUsage(s *s3.Client, tenant string, want vUsage, buckets ...string) (int64, error) {
+	n, err := c.checkTenantUsage(s, tenant, want, buckets...)
+	if err != nil {
+		return n, err
+	}
+	mfs := c.metrics()
+	for _, m := range []struct {
+		name string
+		want int64
+	}{{"coffer_tenant_noncurrent_objects", want.noncurrentObjects}, {"coffer_tenant_noncurrent_bytes", want.noncurrentBytes}} {
+		if v, ok := metricWith(mfs, m.name, "tenant="+tenant); ok {
+			n++
+			if int64(v) != m.want {
+				return n, fmt.Errorf("/metrics %s{tenant=%q} is %v; the listings recount %d", m.name, tenant, v, m.want)
+			}
+		}
+	}
+	return n, nil
+}
+
+// checkTenantUsage compares GET /api/admin/tenants with the recount.
+func (c *coffer) checkTenantUsage(s *s3.Client, tenant string, want vUsage, buckets ...string) (int64, error) {
 	var uploadBytes int64
 	for _, b := range buckets {
 		n, err := partBytes(s, b)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		uploadBytes += n
 	}
@@ -696,7 +721,7 @@ func (c *coffer) checkVersionedUsage(s *s3.Client, tenant string, want vUsage, b
 		}
 	}
 	if code, raw := c.admin("GET", "/api/admin/tenants", nil, &out); code != 200 {
-		return fmt.Errorf("GET /api/admin/tenants: %d %s", code, raw)
+		return 0, fmt.Errorf("GET /api/admin/tenants: %d %s", code, raw)
 	}
 	for _, tn := range out.Tenants {
 		if tn.Name != tenant {
@@ -704,14 +729,17 @@ func (c *coffer) checkVersionedUsage(s *s3.Client, tenant string, want vUsage, b
 		}
 		u := tn.Usage
 		if u.Objects != want.objects || u.Bytes != want.bytes+uploadBytes || u.UploadBytes != uploadBytes {
-			return fmt.Errorf("usage says %d objects / %d bytes (%d in uploads); the listings recount %d versions and markers / %d bytes + %d in parts",
+			return 0, fmt.Errorf("usage says %d objects / %d bytes (%d in uploads); the listings recount %d versions and markers / %d bytes + %d in parts",
 				u.Objects, u.Bytes, u.UploadBytes, want.objects, want.bytes, uploadBytes)
 		}
-		if u.NoncurrentObjects != nil && (*u.NoncurrentObjects != want.noncurrentObjects || aws.ToInt64(u.NoncurrentBytes) != want.noncurrentBytes) {
-			return fmt.Errorf("usage says %d noncurrent objects / %d bytes; the listings recount %d / %d",
+		if u.NoncurrentObjects == nil {
+			return 0, nil
+		}
+		if *u.NoncurrentObjects != want.noncurrentObjects || aws.ToInt64(u.NoncurrentBytes) != want.noncurrentBytes {
+			return 1, fmt.Errorf("usage says %d noncurrent objects / %d bytes; the listings recount %d / %d",
 				*u.NoncurrentObjects, aws.ToInt64(u.NoncurrentBytes), want.noncurrentObjects, want.noncurrentBytes)
 		}
-		return nil
+		return 1, nil
 	}
-	return fmt.Errorf("tenant %s not in /api/admin/tenants", tenant)
+	return 0, fmt.Errorf("tenant %s not in /api/admin/tenants", tenant)
 }
