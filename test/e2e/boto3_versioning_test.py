@@ -269,6 +269,17 @@ def object_lock(s3):
     s3.put_object_legal_hold(Bucket=b, Key="h", VersionId=h, LegalHold={"Status": "OFF"})
     empty_bucket(s3, b, bypass=True)
 
+    # Object Lock on an existing versioned bucket (AWS allows it since 2023).
+    e2 = new_bucket(s3, "be")
+    enable(s3, e2)
+    s3.put_object_lock_configuration(Bucket=e2, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+    check_eq("Enabled", s3.get_object_lock_configuration(Bucket=e2)["ObjectLockConfiguration"].get("ObjectLockEnabled"),
+             "put_object_lock_configuration on an existing versioned bucket enables Object Lock")
+    v = s3.put_object(Bucket=e2, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until)["VersionId"]
+    check_eq("AccessDenied", code_of(client_error(lambda: s3.delete_object(Bucket=e2, Key="k", VersionId=v))),
+             "  ... and protects the versions written after")
+    empty_bucket(s3, e2, bypass=True)
+
     p = new_bucket(s3, "bn")
     s3.put_object(Bucket=p, Key="k", Body=b"x")
     e = client_error(lambda: s3.put_object_retention(Bucket=p, Key="k", Retention={"Mode": "GOVERNANCE", "RetainUntilDate": until}))
