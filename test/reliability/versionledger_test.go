@@ -74,6 +74,10 @@ type vKey struct {
 	// a rebuild of the index from the drives may bring them back; nothing
 	// else may.
 	ghosts []*vEntry
+	// undead are versions whose unacknowledged delete a restart showed as
+	// applied: their files may still be on the drives (removed after the
+	// commit), so a rebuild of the index may bring them back too.
+	undead map[string]*vEntry
 }
 
 // vLedger holds the keys of the versioned crash test and its figures.
