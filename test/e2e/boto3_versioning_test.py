@@ -140,8 +140,10 @@ def basic_flow(s3):
 
 def pagination(s3):
     b = new_bucket(s3, "bp")
+    s3.put_object(Bucket=b, Key="0null", Body=b"before versioning")  # a null version under later ones
     enable(s3, b)
-    expected = []  # (key, version id, marker) in listing order: key ascending, newest first
+    expected = [("0null", s3.put_object(Bucket=b, Key="0null", Body=b"v%d" % i)["VersionId"], False) for i in (1, 2)][::-1]
+    expected.append(("0null", "null", False))  # (key, version id, marker): key ascending, newest first
     for k in ["a", "b/x", "b/y", "c", "d", "e f+%&<.txt"]:
         ids = [(k, s3.put_object(Bucket=b, Key=k, Body=b"%s-%d" % (k.encode(), i))["VersionId"], False) for i in range(3)]
         if k in ("b/y", "d", "e f+%&<.txt"):
@@ -162,7 +164,10 @@ def pagination(s3):
                      "page %d NextKeyMarker/NextVersionIdMarker name its last entry" % (i + 1))
     check_eq(len(expected), len(set(got)), "every version and marker listed exactly once")
 
-    # Markers given by hand: the listing resumes after that version.
+    # Markers given by hand: the listing resumes after that version (also
+    # after the null version).
+    r = s3.list_object_versions(Bucket=b, KeyMarker="0null", VersionIdMarker="null", MaxKeys=2)
+    check_eq(sorted(expected[3:5]), sorted(entries(r)), "KeyMarker + VersionIdMarker=null resume after the null version")
     k, vid, _ = expected[4]
     r = s3.list_object_versions(Bucket=b, KeyMarker=k, VersionIdMarker=vid, MaxKeys=3)
     check_eq(sorted(expected[5:8]), sorted(entries(r)), "KeyMarker + VersionIdMarker resume after that version")
