@@ -272,11 +272,11 @@ check_ok "  ... bypassed in GOVERNANCE" s3api delete-object --bucket "$L" --key 
 check_ok "put-object-lock-configuration without a default" s3api put-object-lock-configuration --bucket "$L" \
 	--object-lock-configuration '{"ObjectLockEnabled":"Enabled"}'
 
-# COMPLIANCE for some seconds (enough for the CLI calls below on a loaded
+# COMPLIANCE for 20 s (enough for the CLI calls below on a loaded
 # machine): no bypass, no weakening, extension allowed; deletable once the
 # date has passed (a bounded wait).
 printf 'compliant\n' >c.txt
-cuntil=$(iso_in 15)
+cuntil=$(iso_in 20)
 cid=$(s3api put-object --bucket "$L" --key c.txt --body c.txt --object-lock-mode COMPLIANCE --object-lock-retain-until-date "$cuntil" | jv 'j.get("VersionId")')
 check_eq COMPLIANCE "$(s3api head-object --bucket "$L" --key c.txt --version-id "$cid" | jv 'j.get("ObjectLockMode")')" \
 	"put-object --object-lock-mode COMPLIANCE"
@@ -286,7 +286,7 @@ check_error "COMPLIANCE cannot become GOVERNANCE" AccessDenied s3api put-object-
 	--bypass-governance-retention --retention "{\"Mode\":\"GOVERNANCE\",\"RetainUntilDate\":\"$cuntil\"}"
 check_error "COMPLIANCE cannot be shortened" AccessDenied s3api put-object-retention --bucket "$L" --key c.txt --version-id "$cid" \
 	--retention "{\"Mode\":\"COMPLIANCE\",\"RetainUntilDate\":\"$(iso_in 5)\"}"
-cuntil=$(python3 -c 'import sys; from datetime import datetime, timedelta; print((datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$cuntil")
+cuntil=$(python3 -c 'import sys; from datetime import datetime, timedelta; print((datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")) + timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$cuntil")
 check_ok "COMPLIANCE can be extended" s3api put-object-retention --bucket "$L" --key c.txt --version-id "$cid" \
 	--retention "{\"Mode\":\"COMPLIANCE\",\"RetainUntilDate\":\"$cuntil\"}"
 check_ok "  ... get-object-retention shows the new date" same_time "$cuntil" \
