@@ -24,8 +24,9 @@ import (
 // TestCrashVersioned kills the server with SIGKILL at a random moment
 // while clients write versions, add delete markers, delete versions by id
 // (issue 14) in a versioned bucket and in one whose versioning is
-// suspended every other iteration (writes replace the null version), and write GOVERNANCE-retained and
-// legally held versions in an Object Lock bucket; then restarts it and
+// suspended every other iteration (writes replace the null version), and
+// write GOVERNANCE-retained and legally held versions in an Object Lock
+// bucket; then restarts it and
 // checks that ListObjectVersions lists exactly the acknowledged versions and
 // markers of every key, newest first with IsLatest on the newest, each
 // version reading back byte for byte; that acknowledged permanent deletes
@@ -48,8 +49,7 @@ func TestCrashVersioned(t *testing.T) {
 // acknowledged permanent deletes must not; an unacknowledged write may come
 // back (its metadata was on the drives), whole, and a cut delete shown
 // applied by a restart may be undone (its files were still on the drives).
-// COFFER_VERSIONS_REBUILD_ITER
-// sets the iterations (default 6).
+// COFFER_VERSIONS_REBUILD_ITER sets the iterations (default 6).
 func TestCrashVersionedRebuild(t *testing.T) {
 	crashVersioned(t, envInt("COFFER_VERSIONS_REBUILD_ITER", 6), true)
 }
