@@ -555,10 +555,12 @@ func (l *vLedger) adoptGhosts(c *s3.Client, k *vKey, got []listedEntry) error {
 			live = append(live, e)
 			continue
 		}
-		if e := k.undead[g.id]; e != nil && !g.marker {
-			rv, _, err := readVersion(c, k.bucket, k.key, g.id)
-			if err != nil || !matches(rv, e.body) {
-				return fmt.Errorf("%s: version %s, whose cut delete a restart showed applied, is back after the index rebuild reading %v (err %v), not %v", name, g.id, rv, err, e.body)
+		if e := k.undead[g.id]; e != nil && e.marker == g.marker {
+			if !g.marker {
+				rv, _, err := readVersion(c, k.bucket, k.key, g.id)
+				if err != nil || !matches(rv, e.body) {
+					return fmt.Errorf("%s: version %s, whose cut delete a restart showed applied, is back after the index rebuild reading %v (err %v), not %v", name, g.id, rv, err, e.body)
+				}
 			}
 			delete(k.undead, g.id)
 			k.gone = slices.DeleteFunc(k.gone, func(id string) bool { return id == g.id })
