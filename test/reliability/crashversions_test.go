@@ -592,8 +592,8 @@ func (l *vLedger) adoptGhosts(c *s3.Client, k *vKey, got []listedEntry) error {
 			}
 		}
 		if i < 0 {
-			return fmt.Errorf("%s: after the index rebuild %v %s%s is listed, which is neither acknowledged nor an unacknowledged write (ghosts %v)",
-				name, map[bool]string{true: "marker", false: "version"}[g.marker], g.id, read, k.ghosts)
+			return fmt.Errorf("%s: after the index rebuild %v %s%s is listed, which is neither acknowledged nor an unacknowledged write (ghosts %v; null versions replaced or deleted for good so far: %d)",
+				name, map[bool]string{true: "marker", false: "version"}[g.marker], g.id, read, k.ghosts, k.nullGone)
 		}
 		h := k.ghosts[i]
 		k.ghosts = slices.Delete(k.ghosts, i, i+1)

@@ -78,6 +78,9 @@ type vKey struct {
 	// applied: their files may still be on the drives (removed after the
 	// commit), so a rebuild of the index may bring them back too.
 	undead map[string]*vEntry
+	// nullGone counts null versions and markers replaced or deleted for
+	// good (acknowledged), for failure messages.
+	nullGone int
 }
 
 // vLedger holds the keys of the versioned crash test and its figures.
@@ -250,6 +253,7 @@ func (k *vKey) forget(e *vEntry, how string) {
 	newest := len(k.live) > 0 && k.live[len(k.live)-1] == e
 	k.removeLive(e)
 	if e.id == "null" { // a later suspended write makes a new null version
+		k.nullGone++
 		return
 	}
 	k.gone = append(k.gone, e.id)
@@ -261,7 +265,9 @@ func (k *vKey) forget(e *vEntry, how string) {
 
 // removeNull drops the null version or marker, which a suspended write replaces.
 func (k *vKey) removeNull() {
+	n := len(k.live)
 	k.live = slices.DeleteFunc(k.live, func(x *vEntry) bool { return x.id == "null" })
+	k.nullGone += n - len(k.live)
 }
 
 // listedEntry is one row of ListObjectVersions.
