@@ -65,16 +65,21 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 	}
 	var cfgs []*metaHeader
 	for id, r := range found.recs {
-		if !found.killed[id] {
+		if !found.killed[id] && s.readable(countLocs(found.locs[id])) {
 			keep(r)
 		}
 	}
 	parts := map[string]*metaHeader{}
-	for id := range ids {
+	for id, copies := range ids {
 		h, err := s.readAnyHeader(id)
 		errs.add("read metadata of "+id, err)
 		switch {
 		case h == nil:
+		case h.Kind != "bucket" && !s.readable(copies):
+			// On fewer drives than it takes to read it back: a write cut
+			// before its commit (never acknowledged, since a commit needs
+			// write quorum), left for the scrubber. Restoring it would
+			// shadow the version it was to replace with an unreadable one.
 		case h.Object != nil && trashed[h.Object.BucketID], h.Part != nil && trashed[h.BucketID]:
 		case h.Kind == "object" && h.Object.ID == id:
 			keep(h.Object)
@@ -111,13 +116,28 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 	return st, s.recountUploads()
 }
 
-// metaIDs lists the data ids that have a .meta file on any drive.
-func (s *Store) metaIDs(ctx context.Context, errs *errorTally) map[string]bool {
-	ids := map[string]bool{}
+// readable reports whether copies on that many drives can be read back:
+// a stream needs data shards, one per drive.
+func (s *Store) readable(copies int) bool { return copies >= s.data }
+
+// countLocs counts the drives holding a packed record.
+func countLocs(locs []packLoc) int {
+	n := 0
+	for _, l := range locs {
+		if l.Len > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// metaIDs counts, per data id, the drives that have its .meta file.
+func (s *Store) metaIDs(ctx context.Context, errs *errorTally) map[string]int {
+	ids := map[string]int{}
 	for _, d := range s.drives {
 		err := d.Walk(func(name string, _ time.Time) error {
 			if id, ok := strings.CutSuffix(name, ".meta"); ok {
-				ids[id] = true
+				ids[id]++
 			}
 			return ctx.Err()
 		})
