@@ -293,12 +293,25 @@ func (s *Store) purgeUploads(ctx context.Context, b *bucketRecord) (int, error) 
 // purgeObjects removes up to purgeBatch of a trashed bucket's objects,
 // data first, and returns how many it found.
 func (s *Store) purgeObjects(ctx context.Context, b *bucketRecord) (int, error) {
+	return s.purgeRecords(ctx,
+		func(tx indexTx, fn func(*objRecord) bool) error { return tx.eachObject(b.ID, "", fn) },
+		func(tx indexTx, r *objRecord) error { return tx.deleteObject(b.ID, r.Key) })
+}
+
+// purgeRecords removes one batch (up to purgeBatch) of a trashed bucket's
+// records as each lists them: their data files first, then tombstones for
+// packed ones, then in one index commit their ids and packed bytes
+// (unlinkObject) and the records themselves (drop). It returns how many
+// it found; 0 means the keyspace is empty.
+func (s *Store) purgeRecords(ctx context.Context, each func(tx indexTx, fn func(*objRecord) bool) error,
+	drop func(tx indexTx, r *objRecord) error) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	var recs []*objRecord
 	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-		return tx.eachObject(b.ID, "", func(r *objRecord) bool {
+		recs = recs[:0]
+		return each(tx, func(r *objRecord) bool {
 			recs = append(recs, r)
 			return len(recs) < purgeBatch
 		})
@@ -317,7 +330,7 @@ func (s *Store) purgeObjects(ctx context.Context, b *bucketRecord) (int, error) 
 			if err := unlinkObject(tx, r); err != nil {
 				return err
 			}
-			if err := tx.deleteObject(b.ID, r.Key); err != nil {
+			if err := drop(tx, r); err != nil {
 				return err
 			}
 		}

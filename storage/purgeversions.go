@@ -27,38 +27,9 @@ func checkNoVersions(tx indexTx, b *bucketRecord) error {
 // versions and delete markers, data first (as purgeObjects), and returns
 // how many it found. The bucket's null pointers go with the keyspace.
 func (s *Store) purgeVersions(ctx context.Context, b *bucketRecord) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	var recs []*objRecord
-	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-		recs = recs[:0]
-		return tx.eachVersion(b.ID, nil, func(r *objRecord) bool {
-			recs = append(recs, r)
-			return len(recs) < purgeBatch
-		})
-	})
-	if err != nil || len(recs) == 0 {
-		return 0, err
-	}
-	var files []string
-	for _, r := range recs {
-		files = append(files, r.fileIDs()...)
-	}
-	s.removeData(files)
-	s.tombstone(recs...)
-	err = s.idx.Update(func(tx indexTx) error {
-		for _, r := range recs {
-			if err := unlinkObject(tx, r); err != nil {
-				return err
-			}
-			if err := tx.deleteVersion(b.ID, r.Key, r.Stamp); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return len(recs), err
+	return s.purgeRecords(ctx,
+		func(tx indexTx, fn func(*objRecord) bool) error { return tx.eachVersion(b.ID, nil, fn) },
+		func(tx indexTx, r *objRecord) error { return tx.deleteVersion(b.ID, r.Key, r.Stamp) })
 }
 
 // maxLockedNamed is how many locked versions a *LockedError names.
