@@ -35,7 +35,11 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 			return errInvalidLocation
 		}
 	}
-	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, storage.BucketOptions{}); err != nil {
+	cfgs, err := s.createBucketConfigs(r, rq)
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, storage.BucketOptions{Configs: cfgs}); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/"+rq.bucket)

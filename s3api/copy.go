@@ -100,6 +100,10 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
+	acl, err := s.objectWriteACL(r, rq)
+	if err != nil {
+		return err
+	}
 
 	obj, info, err := s.openCopySource(r, rq, src)
 	if err != nil {
@@ -142,7 +146,7 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		defer func() { _ = body.Close() }() // read side: releases buffers only
 		out, err = s.store.PutObject(rq.ctx, rq.tenant, rq.bucket, rq.key, body,
-			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta})
+			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta, ACL: acl})
 		if err != nil {
 			return err
 		}

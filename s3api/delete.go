@@ -94,6 +94,10 @@ func (s *server) deleteObjects(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	res := deleteResult{NS: s3NS}
 	for _, o := range req.Objects {
+		if rq.allowKey != nil && !rq.allowKey(o.Key, o.VersionID != "") {
+			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: errAccessDenied.Code, Message: errAccessDenied.Message})
+			continue
+		}
 		if o.VersionID != "" && o.VersionID != "null" {
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: "NoSuchVersion", Message: "The specified version does not exist."})
 			continue

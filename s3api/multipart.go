@@ -32,8 +32,12 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
+	acl, err := s.objectWriteACL(r, rq)
+	if err != nil {
+		return err
+	}
 	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key,
-		storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta})
+		storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta, ACL: acl})
 	if err != nil {
 		return err
 	}

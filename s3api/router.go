@@ -45,6 +45,7 @@ type server struct {
 	obs      Observer
 	writes   *writeLimiter
 	router   *mux.Router
+	policies policyCache // parsed bucket policies (accessconfig.go)
 }
 
 // handlerFunc is the shape of every S3 operation handler.
@@ -116,6 +117,8 @@ func (s *server) routes() *mux.Router {
 	add("GET", levelBucket, "ListMultipartUploads", s.listMultipartUploads, q("uploads"))
 	add("POST", levelBucket, "DeleteObjects", s.deleteObjects, q("delete"))
 	add("GET", levelBucket, "ListObjectsV2", s.listObjectsV2, queryIs("list-type", "2"))
+
+	s.accessRoutes(add)
 
 	// Any other sub-resource (acl, policy, versions, ...) is not implemented:
 	// it must never fall through to a plain route and succeed wrongly.
