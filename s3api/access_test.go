@@ -423,3 +423,182 @@ func wantGrants(t *testing.T, o *types.Owner, grants []types.Grant, want ...stri
 		t.Fatalf("grants = %q, want %q", got, want)
 	}
 }
+
+// TestPublicAccessBlock: the four flags at bucket level, merged with the
+// operator's tenant default.
+func TestPublicAccessBlock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkWhenRequired)
+	ctx := context.Background()
+	hc := e.http()
+	base := e.srv.URL
+	mkBucket(t, c, "pub")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("pub"), Key: aws.String("open"), Body: strings.NewReader("o"), ACL: types.ObjectCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, c, "pub", "plain", []byte("x"))
+
+	_, err := c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String("pub")})
+	wantAPIError(t, err, "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found")
+	setPAB := func(cfg types.PublicAccessBlockConfiguration) {
+		t.Helper()
+		if _, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String("pub"), PublicAccessBlockConfiguration: &cfg}); err != nil {
+			t.Fatalf("PutPublicAccessBlock: %v", err)
+		}
+	}
+	get := func(u string) (int, string) {
+		resp, body := anon(t, hc, "GET", base+u, nil)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := get("/alpha:pub/open"); code != 200 {
+		t.Fatalf("public-read object without a block: %d", code)
+	}
+
+	// IgnorePublicAcls: the public-read object is private again (and shown unchanged).
+	setPAB(types.PublicAccessBlockConfiguration{IgnorePublicAcls: aws.Bool(true)})
+	got, err := c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String("pub")})
+	if err != nil || !aws.ToBool(got.PublicAccessBlockConfiguration.IgnorePublicAcls) || aws.ToBool(got.PublicAccessBlockConfiguration.BlockPublicAcls) {
+		t.Fatalf("GetPublicAccessBlock = %+v, %v", got, err)
+	}
+	if code, body := get("/alpha:pub/open"); code != 403 {
+		t.Fatalf("IgnorePublicAcls: anonymous GET = %d %s", code, body)
+	}
+	oa, err := c.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String("pub"), Key: aws.String("open")})
+	if err != nil || len(oa.Grants) != 2 {
+		t.Fatalf("GetObjectAcl under IgnorePublicAcls = %+v, %v", oa, err)
+	}
+
+	// BlockPublicAcls: setting a public ACL is refused, private is fine.
+	setPAB(types.PublicAccessBlockConfiguration{BlockPublicAcls: aws.Bool(true)})
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("pub"), Key: aws.String("n"), Body: strings.NewReader("n"), ACL: types.ObjectCannedACLPublicRead})
+	wantAPIError(t, err, "AccessDenied", "")
+	_, err = c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String("pub"), ACL: types.BucketCannedACLPublicRead})
+	wantAPIError(t, err, "AccessDenied", "")
+	if _, err := c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: aws.String("pub"), Key: aws.String("n2"), ACL: types.ObjectCannedACLPrivate}); err == nil {
+		t.Fatal("PutObjectAcl on a missing key succeeded")
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("pub"), Key: aws.String("n"), Body: strings.NewReader("n"), ACL: types.ObjectCannedACLPrivate}); err != nil {
+		t.Fatalf("private ACL under BlockPublicAcls: %v", err)
+	}
+
+	// BlockPublicPolicy refuses a public policy, not a restricted one.
+	setPAB(types.PublicAccessBlockConfiguration{BlockPublicPolicy: aws.Bool(true)})
+	_, err = c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("pub"), Policy: aws.String(publicReadPolicy)})
+	wantAPIError(t, err, "AccessDenied", "")
+	putPolicy(t, c, "pub", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::pub/*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`)
+
+	// RestrictPublicBuckets: a public policy grants nothing to others.
+	if _, err := c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String("pub")}); err != nil {
+		t.Fatal(err)
+	}
+	putPolicy(t, c, "pub", publicReadPolicy)
+	if code, body := get("/alpha:pub/plain"); code != 200 || body != "x" {
+		t.Fatalf("public policy: %d %s", code, body)
+	}
+	setPAB(types.PublicAccessBlockConfiguration{RestrictPublicBuckets: aws.Bool(true)})
+	if code, _ := get("/alpha:pub/plain"); code != 403 {
+		t.Fatalf("RestrictPublicBuckets: anonymous GET = %d", code)
+	}
+	if b := mustRead(t, getBody(t, c, "pub", "plain")); string(b) != "x" {
+		t.Fatalf("owner GET under RestrictPublicBuckets = %q", b)
+	}
+
+	// The operator's tenant default merges with the bucket's (none now).
+	if _, err := c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String("pub")}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get("/alpha:pub/plain"); code != 200 {
+		t.Fatalf("after DeletePublicAccessBlock: %d", code)
+	}
+	if err := e.store.SetTenantConfig(ctx, "alpha", "publicAccessBlock", []byte(`{"RestrictPublicBuckets":true,"BlockPublicAcls":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get("/alpha:pub/plain"); code != 403 {
+		t.Fatalf("tenant default RestrictPublicBuckets: anonymous GET = %d", code)
+	}
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("pub2"), ACL: types.BucketCannedACLPublicRead})
+	wantAPIError(t, err, "AccessDenied", "")
+	_, err = c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String("pub")})
+	wantAPIError(t, err, "NoSuchPublicAccessBlockConfiguration", "")
+}
+
+// TestOwnershipControls: BucketOwnerEnforced disables ACLs.
+func TestOwnershipControls(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkWhenRequired)
+	ctx := context.Background()
+	mkBucket(t, c, "own")
+	_, err := c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("own")})
+	wantAPIError(t, err, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found")
+	setOwn := func(bucket string, o types.ObjectOwnership) error {
+		_, err := c.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(bucket),
+			OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: o}}}})
+		return err
+	}
+	if err := setOwn("own", types.ObjectOwnershipBucketOwnerEnforced); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("own")})
+	if err != nil || len(got.OwnershipControls.Rules) != 1 || got.OwnershipControls.Rules[0].ObjectOwnership != types.ObjectOwnershipBucketOwnerEnforced {
+		t.Fatalf("GetBucketOwnershipControls = %+v, %v", got, err)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("own"), Key: aws.String("k"), Body: strings.NewReader("k"), ACL: types.ObjectCannedACLPublicRead})
+	wantAPIError(t, err, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+	_, err = c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String("own"), ACL: types.BucketCannedACLPublicRead})
+	wantAPIError(t, err, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("own"), Key: aws.String("k"), Body: strings.NewReader("k"), ACL: types.ObjectCannedACLBucketOwnerFullControl}); err != nil {
+		t.Fatalf("bucket-owner-full-control under BucketOwnerEnforced: %v", err)
+	}
+	if _, err := c.DeleteBucketOwnershipControls(ctx, &s3.DeleteBucketOwnershipControlsInput{Bucket: aws.String("own")}); err != nil {
+		t.Fatal(err)
+	}
+	// ObjectWriter is accepted; a public bucket ACL then blocks enforcing.
+	if err := setOwn("own", types.ObjectOwnershipObjectWriter); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String("own"), ACL: types.BucketCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	wantAPIError(t, setOwn("own", types.ObjectOwnershipBucketOwnerEnforced), "InvalidBucketAclWithObjectOwnership", "")
+	wantAPIError(t, setOwn("own", "Bogus"), "MalformedXML", "")
+	// On CreateBucket: x-amz-object-ownership, and a public ACL with it is refused.
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("own2"), ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced, ACL: types.BucketCannedACLPublicRead})
+	wantAPIError(t, err, "InvalidBucketAclWithObjectOwnership", "")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("own2"), ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("own2")})
+	if err != nil || got.OwnershipControls.Rules[0].ObjectOwnership != types.ObjectOwnershipBucketOwnerEnforced {
+		t.Fatalf("ownership from CreateBucket = %+v, %v", got, err)
+	}
+}
+
+// TestCrossTenantAccess: another tenant's signed requests reach a bucket
+// as "tenant:bucket" with what the policy grants to everyone, no more.
+func TestCrossTenantAccess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "alpha", "beta")
+	a := e.client("alpha", sdkWhenRequired)
+	b := e.client("beta", sdkWhenRequired)
+	ctx := context.Background()
+	mkBucket(t, a, "shared")
+	put(t, a, "shared", "k", []byte("v"))
+	_, err := b.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("alpha:shared"), Key: aws.String("k")})
+	wantAPIError(t, err, "AccessDenied", "")
+	_, err = b.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("shared"), Key: aws.String("k")})
+	wantAPIError(t, err, "NoSuchBucket", "") // its own namespace has no such bucket
+	putPolicy(t, a, "shared", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}]}`)
+	if got := mustRead(t, getBody(t, b, "alpha:shared", "k")); string(got) != "v" {
+		t.Fatalf("cross-tenant GET = %q", got)
+	}
+	_, err = b.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("alpha:shared"), Key: aws.String("w"), Body: strings.NewReader("w")})
+	wantAPIError(t, err, "AccessDenied", "")
+	_, err = b.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("alpha:shared")})
+	wantAPIError(t, err, "AccessDenied", "")
+	// The owner addressing itself by tenant:bucket is the owner.
+	if got := mustRead(t, getBody(t, a, "alpha:shared", "k")); string(got) != "v" {
+		t.Fatalf("owner GET by tenant:bucket = %q", got)
+	}
+}
