@@ -115,7 +115,10 @@ func TestBucketPolicyCalls(t *testing.T) {
 	wantAPIError(t, err, "NotImplemented", "")
 	big := `{"Version":"2012-10-17","Id":"` + strings.Repeat("x", 70<<10) + `","Statement":[]}`
 	_, err = c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("pub"), Policy: aws.String(big)})
-	wantAPIError(t, err, "MalformedPolicy", "")
+	wantAPIError(t, err, "MalformedPolicy", "Policy exceeds the maximum allowed document size.")
+	// Over 20 KB without whitespace, under the raw bound: pkg/policy's check.
+	_, err = c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("pub"), Policy: aws.String(`{"Version":"2012-10-17","Id":"` + strings.Repeat("y", 21<<10) + `","Statement":[]}`)})
+	wantAPIError(t, err, "MalformedPolicy", "Policy exceeds the maximum allowed document size.")
 	_, err = c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("nope"), Policy: aws.String(publicReadPolicy)})
 	wantAPIError(t, err, "NoSuchBucket", "")
 
@@ -600,5 +603,47 @@ func TestCrossTenantAccess(t *testing.T) {
 	// The owner addressing itself by tenant:bucket is the owner.
 	if got := mustRead(t, getBody(t, a, "alpha:shared", "k")); string(got) != "v" {
 		t.Fatalf("owner GET by tenant:bucket = %q", got)
+	}
+}
+
+// TestDenyBindsOwner: an explicit Deny applies to the owner's signed
+// requests, per key in DeleteObjects, and HEAD denials look alike.
+func TestDenyBindsOwner(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkWhenRequired)
+	ctx := context.Background()
+	mkBucket(t, c, "bb1")
+	put(t, c, "bb1", "keep/x", []byte("k"))
+	put(t, c, "bb1", "free", []byte("f"))
+	putPolicy(t, c, "bb1", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::alpha:root"},"Action":["s3:DeleteObject","s3:PutObject"],"Resource":"arn:aws:s3:::bb1/keep/*"}]}`)
+	out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bb1"), Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("keep/x")}, {Key: aws.String("free")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Errors) != 1 || aws.ToString(out.Errors[0].Key) != "keep/x" || aws.ToString(out.Errors[0].Code) != "AccessDenied" ||
+		len(out.Deleted) != 1 || aws.ToString(out.Deleted[0].Key) != "free" {
+		t.Fatalf("DeleteObjects under a per-key Deny: deleted %+v errors %+v", out.Deleted, out.Errors)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bb1"), Key: aws.String("keep/y"), Body: strings.NewReader("y")})
+	wantAPIError(t, err, "AccessDenied", "")
+	if b := mustRead(t, getBody(t, c, "bb1", "keep/x")); string(b) != "k" {
+		t.Fatalf("denied key changed: %q", b)
+	}
+	if _, err := c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String("bb1")}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, c, "bb1", "keep/y", []byte("y"))
+
+	// HEAD: same status and headers for an existing and a missing bucket.
+	hc := e.http()
+	r1, _ := anon(t, hc, "HEAD", e.srv.URL+"/alpha:bb1/free", nil)
+	r2, _ := anon(t, hc, "HEAD", e.srv.URL+"/alpha:zz/free", nil)
+	r3, _ := anon(t, hc, "HEAD", e.srv.URL+"/alpha:bb1", nil)
+	r4, _ := anon(t, hc, "HEAD", e.srv.URL+"/alpha:zz", nil)
+	for _, r := range []*http.Response{r2, r3, r4} {
+		if r.StatusCode != 403 || headerShape(r.Header) != headerShape(r1.Header) || r1.StatusCode != 403 {
+			t.Fatalf("HEAD denials differ: %d %v vs %d %v", r.StatusCode, r.Header, r1.StatusCode, r1.Header)
+		}
 	}
 }

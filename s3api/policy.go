@@ -33,8 +33,11 @@ func policyError(err error) error {
 // for this bucket and tenant and stored in canonical form.
 func (s *server) putBucketPolicy(w http.ResponseWriter, r *http.Request, rq *request) error {
 	data, err := readSmallBody(rq.body, policy.MaxDocumentBytes)
-	if err != nil {
-		return errorf("MalformedPolicy", http.StatusBadRequest, "Policies must be at most "+strconv.Itoa(policy.MaxSize)+" bytes")
+	if err == errXMLTooLarge { //nolint:errorlint // readSmallBody's own value
+		// Past the raw bound, read no further: AWS's reason (as pkg/policy's).
+		return errorf("MalformedPolicy", http.StatusBadRequest, "Policy exceeds the maximum allowed document size.")
+	} else if err != nil {
+		return err
 	}
 	if _, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
 		return err
