@@ -120,6 +120,12 @@ func (s *server) authorize(r *http.Request, op string, rq *request) error {
 	if err != nil {
 		return s.accessError(rq, owner, err)
 	}
+	var tags map[string]string
+	if acc != nil && rq.key != "" && usesExistingTags(acc.Policy) {
+		if info, err := s.objectInfo(r.Context(), rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("versionId")); err == nil {
+			tags = info.Meta.Tags
+		}
+	}
 	for _, n := range needs {
 		if n.Source {
 			if err := s.authorizeSource(r, rq, n.Action); err != nil {
@@ -130,7 +136,9 @@ func (s *server) authorize(r *http.Request, op string, rq *request) error {
 		if acc == nil {
 			continue
 		}
-		if policy.Authorize(*acc, s.policyRequest(r, rq, n.Action, rq.bucket, rq.key)) != policy.Allow {
+		pr := s.policyRequest(r, rq, n.Action, rq.bucket, rq.key)
+		pr.ExistingObjectTags = tags
+		if policy.Authorize(*acc, pr) != policy.Allow {
 			return errAccessDenied
 		}
 	}
@@ -213,6 +221,22 @@ func (s *server) loadAccess(r *http.Request, rq *request, ns, bucket string, own
 // the object record is skipped when public ACLs are ignored anyway.
 func objectACLMatters(b policy.PublicAccessBlock, _ policy.CannedACL) bool {
 	return !b.IgnorePublicAcls
+}
+
+// usesExistingTags reports whether a policy has an s3:ExistingObjectTag
+// condition, the one case where authorizing needs the object's tags.
+func usesExistingTags(p *policy.Policy) bool {
+	if p == nil {
+		return false
+	}
+	for _, st := range p.Statements {
+		for _, c := range st.Conditions {
+			if len(c.Key) > len("s3:ExistingObjectTag/") && strings.EqualFold(c.Key[:len("s3:ExistingObjectTag/")], "s3:ExistingObjectTag/") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // policyRequest describes the request to the policy engine for one action.

@@ -647,3 +647,23 @@ func TestDenyBindsOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestExistingObjectTagCondition: s3:ExistingObjectTag reads the object's tags.
+func TestExistingObjectTagCondition(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkWhenRequired)
+	ctx := context.Background()
+	mkBucket(t, c, "tagged")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("tagged"), Key: aws.String("pub"), Body: strings.NewReader("p"), Tagging: aws.String("share=yes")}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, c, "tagged", "priv", []byte("q"))
+	putPolicy(t, c, "tagged", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::tagged/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/share":"yes"}}}]}`)
+	resp, body := anon(t, e.http(), "GET", e.srv.URL+"/alpha:tagged/pub", nil)
+	if resp.StatusCode != 200 || string(body) != "p" {
+		t.Fatalf("GET of the tagged object = %d %s", resp.StatusCode, body)
+	}
+	resp, body = anon(t, e.http(), "GET", e.srv.URL+"/alpha:tagged/priv", nil)
+	wantDenied(t, resp, body)
+}
