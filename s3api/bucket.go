@@ -4,8 +4,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
-
-	"github.com/cofferstore/coffer/storage"
 )
 
 // createBucketConfiguration is the optional CreateBucket body.
@@ -19,8 +17,9 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 	if err := checkUnsupportedWriteHeaders(r.Header); err != nil {
 		return err
 	}
-	if r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled") == "true" {
-		return errorf("NotImplemented", http.StatusNotImplemented, "Object lock is not implemented.")
+	opts, err := bucketLockOption(r.Header)
+	if err != nil {
+		return err
 	}
 	data, err := readSmallBody(rq.body, maxSmallXML)
 	if err != nil {
@@ -35,7 +34,7 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 			return errInvalidLocation
 		}
 	}
-	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, storage.BucketOptions{}); err != nil {
+	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, opts); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/"+rq.bucket)
@@ -106,19 +105,6 @@ func (s *server) getBucketLocation(w http.ResponseWriter, r *http.Request, rq *r
 		res.Value = s.region
 	}
 	return writeXML(w, http.StatusOK, res)
-}
-
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	NS      string   `xml:"xmlns,attr"`
-}
-
-// getBucketVersioning handles GET /bucket?versioning: never enabled, so no Status.
-func (s *server) getBucketVersioning(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
-		return err
-	}
-	return writeXML(w, http.StatusOK, versioningConfiguration{NS: s3NS})
 }
 
 // tenantOwner is the Owner element for a tenant's resources.

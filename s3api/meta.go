@@ -147,8 +147,8 @@ func quoteETag(etag string) string {
 }
 
 // checkUnsupportedWriteHeaders refuses write options that Coffer does not
-// implement (ACL grants, server-side encryption, object lock, other storage
-// classes, website redirects): ignoring them would be a wrong success.
+// implement (ACL grants, server-side encryption, other storage classes,
+// website redirects): ignoring them would be a wrong success.
 func checkUnsupportedWriteHeaders(h http.Header) error {
 	switch acl := h.Get("X-Amz-Acl"); acl {
 	case "", "private", "bucket-owner-full-control":
@@ -165,7 +165,6 @@ func checkUnsupportedWriteHeaders(h http.Header) error {
 		switch {
 		case strings.HasPrefix(lower, "x-amz-grant-"),
 			strings.HasPrefix(lower, "x-amz-server-side-encryption"),
-			strings.HasPrefix(lower, "x-amz-object-lock-"),
 			lower == "x-amz-website-redirect-location":
 			return errorf("NotImplemented", http.StatusNotImplemented, "The "+lower+" header names a feature that is not implemented.")
 		}

@@ -109,10 +109,13 @@ func (s *server) routes() *mux.Router {
 	add("GET", levelObject, "GetObjectTagging", s.getObjectTagging, q("tagging"))
 	add("PUT", levelObject, "PutObjectTagging", s.putObjectTagging, q("tagging"))
 	add("DELETE", levelObject, "DeleteObjectTagging", s.deleteObjectTagging, q("tagging"))
+	s.lockRoutes(add)
 
 	// Buckets: query-matched first.
 	add("GET", levelBucket, "GetBucketLocation", s.getBucketLocation, q("location"))
 	add("GET", levelBucket, "GetBucketVersioning", s.getBucketVersioning, q("versioning"))
+	add("PUT", levelBucket, "PutBucketVersioning", s.putBucketVersioning, q("versioning"))
+	add("GET", levelBucket, "ListObjectVersions", s.listObjectVersions, q("versions"))
 	add("GET", levelBucket, "ListMultipartUploads", s.listMultipartUploads, q("uploads"))
 	add("POST", levelBucket, "DeleteObjects", s.deleteObjects, q("delete"))
 	add("GET", levelBucket, "ListObjectsV2", s.listObjectsV2, queryIs("list-type", "2"))
@@ -185,7 +188,22 @@ func hasSubresource(r *http.Request, _ *mux.RouteMatch) bool {
 			return true
 		}
 	}
-	if v := q.Get("versionId"); v != "" && v != "null" {
+	// GET, HEAD and DELETE of an object address versions; on any other
+	// plain route a version id would be silently ignored.
+	if v := q.Get("versionId"); v != "" && v != "null" && !versionAddressed(r) {
+		return true
+	}
+	return false
+}
+
+// versionAddressed reports a request whose plain route takes ?versionId=.
+func versionAddressed(r *http.Request) bool {
+	st := stateFrom(r)
+	if st == nil || st.level() != levelObject {
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
 		return true
 	}
 	return false

@@ -745,10 +745,10 @@ func testNotImplemented(t *testing.T, c *s3.Client, b string) {
 	wantAPIError(t, err, "NotImplemented", "not implemented")
 	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), ACL: types.ObjectCannedACLPublicRead})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
-	_, err = c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &b})
+	_, err = c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &b})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
-	_, err = c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &b,
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+	// A version id on a write that cannot take one is refused, not ignored.
+	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), VersionId: aws.String("v1"), ACL: types.ObjectCannedACLPrivate})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
 	// The object is untouched.
 	if got := get(t, c, b, "k"); string(got) != "v" {
