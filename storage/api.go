@@ -240,6 +240,18 @@ type ObjectInfo struct {
 	DeleteMarker bool
 	Retention    Retention
 	LegalHold    bool
+	// Parts describes a multipart object's parts in order (nil for a
+	// single-part object). Only the calls that read one version fill it
+	// (GetObjectInfo, GetObjectVersion, ObjectReader.Info); listings do not.
+	Parts []ObjectPart
+}
+
+// ObjectPart is one part of a completed multipart object.
+type ObjectPart struct {
+	Size int64
+	// Checksum is the part's base64 checksum of the object's algorithm
+	// (ObjectInfo.Checksums), or "" when the upload had none.
+	Checksum string
 }
 
 // ListOptions select a page of a bucket listing. After is exclusive: the S3
