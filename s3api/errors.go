@@ -76,7 +76,6 @@ var (
 	errInvalidChecksumAlgo  = errorf("InvalidRequest", http.StatusBadRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256].")
 	errInvalidChecksumType  = errorf("InvalidRequest", http.StatusBadRequest, "The x-amz-checksum-type is not valid for this checksum algorithm: FULL_OBJECT needs CRC32, CRC32C or CRC64NVME; COMPOSITE is not supported for CRC64NVME.")
 	errMissingTrailer       = errorf("InvalidRequest", http.StatusBadRequest, "The request declared a trailing checksum in x-amz-trailer but did not send a valid value for it.")
-	errPartNumberMultipart  = errorf("NotImplemented", http.StatusNotImplemented, "GetObject with partNumber is not implemented for multipart objects; use a Range header.")
 	errInvalidPartForObject = errorf("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable.")
 	errInternal             = errorf("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
 )

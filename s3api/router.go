@@ -106,6 +106,7 @@ func (s *server) routes() *mux.Router {
 	add("POST", levelObject, "CompleteMultipartUpload", s.completeMultipartUpload, q("uploadId"))
 	add("DELETE", levelObject, "AbortMultipartUpload", s.abortMultipartUpload, q("uploadId"))
 	add("POST", levelObject, "CreateMultipartUpload", s.createMultipartUpload, q("uploads"))
+	add("GET", levelObject, "GetObjectAttributes", s.getObjectAttributes, q("attributes"))
 	add("GET", levelObject, "GetObjectTagging", s.getObjectTagging, q("tagging"))
 	add("PUT", levelObject, "PutObjectTagging", s.putObjectTagging, q("tagging"))
 	add("DELETE", levelObject, "DeleteObjectTagging", s.deleteObjectTagging, q("tagging"))
