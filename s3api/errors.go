@@ -70,7 +70,6 @@ var (
 	errInvalidMetaDirective = errorf("InvalidArgument", http.StatusBadRequest, "Unknown metadata directive.")
 	errInvalidTagDirective  = errorf("InvalidArgument", http.StatusBadRequest, "Unknown tagging directive.")
 	errInvalidTag           = errorf("InvalidTag", http.StatusBadRequest, "The TagSet does not conform to the S3 rules: at most 10 tags, unique keys of 1-128 characters, values up to 256 characters.")
-	errInvalidLocation      = errorf("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid.")
 	errTooManyDeleteKeys    = errorf("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema: at most 1000 keys per DeleteObjects request.")
 	errMultipleChecksums    = errorf("InvalidRequest", http.StatusBadRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 	errInvalidChecksumAlgo  = errorf("InvalidRequest", http.StatusBadRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256].")

@@ -13,10 +13,10 @@ import (
 var errPartNumberWithRange = errorf("InvalidRequest", http.StatusBadRequest, "Cannot specify both Range header and partNumber query parameter.")
 
 // parsePartNumber reads a partNumber query value: decimal digits only
-// (no sign, no spaces), 1..storage.MaxPartNumber. The length check comes
-// first so a huge value is refused without parsing it.
+// (no sign, no spaces; leading zeros allowed), 1..storage.MaxPartNumber.
+// Digits beyond five (after leading zeros) are out of range unparsed.
 func parsePartNumber(v string) (int, error) {
-	if v == "" || len(v) > 5 {
+	if v == "" {
 		return 0, errInvalidPartNumberArg
 	}
 	for i := 0; i < len(v); i++ {
@@ -24,8 +24,12 @@ func parsePartNumber(v string) (int, error) {
 			return 0, errInvalidPartNumberArg
 		}
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || !storage.ValidPartNumber(n) {
+	digits := strings.TrimLeft(v, "0")
+	if len(digits) > 5 {
+		return 0, errInvalidPartNumberArg
+	}
+	n, _ := strconv.Atoi("0" + digits)
+	if !storage.ValidPartNumber(n) {
 		return 0, errInvalidPartNumberArg
 	}
 	return n, nil

@@ -134,10 +134,10 @@ func testBuckets(t *testing.T, c *s3.Client, b string) {
 	wantAPIError(t, err, "NoSuchBucket", "The specified bucket does not exist")
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bad_name")})
 	wantAPIError(t, err, "InvalidBucketName", "not valid")
-	// A LocationConstraint for another region is refused; our own is fine.
+	// A LocationConstraint for another region is refused as AWS refuses it.
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b + "-eu"),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1}})
-	wantAPIError(t, err, "InvalidLocationConstraint", "location-constraint")
+	wantAPIError(t, err, "IllegalLocationConstraintException", "The eu-west-1 location constraint is incompatible for the region specific endpoint this request was sent to.")
 }
 
 func testObjects(t *testing.T, c *s3.Client, b string, mode checksumMode) {
