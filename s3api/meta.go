@@ -46,7 +46,7 @@ func metaFromRequest(r *http.Request) (storage.ObjectMeta, error) {
 		if key == "" {
 			continue
 		}
-		v := strings.Join(vs, ",")
+		v := decodeMetaValue(strings.Join(vs, ","))
 		size += len(key) + len(v)
 		if m.UserMeta == nil {
 			m.UserMeta = map[string]string{}
@@ -128,7 +128,7 @@ func setObjectHeaders(h http.Header, info storage.ObjectInfo) {
 	for k, v := range m.UserMeta {
 		// Lower case as AWS sends it: botocore keeps the header's case in
 		// the Metadata keys it returns.
-		h["x-amz-meta-"+k] = []string{v}
+		h["x-amz-meta-"+k] = []string{encodeMetaValue(v)}
 	}
 	if len(m.Tags) > 0 {
 		h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(m.Tags)))

@@ -483,7 +483,7 @@ func testMultipart(t *testing.T, c *s3.Client, b string, mode checksumMode) {
 	}
 	_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: &b, Key: aws.String("mp"), UploadId: id, PartNumber: aws.Int32(2),
 		CopySource: aws.String(b + "/copysrc"), CopySourceRange: aws.String("bytes=0-99999999")})
-	wantAPIError(t, err, "InvalidArgument", "Range specified is not valid")
+	wantAPIError(t, err, "InvalidRange", "The requested range is not satisfiable")
 	up3, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b, Key: aws.String("mp"), UploadId: id, PartNumber: aws.Int32(3),
 		Body: bytes.NewReader(p3), ChecksumAlgorithm: create.ChecksumAlgorithm})
 	if err != nil {

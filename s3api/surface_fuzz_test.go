@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cofferstore/coffer/storage"
 )
@@ -117,6 +118,29 @@ func FuzzListBucketsOptions(f *testing.F) {
 		if o.after != "" {
 			if back, err := decodeBucketToken(encodeBucketToken(o.after)); err != nil || back != o.after {
 				t.Fatalf("%q: token for %q does not round-trip", raw, o.after)
+			}
+		}
+	})
+}
+
+// FuzzMetaValue: a received x-amz-meta-* value decodes without panic, what
+// is sent back is always plain ASCII header text, and a stored UTF-8
+// value survives encode then decode.
+func FuzzMetaValue(f *testing.F) {
+	for _, s := range []string{"plain", "Ωmega", "=?UTF-8?B?w6k=?=", "=?utf-8?q?caf=C3=A9?=", "=?x?B?@@?=", "a\r\nb", "=?UTF-8?B?", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		stored := decodeMetaValue(v)
+		sent := encodeMetaValue(stored)
+		for i := 0; i < len(sent); i++ {
+			if c := sent[i]; c >= 0x7f || (c < 0x20 && c != '\t') {
+				t.Fatalf("%q: sends byte %#x in %q", v, c, sent)
+			}
+		}
+		if utf8.ValidString(stored) && sent != stored {
+			if back := decodeMetaValue(sent); back != stored {
+				t.Fatalf("%q: stored %q, sent %q, decodes to %q", v, stored, sent, back)
 			}
 		}
 	})
