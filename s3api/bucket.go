@@ -30,9 +30,12 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 		if err := decodeXML(data, &cfg); err != nil {
 			return err
 		}
-		if lc := cfg.LocationConstraint; lc != "" && lc != s.region {
-			return errInvalidLocation
+		if err := s.checkLocationConstraint(cfg.LocationConstraint); err != nil {
+			return err
 		}
+	}
+	if opts.Configs, err = s.createBucketConfigs(r, rq); err != nil {
+		return err
 	}
 	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, opts); err != nil {
 		return err
@@ -59,32 +62,6 @@ func (s *server) deleteBucket(w http.ResponseWriter, r *http.Request, rq *reques
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-type listAllMyBucketsResult struct {
-	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
-	NS      string       `xml:"xmlns,attr"`
-	Owner   owner        `xml:"Owner"`
-	Buckets []bucketElem `xml:"Buckets>Bucket"`
-}
-
-type bucketElem struct {
-	Name         string `xml:"Name"`
-	CreationDate string `xml:"CreationDate"`
-	BucketRegion string `xml:"BucketRegion,omitempty"`
-}
-
-// listBuckets handles GET /: the tenant's buckets only.
-func (s *server) listBuckets(w http.ResponseWriter, r *http.Request, rq *request) error {
-	buckets, err := s.store.ListBuckets(rq.ctx, rq.tenant)
-	if err != nil {
-		return err
-	}
-	res := listAllMyBucketsResult{NS: s3NS, Owner: tenantOwner(rq.tenant), Buckets: []bucketElem{}}
-	for _, b := range buckets {
-		res.Buckets = append(res.Buckets, bucketElem{Name: b.Name, CreationDate: xmlTime(b.Created), BucketRegion: s.region})
-	}
-	return writeXML(w, http.StatusOK, res)
 }
 
 // locationConstraint is GetBucketLocation's answer; empty means us-east-1,

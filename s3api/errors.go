@@ -70,13 +70,11 @@ var (
 	errInvalidMetaDirective = errorf("InvalidArgument", http.StatusBadRequest, "Unknown metadata directive.")
 	errInvalidTagDirective  = errorf("InvalidArgument", http.StatusBadRequest, "Unknown tagging directive.")
 	errInvalidTag           = errorf("InvalidTag", http.StatusBadRequest, "The TagSet does not conform to the S3 rules: at most 10 tags, unique keys of 1-128 characters, values up to 256 characters.")
-	errInvalidLocation      = errorf("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid.")
 	errTooManyDeleteKeys    = errorf("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema: at most 1000 keys per DeleteObjects request.")
 	errMultipleChecksums    = errorf("InvalidRequest", http.StatusBadRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 	errInvalidChecksumAlgo  = errorf("InvalidRequest", http.StatusBadRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256].")
 	errInvalidChecksumType  = errorf("InvalidRequest", http.StatusBadRequest, "The x-amz-checksum-type is not valid for this checksum algorithm: FULL_OBJECT needs CRC32, CRC32C or CRC64NVME; COMPOSITE is not supported for CRC64NVME.")
 	errMissingTrailer       = errorf("InvalidRequest", http.StatusBadRequest, "The request declared a trailing checksum in x-amz-trailer but did not send a valid value for it.")
-	errPartNumberMultipart  = errorf("NotImplemented", http.StatusNotImplemented, "GetObject with partNumber is not implemented for multipart objects; use a Range header.")
 	errInvalidPartForObject = errorf("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable.")
 	errInternal             = errorf("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
 )
@@ -140,6 +138,9 @@ var errorTable = []errorMapping{
 	{storage.ErrQuotaExceeded, errorf("QuotaExceeded", 403, "The tenant's storage quota would be exceeded.")},
 	{storage.ErrQuorum, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
 	{storage.ErrDiskFull, errorf("InsufficientStorage", 507, "The drives have no space left for this write.")},
+	// storage: configuration documents (configError picks the code of a missing kind first)
+	{storage.ErrNoSuchBucketConfig, errorf("NoSuchConfiguration", 404, "The specified configuration does not exist.")},
+	{storage.ErrConfigTooLarge, errorf("EntityTooLarge", 400, "Your configuration exceeds the maximum allowed size.")},
 	// storage: operator records (not reachable through S3, mapped for completeness)
 	{storage.ErrTenantNotFound, errorf("AccessDenied", 403, "Access Denied.")},
 	{storage.ErrTenantExists, errorf("InvalidRequest", 409, "The tenant already exists.")},
@@ -194,6 +195,9 @@ func toAPIError(err error) *apiError {
 		return ae
 	}
 	if ae := lifecycleAPIError(err); ae != nil {
+		return ae
+	}
+	if ae := configError(err); ae != nil {
 		return ae
 	}
 	for _, m := range errorTable {

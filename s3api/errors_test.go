@@ -56,6 +56,8 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"storage.ErrNoSuchVersion":      storage.ErrNoSuchVersion,
 		"storage.ErrDeleteMarker":       storage.ErrDeleteMarker,
 		"storage.ErrInvalidVersioning":  storage.ErrInvalidVersioning,
+		"storage.ErrNoSuchBucketConfig": storage.ErrNoSuchBucketConfig,
+		"storage.ErrConfigTooLarge":     storage.ErrConfigTooLarge,
 
 		"auth.ErrMissingAuth":            auth.ErrMissingAuth,
 		"auth.ErrInvalidAccessKeyID":     auth.ErrInvalidAccessKeyID,

@@ -11,10 +11,6 @@ import (
 	"github.com/cofferstore/coffer/storage"
 )
 
-// errNoSuchLifecycle is GET/DELETE of a bucket without a lifecycle
-// configuration, as AWS words it.
-var errNoSuchLifecycle = errorf("NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist")
-
 // errLifecycleTooLarge is a configuration that parses but is above
 // storage's bound for the document (256 KiB once canonicalised).
 var errLifecycleTooLarge = errorf("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big.")
@@ -63,11 +59,8 @@ func (s *server) putBucketLifecycle(w http.ResponseWriter, r *http.Request, rq *
 // getBucketLifecycle handles GET /bucket?lifecycle.
 func (s *server) getBucketLifecycle(w http.ResponseWriter, r *http.Request, rq *request) error {
 	doc, err := s.store.GetBucketConfig(rq.ctx, rq.tenant, rq.bucket, storage.ConfigLifecycle)
-	if errors.Is(err, storage.ErrNoSuchBucketConfig) {
-		return errNoSuchLifecycle
-	}
 	if err != nil {
-		return err
+		return err // a missing one is NoSuchLifecycleConfiguration (configerrors.go)
 	}
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(http.StatusOK)

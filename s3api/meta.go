@@ -46,7 +46,7 @@ func metaFromRequest(r *http.Request) (storage.ObjectMeta, error) {
 		if key == "" {
 			continue
 		}
-		v := strings.Join(vs, ",")
+		v := decodeMetaValue(strings.Join(vs, ","))
 		size += len(key) + len(v)
 		if m.UserMeta == nil {
 			m.UserMeta = map[string]string{}
@@ -128,7 +128,7 @@ func setObjectHeaders(h http.Header, info storage.ObjectInfo) {
 	for k, v := range m.UserMeta {
 		// Lower case as AWS sends it: botocore keeps the header's case in
 		// the Metadata keys it returns.
-		h["x-amz-meta-"+k] = []string{v}
+		h["x-amz-meta-"+k] = []string{encodeMetaValue(v)}
 	}
 	if len(m.Tags) > 0 {
 		h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(m.Tags)))
@@ -150,10 +150,8 @@ func quoteETag(etag string) string {
 // implement (ACL grants, server-side encryption, other storage classes,
 // website redirects): ignoring them would be a wrong success.
 func checkUnsupportedWriteHeaders(h http.Header) error {
-	switch acl := h.Get("X-Amz-Acl"); acl {
-	case "", "private", "bucket-owner-full-control":
-	default:
-		return errorf("NotImplemented", http.StatusNotImplemented, "ACLs are not implemented: objects and buckets are private to their tenant (x-amz-acl: "+acl+").")
+	if err := checkCannedACLHeader(h); err != nil {
+		return err
 	}
 	switch sc := h.Get("X-Amz-Storage-Class"); sc {
 	case "", "STANDARD":

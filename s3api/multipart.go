@@ -36,6 +36,9 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if _, err := applyLockHeaders(r, &opts); err != nil {
 		return err
 	}
+	if opts.ACL, err = s.objectWriteACL(r, rq); err != nil {
+		return err
+	}
 	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key, opts)
 	if err != nil {
 		return err

@@ -27,6 +27,9 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if opts.Meta, err = metaFromRequest(r); err != nil {
 		return err
 	}
+	if opts.ACL, err = s.objectWriteACL(r, rq); err != nil {
+		return err
+	}
 	if err := s.putLockOptions(r, rq, &opts); err != nil {
 		return err
 	}
@@ -149,22 +152,8 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, r
 	whole := true
 	rangeHdr := r.Header.Get("Range")
 	if pn := r.URL.Query().Get("partNumber"); pn != "" {
-		if rangeHdr != "" {
-			return 0, 0, 0, errorf("InvalidRequest", http.StatusBadRequest, "Cannot specify both Range header and partNumber query parameter.")
-		}
-		n, err := strconv.Atoi(pn)
-		if err != nil || !storage.ValidPartNumber(n) {
-			return 0, 0, 0, errInvalidPartNumberArg
-		}
-		switch {
-		case info.PartsCount <= 1 && n == 1:
-			if info.PartsCount == 1 {
-				h.Set("X-Amz-Mp-Parts-Count", "1")
-			}
-		case info.PartsCount == 0 || n > info.PartsCount:
-			return 0, 0, 0, errInvalidPartForObject
-		default:
-			return 0, 0, 0, errPartNumberMultipart
+		if start, length, status, whole, err = applyPartNumber(h, r, info, pn); err != nil {
+			return 0, 0, 0, err
 		}
 	} else if rangeHdr != "" {
 		rs, rl, partial, err := parseRange(rangeHdr, info.Size)

@@ -20,12 +20,15 @@ import (
 type Config struct {
 	Store    storage.ObjectStore
 	Verifier *auth.Verifier
-	Domains  []string // virtual-hosted-style base domains; empty = path style only
+	Domains  []string // virtual-hosted-style base domains (see addressingDomains)
 	Region   string   // auth.DefaultRegion when empty
 	Logger   *slog.Logger
 	Observer Observer // may be nil
 	// WriteLimits cap concurrent writes; the zero value caps nothing.
 	WriteLimits WriteLimits
+	// PublicEndpoint is the S3 URL tenants use; without Domains its host
+	// name is the virtual-hosted-style domain.
+	PublicEndpoint string
 }
 
 // Observer receives one call per finished S3 request (implemented by pkg/metrics).
@@ -48,6 +51,7 @@ type server struct {
 	router   *mux.Router
 	// lifecycles caches parsed bucket lifecycle configurations (lifecycle.go).
 	lifecycles lifecycleCache
+	policies   policyCache // parsed bucket policies (accessconfig.go)
 }
 
 // handlerFunc is the shape of every S3 operation handler.
@@ -78,12 +82,7 @@ func New(cfg Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, d := range cfg.Domains {
-		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
-		if d != "" {
-			s.domains = append(s.domains, d)
-		}
-	}
+	s.domains = addressingDomains(cfg.Domains, cfg.PublicEndpoint)
 	s.router = s.routes()
 	return s
 }
@@ -109,6 +108,7 @@ func (s *server) routes() *mux.Router {
 	add("POST", levelObject, "CompleteMultipartUpload", s.completeMultipartUpload, q("uploadId"))
 	add("DELETE", levelObject, "AbortMultipartUpload", s.abortMultipartUpload, q("uploadId"))
 	add("POST", levelObject, "CreateMultipartUpload", s.createMultipartUpload, q("uploads"))
+	add("GET", levelObject, "GetObjectAttributes", s.getObjectAttributes, q("attributes"))
 	add("GET", levelObject, "GetObjectTagging", s.getObjectTagging, q("tagging"))
 	add("PUT", levelObject, "PutObjectTagging", s.putObjectTagging, q("tagging"))
 	add("DELETE", levelObject, "DeleteObjectTagging", s.deleteObjectTagging, q("tagging"))
@@ -123,6 +123,8 @@ func (s *server) routes() *mux.Router {
 	add("GET", levelBucket, "ListMultipartUploads", s.listMultipartUploads, q("uploads"))
 	add("POST", levelBucket, "DeleteObjects", s.deleteObjects, q("delete"))
 	add("GET", levelBucket, "ListObjectsV2", s.listObjectsV2, queryIs("list-type", "2"))
+
+	s.accessRoutes(add)
 
 	// Any other sub-resource (acl, policy, versions, ...) is not implemented:
 	// it must never fall through to a plain route and succeed wrongly.
@@ -217,33 +219,37 @@ func versionAddressed(r *http.Request) bool {
 // and whether the bucket came from a virtual-hosted-style Host header under
 // the configured domains. The verifier is handed the same decision
 // (authTarget), because SigV2 does not sign the Host header: a signature
-// must bind exactly the bucket and key this function picks.
-func (s *server) route(r *http.Request) (bucket, key string, hostStyle bool) {
+// must bind exactly the bucket and key this function picks. A Host that
+// is plainly virtual-hosted but under no domain of ours is an error, never
+// path style: its path's first segment is a key, not a bucket.
+func (s *server) route(r *http.Request) (bucket, key string, hostStyle bool, err error) {
 	path := r.URL.Path
-	if b := s.hostBucket(r.Host); b != "" {
-		return b, strings.TrimPrefix(path, "/"), true
+	b, err := s.hostBucket(r.Host)
+	if err != nil {
+		return "", "", false, err
+	}
+	if b != "" {
+		return b, strings.TrimPrefix(path, "/"), true, nil
 	}
 	path = strings.TrimPrefix(path, "/")
 	if path == "" {
-		return "", "", false
+		return "", "", false, nil
 	}
 	bucket, key, _ = strings.Cut(path, "/")
-	return bucket, key, false
+	return bucket, key, false, nil
 }
 
-// hostBucket returns the bucket named by a host "bucket.domain[:port]", or "".
-func (s *server) hostBucket(host string) string {
-	if len(s.domains) == 0 {
-		return ""
-	}
+// hostBucket returns the bucket named by a host "bucket.domain[:port]", or
+// "" for a path-style host; see virtualHostUnderIP for the error.
+func (s *server) hostBucket(host string) (string, error) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	for _, d := range s.domains {
 		if strings.HasSuffix(host, "."+d) {
-			return strings.TrimSuffix(host, "."+d)
+			return strings.TrimSuffix(host, "."+d), nil
 		}
 	}
-	return ""
+	return "", virtualHostUnderIP(host)
 }

@@ -134,10 +134,10 @@ func testBuckets(t *testing.T, c *s3.Client, b string) {
 	wantAPIError(t, err, "NoSuchBucket", "The specified bucket does not exist")
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bad_name")})
 	wantAPIError(t, err, "InvalidBucketName", "not valid")
-	// A LocationConstraint for another region is refused; our own is fine.
+	// A LocationConstraint for another region is refused as AWS refuses it.
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b + "-eu"),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1}})
-	wantAPIError(t, err, "InvalidLocationConstraint", "location-constraint")
+	wantAPIError(t, err, "IllegalLocationConstraintException", "The eu-west-1 location constraint is incompatible for the region specific endpoint this request was sent to.")
 }
 
 func testObjects(t *testing.T, c *s3.Client, b string, mode checksumMode) {
@@ -220,8 +220,8 @@ func testObjects(t *testing.T, c *s3.Client, b string, mode checksumMode) {
 		t.Fatalf("If-None-Match * on a new key: %v", err)
 	}
 	// Features that would be silently ignored are refused instead.
-	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("acl"), Body: bytes.NewReader([]byte("x")), ACL: types.ObjectCannedACLPublicRead})
-	wantAPIError(t, err, "NotImplemented", "ACLs are not implemented")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("acl"), Body: bytes.NewReader([]byte("x")), ACL: types.ObjectCannedACLAwsExecRead})
+	wantAPIError(t, err, "NotImplemented", "aws-exec-read")
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sse"), Body: bytes.NewReader([]byte("x")), ServerSideEncryption: types.ServerSideEncryptionAwsKms})
 	wantAPIError(t, err, "NotImplemented", "x-amz-server-side-encryption")
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sc"), Body: bytes.NewReader([]byte("x")), StorageClass: types.StorageClassGlacier})
@@ -483,7 +483,7 @@ func testMultipart(t *testing.T, c *s3.Client, b string, mode checksumMode) {
 	}
 	_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: &b, Key: aws.String("mp"), UploadId: id, PartNumber: aws.Int32(2),
 		CopySource: aws.String(b + "/copysrc"), CopySourceRange: aws.String("bytes=0-99999999")})
-	wantAPIError(t, err, "InvalidArgument", "Range specified is not valid")
+	wantAPIError(t, err, "InvalidRange", "The requested range is not satisfiable")
 	up3, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b, Key: aws.String("mp"), UploadId: id, PartNumber: aws.Int32(3),
 		Body: bytes.NewReader(p3), ChecksumAlgorithm: create.ChecksumAlgorithm})
 	if err != nil {
@@ -738,18 +738,18 @@ func testNotImplemented(t *testing.T, c *s3.Client, b string) {
 	ctx := context.Background()
 	mkBucket(t, c, b)
 	put(t, c, b, "k", []byte("v"))
-	_, err := c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: &b})
+	_, err := c.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &b})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
 	wantHTTPStatus(t, err, 501)
-	_, err = c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &b})
+	_, err = c.GetBucketWebsite(ctx, &s3.GetBucketWebsiteInput{Bucket: &b})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
-	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), ACL: types.ObjectCannedACLPublicRead})
-	wantAPIError(t, err, "NotImplemented", "not implemented")
+	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), GrantRead: aws.String(`id="x"`)})
+	wantAPIError(t, err, "NotImplemented", "")
 	_, err = c.GetBucketReplication(ctx, &s3.GetBucketReplicationInput{Bucket: &b})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
-	// A version id on a write that cannot take one is refused, not ignored.
+	// A malformed version id on an ACL write is refused, not ignored.
 	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), VersionId: aws.String("v1"), ACL: types.ObjectCannedACLPrivate})
-	wantAPIError(t, err, "NotImplemented", "not implemented")
+	wantAPIError(t, err, "InvalidArgument", "Invalid version id specified")
 	// The object is untouched.
 	if got := get(t, c, b, "k"); string(got) != "v" {
 		t.Fatalf("object changed: %q", got)
