@@ -4,8 +4,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
-
-	"github.com/cofferstore/coffer/storage"
 )
 
 // createBucketConfiguration is the optional CreateBucket body.
@@ -19,8 +17,9 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 	if err := checkUnsupportedWriteHeaders(r.Header); err != nil {
 		return err
 	}
-	if r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled") == "true" {
-		return errorf("NotImplemented", http.StatusNotImplemented, "Object lock is not implemented.")
+	opts, err := bucketLockOption(r.Header)
+	if err != nil {
+		return err
 	}
 	data, err := readSmallBody(rq.body, maxSmallXML)
 	if err != nil {
@@ -31,11 +30,11 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 		if err := decodeXML(data, &cfg); err != nil {
 			return err
 		}
-		if lc := cfg.LocationConstraint; lc != "" && lc != s.region {
-			return errInvalidLocation
+		if err := s.checkLocationConstraint(cfg.LocationConstraint); err != nil {
+			return err
 		}
 	}
-	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, storage.BucketOptions{}); err != nil {
+	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, opts); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/"+rq.bucket)
@@ -62,32 +61,6 @@ func (s *server) deleteBucket(w http.ResponseWriter, r *http.Request, rq *reques
 	return nil
 }
 
-type listAllMyBucketsResult struct {
-	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
-	NS      string       `xml:"xmlns,attr"`
-	Owner   owner        `xml:"Owner"`
-	Buckets []bucketElem `xml:"Buckets>Bucket"`
-}
-
-type bucketElem struct {
-	Name         string `xml:"Name"`
-	CreationDate string `xml:"CreationDate"`
-	BucketRegion string `xml:"BucketRegion,omitempty"`
-}
-
-// listBuckets handles GET /: the tenant's buckets only.
-func (s *server) listBuckets(w http.ResponseWriter, r *http.Request, rq *request) error {
-	buckets, err := s.store.ListBuckets(rq.ctx, rq.tenant)
-	if err != nil {
-		return err
-	}
-	res := listAllMyBucketsResult{NS: s3NS, Owner: tenantOwner(rq.tenant), Buckets: []bucketElem{}}
-	for _, b := range buckets {
-		res.Buckets = append(res.Buckets, bucketElem{Name: b.Name, CreationDate: xmlTime(b.Created), BucketRegion: s.region})
-	}
-	return writeXML(w, http.StatusOK, res)
-}
-
 // locationConstraint is GetBucketLocation's answer; empty means us-east-1,
 // exactly as AWS answers for that region.
 type locationConstraint struct {
@@ -106,19 +79,6 @@ func (s *server) getBucketLocation(w http.ResponseWriter, r *http.Request, rq *r
 		res.Value = s.region
 	}
 	return writeXML(w, http.StatusOK, res)
-}
-
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	NS      string   `xml:"xmlns,attr"`
-}
-
-// getBucketVersioning handles GET /bucket?versioning: never enabled, so no Status.
-func (s *server) getBucketVersioning(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if _, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
-		return err
-	}
-	return writeXML(w, http.StatusOK, versioningConfiguration{NS: s3NS})
 }
 
 // tenantOwner is the Owner element for a tenant's resources.

@@ -1,6 +1,8 @@
 package s3api
 
 import (
+	"bytes"
+	"crypto/md5"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -68,6 +70,43 @@ func bodyOptions(r *http.Request, rq *request) (storage.PutOptions, error) {
 		opts.Checksum = alg
 	}
 	return opts, nil
+}
+
+// errMissingDigest refuses a request S3 accepts only with a body digest.
+var errMissingDigest = errorf("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5 OR x-amz-checksum-*")
+
+// readDigestedBody reads the small body of a request that S3 accepts only
+// with Content-MD5 or an x-amz-checksum-* value (header or trailer):
+// DeleteObjects and the Object Lock calls. The (capped) body is verified
+// before the caller acts on any of it.
+func readDigestedBody(r *http.Request, rq *request, limit int64) ([]byte, error) {
+	opts, err := bodyOptions(r, rq)
+	if err != nil {
+		return nil, err
+	}
+	if opts.ContentMD5 == nil && opts.ExpectedChecksum == nil {
+		return nil, errMissingDigest
+	}
+	data, err := readSmallBody(rq.body, limit)
+	if err != nil {
+		return nil, err
+	}
+	if opts.ContentMD5 != nil {
+		sum := md5.Sum(data)
+		if !bytes.Equal(sum[:], opts.ContentMD5) {
+			return nil, storage.ErrBadDigest
+		}
+	}
+	if opts.ExpectedChecksum != nil {
+		want, err := opts.ExpectedChecksum()
+		if err != nil {
+			return nil, err
+		}
+		if opts.Checksum.Sum(data) != want {
+			return nil, storage.ErrChecksumMismatch
+		}
+	}
+	return data, nil
 }
 
 // requestedAlgorithm reads x-amz-sdk-checksum-algorithm or

@@ -121,22 +121,36 @@ func parseRange(spec string, size int64) (start, length int64, partial bool, err
 }
 
 // parseCopyRange reads x-amz-copy-source-range "bytes=first-last", which
-// must lie inside the source object.
+// must lie inside the source object: a malformed value is InvalidArgument
+// naming the header, a well-formed one outside the source InvalidRange.
 func parseCopyRange(spec string, size int64) (start, length int64, err error) {
-	bad := errorf("InvalidArgument", http.StatusBadRequest,
-		"Range specified is not valid for source object of size: "+strconv.FormatInt(size, 10))
-	rest, ok := strings.CutPrefix(strings.TrimSpace(spec), "bytes=")
+	malformed := argumentError("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+		"x-amz-copy-source-range", spec)
+	rest, ok := strings.CutPrefix(spec, "bytes=")
 	if !ok {
-		return 0, 0, bad
+		return 0, 0, malformed
 	}
 	first, last, ok := strings.Cut(rest, "-")
-	if !ok {
-		return 0, 0, bad
+	if !ok || !allDigits(first) || !allDigits(last) {
+		return 0, 0, malformed
 	}
 	a, err1 := strconv.ParseInt(first, 10, 64)
 	b, err2 := strconv.ParseInt(last, 10, 64)
-	if err1 != nil || err2 != nil || a < 0 || b < a || b >= size {
-		return 0, 0, bad
+	if err1 != nil || err2 != nil || b < a {
+		return 0, 0, malformed
+	}
+	if b >= size {
+		return 0, 0, errInvalidRange
 	}
 	return a, b - a + 1, nil
+}
+
+// allDigits reports a non-empty run of ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,19 +15,21 @@ import (
 // copySource is the parsed x-amz-copy-source header.
 type copySource struct {
 	bucket, key string
+	versionID   string // "" = the current version
 }
 
-// parseCopySource reads "[/]bucket/key[?versionId=null]", URL-decoded. A
-// version other than the null version does not exist here.
+// parseCopySource reads "[/]bucket/key[?versionId=ID]", the path
+// URL-decoded.
 func parseCopySource(v string) (copySource, error) {
 	path, query, _ := strings.Cut(v, "?")
+	var vid string
 	if query != "" {
 		q, err := url.ParseQuery(query)
 		if err != nil {
 			return copySource{}, errInvalidCopySource
 		}
-		if vid := q.Get("versionId"); vid != "" && vid != "null" {
-			return copySource{}, errorf("NoSuchVersion", http.StatusNotFound, "The specified version does not exist.")
+		if vid, err = versionIDParam(q); err != nil {
+			return copySource{}, err
 		}
 	}
 	decoded, err := url.PathUnescape(path)
@@ -38,7 +41,7 @@ func parseCopySource(v string) (copySource, error) {
 	if !ok || bucket == "" || key == "" {
 		return copySource{}, errInvalidCopySource
 	}
-	return copySource{bucket: bucket, key: key}, nil
+	return copySource{bucket: bucket, key: key, versionID: vid}, nil
 }
 
 // checkCopyConditions applies x-amz-copy-source-if-*; any failure is 412.
@@ -51,16 +54,27 @@ func checkCopyConditions(r *http.Request, info storage.ObjectInfo) error {
 	return nil
 }
 
-// openCopySource pins the object x-amz-copy-source names and applies the
-// x-amz-copy-source-if-* conditions to its current version; the caller
-// closes the reader.
-func (s *server) openCopySource(r *http.Request, rq *request, src copySource) (storage.ObjectReader, storage.ObjectInfo, error) {
-	obj, err := s.store.OpenObject(rq.ctx, rq.tenant, src.bucket, src.key)
-	if err != nil {
+// openCopySource pins the version x-amz-copy-source names (the current one
+// without versionId), applies the x-amz-copy-source-if-* conditions to it
+// and sets x-amz-copy-source-version-id when the source bucket is
+// versioned; the caller closes the reader. A delete marker named by version
+// id cannot be copied (InvalidRequest); a current delete marker is NoSuchKey.
+func (s *server) openCopySource(w http.ResponseWriter, r *http.Request, rq *request, src copySource) (storage.ObjectReader, storage.ObjectInfo, error) {
+	obj, err := s.store.OpenObjectVersion(rq.ctx, rq.tenant, src.bucket, src.key, src.versionID)
+	switch {
+	case errors.Is(err, storage.ErrDeleteMarker):
+		return nil, storage.ObjectInfo{}, errCopyFromDeleteMarker
+	case errors.Is(err, storage.ErrObjectNotFound):
+		return nil, storage.ObjectInfo{}, storage.ErrObjectNotFound // without the marker's headers
+	case err != nil:
 		return nil, storage.ObjectInfo{}, err
 	}
 	info := obj.Info()
 	if err := checkCopyConditions(r, info); err != nil {
+		obj.Close()
+		return nil, storage.ObjectInfo{}, err
+	}
+	if err := s.setVersionHeader(w.Header(), rq, src.bucket, info.VersionID, hdrCopySourceVerID); err != nil {
 		obj.Close()
 		return nil, storage.ObjectInfo{}, err
 	}
@@ -100,8 +114,17 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
+	var lockOpts storage.PutOptions
+	lock, err := applyLockHeaders(r, &lockOpts)
+	if err != nil {
+		return err
+	}
 
-	obj, info, err := s.openCopySource(r, rq, src)
+	versioned, err := s.versioned(rq, rq.bucket)
+	if err != nil {
+		return err
+	}
+	obj, info, err := s.openCopySource(w, r, rq, src)
 	if err != nil {
 		return err
 	}
@@ -117,10 +140,17 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 	}
 
 	var out storage.ObjectInfo
-	if src.bucket == rq.bucket && src.key == rq.key {
-		if metaDirective != "REPLACE" {
-			return errCopyToSelf
+	// A copy of the current version onto itself must change something; an
+	// older version copied onto its key restores it as a new version.
+	toSelf := src.bucket == rq.bucket && src.key == rq.key && (src.versionID == "" || info.IsLatest)
+	if toSelf && metaDirective != "REPLACE" {
+		return errCopyToSelf
+	}
+	if toSelf && !versioned {
+		if lock.present { // a never-versioned bucket has no Object Lock
+			return storage.ErrNoLockConfig
 		}
+		// Never versioned: replace the metadata in place, as before.
 		if out, err = s.store.UpdateObjectMeta(rq.ctx, rq.tenant, rq.bucket, rq.key, meta); err != nil {
 			return err
 		}
@@ -142,10 +172,13 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		defer func() { _ = body.Close() }() // read side: releases buffers only
 		out, err = s.store.PutObject(rq.ctx, rq.tenant, rq.bucket, rq.key, body,
-			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta})
+			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta, Retention: lockOpts.Retention, LegalHold: lockOpts.LegalHold})
 		if err != nil {
 			return err
 		}
+	}
+	if versioned {
+		w.Header().Set(hdrVersionID, orDefault(out.VersionID, storage.NullVersion))
 	}
 	res := copyObjectResult{NS: s3NS, LastModified: xmlTime(out.ModTime), ETag: quoteETag(out.ETag),
 		checksumFields: checksumXML(out.Checksums)}
@@ -174,7 +207,7 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *requ
 	if err != nil {
 		return err
 	}
-	obj, info, err := s.openCopySource(r, rq, src)
+	obj, info, err := s.openCopySource(w, r, rq, src)
 	if err != nil {
 		return err
 	}

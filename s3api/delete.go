@@ -1,8 +1,6 @@
 package s3api
 
 import (
-	"bytes"
-	"crypto/md5"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -15,12 +13,19 @@ const maxDeleteKeys = 1000
 
 // deleteRequest is the DeleteObjects body.
 type deleteRequest struct {
-	XMLName xml.Name `xml:"Delete"`
-	Quiet   bool     `xml:"Quiet"`
-	Objects []struct {
-		Key       string `xml:"Key"`
-		VersionID string `xml:"VersionId"`
-	} `xml:"Object"`
+	XMLName xml.Name       `xml:"Delete"`
+	Quiet   bool           `xml:"Quiet"`
+	Objects []deleteObject `xml:"Object"`
+}
+
+// deleteObject is one <Object> of a DeleteObjects body.
+type deleteObject struct {
+	Key       string  `xml:"Key"`
+	Version   *string `xml:"VersionId"`
+	VersionID string  `xml:"-"` // *Version, or "" when absent
+	// hasVersion says a <VersionId> element was present (an empty one is
+	// malformed, not "the current version").
+	hasVersion bool
 }
 
 type deleteResult struct {
@@ -30,14 +35,21 @@ type deleteResult struct {
 	Errors  []deleteError   `xml:"Error"`
 }
 
+// deletedObject is a <Deleted> entry. VersionId echoes the version asked
+// for; DeleteMarker and DeleteMarkerVersionId say that a delete marker was
+// created or removed, and which.
 type deletedObject struct {
-	Key string `xml:"Key"`
+	Key                   string `xml:"Key"`
+	VersionID             string `xml:"VersionId,omitempty"`
+	DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
 type deleteError struct {
-	Key     string `xml:"Key"`
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
+	Key       string `xml:"Key"`
+	VersionID string `xml:"VersionId,omitempty"`
+	Code      string `xml:"Code"`
+	Message   string `xml:"Message"`
 }
 
 // parseDeleteRequest decodes and validates a DeleteObjects body.
@@ -52,38 +64,23 @@ func parseDeleteRequest(data []byte) (*deleteRequest, error) {
 	if len(req.Objects) > maxDeleteKeys {
 		return nil, errTooManyDeleteKeys
 	}
+	for i := range req.Objects {
+		o := &req.Objects[i]
+		if o.Version != nil {
+			o.VersionID, o.hasVersion = *o.Version, true
+		}
+	}
 	return &req, nil
 }
 
 // deleteObjects handles POST /bucket?delete. The body must carry
 // Content-MD5 or an x-amz-checksum-* value (header or trailer), verified
-// here over the (capped) body before anything is deleted.
+// before anything is deleted. Each key may name a version; the entries say
+// which version went and whether it was (or made) a delete marker.
 func (s *server) deleteObjects(w http.ResponseWriter, r *http.Request, rq *request) error {
-	opts, err := bodyOptions(r, rq)
+	data, err := readDigestedBody(r, rq, maxDeleteXML)
 	if err != nil {
 		return err
-	}
-	if opts.ContentMD5 == nil && opts.ExpectedChecksum == nil {
-		return errMissingDeleteDigest
-	}
-	data, err := readSmallBody(rq.body, maxDeleteXML)
-	if err != nil {
-		return err
-	}
-	if opts.ContentMD5 != nil {
-		sum := md5.Sum(data)
-		if !bytes.Equal(sum[:], opts.ContentMD5) {
-			return storage.ErrBadDigest
-		}
-	}
-	if opts.ExpectedChecksum != nil {
-		want, err := opts.ExpectedChecksum()
-		if err != nil {
-			return err
-		}
-		if opts.Checksum.Sum(data) != want {
-			return storage.ErrChecksumMismatch
-		}
 	}
 	req, err := parseDeleteRequest(data)
 	if err != nil {
@@ -92,24 +89,46 @@ func (s *server) deleteObjects(w http.ResponseWriter, r *http.Request, rq *reque
 	if _, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket); err != nil {
 		return err
 	}
+	bypass := bypassGovernance(r)
 	res := deleteResult{NS: s3NS}
 	for _, o := range req.Objects {
-		if o.VersionID != "" && o.VersionID != "null" {
-			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: "NoSuchVersion", Message: "The specified version does not exist."})
-			continue
-		}
-		_, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, o.Key, storage.DeleteOptions{})
-		if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
+		d, err := s.deleteOne(rq, o.Key, o.VersionID, o.hasVersion, bypass)
+		if err != nil {
 			ae := toAPIError(err)
 			if ae == errInternal {
 				s.log.Error("s3 delete objects", "request_id", rq.id, "err", err)
 			}
-			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: ae.Code, Message: ae.Message})
+			res.Errors = append(res.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: ae.Code, Message: ae.Message})
 			continue
 		}
 		if !req.Quiet {
-			res.Deleted = append(res.Deleted, deletedObject{Key: o.Key})
+			res.Deleted = append(res.Deleted, d)
 		}
 	}
 	return writeXML(w, http.StatusOK, res)
+}
+
+// deleteOne deletes one key or version of DeleteObjects. A missing key or
+// version counts as deleted (deletes are idempotent, as on AWS); a
+// malformed version id is NoSuchVersion for that key, as AWS reports it.
+func (s *server) deleteOne(rq *request, key, versionID string, hasVersion, bypass bool) (deletedObject, error) {
+	d := deletedObject{Key: key, VersionID: versionID}
+	if hasVersion {
+		if _, err := checkVersionID(versionID); err != nil {
+			return d, errNoSuchVersionInDelete
+		}
+	}
+	res, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, key,
+		storage.DeleteOptions{VersionID: versionID, BypassGovernance: bypass})
+	switch {
+	case errors.Is(err, storage.ErrObjectNotFound), errors.Is(err, storage.ErrNoSuchVersion):
+		return d, nil
+	case err != nil:
+		return d, err
+	}
+	if res.DeleteMarker {
+		d.DeleteMarker = true
+		d.DeleteMarkerVersionID = res.VersionID
+	}
+	return d, nil
 }

@@ -57,9 +57,11 @@ func newEnv(t testing.TB, tenants ...string) *testEnv {
 
 // envOptions vary the server a testEnv runs.
 type envOptions struct {
-	domains  []string // --domain values
-	verifier auth.VerifierOptions
-	writes   WriteLimits
+	domains []string // --domain values
+	// publicEndpoint is --public-endpoint (the domain when domains is empty)
+	publicEndpoint string
+	verifier       auth.VerifierOptions
+	writes         WriteLimits
 }
 
 func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
@@ -92,13 +94,14 @@ func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
 		e.addTenant(name)
 	}
 	h := New(Config{
-		Store:       st,
-		Verifier:    auth.NewVerifier(as, o.verifier),
-		Region:      "us-east-1",
-		Domains:     o.domains,
-		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		Observer:    e.obs,
-		WriteLimits: o.writes,
+		Store:          st,
+		Verifier:       auth.NewVerifier(as, o.verifier),
+		Region:         "us-east-1",
+		Domains:        o.domains,
+		PublicEndpoint: o.publicEndpoint,
+		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Observer:       e.obs,
+		WriteLimits:    o.writes,
 	})
 	// TLS, so that the SDK's default mode sends CRC trailers
 	// (STREAMING-UNSIGNED-PAYLOAD-TRAILER) as it does against AWS.

@@ -70,14 +70,11 @@ var (
 	errInvalidMetaDirective = errorf("InvalidArgument", http.StatusBadRequest, "Unknown metadata directive.")
 	errInvalidTagDirective  = errorf("InvalidArgument", http.StatusBadRequest, "Unknown tagging directive.")
 	errInvalidTag           = errorf("InvalidTag", http.StatusBadRequest, "The TagSet does not conform to the S3 rules: at most 10 tags, unique keys of 1-128 characters, values up to 256 characters.")
-	errInvalidLocation      = errorf("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid.")
-	errMissingDeleteDigest  = errorf("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5 or x-amz-checksum-*.")
 	errTooManyDeleteKeys    = errorf("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema: at most 1000 keys per DeleteObjects request.")
 	errMultipleChecksums    = errorf("InvalidRequest", http.StatusBadRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 	errInvalidChecksumAlgo  = errorf("InvalidRequest", http.StatusBadRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256].")
 	errInvalidChecksumType  = errorf("InvalidRequest", http.StatusBadRequest, "The x-amz-checksum-type is not valid for this checksum algorithm: FULL_OBJECT needs CRC32, CRC32C or CRC64NVME; COMPOSITE is not supported for CRC64NVME.")
 	errMissingTrailer       = errorf("InvalidRequest", http.StatusBadRequest, "The request declared a trailing checksum in x-amz-trailer but did not send a valid value for it.")
-	errPartNumberMultipart  = errorf("NotImplemented", http.StatusNotImplemented, "GetObject with partNumber is not implemented for multipart objects; use a Range header.")
 	errInvalidPartForObject = errorf("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable.")
 	errInternal             = errorf("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
 )
@@ -105,6 +102,16 @@ var errorTable = []errorMapping{
 	{storage.ErrInvalidObjectName, errorf("InvalidURI", 400, "Couldn't parse the specified URI: the object key is empty, not valid UTF-8, or contains NUL.")},
 	{storage.ErrBucketExists, errorf("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.")},
 	{storage.ErrBucketNotEmpty, errorf("BucketNotEmpty", 409, "The bucket you tried to delete is not empty.")},
+	// storage: Object Lock
+	{storage.ErrObjectLocked, errorf("AccessDenied", 403, "Access Denied because object protected by object lock.")},
+	{storage.ErrRetentionShortened, errorf("AccessDenied", 403, "Access Denied because object protected by object lock: its retention can be extended, not shortened (GOVERNANCE only with x-amz-bypass-governance-retention).")},
+	{storage.ErrNoLockConfig, errorf("InvalidRequest", 400, "Bucket is missing Object Lock Configuration")},
+	{storage.ErrInvalidBucketState, errorf("InvalidBucketState", 409, "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")},
+	{storage.ErrInvalidRetention, errorf("InvalidArgument", 400, "The retain until date must be in the future!")},
+	// storage: versions
+	{storage.ErrNoSuchVersion, errorf("NoSuchVersion", 404, "The specified version does not exist.")},
+	{storage.ErrDeleteMarker, errorf("MethodNotAllowed", 405, "The specified method is not allowed against this resource.")},
+	{storage.ErrInvalidVersioning, errMalformedXML},
 	// storage: multipart
 	{storage.ErrInvalidPart, errorf("InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")},
 	{storage.ErrInvalidPartOrder, errorf("InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number.")},
@@ -186,10 +193,28 @@ func toAPIError(err error) *apiError {
 	}
 	for _, m := range errorTable {
 		if errors.Is(err, m.err) {
-			return m.api
+			return withDeleteMarker(err, m.api)
 		}
 	}
 	return errInternal
+}
+
+// withDeleteMarker adds the headers AWS sends when a read meets a delete
+// marker: 404 NoSuchKey for a current marker, 405 MethodNotAllowed (with
+// Allow: DELETE, the one method a marker takes) for one named by version id.
+func withDeleteMarker(err error, ae *apiError) *apiError {
+	var dm *storage.DeleteMarkerError
+	if !errors.As(err, &dm) {
+		return ae
+	}
+	h := http.Header{"X-Amz-Delete-Marker": {"true"}}
+	if dm.VersionID != "" {
+		h.Set("X-Amz-Version-Id", dm.VersionID)
+	}
+	if dm.Addressed {
+		h.Set("Allow", "DELETE")
+	}
+	return ae.with(h)
 }
 
 // errorBody is the S3 <Error> document.
@@ -241,7 +266,8 @@ func isObjectHeader(k string) bool {
 	case "Etag", "Last-Modified", "Accept-Ranges", "Cache-Control", "Expires", "Location":
 		return true
 	}
-	for _, prefix := range []string{"Content-", "X-Amz-Meta-", "X-Amz-Checksum-", "X-Amz-Tagging-", "X-Amz-Mp-", "X-Amz-Bucket-"} {
+	for _, prefix := range []string{"Content-", "X-Amz-Meta-", "X-Amz-Checksum-", "X-Amz-Tagging-", "X-Amz-Mp-", "X-Amz-Bucket-",
+		"X-Amz-Version-Id", "X-Amz-Copy-Source-Version-Id", "X-Amz-Delete-Marker", "X-Amz-Object-Lock-"} {
 		if strings.HasPrefix(k, prefix) {
 			return true
 		}

@@ -47,6 +47,15 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"storage.ErrInvalidTenantName": storage.ErrInvalidTenantName,
 		"storage.ErrVolumeExists":      storage.ErrVolumeExists,
 		"storage.ErrVolumeNotFound":    storage.ErrVolumeNotFound,
+		// Object Lock
+		"storage.ErrObjectLocked":       storage.ErrObjectLocked,
+		"storage.ErrRetentionShortened": storage.ErrRetentionShortened,
+		"storage.ErrNoLockConfig":       storage.ErrNoLockConfig,
+		"storage.ErrInvalidBucketState": storage.ErrInvalidBucketState,
+		"storage.ErrInvalidRetention":   storage.ErrInvalidRetention,
+		"storage.ErrNoSuchVersion":      storage.ErrNoSuchVersion,
+		"storage.ErrDeleteMarker":       storage.ErrDeleteMarker,
+		"storage.ErrInvalidVersioning":  storage.ErrInvalidVersioning,
 
 		"auth.ErrMissingAuth":            auth.ErrMissingAuth,
 		"auth.ErrInvalidAccessKeyID":     auth.ErrInvalidAccessKeyID,
@@ -104,6 +113,12 @@ func TestErrorMapping(t *testing.T) {
 		{storage.ErrTooManyUploads, "QuotaExceeded", 403, "unfinished multipart uploads"},
 		{storage.ErrQuorum, "SlowDown", 503, "drives"},
 		{storage.ErrDiskFull, "InsufficientStorage", 507, "space"},
+		{fmt.Errorf("d: %w", storage.ErrObjectLocked), "AccessDenied", 403, "Access Denied because object protected by object lock."},
+		{&storage.LockedError{Versions: []string{"k@v1"}}, "AccessDenied", 403, "protected by object lock"},
+		{storage.ErrRetentionShortened, "AccessDenied", 403, "protected by object lock"},
+		{storage.ErrNoLockConfig, "InvalidRequest", 400, "Bucket is missing Object Lock Configuration"},
+		{storage.ErrInvalidBucketState, "InvalidBucketState", 409, "Object Lock configuration is present"},
+		{storage.ErrInvalidRetention, "InvalidArgument", 400, "The retain until date must be in the future!"},
 		{auth.ErrExpired, "AccessDenied", 403, "Request has expired"},
 		{fmt.Errorf("secret path /var/lib/x: boom"), "InternalError", 500, "internal error"},
 	} {
@@ -164,5 +179,37 @@ func TestAuthErrorDetails(t *testing.T) {
 		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.want) {
 			t.Errorf("%v: %d %s", tc.err, w.Code, w.Body.String())
 		}
+	}
+}
+
+// TestDeleteMarkerErrors: a read that meets a delete marker answers as AWS
+// does, with the marker's headers (and only then).
+func TestDeleteMarkerErrors(t *testing.T) {
+	for _, tc := range []struct {
+		err                    error
+		code                   string
+		status                 int
+		marker, version, allow string
+	}{
+		{&storage.DeleteMarkerError{VersionID: "v1"}, "NoSuchKey", 404, "true", "v1", ""},
+		{fmt.Errorf("x: %w", &storage.DeleteMarkerError{VersionID: "v2", Addressed: true}), "MethodNotAllowed", 405, "true", "v2", "DELETE"},
+		{storage.ErrObjectNotFound, "NoSuchKey", 404, "", "", ""},
+		{storage.ErrNoSuchVersion, "NoSuchVersion", 404, "", "", ""},
+	} {
+		for _, method := range []string{"GET", "HEAD"} {
+			w := httptest.NewRecorder()
+			writeError(w, httptest.NewRequest(method, "/b/k?versionId=v", nil), "REQ", toAPIError(tc.err))
+			h := w.Header()
+			if w.Code != tc.status || h.Get("X-Amz-Delete-Marker") != tc.marker || h.Get("X-Amz-Version-Id") != tc.version || h.Get("Allow") != tc.allow {
+				t.Errorf("%s %v: %d marker=%q version=%q allow=%q", method, tc.err, w.Code, h.Get("X-Amz-Delete-Marker"), h.Get("X-Amz-Version-Id"), h.Get("Allow"))
+			}
+			if method == "GET" && !strings.Contains(w.Body.String(), "<Code>"+tc.code+"</Code>") {
+				t.Errorf("%v: body %s", tc.err, w.Body.String())
+			}
+		}
+	}
+	// The shared table entries are not modified by the headers of one error.
+	if ae := toAPIError(storage.ErrObjectNotFound); ae.Header != nil {
+		t.Fatalf("table entry gained headers %v", ae.Header)
 	}
 }

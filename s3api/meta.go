@@ -46,7 +46,7 @@ func metaFromRequest(r *http.Request) (storage.ObjectMeta, error) {
 		if key == "" {
 			continue
 		}
-		v := strings.Join(vs, ",")
+		v := decodeMetaValue(strings.Join(vs, ","))
 		size += len(key) + len(v)
 		if m.UserMeta == nil {
 			m.UserMeta = map[string]string{}
@@ -128,7 +128,7 @@ func setObjectHeaders(h http.Header, info storage.ObjectInfo) {
 	for k, v := range m.UserMeta {
 		// Lower case as AWS sends it: botocore keeps the header's case in
 		// the Metadata keys it returns.
-		h["x-amz-meta-"+k] = []string{v}
+		h["x-amz-meta-"+k] = []string{encodeMetaValue(v)}
 	}
 	if len(m.Tags) > 0 {
 		h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(m.Tags)))
@@ -147,8 +147,8 @@ func quoteETag(etag string) string {
 }
 
 // checkUnsupportedWriteHeaders refuses write options that Coffer does not
-// implement (ACL grants, server-side encryption, object lock, other storage
-// classes, website redirects): ignoring them would be a wrong success.
+// implement (ACL grants, server-side encryption, other storage classes,
+// website redirects): ignoring them would be a wrong success.
 func checkUnsupportedWriteHeaders(h http.Header) error {
 	switch acl := h.Get("X-Amz-Acl"); acl {
 	case "", "private", "bucket-owner-full-control":
@@ -165,7 +165,6 @@ func checkUnsupportedWriteHeaders(h http.Header) error {
 		switch {
 		case strings.HasPrefix(lower, "x-amz-grant-"),
 			strings.HasPrefix(lower, "x-amz-server-side-encryption"),
-			strings.HasPrefix(lower, "x-amz-object-lock-"),
 			lower == "x-amz-website-redirect-location":
 			return errorf("NotImplemented", http.StatusNotImplemented, "The "+lower+" header names a feature that is not implemented.")
 		}

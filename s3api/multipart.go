@@ -32,8 +32,11 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
-	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key,
-		storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta})
+	opts := storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta}
+	if _, err := applyLockHeaders(r, &opts); err != nil {
+		return err
+	}
+	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key, opts)
 	if err != nil {
 		return err
 	}
@@ -217,6 +220,9 @@ func (s *server) completeMultipartUpload(w http.ResponseWriter, r *http.Request,
 		typ = orDefault(typ, checksum.DefaultMultipartType(alg))
 	}
 	setChecksumHeaders(w.Header(), info.Checksums, typ)
+	if err := s.setVersionHeader(w.Header(), rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
+		return err
+	}
 	return writeXML(w, http.StatusOK, completeResult{
 		NS: s3NS, Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key,
 		ETag: quoteETag(info.ETag), checksumFields: checksumXML(info.Checksums), ChecksumType: typ,

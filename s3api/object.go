@@ -27,6 +27,9 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if opts.Meta, err = metaFromRequest(r); err != nil {
 		return err
 	}
+	if err := s.putLockOptions(r, rq, &opts); err != nil {
+		return err
+	}
 	if opts.Precondition, err = s.checkWriteConditions(r, rq); err != nil {
 		return err
 	}
@@ -35,6 +38,9 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 		return err
 	}
 	h := w.Header()
+	if err := s.setVersionHeader(h, rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
+		return err
+	}
 	h.Set("ETag", quoteETag(info.ETag))
 	setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, checksum.FullObject))
 	w.WriteHeader(http.StatusOK)
@@ -52,6 +58,9 @@ func (s *server) checkWriteConditions(r *http.Request, rq *request) (func(*stora
 		return nil, nil
 	}
 	pre := func(cur *storage.ObjectInfo) error {
+		if cur != nil && cur.DeleteMarker {
+			cur = nil // a deleted key (its current version a delete marker) has no object
+		}
 		if inm != "" && cur != nil && etagMatches(inm, cur.ETag) {
 			return errPreconditionFailed
 		}
@@ -75,14 +84,18 @@ func (s *server) checkWriteConditions(r *http.Request, rq *request) (func(*stora
 	return pre, pre(&info)
 }
 
-// getObject handles GET /bucket/key.
+// getObject handles GET /bucket/key[?versionId=].
 func (s *server) getObject(w http.ResponseWriter, r *http.Request, rq *request) error {
-	obj, err := s.store.OpenObject(rq.ctx, rq.tenant, rq.bucket, rq.key)
+	vid, err := versionIDParam(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	obj, err := s.store.OpenObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
 	}
 	defer obj.Close()
-	start, length, status, err := s.prepareObjectResponse(w, r, obj.Info())
+	start, length, status, err := s.prepareObjectResponse(w, r, rq, obj.Info())
 	if err != nil {
 		return err
 	}
@@ -98,13 +111,17 @@ func (s *server) getObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	return streamBody(w, status, body)
 }
 
-// headObject handles HEAD /bucket/key.
+// headObject handles HEAD /bucket/key[?versionId=].
 func (s *server) headObject(w http.ResponseWriter, r *http.Request, rq *request) error {
-	info, err := s.store.GetObjectInfo(rq.ctx, rq.tenant, rq.bucket, rq.key)
+	vid, err := versionIDParam(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	_, _, status, err := s.prepareObjectResponse(w, r, info)
+	info, err := s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
+	if err != nil {
+		return err
+	}
+	_, _, status, err := s.prepareObjectResponse(w, r, rq, info)
 	if err != nil {
 		return err
 	}
@@ -114,7 +131,7 @@ func (s *server) headObject(w http.ResponseWriter, r *http.Request, rq *request)
 
 // prepareObjectResponse evaluates preconditions, Range and partNumber, and
 // sets every response header of GET/HEAD. It returns the byte span to send.
-func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, info storage.ObjectInfo) (start, length int64, status int, err error) {
+func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, rq *request, info storage.ObjectInfo) (start, length int64, status int, err error) {
 	h := w.Header()
 	switch evalPreconditions(r.Header.Get("If-Match"), r.Header.Get("If-None-Match"),
 		r.Header.Get("If-Modified-Since"), r.Header.Get("If-Unmodified-Since"), info) {
@@ -131,22 +148,8 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, i
 	whole := true
 	rangeHdr := r.Header.Get("Range")
 	if pn := r.URL.Query().Get("partNumber"); pn != "" {
-		if rangeHdr != "" {
-			return 0, 0, 0, errorf("InvalidRequest", http.StatusBadRequest, "Cannot specify both Range header and partNumber query parameter.")
-		}
-		n, err := strconv.Atoi(pn)
-		if err != nil || !storage.ValidPartNumber(n) {
-			return 0, 0, 0, errInvalidPartNumberArg
-		}
-		switch {
-		case info.PartsCount <= 1 && n == 1:
-			if info.PartsCount == 1 {
-				h.Set("X-Amz-Mp-Parts-Count", "1")
-			}
-		case info.PartsCount == 0 || n > info.PartsCount:
-			return 0, 0, 0, errInvalidPartForObject
-		default:
-			return 0, 0, 0, errPartNumberMultipart
+		if start, length, status, whole, err = applyPartNumber(h, r, info, pn); err != nil {
+			return 0, 0, 0, err
 		}
 	} else if rangeHdr != "" {
 		rs, rl, partial, err := parseRange(rangeHdr, info.Size)
@@ -161,6 +164,10 @@ func (s *server) prepareObjectResponse(w http.ResponseWriter, r *http.Request, i
 	}
 
 	setObjectHeaders(h, info)
+	setLockHeaders(h, info)
+	if err := s.setVersionHeader(h, rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
+		return 0, 0, 0, err
+	}
 	if whole && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		setChecksumHeaders(h, info.Checksums, orDefault(info.ChecksumType, checksum.FullObject))
 	}
@@ -194,11 +201,35 @@ func applyResponseOverrides(h http.Header, r *http.Request) {
 	}
 }
 
-// deleteObject handles DELETE /bucket/key: 204 whether or not the key existed.
+// deleteObject handles DELETE /bucket/key[?versionId=]: 204 whether or not
+// the key (or version) existed. On a versioned bucket it adds a delete
+// marker, or with versionId removes that version for good; the headers say
+// which version went and whether it was (or is) a delete marker.
 func (s *server) deleteObject(w http.ResponseWriter, r *http.Request, rq *request) error {
-	_, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, rq.key, storage.DeleteOptions{})
-	if err != nil && !errors.Is(err, storage.ErrObjectNotFound) {
+	vid, err := versionIDParam(r.URL.Query())
+	if err != nil {
 		return err
+	}
+	res, err := s.store.DeleteObject(rq.ctx, rq.tenant, rq.bucket, rq.key, storage.DeleteOptions{
+		VersionID:        vid,
+		BypassGovernance: bypassGovernance(r),
+	})
+	h := w.Header()
+	switch {
+	case errors.Is(err, storage.ErrObjectNotFound), errors.Is(err, storage.ErrNoSuchVersion):
+		// Nothing to delete: still 204, naming the version asked for.
+		if err := s.setVersionHeader(h, rq, rq.bucket, vid, hdrVersionID); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		if err := s.setVersionHeader(h, rq, rq.bucket, res.VersionID, hdrVersionID); err != nil {
+			return err
+		}
+	}
+	if res.DeleteMarker {
+		h.Set(hdrDeleteMarker, "true")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

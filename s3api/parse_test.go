@@ -1,9 +1,12 @@
 package s3api
 
 import (
+	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,11 +169,12 @@ func TestRouting(t *testing.T) {
 		{"GET", "/b?list-type=2&prefix=a", "", nil, "ListObjectsV2"},
 		{"GET", "/b?location", "", nil, "GetBucketLocation"},
 		{"GET", "/b?versioning", "", nil, "GetBucketVersioning"},
-		{"PUT", "/b?versioning", "", nil, "Unknown"},
+		{"PUT", "/b?versioning", "", nil, "PutBucketVersioning"},
 		{"GET", "/b?uploads", "", nil, "ListMultipartUploads"},
 		{"POST", "/b?delete", "", nil, "DeleteObjects"},
 		{"GET", "/b?acl", "", nil, "Unknown"},
-		{"GET", "/b?versions", "", nil, "Unknown"},
+		{"GET", "/b?versions", "", nil, "ListObjectVersions"},
+		{"GET", "/b?versions&prefix=a&key-marker=k", "", nil, "ListObjectVersions"},
 		{"GET", "/b?tagging", "", nil, "Unknown"},
 		{"PUT", "/b/k", "", nil, "PutObject"},
 		{"PUT", "/b/k", "", map[string]string{"X-Amz-Copy-Source": "b/x"}, "CopyObject"},
@@ -188,8 +192,21 @@ func TestRouting(t *testing.T) {
 		{"PUT", "/b/k?tagging", "", nil, "PutObjectTagging"},
 		{"DELETE", "/b/k?tagging", "", nil, "DeleteObjectTagging"},
 		{"GET", "/b/k?acl", "", nil, "Unknown"},
-		{"PUT", "/b/k?retention", "", nil, "Unknown"},
-		{"GET", "/b/k?versionId=3", "", nil, "Unknown"},
+		{"PUT", "/b/k?retention", "", nil, "PutObjectRetention"},
+		{"GET", "/b/k?retention&versionId=3", "", nil, "GetObjectRetention"},
+		{"PUT", "/b/k?legal-hold", "", nil, "PutObjectLegalHold"},
+		{"GET", "/b/k?legal-hold", "", nil, "GetObjectLegalHold"},
+		{"PUT", "/b?object-lock", "", nil, "PutObjectLockConfiguration"},
+		{"GET", "/b?object-lock", "", nil, "GetObjectLockConfiguration"},
+		{"DELETE", "/b/k?retention", "", nil, "Unknown"},
+		{"PUT", "/b?retention", "", nil, "Unknown"},
+		{"GET", "/b/k?versionId=3", "", nil, "GetObject"},
+		{"HEAD", "/b/k?versionId=3", "", nil, "HeadObject"},
+		{"DELETE", "/b/k?versionId=3", "", nil, "DeleteObject"},
+		{"GET", "/b/k?tagging&versionId=3", "", nil, "GetObjectTagging"},
+		{"PUT", "/b/k?versionId=3", "", nil, "Unknown"},
+		{"PUT", "/b/k?versionId=3", "", map[string]string{"X-Amz-Copy-Source": "b/x"}, "Unknown"},
+		{"PUT", "/b/k?versionId=null", "", nil, "PutObject"},
 		{"POST", "/b/k", "", nil, "Unknown"},
 		{"PATCH", "/b/k", "", nil, "Unknown"},
 		{"POST", "/", "", nil, "Unknown"},
@@ -231,5 +248,121 @@ func TestParseListParams(t *testing.T) {
 		if _, err := parseListParams(v); err == nil || toAPIError(err).Code != "InvalidArgument" {
 			t.Errorf("%q accepted (%v)", q, err)
 		}
+	}
+}
+
+func TestParseVersionsParams(t *testing.T) {
+	for _, tc := range []struct {
+		query, code, msg string
+	}{
+		{"versions", "", ""},
+		{"versions&key-marker=k&version-id-marker=null&max-keys=2", "", ""},
+		{"versions&key-marker=k", "", ""},
+		{"versions&version-id-marker=null", "InvalidArgument", "A version-id marker cannot be specified without a key marker."},
+		{"versions&key-marker=k&version-id-marker=not-an-id", "InvalidArgument", "Invalid version id specified"},
+		{"versions&max-keys=-1", "InvalidArgument", "max-keys"},
+		{"versions&max-keys=x", "InvalidArgument", "max-keys"},
+		{"versions&encoding-type=base64", "InvalidArgument", "Encoding"},
+	} {
+		q, _ := url.ParseQuery(tc.query)
+		p, err := parseVersionsParams(q)
+		if tc.code == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.query, err)
+			}
+			continue
+		}
+		ae := toAPIError(err)
+		if err == nil || ae.Code != tc.code || ae.Status != 400 || !strings.Contains(ae.Message, tc.msg) {
+			t.Errorf("%q: %+v, %v; want %s %q", tc.query, p, err, tc.code, tc.msg)
+		}
+	}
+	q, _ := url.ParseQuery("versions&max-keys=5000&encoding-type=url&key-marker=a+b&prefix=p")
+	p, err := parseVersionsParams(q)
+	if err != nil || p.maxKeys != 1000 || p.encodingType != "url" || p.keyMarker != "a b" || p.prefix != "p" {
+		t.Fatalf("parsed %+v, %v", p, err)
+	}
+}
+
+func TestVersionIDParam(t *testing.T) {
+	for query, want := range map[string]string{"": "", "versionId=null": "null", "partNumber=1": ""} {
+		q, _ := url.ParseQuery(query)
+		if got, err := versionIDParam(q); err != nil || got != want {
+			t.Errorf("%q: %q, %v; want %q", query, got, err, want)
+		}
+	}
+	for query, msg := range map[string]string{
+		"versionId=":          "Version id cannot be the empty string",
+		"versionId=3":         "Invalid version id specified",
+		"versionId=%00":       "Invalid version id specified",
+		"versionId=../../etc": "Invalid version id specified",
+	} {
+		q, _ := url.ParseQuery(query)
+		_, err := versionIDParam(q)
+		if ae := toAPIError(err); err == nil || ae.Code != "InvalidArgument" || ae.Message != msg {
+			t.Errorf("%q: %v; want InvalidArgument %q", query, err, msg)
+		}
+	}
+}
+
+func TestParseVersioningConfiguration(t *testing.T) {
+	for body, want := range map[string]string{
+		`<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>`: "Enabled",
+		`<VersioningConfiguration><Status>Suspended</Status><MfaDelete>Disabled</MfaDelete></VersioningConfiguration>`:                "Suspended",
+	} {
+		if got, err := parseVersioningConfiguration([]byte(body)); err != nil || got != want {
+			t.Errorf("%s: %q, %v", body, got, err)
+		}
+	}
+	for body, code := range map[string]string{
+		`<VersioningConfiguration><Status>enabled</Status></VersioningConfiguration>`: "MalformedXML",
+		`<VersioningConfiguration/>`:                        "MalformedXML",
+		`<VersioningConfiguration><Status>Enabled</Status>`: "MalformedXML",
+		`<VersioningConfiguration><Status>Enabled</Status><MfaDelete>Maybe</MfaDelete></VersioningConfiguration>`:   "MalformedXML",
+		`<VersioningConfiguration><Status>Enabled</Status><MfaDelete>Enabled</MfaDelete></VersioningConfiguration>`: "NotImplemented",
+		``: "MalformedXML",
+	} {
+		if got, err := parseVersioningConfiguration([]byte(body)); err == nil || toAPIError(err).Code != code {
+			t.Errorf("%s: %q, %v; want %s", body, got, err, code)
+		}
+	}
+}
+
+// TestVersionsXML: versions and delete markers interleave in listing
+// order, each with its own element name; a marker has no ETag or Size.
+func TestVersionsXML(t *testing.T) {
+	mod := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	res := listVersionsResult{NS: s3NS, Name: "b", MaxKeys: 3}
+	enc := func(s string) string { return s }
+	for _, o := range []storage.ObjectInfo{
+		{Key: "a", VersionID: "v3", IsLatest: true, DeleteMarker: true, ModTime: mod},
+		{Key: "a", VersionID: "v2", Size: 0, ETag: "d41d8cd98f00b204e9800998ecf8427e", ModTime: mod},
+		{Key: "a", VersionID: "v1", DeleteMarker: true, ModTime: mod},
+		{Key: "b", VersionID: "null", IsLatest: true, Size: 7, ETag: "abc", ModTime: mod},
+	} {
+		res.Entries = append(res.Entries, versionEntryOf(o, enc, tenantOwner("t")))
+	}
+	body, err := xml.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<DeleteMarker><Key>a</Key><VersionId>v3</VersionId><IsLatest>true</IsLatest><LastModified>2026-01-02T03:04:05.000Z</LastModified><Owner><ID>t</ID><DisplayName>t</DisplayName></Owner></DeleteMarker>` +
+		`<Version><Key>a</Key><VersionId>v2</VersionId><IsLatest>false</IsLatest><LastModified>2026-01-02T03:04:05.000Z</LastModified><ETag>&#34;d41d8cd98f00b204e9800998ecf8427e&#34;</ETag><Size>0</Size><StorageClass>STANDARD</StorageClass><Owner><ID>t</ID><DisplayName>t</DisplayName></Owner></Version>` +
+		`<DeleteMarker><Key>a</Key><VersionId>v1</VersionId>`
+	if !strings.Contains(string(body), want) || !strings.Contains(string(body), `<Key>b</Key><VersionId>null</VersionId><IsLatest>true</IsLatest>`) {
+		t.Fatalf("XML:\n%s", body)
+	}
+}
+
+// TestParseDeleteVersions: a <VersionId> element, even empty, is kept
+// apart from its absence.
+func TestParseDeleteVersions(t *testing.T) {
+	req, err := parseDeleteRequest([]byte(`<Delete><Object><Key>a</Key><VersionId>v1</VersionId></Object><Object><Key>b</Key></Object><Object><Key>c</Key><VersionId></VersionId></Object></Delete>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%+v", []any{req.Objects[0].VersionID, req.Objects[0].hasVersion, req.Objects[1].VersionID, req.Objects[1].hasVersion, req.Objects[2].VersionID, req.Objects[2].hasVersion})
+	if got != "[v1 true  false  true]" {
+		t.Fatalf("parsed %s", got)
 	}
 }

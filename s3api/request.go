@@ -108,7 +108,8 @@ func (c countingReader) Read(p []byte) (int, error) {
 // ServeHTTP stamps request ids, routes, and writes one access-log line.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &reqState{id: reqid.New(), start: time.Now(), op: "Unknown"}
-	st.bucket, st.key, st.hostStyle = s.route(r)
+	var routeErr error
+	st.bucket, st.key, st.hostStyle, routeErr = s.route(r)
 	tw := &trackingWriter{ResponseWriter: w}
 	h := w.Header()
 	h.Set("X-Amz-Request-Id", st.id)
@@ -131,6 +132,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(rec)
 		}
 	}()
+	if routeErr != nil {
+		writeError(tw, r, st.id, toAPIError(routeErr))
+		return
+	}
 	s.router.ServeHTTP(tw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 }
 

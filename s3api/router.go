@@ -20,12 +20,15 @@ import (
 type Config struct {
 	Store    storage.ObjectStore
 	Verifier *auth.Verifier
-	Domains  []string // virtual-hosted-style base domains; empty = path style only
+	Domains  []string // virtual-hosted-style base domains (see addressingDomains)
 	Region   string   // auth.DefaultRegion when empty
 	Logger   *slog.Logger
 	Observer Observer // may be nil
 	// WriteLimits cap concurrent writes; the zero value caps nothing.
 	WriteLimits WriteLimits
+	// PublicEndpoint is the S3 URL tenants use; without Domains its host
+	// name is the virtual-hosted-style domain.
+	PublicEndpoint string
 }
 
 // Observer receives one call per finished S3 request (implemented by pkg/metrics).
@@ -75,12 +78,7 @@ func New(cfg Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, d := range cfg.Domains {
-		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
-		if d != "" {
-			s.domains = append(s.domains, d)
-		}
-	}
+	s.domains = addressingDomains(cfg.Domains, cfg.PublicEndpoint)
 	s.router = s.routes()
 	return s
 }
@@ -106,13 +104,17 @@ func (s *server) routes() *mux.Router {
 	add("POST", levelObject, "CompleteMultipartUpload", s.completeMultipartUpload, q("uploadId"))
 	add("DELETE", levelObject, "AbortMultipartUpload", s.abortMultipartUpload, q("uploadId"))
 	add("POST", levelObject, "CreateMultipartUpload", s.createMultipartUpload, q("uploads"))
+	add("GET", levelObject, "GetObjectAttributes", s.getObjectAttributes, q("attributes"))
 	add("GET", levelObject, "GetObjectTagging", s.getObjectTagging, q("tagging"))
 	add("PUT", levelObject, "PutObjectTagging", s.putObjectTagging, q("tagging"))
 	add("DELETE", levelObject, "DeleteObjectTagging", s.deleteObjectTagging, q("tagging"))
+	s.lockRoutes(add)
 
 	// Buckets: query-matched first.
 	add("GET", levelBucket, "GetBucketLocation", s.getBucketLocation, q("location"))
 	add("GET", levelBucket, "GetBucketVersioning", s.getBucketVersioning, q("versioning"))
+	add("PUT", levelBucket, "PutBucketVersioning", s.putBucketVersioning, q("versioning"))
+	add("GET", levelBucket, "ListObjectVersions", s.listObjectVersions, q("versions"))
 	add("GET", levelBucket, "ListMultipartUploads", s.listMultipartUploads, q("uploads"))
 	add("POST", levelBucket, "DeleteObjects", s.deleteObjects, q("delete"))
 	add("GET", levelBucket, "ListObjectsV2", s.listObjectsV2, queryIs("list-type", "2"))
@@ -185,7 +187,22 @@ func hasSubresource(r *http.Request, _ *mux.RouteMatch) bool {
 			return true
 		}
 	}
-	if v := q.Get("versionId"); v != "" && v != "null" {
+	// GET, HEAD and DELETE of an object address versions; on any other
+	// plain route a version id would be silently ignored.
+	if v := q.Get("versionId"); v != "" && v != "null" && !versionAddressed(r) {
+		return true
+	}
+	return false
+}
+
+// versionAddressed reports a request whose plain route takes ?versionId=.
+func versionAddressed(r *http.Request) bool {
+	st := stateFrom(r)
+	if st == nil || st.level() != levelObject {
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodDelete:
 		return true
 	}
 	return false
@@ -195,33 +212,37 @@ func hasSubresource(r *http.Request, _ *mux.RouteMatch) bool {
 // and whether the bucket came from a virtual-hosted-style Host header under
 // the configured domains. The verifier is handed the same decision
 // (authTarget), because SigV2 does not sign the Host header: a signature
-// must bind exactly the bucket and key this function picks.
-func (s *server) route(r *http.Request) (bucket, key string, hostStyle bool) {
+// must bind exactly the bucket and key this function picks. A Host that
+// is plainly virtual-hosted but under no domain of ours is an error, never
+// path style: its path's first segment is a key, not a bucket.
+func (s *server) route(r *http.Request) (bucket, key string, hostStyle bool, err error) {
 	path := r.URL.Path
-	if b := s.hostBucket(r.Host); b != "" {
-		return b, strings.TrimPrefix(path, "/"), true
+	b, err := s.hostBucket(r.Host)
+	if err != nil {
+		return "", "", false, err
+	}
+	if b != "" {
+		return b, strings.TrimPrefix(path, "/"), true, nil
 	}
 	path = strings.TrimPrefix(path, "/")
 	if path == "" {
-		return "", "", false
+		return "", "", false, nil
 	}
 	bucket, key, _ = strings.Cut(path, "/")
-	return bucket, key, false
+	return bucket, key, false, nil
 }
 
-// hostBucket returns the bucket named by a host "bucket.domain[:port]", or "".
-func (s *server) hostBucket(host string) string {
-	if len(s.domains) == 0 {
-		return ""
-	}
+// hostBucket returns the bucket named by a host "bucket.domain[:port]", or
+// "" for a path-style host; see virtualHostUnderIP for the error.
+func (s *server) hostBucket(host string) (string, error) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	for _, d := range s.domains {
 		if strings.HasSuffix(host, "."+d) {
-			return strings.TrimSuffix(host, "."+d)
+			return strings.TrimSuffix(host, "."+d), nil
 		}
 	}
-	return ""
+	return "", virtualHostUnderIP(host)
 }

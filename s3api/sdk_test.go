@@ -134,10 +134,10 @@ func testBuckets(t *testing.T, c *s3.Client, b string) {
 	wantAPIError(t, err, "NoSuchBucket", "The specified bucket does not exist")
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bad_name")})
 	wantAPIError(t, err, "InvalidBucketName", "not valid")
-	// A LocationConstraint for another region is refused; our own is fine.
+	// A LocationConstraint for another region is refused as AWS refuses it.
 	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b + "-eu"),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1}})
-	wantAPIError(t, err, "InvalidLocationConstraint", "location-constraint")
+	wantAPIError(t, err, "IllegalLocationConstraintException", "The eu-west-1 location constraint is incompatible for the region specific endpoint this request was sent to.")
 }
 
 func testObjects(t *testing.T, c *s3.Client, b string, mode checksumMode) {
@@ -483,7 +483,7 @@ func testMultipart(t *testing.T, c *s3.Client, b string, mode checksumMode) {
 	}
 	_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: &b, Key: aws.String("mp"), UploadId: id, PartNumber: aws.Int32(2),
 		CopySource: aws.String(b + "/copysrc"), CopySourceRange: aws.String("bytes=0-99999999")})
-	wantAPIError(t, err, "InvalidArgument", "Range specified is not valid")
+	wantAPIError(t, err, "InvalidRange", "The requested range is not satisfiable")
 	up3, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b, Key: aws.String("mp"), UploadId: id, PartNumber: aws.Int32(3),
 		Body: bytes.NewReader(p3), ChecksumAlgorithm: create.ChecksumAlgorithm})
 	if err != nil {
@@ -745,10 +745,10 @@ func testNotImplemented(t *testing.T, c *s3.Client, b string) {
 	wantAPIError(t, err, "NotImplemented", "not implemented")
 	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), ACL: types.ObjectCannedACLPublicRead})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
-	_, err = c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &b})
+	_, err = c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &b})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
-	_, err = c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &b,
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+	// A version id on a write that cannot take one is refused, not ignored.
+	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), VersionId: aws.String("v1"), ACL: types.ObjectCannedACLPrivate})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
 	// The object is untouched.
 	if got := get(t, c, b, "k"); string(got) != "v" {

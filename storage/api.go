@@ -260,6 +260,18 @@ type ObjectInfo struct {
 	Retention    Retention
 	LegalHold    bool
 	ACL          string // the version's canned ACL name; "" when never set
+	// Parts describes a multipart object's parts in order (nil for a
+	// single-part object). Only the calls that read one version fill it
+	// (GetObjectInfo, GetObjectVersion, ObjectReader.Info); listings do not.
+	Parts []ObjectPart
+}
+
+// ObjectPart is one part of a completed multipart object.
+type ObjectPart struct {
+	Size int64
+	// Checksum is the part's base64 checksum of the object's algorithm
+	// (ObjectInfo.Checksums), or "" when the upload had none.
+	Checksum string
 }
 
 // ListOptions select a page of a bucket listing. After is exclusive: the S3

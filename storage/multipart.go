@@ -311,6 +311,7 @@ func assembleParts(b *bucketRecord, u *uploadRecord, stored map[int]*partRecord,
 			v = fmt.Sprintf("%s-%d", u.Checksum.Sum(composite), len(parts))
 		}
 		rec.Checksums = map[checksum.Algorithm]string{u.Checksum: v}
+		rec.PartChecksums = sums
 	}
 	return rec, nil
 }

@@ -328,7 +328,7 @@ func (s *Store) openVersion(ctx context.Context, tenant, bucket, key, versionID 
 }
 
 func (r *objectReader) Info() ObjectInfo {
-	info := r.rec.info()
+	info := r.rec.fullInfo()
 	info.IsLatest = r.latest
 	return info
 }

@@ -51,6 +51,9 @@ type objRecord struct {
 	Parts []dataRef `json:"parts"`
 	// PartSizes and PartETags are kept for multipart objects (PartsCount > 0).
 	PartETags []string `json:"partETags,omitempty"`
+	// PartChecksums are the parts' checksums of the upload's algorithm,
+	// kept for GetObjectAttributes (absent on records written before).
+	PartChecksums []string `json:"partChecksums,omitempty"`
 	// VersionID is the version's id; "" is the null version (never
 	// versioned or suspended buckets). Stamp orders a key's versions (a
 	// larger stamp is newer; 0 on records written before versioning); a
@@ -91,6 +94,22 @@ func (r *objRecord) info() ObjectInfo {
 		LegalHold:    r.LegalHold,
 		ACL:          r.ACL,
 	}
+}
+
+// fullInfo is info plus what only a single-version read returns: the
+// parts of a multipart object.
+func (r *objRecord) fullInfo() ObjectInfo {
+	info := r.info()
+	if r.PartsCount > 0 && len(r.Parts) == r.PartsCount {
+		info.Parts = make([]ObjectPart, len(r.Parts))
+		for i, p := range r.Parts {
+			info.Parts[i].Size = p.Size
+			if len(r.PartChecksums) == len(r.Parts) {
+				info.Parts[i].Checksum = r.PartChecksums[i]
+			}
+		}
+	}
+	return info
 }
 
 func (r *objRecord) retention() Retention {

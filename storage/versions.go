@@ -551,7 +551,7 @@ func (s *Store) GetObjectVersion(ctx context.Context, tenant, bucket, key, versi
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	info := rec.info()
+	info := rec.fullInfo()
 	info.IsLatest = latest
 	return info, nil
 }

@@ -180,9 +180,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Store:    s.Store,
 		Verifier: verifier,
 		Domains:  cfg.Domains,
-		Region:   Region,
-		Logger:   cfg.Logger.With("component", "s3"),
-		Observer: s.Metrics,
+		// Without --domain, a host name in the public endpoint is the domain.
+		PublicEndpoint: s.PublicEndpoint,
+		Region:         Region,
+		Logger:         cfg.Logger.With("component", "s3"),
+		Observer:       s.Metrics,
 		WriteLimits: s3api.WriteLimits{
 			Total:     cfg.MaxInflightWrites,
 			PerTenant: cfg.MaxInflightWritesPerTenant,
