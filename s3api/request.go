@@ -147,6 +147,7 @@ func (s *server) wrap(op string, h handlerFunc) http.Handler {
 		st := stateFrom(r)
 		st.op = op
 		rq, err := s.authenticate(r, st)
+		s.addCORS(w, r, rq) // before the handler writes, errors included
 		if err == nil {
 			err = h(w, r, rq)
 		}

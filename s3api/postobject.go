@@ -1,0 +1,173 @@
+package s3api
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/pkg/checksum"
+	"github.com/cofferstore/coffer/pkg/postpolicy"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// Browser uploads (POST Object with an HTML form): the form, not the
+// request, is signed, so this route skips the verifier and authenticates
+// with postpolicy.Authorize; the rest is PutObject's path with the form's
+// fields as the request headers.
+
+// postObject handles POST /bucket (no sub-resource).
+func (s *server) postObject() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := stateFrom(r)
+		st.op = "PostObject"
+		if err := s.servePostObject(w, r, st); err != nil {
+			s.fail(w, r, st, err)
+		}
+	})
+}
+
+func (s *server) servePostObject(w http.ResponseWriter, r *http.Request, st *reqState) error {
+	if headerSize(r.Header) > maxHeaderBytes {
+		return errHeaderTooLarge
+	}
+	if s.verifier == nil {
+		return auth.ErrMissingAuth
+	}
+	// The body is read under the server's body deadline (slow bodies are
+	// cut), and ReadForm bounds what it holds before the file.
+	body := countingReader{r: r.Body, n: &st.bytesIn}
+	form, err := postpolicy.ReadForm(body, r.Header.Get("Content-Type"), postpolicy.DefaultLimits)
+	if err != nil {
+		return err
+	}
+	up, err := postpolicy.Authorize(form, st.bucket, time.Now(), postpolicy.VerifyOptions{
+		Region:       s.region,
+		Lookup:       s.verifier.LookupSecret,
+		DisableSigV2: s.verifier.SigV2Disabled(),
+	})
+	if err != nil {
+		if s.obs != nil {
+			s.authFailed(toAPIError(err).Code)
+		}
+		return err
+	}
+	if up.Signer.Version == 0 {
+		// An unsigned form is allowed only by a bucket policy granting
+		// s3:PutObject; until policy evaluation is wired in, refuse it as
+		// an unsigned request is refused elsewhere.
+		return auth.ErrMissingAuth
+	}
+	s.verifier.MarkUsed(up.Signer.AccessKey)
+	st.tenant, st.key = up.Signer.Tenant, up.Key
+	rq := &request{ctx: r.Context(), id: st.id, tenant: up.Signer.Tenant, bucket: st.bucket, key: up.Key, size: -1}
+	s.addCORS(w, r, rq)
+	if err := s.checkTenant(rq); err != nil {
+		return err
+	}
+	release, err := s.writes.acquireWait(r.Context(), rq.tenant)
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	// The form's fields stand in for PUT's headers, so metadata, checksum
+	// and lock rules are PUT's own.
+	fr := r.Clone(r.Context())
+	fr.Header = formHeader(form)
+	opts, err := bodyOptions(fr, rq)
+	if err != nil {
+		return err
+	}
+	if opts.Meta, err = metaFromRequest(fr); err != nil {
+		return err
+	}
+	if v, ok := form.Get("tagging"); ok {
+		if opts.Meta.Tags, err = parseTagging([]byte(v)); err != nil {
+			return err
+		}
+	}
+	if err := s.putLockOptions(fr, rq, &opts); err != nil {
+		return err
+	}
+	opts.Size = -1
+	// The policy's content-length-range is enforced while the file
+	// streams; storage commits only at io.EOF, so nothing out of range is
+	// stored. The same bound keeps a form within PUT's size limit.
+	size := up.Size
+	if size.Max > storage.MaxPartSize {
+		size.Max = storage.MaxPartSize
+	}
+	file := postpolicy.LimitLength(form.File, size)
+	info, err := s.store.PutObject(rq.ctx, rq.tenant, rq.bucket, rq.key, file, opts)
+	if err != nil {
+		return err
+	}
+	status, h, out := postpolicy.Response(form, postpolicy.Result{
+		Bucket:   rq.bucket,
+		Key:      rq.key,
+		ETag:     quoteETag(info.ETag),
+		Location: objectLocation(r, rq.bucket, rq.key),
+	})
+	for k, vs := range h {
+		w.Header()[k] = vs
+	}
+	if err := s.setVersionHeader(w.Header(), rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
+		return err
+	}
+	setChecksumHeaders(w.Header(), info.Checksums, orDefault(info.ChecksumType, checksum.FullObject))
+	w.WriteHeader(status)
+	_, _ = w.Write(out)
+	return nil
+}
+
+// checkTenant refuses a suspended or unknown tenant, as authenticate does
+// for signed requests.
+func (s *server) checkTenant(rq *request) error {
+	t, err := s.store.GetTenant(rq.ctx, rq.tenant)
+	if err != nil {
+		s.authFailed("UnknownTenant")
+		return err
+	}
+	if t.Suspended {
+		s.authFailed("TenantSuspended")
+		return errorf("AccessDenied", http.StatusForbidden, "Access Denied: the tenant is suspended.")
+	}
+	return nil
+}
+
+// formFieldHeaders are the form fields S3 reads as the object's headers,
+// besides x-amz-* (the signature fields excluded).
+var formFieldHeaders = []string{"Content-Type", "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires", "Content-MD5"}
+
+// formHeader turns a form's header-like fields into a header.
+func formHeader(f *postpolicy.Form) http.Header {
+	h := http.Header{}
+	for _, name := range formFieldHeaders {
+		if v, ok := f.Get(name); ok {
+			h.Set(name, v)
+		}
+	}
+	for _, fld := range f.Fields() {
+		name := strings.ToLower(fld.Name)
+		switch name {
+		case "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "x-amz-security-token":
+			continue
+		}
+		if strings.HasPrefix(name, "x-amz-") {
+			h.Set(name, fld.Value)
+		}
+	}
+	return h
+}
+
+// objectLocation is the object's URL as S3 writes it in a POST answer:
+// the key percent-encoded, '/' included.
+func objectLocation(r *http.Request, bucket, key string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/" + url.PathEscape(bucket) + "/" + url.PathEscape(key)
+}
