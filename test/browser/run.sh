@@ -7,6 +7,7 @@
 #
 #   COFFER_BIN=bin/coffer test/browser/run.sh     (builds bin/coffer if COFFER_BIN is unset)
 #   CHROMIUM=/path/to/chromium, KEEP=1 keeps the server's work directory.
+#   SPECS="cors.test.mjs" runs only those spec files (default: all).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -40,7 +41,8 @@ trap cleanup EXIT
 coffer_start "$COFFER_WORK/data" "$COFFER_WORK"
 
 rc=0
-node --test --test-concurrency=1 --test-reporter=spec names.test.mjs console.test.mjs || rc=$?
+# shellcheck disable=SC2086 # SPECS is a list of file names
+node --test --test-concurrency=1 --test-reporter=spec ${SPECS:-names.test.mjs console.test.mjs cors.test.mjs} || rc=$?
 
 status=0
 coffer_stop || status=$?
