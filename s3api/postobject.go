@@ -149,6 +149,9 @@ func formHeader(f *postpolicy.Form) http.Header {
 			h.Set(name, v)
 		}
 	}
+	if v, ok := f.Get("acl"); ok {
+		h.Set("X-Amz-Acl", v) // a form names the canned ACL "acl"
+	}
 	for _, fld := range f.Fields() {
 		name := strings.ToLower(fld.Name)
 		switch name {

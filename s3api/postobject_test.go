@@ -242,3 +242,31 @@ func TestPostObjectSigV2RedirectAndVersion(t *testing.T) {
 		t.Fatalf("stored %q", b)
 	}
 }
+
+// TestPostObjectFormHeaders: the fields S3 reads as the object's headers
+// get PUT's treatment (canned ACLs and storage classes PUT refuses are
+// refused here too), and signature fields are never headers.
+func TestPostObjectFormHeaders(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "post-bucket")
+	acl := []any{[]any{"starts-with", "$key", ""}, []any{"starts-with", "$acl", ""}}
+	f := e.signedV4Form("alpha", "post-bucket", acl, [2]string{"key", "acl"}, [2]string{"acl", "public-read"})
+	f.fileName, f.file = "x", []byte("x")
+	wantS3Error(t, "acl", e.post(t, "/post-bucket", f, nil), 501, "NotImplemented", "x-amz-acl: public-read")
+
+	sc := []any{[]any{"starts-with", "$key", ""}, []any{"starts-with", "$x-amz-storage-class", ""}}
+	f = e.signedV4Form("alpha", "post-bucket", sc, [2]string{"key", "sc"}, [2]string{"x-amz-storage-class", "GLACIER"})
+	f.fileName, f.file = "x", []byte("x")
+	wantS3Error(t, "storage class", e.post(t, "/post-bucket", f, nil), 400, "InvalidStorageClass")
+
+	body, ct := f.body()
+	form, err := postpolicy.ReadForm(bytes.NewReader(body), ct, postpolicy.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := formHeader(form)
+	if h.Get("X-Amz-Storage-Class") != "GLACIER" || h.Get("X-Amz-Signature") != "" || h.Get("X-Amz-Credential") != "" || h.Get("Policy") != "" {
+		t.Fatalf("form header %v", h)
+	}
+}
