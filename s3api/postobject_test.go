@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/pkg/postpolicy"
 	"github.com/cofferstore/coffer/storage"
 )
@@ -268,5 +269,32 @@ func TestPostObjectFormHeaders(t *testing.T) {
 	h := formHeader(form)
 	if h.Get("X-Amz-Storage-Class") != "GLACIER" || h.Get("X-Amz-Signature") != "" || h.Get("X-Amz-Credential") != "" || h.Get("Policy") != "" {
 		t.Fatalf("form header %v", h)
+	}
+}
+
+func TestPostObjectExpiredAndSigV2Disabled(t *testing.T) {
+	e := newEnvWith(t, envOptions{domains: []string{"s3.test"}, verifier: auth.VerifierOptions{DisableSigV2: true}}, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "post-bucket")
+	cred := e.keys["alpha"]
+
+	policy := policyDoc(time.Hour, map[string]string{"bucket": "post-bucket"}, []any{"starts-with", "$key", ""})
+	f := (&postForm{fileName: "f", file: []byte("x")}).set("key", "k").set("AWSAccessKeyId", cred.AccessKey).
+		set("policy", policy).set("signature", postpolicy.SignV2(cred.SecretKey, policy))
+	wantS3Error(t, "sigv2 disabled", e.post(t, "/post-bucket", f, nil), 400, "InvalidRequest")
+
+	now := time.Now().UTC()
+	day := now.Format("20060102")
+	credential := cred.AccessKey + "/" + day + "/us-east-1/s3/aws4_request"
+	amzDate := now.Format("20060102T150405Z")
+	policy = policyDoc(-time.Minute, map[string]string{"bucket": "post-bucket"}, []any{"starts-with", "$key", ""},
+		map[string]string{"x-amz-algorithm": "AWS4-HMAC-SHA256"}, map[string]string{"x-amz-credential": credential},
+		map[string]string{"x-amz-date": amzDate})
+	f = (&postForm{fileName: "f", file: []byte("x")}).set("key", "k").set("x-amz-algorithm", "AWS4-HMAC-SHA256").
+		set("x-amz-credential", credential).set("x-amz-date", amzDate).set("policy", policy).
+		set("x-amz-signature", postpolicy.SignV4(cred.SecretKey, day, "us-east-1", policy))
+	wantS3Error(t, "expired", e.post(t, "/post-bucket", f, nil), 403, "AccessDenied", "Policy expired")
+	if _, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("post-bucket"), Key: aws.String("k")}); err == nil {
+		t.Fatal("a refused form stored its file")
 	}
 }
