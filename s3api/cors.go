@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,8 +17,9 @@ import (
 //
 // A preflight carries no credentials, and buckets live in per-tenant
 // namespaces, so a preflight can only be answered when its address names
-// the tenant: the "tenant:bucket" path form (Ceph RGW's convention, see
-// preflightBucket). A preflight to "/bucket/..." cannot know whose bucket
+// the tenant (address.go: "/tenant:bucket" in the path, Ceph RGW's
+// convention, or "bucket.tenant-s3alias.domain"). A preflight to
+// "/bucket/..." cannot know whose bucket
 // it asks about and is answered like a bucket without CORS (403
 // AccessForbidden), as is a missing bucket, so nothing about existence
 // leaks. Browsers skip the preflight for simple requests (GET, HEAD, and
@@ -108,9 +108,10 @@ func (s *server) addCORS(w http.ResponseWriter, r *http.Request, rq *request) {
 }
 
 // preflightBucket reads the tenant and bucket a preflight addresses: only
-// the "tenant:bucket" form names a tenant without credentials.
+// an address naming the tenant (address.go: "tenant:bucket" in the path,
+// or the virtual-hosted "bucket.tenant-s3alias") says whose bucket it is.
 func preflightBucket(st *reqState) (tenant, bucket string, ok bool) {
-	tenant, bucket, ok = strings.Cut(st.bucket, ":")
+	tenant, bucket, ok = splitBucketAddress(st.bucket)
 	return tenant, bucket, ok && tenant != "" && bucket != ""
 }
 

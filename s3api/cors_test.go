@@ -248,3 +248,27 @@ func presignHead(t *testing.T, c *s3.Client, bucket, key string) string {
 	}
 	return req.URL
 }
+
+// TestCORSPreflightVirtualHosted: the virtual-hosted form that names the
+// tenant (bucket.tenant-s3alias.domain) answers preflights too.
+func TestCORSPreflightVirtualHosted(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "cors-bucket")
+	if _, err := c.PutBucketCors(context.Background(), &s3.PutBucketCorsInput{Bucket: aws.String("cors-bucket"),
+		CORSConfiguration: &types.CORSConfiguration{CORSRules: testCORSRules}}); err != nil {
+		t.Fatal(err)
+	}
+	preflight := func(host string) rawResponse {
+		req, _ := http.NewRequest("OPTIONS", "https://"+host+"/some/key", nil)
+		req.Header.Set("Origin", "http://app.example.com")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		return e.send(t, req)
+	}
+	got := preflight("cors-bucket.alpha-s3alias.s3.test")
+	if got.status != 200 || got.header.Get("Access-Control-Allow-Origin") != "http://app.example.com" {
+		t.Fatalf("alias host: %d %v %s", got.status, got.header, got.body)
+	}
+	// The plain virtual-hosted name has no tenant: CORS not enabled.
+	wantS3Error(t, "plain host", preflight("cors-bucket.s3.test"), 403, "AccessForbidden", "CORS is not enabled")
+}

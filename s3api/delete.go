@@ -92,6 +92,10 @@ func (s *server) deleteObjects(w http.ResponseWriter, r *http.Request, rq *reque
 	bypass := bypassGovernance(r)
 	res := deleteResult{NS: s3NS}
 	for _, o := range req.Objects {
+		if rq.allowKey != nil && !rq.allowKey(o.Key, o.hasVersion) {
+			res.Errors = append(res.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: errAccessDenied.Code, Message: errAccessDenied.Message})
+			continue
+		}
 		d, err := s.deleteOne(rq, o.Key, o.VersionID, o.hasVersion, bypass)
 		if err != nil {
 			ae := toAPIError(err)

@@ -138,6 +138,9 @@ var errorTable = []errorMapping{
 	{storage.ErrQuotaExceeded, errorf("QuotaExceeded", 403, "The tenant's storage quota would be exceeded.")},
 	{storage.ErrQuorum, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
 	{storage.ErrDiskFull, errorf("InsufficientStorage", 507, "The drives have no space left for this write.")},
+	// storage: configuration documents (configError picks the code of a missing kind first)
+	{storage.ErrNoSuchBucketConfig, errorf("NoSuchConfiguration", 404, "The specified configuration does not exist.")},
+	{storage.ErrConfigTooLarge, errorf("EntityTooLarge", 400, "Your configuration exceeds the maximum allowed size.")},
 	// storage: operator records (not reachable through S3, mapped for completeness)
 	{storage.ErrTenantNotFound, errorf("AccessDenied", 403, "Access Denied.")},
 	{storage.ErrTenantExists, errorf("InvalidRequest", 409, "The tenant already exists.")},
@@ -189,6 +192,9 @@ func toAPIError(err error) *apiError {
 				" (this request adds "+strconv.FormatInt(qe.Adding, 10)+").")
 	}
 	if ae := authDetail(err); ae != nil {
+		return ae
+	}
+	if ae := configError(err); ae != nil {
 		return ae
 	}
 	if ae := packageError(err); ae != nil {

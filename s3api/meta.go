@@ -150,10 +150,8 @@ func quoteETag(etag string) string {
 // implement (ACL grants, server-side encryption, other storage classes,
 // website redirects): ignoring them would be a wrong success.
 func checkUnsupportedWriteHeaders(h http.Header) error {
-	switch acl := h.Get("X-Amz-Acl"); acl {
-	case "", "private", "bucket-owner-full-control":
-	default:
-		return errorf("NotImplemented", http.StatusNotImplemented, "ACLs are not implemented: objects and buckets are private to their tenant (x-amz-acl: "+acl+").")
+	if err := checkCannedACLHeader(h); err != nil {
+		return err
 	}
 	switch sc := h.Get("X-Amz-Storage-Class"); sc {
 	case "", "STANDARD":

@@ -32,7 +32,11 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
-	opts := storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta}
+	acl, err := s.objectWriteACL(r, rq)
+	if err != nil {
+		return err
+	}
+	opts := storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta, ACL: acl}
 	if _, err := applyLockHeaders(r, &opts); err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if opts.Meta, err = metaFromRequest(r); err != nil {
 		return err
 	}
+	if opts.ACL, err = s.objectWriteACL(r, rq); err != nil {
+		return err
+	}
 	if err := s.putLockOptions(r, rq, &opts); err != nil {
 		return err
 	}

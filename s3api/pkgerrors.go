@@ -3,7 +3,6 @@ package s3api
 import (
 	"encoding/xml"
 	"errors"
-	"net/http"
 
 	"github.com/cofferstore/coffer/pkg/cors"
 	"github.com/cofferstore/coffer/pkg/postpolicy"
@@ -12,8 +11,7 @@ import (
 
 // packageError translates the S3 errors of the pure packages (cors,
 // postpolicy), which carry their own code, status, message and extra
-// elements, and a missing configuration document, whose code depends on its
-// kind. It returns nil for any other error.
+// elements. It returns nil for any other error.
 func packageError(err error) *apiError {
 	var ce *cors.Error
 	if errors.As(err, &ce) {
@@ -31,19 +29,8 @@ func packageError(err error) *apiError {
 		}
 		return ae
 	}
-	var ne *storage.NoSuchConfigError
-	if errors.As(err, &ne) {
-		switch ne.Kind {
-		case storage.ConfigCORS:
-			return errorf(cors.ErrNoSuchConfiguration.Code, cors.ErrNoSuchConfiguration.Status, cors.ErrNoSuchConfiguration.Message)
-		case storage.ConfigTagging:
-			return errNoSuchTagSet
-		}
-	}
 	return nil
 }
-
-var errNoSuchTagSet = errorf("NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist")
 
 // withBucketName adds S3's <BucketName> element to the error of a missing
 // configuration document; other errors pass unchanged.

@@ -14,8 +14,10 @@ import (
 
 // Browser uploads (POST Object with an HTML form): the form, not the
 // request, is signed, so this route skips the verifier and authenticates
-// with postpolicy.Authorize; the rest is PutObject's path with the form's
-// fields as the request headers.
+// with postpolicy.Authorize, then authorizes a PutObject by the signer (or
+// by anyone, for an unsigned form at a tenant:bucket address) as every
+// other request is authorized; the rest is PutObject's path with the
+// form's fields as the request headers.
 
 // postObject handles POST /bucket (no sub-resource).
 func (s *server) postObject() http.Handler {
@@ -42,28 +44,40 @@ func (s *server) servePostObject(w http.ResponseWriter, r *http.Request, st *req
 	if err != nil {
 		return err
 	}
-	up, err := postpolicy.Authorize(form, st.bucket, time.Now(), postpolicy.VerifyOptions{
+	// The address may name the bucket's tenant ("tenant:bucket",
+	// address.go): an unsigned form must, a signed one may.
+	ns, bucket, named := splitBucketAddress(st.bucket)
+	up, err := postpolicy.Authorize(form, bucket, time.Now(), postpolicy.VerifyOptions{
 		Region:       s.region,
 		Lookup:       s.verifier.LookupSecret,
 		DisableSigV2: s.verifier.SigV2Disabled(),
 	})
 	if err != nil {
-		if s.obs != nil {
-			s.authFailed(toAPIError(err).Code)
-		}
+		s.authFailed(toAPIError(err).Code)
 		return err
 	}
-	if up.Signer.Version == 0 {
-		// An unsigned form is allowed only by a bucket policy granting
-		// s3:PutObject; until policy evaluation is wired in, refuse it as
-		// an unsigned request is refused elsewhere.
-		return auth.ErrMissingAuth
+	if up.Signer.Version == 0 && !named {
+		return auth.ErrMissingAuth // anonymous, and no tenant to ask
 	}
-	s.verifier.MarkUsed(up.Signer.AccessKey)
-	st.tenant, st.key = up.Signer.Tenant, up.Key
-	rq := &request{ctx: r.Context(), id: st.id, tenant: up.Signer.Tenant, bucket: st.bucket, key: up.Key, size: -1}
+	if up.Signer.Version != 0 {
+		s.verifier.MarkUsed(up.Signer.AccessKey)
+	}
+	if !named {
+		ns = up.Signer.Tenant
+	}
+	st.tenant, st.key = ns, up.Key
+	rq := &request{ctx: r.Context(), id: st.id, tenant: ns, principal: up.Signer.Tenant, bucket: bucket, key: up.Key, size: -1}
 	s.addCORS(w, r, rq)
-	if err := s.checkTenant(rq); err != nil {
+	if err := s.checkTenants(r, rq); err != nil {
+		return err
+	}
+	// The form's fields stand in for PUT's headers, so the bucket's
+	// policy, ACL and Block Public Access settings judge it as a PutObject
+	// (an unsigned form is allowed only by a policy or ACL granting
+	// s3:PutObject to anyone).
+	fr := r.Clone(r.Context())
+	fr.Header = formHeader(form)
+	if err := s.authorize(fr, "PutObject", rq); err != nil {
 		return err
 	}
 	release, err := s.writes.acquireWait(r.Context(), rq.tenant)
@@ -72,10 +86,7 @@ func (s *server) servePostObject(w http.ResponseWriter, r *http.Request, st *req
 	}
 	defer release()
 
-	// The form's fields stand in for PUT's headers, so metadata, checksum
-	// and lock rules are PUT's own.
-	fr := r.Clone(r.Context())
-	fr.Header = formHeader(form)
+	// Metadata, checksum, ACL and lock rules are PUT's own.
 	opts, err := bodyOptions(fr, rq)
 	if err != nil {
 		return err
@@ -87,6 +98,9 @@ func (s *server) servePostObject(w http.ResponseWriter, r *http.Request, st *req
 		if opts.Meta.Tags, err = parseTagging([]byte(v)); err != nil {
 			return err
 		}
+	}
+	if opts.ACL, err = s.objectWriteACL(fr, rq); err != nil {
+		return err
 	}
 	if err := s.putLockOptions(fr, rq, &opts); err != nil {
 		return err
@@ -108,7 +122,7 @@ func (s *server) servePostObject(w http.ResponseWriter, r *http.Request, st *req
 		Bucket:   rq.bucket,
 		Key:      rq.key,
 		ETag:     quoteETag(info.ETag),
-		Location: objectLocation(r, rq.bucket, rq.key),
+		Location: objectLocation(r, st.bucket, rq.key), // the address as the client used it
 	})
 	for k, vs := range h {
 		w.Header()[k] = vs
@@ -119,21 +133,6 @@ func (s *server) servePostObject(w http.ResponseWriter, r *http.Request, st *req
 	setChecksumHeaders(w.Header(), info.Checksums, orDefault(info.ChecksumType, checksum.FullObject))
 	w.WriteHeader(status)
 	_, _ = w.Write(out)
-	return nil
-}
-
-// checkTenant refuses a suspended or unknown tenant, as authenticate does
-// for signed requests.
-func (s *server) checkTenant(rq *request) error {
-	t, err := s.store.GetTenant(rq.ctx, rq.tenant)
-	if err != nil {
-		s.authFailed("UnknownTenant")
-		return err
-	}
-	if t.Suspended {
-		s.authFailed("TenantSuspended")
-		return errorf("AccessDenied", http.StatusForbidden, "Access Denied: the tenant is suspended.")
-	}
 	return nil
 }
 

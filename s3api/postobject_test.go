@@ -245,16 +245,36 @@ func TestPostObjectSigV2RedirectAndVersion(t *testing.T) {
 }
 
 // TestPostObjectFormHeaders: the fields S3 reads as the object's headers
-// get PUT's treatment (canned ACLs and storage classes PUT refuses are
-// refused here too), and signature fields are never headers.
+// get PUT's treatment (the acl field is PUT's x-amz-acl; storage classes
+// PUT refuses are refused here too), and signature fields are never headers.
 func TestPostObjectFormHeaders(t *testing.T) {
 	e := newEnv(t, "alpha")
 	c := e.client("alpha", sdkDefault)
 	mkBucket(t, c, "post-bucket")
-	acl := []any{[]any{"starts-with", "$key", ""}, []any{"starts-with", "$acl", ""}}
-	f := e.signedV4Form("alpha", "post-bucket", acl, [2]string{"key", "acl"}, [2]string{"acl", "public-read"})
+	acl2 := []any{[]any{"starts-with", "$key", ""}, []any{"starts-with", "$acl", ""}}
+	f := e.signedV4Form("alpha", "post-bucket", acl2, [2]string{"key", "acl"}, [2]string{"acl", "public-read"})
 	f.fileName, f.file = "x", []byte("x")
-	wantS3Error(t, "acl", e.post(t, "/post-bucket", f, nil), 501, "NotImplemented", "x-amz-acl: public-read")
+	if got := e.post(t, "/post-bucket", f, nil); got.status != 204 {
+		t.Fatalf("acl field: %d %s", got.status, got.body)
+	}
+	acl, err := c.GetObjectAcl(context.Background(), &s3.GetObjectAclInput{Bucket: aws.String("post-bucket"), Key: aws.String("acl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := false
+	for _, g := range acl.Grants {
+		if g.Grantee != nil && aws.ToString(g.Grantee.URI) == "http://acs.amazonaws.com/groups/global/AllUsers" && g.Permission == types.PermissionRead {
+			public = true
+		}
+	}
+	if !public {
+		t.Fatalf("the form's acl public-read is not the object's: %+v", acl.Grants)
+	}
+	f = e.signedV4Form("alpha", "post-bucket", acl2, [2]string{"key", "acl2"}, [2]string{"acl", "no-such-acl"})
+	f.fileName, f.file = "x", []byte("x")
+	if got := e.post(t, "/post-bucket", f, nil); got.status != 400 {
+		t.Fatalf("unknown canned acl: %d %s", got.status, got.body)
+	}
 
 	sc := []any{[]any{"starts-with", "$key", ""}, []any{"starts-with", "$x-amz-storage-class", ""}}
 	f = e.signedV4Form("alpha", "post-bucket", sc, [2]string{"key", "sc"}, [2]string{"x-amz-storage-class", "GLACIER"})
@@ -296,5 +316,47 @@ func TestPostObjectExpiredAndSigV2Disabled(t *testing.T) {
 	wantS3Error(t, "expired", e.post(t, "/post-bucket", f, nil), 403, "AccessDenied", "Policy expired")
 	if _, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("post-bucket"), Key: aws.String("k")}); err == nil {
 		t.Fatal("a refused form stored its file")
+	}
+}
+
+// TestPostObjectAnonymous: an unsigned form is judged by the bucket's
+// policy as a PutObject by anyone, at the tenant:bucket address.
+func TestPostObjectAnonymous(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	ctx := context.Background()
+	mkBucket(t, c, "drop-box")
+	anon := func(path, key string) rawResponse {
+		f := (&postForm{fileName: "f", file: []byte("anonymous " + key)}).set("key", key)
+		return e.post(t, path, f, nil)
+	}
+	// No policy: refused, exactly as for a missing bucket or tenant.
+	var bodies []string
+	for _, path := range []string{"/alpha:drop-box", "/alpha:no-such-bucket", "/nobody:drop-box", "/drop-box"} {
+		got := anon(path, "in/a")
+		wantS3Error(t, path, got, 403, "AccessDenied")
+		bodies = append(bodies, got.body[:strings.Index(got.body, "<Resource>")])
+	}
+	for _, b := range bodies[1:3] {
+		if b != bodies[0] {
+			t.Fatalf("anonymous refusals differ: %q vs %q", b, bodies[0])
+		}
+	}
+
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::drop-box/in/*"}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("drop-box"), Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := anon("/alpha:drop-box", "in/a"); got.status != 204 {
+		t.Fatalf("allowed anonymous POST: %d %s", got.status, got.body)
+	}
+	if b := get(t, c, "drop-box", "in/a"); string(b) != "anonymous in/a" {
+		t.Fatalf("stored %q", b)
+	}
+	// Outside the policy's resource, and without the tenant in the address.
+	wantS3Error(t, "outside", anon("/alpha:drop-box", "out/a"), 403, "AccessDenied")
+	wantS3Error(t, "no tenant", anon("/drop-box", "in/b"), 403, "AccessDenied")
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("drop-box"), Key: aws.String("out/a")}); err == nil {
+		t.Fatal("a refused anonymous form stored its file")
 	}
 }

@@ -3,6 +3,7 @@ package s3api
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,12 +21,18 @@ const maxHeaderBytes = 16 << 10
 
 // request is what an operation handler needs about a verified request.
 type request struct {
-	ctx      context.Context
-	id       string
-	tenant   string
-	bucket   string
-	key      string
-	verified *auth.Verified
+	ctx    context.Context
+	id     string
+	tenant string // the namespace addressed: the bucket's owner
+	// principal is the signer's tenant, "" for an anonymous request; it
+	// differs from tenant for a "tenant:bucket" address (address.go).
+	principal string
+	bucket    string
+	key       string
+	verified  *auth.Verified
+	// allowKey authorizes one key of a DeleteObjects (authorize sets it;
+	// nil allows every key).
+	allowKey func(key string, version bool) bool
 	// body is the decoded payload; size its exact length or -1.
 	body io.Reader
 	size int64
@@ -149,6 +156,9 @@ func (s *server) wrap(op string, h handlerFunc) http.Handler {
 		rq, err := s.authenticate(r, st)
 		s.addCORS(w, r, rq) // before the handler writes, errors included
 		if err == nil {
+			err = s.authorize(r, op, rq)
+		}
+		if err == nil {
 			err = h(w, r, rq)
 		}
 		if rq != nil && rq.verified != nil && rq.verified.Body != nil {
@@ -182,37 +192,14 @@ func (s *server) authenticate(r *http.Request, st *reqState) (*request, error) {
 	if s.verifier == nil {
 		return nil, auth.ErrMissingAuth
 	}
+	ns, bucket, named := splitBucketAddress(st.bucket)
 	v, err := s.verifier.Verify(r, st.authTarget())
-	if err != nil {
+	if err != nil && !(named && errors.Is(err, auth.ErrMissingAuth)) {
 		s.authFailed(toAPIError(err).Code)
 		return nil, err
 	}
-	st.tenant = v.Identity.Tenant
-	rq := &request{
-		ctx:      r.Context(),
-		id:       st.id,
-		tenant:   v.Identity.Tenant,
-		bucket:   st.bucket,
-		key:      st.key,
-		verified: v,
-		size:     v.DecodedLength,
-	}
-	if v.Body != nil {
-		rq.body = countingReader{r: v.Body, n: &st.bytesIn}
-	} else {
-		rq.body = http.NoBody
-		rq.size = 0
-	}
-	t, err := s.store.GetTenant(r.Context(), rq.tenant)
-	if err != nil {
-		s.authFailed("UnknownTenant")
-		return rq, err
-	}
-	if t.Suspended {
-		s.authFailed("TenantSuspended")
-		return rq, errorf("AccessDenied", http.StatusForbidden, "Access Denied: the tenant is suspended.")
-	}
-	return rq, nil
+	rq := newRequest(r, st, v, ns, bucket, named)
+	return rq, s.checkTenants(r, rq)
 }
 
 func (s *server) authFailed(reason string) {

@@ -48,7 +48,8 @@ type server struct {
 	obs      Observer
 	writes   *writeLimiter
 	router   *mux.Router
-	cors     *corsCache // parsed bucket CORS rules (cors.go)
+	cors     *corsCache  // parsed bucket CORS rules (cors.go)
+	policies policyCache // parsed bucket policies (accessconfig.go)
 }
 
 // handlerFunc is the shape of every S3 operation handler.
@@ -130,6 +131,8 @@ func (s *server) routes() *mux.Router {
 	add("GET", levelBucket, "GetBucketTagging", s.getBucketTagging, q("tagging"))
 	add("PUT", levelBucket, "PutBucketTagging", s.putBucketTagging, q("tagging"))
 	add("DELETE", levelBucket, "DeleteBucketTagging", s.deleteBucketTagging, q("tagging"))
+
+	s.accessRoutes(add)
 
 	// Any other sub-resource (acl, policy, versions, ...) is not implemented:
 	// it must never fall through to a plain route and succeed wrongly.

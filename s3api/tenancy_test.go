@@ -129,7 +129,7 @@ func TestObserverAndAccessLog(t *testing.T) {
 	put(t, c, "obs", "k", []byte("12345"))
 	get(t, c, "obs", "k")
 	_, _ = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("obs"), Key: aws.String("missing")})
-	_, _ = c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String("obs")})
+	_, _ = c.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String("obs")})
 	bad := e.clientWith(e.keys["alpha"].AccessKey, strings.Repeat("y", 40), sdkDefault)
 	_, _ = bad.ListBuckets(ctx, &s3.ListBucketsInput{})
 

@@ -4,7 +4,7 @@
 # scripts against it (all of them, or those named as arguments). Finally it
 # stops the server with SIGTERM and checks that it exits cleanly.
 #
-#   COFFER_BIN=bin/coffer test/e2e/run.sh [awscli.sh boto3_test.py admin_cli.sh presigned_post.sh]
+#   COFFER_BIN=bin/coffer test/e2e/run.sh [awscli.sh boto3_test.py admin_cli.sh public_access.sh presigned_post.sh]
 #   KEEP=1 keeps the work directory for inspection.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +40,7 @@ coffer_make_key "$E2E_TENANT"
 export AWS_ACCESS_KEY_ID=$COFFER_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$COFFER_SECRET_KEY AWS_DEFAULT_REGION=us-east-1
 
 scripts=("$@")
-[ ${#scripts[@]} -gt 0 ] || scripts=(awscli.sh boto3_test.py admin_cli.sh clients.sh presigned_post.sh)
+[ ${#scripts[@]} -gt 0 ] || scripts=(awscli.sh boto3_test.py admin_cli.sh clients.sh public_access.sh presigned_post.sh)
 failed=()
 for s in "${scripts[@]}"; do
 	echo
