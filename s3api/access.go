@@ -107,12 +107,20 @@ func (s *server) authorize(r *http.Request, op string, rq *request) error {
 		if err != nil {
 			return s.accessError(rq, owner, err)
 		}
+		opts := opOptions(r, op)
 		rq.allowKey = func(key string, version bool) bool {
-			act := "s3:DeleteObject"
-			if version {
-				act = "s3:DeleteObjectVersion"
+			if acc == nil {
+				return true
 			}
-			return acc == nil || policy.Authorize(*acc, s.policyRequest(r, rq, act, rq.bucket, key)) == policy.Allow
+			o := opts
+			o.VersionID = version
+			keyNeeds, _ := policy.OperationActions(op, o)
+			for _, n := range keyNeeds {
+				if policy.Authorize(*acc, s.policyRequest(r, rq, n.Action, rq.bucket, key)) != policy.Allow {
+					return false
+				}
+			}
+			return true
 		}
 		return nil
 	}

@@ -667,3 +667,40 @@ func TestExistingObjectTagCondition(t *testing.T) {
 	resp, body = anon(t, e.http(), "GET", e.srv.URL+"/alpha:tagged/priv", nil)
 	wantDenied(t, resp, body)
 }
+
+// TestVersionedActions: version reads and listings need their own actions.
+func TestVersionedActions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkWhenRequired)
+	ctx := context.Background()
+	mkBucket(t, c, "ver")
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("ver"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	v1 := put(t, c, "ver", "k", []byte("one"))
+	put(t, c, "ver", "k", []byte("two"))
+	hc := e.http()
+	base := e.srv.URL + "/alpha:ver"
+	putPolicy(t, c, "ver", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::ver","arn:aws:s3:::ver/*"]}]}`)
+	resp, body := anon(t, hc, "GET", base+"/k", nil)
+	if resp.StatusCode != 200 || string(body) != "two" {
+		t.Fatalf("GET current = %d %s", resp.StatusCode, body)
+	}
+	resp, body = anon(t, hc, "GET", base+"/k?versionId="+aws.ToString(v1.VersionId), nil)
+	wantDenied(t, resp, body)
+	resp, body = anon(t, hc, "GET", base+"?versions", nil)
+	wantDenied(t, resp, body)
+	putPolicy(t, c, "ver", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObjectVersion","s3:ListBucketVersions"],"Resource":["arn:aws:s3:::ver","arn:aws:s3:::ver/*"]}]}`)
+	resp, body = anon(t, hc, "GET", base+"/k?versionId="+aws.ToString(v1.VersionId), nil)
+	if resp.StatusCode != 200 || string(body) != "one" {
+		t.Fatalf("GET of version 1 = %d %s", resp.StatusCode, body)
+	}
+	resp, body = anon(t, hc, "GET", base+"?versions", nil)
+	if resp.StatusCode != 200 || strings.Count(string(body), "<Version>") != 2 {
+		t.Fatalf("anonymous ListObjectVersions = %d %s", resp.StatusCode, body)
+	}
+	resp, body = anon(t, hc, "GET", base+"/k", nil)
+	wantDenied(t, resp, body) // s3:GetObjectVersion does not read the current version without a versionId
+}

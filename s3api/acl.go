@@ -283,9 +283,22 @@ func (s *server) putBucketACL(w http.ResponseWriter, r *http.Request, rq *reques
 	return nil
 }
 
+// aclVersionID is the version an object ACL call addresses ("" current).
+func aclVersionID(r *http.Request) (string, error) {
+	q := r.URL.Query()
+	if !q.Has("versionId") {
+		return "", nil
+	}
+	return checkVersionID(q.Get("versionId"))
+}
+
 // getObjectACL handles GET /bucket/key?acl.
 func (s *server) getObjectACL(w http.ResponseWriter, r *http.Request, rq *request) error {
-	info, err := s.objectInfo(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("versionId"))
+	vid, err := aclVersionID(r)
+	if err != nil {
+		return err
+	}
+	info, err := s.objectInfo(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
 	}
@@ -295,14 +308,18 @@ func (s *server) getObjectACL(w http.ResponseWriter, r *http.Request, rq *reques
 	} else if enforced || acl == "" {
 		acl = policy.ACLPrivate
 	}
-	if info.VersionID != "" && info.VersionID != storage.NullVersion {
-		w.Header().Set("X-Amz-Version-Id", info.VersionID)
+	if err := s.setVersionHeader(w.Header(), rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
+		return err
 	}
 	return renderACL(w, rq.tenant, acl)
 }
 
 // putObjectACL handles PUT /bucket/key?acl.
 func (s *server) putObjectACL(w http.ResponseWriter, r *http.Request, rq *request) error {
+	vid, err := aclVersionID(r)
+	if err != nil {
+		return err
+	}
 	acl, err := requestedACL(r, rq)
 	if err != nil {
 		return err
@@ -310,7 +327,7 @@ func (s *server) putObjectACL(w http.ResponseWriter, r *http.Request, rq *reques
 	if err := s.aclAllowed(rq.ctx, rq.tenant, rq.bucket, acl); err != nil {
 		return err
 	}
-	if err := s.store.SetObjectACL(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("versionId"), string(acl)); err != nil {
+	if err := s.store.SetObjectACL(rq.ctx, rq.tenant, rq.bucket, rq.key, vid, string(acl)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -95,12 +95,14 @@ type attributesChecksum struct {
 	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
+// attributesObjectPart is ObjectParts; the paging elements are absent
+// when the parts are not listed.
 type attributesObjectPart struct {
 	PartsCount           int                `xml:"PartsCount"`
-	PartNumberMarker     int                `xml:"PartNumberMarker"`
-	NextPartNumberMarker int                `xml:"NextPartNumberMarker"`
-	MaxParts             int                `xml:"MaxParts"`
-	IsTruncated          bool               `xml:"IsTruncated"`
+	PartNumberMarker     *int               `xml:"PartNumberMarker,omitempty"`
+	NextPartNumberMarker *int               `xml:"NextPartNumberMarker,omitempty"`
+	MaxParts             *int               `xml:"MaxParts,omitempty"`
+	IsTruncated          *bool              `xml:"IsTruncated,omitempty"`
 	Parts                []attributesPartEl `xml:"Part"`
 }
 
@@ -155,26 +157,33 @@ func (s *server) getObjectAttributes(w http.ResponseWriter, r *http.Request, rq 
 }
 
 // objectPartsPage is one page of a multipart object's parts: those after
-// marker, at most maxParts. Part checksums appear where the object
-// recorded them (uploads with a checksum algorithm).
+// marker, at most maxParts, with their checksums where the upload recorded
+// them. As AWS does for general purpose buckets, an object without an
+// additional checksum answers only its PartsCount, no Part elements.
 func objectPartsPage(info storage.ObjectInfo, maxParts, marker int) *attributesObjectPart {
-	op := &attributesObjectPart{PartsCount: info.PartsCount, PartNumberMarker: marker, MaxParts: maxParts}
+	op := &attributesObjectPart{PartsCount: info.PartsCount}
 	var alg checksum.Algorithm
 	for a := range info.Checksums { // one algorithm per multipart object
 		alg = a
 	}
+	if alg == "" {
+		return op
+	}
+	truncated, next := false, 0
+	op.PartNumberMarker, op.MaxParts = &marker, &maxParts
 	for i := marker; i < len(info.Parts); i++ {
 		if len(op.Parts) == maxParts {
-			op.IsTruncated = true
+			truncated = true
 			break
 		}
 		p := info.Parts[i]
 		el := attributesPartEl{PartNumber: i + 1, Size: p.Size}
-		if p.Checksum != "" && alg != "" {
+		if p.Checksum != "" {
 			el.checksumFields = checksumXML(map[checksum.Algorithm]string{alg: p.Checksum})
 		}
 		op.Parts = append(op.Parts, el)
-		op.NextPartNumberMarker = i + 1
+		next = i + 1
 	}
+	op.IsTruncated, op.NextPartNumberMarker = &truncated, &next
 	return op
 }

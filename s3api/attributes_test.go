@@ -137,6 +137,33 @@ func TestGetObjectAttributes(t *testing.T) {
 	_, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: &b, Key: aws.String("mp"),
 		ObjectAttributes: allAttributes, PartNumberMarker: aws.String("x")})
 	wantAPIError(t, err, "InvalidArgument", "part-number-marker")
+
+	// Without an additional checksum, AWS answers only the parts count.
+	plain := e.client("alpha", sdkWhenRequired)
+	cr, err := plain.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("nosum")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done []types.CompletedPart
+	for n, size := range []int{mib, 10} {
+		up, err := plain.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b, Key: aws.String("nosum"), UploadId: cr.UploadId,
+			PartNumber: aws.Int32(int32(n + 1)), Body: bytes.NewReader(make([]byte, size))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(n + 1)), ETag: up.ETag})
+	}
+	if _, err := plain.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &b, Key: aws.String("nosum"), UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err = plain.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: &b, Key: aws.String("nosum"), ObjectAttributes: allAttributes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op := a.ObjectParts; op == nil || aws.ToInt32(op.TotalPartsCount) != 2 || len(op.Parts) != 0 || op.MaxParts != nil || op.IsTruncated != nil || a.Checksum != nil {
+		t.Fatalf("multipart without checksum: parts %+v checksum %+v", a.ObjectParts, a.Checksum)
+	}
 }
 
 func TestGetObjectAttributesVersions(t *testing.T) {

@@ -34,11 +34,9 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 			return err
 		}
 	}
-	cfgs, err := s.createBucketConfigs(r, rq)
-	if err != nil {
+	if opts.Configs, err = s.createBucketConfigs(r, rq); err != nil {
 		return err
 	}
-	opts.Configs = cfgs
 	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, opts); err != nil {
 		return err
 	}

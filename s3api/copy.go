@@ -176,7 +176,7 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		defer func() { _ = body.Close() }() // read side: releases buffers only
 		out, err = s.store.PutObject(rq.ctx, rq.tenant, rq.bucket, rq.key, body,
-			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta, ACL: acl, Retention: lockOpts.Retention, LegalHold: lockOpts.LegalHold})
+			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta, Retention: lockOpts.Retention, LegalHold: lockOpts.LegalHold, ACL: acl})
 		if err != nil {
 			return err
 		}

@@ -32,12 +32,11 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		return err
 	}
-	acl, err := s.objectWriteACL(r, rq)
-	if err != nil {
+	opts := storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta}
+	if _, err := applyLockHeaders(r, &opts); err != nil {
 		return err
 	}
-	opts := storage.PutOptions{Size: -1, Checksum: alg, ChecksumType: typ, Meta: meta, ACL: acl}
-	if _, err := applyLockHeaders(r, &opts); err != nil {
+	if opts.ACL, err = s.objectWriteACL(r, rq); err != nil {
 		return err
 	}
 	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key, opts)

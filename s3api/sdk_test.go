@@ -747,10 +747,9 @@ func testNotImplemented(t *testing.T, c *s3.Client, b string) {
 	wantAPIError(t, err, "NotImplemented", "")
 	_, err = c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: &b})
 	wantAPIError(t, err, "NotImplemented", "not implemented")
-	// A version id is never ignored: PutObjectAcl takes one, and one that
-	// names no version is refused.
+	// A malformed version id on an ACL write is refused, not ignored.
 	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("k"), VersionId: aws.String("v1"), ACL: types.ObjectCannedACLPrivate})
-	wantAPIError(t, err, "NoSuchVersion", "")
+	wantAPIError(t, err, "InvalidArgument", "Invalid version id specified")
 	// The object is untouched.
 	if got := get(t, c, b, "k"); string(got) != "v" {
 		t.Fatalf("object changed: %q", got)

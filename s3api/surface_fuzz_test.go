@@ -14,13 +14,24 @@ import (
 
 // FuzzObjectAttributes: the x-amz-object-attributes parser never panics,
 // fails only with InvalidArgument, and accepts a list only if every name
-// is one of AWS's five.
+// is one of AWS's five; the parts page headers stay within their bounds.
 func FuzzObjectAttributes(f *testing.F) {
 	for _, s := range []string{"ETag", "ETag,ObjectSize", " Checksum , ObjectParts ", "", ",", "Owner", "ETag,,ETag", strings.Repeat("ETag,", 100)} {
 		f.Add(s, "")
 	}
 	f.Add("ETag", "StorageClass")
+	f.Add("2", "9999999999")
+	f.Add("-1", "0")
 	f.Fuzz(func(t *testing.T, a, b string) {
+		// The same strings as x-amz-max-parts and x-amz-part-number-marker.
+		h := http.Header{"X-Amz-Max-Parts": {a}, "X-Amz-Part-Number-Marker": {b}}
+		if maxParts, marker, err := parsePartsPage(h); err != nil {
+			if ae := toAPIError(err); ae.Code != "InvalidArgument" {
+				t.Fatalf("parts page %q %q: %v", a, b, err)
+			}
+		} else if maxParts < 0 || maxParts > maxListKeys || marker < 0 {
+			t.Fatalf("parts page %q %q: max %d marker %d", a, b, maxParts, marker)
+		}
 		got, err := parseObjectAttributes([]string{a, b})
 		if err != nil {
 			if ae := toAPIError(err); ae.Code != "InvalidArgument" || ae.Status != 400 {
