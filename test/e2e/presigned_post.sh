@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser-style uploads from the command line: boto3's generate_presigned_post
 # signs a POST policy (SigV4, a key prefix and a size range), curl sends the
-# form as a browser would, and the AWS CLI reads the object back. Then the
-# bucket's CORS rules via the AWS CLI and a curl preflight, and bucket tags.
+# form as a browser would, and the AWS CLI reads the object back. Then an
+# unsigned form allowed by a bucket policy, the bucket's CORS rules via the
+# AWS CLI and a curl preflight, and bucket tags.
 # Uses what run.sh exports (S3_ENDPOINT, E2E_TENANT, AWS_* keys).
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -66,6 +67,23 @@ out=$(post_form "$form" big.txt)
 check_eq 400 "$(head -n1 <<<"$out")" "a file over the policy's range is refused"
 check_contains "$out" "<Code>EntityTooLarge</Code>" "with EntityTooLarge"
 check_fails "and nothing is stored" "${awsc[@]}" s3api head-object --bucket "$bucket" --key inbox/big.txt
+
+# An unsigned form is an anonymous PutObject: refused until the bucket's
+# policy lets anyone put under drop/, and only at the TENANT:BUCKET address.
+anon_post() {
+	curl -sS -o /dev/null -w '%{http_code}' -F "key=$1" -F "file=@note.txt;type=text/plain" "$S3_ENDPOINT/$2"
+}
+check_eq 403 "$(anon_post drop/a.txt "$E2E_TENANT:$bucket")" "an unsigned form without a policy is refused"
+cat >drop-policy.json <<JSON
+{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::$bucket/drop/*"}]}
+JSON
+check_ok "put-bucket-policy (anyone may put under drop/)" "${awsc[@]}" s3api put-bucket-policy --bucket "$bucket" --policy file://drop-policy.json
+check_eq 204 "$(anon_post drop/a.txt "$E2E_TENANT:$bucket")" "an unsigned form at TENANT:BUCKET is allowed by the policy"
+check_eq 403 "$(anon_post other/a.txt "$E2E_TENANT:$bucket")" "outside the policy's resource it is refused"
+check_eq 403 "$(anon_post drop/b.txt "$bucket")" "without the tenant in the address it is refused"
+"${awsc[@]}" s3 cp "s3://$bucket/drop/a.txt" got-anon.txt >/dev/null
+check_eq "$(sha256sum <note.txt | cut -d' ' -f1)" "$(sha256sum <got-anon.txt | cut -d' ' -f1)" "the anonymous upload is stored"
+check_ok "delete-bucket-policy" "${awsc[@]}" s3api delete-bucket-policy --bucket "$bucket"
 
 # CORS: rules set and read with the AWS CLI; a preflight by curl to the
 # tenant:bucket address (preflights carry no credentials).
