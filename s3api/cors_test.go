@@ -272,3 +272,36 @@ func TestCORSPreflightVirtualHosted(t *testing.T) {
 	// The plain virtual-hosted name has no tenant: CORS not enabled.
 	wantS3Error(t, "plain host", preflight("cors-bucket.s3.test"), 403, "AccessForbidden", "CORS is not enabled")
 }
+
+// TestCORSAnonymous: anonymous requests at tenant:bucket get the bucket's
+// CORS headers, on the answers a policy allows and on its refusals.
+func TestCORSAnonymous(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	ctx := context.Background()
+	mkBucket(t, c, "cors-bucket")
+	put(t, c, "cors-bucket", "pub/a", []byte("public"))
+	put(t, c, "cors-bucket", "priv/a", []byte("private"))
+	if _, err := c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: aws.String("cors-bucket"),
+		CORSConfiguration: &types.CORSConfiguration{CORSRules: testCORSRules}}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::cors-bucket/pub/*"}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("cors-bucket"), Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) rawResponse {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Header.Set("Origin", "http://app.example.com")
+		return e.send(t, req)
+	}
+	got := get("/alpha:cors-bucket/pub/a")
+	if got.status != 200 || got.body != "public" || got.header.Get("Access-Control-Allow-Origin") != "http://app.example.com" {
+		t.Fatalf("public GET: %d %v %s", got.status, got.header, got.body)
+	}
+	got = get("/alpha:cors-bucket/priv/a")
+	wantS3Error(t, "private GET", got, 403, "AccessDenied")
+	if got.header.Get("Access-Control-Allow-Origin") != "http://app.example.com" {
+		t.Fatalf("refusal without CORS headers: %v", got.header)
+	}
+}
