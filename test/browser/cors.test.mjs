@@ -6,7 +6,7 @@
 // backend would sign it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +49,36 @@ function presignedPost(bucket, key) {
     'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate,
     policy, 'x-amz-signature': hmac(k, policy).toString('hex'),
   };
+}
+
+// presignV4 signs a URL for method on path (query-string SigV4, host the
+// only signed header, unsigned payload), as an application's backend would.
+function presignV4(method, path) {
+  const url = new URL(coffer.s3);
+  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const day = amzDate.slice(0, 8);
+  const scope = `${day}/us-east-1/s3/aws4_request`;
+  const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  const params = [
+    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'], ['X-Amz-Credential', `${keys.accessKey}/${scope}`],
+    ['X-Amz-Date', amzDate], ['X-Amz-Expires', '600'], ['X-Amz-SignedHeaders', 'host'],
+  ].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
+  const canonical = [method, path, params, `host:${url.host}\n`, 'host', 'UNSIGNED-PAYLOAD'].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
+  let k = hmac(`AWS4${keys.secretKey}`, day);
+  for (const part of ['us-east-1', 's3', 'aws4_request']) k = hmac(k, part);
+  return `${url.origin}${path}?${params}&X-Amz-Signature=${hmac(k, toSign).toString('hex')}`;
+}
+
+// putFrom runs in the page: a PUT is not a simple request, so the browser
+// sends a preflight first and the PUT only if the preflight allows it.
+async function putFrom({ url, text }) {
+  try {
+    const res = await fetch(url, { method: 'PUT', body: text, headers: { 'Content-Type': 'text/plain' } });
+    return { status: res.status, etag: res.headers.get('ETag') };
+  } catch (e) {
+    return { error: String(e) };
+  }
 }
 
 // presignedGet asks the AWS CLI for a presigned GET URL.
@@ -107,7 +137,7 @@ before(async () => {
 
   const rules = join(coffer.work, 'cors.json');
   writeFileSync(rules, JSON.stringify({
-    CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['GET', 'POST'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 60 }],
+    CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ['GET', 'POST', 'PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 60 }],
   }));
   await aws('s3api', 'put-bucket-cors', '--bucket', withCORS, '--cors-configuration', `file://${rules}`);
   browser = await launch(origin);
@@ -161,4 +191,24 @@ test('a rule for another origin is no rule for this page', async () => {
   });
   assert.match(got.postError || '', /TypeError: Failed to fetch/);
   assert.match(got.getError || '', /TypeError: Failed to fetch/);
+});
+
+test('a PUT needs a preflight, which only the tenant:bucket address can answer', async () => {
+  // At TENANT:BUCKET the preflight finds the bucket's rules and the PUT goes through.
+  const put = await browser.page.evaluate(putFrom, { url: presignV4('PUT', `/${tenant}:${withCORS}/notes/put.txt`), text: 'put from a page' });
+  assert.equal(put.error, undefined);
+  assert.equal(put.status, 200);
+  assert.match(put.etag || '', /^"[0-9a-f]{32}"$/);
+  const got = await browser.page.evaluate(uploadAndRead, {
+    s3: coffer.s3, bucket: withCORS, fields: presignedPost(withCORS, 'notes/put2.txt'), text: 'x',
+    getURL: await presignedGet(withCORS, 'notes/put.txt'),
+  });
+  assert.equal(got.getBody, 'put from a page');
+
+  // At /BUCKET a preflight cannot know whose bucket it is: refused, and
+  // the browser never sends the PUT.
+  const refused = await browser.page.evaluate(putFrom, { url: presignV4('PUT', `/${withCORS}/notes/never.txt`), text: 'never' });
+  assert.match(refused.error || '', /TypeError: Failed to fetch/);
+  const head = await coffer.aws(['s3api', 'head-object', '--bucket', withCORS, '--key', 'notes/never.txt'], { profile: tenant });
+  assert.notEqual(head.code, 0, 'the PUT was sent despite the refused preflight');
 });
