@@ -60,6 +60,7 @@ func (s *server) deleteBucket(w http.ResponseWriter, r *http.Request, rq *reques
 	if err := s.store.DeleteBucket(rq.ctx, rq.tenant, rq.bucket, false); err != nil {
 		return err
 	}
+	s.cors.invalidate(rq.tenant, rq.bucket)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

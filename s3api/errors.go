@@ -200,6 +200,9 @@ func toAPIError(err error) *apiError {
 	if ae := configError(err); ae != nil {
 		return ae
 	}
+	if ae := packageError(err); ae != nil {
+		return ae
+	}
 	for _, m := range errorTable {
 		if errors.Is(err, m.err) {
 			return withDeleteMarker(err, m.api)

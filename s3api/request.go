@@ -155,6 +155,7 @@ func (s *server) wrap(op string, h handlerFunc) http.Handler {
 		st := stateFrom(r)
 		st.op = op
 		rq, err := s.authenticate(r, st)
+		s.addCORS(w, r, rq) // before the handler writes, errors included
 		if err == nil {
 			err = s.authorize(r, op, rq)
 		}

@@ -52,6 +52,7 @@ type server struct {
 	// lifecycles caches parsed bucket lifecycle configurations (lifecycle.go).
 	lifecycles lifecycleCache
 	policies   policyCache // parsed bucket policies (accessconfig.go)
+	cors       *corsCache  // parsed bucket CORS rules (cors.go)
 }
 
 // handlerFunc is the shape of every S3 operation handler.
@@ -75,6 +76,7 @@ func New(cfg Config) http.Handler {
 		log:      cfg.Logger,
 		obs:      cfg.Observer,
 		writes:   newWriteLimiter(cfg.WriteLimits),
+		cors:     newCORSCache(),
 	}
 	if s.region == "" {
 		s.region = auth.DefaultRegion
@@ -101,6 +103,10 @@ func (s *server) routes() *mux.Router {
 	}
 	q := hasQuery
 
+	// Browsers: preflights and form uploads carry no request signature.
+	m.NewRoute().Methods("OPTIONS").MatcherFunc(atLevel(levelBucket)).Handler(s.preflight())
+	m.NewRoute().Methods("OPTIONS").MatcherFunc(atLevel(levelObject)).Handler(s.preflight())
+
 	// Objects: query-matched first.
 	add("PUT", levelObject, "UploadPartCopy", s.uploadPartCopy, q("partNumber"), q("uploadId"), hasHeader("X-Amz-Copy-Source"))
 	add("PUT", levelObject, "UploadPart", s.uploadPart, q("partNumber"), q("uploadId"))
@@ -123,6 +129,12 @@ func (s *server) routes() *mux.Router {
 	add("GET", levelBucket, "ListMultipartUploads", s.listMultipartUploads, q("uploads"))
 	add("POST", levelBucket, "DeleteObjects", s.deleteObjects, q("delete"))
 	add("GET", levelBucket, "ListObjectsV2", s.listObjectsV2, queryIs("list-type", "2"))
+	add("GET", levelBucket, "GetBucketCors", s.getBucketCORS, q("cors"))
+	add("PUT", levelBucket, "PutBucketCors", s.putBucketCORS, q("cors"))
+	add("DELETE", levelBucket, "DeleteBucketCors", s.deleteBucketCORS, q("cors"))
+	add("GET", levelBucket, "GetBucketTagging", s.getBucketTagging, q("tagging"))
+	add("PUT", levelBucket, "PutBucketTagging", s.putBucketTagging, q("tagging"))
+	add("DELETE", levelBucket, "DeleteBucketTagging", s.deleteBucketTagging, q("tagging"))
 
 	s.accessRoutes(add)
 
@@ -140,6 +152,7 @@ func (s *server) routes() *mux.Router {
 	add("HEAD", levelBucket, "HeadBucket", s.headBucket)
 	add("DELETE", levelBucket, "DeleteBucket", s.deleteBucket)
 	add("GET", levelBucket, "ListObjects", s.listObjectsV1)
+	m.NewRoute().Methods("POST").MatcherFunc(atLevel(levelBucket)).Handler(s.postObject())
 	add("GET", levelService, "ListBuckets", s.listBuckets)
 
 	unknown := s.wrap("Unknown", notImplemented)
