@@ -138,6 +138,8 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodPost, "/admin/lifecycle/run", s.requireOperator(s.runLifecycle))
 	handle(http.MethodGet, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.lifecycleDefault))
 	handle(http.MethodPut, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.setLifecycleDefault))
+	handle(http.MethodGet, "/admin/tenants/{t}/public-access-block", s.requireOperator(s.tenantPublicAccess))
+	handle(http.MethodPut, "/admin/tenants/{t}/public-access-block", s.requireOperator(s.setTenantPublicAccess))
 
 	// The API and probes go to the router (JSON 404/405 for unknown API
 	// paths); everything else is the embedded web UI.

@@ -38,6 +38,8 @@ var adminCommands = []adminCommand{
 	{"drives", "", 0, "drive health and scrub status", drives},
 	{"audit", "[--tenant T] [--limit N]", 0, "recent audit events", audit},
 	{"lifecycle default", "TENANT [--abort-days N]", 1, "show or set (--abort-days; 0 = never) after how many days the tenant's unfinished multipart uploads are aborted", lifecycleDefault},
+	{"tenant public-access", "TENANT [--block-all | --block-public-acls --ignore-public-acls --block-public-policy --restrict-public-buckets | --none]", 1,
+		"show or set the tenant's default PublicAccessBlock (merged with each container's own; the most restrictive wins)", tenantPublicAccess},
 	{"lifecycle run", "[--tenant T]", 0, "run a lifecycle pass now (expirations, aborts of old uploads) and print its counts", lifecycleRun},
 }
 
