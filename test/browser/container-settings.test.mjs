@@ -57,7 +57,7 @@ describe('container settings in the console', { concurrency: 1 }, () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Shared Storage' }).waitFor();
-    await page.getByRole('link', { name: `Settings of ${BUCKET}` }).click();
+    await page.getByRole('button', { name: `Settings of ${BUCKET}` }).click();
     await page.getByRole('heading', { name: `Settings of ${BUCKET}` }).waitFor();
     await page.getByRole('heading', { name: 'Lifecycle' }).waitFor();
   });
