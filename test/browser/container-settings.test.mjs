@@ -135,6 +135,17 @@ describe('container settings in the console', { concurrency: 1 }, () => {
     const doc = JSON.parse(v.policy);
     assert.deepEqual(doc.Statement, [{ Sid: 'console-public-read', Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${BUCKET}/*`] }]);
 
+    // The object's details show its public URL.
+    await page.getByRole('link', { name: BUCKET, exact: true }).click();
+    await page.locator('tr[data-key="hello.txt"]').getByRole('button', { name: 'hello.txt', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'hello.txt' });
+    const field = dialog.locator('#public-url');
+    await field.waitFor();
+    assert.equal(await field.inputValue(), `${url}hello.txt`);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('link', { name: 'Container settings' }).click();
+    await page.getByLabel('Policy document (JSON)').waitFor();
+
     // With bucket policies in the S3 layer: S3 returns the same document
     // and an anonymous GET at TENANT:BUCKET/KEY reads the object.
     const got = await coffer.aws(['s3api', 'get-bucket-policy', '--bucket', BUCKET, '--output', 'json'], { profile: PROFILE });
