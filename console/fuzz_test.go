@@ -47,6 +47,11 @@ var fuzzRoutes = []struct {
 	{"POST", "/api/containers/photos/uploads/{}/complete", true},
 	{"PUT", "/api/containers/photos/uploads/x/parts/{}", true},
 	{"POST", "/api/containers/{}/object/restore", true},
+	{"GET", "/api/containers/{}/lifecycle", true},
+	{"PUT", "/api/containers/{}/lifecycle", true},
+	{"GET", "/api/containers/{}/policy", true},
+	{"PUT", "/api/containers/{}/policy", true},
+	{"DELETE", "/api/containers/{}/policy", true},
 }
 
 // FuzzAPIRequests sends arbitrary bodies, path segments and query strings to
@@ -84,6 +89,11 @@ func FuzzAPIRequests(f *testing.F) {
 	f.Add(uint8(26), "0123", "", []byte(`{"key":"up","parts":1}`))
 	f.Add(uint8(27), "10000", "key=up", []byte("part"))
 	f.Add(uint8(28), "photos", "", []byte(`{"key":"a.txt","versionId":"null"}`))
+	f.Add(uint8(30), "photos", "", []byte(`{"expireDays":30,"noncurrentDays":2,"abortDays":7,"revision":""}`))
+	f.Add(uint8(30), "photos", "", []byte(`{"expireDays":2147483648}`))
+	f.Add(uint8(32), "photos", "", []byte(`{"publicRead":true}`))
+	f.Add(uint8(32), "photos", "", []byte(`{"policy":"{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::photos/*\"}]}"}`))
+	f.Add(uint8(33), "photos", "", []byte(nil))
 
 	e := newEnv(f)
 	tenant := e.tenant("acme", storage.Quota{MaxObjects: 3})

@@ -96,6 +96,11 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/containers/{name}/uploads", s.requireTenant(s.listUploads))
 	handle(http.MethodPut, "/containers/{name}/versioning", s.requireTenant(s.setVersioning))
 	handle(http.MethodDelete, "/containers/{name}/uploads", s.requireTenant(s.abortUploads))
+	handle(http.MethodGet, "/containers/{name}/lifecycle", s.requireTenant(s.getLifecycle))
+	handle(http.MethodPut, "/containers/{name}/lifecycle", s.requireTenant(s.putLifecycle))
+	handle(http.MethodGet, "/containers/{name}/policy", s.requireTenant(s.getPolicy))
+	handle(http.MethodPut, "/containers/{name}/policy", s.requireTenant(s.putPolicy))
+	handle(http.MethodDelete, "/containers/{name}/policy", s.requireTenant(s.deletePolicy))
 	// Object browser: keys travel in ?key=, never in the path.
 	handle(http.MethodGet, "/containers/{name}/objects", s.requireTenant(s.listObjects))
 	handle(http.MethodPost, "/containers/{name}/objects/delete", s.requireTenant(s.deleteObjects))

@@ -4,6 +4,7 @@ import { h, clear, icon, loading, errorBox } from './dom.js';
 import * as loginPage from './login.js';
 import * as storagePage from './storage.js';
 import * as browserPage from './browser.js';
+import * as containerSettingsPage from './container-settings.js';
 import * as settingsPage from './settings.js';
 import * as tenantsPage from './admin-tenants.js';
 import * as tenantPage from './admin-tenant.js';
@@ -43,6 +44,7 @@ const routes = [
   { re: /^\/storage$/, page: storagePage, role: 'tenant' },
   { re: /^\/storage\/settings$/, page: settingsPage, role: 'tenant' },
   { re: /^\/storage\/c\/([^/]+)$/, page: browserPage, role: 'tenant' },
+  { re: /^\/storage\/c\/([^/]+)\/settings$/, page: containerSettingsPage, role: 'tenant' },
   { re: /^\/admin\/tenants$/, page: tenantsPage, role: 'operator' },
   { re: /^\/admin\/tenants\/([^/]+)$/, page: tenantPage, role: 'operator' },
   { re: /^\/admin\/drives$/, page: drivesPage, role: 'operator' },

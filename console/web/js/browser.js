@@ -48,7 +48,8 @@ export function render(main, ctx) {
     h('p', { class: 'muted small' }, 'Drop files or folders here to upload them into this folder.'), listEl);
 
   clear(main,
-    h('div', { class: 'page-head' }, h('h1', { class: 'break' }, container)),
+    h('div', { class: 'page-head' }, h('h1', { class: 'break' }, container),
+      h('a', { class: 'btn', href: `#/storage/c/${enc(container)}/settings` }, 'Container settings')),
     crumbs,
     h('div', { class: 'toolbar' }, uploadBtn, folderBtn, mkdirBtn, deleteBtn, refreshBtn, fileInput, folderInput),
     h('div', { class: 'toolbar' },

@@ -1,7 +1,8 @@
 // objdetails.js: one object's details in the object browser: ETag,
 // checksums, size, content type, user metadata, tags, retention and legal
 // hold, its versions (download, restore or delete one) when the container is
-// versioned, and "Share link", a presigned S3 URL with a chosen expiry.
+// versioned, "Share link", a presigned S3 URL with a chosen expiry, and the
+// public URL when the container is public.
 import { api, enc } from './api.js';
 import { h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, openDialog, confirmDialog, copyField } from './dom.js';
 
@@ -133,7 +134,11 @@ export function detailsDialog(container, key) {
     dlg.addEventListener('cancel', () => close(changed));
     (async () => {
       try {
-        const d = await api('GET', `/api/containers/${enc(container)}/object/info?key=${enc(key)}`);
+        const [d, pol] = await Promise.all([
+          api('GET', `/api/containers/${enc(container)}/object/info?key=${enc(key)}`),
+          // Only to show the public URL: a failure here hides it, nothing more.
+          api('GET', `/api/containers/${enc(container)}/policy`).catch(() => null),
+        ]);
         const sums = Object.entries(d.checksums || {}).map(([k, v]) => `${k} ${v}`).join(', ');
         const ret = d.retention ? `${d.retention.mode} until ${fmtDate(d.retention.until)}` : null;
         clear(body,
@@ -151,6 +156,7 @@ export function detailsDialog(container, key) {
             d.objectLock || d.legalHold ? ['Legal hold', d.legalHold ? 'ON' : 'off'] : null,
           ]),
           h('p', {}, h('a', { class: 'btn', href: downloadURL(container, key), download: '' }, 'Download')),
+          pol && pol.public ? copyField('public-url', 'Public URL', pol.publicURL + key.split('/').map(enc).join('/')) : null,
           shareSection(container, key, ''),
           d.versioning ? versionsSection(container, key, () => { changed = true; }) : null);
       } catch (err) {

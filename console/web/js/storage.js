@@ -68,7 +68,11 @@ export function render(main, ctx) {
         h('td', { 'data-label': 'Versioning', class: 'versioning' }, versioningCell(c, changed)),
         h('td', { 'data-label': 'Unfinished uploads', class: 'uploads' }, uploadsCell(c, openUploads)),
         h('td', { 'data-label': 'Created' }, fmtDate(c.created)),
+        // A button, not a link: the container's name is its one link.
         h('td', { class: 'act' }, h('button', {
+          type: 'button', class: 'btn btn-small', 'aria-label': `Settings of ${c.name}`, title: 'Public access, policy and lifecycle',
+          onclick: () => ctx.navigate(`/storage/c/${enc(c.name)}/settings`),
+        }, 'Settings'), h('button', {
           type: 'button', class: 'btn icon-btn danger', 'aria-label': `Delete ${c.name}`, title: `Delete ${c.name}`,
           onclick: (e) => remove(c, e.currentTarget),
         }, icon('trash'))))))));
