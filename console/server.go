@@ -28,10 +28,13 @@ type Config struct {
 	Store          storage.ObjectStore
 	Auth           *auth.Store
 	PublicEndpoint string // S3 endpoint URL shown to tenants
-	Region         string // auth.DefaultRegion when empty
-	SecureCookies  bool   // true under TLS
-	Logger         *slog.Logger
-	Metrics        http.Handler // served at /metrics (token check is inside); nil = 404
+	// VirtualHostDomain is the domain of virtual-hosted-style addresses
+	// ("bucket.DOMAIN"); "" when the S3 endpoint serves path style only.
+	VirtualHostDomain string
+	Region            string // auth.DefaultRegion when empty
+	SecureCookies     bool   // true under TLS
+	Logger            *slog.Logger
+	Metrics           http.Handler // served at /metrics (token check is inside); nil = 404
 	// Lifecycle runs a lifecycle pass for POST /api/admin/lifecycle/run; nil = 503.
 	Lifecycle LifecycleRunner
 }

@@ -11,10 +11,13 @@ import (
 type settingsResponse struct {
 	Endpoint string `json:"endpoint"`
 	Region   string `json:"region"`
+	// VirtualHostDomain, when set, makes bucket.DOMAIN addresses work
+	// too; path style (endpoint/bucket/key) always works.
+	VirtualHostDomain string `json:"virtualHostDomain"`
 }
 
 func (s *server) settings(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, settingsResponse{Endpoint: s.cfg.PublicEndpoint, Region: s.region})
+	return writeJSON(w, http.StatusOK, settingsResponse{Endpoint: s.cfg.PublicEndpoint, Region: s.region, VirtualHostDomain: s.cfg.VirtualHostDomain})
 }
 
 // usageResponse is a tenant's usage panel.

@@ -44,6 +44,19 @@ func addressingDomains(configured []string, publicEndpoint string) []string {
 	return out
 }
 
+// VirtualHostDomain is the domain tenants address buckets under in
+// virtual-hosted style ("bucket.DOMAIN"), by the rule the router uses: the
+// first --domain, else the public endpoint's host name; "" when there is
+// none (path style only; localhost is left out, it serves this machine).
+func VirtualHostDomain(configured []string, publicEndpoint string) string {
+	for _, d := range addressingDomains(configured, publicEndpoint) {
+		if d != localhostDomain {
+			return d
+		}
+	}
+	return ""
+}
+
 // virtualHostUnderIP refuses a (lower-case, port-less) host made of
 // labels in front of an IPv4 address ("bucket.10.0.0.5"); any other host
 // under no domain is path style. (An IPv6 host is bracketed and cannot

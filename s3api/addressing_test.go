@@ -115,3 +115,23 @@ func TestAddressingDomains(t *testing.T) {
 		}
 	}
 }
+
+// TestVirtualHostDomain: the domain the console shows tenants is the
+// router's first domain other than localhost.
+func TestVirtualHostDomain(t *testing.T) {
+	for _, tc := range []struct {
+		configured []string
+		endpoint   string
+		want       string
+	}{
+		{nil, "http://127.0.0.1:9000", ""},
+		{nil, "http://localhost:9000", ""},
+		{nil, "https://s3.example.com", "s3.example.com"},
+		{[]string{"Store.Example.NET."}, "https://s3.example.com", "store.example.net"},
+		{[]string{"10.0.0.5"}, "http://10.0.0.5:9000", ""},
+	} {
+		if got := VirtualHostDomain(tc.configured, tc.endpoint); got != tc.want {
+			t.Errorf("VirtualHostDomain(%q, %q) = %q, want %q", tc.configured, tc.endpoint, got, tc.want)
+		}
+	}
+}

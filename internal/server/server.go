@@ -200,14 +200,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		},
 	})
 	consoleHandler := console.New(console.Config{
-		Store:          s.Store,
-		Auth:           s.Auth,
-		PublicEndpoint: s.PublicEndpoint,
-		Region:         Region,
-		SecureCookies:  tlsConfig != nil,
-		Logger:         cfg.Logger.With("component", "console"),
-		Metrics:        s.Metrics.Handler(),
-		Lifecycle:      s.Lifecycle,
+		Store:             s.Store,
+		Auth:              s.Auth,
+		PublicEndpoint:    s.PublicEndpoint,
+		VirtualHostDomain: s3api.VirtualHostDomain(cfg.Domains, s.PublicEndpoint),
+		Region:            Region,
+		SecureCookies:     tlsConfig != nil,
+		Logger:            cfg.Logger.With("component", "console"),
+		Metrics:           s.Metrics.Handler(),
+		Lifecycle:         s.Lifecycle,
 	})
 
 	idle := newIdleRelease(idleReleaseAfter, freeOSMemory)

@@ -126,6 +126,9 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     const endpoint = await page.getByLabel('Endpoint URL', { exact: true }).inputValue();
     assert.equal(endpoint, coffer.s3);
     assert.equal(await page.locator('#region').innerText(), 'us-east-1');
+    // A server on an IP address serves path style only, and says how to set clients to it.
+    assert.match(await page.locator('#addressing-style').innerText(), /^path style only \(http:\/\/127\.0\.0\.1:\d+\/my-container\/key\)$/);
+    assert.ok((await page.locator('#addressing-clients').innerText()).includes('s3.addressing_style path'));
     const cli = await page.locator('#snippet-cli').innerText();
     assert.match(cli, /^aws configure --profile my-storage$/m);
     assert.ok(cli.includes(`# AWS Access Key ID: ${keys.accessKey}`), cli);

@@ -19,6 +19,7 @@ export function render(main, ctx) {
   let fresh = null;
   let cred = null; // {accessKey, created, lastUsed} or null when none
   let endpoint = '';
+  let vhostDomain = '';
   let region = 'us-east-1';
 
   const accessBody = h('div', {}, loading('Loading credentials…'));
@@ -179,6 +180,7 @@ export function render(main, ctx) {
       h('dl', { class: 'kv' },
         h('dt', {}, 'Region'), h('dd', { id: 'region' }, region)),
       h('p', { class: 'muted small' }, `The region is always ${region} regardless of geographic location.`),
+      addressingView(ep, vhostDomain),
       h('h3', {}, 'AWS CLI'),
       snippet('snippet-cli', 'AWS CLI', cli),
       h('h3', {}, 'Python (boto3)'),
@@ -193,6 +195,7 @@ export function render(main, ctx) {
       const s = await api('GET', '/api/settings');
       endpoint = (s && s.endpoint) || '';
       region = (s && s.region) || 'us-east-1';
+      vhostDomain = (s && s.virtualHostDomain) || '';
       endpointLoaded = true;
       if (ctx.alive()) renderEndpoint();
     } catch (err) {
@@ -277,4 +280,24 @@ function usageView(u) {
           h('p', { class: 'muted small' }, `${volumes.length} ${volumes.length === 1 ? 'volume' : 'volumes'}, ${fmtBytes(volumes.reduce((s, v) => s + (Number(v.sizeBytes) || 0), 0))} in total.`))),
     ),
   ];
+}
+
+// addressingView says how clients name a container: path style always
+// works; virtual-hosted style only under the server's domain. Clients that
+// default to virtual-hosted style need the path-style setting otherwise.
+function addressingView(ep, domain) {
+  let scheme = 'https://';
+  try { scheme = new URL(ep).protocol + '//'; } catch (e) { /* placeholder endpoint */ }
+  return h('div', { id: 'addressing' },
+    h('dl', { class: 'kv' },
+      h('dt', {}, 'Addressing style'),
+      h('dd', { id: 'addressing-style' }, domain
+        ? `path style (${ep}/my-container/key) or virtual-hosted style (${scheme}my-container.${domain}/key)`
+        : `path style only (${ep}/my-container/key)`)),
+    h('p', { class: 'muted small', id: 'addressing-clients' }, domain
+      ? 'Both work with the clients\' defaults. To force path style: '
+      : 'Set your client to path style: ',
+      h('code', {}, 'aws configure set s3.addressing_style path --profile my-storage'),
+      '; boto3: ', h('code', {}, 'config=botocore.config.Config(s3={"addressing_style": "path"})'),
+      '; rclone: ', h('code', {}, 'force_path_style = true'), '.'));
 }
