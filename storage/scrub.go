@@ -229,40 +229,32 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 // 100 in short transactions.
 func (s *Store) eachObjectOf(ctx context.Context, bucketID string, fn func(rec *objRecord) error) error {
 	after := ""
-	for {
-		var batch []*objRecord
-		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
-			return tx.eachObject(bucketID, after, func(r *objRecord) bool {
-				batch = append(batch, r)
-				return len(batch) < 100
-			})
-		})
-		if err != nil {
-			return err
-		}
-		for _, r := range batch {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		if len(batch) < 100 {
-			return nil
-		}
-		after = batch[len(batch)-1].Key
-	}
+	return s.eachBatched(ctx, func(tx indexTx, f func(*objRecord) bool) error { return tx.eachObject(bucketID, after, f) },
+		func(last *objRecord) { after = last.Key }, fn)
 }
 
 // eachVersionOf calls fn for every noncurrent version and delete marker
 // of a bucket, reading batches of 100 in short transactions.
 func (s *Store) eachVersionOf(ctx context.Context, bucketID string, fn func(rec *objRecord) error) error {
 	var after []byte
+	return s.eachBatched(ctx, func(tx indexTx, f func(*objRecord) bool) error { return tx.eachVersion(bucketID, after, f) },
+		func(last *objRecord) { after = versionKey(last.Key, last.Stamp) }, fn)
+}
+
+// eachBatched calls fn for every record walk yields, 100 per short view
+// transaction: walk lists from its cursor, which advance moves past the
+// last record of each batch (so a batch never holds a transaction open
+// while fn runs).
+func (s *Store) eachBatched(ctx context.Context, walk func(tx indexTx, f func(*objRecord) bool) error,
+	advance func(last *objRecord), fn func(rec *objRecord) error) error {
+	const batchSize = 100
 	for {
 		var batch []*objRecord
 		err := s.idx.ViewContext(ctx, func(tx indexTx) error {
 			batch = batch[:0]
-			return tx.eachVersion(bucketID, after, func(r *objRecord) bool {
+			return walk(tx, func(r *objRecord) bool {
 				batch = append(batch, r)
-				return len(batch) < 100
+				return len(batch) < batchSize
 			})
 		})
 		if err != nil {
@@ -273,11 +265,10 @@ func (s *Store) eachVersionOf(ctx context.Context, bucketID string, fn func(rec 
 				return err
 			}
 		}
-		if len(batch) < 100 {
+		if len(batch) < batchSize {
 			return nil
 		}
-		last := batch[len(batch)-1]
-		after = versionKey(last.Key, last.Stamp)
+		advance(batch[len(batch)-1])
 	}
 }
 
