@@ -402,7 +402,9 @@
 // open their parts' shard files on first use, so a delete racing a read of
 // a later part can fail that read. RebuildIndex restores objects, buckets,
 // tenants (without quota) and unfinished uploads, not quotas, volumes or
-// tenant defaults.
+// tenant defaults; a version or part only when its record is on at least
+// data drives (.meta files or packed copies): fewer is a write cut before
+// its commit (a commit needs write quorum), which could not be read back.
 // Pack segments are compacted only by scrub passes (background or Scrub).
 // Versioning: stamps come from the wall clock, so a clock set back across
 // a restart can order a new version before older ones of its key. A
