@@ -136,14 +136,6 @@ func listVersions(t *testing.T, c *s3.Client, b string) []versionRow {
 	return rows
 }
 
-func rowsString(rows []versionRow) string {
-	var s []string
-	for _, r := range rows {
-		s = append(s, r.String())
-	}
-	return strings.Join(s, " ")
-}
-
 // wantVersions compares a listing (as a set: order is checked on raw XML).
 func wantVersions(t *testing.T, c *s3.Client, b string, want ...versionRow) {
 	t.Helper()

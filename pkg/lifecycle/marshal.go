@@ -82,7 +82,7 @@ func toXMLRule(r *Rule) outRule {
 		if a := f.And; a != nil {
 			oa := &outAnd{Prefix: a.Prefix, Greater: a.ObjectSizeGreaterThan, Less: a.ObjectSizeLessThan}
 			for _, t := range a.Tags {
-				oa.Tags = append(oa.Tags, outTag{Key: t.Key, Value: t.Value})
+				oa.Tags = append(oa.Tags, outTag(t))
 			}
 			of.And = oa
 		}

@@ -53,7 +53,7 @@ func TestReadFormStreamsFile(t *testing.T) {
 	head = head[:i+len("Content-Type: image/png\r\n\r\n")]
 	pr, pw := io.Pipe()
 	go func() {
-		pw.Write(head)
+		_, _ = pw.Write(head)
 		// Nothing more is written until ReadForm has returned.
 	}()
 	f, err := ReadForm(pr, ct, DefaultLimits)
@@ -199,7 +199,7 @@ func TestReadFormMaxFieldsExact(t *testing.T) {
 	}
 	body, ct = formBody(t, append(fields, Field{"e", "5"}), []byte("x"), "f")
 	_, err := ReadForm(bytes.NewReader(body), ct, lim)
-	wantError(t, err, "MaxPostPreDataLengthExceeded", 400, "Your POST request fields preceeding the upload file was too large.")
+	_ = wantError(t, err, "MaxPostPreDataLengthExceeded", 400, "Your POST request fields preceeding the upload file was too large.")
 }
 
 func TestReadFormRepeatedField(t *testing.T) {

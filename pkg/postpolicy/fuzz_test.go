@@ -57,7 +57,7 @@ func FuzzPostForm(f *testing.F) {
 		if kept > lim.MaxPreData || len(form.Fields()) > lim.MaxFields {
 			t.Fatalf("kept %d bytes in %d fields", kept, len(form.Fields()))
 		}
-		form.Key()
+		_, _ = form.Key()
 		if u, err := Authorize(form, "b", time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC), VerifyOptions{Lookup: testLookup}); err == nil && u.Signer.Version != 0 && u.Policy == nil {
 			t.Fatal("a signed form was authorised without a policy")
 		}

@@ -37,10 +37,10 @@ func formBody(t testing.TB, fields []Field, file []byte, filename string, traili
 		if err != nil {
 			t.Fatal(err)
 		}
-		pw.Write(file)
+		_, _ = pw.Write(file)
 	}
 	for _, f := range trailing {
-		w.WriteField(f.Name, f.Value)
+		_ = w.WriteField(f.Name, f.Value)
 	}
 	w.Close()
 	return b.Bytes(), w.FormDataContentType()

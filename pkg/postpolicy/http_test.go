@@ -55,13 +55,13 @@ func (s *uploadServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header()[k] = v
 		}
 		w.WriteHeader(status)
-		w.Write(out)
+		_, _ = w.Write(out)
 		return nil
 	}()
 	var pe *Error
 	if errors.As(err, &pe) {
 		w.WriteHeader(pe.Status)
-		io.WriteString(w, "<Error><Code>"+pe.Code+"</Code><Message>"+pe.Message+"</Message></Error>")
+		_, _ = io.WriteString(w, "<Error><Code>"+pe.Code+"</Code><Message>"+pe.Message+"</Message></Error>")
 	} else if err != nil {
 		w.WriteHeader(http.StatusInternalServerError)
 	}
@@ -193,13 +193,13 @@ func TestPostStreamsOverHTTP(t *testing.T) {
 				return
 			}
 		}
-		io.WriteString(w, "ok")
+		_, _ = io.WriteString(w, "ok")
 	}))
 	defer ts.Close()
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
-		mw.WriteField("key", "k")
+		_ = mw.WriteField("key", "k")
 		part, _ := mw.CreateFormFile("file", "big.bin")
 		chunk := bytes.Repeat([]byte{7}, 1<<20)
 		for i := 0; i < 64; i++ {
@@ -212,7 +212,7 @@ func TestPostStreamsOverHTTP(t *testing.T) {
 					return
 				}
 			}
-			part.Write(chunk)
+			_, _ = part.Write(chunk)
 		}
 		mw.Close()
 		pw.Close()

@@ -68,7 +68,7 @@ func TestParsePolicyErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParsePolicy(tc.b64)
-			wantError(t, err, "InvalidPolicyDocument", 400, tc.msg)
+			_ = wantError(t, err, "InvalidPolicyDocument", 400, tc.msg)
 		})
 	}
 }
@@ -132,7 +132,7 @@ func TestCheck(t *testing.T) {
 			f := mustForm(t, tc.fields, []byte("file"))
 			size, err := p.Check(f, tc.bucket, tc.now)
 			if tc.msg != "" {
-				wantError(t, err, "AccessDenied", 403, tc.msg)
+				_ = wantError(t, err, "AccessDenied", 403, tc.msg)
 				return
 			}
 			if err != nil {

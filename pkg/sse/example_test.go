@@ -18,7 +18,7 @@ func Example() {
 	rec, c, _ := sse.NewS3(master, ctx)
 	var stored bytes.Buffer // stands for the erasure-coded shards
 	w, _ := c.NewWriter(&stored)
-	io.Copy(w, strings.NewReader(body))
+	_, _ = io.Copy(w, strings.NewReader(body))
 	w.Close()
 	data, _ := rec.Marshal()
 

@@ -51,7 +51,7 @@ func TestUnmarshalRejects(t *testing.T) {
 	good, _ := r.Marshal()
 	edit := func(f func(m map[string]any)) string {
 		var m map[string]any
-		json.Unmarshal(good, &m)
+		_ = json.Unmarshal(good, &m)
 		f(m)
 		b, _ := json.Marshal(m)
 		return string(b)

@@ -41,7 +41,7 @@ func TestRoundTripSizes(t *testing.T) {
 					t.Fatalf("decrypt by WriteTo: %d bytes, %v", len(got), err)
 				}
 				// ReadFrom, fed in odd pieces, makes the same stream.
-				var src io.Reader = iotest.HalfReader(bytes.NewReader(plain))
+				src := io.Reader(iotest.HalfReader(bytes.NewReader(plain)))
 				if n < 3*cs {
 					src = iotest.OneByteReader(bytes.NewReader(plain))
 				}
@@ -265,7 +265,7 @@ func TestWriterChunks(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	var sizes []int
 	w, _ := c.NewWriter(writerFunc(func(p []byte) (int, error) { sizes = append(sizes, len(p)); return len(p), nil }))
-	w.Write(payload(3*cs, 1))
+	_, _ = w.Write(payload(3*cs, 1))
 	if len(sizes) != 2 {
 		t.Fatalf("%d chunks before Close, want 2 (the last full one may be final)", len(sizes))
 	}
@@ -287,7 +287,7 @@ func TestWriterError(t *testing.T) {
 	_, c := mustCipher(t, testCtx)
 	boom := errors.New("disk gone")
 	w, _ := c.NewWriter(writerFunc(func([]byte) (int, error) { return 0, boom }))
-	w.Write(payload(cs+1, 1))
+	_, _ = w.Write(payload(cs+1, 1))
 	if err := w.Close(); !errors.Is(err, boom) {
 		t.Fatalf("Close = %v, want %v", err, boom)
 	}
