@@ -80,7 +80,7 @@ func (s *server) uploadPart(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
-	if rq.size < 0 {
+	if rq.size < 0 || noLength(r) {
 		return errMissingContentLength
 	}
 	if rq.size > storage.MaxPartSize {

@@ -14,7 +14,7 @@ import (
 
 // putObject handles PUT /bucket/key.
 func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) error {
-	if rq.size < 0 {
+	if rq.size < 0 || noLength(r) {
 		return errMissingContentLength
 	}
 	if rq.size > storage.MaxPartSize {

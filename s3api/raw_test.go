@@ -72,7 +72,10 @@ func (e *testEnv) dialRaw(t *testing.T, tenant, method, path string, hdr http.He
 	}
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %s\r\nConnection: close\r\n", method, u.RequestURI(), u.Host, cl)
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, u.RequestURI(), u.Host)
+	if cl != "-" { // "-": no Content-Length header at all
+		fmt.Fprintf(&b, "Content-Length: %s\r\n", cl)
+	}
 	for k, vs := range req.Header {
 		for _, v := range vs {
 			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
@@ -281,5 +284,31 @@ func TestExpectContinueEmptyBody(t *testing.T) {
 	}
 	if r := e.sendRaw(t, "alpha", "PUT", "/expect/plain", nil, "UNSIGNED-PAYLOAD", nil); r.status != http.StatusOK {
 		t.Fatalf("empty PUT without Expect: %d, want 200", r.status)
+	}
+}
+
+// TestPutWithoutLength: a PUT of an object or a part with neither
+// Content-Length nor Transfer-Encoding is 411 MissingContentLength, as on
+// AWS, not an empty object; Content-Length: 0 is an empty object.
+func TestPutWithoutLength(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "nolen2")
+	noCL := http.Header{"Content-Length": {"-"}}
+	if r := e.sendRaw(t, "alpha", "PUT", "/nolen2/k", noCL, "UNSIGNED-PAYLOAD", nil); r.status != http.StatusLengthRequired ||
+		!strings.Contains(r.body, "<Code>MissingContentLength</Code>") {
+		t.Fatalf("PUT without any length: %d %s", r.status, r.body)
+	}
+	_, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("nolen2"), Key: aws.String("k")})
+	wantHTTPStatus(t, err, 404)
+	up, err := c.CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{Bucket: aws.String("nolen2"), Key: aws.String("m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.sendRaw(t, "alpha", "PUT", "/nolen2/m?partNumber=1&uploadId="+url.QueryEscape(aws.ToString(up.UploadId)), noCL, "UNSIGNED-PAYLOAD", nil); r.status != http.StatusLengthRequired {
+		t.Fatalf("UploadPart without any length: %d %s", r.status, r.body)
+	}
+	if r := e.sendRaw(t, "alpha", "PUT", "/nolen2/k", nil, "UNSIGNED-PAYLOAD", nil); r.status != http.StatusOK {
+		t.Fatalf("PUT with Content-Length: 0: %d %s", r.status, r.body)
 	}
 }

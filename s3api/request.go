@@ -172,6 +172,14 @@ func (s *server) wrap(op string, h handlerFunc) http.Handler {
 	})
 }
 
+// noLength reports a request that says nothing of its body's length:
+// neither Content-Length nor Transfer-Encoding (HTTP reads that as no
+// body). S3 answers a PUT of an object or part like that 411
+// MissingContentLength rather than storing an empty one.
+func noLength(r *http.Request) bool {
+	return r.ContentLength == 0 && len(r.TransferEncoding) == 0 && r.Header.Get("Content-Length") == ""
+}
+
 // continueEmptyBody sends the interim "100 Continue" a client asked for
 // with "Expect: 100-continue" on a request without a body, once the request
 // is authenticated. net/http sends it only when a handler reads a body, so
