@@ -43,6 +43,7 @@ var (
 	errLockNeedsVersioning = errorf("InvalidBucketState", http.StatusConflict, "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration")
 	errLockHeaderPair      = errorf("InvalidArgument", http.StatusBadRequest, "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied")
 	errLockPutNeedsDigest  = errorf("InvalidRequest", http.StatusBadRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
+	errLockPartNeedsDigest = errorf("InvalidRequest", http.StatusBadRequest, "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests with Object Lock parameters")
 	errInvalidLockHeader   = errorf("InvalidArgument", http.StatusBadRequest, "The x-amz-bucket-object-lock-enabled header must be true or false.")
 )
 
@@ -185,6 +186,31 @@ func (s *server) putLockOptions(r *http.Request, rq *request, opts *storage.PutO
 	}
 	if b.Lock.Enabled && b.Lock.Mode != "" {
 		return errLockPutNeedsDigest
+	}
+	return nil
+}
+
+// partLockDigest refuses, as AWS does, a part without Content-MD5 or a
+// checksum for an upload whose object will be locked (its own lock
+// settings, or the bucket's default retention). Only a part without any
+// digest costs the lookups.
+func (s *server) partLockDigest(rq *request, uploadID string, opts storage.PutOptions) error {
+	if opts.ContentMD5 != nil || opts.ExpectedChecksum != nil {
+		return nil
+	}
+	lp, err := s.store.ListParts(rq.ctx, rq.tenant, rq.bucket, rq.key, uploadID, storage.ListPartsOptions{MaxParts: 1})
+	if err != nil {
+		return err
+	}
+	if lp.Upload.Retention != nil || lp.Upload.LegalHold {
+		return errLockPartNeedsDigest
+	}
+	b, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket)
+	if err != nil {
+		return err
+	}
+	if b.Lock.Enabled && b.Lock.Mode != "" {
+		return errLockPartNeedsDigest
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -702,5 +703,42 @@ func TestObjectLockHeadersSigned(t *testing.T) {
 	}
 	if _, err := headVersion(c, "signed-bypass", "k", vid); err != nil {
 		t.Fatalf("version deleted by an unsigned bypass: %v", err)
+	}
+}
+
+// TestObjectLockPartDigest: a part of an upload whose object will be
+// locked needs Content-MD5 or a checksum, as AWS requires; a part of an
+// upload without lock settings in a bucket without default retention does
+// not.
+func TestObjectLockPartDigest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	ctx := context.Background()
+	mkLockBucket(t, c, "partdigest")
+	until := time.Now().Add(time.Hour)
+	locked, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("partdigest"), Key: aws.String("locked"),
+		ObjectLockMode: types.ObjectLockModeGovernance, ObjectLockRetainUntilDate: &until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("partdigest"), Key: aws.String("plain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("part body")
+	path := func(key, id string) string {
+		return "/partdigest/" + key + "?partNumber=1&uploadId=" + url.QueryEscape(id)
+	}
+	resp := e.sendRaw(t, "alpha", "PUT", path("locked", aws.ToString(locked.UploadId)), nil, "UNSIGNED-PAYLOAD", body)
+	if resp.status != 400 || !strings.Contains(resp.body, "required for Put Part requests with Object Lock parameters") {
+		t.Fatalf("locked part without a digest: %d %s", resp.status, resp.body)
+	}
+	resp = e.sendRaw(t, "alpha", "PUT", path("locked", aws.ToString(locked.UploadId)), http.Header{"Content-Md5": {md5b64(body)}}, "UNSIGNED-PAYLOAD", body)
+	if resp.status != 200 {
+		t.Fatalf("locked part with Content-MD5: %d %s", resp.status, resp.body)
+	}
+	if resp := e.sendRaw(t, "alpha", "PUT", path("plain", aws.ToString(plain.UploadId)), nil, "UNSIGNED-PAYLOAD", body); resp.status != 200 {
+		t.Fatalf("part of an unlocked upload without a digest: %d %s", resp.status, resp.body)
 	}
 }

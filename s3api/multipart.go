@@ -90,7 +90,11 @@ func (s *server) uploadPart(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
-	part, err := s.store.PutPart(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("uploadId"), n, rq.body, opts)
+	uploadID := r.URL.Query().Get("uploadId")
+	if err := s.partLockDigest(rq, uploadID, opts); err != nil {
+		return err
+	}
+	part, err := s.store.PutPart(rq.ctx, rq.tenant, rq.bucket, rq.key, uploadID, n, rq.body, opts)
 	if err != nil {
 		return err
 	}

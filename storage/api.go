@@ -418,6 +418,10 @@ type UploadInfo struct {
 	Checksum     checksum.Algorithm
 	ChecksumType string
 	Meta         ObjectMeta
+	// Retention and LegalHold are the Object Lock settings the object
+	// gets at Complete (from CreateMultipartUpload).
+	Retention *Retention
+	LegalHold bool
 }
 
 // ListUploadsOptions page through unfinished uploads.

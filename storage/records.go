@@ -175,7 +175,7 @@ type uploadRecord struct {
 
 func (u *uploadRecord) info() UploadInfo {
 	return UploadInfo{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated,
-		Checksum: u.Checksum, ChecksumType: u.ChecksumType, Meta: u.Meta}
+		Checksum: u.Checksum, ChecksumType: u.ChecksumType, Meta: u.Meta, Retention: u.Retention, LegalHold: u.LegalHold}
 }
 
 // metaHeader is the JSON head of a per-drive .meta file.
