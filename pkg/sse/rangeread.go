@@ -72,48 +72,16 @@ type rangeReader struct {
 	plainSize int64
 	skip      int64 // plaintext bytes to drop from the next chunk
 	left      int64 // plaintext bytes still to return
-	out       []byte
-	err       error
+	plaintext
 }
 
-func (r *rangeReader) Read(p []byte) (int, error) {
-	for len(r.out) == 0 {
-		if r.err != nil {
-			return 0, r.err
-		}
-		if r.left == 0 {
-			return 0, io.EOF
-		}
-		r.err = r.next()
-	}
-	n := copy(p, r.out)
-	r.out = r.out[n:]
-	return n, nil
-}
+func (r *rangeReader) Read(p []byte) (int, error) { return r.read(r, p) }
 
 // WriteTo writes the plaintext to dst straight from the chunk buffer (io.Copy
 // uses it), saving the copy through io.Copy's own buffer.
-func (r *rangeReader) WriteTo(dst io.Writer) (int64, error) {
-	var total int64
-	for {
-		if len(r.out) == 0 {
-			if r.err != nil {
-				return total, r.err
-			}
-			if r.left == 0 {
-				return total, nil
-			}
-			r.err = r.next()
-			continue
-		}
-		n, err := dst.Write(r.out)
-		r.out = r.out[n:]
-		total += int64(n)
-		if err != nil {
-			return total, err
-		}
-	}
-}
+func (r *rangeReader) WriteTo(dst io.Writer) (int64, error) { return r.writeTo(r, dst) }
+
+func (r *rangeReader) ended() bool { return r.left == 0 }
 
 func (r *rangeReader) next() error {
 	final := r.index == r.last

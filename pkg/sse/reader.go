@@ -20,50 +20,18 @@ type reader struct {
 	buf      []byte   // one sealed chunk plus one byte of look-ahead
 	nonceBuf [12]byte // in the struct: a local would escape to the heap per chunk
 	ahead    bool     // buf[chunk+tag] holds the first byte of the next chunk
-	out      []byte   // authenticated plaintext not yet returned
-	index    int64
-	done     bool
-	err      error // sticky
+	plaintext
+	index int64
+	done  bool
 }
 
-func (r *reader) Read(p []byte) (int, error) {
-	for len(r.out) == 0 {
-		if r.err != nil {
-			return 0, r.err
-		}
-		if r.done {
-			return 0, io.EOF
-		}
-		r.err = r.next()
-	}
-	n := copy(p, r.out)
-	r.out = r.out[n:]
-	return n, nil
-}
+func (r *reader) Read(p []byte) (int, error) { return r.read(r, p) }
 
 // WriteTo writes the plaintext to dst straight from the chunk buffer (io.Copy
 // uses it), saving the copy through io.Copy's own buffer.
-func (r *reader) WriteTo(dst io.Writer) (int64, error) {
-	var total int64
-	for {
-		if len(r.out) == 0 {
-			if r.err != nil {
-				return total, r.err
-			}
-			if r.done {
-				return total, nil
-			}
-			r.err = r.next()
-			continue
-		}
-		n, err := dst.Write(r.out)
-		r.out = r.out[n:]
-		total += int64(n)
-		if err != nil {
-			return total, err
-		}
-	}
-}
+func (r *reader) WriteTo(dst io.Writer) (int64, error) { return r.writeTo(r, dst) }
+
+func (r *reader) ended() bool { return r.done }
 
 // next reads and opens one chunk.
 func (r *reader) next() error {
