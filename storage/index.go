@@ -112,6 +112,12 @@ type indexTx interface {
 	putBucketConfig(bucketID string, kind ConfigKind, doc []byte) error
 	deleteBucketConfig(bucketID string, kind ConfigKind) error
 
+	// The cleanup journal (cleanup.go): removals a commit leaves to do
+	// after it, by sequence number.
+	putCleanup(c *cleanupRecord) (uint64, error)
+	deleteCleanup(seq uint64) error
+	eachCleanup(fn func(seq uint64, c *cleanupRecord)) error
+
 	// Live bytes of each drive's pack segments, for compaction.
 	addPackBytes(drive int, seg uint32, delta int64) error
 	packBytes(drive int, seg uint32) (int64, error)
@@ -181,6 +187,8 @@ var (
 	bktNulls = []byte("nulls")
 	// configs/<bucket id>: config kind -> opaque document (bucketcfg.go).
 	bktConfigs = []byte("configs")
+	// cleanup: 8-byte big-endian sequence -> cleanupRecord.
+	bktCleanup = []byte("cleanup")
 )
 
 // boltIndex is the bbolt implementation of index. Every transaction is
@@ -197,7 +205,7 @@ func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*bo
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs} {
+		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -576,6 +584,33 @@ func (t boltTx) deleteBucketConfig(bucketID string, kind ConfigKind) error {
 		return nil
 	}
 	return b.Delete([]byte(kind))
+}
+
+func (t boltTx) putCleanup(c *cleanupRecord) (uint64, error) {
+	b := t.tx.Bucket(bktCleanup)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	return seq, putJSON(b, binary.BigEndian.AppendUint64(nil, seq), c)
+}
+
+func (t boltTx) deleteCleanup(seq uint64) error {
+	return t.tx.Bucket(bktCleanup).Delete(binary.BigEndian.AppendUint64(nil, seq))
+}
+
+func (t boltTx) eachCleanup(fn func(seq uint64, c *cleanupRecord)) error {
+	return t.tx.Bucket(bktCleanup).ForEach(func(k, v []byte) error {
+		var c cleanupRecord
+		if len(k) != 8 {
+			return fmt.Errorf("storage: cleanup journal key of %d bytes", len(k))
+		}
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("storage: cleanup journal entry %x: %w", k, err)
+		}
+		fn(binary.BigEndian.Uint64(k), &c)
+		return nil
+	})
 }
 
 func packKey(drive int, seg uint32) []byte {

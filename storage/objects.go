@@ -242,7 +242,8 @@ func (s *Store) modifyObject(tenant, bucket, key string, change func(r *objRecor
 		return nil, err
 	}
 	var rec *objRecord
-	err := s.newIndexWrite().commit(func(tx indexTx) error {
+	w := s.newIndexWrite()
+	err := w.commit(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -255,12 +256,13 @@ func (s *Store) modifyObject(tenant, bucket, key string, change func(r *objRecor
 			return fmt.Errorf("%w: %s", ErrObjectNotFound, key)
 		}
 		change(rec)
+		rec.BucketID = b.ID
+		w.rewriteRecord(rec)
 		return tx.putObject(rec)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.rewriteMeta(rec)
 	return rec, nil
 }
 

@@ -27,7 +27,9 @@ type RebuildStats struct {
 // Small objects are found in the drives' pack logs as well as in .meta
 // files, and buckets' versioning state, Object Lock configuration and
 // configuration documents in their bucket files. Versions that lost to a
-// newer one are left for the scrubber to remove as orphans. Quotas,
+// newer one of the same version id (a replaced null version, an
+// overwritten object) are removed from the drives (discardVersions), so a
+// later rebuild cannot bring them back once the newer one is gone. Quotas,
 // suspension, tenant defaults and volumes are not stored on the drives and
 // are not restored. Read errors do not stop it: they are
 // counted and listed in the stats (and logged), since each may mean a
@@ -57,10 +59,22 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 	// the newest null version of each key (older ones were replaced, and
 	// are left for the scrubber as orphans).
 	objects := map[string]*objRecord{}
+	var losers []*objRecord // replaced versions still on the drives
 	keep := func(r *objRecord) {
 		k := r.Tenant + "\x00" + r.Bucket + "\x00" + r.Key + "\x00" + r.VersionID
-		if old := objects[k]; old == nil || newerVersion(r, old) {
+		old := objects[k]
+		switch {
+		case old == nil:
 			objects[k] = r
+		case old.ID == r.ID: // two copies of one version's record
+			if newerVersion(r, old) {
+				objects[k] = r
+			}
+		case newerVersion(r, old):
+			objects[k] = r
+			losers = append(losers, old)
+		default:
+			losers = append(losers, r)
 		}
 	}
 	var cfgs []*metaHeader
@@ -96,15 +110,21 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 	}
 	recs := make([]*objRecord, 0, len(objects))
 	for _, r := range objects {
+		recs = append(recs, r)
+	}
+	for _, r := range append(recs, losers...) {
 		if locs := found.locs[r.ID]; locs != nil && len(r.Parts) == 1 && r.Parts[0].Inline {
 			r.Parts[0].Packed = locs
 		}
-		recs = append(recs, r)
 	}
 	if err := s.restoreBucketCfgs(cfgs); err != nil {
 		return st, err
 	}
-	if st.Objects, err = s.restoreObjects(recs); err != nil {
+	var replaced []*objRecord
+	if st.Objects, replaced, err = s.restoreObjects(recs); err != nil {
+		return st, err
+	}
+	if err := s.discardVersions(append(losers, replaced...)); err != nil {
 		return st, err
 	}
 	if st.Parts, err = s.restoreParts(parts); err != nil {
@@ -202,14 +222,17 @@ func (s *Store) scanPackLogs(ctx context.Context, trashed map[string]bool, errs 
 }
 
 // restoreObjects records recs, in batches, where the index holds nothing
-// newer for their key, and returns how many it recorded.
-func (s *Store) restoreObjects(recs []*objRecord) (int, error) {
+// newer for their key, and returns how many it recorded and the versions
+// that lost to a newer one of the same key and version id (replaced).
+func (s *Store) restoreObjects(recs []*objRecord) (int, []*objRecord, error) {
 	restored := 0
+	var replaced []*objRecord
 	for i := 0; i < len(recs); i += purgeBatch {
 		chunk := recs[i:min(i+purgeBatch, len(recs))]
 		n := 0
+		var lost []*objRecord
 		if err := s.idx.Update(func(tx indexTx) error {
-			n = 0
+			n, lost = 0, lost[:0]
 			for _, r := range chunk {
 				b, err := ensureBucket(tx, r.Tenant, r.Bucket, r.BucketID, r.ModTime)
 				if err != nil {
@@ -225,12 +248,15 @@ func (s *Store) restoreObjects(recs []*objRecord) (int, error) {
 					continue
 				}
 				if b.versioned() || r.VersionID != "" || r.DeleteMarker {
-					placed, err := restoreVersion(tx, r)
+					placed, loser, err := restoreVersion(tx, r)
 					if err != nil {
 						return err
 					}
 					if placed {
 						n++
+					}
+					if loser != nil {
+						lost = append(lost, loser)
 					}
 					continue
 				}
@@ -238,10 +264,15 @@ func (s *Store) restoreObjects(recs []*objRecord) (int, error) {
 				if err != nil {
 					return err
 				}
-				if cur != nil && (cur.ID == r.ID || newerVersion(cur, r)) {
+				if cur != nil && cur.ID == r.ID {
+					continue
+				}
+				if cur != nil && newerVersion(cur, r) {
+					lost = append(lost, r)
 					continue
 				}
 				if cur != nil {
+					lost = append(lost, cur)
 					for _, id := range cur.dataIDs() {
 						if err := tx.deleteID(id); err != nil {
 							return err
@@ -260,25 +291,53 @@ func (s *Store) restoreObjects(recs []*objRecord) (int, error) {
 			}
 			return nil
 		}); err != nil {
-			return restored, err
+			return restored, replaced, err
 		}
 		restored += n
+		replaced = append(replaced, lost...)
 	}
-	return restored, nil
+	return restored, replaced, nil
+}
+
+// discardVersions removes replaced versions' data from the drives
+// (files, and tombstones for packed records) through the cleanup journal,
+// so no later rebuild finds them again once what replaced them is gone.
+func (s *Store) discardVersions(recs []*objRecord) error {
+	for i := 0; i < len(recs); i += purgeBatch {
+		chunk := recs[i:min(i+purgeBatch, len(recs))]
+		var ids []string
+		for _, r := range chunk {
+			ids = append(ids, r.fileIDs()...)
+		}
+		c := newCleanupRecord(ids, chunk, nil)
+		var seq uint64
+		if err := s.idx.Update(func(tx indexTx) error {
+			var err error
+			seq, err = journal(tx, nil, c)
+			return err
+		}); err != nil {
+			return err
+		}
+		s.runCleanup(seq, c)
+	}
+	return s.flushCleanups()
 }
 
 // restoreVersion records r among its key's versions (placeVersion); a null
-// version it would replace wins when it is newer. Usage and pack byte
+// version it would replace wins when it is newer. The loser of the two,
+// if any, is returned for discardVersions. Usage and pack byte
 // counts are recounted afterwards.
-func restoreVersion(tx indexTx, r *objRecord) (bool, error) {
+func restoreVersion(tx indexTx, r *objRecord) (placed bool, loser *objRecord, err error) {
 	prev, err := tx.object(r.BucketID, r.Key)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
-	_, placed, err := placeVersion(tx, r, prev, func(old *objRecord, _ bool) (bool, error) {
+	_, placed, err = placeVersion(tx, r, prev, func(old *objRecord, _ bool) (bool, error) {
 		if newerVersion(old, r) {
+			loser = r
 			return true, nil
 		}
+		loser = old
 		for _, id := range old.dataIDs() {
 			if err := tx.deleteID(id); err != nil {
 				return false, err
@@ -287,14 +346,14 @@ func restoreVersion(tx indexTx, r *objRecord) (bool, error) {
 		return false, nil
 	})
 	if err != nil || !placed {
-		return false, err
+		return false, loser, err
 	}
 	for _, id := range r.dataIDs() {
 		if err := tx.addID(id, r.BucketID); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	}
-	return true, nil
+	return true, loser, nil
 }
 
 // restoreBucketCfgs restores buckets from their bucket files (versioning

@@ -41,6 +41,9 @@ type Config struct {
 	// (the power-loss layer snapshots index.db there); its error fails the
 	// commit's callers, as a power cut during the commit would.
 	testIndexDurable func(db *bolt.DB) error
+	// testCrashAfterCommit makes every write skip what follows its index
+	// commit (removing what it replaced), as if the process died there.
+	testCrashAfterCommit bool
 	// testNow is the clock of Object Lock retention (nil: time.Now).
 	testNow func() time.Time
 }
@@ -64,6 +67,7 @@ type Store struct {
 	drives    []drive // by position in the set: drive i holds shard i
 	packs     *packLog
 	segFDs    *segCache // pack segment read descriptors of all drives
+	cleanups  cleanupJournal
 	data      int
 	parity    int
 	blockSize int
@@ -166,6 +170,9 @@ func Open(cfg Config) (*Store, error) {
 		if _, err := d.CleanTemp(0); err != nil {
 			s.log.Warn("storage: removing leftover temporary files", "drive", d.Path(), "err", err)
 		}
+	}
+	if err := s.finishCleanups(); err != nil {
+		return nil, errors.Join(fmt.Errorf("storage: finish removals a crash interrupted: %w", err), idx.Close())
 	}
 	if err := s.finishTrash(context.Background()); err != nil {
 		s.log.Warn("storage: finishing interrupted bucket deletions", "err", err)
@@ -280,6 +287,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		s.wg.Wait()
+		if ferr := s.flushCleanups(); ferr != nil {
+			s.log.Warn("storage: dropping finished cleanup journal entries", "err", ferr)
+		}
 		err = s.idx.Close()
 		for _, d := range s.drives {
 			d.Close()

@@ -576,7 +576,8 @@ func (s *Store) modifyVersion(tenant, bucket, key, versionID string, change func
 		rec     *objRecord
 		current bool
 	)
-	err := s.newIndexWrite().commit(func(tx indexTx) error {
+	w := s.newIndexWrite()
+	err := w.commit(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -603,12 +604,12 @@ func (s *Store) modifyVersion(tenant, bucket, key, versionID string, change func
 		if err := change(b, rec); err != nil {
 			return err
 		}
+		w.rewriteRecord(rec)
 		return putStored(tx, rec, current)
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	s.rewriteMeta(rec)
 	return rec, current, nil
 }
 

@@ -22,7 +22,9 @@ import (
 //     (applyUsage) and names the data it replaces (replaceIDs,
 //     replaceObject);
 //  4. after the commit the staged id is unpinned and the replaced data is
-//     removed (and packed records tombstoned); removals are best effort.
+//     removed (and packed records tombstoned); removals are best effort,
+//     and journaled in the commit so a crash before them cannot leave
+//     the data to be found again by RebuildIndex (cleanup.go).
 //
 // Any failure at any step aborts the write (abort): the staged files are
 // removed and the id unpinned, so a caller never cleans up. Records already
@@ -37,6 +39,9 @@ type writeTx struct {
 	// batched transaction may run it more than once).
 	freed []string     // file ids no longer referenced after the commit
 	dead  []*objRecord // replaced records whose packed copies are tombstoned
+	// rewrites are records changed in place whose drive copies are
+	// rewritten after the commit (rewriteRecord).
+	rewrites []*objRecord
 	// latest is set by putObject: the version written became current.
 	latest bool
 }
@@ -76,6 +81,11 @@ func (w *writeTx) replaceObject(r *objRecord) {
 	w.dead = append(w.dead, r)
 }
 
+// rewriteRecord names, inside the commit, a version whose record the
+// commit changed in place: the per-drive copies of its metadata are
+// rewritten after it (they serve RebuildIndex; the index is the truth).
+func (w *writeTx) rewriteRecord(r *objRecord) { w.rewrites = append(w.rewrites, r) }
+
 // commit runs mutate in a batched index transaction. On success the staged
 // id is unpinned and the data named by replaceIDs/replaceObject removed;
 // on failure the write is aborted and mutate's error returned.
@@ -83,11 +93,23 @@ func (w *writeTx) commit(mutate func(tx indexTx) error) error {
 	if w.done {
 		return errors.New("storage: write already ended")
 	}
+	done := w.s.cleanups.take()
+	var (
+		seq   uint64
+		after *cleanupRecord
+	)
 	err := w.s.idx.Batch(func(tx indexTx) error {
-		w.freed, w.dead = w.freed[:0], w.dead[:0]
-		return mutate(tx)
+		w.freed, w.dead, w.rewrites = w.freed[:0], w.dead[:0], w.rewrites[:0]
+		if err := mutate(tx); err != nil {
+			return err
+		}
+		after = newCleanupRecord(w.freed, w.dead, w.rewrites)
+		var err error
+		seq, err = journal(tx, done, after)
+		return err
 	})
 	if err != nil {
+		w.s.cleanups.putBack(done)
 		w.abort()
 		return err
 	}
@@ -95,8 +117,10 @@ func (w *writeTx) commit(mutate func(tx indexTx) error) error {
 	if w.p != nil {
 		w.s.unpinID(w.p.ref.ID)
 	}
-	w.s.removeData(w.freed)
-	w.s.tombstone(w.dead...)
+	if w.s.cfg.testCrashAfterCommit {
+		return nil
+	}
+	w.s.runCleanup(seq, after)
 	return nil
 }
 
