@@ -124,6 +124,14 @@
 // (replaced or deleted data, delete records) are not fsynced: a removal lost
 // in a crash leaves an orphan, which the scrubber removes.
 //
+// What a commit leaves to do after it (removing replaced data, tombstoning
+// packed records, rewriting the drive copies of a record changed in place)
+// is journaled in the same transaction (cleanup keyspace, cleanup.go) and
+// Open redoes what a crash cut before serving. Without it, replaced data
+// left by a crash would be found again by RebuildIndex once its newer
+// version is deleted for good. RebuildIndex removes the versions that lost
+// to a newer one the same way.
+//
 // Data ids are pinned in memory (pinID) from before their first byte
 // reaches a drive until after their commit, and are in the index "ids"
 // keyspace once committed. The scrubber removes files whose id is in
@@ -195,7 +203,8 @@
 // (key\0uploadID), parts (uploadID\0<u32 part>), ids (live data ids), trash
 // (bucket id -> bucket being force-deleted), packs (drive, segment -> live
 // bytes), versions/<bucket id> and nulls/<bucket id> (see "Versions"),
-// configs/<bucket id> (kind -> document, see "Configuration documents").
+// configs/<bucket id> (kind -> document, see "Configuration documents"),
+// cleanup (sequence -> work a commit left to do after it).
 // The tenant record also holds the tenant's default documents; a bucket
 // record, the generation of its configuration (CfgGen).
 // Listing is a cursor range scan that seeks past each common prefix
