@@ -5,31 +5,18 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cofferstore/coffer/console"
+	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/internal/usagehist"
 	"github.com/cofferstore/coffer/storage"
 )
 
-// stepClock is a clock the test moves by hand.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *stepClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // withUsageHistory gives the env a real usage history in its directory,
 // sampled only through POST /api/admin/usage/sample, on clock.
-func withUsageHistory(t *testing.T, clock *stepClock) envOption {
+func withUsageHistory(t *testing.T, clock *testutil.Clock) envOption {
 	return withUsage(func(st *storage.Store) console.UsageHistory {
 		h, err := usagehist.OpenStore(filepath.Join(t.TempDir(), "usage.db"))
 		if err != nil {
@@ -45,7 +32,7 @@ func withUsageHistory(t *testing.T, clock *stepClock) envOption {
 // POST /api/admin/usage/sample; names and ranges are checked.
 func TestUsageHistoryAPI(t *testing.T) {
 	t.Parallel()
-	clock := &stepClock{now: time.Date(2026, 5, 4, 9, 15, 0, 0, time.UTC)}
+	clock := testutil.NewClock(time.Date(2026, 5, 4, 9, 15, 0, 0, time.UTC))
 	e := newEnv(t, withUsageHistory(t, clock))
 	acme := e.tenant("acme", storage.Quota{MaxBytes: 1000, MaxObjects: 50})
 	beta := e.tenant("beta", storage.Quota{})
@@ -66,7 +53,7 @@ func TestUsageHistoryAPI(t *testing.T) {
 	}
 	acme.do("POST", "/api/admin/usage/sample", nil).want(http.StatusForbidden)
 	op.do("POST", "/api/admin/usage/sample", nil).want(http.StatusNoContent)
-	clock.add(time.Hour)
+	clock.Advance(time.Hour)
 	e.putObject("acme", "logs", "c", "xyz")
 	op.do("POST", "/api/admin/usage/sample", nil).want(http.StatusNoContent)
 

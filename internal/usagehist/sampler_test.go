@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -30,24 +30,6 @@ func openStorage(t *testing.T) *storage.Store {
 	return st
 }
 
-// testClock is a settable clock for Config.Now.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -60,14 +42,14 @@ type fixture struct {
 	st    *storage.Store
 	path  string
 	hist  *Store
-	clock *testClock
+	clock *testutil.Clock
 	s     *Sampler
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{st: openStorage(t), path: filepath.Join(t.TempDir(), "usage.db"),
-		clock: &testClock{now: time.Date(2026, 3, 1, 10, 30, 0, 0, time.UTC)}}
+		clock: testutil.NewClock(time.Date(2026, 3, 1, 10, 30, 0, 0, time.UTC))}
 	f.reopen(t)
 	return f
 }
@@ -121,7 +103,7 @@ func TestSamplerHourlyAndDaily(t *testing.T) {
 	f.put(t, "acme", "logs", "a", 100)
 	must(t, f.s.Sample(ctx)) // 10:30
 	f.put(t, "acme", "pics", "b", 50)
-	f.clock.advance(20 * time.Minute)
+	f.clock.Advance(20 * time.Minute)
 	must(t, f.s.Sample(ctx)) // 10:50, same hour: replaces 10:00's point
 	hour := func(h int) time.Time { return time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC) }
 	ps := f.history(t, "acme", "", Range48h)
@@ -133,7 +115,7 @@ func TestSamplerHourlyAndDaily(t *testing.T) {
 		t.Fatalf("quota in the point: %+v", ps[0])
 	}
 
-	f.clock.advance(time.Hour)
+	f.clock.Advance(time.Hour)
 	must(t, f.st.SetQuota(ctx, "acme", storage.Quota{MaxBytes: 5000, MaxObjects: 9}))
 	f.put(t, "acme", "logs", "c", 25)
 	must(t, f.s.Sample(ctx)) // 11:50
@@ -158,7 +140,7 @@ func TestSamplerHourlyAndDaily(t *testing.T) {
 	// Two more days, sampled hourly: 48h keeps 49 hourly points, the daily
 	// record one point per day.
 	for range 48 {
-		f.clock.advance(time.Hour)
+		f.clock.Advance(time.Hour)
 		must(t, f.s.Sample(ctx))
 	}
 	ps = f.history(t, "acme", "", Range48h)
@@ -209,9 +191,9 @@ func TestSamplerRetention(t *testing.T) {
 	must(t, f.st.CreateBucket(ctx, "acme", "logs", storage.BucketOptions{}))
 	for range 500 {
 		must(t, f.s.Sample(ctx))
-		f.clock.advance(24 * time.Hour)
+		f.clock.Advance(24 * time.Hour)
 	}
-	f.clock.advance(-24 * time.Hour) // back to the last sample's day
+	f.clock.Advance(-24 * time.Hour) // back to the last sample's day
 	if n := f.count(t, "acme", "", daily); n != 401 {
 		t.Fatalf("daily points kept: %d, want 401", n)
 	}
@@ -229,11 +211,11 @@ func TestSamplerRetention(t *testing.T) {
 	}
 
 	// A clock that ran ahead left future points; the cap still holds.
-	f.clock.advance(1000 * time.Hour)
+	f.clock.Advance(1000 * time.Hour)
 	must(t, f.s.Sample(ctx))
-	f.clock.advance(-1000 * time.Hour)
+	f.clock.Advance(-1000 * time.Hour)
 	for range 60 {
-		f.clock.advance(time.Hour)
+		f.clock.Advance(time.Hour)
 		must(t, f.s.Sample(ctx))
 	}
 	if n := f.count(t, "acme", "", hourly); n > hourly.maxLen {
@@ -250,7 +232,7 @@ func TestSamplerRestart(t *testing.T) {
 	f.put(t, "acme", "logs", "a", 7)
 	must(t, f.s.Sample(ctx))
 	f.reopen(t)
-	f.clock.advance(time.Hour)
+	f.clock.Advance(time.Hour)
 	f.put(t, "acme", "logs", "b", 3)
 	must(t, f.s.Sample(ctx))
 	ps := f.history(t, "acme", "", Range48h)
@@ -281,7 +263,7 @@ func TestSamplerDropsDeleted(t *testing.T) {
 	}
 	must(t, f.st.DeleteTenant(ctx, "gone"))
 	must(t, f.st.DeleteBucket(ctx, "acme", "tmp", false))
-	f.clock.advance(time.Hour)
+	f.clock.Advance(time.Hour)
 	must(t, f.s.Sample(ctx))
 	if ps := f.history(t, "gone", "", Range30d); len(ps) != 0 {
 		t.Fatalf("deleted tenant still has history: %+v", ps)
