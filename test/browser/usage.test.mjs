@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectCoffer } from './lib/coffer.mjs';
-import { launch } from './lib/browser.mjs';
+import { launch, logInTenant } from './lib/browser.mjs';
 
 const TENANT = 'usageco';
 const USER = 'ursula';
@@ -100,11 +100,7 @@ describe('usage you can see', { concurrency: 1 }, () => {
 
     b = await launch(coffer.console);
     page = b.page;
-    await page.goto(`${coffer.console}/`);
-    await page.getByLabel('Username').fill(USER);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Shared Storage' }).waitFor();
+    await logInTenant(page, coffer.console, USER, PASSWORD);
   });
 
   after(async () => {
