@@ -2,7 +2,8 @@
 // Inline SVG needs no library and no request (the CSP stays 'self' only),
 // scales with its container, and its shapes are ordinary DOM that tests
 // and screen readers can read. Axis labels are HTML beside the SVG, so they
-// keep their size when the drawing shrinks to a phone's width.
+// keep their size when the drawing is stretched to its box: the SVG fills the
+// width and a fixed height, its strokes do not scale.
 import { h } from './dom.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -52,7 +53,7 @@ export function lineChart({ id, title, points, from, to, stepMs, format, formatT
       `highest ${format(Math.max(...points.map((p) => p.value)))}.`;
 
   const svg = s('svg', {
-    class: 'chart-svg', viewBox: `0 0 ${W} ${H}`, role: 'img',
+    class: 'chart-svg', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img',
     'aria-labelledby': `${id}-title ${id}-desc`, 'data-points': points.length,
     'data-latest': last ? last.value : '', 'data-limit': lastLimit,
   },
@@ -82,8 +83,13 @@ export function lineChart({ id, title, points, from, to, stepMs, format, formatT
       svg.append(s('polyline', { class: 'chart-line', points: line }));
     }
   }
+  // A point is a zero-length line with round caps and a stroke that does
+  // not scale: a round dot of the same size at any width, where a circle
+  // would be squashed by the stretched drawing.
   for (const p of points) {
-    svg.append(s('circle', { class: 'chart-point', cx: fx(x(p.time)), cy: fx(y(p.value)), r: 3.5, 'data-value': p.value, 'data-time': p.time.toISOString() },
+    const px = fx(x(p.time));
+    const py = fx(y(p.value));
+    svg.append(s('path', { class: 'chart-point', d: `M${px},${py}h0`, 'data-value': p.value, 'data-time': p.time.toISOString() },
       s('title', {}, `${formatTime(p.time)}: ${format(p.value)}`)));
   }
 
