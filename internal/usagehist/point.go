@@ -74,12 +74,12 @@ func pointKey(t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(t.Unix()))
 }
 
-const pointValueLen = 32
-
+// encodePoint stores the four counters as varints: most are small, and a
+// zero quota (or a container's) takes one byte.
 func encodePoint(p Point) []byte {
-	b := make([]byte, 0, pointValueLen)
+	b := make([]byte, 0, 4*binary.MaxVarintLen64)
 	for _, v := range []int64{p.Objects, p.Bytes, p.QuotaObjects, p.QuotaBytes} {
-		b = binary.BigEndian.AppendUint64(b, uint64(v))
+		b = binary.AppendVarint(b, v)
 	}
 	return b
 }
@@ -87,12 +87,22 @@ func encodePoint(p Point) []byte {
 // decodePoint reads a stored point; ok is false for a record this version
 // did not write (it is skipped, never trusted).
 func decodePoint(k, v []byte) (p Point, ok bool) {
-	if len(k) != 8 || len(v) != pointValueLen {
+	if len(k) != 8 {
 		return Point{}, false
 	}
-	n := func(i int) int64 { return int64(binary.BigEndian.Uint64(v[i*8:])) }
+	var n [4]int64
+	for i := range n {
+		x, used := binary.Varint(v)
+		if used <= 0 {
+			return Point{}, false
+		}
+		n[i], v = x, v[used:]
+	}
+	if len(v) != 0 {
+		return Point{}, false
+	}
 	return Point{
 		Time:    time.Unix(int64(binary.BigEndian.Uint64(k)), 0).UTC(),
-		Objects: n(0), Bytes: n(1), QuotaObjects: n(2), QuotaBytes: n(3),
+		Objects: n[0], Bytes: n[1], QuotaObjects: n[2], QuotaBytes: n[3],
 	}, true
 }

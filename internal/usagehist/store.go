@@ -110,6 +110,9 @@ func putSeries(b *bolt.Bucket, now time.Time, p Point) error {
 		if err != nil {
 			return err
 		}
+		// Points are appended in time order: pages filled full rather than
+		// half by splits (with varint values, half the pages per series).
+		rb.FillPercent = 1
 		if err := rb.Put(pointKey(rec.slotStart(now)), encodePoint(p)); err != nil {
 			return err
 		}
