@@ -31,6 +31,8 @@ type testEnv struct {
 	secure  bool
 	metrics http.Handler
 	logger  *slog.Logger
+	// usage builds the usage history from the opened store (nil: none).
+	usage func(*storage.Store) console.UsageHistory
 }
 
 type envOption func(*testEnv)
@@ -38,6 +40,9 @@ type envOption func(*testEnv)
 func withSecureCookies() envOption         { return func(e *testEnv) { e.secure = true } }
 func withMetrics(h http.Handler) envOption { return func(e *testEnv) { e.metrics = h } }
 func withLogger(l *slog.Logger) envOption  { return func(e *testEnv) { e.logger = l } }
+func withUsage(f func(*storage.Store) console.UsageHistory) envOption {
+	return func(e *testEnv) { e.usage = f }
+}
 
 func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
@@ -72,10 +77,14 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	if _, err := as.EnsureOperator(adminPassword); err != nil {
 		t.Fatalf("EnsureOperator: %v", err)
 	}
-	e.handler = console.New(console.Config{
+	cfg := console.Config{
 		Store: st, Auth: as, PublicEndpoint: "http://127.0.0.1:9000", Region: "us-east-1",
 		SecureCookies: e.secure, Metrics: e.metrics, Logger: e.logger,
-	})
+	}
+	if e.usage != nil {
+		cfg.Usage = e.usage(st)
+	}
+	e.handler = console.New(cfg)
 	e.srv = httptest.NewServer(e.handler)
 	t.Cleanup(e.srv.Close)
 	return e

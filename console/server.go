@@ -37,6 +37,8 @@ type Config struct {
 	Metrics           http.Handler // served at /metrics (token check is inside); nil = 404
 	// Lifecycle runs a lifecycle pass for POST /api/admin/lifecycle/run; nil = 503.
 	Lifecycle LifecycleRunner
+	// Usage keeps the usage history behind the charts; nil = 503.
+	Usage UsageHistory
 }
 
 // maxBodyBytes bounds every JSON request body.
@@ -120,6 +122,7 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodPost, "/containers/{name}/uploads/{id}/complete", s.requireTenant(s.completeUpload))
 	handle(http.MethodGet, "/settings", s.requireTenant(s.settings))
 	handle(http.MethodGet, "/usage", s.requireTenant(s.usage))
+	handle(http.MethodGet, "/usage/history", s.requireTenant(s.tenantUsageHistory))
 
 	// Operator API.
 	handle(http.MethodGet, "/admin/tenants", s.requireOperator(s.listTenants))
@@ -144,6 +147,8 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/admin/drives", s.requireOperator(s.drives))
 	handle(http.MethodGet, "/admin/audit", s.requireOperator(s.auditLog))
 	handle(http.MethodPost, "/admin/lifecycle/run", s.requireOperator(s.runLifecycle))
+	handle(http.MethodGet, "/admin/tenants/{t}/usage/history", s.requireOperator(s.adminUsageHistory))
+	handle(http.MethodPost, "/admin/usage/sample", s.requireOperator(s.sampleUsage))
 	handle(http.MethodGet, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.lifecycleDefault))
 	handle(http.MethodPut, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.setLifecycleDefault))
 	handle(http.MethodGet, "/admin/tenants/{t}/public-access-block", s.requireOperator(s.tenantPublicAccess))

@@ -37,6 +37,8 @@ type usageResponse struct {
 	Quota          QuotaJSON    `json:"quota"`
 	Volumes        []VolumeJSON `json:"volumes"`
 	VolumeBytes    int64        `json:"volumeBytes"`
+	// Suspended tells the page to say what a suspended tenant can still do.
+	Suspended bool `json:"suspended"`
 }
 
 func (s *server) usage(w http.ResponseWriter, r *http.Request) error {
@@ -59,7 +61,7 @@ func (s *server) usage(w http.ResponseWriter, r *http.Request) error {
 		Uploads: u.Uploads, NoncurrentObjects: u.NoncurrentObjects, NoncurrentBytes: u.NoncurrentBytes,
 		ContainerLimit: u.MaxBuckets, UploadLimit: u.MaxUploads,
 		Quota:   quotaJSON(t.Quota),
-		Volumes: vols, VolumeBytes: u.VolumeBytes,
+		Volumes: vols, VolumeBytes: u.VolumeBytes, Suspended: t.Suspended,
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cofferstore/coffer/internal/lifecycle"
 	"github.com/cofferstore/coffer/internal/server"
+	"github.com/cofferstore/coffer/internal/usagehist"
 )
 
 const serverAbout = `Runs the S3 API listener and the console listener (web console, JSON and
@@ -54,10 +55,11 @@ func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFl
 	fs.DurationVar(&cfg.ScrubInterval, "scrub-interval", 0, "`DURATION` between background scrub passes; negative disables")
 	fs.DurationVar(&cfg.LifecycleInterval, "lifecycle-interval", lifecycle.DefaultInterval, "`DURATION` between lifecycle passes (expiration, abort of old uploads); negative disables")
 	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", lifecycle.DefaultRate, "lifecycle deletes per second (`N`); negative = unbounded")
+	fs.DurationVar(&cfg.UsageSampleInterval, "usage-sample-interval", usagehist.DefaultInterval, "`DURATION` between samples of usage for the console's charts (1s to 1h); negative disables")
 	fs.StringVar(&cfg.PprofAddress, "pprof", "", "serve net/http/pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060)")
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
-		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads", "lifecycle-interval", "lifecycle-rate"} {
+		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads", "lifecycle-interval", "lifecycle-rate", "usage-sample-interval"} {
 		c.withEnv(name, envName(name))
 	}
 	// SigV2 stays on by default: botocore still presigns V2 URLs for custom

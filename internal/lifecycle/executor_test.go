@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -27,7 +28,7 @@ const verRules = `
 func TestYearOfPasses(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	clock := &testClock{now: time.Now()}
+	clock := testutil.NewClock(time.Now())
 	mkTenant(t, st, "acme")
 	mkTenant(t, st, "beta")
 	must(t, st.SetTenantConfig(ctx, "beta", storage.ConfigLifecycle, FormatTenantDefault(0)))
@@ -88,7 +89,7 @@ func TestYearOfPasses(t *testing.T) {
 		}
 	}
 	for day := 1; day <= 365; day++ {
-		clock.advance(24 * time.Hour)
+		clock.Advance(24 * time.Hour)
 		res, err := e.RunPass(ctx, "")
 		if err != nil {
 			t.Fatalf("day %d: %v", day, err)

@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
 	rules "github.com/cofferstore/coffer/pkg/lifecycle"
 	"github.com/cofferstore/coffer/storage"
@@ -27,24 +25,6 @@ func openStore(t *testing.T) *storage.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// testClock is a settable clock for Config.Now.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 func must(t *testing.T, err error) {

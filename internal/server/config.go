@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/internal/usagehist"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -87,6 +88,11 @@ type Config struct {
 	// LifecycleRate bounds the executor's deletes per second; 0 = 100,
 	// < 0 = unbounded.
 	LifecycleRate float64
+	// UsageSampleInterval is the time between samples of usage for the
+	// console's usage charts; 0 = an hour (the most it may be, so no hourly
+	// point is missed), < 0 disables the background sampler (the operator
+	// API's POST /api/admin/usage/sample still samples).
+	UsageSampleInterval time.Duration
 	// PprofAddress, when set, serves net/http/pprof there. It must be a loopback address.
 	PprofAddress string
 
@@ -177,6 +183,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.OperatorToken != "" && len(c.OperatorToken) < auth.MinOperatorTokenLength {
 		return c, fmt.Errorf("server: the operator API token must be at least %d characters", auth.MinOperatorTokenLength)
+	}
+	if c.UsageSampleInterval > usagehist.DefaultInterval {
+		return c, fmt.Errorf("server: the usage sample interval must be at most %v (the hourly record's step)", usagehist.DefaultInterval)
+	}
+	if c.UsageSampleInterval > 0 && c.UsageSampleInterval < time.Second {
+		return c, fmt.Errorf("server: the usage sample interval must be at least 1s")
 	}
 	if c.PprofAddress != "" {
 		if err := checkLoopback(c.PprofAddress); err != nil {

@@ -4,6 +4,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/internal/testutil"
@@ -42,6 +43,10 @@ func TestConfigDefaultsAndChecks(t *testing.T) {
 		{"pprof on localhost", Config{PprofAddress: "localhost:0"}, ""},
 		{"bad log level", Config{LogLevel: "loud"}, "log level"},
 		{"bad log format", Config{LogFormat: "xml"}, "log format"},
+		{"usage samples rarer than hourly", Config{UsageSampleInterval: 2 * time.Hour}, "at most 1h0m0s"},
+		{"usage samples under a second", Config{UsageSampleInterval: time.Millisecond}, "at least 1s"},
+		{"usage samples every second", Config{UsageSampleInterval: time.Second}, ""},
+		{"usage sampler off", Config{UsageSampleInterval: -1}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

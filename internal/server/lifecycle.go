@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"path/filepath"
 
 	"github.com/cofferstore/coffer/internal/lifecycle"
@@ -27,23 +26,4 @@ func newLifecycle(cfg Config, store *storage.Store) *lifecycle.Executor {
 		StateFile: filepath.Join(cfg.DataDir, lifecycleStateFile),
 		Logger:    cfg.Logger.With("component", "lifecycle"),
 	})
-}
-
-// startLifecycle runs the background passes unless disabled.
-func (s *Server) startLifecycle(cfg Config) {
-	if cfg.LifecycleInterval < 0 {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopBackground = cancel
-	s.background.Go(func() { s.Lifecycle.Run(ctx) })
-}
-
-// stopLifecycle ends a running pass (its cursor stays for the next start)
-// and waits for it, so the stores close under no delete.
-func (s *Server) stopLifecycle() {
-	if s.stopBackground != nil {
-		s.stopBackground()
-	}
-	s.background.Wait()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/internal/lifecycle"
+	"github.com/cofferstore/coffer/internal/usagehist"
 	"github.com/cofferstore/coffer/pkg/metrics"
 	"github.com/cofferstore/coffer/s3api"
 	"github.com/cofferstore/coffer/storage"
@@ -76,6 +77,9 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// Lifecycle runs lifecycle passes (in the background unless disabled).
 	Lifecycle *lifecycle.Executor
+	// Usage samples usage for the console's charts into DIR/usage.db (in
+	// the background unless disabled).
+	Usage *usagehist.Sampler
 
 	logger   *slog.Logger
 	closers  []namedCloser
@@ -84,7 +88,8 @@ type Server struct {
 	wg       sync.WaitGroup
 	once     sync.Once
 	closeErr error
-	// stopBackground ends the lifecycle loop before the stores close.
+	// stopBackground ends the lifecycle loop and the usage sampler before
+	// the stores close.
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
 }
@@ -177,6 +182,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	s.Lifecycle = newLifecycle(cfg, s.Store)
+	if s.Usage, err = s.openUsage(cfg); err != nil {
+		return nil, err
+	}
 	s.Metrics = metrics.New(metrics.Options{
 		Lifecycle: s.Lifecycle,
 		Store:     s.Store,
@@ -209,6 +217,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:            cfg.Logger.With("component", "console"),
 		Metrics:           s.Metrics.Handler(),
 		Lifecycle:         s.Lifecycle,
+		Usage:             s.Usage,
 	})
 
 	idle := newIdleRelease(idleReleaseAfter, freeOSMemory)
@@ -225,7 +234,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.PprofURL = listenerURL("http", pprofLn.Addr()) + "/debug/pprof/"
 		s.serve(pprofLn, pprofHandler(), nil, maxHeaderBytes, 0)
 	}
-	s.startLifecycle(cfg)
+	s.startBackground(cfg)
 	ok = true
 	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
 		"publicEndpoint", s.PublicEndpoint, "drives", len(drives), "dataDir", cfg.DataDir)
@@ -256,7 +265,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		wg.Wait()
 		s.wg.Wait()
-		s.stopLifecycle()
+		s.stopBackgroundWork()
 		errs[len(s.servers)] = s.closeStores(storeCloseTimeout)
 		s.closeErr = errors.Join(errs...)
 		s.logger.Info("coffer stopped")

@@ -9,6 +9,7 @@ import * as settingsPage from './settings.js';
 import * as tenantsPage from './admin-tenants.js';
 import * as tenantPage from './admin-tenant.js';
 import * as drivesPage from './admin-drives.js';
+import { refreshBanners, hideBanners } from './banners.js';
 
 const main = document.getElementById('main');
 const sidebar = document.getElementById('sidebar');
@@ -105,6 +106,8 @@ function route() {
   cleanup = null;
   const seq = ++renderSeq;
   renderNav(path);
+  if (session && session.role === 'tenant') refreshBanners();
+  else hideBanners();
   clear(main);
   const ctx = {
     session,

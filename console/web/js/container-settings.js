@@ -3,9 +3,10 @@
 // address of the objects), the bucket policy editor (validated by the
 // server before saving), and the lifecycle form ("Delete objects older
 // than N days", "Clean up unfinished uploads after N days"; other rules
-// shown read-only).
+// shown read-only), and the container's usage over time.
 import { api, enc } from './api.js';
 import { h, clear, loading, errorBox, busy } from './dom.js';
+import { usageHistory } from './usage-history.js';
 
 // PUBLIC_WARNING is shown before and while a container is public.
 export const PUBLIC_WARNING = 'Anyone with the link can read every object in this container, without logging in.';
@@ -21,7 +22,10 @@ export function render(main, ctx) {
       h('li', {}, h('a', { href: '#/storage' }, 'Containers')),
       h('li', {}, h('a', { href: `#/storage/c/${enc(name)}` }, name)),
       h('li', {}, h('span', { 'aria-current': 'page' }, 'Settings')))),
-    access, lifecycle);
+    access, lifecycle,
+    h('section', { class: 'panel', 'aria-labelledby': 'container-usage-title' },
+      h('h2', { id: 'container-usage-title' }, 'Usage over time'),
+      usageHistory({ id: 'container-usage', path: '/api/usage/history', container: name, alive: ctx.alive })));
   const base = `/api/containers/${enc(name)}`;
 
   async function loadAccess() {

@@ -1,6 +1,7 @@
 // settings.js: Storage > Settings. Access (generate, rotate, delete the S3
 // key pair), Access endpoint (endpoint, region, AWS CLI and boto3 snippets)
-// and Usage (object storage with quota indicators, block storage volumes).
+// and Usage (object storage with quota indicators, block storage volumes,
+// usage over time as a chart).
 import { api } from './api.js';
 import {
   h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, announce,
@@ -8,6 +9,8 @@ import {
 } from './dom.js';
 import { storageHeader } from './storage.js';
 import { UPLOADS_NOTE } from './uploads.js';
+import { usageHistory } from './usage-history.js';
+import { showBanners } from './banners.js';
 
 const SECRET_PLACEHOLDER = '<your-secret-key>';
 const ACCESS_PLACEHOLDER = '<your-access-key>';
@@ -26,6 +29,7 @@ export function render(main, ctx) {
   const endpointBody = h('div', {}, loading('Loading endpoint…'));
   const usageBody = h('div', {}, loading('Loading usage…'));
   const refresh = h('button', { type: 'button', class: 'btn' }, 'Refresh usage');
+  const history = usageHistory({ id: 'usage-history', path: '/api/usage/history', alive: ctx.alive });
 
   clear(main, storageHeader('settings'),
     h('section', { class: 'panel', 'aria-labelledby': 'access-h' },
@@ -37,7 +41,9 @@ export function render(main, ctx) {
       endpointBody),
     h('section', { class: 'panel', 'aria-labelledby': 'usage-h' },
       h('div', { class: 'page-head' }, h('h2', { id: 'usage-h' }, 'Usage'), refresh),
-      usageBody));
+      usageBody,
+      h('h3', { id: 'usage-history-h' }, 'Usage over time'),
+      history));
 
   // Access.
   function renderAccess() {
@@ -208,14 +214,17 @@ export function render(main, ctx) {
     usageBody.setAttribute('aria-busy', 'true');
     try {
       const u = await busy(refresh, 'Refreshing…', () => api('GET', '/api/usage'));
-      if (ctx.alive()) clear(usageBody, usageView(u || {}));
+      if (ctx.alive()) {
+        clear(usageBody, usageView(u || {}));
+        showBanners(u || {});
+      }
     } catch (err) {
       if (ctx.alive()) clear(usageBody, errorBox(err));
     } finally {
       usageBody.removeAttribute('aria-busy');
     }
   }
-  refresh.addEventListener('click', loadUsage);
+  refresh.addEventListener('click', () => { loadUsage(); history.reload(); });
 
   loadAccess();
   loadEndpoint();

@@ -61,3 +61,13 @@ export async function launch(origin) {
     },
   };
 }
+
+// logInTenant logs a tenant user in through the login page and waits for
+// the Storage page.
+export async function logInTenant(page, origin, username, password) {
+  await page.goto(`${origin}/`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Shared Storage' }).waitFor();
+}
