@@ -1,9 +1,10 @@
 // polish.test.mjs: the console on a phone and in the browser's console, in
 // Chromium against the real binary. At 390 px (and on a desktop) no copy
 // button covers the code it copies and no copyable field (keys, endpoint,
-// share link) is cut off; and a login/logout round and a visit to a
-// container that does not exist log no error in the browser console (no
-// 401 from the start-up session probe, no 404 from a missing container).
+// share link) is cut off; and login/logout rounds (tenant and operator), a
+// visit to a container that does not exist and the pages of a tenant
+// without keys log no error in the browser console (no 401 from the
+// start-up session probe, no 404 from a missing container or key pair).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectCoffer } from './lib/coffer.mjs';
@@ -110,7 +111,7 @@ describe('Console polish: narrow screens and a quiet browser console', { concurr
     if (b) await b.close();
   });
 
-  test('a login/logout round and a missing container log no error in the browser console', async () => {
+  test('login/logout rounds, a missing container and a tenant without keys log no error in the browser console', async () => {
     consoleErrors = [];
     await page.goto(`${coffer.console}/`);
     await page.getByRole('heading', { name: 'Log in to Coffer' }).waitFor();
@@ -123,9 +124,21 @@ describe('Console polish: narrow screens and a quiet browser console', { concurr
     assert.match(await alert.innerText(), /There is no container named "no-such-container"/);
     await page.getByRole('link', { name: 'Back to containers' }).click();
     await page.getByRole('heading', { name: 'Shared Storage' }).waitFor();
+    // Settings of a tenant without a key pair yet: "none" is an answer.
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('button', { name: 'Generate Credentials' }).waitFor();
+    assert.deepEqual(consoleErrors, [], 'browser console errors on Settings without keys');
     await logout();
     await page.reload();
     await page.getByRole('heading', { name: 'Log in to Coffer' }).waitFor();
+    // The operator's page of that tenant: its S3 credentials are "None".
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(coffer.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.goto(`${coffer.console}/#/admin/tenants/${TENANT}`);
+    await page.getByRole('region', { name: 'S3 credentials' }).getByText('None.').waitFor();
+    await logout();
     assert.deepEqual(consoleErrors, [], 'browser console errors');
     assert.deepEqual(b.problems, []);
   });

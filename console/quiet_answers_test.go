@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cofferstore/coffer/storage"
@@ -47,5 +48,38 @@ func TestSessionProbe(t *testing.T) {
 	c.do("GET", "/api/session", nil).want(http.StatusOK).decode(&p)
 	if p.Authenticated || p.CSRFToken != "" {
 		t.Fatalf("after logout /api/session = %+v", p)
+	}
+}
+
+// TestCredentialsOptional: with ?optional=true a tenant without a key pair
+// is 200 null (tenant and operator endpoints); without it still 404; with a
+// key pair both answer the key's description, never the secret.
+func TestCredentialsOptional(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.tenant("acme", storage.Quota{})
+	op := e.operator()
+	for _, call := range []struct {
+		c    *client
+		path string
+	}{{c, "/api/credentials"}, {op, "/api/admin/tenants/acme/keys"}} {
+		call.c.do("GET", call.path, nil).want(http.StatusNotFound)
+		if body := call.c.do("GET", call.path+"?optional=true", nil).want(http.StatusOK).Body; strings.TrimSpace(string(body)) != "null" {
+			t.Errorf("%s?optional=true without keys: %q, want null", call.path, body)
+		}
+	}
+	op.do("GET", "/api/admin/tenants/nobody/keys?optional=true", nil).want(http.StatusNotFound)
+	var fresh struct{ AccessKey, SecretKey string }
+	c.do("POST", "/api/credentials", nil).want(http.StatusCreated).decode(&fresh)
+	for _, call := range []struct {
+		c    *client
+		path string
+	}{{c, "/api/credentials?optional=true"}, {op, "/api/admin/tenants/acme/keys?optional=true"}} {
+		resp := call.c.do("GET", call.path, nil).want(http.StatusOK)
+		var got struct{ AccessKey string }
+		resp.decode(&got)
+		if got.AccessKey != fresh.AccessKey || strings.Contains(string(resp.Body), fresh.SecretKey) {
+			t.Errorf("%s: %s (key %s)", call.path, resp.Body, fresh.AccessKey)
+		}
 	}
 }
