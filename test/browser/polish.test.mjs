@@ -155,7 +155,7 @@ describe('Console polish: narrow screens and a quiet browser console', { concurr
       assert.deepEqual(got.problems, [], 'settings at 390 px');
       assert.ok(got.snippets >= 2, `settings shows ${got.snippets} snippets`);
       for (const id of ['access-key', 'secret-key', 'endpoint-url']) assert.ok(got.fields.includes(id), `settings has #${id}: ${got.fields}`);
-      await b.shot('settings-narrow');
+      await b.shot('settings-narrow-credentials');
 
       // The same page on a desktop: the button sits beside the code, not on it.
       await page.setViewportSize({ width: 1280, height: 900 });
