@@ -130,7 +130,7 @@ describe('container settings in the console', { concurrency: 1 }, () => {
     assert.equal(await page.locator('[data-access-state]').getAttribute('data-access-state'), 'public');
     const url = await page.locator('[data-public-url]').getAttribute('data-public-url');
     assert.equal(url, `${coffer.s3}/${TENANT}:${BUCKET}/`);
-    await b.shot('container-public');
+    await b.shot('container-public', { fullPage: false }); // the public access panel; the page goes on with the policy and lifecycle
 
     const v = await consoleGET(`/api/containers/${BUCKET}/policy`);
     assert.equal(v.publicRead, true);
