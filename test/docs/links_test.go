@@ -3,6 +3,7 @@
 package docs
 
 import (
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -62,7 +63,8 @@ func links(text string) []string {
 // TestMarkdownLinksStayInRepository fails when README.md or a file under
 // docs/ links to a relative path that does not exist or that leaves the
 // repository (a reader of the repository alone, on GitHub or in a clone,
-// must be able to follow every link). Web links and anchors are not checked.
+// must be able to follow every link), or to a #anchor that no heading of
+// the Markdown file it names has. Web links are not checked.
 func TestMarkdownLinksStayInRepository(t *testing.T) {
 	absRoot, err := filepath.Abs(root)
 	if err != nil {
@@ -70,23 +72,29 @@ func TestMarkdownLinksStayInRepository(t *testing.T) {
 	}
 	checked := 0
 	for _, file := range markdownFiles(t) {
+		file, err := filepath.Abs(file)
+		if err != nil {
+			t.Fatal(err)
+		}
 		raw, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(root, file)
+		rel, _ := filepath.Rel(absRoot, file)
 		for _, target := range links(string(raw)) {
 			u, err := url.Parse(target)
 			if err != nil {
 				t.Errorf("%s: link %q does not parse: %v", rel, target, err)
 				continue
 			}
-			if u.Scheme != "" || u.Host != "" || u.Path == "" {
-				continue // https:, mailto:, or an anchor in the same file
+			if u.Scheme != "" || u.Host != "" {
+				continue // https:, mailto:
 			}
-			dest, err := filepath.Abs(filepath.Join(filepath.Dir(file), filepath.FromSlash(u.Path)))
-			if err != nil {
-				t.Fatal(err)
+			dest := file
+			if u.Path != "" {
+				if dest, err = filepath.Abs(filepath.Join(filepath.Dir(file), filepath.FromSlash(u.Path))); err != nil {
+					t.Fatal(err)
+				}
 			}
 			checked++
 			if inside, _ := filepath.Rel(absRoot, dest); inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
@@ -95,12 +103,51 @@ func TestMarkdownLinksStayInRepository(t *testing.T) {
 			}
 			if _, err := os.Stat(dest); err != nil {
 				t.Errorf("%s: link %q: no such file in the repository", rel, target)
+				continue
+			}
+			if u.Fragment != "" && strings.HasSuffix(dest, ".md") {
+				body, err := os.ReadFile(dest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !headingAnchors(string(body))[u.Fragment] {
+					t.Errorf("%s: link %q: no heading with that anchor", rel, target)
+				}
 			}
 		}
 	}
 	if checked < 10 {
 		t.Fatalf("checked only %d relative links; the link reader is broken", checked)
 	}
+}
+
+var (
+	heading    = regexp.MustCompile(`(?m)^#{1,6}[ \t]+(.+?)[ \t#]*$`)
+	notInSlug  = regexp.MustCompile(`[^\p{L}\p{N} _-]`)
+	markupInHd = regexp.MustCompile("[`*]|\\[([^\\]]*)\\]\\([^)]*\\)")
+)
+
+// headingAnchors returns the anchors GitHub gives the headings of a
+// Markdown text: lower case, punctuation dropped, spaces to hyphens, a
+// repeated one suffixed -1, -2, ...
+func headingAnchors(text string) map[string]bool {
+	text = fenced.ReplaceAllString(text, "")
+	out := map[string]bool{}
+	for _, m := range heading.FindAllStringSubmatch(text, -1) {
+		h := markupInHd.ReplaceAllStringFunc(m[1], func(s string) string {
+			if strings.HasPrefix(s, "[") {
+				return s[1:strings.Index(s, "]")]
+			}
+			return ""
+		})
+		slug := strings.ReplaceAll(notInSlug.ReplaceAllString(strings.ToLower(h), ""), " ", "-")
+		anchor := slug
+		for i := 1; out[anchor]; i++ {
+			anchor = fmt.Sprintf("%s-%d", slug, i)
+		}
+		out[anchor] = true
+	}
+	return out
 }
 
 // TestLinkReader checks the reader on the shapes Markdown uses.
@@ -113,5 +160,17 @@ func TestLinkReader(t *testing.T) {
 	}
 	if strings.Contains(got, "code.md") || strings.Contains(got, "fenced.md") {
 		t.Errorf("links %q include code", got)
+	}
+}
+
+func TestHeadingAnchors(t *testing.T) {
+	got := headingAnchors("# Tenant guide: your `coffer`\n## Use an S3 client\n## Browse, upload and delete\n## FAQ\n## FAQ\n```\n# not a heading\n```\n### [Scraping](x.md) tips\n")
+	for _, want := range []string{"tenant-guide-your-coffer", "use-an-s3-client", "browse-upload-and-delete", "faq", "faq-1", "scraping-tips"} {
+		if !got[want] {
+			t.Errorf("no anchor %q in %v", want, got)
+		}
+	}
+	if got["not-a-heading"] {
+		t.Error("a line in a fenced block became a heading")
 	}
 }
