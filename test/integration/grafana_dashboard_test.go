@@ -38,6 +38,7 @@ func TestGrafanaDashboardNamesRealMetrics(t *testing.T) {
 		t.Fatalf("%s: %v", dashboardFile, err)
 	}
 	exprs, vars := dashboardQueries(t, dash)
+	checkGrid(t, dash)
 	if len(exprs) < 30 {
 		t.Fatalf("the dashboard has %d expressions; it lost panels", len(exprs))
 	}
@@ -180,4 +181,36 @@ func exportedSeries(mfs map[string]*dto.MetricFamily) map[string]map[string]bool
 		out[name] = labels
 	}
 	return out
+}
+
+// checkGrid checks the panels' places: inside Grafana's 24 columns, no two
+// overlapping, each with a title and a description (the panel's "i").
+func checkGrid(t *testing.T, dash map[string]any) {
+	t.Helper()
+	type box struct {
+		title      string
+		x, y, w, h int
+	}
+	var boxes []box
+	panels, _ := dash["panels"].([]any)
+	for _, p := range panels {
+		p, _ := p.(map[string]any)
+		g, _ := p["gridPos"].(map[string]any)
+		num := func(k string) int { v, _ := g[k].(float64); return int(v) }
+		b := box{fmt.Sprint(p["title"]), num("x"), num("y"), num("w"), num("h")}
+		if b.w <= 0 || b.h <= 0 || b.x < 0 || b.x+b.w > 24 {
+			t.Errorf("panel %q: gridPos %v outside the 24 columns", b.title, g)
+		}
+		if p["type"] != "row" {
+			if d, _ := p["description"].(string); d == "" || b.title == "" {
+				t.Errorf("panel %q has no title or description", b.title)
+			}
+		}
+		for _, o := range boxes {
+			if b.x < o.x+o.w && o.x < b.x+b.w && b.y < o.y+o.h && o.y < b.y+b.h {
+				t.Errorf("panels %q and %q overlap", b.title, o.title)
+			}
+		}
+		boxes = append(boxes, b)
+	}
 }

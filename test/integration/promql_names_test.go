@@ -44,10 +44,21 @@ var promqlGrouping = map[string]bool{
 func promqlNames(expr string) (promqlRefs, error) {
 	refs := promqlRefs{selectorLabels: map[string][]string{}}
 	prevMetric := "" // the metric just read, until another token comes
+	depth := 0       // open parentheses
 	i := 0
 	for i < len(expr) {
 		c := expr[i]
 		switch {
+		case c == '(':
+			depth++
+			i++
+		case c == ')':
+			if depth--; depth < 0 {
+				return refs, fmt.Errorf("unbalanced ) at %d", i)
+			}
+			i++
+		case c == ']' || c == '}':
+			return refs, fmt.Errorf("unbalanced %c at %d", c, i)
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
 			continue
@@ -120,6 +131,9 @@ func promqlNames(expr string) (promqlRefs, error) {
 			i++ // operators, parentheses, commas
 		}
 		prevMetric = ""
+	}
+	if depth != 0 {
+		return refs, fmt.Errorf("%d unclosed (", depth)
 	}
 	return refs, nil
 }
@@ -273,9 +287,12 @@ func TestPromQLNames(t *testing.T) {
 		`coffer_s3_requests_total{tenant="a"}`:                                                                  "has no label tenant",
 		`sum by (tenant) (coffer_s3_requests_total)`:                                                            "no metric of the expression has the label tenant",
 		`label_values(coffer_tenant_bytes, bucket)`:                                                             "no metric of the expression has the label bucket",
-		`time()`:                           "names no metric",
-		`coffer_tenant_bytes{tenant=`:      "label value expected",
-		`{__name__="coffer_tenant_bytes"}`: "selector without a metric name",
+		`time()`:                                 "names no metric",
+		`coffer_tenant_bytes{tenant=`:            "label value expected",
+		`{__name__="coffer_tenant_bytes"}`:       "selector without a metric name",
+		`sum(rate(coffer_s3_requests_total[5m])`: "1 unclosed (",
+		`sum(coffer_tenant_bytes))`:              "unbalanced )",
+		`coffer_tenant_bytes}`:                   "unbalanced }",
 	} {
 		problems := strings.Join(promqlProblems(expr, exported), "\n")
 		if want == "" && problems != "" || want != "" && !strings.Contains(problems, want) {
