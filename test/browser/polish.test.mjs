@@ -90,6 +90,16 @@ async function layoutProblems() {
     }
     if (input.value.length === 0) problems.push(`#${input.id}: empty`);
   }
+  // Inline code (addresses, commands in sentences) wraps inside the screen.
+  for (const code of document.querySelectorAll('code')) {
+    if (code.closest('pre')) continue;
+    for (const r of code.getClientRects()) {
+      if (r.right > vw + 0.5) {
+        problems.push(`code "${code.textContent.slice(0, 40)}" runs off the screen (${r.right} of ${vw})`);
+        break;
+      }
+    }
+  }
   if (document.documentElement.scrollWidth > window.innerWidth) {
     problems.push(`page is ${document.documentElement.scrollWidth - window.innerWidth}px wider than the screen`);
   }
@@ -188,6 +198,14 @@ describe('Console polish: narrow screens and a quiet browser console', { concurr
       const res = await fetch(url);
       assert.equal(await res.text(), 'hello\n');
       await b.shot('share-narrow');
+      await dialog.getByRole('button', { name: 'Close' }).click();
+
+      // The container's settings: its public address and the policy editor.
+      await page.goto(`${coffer.console}/#/storage/c/narrow/settings`);
+      await page.getByRole('heading', { name: 'Public access' }).waitFor();
+      await page.getByRole('heading', { name: 'Lifecycle' }).waitFor();
+      got = await page.evaluate(layoutProblems);
+      assert.deepEqual(got.problems, [], 'container settings at 390 px');
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
