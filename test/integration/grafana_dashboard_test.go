@@ -111,8 +111,12 @@ func dashboardQueries(t *testing.T, dash map[string]any) (exprs []string, vars m
 			}
 		case "query":
 			checkDatasource(t, "variable "+name, v["datasource"])
-			q, _ := v["query"].(map[string]any)
-			expr, _ := q["query"].(string)
+			// A string query (what Grafana migrates to its editor's
+			// form on load), or the editor's {query: ...} object.
+			expr, _ := v["query"].(string)
+			if q, ok := v["query"].(map[string]any); ok {
+				expr, _ = q["query"].(string)
+			}
 			if expr == "" {
 				t.Errorf("variable %s has no query", name)
 			}
