@@ -16,7 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-// setCsrfToken stores the session's CSRF token (from /api/login or /api/me).
+// setCsrfToken stores the session's CSRF token (from /api/login or /api/session).
 export function setCsrfToken(t) {
   token = t || '';
 }
