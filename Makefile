@@ -10,11 +10,17 @@ TESTFLAGS ?= -count=1 -timeout 12m
 
 all: build
 
+# go build is silent while it works, so say what is happening: a first build
+# (no binary yet) also downloads the modules and compiles the dependencies.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coffer
+	@if [ -x $(BIN) ]; then echo "building $(BIN)..."; \
+	else echo "building $(BIN) (first build: downloads Go modules and compiles every dependency, may take a minute or two)..."; fi
+	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coffer
+	@echo "built $(BIN) ($(VERSION))"
 
 # The embedded default: ./data, 4 drives (2 data + 2 parity), S3 on :9000, console on :9001.
 run: build
+	@echo "starting coffer: data in ./data (created on first start), S3 on 127.0.0.1:9000, console on 127.0.0.1:9001; Ctrl-C stops it"
 	$(BIN) server --data ./data --drives 4 --parity 2 \
 		--s3-address 127.0.0.1:9000 --console-address 127.0.0.1:9001
 

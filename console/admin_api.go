@@ -357,7 +357,7 @@ func (s *server) adminGetKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.showKey(w, name)
+	return s.showKey(w, r, name)
 }
 
 func (s *server) adminGenerateKey(w http.ResponseWriter, r *http.Request) error {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/cofferstore/coffer/auth"
@@ -17,8 +18,15 @@ func keyInfo(k auth.KeyInfo) KeyInfoJSON {
 
 // Credential actions shared by the tenant API and the operator API.
 
-func (s *server) showKey(w http.ResponseWriter, tenant string) error {
+// showKey answers the tenant's key pair (never its secret), or 404 when it
+// has none. With ?optional=true having none is an answer, 200 null: the
+// console pages ask so, because a browser logs every 404 in its console and
+// a tenant without keys yet is not an error.
+func (s *server) showKey(w http.ResponseWriter, r *http.Request, tenant string) error {
 	k, err := s.auth.GetKey(tenant)
+	if errors.Is(err, auth.ErrNoCredential) && r.URL.Query().Get("optional") == "true" {
+		return writeJSON(w, http.StatusOK, nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -57,7 +65,7 @@ func (s *server) deleteKey(w http.ResponseWriter, r *http.Request, tenant string
 // Tenant API: the tenant is the session's, never a parameter.
 
 func (s *server) getCredentials(w http.ResponseWriter, r *http.Request) error {
-	return s.showKey(w, principalFrom(r).User.Tenant)
+	return s.showKey(w, r, principalFrom(r).User.Tenant)
 }
 
 func (s *server) generateCredentials(w http.ResponseWriter, r *http.Request) error {

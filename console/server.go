@@ -89,6 +89,7 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodPost, "/login", s.login)
 	handle(http.MethodPost, "/logout", s.requireSession(s.logout))
 	handle(http.MethodGet, "/me", s.requireSession(s.me))
+	handle(http.MethodGet, "/session", s.sessionProbe)
 
 	// Tenant API: always the session's own tenant.
 	handle(http.MethodGet, "/credentials", s.requireTenant(s.getCredentials))

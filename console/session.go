@@ -288,6 +288,33 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// sessionProbe handles GET /api/session, the page's question at start
+// "am I logged in?". Not being logged in is an answer there, not an error:
+// 200 {"authenticated": false}, because a browser logs every 401 response
+// in its console and a visitor's first page view is not a failure. Every
+// other problem of the cookie (two session cookies, a CSRF token of another
+// session) is still the error /api/me returns.
+func (s *server) sessionProbe(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.fromCookie(w, r)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized &&
+		!errors.Is(err, errSessionChanged) && !errors.Is(err, errTwoSessionCookies) {
+		return writeJSON(w, http.StatusOK, sessionResponse{})
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sessionResponse{Authenticated: true, meResponse: meResponse{
+		Username: p.User.Username, Role: string(p.User.Role), Tenant: p.User.Tenant, CSRFToken: p.Session.CSRFToken, SessionID: p.Session.ID,
+	}})
+}
+
+// sessionResponse is /api/session's answer: /api/me's fields when authenticated.
+type sessionResponse struct {
+	Authenticated bool `json:"authenticated"`
+	meResponse
+}
+
 func (s *server) me(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r)
 	return writeJSON(w, http.StatusOK, meResponse{

@@ -98,6 +98,7 @@ describe('container settings in the console', { concurrency: 1 }, () => {
     const rules = await s3Lifecycle();
     assert.deepEqual(rules.map((r) => r.ID), ['tmp-files', 'console-expire']);
     assert.equal(rules[1].Expiration.Days, 45);
+    await b.shot('container-lifecycle');
     assert.equal(rules[0].Filter.Prefix, 'tmp/');
   });
 
@@ -129,6 +130,7 @@ describe('container settings in the console', { concurrency: 1 }, () => {
     assert.equal(await page.locator('[data-access-state]').getAttribute('data-access-state'), 'public');
     const url = await page.locator('[data-public-url]').getAttribute('data-public-url');
     assert.equal(url, `${coffer.s3}/${TENANT}:${BUCKET}/`);
+    await b.shot('container-public', { fullPage: false }); // the public access panel; the page goes on with the policy and lifecycle
 
     const v = await consoleGET(`/api/containers/${BUCKET}/policy`);
     assert.equal(v.publicRead, true);

@@ -25,7 +25,7 @@ export function render(main, ctx) {
     try {
       const [t, key, audit] = await Promise.all([
         api('GET', base),
-        api('GET', `${base}/keys`).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
+        api('GET', `${base}/keys?optional=true`), // null when the tenant has no key pair
         api('GET', `/api/admin/audit?tenant=${enc(name)}&limit=20`).catch(() => null),
       ]);
       if (ctx.alive()) clear(body, view(t || {}, key, audit));

@@ -16,7 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-// setCsrfToken stores the session's CSRF token (from /api/login or /api/me).
+// setCsrfToken stores the session's CSRF token (from /api/login or /api/session).
 export function setCsrfToken(t) {
   token = t || '';
 }
@@ -67,7 +67,7 @@ export async function api(method, path, body) {
   if (!res.ok) {
     const msg = (data && typeof data.error === 'string' && data.error) || friendly[res.status] || `Request failed (${res.status} ${res.statusText}).`;
     const err = new ApiError(res.status, msg, data);
-    if (res.status === 401 && path !== '/api/login' && path !== '/api/me' && onUnauthorized) onUnauthorized(err);
+    if (res.status === 401 && path !== '/api/login' && path !== '/api/me' && path !== '/api/session' && onUnauthorized) onUnauthorized(err);
     throw err;
   }
   return data;

@@ -159,9 +159,13 @@ async function start() {
   });
   clear(main, loading());
   try {
-    const me = await api('GET', '/api/me');
+    // /api/session answers 200 {authenticated: false} to a visitor who is not
+    // logged in, so the first view of the login page logs no 401 in the console.
+    const me = await api('GET', '/api/session');
     const bound = boundSession();
-    if (me.sessionId && me.sessionId === bound) {
+    if (!me.authenticated) {
+      setSession(null);
+    } else if (me.sessionId && me.sessionId === bound) {
       setSession(me);
     } else {
       // Not the session this browser logged in with: never adopt it.

@@ -89,6 +89,25 @@ export function render(main, ctx) {
     load();
   }
 
+  // A container that does not exist (a stale link, a typo in the address)
+  // is told by the tenant's container list before the first listing, not by
+  // a 404 of the listing, which the browser would log in its console.
+  let known = false;
+  async function containerExists() {
+    if (known) return true;
+    const data = await api('GET', '/api/containers');
+    known = (data.containers || []).some((c) => c.name === container);
+    return known;
+  }
+
+  function showMissing() {
+    clear(main,
+      h('div', { class: 'page-head' }, h('h1', { class: 'break' }, container)),
+      h('div', { class: 'alert alert-error', role: 'alert' },
+        `There is no container named "${container}". It may have been deleted, or the address is mistyped.`),
+      h('a', { class: 'btn', href: '#/storage' }, 'Back to containers'));
+  }
+
   let loadSeq = 0;
   async function load() {
     const seq = ++loadSeq;
@@ -96,6 +115,10 @@ export function render(main, ctx) {
     selected.clear();
     updateSelection();
     try {
+      if (!(await containerExists())) {
+        if (ctx.alive() && seq === loadSeq) showMissing();
+        return;
+      }
       const q = `prefix=${enc(prefix + filter)}&limit=${pageSize}&after=${enc(cursors[pageIndex])}`;
       const page = await api('GET', `/api/containers/${enc(container)}/objects?${q}`);
       if (!ctx.alive() || seq !== loadSeq) return;

@@ -157,9 +157,18 @@ export function copyButton(label, get) {
   return btn;
 }
 
-// copyField returns a labelled read-only field with a copy button.
+// copyField returns a labelled read-only field with a copy button. The
+// field is a one-line textarea that wraps and grows to its value, so a key,
+// an endpoint or a share link is shown whole on a phone instead of cut off
+// at the edge of an input.
 export function copyField(id, label, value) {
-  const input = h('input', { id, type: 'text', readonly: true, value, spellcheck: 'false', autocomplete: 'off' });
+  const input = h('textarea', { id, class: 'copy-value', rows: 1, readonly: true, value, spellcheck: 'false', autocomplete: 'off', autocapitalize: 'none' });
+  const fit = () => {
+    if (!input.isConnected) return;
+    input.style.height = 'auto';
+    input.style.height = `${input.scrollHeight + input.offsetHeight - input.clientHeight}px`;
+  };
+  if (typeof ResizeObserver === 'function') new ResizeObserver(fit).observe(input);
   return h('div', { class: 'field' },
     h('label', { for: id }, label),
     h('div', { class: 'copy-row' }, input, copyButton(`Copy ${label.toLowerCase()}`, () => input.value)));

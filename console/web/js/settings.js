@@ -134,13 +134,11 @@ export function render(main, ctx) {
 
   async function loadAccess() {
     try {
-      cred = await api('GET', '/api/credentials');
+      // optional=true: no key pair yet is 200 null, not a 404 the browser logs.
+      cred = await api('GET', '/api/credentials?optional=true');
     } catch (err) {
-      if (err.status === 404) cred = null;
-      else {
-        if (ctx.alive()) clear(accessBody, errorBox(err), h('button', { type: 'button', class: 'btn', onclick: loadAccess }, 'Try again'));
-        return;
-      }
+      if (ctx.alive()) clear(accessBody, errorBox(err), h('button', { type: 'button', class: 'btn', onclick: loadAccess }, 'Try again'));
+      return;
     }
     if (ctx.alive()) renderAccess();
   }
