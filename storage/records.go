@@ -30,6 +30,9 @@ type dataRef struct {
 	// drive's record in its pack log (index i = drive i) instead of .meta
 	// files. Copies written to the drives carry no Packed.
 	Packed []packLoc `json:"packed,omitempty"`
+	// SSESalt is, for a part of an encrypted multipart upload, the salt
+	// its part key was derived with (sse.Cipher.NewPart); nil otherwise.
+	SSESalt []byte `json:"sseSalt,omitempty"`
 }
 
 // objRecord is an object's index entry; the same record is written into the
@@ -67,6 +70,10 @@ type objRecord struct {
 	LegalHold    bool       `json:"legalHold,omitempty"`
 	// ACL is the version's canned ACL name ("": none set), opaque here.
 	ACL string `json:"acl,omitempty"`
+	// SSE is the version's marshalled sse.Record (nil: stored unencrypted).
+	// The parts' salts of an encrypted multipart object are in
+	// Parts[i].SSESalt.
+	SSE []byte `json:"sse,omitempty"`
 }
 
 // versionID is the version's public id ("null" for the null version).
@@ -171,6 +178,10 @@ type uploadRecord struct {
 	LegalHold bool       `json:"legalHold,omitempty"`
 	// ACL is applied to the object at Complete.
 	ACL string `json:"acl,omitempty"`
+	// SSE is the upload's marshalled sse.Record, made at
+	// CreateMultipartUpload (nil: unencrypted); every part is encrypted
+	// under a part key of its data key and Complete copies it to the object.
+	SSE []byte `json:"sse,omitempty"`
 }
 
 func (u *uploadRecord) info() UploadInfo {
