@@ -19,6 +19,7 @@ import (
 	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/internal/lifecycle"
 	"github.com/cofferstore/coffer/pkg/metrics"
+	"github.com/cofferstore/coffer/pkg/sse"
 	"github.com/cofferstore/coffer/s3api"
 	"github.com/cofferstore/coffer/storage"
 )
@@ -129,7 +130,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The master key seals tenants' secrets and, through its own HKDF
+	// labels, the data keys of SSE-S3 objects.
+	keyPath := cfg.MasterKeyFile
+	if keyPath == "" {
+		keyPath = filepath.Join(cfg.DataDir, "master.key")
+	}
+	masterKey, err := auth.LoadOrCreateMasterKey(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
+	sseKey, err := sse.NewMasterKey(masterKey)
+	if err != nil {
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
 	s.Store, err = storage.Open(storage.Config{
+		Keys:          storage.StaticKeys(sseKey),
 		DataDir:       cfg.DataDir,
 		Drives:        drives,
 		Parity:        cfg.Parity,
@@ -144,14 +160,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
 
-	keyPath := cfg.MasterKeyFile
-	if keyPath == "" {
-		keyPath = filepath.Join(cfg.DataDir, "master.key")
-	}
-	masterKey, err := auth.LoadOrCreateMasterKey(keyPath)
-	if err != nil {
-		return nil, fmt.Errorf("server: master key: %w", err)
-	}
 	s.Auth, err = auth.OpenStore(filepath.Join(cfg.DataDir, "auth.db"), masterKey)
 	if err != nil {
 		return nil, fmt.Errorf("server: open auth store: %w", err)
@@ -198,6 +206,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			PerTenant: cfg.MaxInflightWritesPerTenant,
 			Wait:      writeSlotWait,
 		},
+		SSEDefault:    cfg.SSEDefault,
+		SSECAllowHTTP: cfg.SSECAllowHTTP,
 	})
 	consoleHandler := console.New(console.Config{
 		Store:             s.Store,
