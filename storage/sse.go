@@ -72,6 +72,24 @@ func sseMode(data []byte) SSEMode {
 	return SSES3
 }
 
+// defaultEncryption is the encryption of a write to bucket b that asked
+// for none: SSE-S3 when the operator encrypts everything (SSEDefault) or
+// the bucket has a default encryption document (ConfigEncryption: its
+// presence is the switch; the S3 layer stores only AES256 documents).
+func (s *Store) defaultEncryption(tx indexTx, b *bucketRecord, e Encryption) (Encryption, error) {
+	if e.Mode != SSENone || e.CustomerKey != nil {
+		return e, nil
+	}
+	if s.cfg.SSEDefault {
+		return Encryption{Mode: SSES3}, nil
+	}
+	doc, err := tx.bucketConfig(b.ID, ConfigEncryption)
+	if err != nil || len(doc) == 0 {
+		return e, err
+	}
+	return Encryption{Mode: SSES3}, nil
+}
+
 // newSSE makes the record and the writing cipher of a new encrypted
 // stream, or nil for Mode SSENone.
 func (s *Store) newSSE(e Encryption, ctx sse.Context) ([]byte, *sse.Cipher, error) {
