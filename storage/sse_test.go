@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -48,26 +47,7 @@ func (ts *testStore) putSSE(key string, data []byte, e Encryption) ObjectInfo {
 
 // readSSE reads [off, off+n) of key with ck (nil: none).
 func (ts *testStore) readSSE(key string, ck *sse.CustomerKey, off, n int64) ([]byte, error) {
-	ctx := context.Background()
-	r, err := ts.OpenObject(ctx, "acme", "bkt", key)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	if ck != nil {
-		if err := r.UseCustomerKey(ck); err != nil {
-			return nil, err
-		}
-	}
-	if n < 0 {
-		n = r.Info().Size - off
-	}
-	rc, err := r.Range(ctx, off, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
+	return readObjectWith(ts.Store, key, ck, off, n)
 }
 
 // sseSizes are plaintext sizes around chunk, inline and block limits.
