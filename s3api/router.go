@@ -29,6 +29,9 @@ type Config struct {
 	// PublicEndpoint is the S3 URL tenants use; without Domains its host
 	// name is the virtual-hosted-style domain.
 	PublicEndpoint string
+	// SSECAllowHTTP accepts SSE-C keys over plain HTTP (--sse-c-allow-http;
+	// tests): AWS refuses them, since a key sent in clear is compromised.
+	SSECAllowHTTP bool
 }
 
 // Observer receives one call per finished S3 request (implemented by pkg/metrics).
@@ -50,9 +53,10 @@ type server struct {
 	writes   *writeLimiter
 	router   *mux.Router
 	// lifecycles caches parsed bucket lifecycle configurations (lifecycle.go).
-	lifecycles lifecycleCache
-	policies   policyCache // parsed bucket policies (accessconfig.go)
-	cors       *corsCache  // parsed bucket CORS rules (cors.go)
+	lifecycles    lifecycleCache
+	policies      policyCache // parsed bucket policies (accessconfig.go)
+	cors          *corsCache  // parsed bucket CORS rules (cors.go)
+	sseCAllowHTTP bool        // Config.SSECAllowHTTP
 }
 
 // handlerFunc is the shape of every S3 operation handler.
@@ -77,6 +81,8 @@ func New(cfg Config) http.Handler {
 		obs:      cfg.Observer,
 		writes:   newWriteLimiter(cfg.WriteLimits),
 		cors:     newCORSCache(),
+
+		sseCAllowHTTP: cfg.SSECAllowHTTP,
 	}
 	if s.region == "" {
 		s.region = auth.DefaultRegion
@@ -135,6 +141,9 @@ func (s *server) routes() *mux.Router {
 	add("GET", levelBucket, "GetBucketTagging", s.getBucketTagging, q("tagging"))
 	add("PUT", levelBucket, "PutBucketTagging", s.putBucketTagging, q("tagging"))
 	add("DELETE", levelBucket, "DeleteBucketTagging", s.deleteBucketTagging, q("tagging"))
+	add("GET", levelBucket, "GetBucketEncryption", s.getBucketEncryption, q("encryption"))
+	add("PUT", levelBucket, "PutBucketEncryption", s.putBucketEncryption, q("encryption"))
+	add("DELETE", levelBucket, "DeleteBucketEncryption", s.deleteBucketEncryption, q("encryption"))
 
 	s.accessRoutes(add)
 

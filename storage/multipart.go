@@ -44,7 +44,23 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 		r := *opts.Retention
 		u.Retention = &r
 	}
-	err := s.idx.Batch(func(tx indexTx) error {
+	err := s.idx.View(func(tx indexTx) error {
+		b, err := bucketOf(tx, tenant, bucket)
+		if err != nil {
+			return err
+		}
+		opts.Encryption, err = s.defaultEncryption(tx, b, opts.Encryption)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if opts.Encryption.Mode != SSENone || opts.Encryption.CustomerKey != nil {
+		if u.SSE, _, err = s.newSSE(opts.Encryption, u.sseContext()); err != nil {
+			return "", err
+		}
+	}
+	err = s.idx.Batch(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -103,18 +119,35 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 	if opts.Checksum == checksum.None {
 		opts.Checksum = u.Checksum
 	}
+	// A part of an encrypted upload: its own key from the upload's data
+	// key and a fresh salt (an SSE-C upload's parts must bring its key).
+	var salt []byte
+	if u.SSE != nil {
+		c, err := s.openSSE(u.SSE, u.sseContext(), opts.Encryption.CustomerKey)
+		if err != nil {
+			return PartInfo{}, err
+		}
+		if opts.cipher, salt, err = c.NewPart(partNumber); err != nil {
+			return PartInfo{}, sseError(err)
+		}
+	} else if opts.Encryption.CustomerKey != nil {
+		return PartInfo{}, ErrSSENotCustomer
+	}
 	w, err := s.stageBody(ctx, body, opts)
 	if err != nil {
 		return PartInfo{}, err
 	}
 	p := w.p
+	if salt != nil {
+		p.ref.SSESalt, p.ref.SSEPart = salt, partNumber
+	}
 	part := &partRecord{UploadID: uploadID, Number: partNumber, ETag: hex.EncodeToString(p.dig.md5),
 		Size: p.dig.size, ModTime: now(), Ref: p.ref}
 	if p.dig.algo != checksum.None {
 		part.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
 	}
 	err = w.persistFiles(func(i int) *metaHeader {
-		return &metaHeader{Kind: "part", Shard: i, Part: part, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key}
+		return &metaHeader{Kind: "part", Shard: i, Part: part, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key, UploadSSE: u.SSE}
 	})
 	if err != nil {
 		return PartInfo{}, err
@@ -145,7 +178,9 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 	if err != nil {
 		return PartInfo{}, err
 	}
-	return part.info(), nil
+	info := part.info()
+	info.Encryption = sseMode(u.SSE)
+	return info, nil
 }
 
 // partDelta is the change of upload bytes when a part of size bytes
@@ -235,6 +270,9 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	vf.legalHold = u.LegalHold
 	vf.apply(rec)
 	rec.ACL = u.ACL
+	if u.SSE != nil {
+		rec.SSE, rec.SSEID = u.SSE, u.UploadID
+	}
 	// The object's own .meta file (no data) on every drive, for RebuildIndex.
 	w := s.stageMeta(rec.ID)
 	if err := w.persistFiles(func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} }); err != nil {
@@ -273,6 +311,10 @@ func assembleParts(b *bucketRecord, u *uploadRecord, stored map[int]*partRecord,
 		p := stored[cp.PartNumber]
 		if p == nil || trimETag(cp.ETag) != p.ETag {
 			return nil, fmt.Errorf("%w: part %d", ErrInvalidPart, cp.PartNumber)
+		}
+		if (p.Ref.SSESalt != nil) != (u.SSE != nil) {
+			// Never assemble ciphertext as plaintext, or the reverse.
+			return nil, fmt.Errorf("%w: part %d is not encrypted as its upload", ErrInvalidPart, cp.PartNumber)
 		}
 		if i < len(parts)-1 && p.Size < MinPartSize {
 			return nil, fmt.Errorf("%w: part %d is %d bytes, minimum is %d", ErrEntityTooSmall, p.Number, p.Size, MinPartSize)

@@ -30,6 +30,14 @@ type dataRef struct {
 	// drive's record in its pack log (index i = drive i) instead of .meta
 	// files. Copies written to the drives carry no Packed.
 	Packed []packLoc `json:"packed,omitempty"`
+	// SSESalt is, for a part of an encrypted multipart upload, the salt
+	// its part key was derived with (sse.Cipher.NewPart); nil otherwise.
+	SSESalt []byte `json:"sseSalt,omitempty"`
+	// SSEPart is that part's number (its key and nonces depend on it).
+	SSEPart int `json:"ssePart,omitempty"`
+	// PlainSize is, for an encrypted stream, its plaintext size (Size is
+	// the ciphertext's, what the shards hold).
+	PlainSize int64 `json:"plainSize,omitempty"`
 }
 
 // objRecord is an object's index entry; the same record is written into the
@@ -67,6 +75,13 @@ type objRecord struct {
 	LegalHold    bool       `json:"legalHold,omitempty"`
 	// ACL is the version's canned ACL name ("": none set), opaque here.
 	ACL string `json:"acl,omitempty"`
+	// SSE is the version's marshalled sse.Record (nil: stored unencrypted).
+	// The parts' salts of an encrypted multipart object are in
+	// Parts[i].SSESalt.
+	SSE []byte `json:"sse,omitempty"`
+	// SSEID is the id the record's sse.Context names (see sseContext): drawn
+	// per write for a single-part version, the upload id for a multipart one.
+	SSEID string `json:"sseID,omitempty"`
 }
 
 // versionID is the version's public id ("null" for the null version).
@@ -93,6 +108,7 @@ func (r *objRecord) info() ObjectInfo {
 		Retention:    r.retention(),
 		LegalHold:    r.LegalHold,
 		ACL:          r.ACL,
+		Encryption:   sseMode(r.SSE),
 	}
 }
 
@@ -103,7 +119,7 @@ func (r *objRecord) fullInfo() ObjectInfo {
 	if r.PartsCount > 0 && len(r.Parts) == r.PartsCount {
 		info.Parts = make([]ObjectPart, len(r.Parts))
 		for i, p := range r.Parts {
-			info.Parts[i].Size = p.Size
+			info.Parts[i].Size = p.plainSize()
 			if len(r.PartChecksums) == len(r.Parts) {
 				info.Parts[i].Checksum = r.PartChecksums[i]
 			}
@@ -171,11 +187,16 @@ type uploadRecord struct {
 	LegalHold bool       `json:"legalHold,omitempty"`
 	// ACL is applied to the object at Complete.
 	ACL string `json:"acl,omitempty"`
+	// SSE is the upload's marshalled sse.Record, made at
+	// CreateMultipartUpload (nil: unencrypted); every part is encrypted
+	// under a part key of its data key and Complete copies it to the object.
+	SSE []byte `json:"sse,omitempty"`
 }
 
 func (u *uploadRecord) info() UploadInfo {
 	return UploadInfo{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated,
-		Checksum: u.Checksum, ChecksumType: u.ChecksumType, Meta: u.Meta, Retention: u.Retention, LegalHold: u.LegalHold}
+		Checksum: u.Checksum, ChecksumType: u.ChecksumType, Meta: u.Meta, Retention: u.Retention, LegalHold: u.LegalHold,
+		Encryption: sseMode(u.SSE)}
 }
 
 // metaHeader is the JSON head of a per-drive .meta file.
@@ -189,6 +210,10 @@ type metaHeader struct {
 	Bucket   string `json:"bucket,omitempty"`
 	BucketID string `json:"bucketID,omitempty"`
 	Key      string `json:"key,omitempty"`
+	// UploadSSE is, for a part of an encrypted upload, the upload's
+	// record (uploadRecord.SSE), so RebuildIndex restores the upload
+	// encrypted.
+	UploadSSE []byte `json:"uploadSSE,omitempty"`
 	// Kills, in a pack log "delete" record, names packed records that are
 	// dead (so RebuildIndex does not bring them back) and the segment on
 	// this drive that holds each.

@@ -20,6 +20,7 @@ import (
 	"github.com/cofferstore/coffer/internal/lifecycle"
 	"github.com/cofferstore/coffer/internal/usagehist"
 	"github.com/cofferstore/coffer/pkg/metrics"
+	"github.com/cofferstore/coffer/pkg/sse"
 	"github.com/cofferstore/coffer/s3api"
 	"github.com/cofferstore/coffer/storage"
 )
@@ -134,7 +135,23 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The master key seals tenants' secrets and, through its own HKDF
+	// labels, the data keys of SSE-S3 objects.
+	keyPath := cfg.MasterKeyFile
+	if keyPath == "" {
+		keyPath = filepath.Join(cfg.DataDir, "master.key")
+	}
+	masterKey, err := auth.LoadOrCreateMasterKey(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
+	sseKey, err := sse.NewMasterKey(masterKey)
+	if err != nil {
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
 	s.Store, err = storage.Open(storage.Config{
+		Keys:          storage.StaticKeys(sseKey),
+		SSEDefault:    cfg.SSEDefault,
 		DataDir:       cfg.DataDir,
 		Drives:        drives,
 		Parity:        cfg.Parity,
@@ -149,14 +166,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
 
-	keyPath := cfg.MasterKeyFile
-	if keyPath == "" {
-		keyPath = filepath.Join(cfg.DataDir, "master.key")
-	}
-	masterKey, err := auth.LoadOrCreateMasterKey(keyPath)
-	if err != nil {
-		return nil, fmt.Errorf("server: master key: %w", err)
-	}
 	s.Auth, err = auth.OpenStore(filepath.Join(cfg.DataDir, "auth.db"), masterKey)
 	if err != nil {
 		return nil, fmt.Errorf("server: open auth store: %w", err)
@@ -206,6 +215,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			PerTenant: cfg.MaxInflightWritesPerTenant,
 			Wait:      writeSlotWait,
 		},
+		SSECAllowHTTP: cfg.SSECAllowHTTP,
 	})
 	consoleHandler := console.New(console.Config{
 		Store:             s.Store,
