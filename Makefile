@@ -33,7 +33,7 @@ test:
 # package's test binary;
 # single-goroutine load tests skip themselves under -race (raceEnabled).
 RACE_PKGS    ?= ./storage/ ./s3api/ ./auth/ ./console/
-RACE_TIMEOUT ?= 10m
+RACE_TIMEOUT ?= 15m
 race:
 	$(GO) test -race -count=1 -timeout $(RACE_TIMEOUT) $(RACE_PKGS)
 
