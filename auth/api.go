@@ -75,6 +75,10 @@ var (
 	ErrRateLimited = errors.New("auth: too many login attempts")
 	// ErrSessionInvalid is returned when a session token is unknown or expired.
 	ErrSessionInvalid = errors.New("auth: session invalid or expired")
+	// ErrAmbiguousUser is returned when a login name without a tenant fits
+	// users of several tenants (and the password fits one of them): the
+	// login must name the tenant ("user@tenant").
+	ErrAmbiguousUser = errors.New("auth: several tenants have a user of that name; name the tenant")
 	// ErrWeakPassword is returned when a new password is too short.
 	ErrWeakPassword = errors.New("auth: password too short")
 )
