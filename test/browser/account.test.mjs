@@ -193,6 +193,16 @@ describe('Coffer console: the user\'s own account', { concurrency: 1 }, () => {
     r = await run('bash', ['-e', '-o', 'pipefail', '-c', second], { env, cwd: coffer.work });
     assert.equal(r.code, 0, `snippet failed:\n${second}\n${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /^hello from Coffer$/m);
+
+    // The style follows the endpoint: virtual-hosted only where the
+    // endpoint's host is the server's virtual-host domain.
+    const styles = await page.evaluate(() => import('/js/settings.js').then((m) => [
+      m.addressingStyle('https://s3.example.com', 's3.example.com'),
+      m.addressingStyle('https://s3.example.com', ''),
+      m.addressingStyle('http://127.0.0.1:9000', ''),
+      m.addressingStyle('http://localhost:9000', 'localhost'),
+    ]));
+    assert.deepEqual(styles, ['virtual', 'path', 'path', 'path']);
     assert.deepEqual(b.problems, []);
   });
 

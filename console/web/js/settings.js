@@ -293,10 +293,12 @@ function usageView(u) {
 
 // addressingStyle is the S3 addressing style the snippets set: virtual-hosted
 // when the endpoint's host is the server's virtual-host domain (the
-// container becomes a subdomain of it), path style otherwise.
+// container becomes a subdomain of it), path style otherwise, and for
+// localhost, whose subdomains many resolvers outside browsers do not know.
 export function addressingStyle(ep, domain) {
   try {
-    if (domain && new URL(ep).hostname === domain) return 'virtual';
+    const host = new URL(ep).hostname;
+    if (domain && host === domain && host !== 'localhost') return 'virtual';
   } catch (e) { /* placeholder endpoint */ }
   return 'path';
 }
