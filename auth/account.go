@@ -109,10 +109,7 @@ func (s *Store) ChangePassword(token, current, next, remoteIP string) error {
 	if err != nil {
 		return err
 	}
-	limitKey := u.Username
-	if u.Tenant != "" {
-		limitKey = u.Username + "@" + u.Tenant
-	}
+	limitKey := loginLimitKey(u.Tenant, u.Username)
 	if err := s.limiter.check(limitKey, remoteIP); err != nil {
 		return err
 	}

@@ -39,6 +39,15 @@ func SplitLoginName(name string) (username, tenant string, ok bool) {
 	return name[:i], name[i+1:], true
 }
 
+// loginLimitKey is the name failed logins count against: the name as typed,
+// with the tenant when it was named apart.
+func loginLimitKey(tenant, username string) string {
+	if tenant == "" {
+		return username
+	}
+	return username + "@" + tenant
+}
+
 // migrateUserKeys re-keys user records written under the old layout (bare
 // username for everyone). Records already under their key are left alone,
 // so it is a no-op on every open after the first.

@@ -233,10 +233,7 @@ func (s *Store) CheckPassword(username, password, remoteIP string) (User, error)
 // when the password fits and several users match, ErrAmbiguousUser asks the
 // caller to name the tenant. A wrong password never reveals ambiguity.
 func (s *Store) CheckTenantPassword(tenant, username, password, remoteIP string) (User, error) {
-	limitKey := username
-	if tenant != "" {
-		limitKey = username + "@" + tenant
-	}
+	limitKey := loginLimitKey(tenant, username)
 	if err := s.limiter.check(limitKey, remoteIP); err != nil {
 		return User{}, err
 	}
