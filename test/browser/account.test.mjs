@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectCoffer, run } from './lib/coffer.mjs';
-import { launch } from './lib/browser.mjs';
+import { launch, screenshotDir } from './lib/browser.mjs';
 
 const TENANT = 'acct';
 const OTHER_TENANT = 'acct-two';
@@ -54,6 +54,11 @@ function cleanAwsEnv() {
     ...env, AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
     AWS_MAX_ATTEMPTS: '1', AWS_EC2_METADATA_DISABLED: 'true',
   };
+}
+
+// shotOf saves a screenshot of one element under docs/screenshots/NAME.png.
+function shotOf(locator, name) {
+  return locator.screenshot({ path: join(screenshotDir, `${name}.png`), animations: 'disabled' });
 }
 
 describe('Coffer console: the user\'s own account', { concurrency: 1 }, () => {
@@ -113,7 +118,7 @@ describe('Coffer console: the user\'s own account', { concurrency: 1 }, () => {
     await page.locator('#account-current-error').filter({ hasText: 'The current password is wrong.' }).waitFor();
     assert.equal(await page.locator('#account-new-error').innerText(), '');
     assert.equal(await meStatus(page), 200);
-    await b.shot('settings-account');
+    await shotOf(page.locator('#account-password'), 'account-password');
   });
 
   test('the session list marks this session; Log out other sessions ends a second browser\'s', async () => {
@@ -130,6 +135,7 @@ describe('Coffer console: the user\'s own account', { concurrency: 1 }, () => {
     const cookies = await b2.context.cookies();
     for (const c of cookies) assert.ok(!(await page.content()).includes(c.value), 'no session token on the page');
 
+    await shotOf(page.locator('#account-sessions'), 'account-sessions');
     await page.getByRole('button', { name: 'Log out other sessions' }).click();
     await page.locator('#sessions-status').filter({ hasText: 'Logged out 1 other session.' }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('#sessions-table tbody tr').length === 1);
@@ -176,6 +182,7 @@ describe('Coffer console: the user\'s own account', { concurrency: 1 }, () => {
     assert.match(first, /^aws configure set s3\.addressing_style path --profile my-storage$/m);
     assert.match(first, /^aws s3 mb s3:\/\/my-container --profile my-storage$/m, 'no container yet: the snippet makes one first');
 
+    await shotOf(page.getByRole('region', { name: 'Access endpoint' }), 'settings-snippets');
     const env = cleanAwsEnv();
     let r = await run('bash', ['-e', '-o', 'pipefail', '-c', first], { env, cwd: coffer.work });
     assert.equal(r.code, 0, `snippet failed:\n${first}\n${r.stdout}\n${r.stderr}`);
