@@ -68,8 +68,12 @@ func (s *Store) Sessions(tenant, username string) ([]SessionInfo, error) {
 	})
 	out := make([]SessionInfo, 0, len(live))
 	for _, us := range live {
+		id := us.rec.ID
+		if id == "" {
+			id = keyID(us.key)
+		}
 		out = append(out, SessionInfo{
-			ID: sessionID(us.key), Created: us.rec.Created, LastSeen: us.rec.LastSeen, Expires: us.rec.expires(),
+			ID: id, Created: us.rec.Created, LastSeen: us.rec.LastSeen, Expires: us.rec.expires(),
 			IP: us.rec.IP, UserAgent: us.rec.UserAgent,
 		})
 	}

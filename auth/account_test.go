@@ -122,8 +122,12 @@ func TestOldLayoutStoreMigrates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, u, err := s.Session("old-session-token"); err != nil || u.Username != "alice" || u.Tenant != "acme" {
-			t.Fatalf("round %d: old session: %+v %v", round, u, err)
+		// The old session keeps its public ID (the page compares it with the one it logged in with).
+		if sess, u, err := s.Session("old-session-token"); err != nil || u.Username != "alice" || u.Tenant != "acme" || sess.ID != sessionID("old-session-token") {
+			t.Fatalf("round %d: old session: %+v %+v %v", round, sess, u, err)
+		}
+		if list, err := s.Sessions("acme", "alice"); err != nil || len(list) == 0 || list[len(list)-1].ID != sessionID("old-session-token") {
+			t.Fatalf("round %d: session list: %+v %v", round, list, err)
 		}
 		name := "alice" // unique in round 0; round 1 has a second alice, in globex
 		if round == 1 {

@@ -44,8 +44,10 @@ type sessionRecord struct {
 	CSRF     string    `json:"csrf"`
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"lastSeen"`
-	// IP and UserAgent are the client that logged in (for the session list);
-	// records from before they were kept have neither.
+	// ID, IP and UserAgent are for the session list: the public name, and
+	// the client that logged in. Records from before they were kept have
+	// none; Session fills ID at the session's next use.
+	ID        string `json:"id,omitempty"`
 	IP        string `json:"ip,omitempty"`
 	UserAgent string `json:"userAgent,omitempty"`
 }
@@ -70,10 +72,17 @@ func tokenKey(token string) []byte {
 }
 
 // sessionID is the public name of a session: a domain-separated hash of its
-// storage key (itself a hash of the token), so the session list can name
-// sessions whose tokens the store never kept.
-func sessionID(key []byte) string {
-	sum := sha256.Sum256(append([]byte("coffer session id\x00"), key...))
+// token, distinct from the storage key. It is kept in the session record,
+// so the session list can name sessions whose tokens the store never keeps.
+func sessionID(token string) string {
+	sum := sha256.Sum256([]byte("coffer session id\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// keyID names a session recorded before records kept their ID, from its
+// storage key, until its next use records the ID (Session).
+func keyID(key []byte) string {
+	sum := sha256.Sum256(append([]byte("coffer session key id\x00"), key...))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
@@ -120,7 +129,7 @@ func (s *Store) LoginAs(req LoginRequest) (Session, User, error) {
 	}
 	now := s.now().UTC()
 	rec := sessionRecord{Username: u.Username, Tenant: u.Tenant, CSRF: csrf, Created: now, LastSeen: now,
-		IP: req.RemoteIP, UserAgent: cleanUserAgent(req.UserAgent)}
+		ID: sessionID(token), IP: req.RemoteIP, UserAgent: cleanUserAgent(req.UserAgent)}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		// Drop this user's expired sessions so the bucket cannot grow forever.
@@ -137,8 +146,7 @@ func (s *Store) LoginAs(req LoginRequest) (Session, User, error) {
 	if err != nil {
 		return Session{}, User{}, err
 	}
-	key := tokenKey(token)
-	return Session{Token: token, CSRFToken: csrf, ID: sessionID(key), Created: now, Expires: rec.expires()}, u, nil
+	return Session{Token: token, CSRFToken: csrf, ID: rec.ID, Created: now, Expires: rec.expires()}, u, nil
 }
 
 // cleanUserAgent keeps at most maxUserAgentLength printable ASCII bytes of
@@ -182,8 +190,9 @@ func (s *Store) Session(token string) (Session, User, error) {
 		_ = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete(key) })
 		return Session{}, User{}, ErrSessionInvalid
 	}
-	if now.Sub(rec.LastSeen) >= sessionTouchInterval {
+	if now.Sub(rec.LastSeen) >= sessionTouchInterval || rec.ID == "" {
 		rec.LastSeen = now
+		rec.ID = sessionID(token)
 		err = s.db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketSessions)
 			if b.Get(key) == nil { // logged out meanwhile
@@ -195,7 +204,7 @@ func (s *Store) Session(token string) (Session, User, error) {
 			return Session{}, User{}, err
 		}
 	}
-	return Session{Token: token, CSRFToken: rec.CSRF, ID: sessionID(key), Created: rec.Created, Expires: rec.expires()}, u.user(), nil
+	return Session{Token: token, CSRFToken: rec.CSRF, ID: rec.ID, Created: rec.Created, Expires: rec.expires()}, u.user(), nil
 }
 
 // Logout ends the session of token. Unknown tokens are not an error.
