@@ -65,7 +65,8 @@ var (
 	ErrCredentialExists = errors.New("auth: tenant already has credentials")
 	// ErrNoCredential is returned when a tenant has no key pair.
 	ErrNoCredential = errors.New("auth: tenant has no credentials")
-	// ErrUserExists is returned when a username is taken.
+	// ErrUserExists is returned when a username is taken: by a user of the same
+	// tenant, or by an operator (operator names are reserved in every tenant).
 	ErrUserExists = errors.New("auth: user already exists")
 	// ErrUserNotFound is returned when no user has that name.
 	ErrUserNotFound = errors.New("auth: user not found")

@@ -89,7 +89,7 @@ var errorTable = []errorMapping{
 
 	{auth.ErrCredentialExists, http.StatusConflict, "credentials already exist; rotate or delete them instead"},
 	{auth.ErrNoCredential, http.StatusNotFound, "no credentials; generate them first"},
-	{auth.ErrUserExists, http.StatusConflict, "that username is taken"},
+	{auth.ErrUserExists, http.StatusConflict, "that username is taken: the tenant already has a user of that name, or it is an operator's name"},
 	{auth.ErrUserNotFound, http.StatusNotFound, "user not found"},
 	{auth.ErrBadPassword, http.StatusUnauthorized, "invalid username or password"},
 	{auth.ErrAmbiguousUser, http.StatusConflict, "more than one tenant has a user of that name: log in as user@tenant"},
