@@ -65,7 +65,8 @@ var (
 	ErrCredentialExists = errors.New("auth: tenant already has credentials")
 	// ErrNoCredential is returned when a tenant has no key pair.
 	ErrNoCredential = errors.New("auth: tenant has no credentials")
-	// ErrUserExists is returned when a username is taken.
+	// ErrUserExists is returned when a username is taken: by a user of the same
+	// tenant, or by an operator (operator names are reserved in every tenant).
 	ErrUserExists = errors.New("auth: user already exists")
 	// ErrUserNotFound is returned when no user has that name.
 	ErrUserNotFound = errors.New("auth: user not found")
@@ -75,6 +76,10 @@ var (
 	ErrRateLimited = errors.New("auth: too many login attempts")
 	// ErrSessionInvalid is returned when a session token is unknown or expired.
 	ErrSessionInvalid = errors.New("auth: session invalid or expired")
+	// ErrAmbiguousUser is returned when a login name without a tenant fits
+	// users of several tenants (and the password fits one of them): the
+	// login must name the tenant ("user@tenant").
+	ErrAmbiguousUser = errors.New("auth: several tenants have a user of that name; name the tenant")
 	// ErrWeakPassword is returned when a new password is too short.
 	ErrWeakPassword = errors.New("auth: password too short")
 )

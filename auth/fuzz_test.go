@@ -221,3 +221,20 @@ func FuzzUnsignedHeaders(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitLoginName: "user@tenant" splits at the last '@' into two
+// non-empty parts that rebuild the input.
+func FuzzSplitLoginName(f *testing.F) {
+	for _, s := range []string{"alice", "alice@acme", "a@b@c", "@acme", "alice@", "@"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		user, tenant, ok := SplitLoginName(s)
+		if !ok {
+			return
+		}
+		if user == "" || tenant == "" || user+"@"+tenant != s || strings.Contains(tenant, "@") {
+			t.Fatalf("SplitLoginName(%q) = %q, %q", s, user, tenant)
+		}
+	})
+}

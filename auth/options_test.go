@@ -24,7 +24,7 @@ func TestStoreOptionsBcryptCost(t *testing.T) {
 			if err := s.CreateUser("acme", "alice", "correct-horse-battery", RoleTenant); err != nil {
 				t.Fatal(err)
 			}
-			u, ok, err := s.getUser("alice")
+			u, ok, err := s.getUser("acme", "alice")
 			if err != nil || !ok {
 				t.Fatalf("getUser: %v %v", ok, err)
 			}

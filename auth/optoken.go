@@ -45,7 +45,7 @@ func (s *Store) CheckOperatorToken(token, remoteIP string) (User, error) {
 		s.limiter.failAddress(remoteIP)
 		return User{}, ErrBadToken
 	}
-	u, ok, err := s.getUser(OperatorUsername)
+	u, ok, err := s.getUser("", OperatorUsername)
 	if err != nil {
 		return User{}, err
 	}

@@ -17,6 +17,11 @@ const (
 	SessionMaxAge      = 12 * time.Hour
 	// sessionTouchInterval limits last-seen writes to one per minute per session.
 	sessionTouchInterval = time.Minute
+	// MaxSessionsPerUser bounds a user's live sessions: a login beyond it
+	// ends the user's least recently used session.
+	MaxSessionsPerUser = 10
+	// maxUserAgentLength bounds the User-Agent a session record keeps.
+	maxUserAgentLength = 256
 )
 
 // Session is a console login. Token goes in the session cookie; CSRFToken
@@ -39,6 +44,17 @@ type sessionRecord struct {
 	CSRF     string    `json:"csrf"`
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"lastSeen"`
+	// ID, IP and UserAgent are for the session list: the public name, and
+	// the client that logged in. Records from before they were kept have
+	// none; Session fills ID at the session's next use.
+	ID        string `json:"id,omitempty"`
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
+}
+
+// owner reports whether the session belongs to tenant's user username.
+func (r sessionRecord) owner(tenant, username string) bool {
+	return r.Username == username && r.Tenant == tenant
 }
 
 func (r sessionRecord) expires() time.Time {
@@ -56,9 +72,17 @@ func tokenKey(token string) []byte {
 }
 
 // sessionID is the public name of a session: a domain-separated hash of its
-// token, distinct from the storage key.
+// token, distinct from the storage key. It is kept in the session record,
+// so the session list can name sessions whose tokens the store never keeps.
 func sessionID(token string) string {
 	sum := sha256.Sum256([]byte("coffer session id\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// keyID names a session recorded before records kept their ID, from its
+// storage key, until its next use records the ID (Session).
+func keyID(key []byte) string {
+	sum := sha256.Sum256(append([]byte("coffer session key id\x00"), key...))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
@@ -70,11 +94,28 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
+// LoginRequest is one console login: the name as typed ("alice" or
+// "alice@acme"), an optional tenant named apart, and the client's address
+// and User-Agent for the session list.
+type LoginRequest struct {
+	Tenant    string
+	Username  string
+	Password  string
+	RemoteIP  string
+	UserAgent string
+}
+
 // Login checks a username and password and starts a session. It returns
 // ErrRateLimited after too many recent failures for the user or remoteIP,
 // and ErrBadPassword for a wrong password or unknown user.
 func (s *Store) Login(username, password, remoteIP string) (Session, User, error) {
-	u, err := s.CheckPassword(username, password, remoteIP)
+	return s.LoginAs(LoginRequest{Username: username, Password: password, RemoteIP: remoteIP})
+}
+
+// LoginAs is Login with the tenant and client named (see
+// CheckTenantPassword). At most MaxSessionsPerUser sessions live per user.
+func (s *Store) LoginAs(req LoginRequest) (Session, User, error) {
+	u, err := s.CheckTenantPassword(req.Tenant, req.Username, req.Password, req.RemoteIP)
 	if err != nil {
 		return Session{}, User{}, err
 	}
@@ -87,13 +128,17 @@ func (s *Store) Login(username, password, remoteIP string) (Session, User, error
 		return Session{}, User{}, err
 	}
 	now := s.now().UTC()
-	rec := sessionRecord{Username: u.Username, Tenant: u.Tenant, CSRF: csrf, Created: now, LastSeen: now}
+	rec := sessionRecord{Username: u.Username, Tenant: u.Tenant, CSRF: csrf, Created: now, LastSeen: now,
+		ID: sessionID(token), IP: req.RemoteIP, UserAgent: cleanUserAgent(req.UserAgent)}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		// Drop this user's expired sessions so the bucket cannot grow forever.
 		if err := deleteSessions(tx, func(r sessionRecord) bool {
-			return r.Username == u.Username && !now.Before(r.expires())
+			return r.owner(u.Tenant, u.Username) && !now.Before(r.expires())
 		}); err != nil {
+			return err
+		}
+		if err := evictSessions(tx, u.Tenant, u.Username, MaxSessionsPerUser-1); err != nil {
 			return err
 		}
 		return putJSON(b, tokenKey(token), rec)
@@ -101,7 +146,19 @@ func (s *Store) Login(username, password, remoteIP string) (Session, User, error
 	if err != nil {
 		return Session{}, User{}, err
 	}
-	return Session{Token: token, CSRFToken: csrf, ID: sessionID(token), Created: now, Expires: rec.expires()}, u, nil
+	return Session{Token: token, CSRFToken: csrf, ID: rec.ID, Created: now, Expires: rec.expires()}, u, nil
+}
+
+// cleanUserAgent keeps at most maxUserAgentLength printable ASCII bytes of
+// a User-Agent header.
+func cleanUserAgent(ua string) string {
+	b := make([]byte, 0, min(len(ua), maxUserAgentLength))
+	for i := 0; i < len(ua) && len(b) < maxUserAgentLength; i++ {
+		if c := ua[i]; c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // Session returns the live session of token and its user, extending the
@@ -120,7 +177,7 @@ func (s *Store) Session(token string) (Session, User, error) {
 		if err != nil || !ok {
 			return ErrSessionInvalid
 		}
-		ok, err = getJSON(tx.Bucket(bucketUsers), []byte(rec.Username), &u)
+		ok, err = getJSON(tx.Bucket(bucketUsers), userDBKey(rec.Tenant, rec.Username), &u)
 		if err != nil || !ok {
 			return ErrSessionInvalid
 		}
@@ -133,8 +190,9 @@ func (s *Store) Session(token string) (Session, User, error) {
 		_ = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete(key) })
 		return Session{}, User{}, ErrSessionInvalid
 	}
-	if now.Sub(rec.LastSeen) >= sessionTouchInterval {
+	if now.Sub(rec.LastSeen) >= sessionTouchInterval || rec.ID == "" {
 		rec.LastSeen = now
+		rec.ID = sessionID(token)
 		err = s.db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketSessions)
 			if b.Get(key) == nil { // logged out meanwhile
@@ -146,7 +204,7 @@ func (s *Store) Session(token string) (Session, User, error) {
 			return Session{}, User{}, err
 		}
 	}
-	return Session{Token: token, CSRFToken: rec.CSRF, ID: sessionID(token), Created: rec.Created, Expires: rec.expires()}, u.user(), nil
+	return Session{Token: token, CSRFToken: rec.CSRF, ID: rec.ID, Created: rec.Created, Expires: rec.expires()}, u.user(), nil
 }
 
 // Logout ends the session of token. Unknown tokens are not an error.
@@ -158,11 +216,17 @@ func (s *Store) Logout(token string) error {
 
 // deleteSessions removes every session for which match is true.
 func deleteSessions(tx *bolt.Tx, match func(sessionRecord) bool) error {
+	return deleteSessionsKeyed(tx, func(_ []byte, r sessionRecord) bool { return match(r) })
+}
+
+// deleteSessionsKeyed removes every session for which match (given the
+// storage key) is true, and unreadable records.
+func deleteSessionsKeyed(tx *bolt.Tx, match func([]byte, sessionRecord) bool) error {
 	b := tx.Bucket(bucketSessions)
 	var doomed [][]byte
 	err := b.ForEach(func(k, v []byte) error {
 		var r sessionRecord
-		if json.Unmarshal(v, &r) != nil || match(r) {
+		if json.Unmarshal(v, &r) != nil || match(k, r) {
 			doomed = append(doomed, append([]byte(nil), k...))
 		}
 		return nil

@@ -17,7 +17,7 @@ import (
 var (
 	bucketCredentials = []byte("credentials") // tenant -> credentialRecord
 	bucketAccessKeys  = []byte("accesskeys")  // access key -> tenant
-	bucketUsers       = []byte("users")       // username -> userRecord
+	bucketUsers       = []byte("users")       // userKey(tenant, username) -> userRecord
 	bucketSessions    = []byte("sessions")    // sha256(token) -> sessionRecord
 	bucketAudit       = []byte("audit")       // big-endian sequence -> AuditEvent
 )
@@ -93,7 +93,7 @@ func OpenStore(path string, masterKey []byte, opts ...Option) (*Store, error) {
 				return err
 			}
 		}
-		return nil
+		return migrateUserKeys(tx)
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("auth: init %s: %w", path, err), db.Close())

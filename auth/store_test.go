@@ -335,7 +335,7 @@ func TestUsersAndLogin(t *testing.T) {
 
 	// SetPassword and DeleteUser end sessions.
 	sess, _, _ = s.Login("alice", "alice-password", "10.0.0.1")
-	if err := s.SetPassword("alice", "new-alice-password"); err != nil {
+	if err := s.SetPassword("acme", "alice", "new-alice-password"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Session(sess.Token); !errors.Is(err, ErrSessionInvalid) {
@@ -345,16 +345,16 @@ func TestUsersAndLogin(t *testing.T) {
 		t.Fatalf("old password still works: %v", err)
 	}
 	sess, _, _ = s.Login("alice", "new-alice-password", "10.0.0.1")
-	if err := s.DeleteUser("alice"); err != nil {
+	if err := s.DeleteUser("acme", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Session(sess.Token); !errors.Is(err, ErrSessionInvalid) {
 		t.Fatalf("session survived user deletion: %v", err)
 	}
-	if err := s.DeleteUser("alice"); !errors.Is(err, ErrUserNotFound) {
+	if err := s.DeleteUser("acme", "alice"); !errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if err := s.SetPassword("alice", "whatever-pass"); !errors.Is(err, ErrUserNotFound) {
+	if err := s.SetPassword("acme", "alice", "whatever-pass"); !errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("SetPassword unknown: %v", err)
 	}
 }

@@ -87,7 +87,9 @@ func (s *Store) EnsureOperator(password string) (created bool, err error) {
 }
 
 // CreateUser adds a console user. Tenant users need a tenant; operators have
-// none. It returns ErrUserExists, ErrInvalidUsername or ErrWeakPassword.
+// none. Names are unique per tenant; an operator's name is reserved in every
+// tenant (see userkey.go). It returns ErrUserExists, ErrInvalidUsername or
+// ErrWeakPassword.
 func (s *Store) CreateUser(tenant, username, password string, role Role) error {
 	if err := validUsername(username); err != nil {
 		return err
@@ -108,26 +110,49 @@ func (s *Store) CreateUser(tenant, username, password string, role Role) error {
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketUsers)
-		if b.Get([]byte(username)) != nil {
+		key := userDBKey(tenant, username)
+		if b.Get(key) != nil {
 			return ErrUserExists
 		}
-		return putJSON(b, []byte(username), userRecord{
+		// An operator name is taken everywhere; an operator cannot take a
+		// name a tenant user has.
+		var clash bool
+		var err error
+		if role == RoleOperator {
+			clash, err = tenantUserNamed(tx, username)
+		} else {
+			clash, err = operatorNamed(tx, username)
+		}
+		if err != nil {
+			return err
+		}
+		if clash {
+			return ErrUserExists
+		}
+		return putJSON(b, key, userRecord{
 			Username: username, Tenant: tenant, Role: role, Hash: hash, Created: s.now().UTC(),
 		})
 	})
 }
 
-// SetPassword replaces a user's password and ends the user's sessions. It
-// returns ErrUserNotFound or ErrWeakPassword.
-func (s *Store) SetPassword(username, password string) error {
+// SetPassword replaces a user's password (tenant "" for an operator) and
+// ends the user's sessions. It returns ErrUserNotFound or ErrWeakPassword.
+func (s *Store) SetPassword(tenant, username, password string) error {
+	return s.setPassword(tenant, username, password, "")
+}
+
+// setPassword replaces a user's password and ends the user's sessions but
+// the one stored under keepKey (none when empty).
+func (s *Store) setPassword(tenant, username, password, keepKey string) error {
 	hash, err := s.hashPassword(password)
 	if err != nil {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketUsers)
+		key := userDBKey(tenant, username)
 		var u userRecord
-		ok, err := getJSON(b, []byte(username), &u)
+		ok, err := getJSON(b, key, &u)
 		if err != nil {
 			return err
 		}
@@ -135,25 +160,28 @@ func (s *Store) SetPassword(username, password string) error {
 			return ErrUserNotFound
 		}
 		u.Hash = hash
-		if err := putJSON(b, []byte(username), u); err != nil {
+		if err := putJSON(b, key, u); err != nil {
 			return err
 		}
-		return deleteSessions(tx, func(r sessionRecord) bool { return r.Username == username })
+		return deleteSessionsKeyed(tx, func(k []byte, r sessionRecord) bool {
+			return r.owner(tenant, username) && string(k) != keepKey
+		})
 	})
 }
 
-// DeleteUser removes a user and the user's sessions. It returns
-// ErrUserNotFound.
-func (s *Store) DeleteUser(username string) error {
+// DeleteUser removes a user (tenant "" for an operator) and the user's
+// sessions. It returns ErrUserNotFound.
+func (s *Store) DeleteUser(tenant, username string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketUsers)
-		if b.Get([]byte(username)) == nil {
+		key := userDBKey(tenant, username)
+		if b.Get(key) == nil {
 			return ErrUserNotFound
 		}
-		if err := b.Delete([]byte(username)); err != nil {
+		if err := b.Delete(key); err != nil {
 			return err
 		}
-		return deleteSessions(tx, func(r sessionRecord) bool { return r.Username == username })
+		return deleteSessions(tx, func(r sessionRecord) bool { return r.owner(tenant, username) })
 	})
 }
 
@@ -177,39 +205,67 @@ func (s *Store) ListUsers(tenant string) ([]User, error) {
 	return out, err
 }
 
-// getUser reads one user record.
-func (s *Store) getUser(username string) (userRecord, bool, error) {
+// getUser reads one user record (tenant "" for an operator).
+func (s *Store) getUser(tenant, username string) (userRecord, bool, error) {
 	var u userRecord
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		ok, err = getJSON(tx.Bucket(bucketUsers), []byte(username), &u)
+		ok, err = getJSON(tx.Bucket(bucketUsers), userDBKey(tenant, username), &u)
 		return err
 	})
 	return u, ok, err
 }
 
-// CheckPassword verifies a username and password (HTTP Basic auth for the
-// operator CLI), throttled like Login. While the (user, address) pair or the
-// address must wait after failures it returns a *RateLimitError (wrapping
-// ErrRateLimited) without looking at the password; otherwise ErrBadPassword
-// (also for unknown users) or the user.
+// CheckPassword verifies a login name and password (HTTP Basic auth for the
+// operator CLI), throttled like Login. The name is a bare username or
+// "user@tenant" (see CheckTenantPassword). While the (name, address) pair
+// or the address must wait after failures it returns a *RateLimitError
+// (wrapping ErrRateLimited) without looking at the password; otherwise
+// ErrBadPassword (also for unknown users), ErrAmbiguousUser, or the user.
 func (s *Store) CheckPassword(username, password, remoteIP string) (User, error) {
-	if err := s.limiter.check(username, remoteIP); err != nil {
+	return s.CheckTenantPassword("", username, password, remoteIP)
+}
+
+// CheckTenantPassword is CheckPassword with the tenant named apart: with
+// tenant set, only that tenant's user matches. Without it, a name held by
+// one user matches that user, and "user@tenant" matches the tenant's user;
+// when the password fits and several users match, ErrAmbiguousUser asks the
+// caller to name the tenant. A wrong password never reveals ambiguity.
+func (s *Store) CheckTenantPassword(tenant, username, password, remoteIP string) (User, error) {
+	limitKey := loginLimitKey(tenant, username)
+	if err := s.limiter.check(limitKey, remoteIP); err != nil {
 		return User{}, err
 	}
-	u, ok, err := s.getUser(username)
+	var cands []userRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		cands, err = loginCandidates(tx, tenant, username)
+		return err
+	})
 	if err != nil {
 		return User{}, err
 	}
-	hash := s.dummyHash()
-	if ok {
-		hash = u.Hash
+	if len(cands) > maxLoginCandidates {
+		cands = cands[:maxLoginCandidates]
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !ok {
-		s.limiter.fail(username, remoteIP)
+	var matched []userRecord
+	for _, u := range cands {
+		if bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) == nil {
+			matched = append(matched, u)
+		}
+	}
+	if len(cands) == 0 {
+		// A wrong username costs as much time as a wrong password.
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+	}
+	switch {
+	case len(matched) == 0:
+		s.limiter.fail(limitKey, remoteIP)
 		return User{}, ErrBadPassword
+	case len(cands) > 1:
+		return User{}, ErrAmbiguousUser
 	}
-	s.limiter.succeed(username, remoteIP)
-	return u.user(), nil
+	s.limiter.succeed(limitKey, remoteIP)
+	return matched[0].user(), nil
 }

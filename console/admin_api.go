@@ -274,7 +274,7 @@ func (s *server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := checkPasswordLength(req.Password); err != nil {
 		return err
 	}
-	if err := s.auth.SetPassword(username, req.Password); err != nil {
+	if err := s.auth.SetPassword(tenant, username, req.Password); err != nil {
 		return err
 	}
 	s.audit(r, tenant, "user.password", username)
@@ -287,7 +287,7 @@ func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.auth.DeleteUser(username); err != nil {
+	if err := s.auth.DeleteUser(tenant, username); err != nil {
 		return err
 	}
 	s.audit(r, tenant, "user.delete", username)

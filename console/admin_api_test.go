@@ -55,7 +55,9 @@ func TestAdminTenantLifecycle(t *testing.T) {
 
 	// Users.
 	op.do("POST", "/api/admin/tenants/acme/users", map[string]string{"username": "alice", "password": "alice-password-1"}).want(http.StatusCreated)
-	op.do("POST", "/api/admin/tenants/beta/users", map[string]string{"username": "alice", "password": "other-password-1"}).want(http.StatusConflict)
+	op.do("POST", "/api/admin/tenants/acme/users", map[string]string{"username": "alice", "password": "other-password-1"}).want(http.StatusConflict)
+	// Names are unique per tenant (account_test.go); an operator's name is taken in every tenant.
+	op.do("POST", "/api/admin/tenants/beta/users", map[string]string{"username": "admin", "password": "other-password-1"}).want(http.StatusConflict)
 	op.do("POST", "/api/admin/tenants/acme/users", map[string]string{"username": "shorty", "password": "x"}).want(http.StatusBadRequest)
 	op.do("POST", "/api/admin/tenants/nobody/users", map[string]string{"username": "bob", "password": "bob-password-12"}).want(http.StatusNotFound)
 	alice := e.login("alice", "alice-password-1")

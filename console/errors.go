@@ -93,9 +93,10 @@ var errorTable = []errorMapping{
 
 	{auth.ErrCredentialExists, http.StatusConflict, "credentials already exist; rotate or delete them instead"},
 	{auth.ErrNoCredential, http.StatusNotFound, "no credentials; generate them first"},
-	{auth.ErrUserExists, http.StatusConflict, "that username is taken"},
+	{auth.ErrUserExists, http.StatusConflict, "that username is taken: the tenant already has a user of that name, or it is an operator's name"},
 	{auth.ErrUserNotFound, http.StatusNotFound, "user not found"},
 	{auth.ErrBadPassword, http.StatusUnauthorized, "invalid username or password"},
+	{auth.ErrAmbiguousUser, http.StatusConflict, "more than one tenant has a user of that name: log in as user@tenant"},
 	{auth.ErrRateLimited, http.StatusTooManyRequests, "too many failed login attempts from your address; wait and try again"},
 	{auth.ErrBadToken, http.StatusUnauthorized, "invalid operator API token"},
 	{auth.ErrSessionInvalid, http.StatusUnauthorized, "not logged in or session expired"},

@@ -32,7 +32,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrSSEKeyRequired, storage.ErrSSEKeyMismatch, storage.ErrSSENotCustomer, storage.ErrSSENoMasterKey,
 		auth.ErrCredentialExists, auth.ErrNoCredential, auth.ErrUserExists, auth.ErrUserNotFound,
 		auth.ErrBadPassword, auth.ErrRateLimited, auth.ErrSessionInvalid, auth.ErrWeakPassword,
-		auth.ErrAccessDenied, auth.ErrInvalidUsername, os.ErrDeadlineExceeded,
+		auth.ErrAccessDenied, auth.ErrInvalidUsername, auth.ErrAmbiguousUser, os.ErrDeadlineExceeded,
 	}
 	for _, s := range sentinels {
 		wrapped := fmt.Errorf("op on tenant x: %w", s)

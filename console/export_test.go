@@ -10,3 +10,6 @@ func SetSummaryUploads(n int) (restore func()) {
 
 // Attachment is the Content-Disposition of a download of key.
 var Attachment = attachment
+
+// ShortUserAgent names a client for the session list.
+var ShortUserAgent = shortUserAgent

@@ -52,6 +52,8 @@ var fuzzRoutes = []struct {
 	{"GET", "/api/containers/{}/policy", true},
 	{"PUT", "/api/containers/{}/policy", true},
 	{"DELETE", "/api/containers/{}/policy", true},
+	{"PUT", "/api/me/password", true},
+	{"GET", "/api/me/sessions", true},
 }
 
 // FuzzAPIRequests sends arbitrary bodies, path segments and query strings to
@@ -94,6 +96,9 @@ func FuzzAPIRequests(f *testing.F) {
 	f.Add(uint8(32), "photos", "", []byte(`{"publicRead":true}`))
 	f.Add(uint8(32), "photos", "", []byte(`{"policy":"{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::photos/*\"}]}"}`))
 	f.Add(uint8(33), "photos", "", []byte(nil))
+	f.Add(uint8(34), "", "", []byte(`{"currentPassword":"wrong-password","newPassword":"x"}`))
+	f.Add(uint8(34), "", "", []byte(`{"currentPassword":"","newPassword":"`+strings.Repeat("n", 100)+`"}`))
+	f.Add(uint8(35), "", "", []byte(nil))
 
 	e := newEnv(f)
 	tenant := e.tenant("acme", storage.Quota{MaxObjects: 3})

@@ -90,6 +90,9 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodPost, "/logout", s.requireSession(s.logout))
 	handle(http.MethodGet, "/me", s.requireSession(s.me))
 	handle(http.MethodGet, "/session", s.sessionProbe)
+	handle(http.MethodPut, "/me/password", s.requireSession(s.changePassword))
+	handle(http.MethodGet, "/me/sessions", s.requireSession(s.listSessions))
+	handle(http.MethodDelete, "/me/sessions", s.requireSession(s.logoutOthers))
 
 	// Tenant API: always the session's own tenant.
 	handle(http.MethodGet, "/credentials", s.requireTenant(s.getCredentials))

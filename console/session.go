@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -239,9 +240,12 @@ func (s *server) requireOperator(h handlerFunc) handlerFunc {
 }
 
 // loginRequest is the body of POST /api/login.
+// Username is "alice" or "alice@tenant"; Tenant, when set, names the
+// tenant apart (usernames are unique per tenant, see auth/userkey.go).
 type loginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	Tenant   string `json:"tenant,omitempty"`
 }
 
 // meResponse describes the logged-in user and the CSRF token to echo.
@@ -268,7 +272,14 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if req.Username == "" || req.Password == "" {
 		return errorf(http.StatusBadRequest, "username and password are required")
 	}
-	sess, user, err := s.auth.Login(req.Username, req.Password, remoteIP(r))
+	sess, user, err := s.auth.LoginAs(auth.LoginRequest{
+		Tenant: req.Tenant, Username: req.Username, Password: req.Password,
+		RemoteIP: remoteIP(r), UserAgent: r.UserAgent(),
+	})
+	if errors.Is(err, auth.ErrAmbiguousUser) {
+		return &apiError{Status: http.StatusConflict, cause: err, Fields: map[string]any{"ambiguous": true},
+			Message: fmt.Sprintf("more than one tenant has a user named %s: log in as %s@TENANT, with your tenant's name", req.Username, req.Username)}
+	}
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,7 @@ var errorTable = []errorMapping{
 	{auth.ErrRateLimited, errorf("SlowDown", 503, "Please reduce your request rate.")},
 	{auth.ErrSessionInvalid, errorf("AccessDenied", 403, "Access Denied.")},
 	{auth.ErrWeakPassword, errorf("InvalidArgument", 400, "The password is too short.")},
+	{auth.ErrAmbiguousUser, errorf("AccessDenied", 403, "Access Denied.")},
 }
 
 // toAPIError translates any error returned by a handler to the S3 error to

@@ -86,6 +86,7 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"auth.ErrRateLimited":            auth.ErrRateLimited,
 		"auth.ErrSessionInvalid":         auth.ErrSessionInvalid,
 		"auth.ErrWeakPassword":           auth.ErrWeakPassword,
+		"auth.ErrAmbiguousUser":          auth.ErrAmbiguousUser,
 	}
 	if len(sentinels) != len(errorTable) {
 		t.Errorf("test lists %d sentinels, errorTable has %d entries: update both", len(sentinels), len(errorTable))

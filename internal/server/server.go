@@ -408,7 +408,7 @@ func ensureOperator(store *auth.Store, password string) (generated string, err e
 			return "", nil
 		}
 		if _, err := store.CheckPassword(OperatorUsername, password, "startup"); err != nil {
-			if err := store.SetPassword(OperatorUsername, password); err != nil {
+			if err := store.SetPassword("", OperatorUsername, password); err != nil {
 				return "", fmt.Errorf("server: operator password: %w", err)
 			}
 		}

@@ -31,7 +31,7 @@ async function login(username, password) {
 }
 
 async function logout() {
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await page.getByRole('heading', { name: 'Log in to Coffer' }).waitFor();
 }
 
@@ -130,10 +130,12 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     assert.match(await page.locator('#addressing-style').innerText(), /^path style only \(http:\/\/127\.0\.0\.1:\d+\/my-container\/key\)$/);
     assert.ok((await page.locator('#addressing-clients').innerText()).includes('s3.addressing_style path'));
     const cli = await page.locator('#snippet-cli').innerText();
-    assert.match(cli, /^aws configure --profile my-storage$/m);
-    assert.ok(cli.includes(`# AWS Access Key ID: ${keys.accessKey}`), cli);
-    assert.ok(cli.includes(`export S3_ENDPOINT="${coffer.s3}"`), cli);
-    assert.ok(cli.includes('aws s3 ls --profile my-storage --endpoint-url "$S3_ENDPOINT"'), cli);
+    // Profile lines, then an "aws s3 mb" first: the tenant has no container yet (account.test.mjs runs it).
+    assert.ok(cli.includes(`aws configure set aws_access_key_id ${keys.accessKey} --profile my-storage`), cli);
+    assert.ok(cli.includes(`aws configure set aws_secret_access_key ${keys.secretKey} --profile my-storage`), cli);
+    assert.ok(cli.includes(`aws configure set endpoint_url ${coffer.s3} --profile my-storage`), cli);
+    assert.ok(cli.includes('aws configure set s3.addressing_style path --profile my-storage'), cli);
+    assert.match(cli, /^aws s3 mb s3:\/\/my-container --profile my-storage$/m);
     const py = await page.locator('#snippet-boto3').innerText();
     assert.ok(py.includes(`endpoint_url="${coffer.s3}"`), py);
     assert.ok(py.includes(`aws_access_key_id="${keys.accessKey}"`), py);
@@ -209,7 +211,7 @@ describe('Coffer console, following the product page in Chromium', { concurrency
     await access().getByText('Hidden.').waitFor();
     const html = await page.content();
     assert.ok(!html.includes(keys.secretKey), 'the secret appears nowhere on the page after a reload');
-    assert.ok((await page.locator('#snippet-cli').innerText()).includes('# AWS Secret Access Key: <your-secret-key>'));
+    assert.ok((await page.locator('#snippet-cli').innerText()).includes('#   aws configure set aws_secret_access_key <your-secret-key> --profile my-storage'));
     assert.ok((await page.locator('#snippet-cli').innerText()).includes(keys.accessKey));
     const me = await page.evaluate(() => fetch('/api/credentials').then((r) => r.text()));
     assert.ok(!me.includes(keys.secretKey), 'GET /api/credentials never returns the secret');
@@ -259,9 +261,10 @@ describe('Coffer console, following the product page in Chromium', { concurrency
 
     // While the new secret is shown, the boto3 snippet carries it and runs as
     // pasted (its listing part; the upload/download lines need local files).
+    await page.getByLabel('Container in the snippets').selectOption('my-container');
     const py = await page.locator('#snippet-boto3').innerText();
     assert.ok(py.includes(`aws_secret_access_key="${keys.secretKey}"`), py);
-    const listing = py.split('\n').filter((l) => !/upload_file|download_file/.test(l)).join('\n');
+    const listing = py.split('\n').filter((l) => !/put_object|get_object/.test(l)).join('\n');
     const out = await coffer.python(listing);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout.trim(), 'myfile.txt');

@@ -10,6 +10,7 @@ import * as tenantsPage from './admin-tenants.js';
 import * as tenantPage from './admin-tenant.js';
 import * as drivesPage from './admin-drives.js';
 import { refreshBanners, hideBanners } from './banners.js';
+import * as accountPage from './account.js';
 
 const main = document.getElementById('main');
 const sidebar = document.getElementById('sidebar');
@@ -49,6 +50,7 @@ const routes = [
   { re: /^\/admin\/tenants$/, page: tenantsPage, role: 'operator' },
   { re: /^\/admin\/tenants\/([^/]+)$/, page: tenantPage, role: 'operator' },
   { re: /^\/admin\/drives$/, page: drivesPage, role: 'operator' },
+  { re: /^\/admin\/account$/, page: accountPage, role: 'operator' },
 ];
 
 const aliases = { '/settings': '/storage/settings', '/admin': '/admin/tenants', '/': '' };
@@ -70,7 +72,7 @@ export function navigate(path) {
 
 function renderNav(path) {
   const items = !session ? [] : session.role === 'operator'
-    ? [['Tenants', '/admin/tenants', 'tenants'], ['Drives', '/admin/drives', 'drive']]
+    ? [['Tenants', '/admin/tenants', 'tenants'], ['Drives', '/admin/drives', 'drive'], ['Account', '/admin/account', 'user']]
     : [['Storage', '/storage', 'storage']];
   sidebar.hidden = items.length === 0;
   shell.classList.toggle('no-nav', items.length === 0);

@@ -40,6 +40,7 @@ const ICONS = {
   drive: ['M3 12h18v7H3z', 'M5 12l2-7h10l2 7', 'M16 16h.01'],
   plus: ['M12 5v14', 'M5 12h14'],
   folder: ['M3 6h6l2 2h10v11H3z'],
+  user: ['M5 20v-1a7 7 0 0 1 14 0v1', 'M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8'],
 };
 
 // icon returns a decorative SVG icon (hidden from assistive technology).

@@ -5,11 +5,16 @@ import { h, clear, errorBox, busy } from './dom.js';
 export function render(main, ctx) {
   ctx.setTitle('Log in');
   const err = h('div', {});
-  const user = h('input', { id: 'login-username', name: 'username', type: 'text', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' });
+  const user = h('input', {
+    id: 'login-username', name: 'username', type: 'text', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false',
+    'aria-describedby': 'login-username-hint',
+  });
   const pass = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Log in');
   const form = h('form', { class: 'panel', novalidate: true },
-    h('div', { class: 'field' }, h('label', { for: 'login-username' }, 'Username'), user),
+    h('div', { class: 'field' }, h('label', { for: 'login-username' }, 'Username'), user,
+      h('p', { id: 'login-username-hint', class: 'field-hint' },
+        'Usernames are unique within a tenant. If another tenant has a user of the same name, add your tenant: alice@your-tenant.')),
     h('div', { class: 'field' }, h('label', { for: 'login-password' }, 'Password'), pass),
     err,
     submit);

@@ -11,9 +11,14 @@ import { storageHeader } from './storage.js';
 import { UPLOADS_NOTE } from './uploads.js';
 import { usageHistory } from './usage-history.js';
 import { showBanners } from './banners.js';
+import { accountSections } from './account.js';
 
 const SECRET_PLACEHOLDER = '<your-secret-key>';
 const ACCESS_PLACEHOLDER = '<your-access-key>';
+// PROFILE is the AWS CLI profile the snippets configure; NEW_CONTAINER the
+// container they create when the tenant has none.
+const PROFILE = 'my-storage';
+const NEW_CONTAINER = 'my-container';
 
 export function render(main, ctx) {
   ctx.setTitle('Settings · Shared Storage');
@@ -43,7 +48,8 @@ export function render(main, ctx) {
       h('div', { class: 'page-head' }, h('h2', { id: 'usage-h' }, 'Usage'), refresh),
       usageBody,
       h('h3', { id: 'usage-history-h' }, 'Usage over time'),
-      history));
+      history),
+    accountSections(ctx));
 
   // Access.
   function renderAccess() {
@@ -143,41 +149,36 @@ export function render(main, ctx) {
     if (ctx.alive()) renderAccess();
   }
 
-  // Access endpoint and client snippets.
+  // Access endpoint and client snippets. They run as pasted: the tenant's
+  // real container (or an "aws s3 mb" line first when there is none), the
+  // endpoint as served (http or https), and the addressing style that works.
   let endpointLoaded = false;
+  let containers = null; // names, or null when the list could not be read
+  let snippetContainer = '';
   function renderEndpoint() {
     if (!endpointLoaded) return;
     const ak = (fresh && fresh.accessKey) || (cred && cred.accessKey) || ACCESS_PLACEHOLDER;
-    const sk = (fresh && fresh.secretKey) || SECRET_PLACEHOLDER;
+    const sk = (fresh && fresh.secretKey) || '';
     const ep = endpoint || 'https://<your-endpoint>';
-    const cli = [
-      'aws configure --profile my-storage',
-      `# AWS Access Key ID: ${ak}`,
-      `# AWS Secret Access Key: ${sk}`,
-      `# Default region name: ${region}`,
-      '# Default output format: json',
-      '',
-      `export S3_ENDPOINT="${ep}"`,
-      'aws s3 ls --profile my-storage --endpoint-url "$S3_ENDPOINT"',
-      'aws s3 cp myfile.txt s3://my-container/ --profile my-storage --endpoint-url "$S3_ENDPOINT"',
-      'aws s3 cp s3://my-container/myfile.txt . --profile my-storage --endpoint-url "$S3_ENDPOINT"',
-      'aws s3 sync ./data s3://my-container/data --profile my-storage --endpoint-url "$S3_ENDPOINT"',
-    ].join('\n');
-    const py = [
-      'import boto3',
-      `s3 = boto3.client("s3", endpoint_url="${ep}",`,
-      `                  aws_access_key_id="${ak}",`,
-      `                  aws_secret_access_key="${sk}",`,
-      `                  region_name="${region}")`,
-      'response = s3.list_objects_v2(Bucket="my-container")',
-      'for obj in response.get("Contents", []):',
-      '    print(obj["Key"])',
-      's3.upload_file("myfile.txt", "my-container", "myfile.txt")',
-      's3.download_file("my-container", "myfile.txt", "myfile-downloaded.txt")',
-    ].join('\n');
+    const style = addressingStyle(ep, vhostDomain);
+    const have = containers && containers.length > 0;
+    if (have && !containers.includes(snippetContainer)) [snippetContainer] = containers;
+    const bucket = have ? snippetContainer : NEW_CONTAINER;
+    const cli = cliSnippet({ ak, sk, ep, region, style, bucket, create: !have });
+    const py = boto3Snippet({ ak, sk: sk || SECRET_PLACEHOLDER, ep, region, style, bucket, create: !have });
     const snippet = (id, label, text) => h('div', { class: 'snippet' },
       h('pre', { id, tabindex: '0', 'aria-label': `${label} snippet` }, h('code', {}, text)),
       copyButton(`Copy ${label} snippet`, () => text));
+    let picker = null;
+    if (have && containers.length > 1) {
+      picker = h('select', { id: 'snippet-container' },
+        containers.map((n) => h('option', { value: n, selected: n === snippetContainer }, n)));
+      picker.addEventListener('change', () => {
+        snippetContainer = picker.value;
+        renderEndpoint();
+        document.getElementById('snippet-container')?.focus();
+      });
+    }
     clear(endpointBody,
       endpoint ? copyField('endpoint-url', 'Endpoint URL', endpoint)
         : h('p', { class: 'alert alert-warn' }, 'The operator has not configured a public S3 endpoint.'),
@@ -185,21 +186,29 @@ export function render(main, ctx) {
         h('dt', {}, 'Region'), h('dd', { id: 'region' }, region)),
       h('p', { class: 'muted small' }, `The region is always ${region} regardless of geographic location.`),
       addressingView(ep, vhostDomain),
+      picker ? h('div', { class: 'field' }, h('label', { for: 'snippet-container' }, 'Container in the snippets'), picker) : null,
       h('h3', {}, 'AWS CLI'),
+      h('p', { class: 'muted small', id: 'snippet-cli-note' }, have
+        ? `Paste into a shell: it sets up the profile ${PROFILE}, then writes, lists and reads hello.txt in ${bucket}.`
+        : `Paste into a shell: it sets up the profile ${PROFILE}, creates the container ${bucket}, then writes, lists and reads hello.txt in it.`),
       snippet('snippet-cli', 'AWS CLI', cli),
       h('h3', {}, 'Python (boto3)'),
       snippet('snippet-boto3', 'boto3', py),
-      sk === SECRET_PLACEHOLDER
-        ? h('p', { class: 'muted small' }, `Replace ${SECRET_PLACEHOLDER} with the secret key you saved when the credentials were generated.`)
+      !sk
+        ? h('p', { class: 'muted small' }, `The secret key is shown only when the key pair is generated. The AWS CLI snippet assumes the profile already has it; the boto3 snippet needs it in place of ${SECRET_PLACEHOLDER}.`)
         : null);
   }
 
   async function loadEndpoint() {
     try {
-      const s = await api('GET', '/api/settings');
+      const [s, list] = await Promise.all([
+        api('GET', '/api/settings'),
+        api('GET', '/api/containers').catch(() => null),
+      ]);
       endpoint = (s && s.endpoint) || '';
       region = (s && s.region) || 'us-east-1';
       vhostDomain = (s && s.virtualHostDomain) || '';
+      containers = list && list.containers ? list.containers.map((c) => c.name).sort() : null;
       endpointLoaded = true;
       if (ctx.alive()) renderEndpoint();
     } catch (err) {
@@ -287,6 +296,65 @@ function usageView(u) {
           h('p', { class: 'muted small' }, `${volumes.length} ${volumes.length === 1 ? 'volume' : 'volumes'}, ${fmtBytes(volumes.reduce((s, v) => s + (Number(v.sizeBytes) || 0), 0))} in total.`))),
     ),
   ];
+}
+
+// addressingStyle is the S3 addressing style the snippets set: virtual-hosted
+// when the endpoint's host is the server's virtual-host domain (the
+// container becomes a subdomain of it), path style otherwise, and for
+// localhost, whose subdomains many resolvers outside browsers do not know.
+export function addressingStyle(ep, domain) {
+  try {
+    const host = new URL(ep).hostname;
+    if (domain && host === domain && host !== 'localhost') return 'virtual';
+  } catch (e) { /* placeholder endpoint */ }
+  return 'path';
+}
+
+// cliSnippet is the AWS CLI snippet: "aws configure set" lines for the
+// profile (the secret only while it is shown), then commands that touch no
+// local file (stdin and stdout stand in for files), so it runs as pasted.
+export function cliSnippet({ ak, sk, ep, region, style, bucket, create }) {
+  const p = `--profile ${PROFILE}`;
+  const lines = [
+    `# Set up the profile ${PROFILE} (once).`,
+    `aws configure set aws_access_key_id ${ak} ${p}`,
+  ];
+  if (sk) lines.push(`aws configure set aws_secret_access_key ${sk} ${p}`);
+  else lines.push(`# The secret key was shown once, when generated; if this profile lacks it:`, `#   aws configure set aws_secret_access_key ${SECRET_PLACEHOLDER} ${p}`);
+  lines.push(
+    `aws configure set region ${region} ${p}`,
+    `aws configure set endpoint_url ${ep} ${p}`,
+    `aws configure set s3.addressing_style ${style} ${p}`,
+    '',
+    '# Use it.');
+  if (create) lines.push(`aws s3 mb s3://${bucket} ${p}`);
+  lines.push(
+    `echo "hello from Coffer" | aws s3 cp - s3://${bucket}/hello.txt ${p}`,
+    `aws s3 ls s3://${bucket}/ ${p}`,
+    `aws s3 cp s3://${bucket}/hello.txt - ${p}`,
+    '# With your own files:',
+    `#   aws s3 cp myfile.txt s3://${bucket}/ ${p}`,
+    `#   aws s3 sync ./data s3://${bucket}/data ${p}`);
+  return lines.join('\n');
+}
+
+// boto3Snippet is the same in Python.
+export function boto3Snippet({ ak, sk, ep, region, style, bucket, create }) {
+  return [
+    'import boto3',
+    'from botocore.config import Config',
+    `s3 = boto3.client("s3", endpoint_url="${ep}",`,
+    `                  aws_access_key_id="${ak}",`,
+    `                  aws_secret_access_key="${sk}",`,
+    `                  region_name="${region}",`,
+    `                  config=Config(s3={"addressing_style": "${style}"}))`,
+    create ? `s3.create_bucket(Bucket="${bucket}")` : null,
+    `s3.put_object(Bucket="${bucket}", Key="hello.txt", Body=b"hello from Coffer\\n")`,
+    `response = s3.list_objects_v2(Bucket="${bucket}")`,
+    'for obj in response.get("Contents", []):',
+    '    print(obj["Key"])',
+    `print(s3.get_object(Bucket="${bucket}", Key="hello.txt")["Body"].read().decode(), end="")`,
+  ].filter((l) => l !== null).join('\n');
 }
 
 // addressingView says how clients name a container: path style always
