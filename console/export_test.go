@@ -10,3 +10,6 @@ func SetSummaryUploads(n int) (restore func()) {
 
 // Attachment is the Content-Disposition of a download of key.
 var Attachment = attachment
+
+// Usable is the usable share of raw capacity (overview.go).
+var Usable = usable
