@@ -136,7 +136,23 @@ describe('operator overview', { concurrency: 1 }, () => {
     await row.waitFor();
     assert.match(await row.innerText(), /ov-big[\s\S]*\b1\b[\s\S]*2 MiB[\s\S]*Never enabled/);
     assert.equal(await page.locator('#tenant-containers tr[data-container="ov-gone"]').count(), 0);
-    assert.equal(await page.locator('#tenant-usage-chart').count(), 1);
+    // The usage history: a line when the server records it, else words.
+    const usage = page.locator('#tenant-usage-chart');
+    assert.equal(await usage.count(), 1);
+    assert.equal(await usage.locator('svg#usage-history-svg, #usage-history-empty').count(), 1);
+    const parsed = await page.evaluate(async () => {
+      const m = await import('/js/admin-usage.js');
+      return [
+        m.points({ hourly: [{ time: '2026-01-01T01:00:00Z', objects: 2, bytes: 20 }, { time: '2026-01-01T00:00:00Z', objects: 1, bytes: 10 }], daily: [] }),
+        m.points([{ day: '2026-01-02', bytes: 7 }]),
+        m.points({ nothing: 1 }),
+      ];
+    });
+    assert.deepEqual(parsed, [
+      [{ time: Date.UTC(2026, 0, 1, 0), bytes: 10 }, { time: Date.UTC(2026, 0, 1, 1), bytes: 20 }],
+      [{ time: Date.UTC(2026, 0, 2), bytes: 7 }],
+      [],
+    ]);
 
     const audit = page.locator('#tenant-audit tbody tr');
     const texts = await audit.allInnerTexts();

@@ -2,33 +2,15 @@
 // drives with heal progress, tenants, the last hour of S3 requests and
 // errors as an inline SVG chart, and the top tenants by bytes. Refreshed
 // every 30 seconds while visible.
-import { api, enc } from './api.js';
-import { h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate } from './dom.js';
-import { pick } from './admin-common.js';
+import { enc } from './api.js';
+import { h, fmtBytes, fmtNumber, fmtDate } from './dom.js';
+import { pick, refreshingPage } from './admin-common.js';
+import { drivesTable } from './admin-drives.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export function render(main, ctx) {
-  ctx.setTitle('Overview');
-  const body = h('div', {}, loading('Loading overview…'));
-  const refresh = h('button', { type: 'button', class: 'btn' }, 'Refresh');
-  clear(main, h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), refresh), body);
-
-  async function load() {
-    body.setAttribute('aria-busy', 'true');
-    try {
-      const data = await busy(refresh, 'Refreshing…', () => api('GET', '/api/admin/overview'));
-      if (ctx.alive()) clear(body, view(data || {}));
-    } catch (ex) {
-      if (ctx.alive()) clear(body, errorBox(ex));
-    } finally {
-      body.removeAttribute('aria-busy');
-    }
-  }
-  refresh.addEventListener('click', load);
-  load();
-  const timer = setInterval(() => { if (!document.hidden) load(); }, 30000);
-  return () => clearInterval(timer);
+  return refreshingPage(main, ctx, { title: 'Overview', path: '/api/admin/overview', view, everyMs: 30000, what: 'overview' });
 }
 
 function view(d) {
@@ -90,26 +72,7 @@ function drivesSection(drives, scrub, ready) {
     h('h2', { id: 'ov-drives-h' }, 'Drives'),
     h('p', { class: `alert ${online === drives.length && ready ? 'alert-ok' : 'alert-error'}`, id: 'ov-drives-summary' },
       `${online} of ${drives.length} drives online; ${ready ? 'writes have quorum' : 'writes are refused: too few drives online'}.`),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'stack', id: 'ov-drives' },
-      h('caption', { class: 'sr-only' }, 'Drives'),
-      h('thead', {}, h('tr', {},
-        h('th', { scope: 'col', class: 'num' }, '#'),
-        h('th', { scope: 'col' }, 'Path'),
-        h('th', { scope: 'col' }, 'State'),
-        h('th', { scope: 'col' }, 'Free space'),
-        h('th', { scope: 'col', class: 'num' }, 'Errors'))),
-      h('tbody', {}, drives.map((x) => {
-        const total = Number(pick(x, 'totalBytes')) || 0;
-        const free = Number(pick(x, 'freeBytes')) || 0;
-        return h('tr', { 'data-drive': String(pick(x, 'index')) },
-          h('td', { class: 'num', 'data-label': '#' }, String(pick(x, 'index'))),
-          h('td', { class: 'mono', 'data-label': 'Path' }, pick(x, 'path') || ''),
-          h('td', { 'data-label': 'State' }, pick(x, 'online')
-            ? h('span', { class: 'badge badge-ok' }, 'Online')
-            : h('span', { class: 'badge badge-bad' }, 'Offline')),
-          h('td', { 'data-label': 'Free space' }, total ? `${fmtBytes(free)} of ${fmtBytes(total)}` : h('span', { class: 'muted' }, 'unknown')),
-          h('td', { class: 'num', 'data-label': 'Errors' }, fmtNumber(pick(x, 'errors'))));
-      })))),
+    drivesTable(drives, 'ov-drives'),
     h('h3', {}, 'Scrub and heal'),
     h('div', {
       class: 'meter', role: 'progressbar', 'aria-label': 'Progress of the current scrub pass',

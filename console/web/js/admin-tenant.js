@@ -7,6 +7,7 @@ import {
   confirmDialog, openDialog, quotaMeter,
 } from './dom.js';
 import { pick, bytesInput, countInput, textInput } from './admin-common.js';
+import { usageHistory } from './admin-usage.js';
 
 // AUDIT_PAGE is how many of the tenant's newest audit events the page shows.
 const AUDIT_PAGE = 50;
@@ -27,13 +28,14 @@ export function render(main, ctx) {
   async function load() {
     body.setAttribute('aria-busy', 'true');
     try {
-      const [t, key, audit, containers] = await Promise.all([
+      const [t, key, audit, containers, history] = await Promise.all([
         api('GET', base),
         api('GET', `${base}/keys`).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
         api('GET', `/api/admin/audit?tenant=${enc(name)}&limit=${AUDIT_PAGE}`).catch(() => null),
         api('GET', `${base}/containers`).catch(() => null),
+        api('GET', `${base}/usage/history`).catch(() => null),
       ]);
-      if (ctx.alive()) clear(body, view(t || {}, key, audit, containers));
+      if (ctx.alive()) clear(body, view(t || {}, key, audit, containers, history));
     } catch (ex) {
       if (ctx.alive()) clear(body, errorBox(ex), h('button', { type: 'button', class: 'btn', onclick: load }, 'Try again'));
     } finally {
@@ -41,15 +43,15 @@ export function render(main, ctx) {
     }
   }
 
-  function view(t, key, audit, containers) {
+  function view(t, key, audit, containers, history) {
     const usage = pick(t, 'usage') || {};
     const quota = pick(t, 'quota') || {};
     const suspended = !!pick(t, 'suspended');
     return [
       summary(t, usage, quota, suspended),
-      // The usage history chart goes here (GET .../usage/history).
       h('section', { class: 'panel', id: 'tenant-usage-chart', 'aria-labelledby': 'usage-chart-h' },
-        h('h2', { id: 'usage-chart-h' }, 'Usage over time')),
+        h('h2', { id: 'usage-chart-h' }, 'Usage over time'),
+        usageHistory(history, pick(quota, 'bytes'))),
       containersSection(containers),
       quotaForm(quota, usage),
       usersSection(pick(t, 'users') || []),
