@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,10 +127,18 @@ func TestScrubNow(t *testing.T) {
 		t.Fatalf("audit after scrub: %+v", audit.Events)
 	}
 
+	// The first pass blocks until released; any later one returns at once,
+	// so a server that queued or ran a second pass fails the test, never hangs it.
 	started, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	defer free() // a failing check must not leave the first pass blocking the server's Close
 	blocked := newEnv(t, withOps(console.Operations{Scrub: func(ctx context.Context) (storage.ScrubStats, error) {
-		close(started)
-		<-release
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+		}
 		return storage.ScrubStats{ObjectsScanned: 7}, nil
 	}}))
 	done := make(chan int)
@@ -138,9 +148,12 @@ func TestScrubNow(t *testing.T) {
 	}()
 	<-started
 	blocked.operatorBasic().do("POST", "/api/admin/scrub", nil).wantError(http.StatusConflict, "already running")
-	close(release)
+	free()
 	if got := <-done; got != http.StatusOK {
 		t.Fatalf("first scrub answered %d", got)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d passes ran, want 1", n)
 	}
 
 	none := newEnv(t, withOps(console.Operations{}))
