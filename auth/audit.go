@@ -17,12 +17,14 @@ const (
 // AuditEvent records who did what to which tenant's resources, when and
 // from where. Never put secrets in it.
 type AuditEvent struct {
-	Time     time.Time `json:"time"`
-	Actor    string    `json:"actor"`
-	Tenant   string    `json:"tenant,omitempty"`
-	Action   string    `json:"action"`
-	Target   string    `json:"target,omitempty"`
-	RemoteIP string    `json:"remoteIP,omitempty"`
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor"`
+	Tenant string    `json:"tenant,omitempty"`
+	Action string    `json:"action"`
+	Target string    `json:"target,omitempty"`
+	// Detail says more about the action, such as what a force delete destroyed.
+	Detail   string `json:"detail,omitempty"`
+	RemoteIP string `json:"remoteIP,omitempty"`
 }
 
 // Audit appends ev to the log (Time defaults to now).

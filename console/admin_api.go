@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -182,13 +183,19 @@ func (s *server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := s.lockedVersions(ctx, name); err != nil {
 		return err
 	}
+	// What the delete destroys, read just before it, for the audit log.
+	u, err := s.store.TenantUsage(ctx, name)
+	if err != nil {
+		return err
+	}
 	if err := s.auth.DeleteTenant(name); err != nil {
 		return err
 	}
 	if err := s.store.DeleteTenant(ctx, name); err != nil {
 		return err
 	}
-	s.audit(r, name, "tenant.delete", name)
+	s.auditDetail(r, name, "tenant.delete", name, fmt.Sprintf("destroyed %d containers, %d objects, %d versions, %d bytes",
+		u.Buckets, u.Objects-u.NoncurrentObjects, u.Objects, u.Bytes))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -393,21 +400,28 @@ func optionalTime(t time.Time) *time.Time {
 	return &t
 }
 
-func (s *server) drives(w http.ResponseWriter, r *http.Request) error {
-	ds := s.store.Drives(r.Context())
+func (s *server) drivesJSON(ctx context.Context) []DriveJSON {
+	ds := s.store.Drives(ctx)
 	out := make([]DriveJSON, 0, len(ds))
 	for _, d := range ds {
 		out = append(out, DriveJSON{Index: d.Index, Path: d.Path, ID: d.ID, Online: d.Online,
 			TotalBytes: d.TotalBytes, FreeBytes: d.FreeBytes, Errors: d.Errors})
 	}
-	st := s.store.ScrubStats()
+	return out
+}
+
+func scrubJSON(st storage.ScrubStats) ScrubJSON {
+	return ScrubJSON{Running: st.Running, ObjectsScanned: st.ObjectsScanned, ObjectsHealed: st.ObjectsHealed,
+		ShardsRepaired: st.ShardsRepaired, OrphansRemoved: st.OrphansRemoved, Errors: st.Errors,
+		QuorumFailures: st.QuorumFailures, LastScrubStarted: optionalTime(st.LastScrubStarted),
+		LastScrubDone: optionalTime(st.LastScrubDone), Progress: st.Progress}
+}
+
+func (s *server) drives(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, DrivesJSON{
-		Drives: out,
+		Drives: s.drivesJSON(r.Context()),
 		Ready:  s.store.Ready(),
-		Scrub: ScrubJSON{Running: st.Running, ObjectsScanned: st.ObjectsScanned, ObjectsHealed: st.ObjectsHealed,
-			ShardsRepaired: st.ShardsRepaired, OrphansRemoved: st.OrphansRemoved, Errors: st.Errors,
-			QuorumFailures: st.QuorumFailures, LastScrubStarted: optionalTime(st.LastScrubStarted),
-			LastScrubDone: optionalTime(st.LastScrubDone), Progress: st.Progress},
+		Scrub:  scrubJSON(s.store.ScrubStats()),
 	})
 }
 
@@ -430,7 +444,7 @@ func (s *server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]AuditJSON, 0, len(evs))
 	for _, e := range evs {
-		out = append(out, AuditJSON{Time: e.Time, Actor: e.Actor, Tenant: e.Tenant, Action: e.Action, Target: e.Target, RemoteIP: e.RemoteIP})
+		out = append(out, AuditJSON{Time: e.Time, Actor: e.Actor, Tenant: e.Tenant, Action: e.Action, Target: e.Target, Detail: e.Detail, RemoteIP: e.RemoteIP})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"events": out})
 }

@@ -117,6 +117,15 @@ func (s *server) deleteContainer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
+	// A force delete records what it destroys, read just before it: a
+	// write racing the delete may change the figures by that write.
+	var before storage.BucketInfo
+	if force {
+		var err error
+		if before, err = s.store.GetBucket(ctx, tenant, name); err != nil {
+			return containerErr(err, name)
+		}
+	}
 	if err := s.store.DeleteBucket(ctx, tenant, name, force); err != nil {
 		switch {
 		case errors.Is(err, storage.ErrBucketNotFound):
@@ -132,11 +141,11 @@ func (s *server) deleteContainer(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	action := "container.delete"
 	if force {
-		action = "container.force_delete"
+		s.auditDetail(r, tenant, "container.force_delete", name, destroyedText(before))
+	} else {
+		s.audit(r, tenant, "container.delete", name)
 	}
-	s.audit(r, tenant, action, name)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -13,3 +13,6 @@ var Attachment = attachment
 
 // ShortUserAgent names a client for the session list.
 var ShortUserAgent = shortUserAgent
+
+// Usable is the usable share of raw capacity (overview.go).
+var Usable = usable

@@ -33,13 +33,15 @@ type testEnv struct {
 	logger  *slog.Logger
 	// usage builds the usage history from the opened store (nil: none).
 	usage func(*storage.Store) console.UsageHistory
+	ops     *console.Operations // nil: Operations over the real store (opsOver)
 }
 
 type envOption func(*testEnv)
 
-func withSecureCookies() envOption         { return func(e *testEnv) { e.secure = true } }
-func withMetrics(h http.Handler) envOption { return func(e *testEnv) { e.metrics = h } }
-func withLogger(l *slog.Logger) envOption  { return func(e *testEnv) { e.logger = l } }
+func withSecureCookies() envOption           { return func(e *testEnv) { e.secure = true } }
+func withMetrics(h http.Handler) envOption   { return func(e *testEnv) { e.metrics = h } }
+func withLogger(l *slog.Logger) envOption    { return func(e *testEnv) { e.logger = l } }
+func withOps(o console.Operations) envOption { return func(e *testEnv) { e.ops = &o } }
 func withUsage(f func(*storage.Store) console.UsageHistory) envOption {
 	return func(e *testEnv) { e.usage = f }
 }
@@ -79,7 +81,7 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	}
 	cfg := console.Config{
 		Store: st, Auth: as, PublicEndpoint: "http://127.0.0.1:9000", Region: "us-east-1",
-		SecureCookies: e.secure, Metrics: e.metrics, Logger: e.logger,
+		SecureCookies: e.secure, Metrics: e.metrics, Logger: e.logger, Ops: e.opsOver(st),
 	}
 	if e.usage != nil {
 		cfg.Usage = e.usage(st)
@@ -88,6 +90,15 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	e.srv = httptest.NewServer(e.handler)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// opsOver is the Operations the console gets: those of withOps, else
+// the real store's layout and scrub.
+func (e *testEnv) opsOver(st *storage.Store) console.Operations {
+	if e.ops != nil {
+		return *e.ops
+	}
+	return console.Operations{Version: "test-version", Layout: st.Layout, Scrub: st.Scrub}
 }
 
 // tenant creates a tenant and one console user for it, and returns a logged-in client.

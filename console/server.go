@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gorilla/mux"
 
@@ -39,6 +40,8 @@ type Config struct {
 	Lifecycle LifecycleRunner
 	// Usage keeps the usage history behind the charts; nil = 503.
 	Usage UsageHistory
+	// Ops feeds the operator overview and POST /api/admin/scrub (overview.go).
+	Ops Operations
 }
 
 // maxBodyBytes bounds every JSON request body.
@@ -54,6 +57,8 @@ type server struct {
 	cfg    Config
 	log    *slog.Logger
 	region string
+	// scrubbing is set while POST /api/admin/scrub runs a pass.
+	scrubbing atomic.Bool
 }
 
 // New returns the console HTTP handler.
@@ -149,6 +154,9 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodPost, "/admin/tenants/{t}/keys/rotate", s.requireOperator(s.adminRotateKey))
 	handle(http.MethodDelete, "/admin/tenants/{t}/keys", s.requireOperator(s.adminDeleteKey))
 	handle(http.MethodGet, "/admin/drives", s.requireOperator(s.drives))
+	handle(http.MethodGet, "/admin/overview", s.requireOperator(s.overview))
+	handle(http.MethodPost, "/admin/scrub", s.requireOperator(s.scrubNow))
+	handle(http.MethodGet, "/admin/tenants/{t}/containers", s.requireOperator(s.tenantContainers))
 	handle(http.MethodGet, "/admin/audit", s.requireOperator(s.auditLog))
 	handle(http.MethodPost, "/admin/lifecycle/run", s.requireOperator(s.runLifecycle))
 	handle(http.MethodGet, "/admin/tenants/{t}/usage/history", s.requireOperator(s.adminUsageHistory))

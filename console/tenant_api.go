@@ -94,8 +94,14 @@ func (s *server) requireActiveTenant(r *http.Request, tenant string) error {
 // audit records an event; a failure to record is logged, never shown to the
 // client, because the action itself already happened.
 func (s *server) audit(r *http.Request, tenant, action, target string) {
+	s.auditDetail(r, tenant, action, target, "")
+}
+
+// auditDetail is audit with a detail, such as what a force delete destroyed.
+func (s *server) auditDetail(r *http.Request, tenant, action, target, detail string) {
 	p := principalFrom(r)
-	ev := auth.AuditEvent{Time: time.Now().UTC(), Actor: p.User.Username, Tenant: tenant, Action: action, Target: target, RemoteIP: remoteIP(r)}
+	ev := auth.AuditEvent{Time: time.Now().UTC(), Actor: p.User.Username, Tenant: tenant, Action: action, Target: target,
+		Detail: detail, RemoteIP: remoteIP(r)}
 	if err := s.auth.Audit(ev); err != nil {
 		id, _ := r.Context().Value(requestIDKey{}).(string)
 		s.log.Error("audit write failed", "request_id", id, "action", action, "tenant", tenant, "err", err.Error())

@@ -106,6 +106,7 @@ type AuditJSON struct {
 	Tenant   string    `json:"tenant"`
 	Action   string    `json:"action"`
 	Target   string    `json:"target"`
+	Detail   string    `json:"detail,omitempty"` // e.g. what a force delete destroyed
 	RemoteIP string    `json:"remoteIP"`
 }
 

@@ -40,6 +40,7 @@ func (s *server) createBucket(w http.ResponseWriter, r *http.Request, rq *reques
 	if err := s.store.CreateBucket(rq.ctx, rq.tenant, rq.bucket, opts); err != nil {
 		return err
 	}
+	s.auditBucket(r, rq, "bucket.create")
 	w.Header().Set("Location", "/"+rq.bucket)
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -61,6 +62,7 @@ func (s *server) deleteBucket(w http.ResponseWriter, r *http.Request, rq *reques
 		return err
 	}
 	s.cors.invalidate(rq.tenant, rq.bucket)
+	s.auditBucket(r, rq, "bucket.delete")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -24,6 +24,8 @@ type Config struct {
 	Region   string   // auth.DefaultRegion when empty
 	Logger   *slog.Logger
 	Observer Observer // may be nil
+	// Audit records buckets created and deleted; nil records nothing.
+	Audit Auditor
 	// WriteLimits cap concurrent writes; the zero value caps nothing.
 	WriteLimits WriteLimits
 	// PublicEndpoint is the S3 URL tenants use; without Domains its host
@@ -50,6 +52,7 @@ type server struct {
 	region   string
 	log      *slog.Logger
 	obs      Observer
+	audit    Auditor
 	writes   *writeLimiter
 	router   *mux.Router
 	// lifecycles caches parsed bucket lifecycle configurations (lifecycle.go).
@@ -79,6 +82,7 @@ func New(cfg Config) http.Handler {
 		region:   cfg.Region,
 		log:      cfg.Logger,
 		obs:      cfg.Observer,
+		audit:    cfg.Audit,
 		writes:   newWriteLimiter(cfg.WriteLimits),
 		cors:     newCORSCache(),
 

@@ -36,6 +36,9 @@ var adminCommands = []adminCommand{
 	{"keys delete", "TENANT", 1, "delete the tenant's S3 key pair (all S3 access revoked)", keysDelete},
 	{"keys show", "TENANT", 1, "show the tenant's access key (never the secret)", keysShow},
 	{"drives", "", 0, "drive health and scrub status", drives},
+	{"overview", "", 0, "version, uptime, capacity, drives, tenants, requests of the last hour, top tenants by bytes", overview},
+	{"tenant buckets", "NAME", 1, "a tenant's containers with their sizes", tenantBuckets},
+	{"scrub now", "", 0, "run a scrub pass now (verify and heal every shard) and print its counts", scrubNow},
 	{"audit", "[--tenant T] [--limit N]", 0, "recent audit events", audit},
 	{"lifecycle default", "TENANT [--abort-days N]", 1, "show or set (--abort-days; 0 = never) after how many days the tenant's unfinished multipart uploads are aborted", lifecycleDefault},
 	{"tenant public-access", "TENANT [--block-all | --block-public-acls --ignore-public-acls --block-public-policy --restrict-public-buckets | --none]", 1,
@@ -371,13 +374,7 @@ func drives(c *command) runFunc {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "\nWrite quorum: %s\n", yesNo(d.Ready))
-		sc := d.Scrub
-		state := "idle"
-		if sc.Running {
-			state = fmt.Sprintf("running (%.0f%%)", sc.Progress*100)
-		}
-		fmt.Fprintf(a.stdout, "Scrub: %s, last pass done %s; objects scanned %d, healed %d, shards repaired %d, orphans removed %d, errors %d\n",
-			state, whenSet(sc.LastScrubDone), sc.ObjectsScanned, sc.ObjectsHealed, sc.ShardsRepaired, sc.OrphansRemoved, sc.Errors)
+		fmt.Fprintf(a.stdout, "Scrub: %s\n", scrubLine(d.Scrub))
 		return nil
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/cofferstore/coffer/internal/lifecycle"
 	"github.com/cofferstore/coffer/internal/server"
@@ -120,6 +121,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg.LogOutput = stderr
+	cfg.Version = strings.TrimPrefix(versionString(), "coffer ")
 	memLimit, memSource := server.ApplyMemoryLimit(proc.memoryLimit.bytes)
 	headroom := server.GCHeadroom(memLimit)
 	defer runtime.KeepAlive(headroom)

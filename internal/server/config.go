@@ -32,6 +32,9 @@ type Config struct {
 	DriveCount int
 	// Parity is the number of parity shards; 0 = half the drives.
 	Parity int
+	// Version is the build's version, shown on the operator overview (set
+	// by the binary, not a flag); empty shows "unknown".
+	Version string
 
 	// S3Address and ConsoleAddress are listen addresses; ":0" picks a free port.
 	S3Address      string // default 127.0.0.1:9000

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -103,6 +104,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	started := time.Now().UTC()
 	s := &Server{logger: cfg.Logger, serveErr: make(chan error, 3)}
 	ok := false
 	defer func() {
@@ -210,6 +212,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Region:         Region,
 		Logger:         cfg.Logger.With("component", "s3"),
 		Observer:       s.Metrics,
+		Audit:          s.Auth,
 		WriteLimits: s3api.WriteLimits{
 			Total:     cfg.MaxInflightWrites,
 			PerTenant: cfg.MaxInflightWritesPerTenant,
@@ -228,6 +231,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Metrics:           s.Metrics.Handler(),
 		Lifecycle:         s.Lifecycle,
 		Usage:             s.Usage,
+		Ops: console.Operations{Version: cmp.Or(cfg.Version, "unknown"), Started: started,
+			Requests: s.Metrics.RequestHistory, Layout: s.Store.Layout, Scrub: s.Store.Scrub},
 	})
 
 	idle := newIdleRelease(idleReleaseAfter, freeOSMemory)

@@ -29,6 +29,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Lifecycle, when set, exports the lifecycle executor's counts.
 	Lifecycle LifecycleSource
+	// Now is the clock of the per-minute request counts (RequestHistory);
+	// nil is time.Now.
+	Now func() time.Time
 }
 
 // Metrics is the server's metric registry. It implements the s3api Observer
@@ -37,6 +40,7 @@ type Metrics struct {
 	reg     *prometheus.Registry
 	handler http.Handler
 	s3      *s3Metrics
+	ring    *requestRing
 }
 
 // New builds the registry with the Go runtime and process collectors, the S3
@@ -60,7 +64,7 @@ func New(opts Options) *Metrics {
 	if opts.Lifecycle != nil {
 		reg.MustRegister(newLifecycleCollector(opts.Lifecycle))
 	}
-	m := &Metrics{reg: reg, s3: s3}
+	m := &Metrics{reg: reg, s3: s3, ring: newRequestRing(opts.Now)}
 	m.handler = requireBearer(opts.Token, promhttp.InstrumentMetricHandler(reg,
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 			ErrorLog:      slogErrorLog{logger},
@@ -81,7 +85,12 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // status, duration and payload bytes in both directions.
 func (m *Metrics) S3Request(op string, status int, d time.Duration, bytesIn, bytesOut int64) {
 	m.s3.request(op, status, d, bytesIn, bytesOut)
+	m.ring.add(status)
 }
+
+// RequestHistory returns the S3 requests and errors of each of the last 60
+// minutes, oldest first, ending with the current minute.
+func (m *Metrics) RequestHistory() []MinuteCount { return m.ring.lastHour() }
 
 // S3AuthFailure counts a request rejected by authentication, by reason.
 func (m *Metrics) S3AuthFailure(reason string) { m.s3.authFailure(reason) }

@@ -327,6 +327,9 @@ describe('Coffer console, following the product page in Chromium', { concurrency
   test('operator: sees tenants with usage, creates a tenant with a quota, manages users, sets a quota', async () => {
     await logout();
     await login('admin', coffer.password);
+    // The operator lands on the Overview (admin-overview.test.mjs); tenants are one click away.
+    await page.getByRole('heading', { name: 'Overview', exact: true }).waitFor();
+    await sidebar().getByRole('link', { name: 'Tenants' }).click();
     await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
     const acme = page.locator(`tr[data-tenant="${TENANT}"]`);
     await acme.waitFor();

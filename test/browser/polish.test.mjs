@@ -30,7 +30,7 @@ async function login() {
 }
 
 async function logout() {
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await page.getByRole('heading', { name: 'Log in to Coffer' }).waitFor();
 }
 
@@ -145,7 +145,7 @@ describe('Console polish: narrow screens and a quiet browser console', { concurr
     await page.getByLabel('Username').fill('admin');
     await page.getByLabel('Password').fill(coffer.password);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.getByRole('button', { name: 'Log out', exact: true }).waitFor();
     await page.goto(`${coffer.console}/#/admin/tenants/${TENANT}`);
     await page.getByRole('region', { name: 'S3 credentials' }).getByText('None.').waitFor();
     await logout();

@@ -22,7 +22,7 @@ check_contains "$OUT" "coffer" "  ... names the program"
 check_ok "coffer admin --help" "$COFFER_BIN" admin --help
 for c in "tenant create" "tenant list" "tenant show" "tenant set-quota" "tenant suspend" "tenant resume" \
 	"tenant delete" "user create" "user passwd" "user delete" "user list" "volume add" "volume list" \
-	"volume remove" "keys generate" "keys rotate" "keys delete" "keys show" drives audit; do
+	"volume remove" "keys generate" "keys rotate" "keys delete" "keys show" drives audit overview "tenant buckets" "scrub now"; do
 	check_contains "$OUT" "$c" "admin --help lists '$c'"
 	# shellcheck disable=SC2086
 	if help=$("$COFFER_BIN" admin $c --help 2>&1) && [[ "$help" == *"Usage: coffer admin $c"* ]]; then
@@ -142,6 +142,16 @@ aud=$(adm audit --tenant "$T" --json)
 check_contains "$aud" "$T" "audit --tenant has the tenant's events"
 check_not_contains "$aud" "$sk2" "audit never holds a secret"
 check_ok "audit table" adm audit --tenant "$T" --limit 5
+check_contains "$(adm audit --tenant "$T")" "bucket.create" "audit has the S3 CreateBucket"
+
+# Overview, a tenant's containers, a scrub pass.
+check_ok "overview" adm overview
+check_contains "$OUT" "Drives:    4 of 4 online" "overview shows the drives"
+check_contains "$OUT" "Top tenants by bytes:" "overview ranks tenants"
+check_ok "tenant buckets" adm tenant buckets "$T"
+check_contains "$OUT" "$T-bucket" "tenant buckets lists the bucket"
+check_ok "scrub now" adm scrub now
+check_contains "$OUT" "Scrub pass done" "scrub now reports the pass"
 
 # Key delete revokes all S3 access.
 s3_as "$ak2" "$sk2" rb "s3://$T-bucket" >/dev/null

@@ -1,5 +1,6 @@
 // admin-common.js: helpers shared by the operator pages.
-import { h } from './dom.js';
+import { api } from './api.js';
+import { h, clear, loading, errorBox, busy } from './dom.js';
 
 const UNITS = [['B', 1], ['KiB', 1024], ['MiB', 1024 ** 2], ['GiB', 1024 ** 3], ['TiB', 1024 ** 4]];
 
@@ -57,4 +58,30 @@ export function countInput(id, label, value, hint) {
 export function textInput(id, label, attrs = {}) {
   const input = h('input', { id, type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none', ...attrs });
   return { el: h('div', { class: 'field' }, h('label', { for: id }, label), input), input };
+}
+
+// refreshingPage renders an operator page that GETs path and shows
+// view(answer) under a heading with a Refresh button, and again every
+// everyMs while the tab is visible; it returns the page's cleanup.
+export function refreshingPage(main, ctx, { title, path, view, everyMs, what }) {
+  ctx.setTitle(title);
+  const body = h('div', {}, loading(`Loading ${what}…`));
+  const refresh = h('button', { type: 'button', class: 'btn' }, 'Refresh');
+  clear(main, h('div', { class: 'page-head' }, h('h1', {}, title), refresh), body);
+
+  async function load() {
+    body.setAttribute('aria-busy', 'true');
+    try {
+      const data = await busy(refresh, 'Refreshing…', () => api('GET', path));
+      if (ctx.alive()) clear(body, view(data || {}));
+    } catch (ex) {
+      if (ctx.alive()) clear(body, errorBox(ex));
+    } finally {
+      body.removeAttribute('aria-busy');
+    }
+  }
+  refresh.addEventListener('click', load);
+  load();
+  const timer = setInterval(() => { if (!document.hidden) load(); }, everyMs);
+  return () => clearInterval(timer);
 }

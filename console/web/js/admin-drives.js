@@ -1,8 +1,7 @@
 // admin-drives.js: drive health (online/offline, free space, errors) and the
 // background scrub/heal status, refreshed every 10 seconds.
-import { api } from './api.js';
-import { h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate } from './dom.js';
-import { pick } from './admin-common.js';
+import { h, fmtBytes, fmtNumber, fmtDate } from './dom.js';
+import { pick, refreshingPage } from './admin-common.js';
 
 const SCRUB_FIELDS = [
   ['running', 'Scrub running', (v) => (v ? 'Yes' : 'No')],
@@ -18,26 +17,34 @@ const SCRUB_FIELDS = [
 ];
 
 export function render(main, ctx) {
-  ctx.setTitle('Drives');
-  const body = h('div', {}, loading('Loading drives…'));
-  const refresh = h('button', { type: 'button', class: 'btn' }, 'Refresh');
-  clear(main, h('div', { class: 'page-head' }, h('h1', {}, 'Drives'), refresh), body);
+  return refreshingPage(main, ctx, { title: 'Drives', path: '/api/admin/drives', view, everyMs: 10000, what: 'drives' });
+}
 
-  async function load() {
-    body.setAttribute('aria-busy', 'true');
-    try {
-      const data = await busy(refresh, 'Refreshing…', () => api('GET', '/api/admin/drives'));
-      if (ctx.alive()) clear(body, view(data || {}));
-    } catch (ex) {
-      if (ctx.alive()) clear(body, errorBox(ex));
-    } finally {
-      body.removeAttribute('aria-busy');
-    }
-  }
-  refresh.addEventListener('click', load);
-  load();
-  const timer = setInterval(() => { if (!document.hidden) load(); }, 10000);
-  return () => clearInterval(timer);
+// drivesTable lists drives with state, free space and errors (also on the Overview).
+export function drivesTable(drives, id) {
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'stack', id },
+    h('caption', { class: 'sr-only' }, 'Drives'),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', class: 'num' }, '#'),
+      h('th', { scope: 'col' }, 'Path'),
+      h('th', { scope: 'col' }, 'State'),
+      h('th', { scope: 'col' }, 'Free space'),
+      h('th', { scope: 'col', class: 'num' }, 'Errors'))),
+    h('tbody', {}, drives.map((d) => {
+      const total = Number(pick(d, 'totalBytes')) || 0;
+      const free = Number(pick(d, 'freeBytes')) || 0;
+      const isOnline = pick(d, 'online');
+      return h('tr', { 'data-drive': String(pick(d, 'index')) },
+        h('td', { class: 'num', 'data-label': '#' }, String(pick(d, 'index'))),
+        h('td', { class: 'mono', 'data-label': 'Path' }, pick(d, 'path') || ''),
+        h('td', { 'data-label': 'State' }, isOnline
+          ? h('span', { class: 'badge badge-ok' }, 'Online')
+          : h('span', { class: 'badge badge-bad' }, 'Offline')),
+        h('td', { 'data-label': 'Free space' }, total
+          ? `${fmtBytes(free)} free of ${fmtBytes(total)} (${Math.round((free / total) * 100)}%)`
+          : h('span', { class: 'muted' }, 'unknown')),
+        h('td', { class: 'num', 'data-label': 'Errors' }, fmtNumber(pick(d, 'errors'))));
+    }))));
 }
 
 function view(data) {
@@ -48,29 +55,7 @@ function view(data) {
   return [
     h('p', { class: `alert ${allOnline ? 'alert-ok' : 'alert-error'}`, id: 'drives-summary' },
       `${online} of ${drives.length} drives online.`),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
-      h('caption', { class: 'sr-only' }, 'Drives'),
-      h('thead', {}, h('tr', {},
-        h('th', { scope: 'col', class: 'num' }, '#'),
-        h('th', { scope: 'col' }, 'Path'),
-        h('th', { scope: 'col' }, 'State'),
-        h('th', { scope: 'col' }, 'Free space'),
-        h('th', { scope: 'col', class: 'num' }, 'Errors'))),
-      h('tbody', {}, drives.map((d) => {
-        const total = Number(pick(d, 'totalBytes')) || 0;
-        const free = Number(pick(d, 'freeBytes')) || 0;
-        const isOnline = pick(d, 'online');
-        return h('tr', {},
-          h('td', { class: 'num', 'data-label': '#' }, String(pick(d, 'index'))),
-          h('td', { class: 'mono', 'data-label': 'Path' }, pick(d, 'path') || ''),
-          h('td', { 'data-label': 'State' }, isOnline
-            ? h('span', { class: 'badge badge-ok' }, 'Online')
-            : h('span', { class: 'badge badge-bad' }, 'Offline')),
-          h('td', { 'data-label': 'Free space' }, total
-            ? `${fmtBytes(free)} free of ${fmtBytes(total)} (${Math.round((free / total) * 100)}%)`
-            : h('span', { class: 'muted' }, 'unknown')),
-          h('td', { class: 'num', 'data-label': 'Errors' }, fmtNumber(pick(d, 'errors'))));
-      })))),
+    drivesTable(drives),
     h('section', { class: 'panel', 'aria-labelledby': 'scrub-h' },
       h('h2', { id: 'scrub-h' }, 'Scrub and heal'),
       h('p', { class: 'muted small' }, 'The background scanner checks every shard for bitrot, repairs damaged shards and removes orphans of interrupted writes.'),

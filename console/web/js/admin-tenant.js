@@ -1,11 +1,16 @@
 // admin-tenant.js: one tenant for the operator: usage and quota, suspend or
-// resume, console users, block volumes, S3 key status, audit log, delete.
+// resume, its containers with sizes, console users, block volumes, S3 key
+// status, audit log, delete.
 import { api, enc } from './api.js';
 import {
   h, clear, loading, errorBox, busy, fmtBytes, fmtNumber, fmtDate, announce,
   confirmDialog, openDialog, quotaMeter,
 } from './dom.js';
 import { pick, bytesInput, countInput, textInput } from './admin-common.js';
+import { usageHistory } from './usage-history.js';
+
+// AUDIT_PAGE is how many of the tenant's newest audit events the page shows.
+const AUDIT_PAGE = 50;
 
 export function render(main, ctx) {
   const name = ctx.params[0];
@@ -23,12 +28,13 @@ export function render(main, ctx) {
   async function load() {
     body.setAttribute('aria-busy', 'true');
     try {
-      const [t, key, audit] = await Promise.all([
+      const [t, key, audit, containers] = await Promise.all([
         api('GET', base),
         api('GET', `${base}/keys?optional=true`), // null when the tenant has no key pair
-        api('GET', `/api/admin/audit?tenant=${enc(name)}&limit=20`).catch(() => null),
+        api('GET', `/api/admin/audit?tenant=${enc(name)}&limit=${AUDIT_PAGE}`).catch(() => null),
+        api('GET', `${base}/containers`).catch(() => null),
       ]);
-      if (ctx.alive()) clear(body, view(t || {}, key, audit));
+      if (ctx.alive()) clear(body, view(t || {}, key, audit, containers));
     } catch (ex) {
       if (ctx.alive()) clear(body, errorBox(ex), h('button', { type: 'button', class: 'btn', onclick: load }, 'Try again'));
     } finally {
@@ -36,12 +42,16 @@ export function render(main, ctx) {
     }
   }
 
-  function view(t, key, audit) {
+  function view(t, key, audit, containers) {
     const usage = pick(t, 'usage') || {};
     const quota = pick(t, 'quota') || {};
     const suspended = !!pick(t, 'suspended');
     return [
       summary(t, usage, quota, suspended),
+      h('section', { class: 'panel', id: 'tenant-usage-chart', 'aria-labelledby': 'usage-chart-h' },
+        h('h2', { id: 'usage-chart-h' }, 'Usage over time'),
+        usageHistory({ id: 'tenant-usage', path: `${base}/usage/history`, alive: ctx.alive })),
+      containersSection(containers),
       quotaForm(quota, usage),
       usersSection(pick(t, 'users') || []),
       volumesSection(pick(t, 'volumes') || []),
@@ -241,18 +251,48 @@ export function render(main, ctx) {
         : h('p', { class: 'muted' }, 'None. The tenant generates its key pair under Storage > Settings.'));
   }
 
+  function containersSection(data) {
+    const list = (data && pick(data, 'containers')) || null;
+    const body = list === null ? h('p', { class: 'muted' }, 'Containers could not be loaded.')
+      : list.length === 0 ? h('p', { class: 'empty' }, 'No containers.')
+        : h('div', { class: 'table-wrap' }, h('table', { class: 'stack', id: 'tenant-containers' },
+          h('thead', {}, h('tr', {},
+            h('th', { scope: 'col' }, 'Container'),
+            h('th', { scope: 'col', class: 'num' }, 'Objects'),
+            h('th', { scope: 'col', class: 'num' }, 'Bytes'),
+            h('th', { scope: 'col', class: 'num' }, 'Noncurrent'),
+            h('th', { scope: 'col' }, 'Versioning'),
+            h('th', { scope: 'col' }, 'Created'))),
+          h('tbody', {}, list.map((c) => {
+            const v = pick(c, 'versioning');
+            return h('tr', { 'data-container': pick(c, 'name') },
+              h('th', { scope: 'row', class: 'mono' }, pick(c, 'name')),
+              h('td', { class: 'num', 'data-label': 'Objects' }, fmtNumber(pick(c, 'objects'))),
+              h('td', { class: 'num', 'data-label': 'Bytes' }, fmtBytes(pick(c, 'bytes'))),
+              h('td', { class: 'num', 'data-label': 'Noncurrent' }, `${fmtNumber(pick(c, 'noncurrentObjects'))} · ${fmtBytes(pick(c, 'noncurrentBytes'))}`),
+              h('td', { 'data-label': 'Versioning' }, (v || 'Never enabled') + (pick(c, 'objectLock') ? ', Object Lock' : '')),
+              h('td', { 'data-label': 'Created' }, fmtDate(pick(c, 'created'))));
+          }))));
+    return h('section', { class: 'panel', 'aria-labelledby': 'containers-h' },
+      h('h2', { id: 'containers-h' }, 'Containers'),
+      h('p', { class: 'muted small' }, 'Objects and bytes count every stored version; noncurrent is the part held by older versions and delete markers.'),
+      body);
+  }
+
   function auditSection(audit) {
     const events = (audit && pick(audit, 'events')) || [];
     return h('section', { class: 'panel', 'aria-labelledby': 'audit-h' },
-      h('h2', { id: 'audit-h' }, 'Recent activity'),
+      h('h2', { id: 'audit-h' }, 'Audit log'),
+      h('p', { class: 'muted small' }, `The tenant's ${AUDIT_PAGE} most recent events: console and operator actions, and containers created or deleted through S3.`),
       events.length === 0 ? h('p', { class: 'muted' }, 'No recorded activity.')
-        : h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
+        : h('div', { class: 'table-wrap' }, h('table', { class: 'stack', id: 'tenant-audit' },
           h('thead', {}, h('tr', {}, ['When', 'Who', 'Action', 'Target', 'From'].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, events.map((ev) => h('tr', {},
+          h('tbody', {}, events.map((ev) => h('tr', { 'data-action': pick(ev, 'action') || '' },
             h('td', { 'data-label': 'When' }, fmtDate(pick(ev, 'time'))),
             h('td', { 'data-label': 'Who' }, pick(ev, 'actor') || ''),
             h('td', { 'data-label': 'Action' }, pick(ev, 'action') || ''),
-            h('td', { 'data-label': 'Target', class: 'mono' }, pick(ev, 'target') || ''),
+            h('td', { 'data-label': 'Target', class: 'mono' }, pick(ev, 'target') || '',
+              pick(ev, 'detail') ? h('span', { class: 'muted small' }, ` (${pick(ev, 'detail')})`) : null),
             h('td', { 'data-label': 'From', class: 'mono' }, pick(ev, 'remoteIP') || '')))))));
   }
 

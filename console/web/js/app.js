@@ -11,6 +11,7 @@ import * as tenantPage from './admin-tenant.js';
 import * as drivesPage from './admin-drives.js';
 import { refreshBanners, hideBanners } from './banners.js';
 import * as accountPage from './account.js';
+import * as overviewPage from './admin-overview.js';
 
 const main = document.getElementById('main');
 const sidebar = document.getElementById('sidebar');
@@ -47,17 +48,18 @@ const routes = [
   { re: /^\/storage\/settings$/, page: settingsPage, role: 'tenant' },
   { re: /^\/storage\/c\/([^/]+)$/, page: browserPage, role: 'tenant' },
   { re: /^\/storage\/c\/([^/]+)\/settings$/, page: containerSettingsPage, role: 'tenant' },
+  { re: /^\/admin\/overview$/, page: overviewPage, role: 'operator' },
   { re: /^\/admin\/tenants$/, page: tenantsPage, role: 'operator' },
   { re: /^\/admin\/tenants\/([^/]+)$/, page: tenantPage, role: 'operator' },
   { re: /^\/admin\/drives$/, page: drivesPage, role: 'operator' },
   { re: /^\/admin\/account$/, page: accountPage, role: 'operator' },
 ];
 
-const aliases = { '/settings': '/storage/settings', '/admin': '/admin/tenants', '/': '' };
+const aliases = { '/settings': '/storage/settings', '/admin': '/admin/overview', '/': '' };
 
 function home() {
   if (!session) return '/login';
-  return session.role === 'operator' ? '/admin/tenants' : '/storage';
+  return session.role === 'operator' ? '/admin/overview' : '/storage';
 }
 
 function currentPath() {
@@ -72,7 +74,7 @@ export function navigate(path) {
 
 function renderNav(path) {
   const items = !session ? [] : session.role === 'operator'
-    ? [['Tenants', '/admin/tenants', 'tenants'], ['Drives', '/admin/drives', 'drive'], ['Account', '/admin/account', 'user']]
+    ? [['Overview', '/admin/overview', 'overview'], ['Tenants', '/admin/tenants', 'tenants'], ['Drives', '/admin/drives', 'drive'], ['Account', '/admin/account', 'user']]
     : [['Storage', '/storage', 'storage']];
   sidebar.hidden = items.length === 0;
   shell.classList.toggle('no-nav', items.length === 0);
