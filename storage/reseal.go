@@ -224,4 +224,3 @@ func (s *Store) resealCommit(changes []resealChange) (int, error) {
 	}
 	return n, nil
 }
-
