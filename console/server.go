@@ -37,6 +37,8 @@ type Config struct {
 	Metrics           http.Handler // served at /metrics (token check is inside); nil = 404
 	// Lifecycle runs a lifecycle pass for POST /api/admin/lifecycle/run; nil = 503.
 	Lifecycle LifecycleRunner
+	// MasterKey rotates the master key for /api/admin/master-key; nil = 503.
+	MasterKey MasterKeyRotator
 }
 
 // maxBodyBytes bounds every JSON request body.
@@ -144,6 +146,8 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/admin/drives", s.requireOperator(s.drives))
 	handle(http.MethodGet, "/admin/audit", s.requireOperator(s.auditLog))
 	handle(http.MethodPost, "/admin/lifecycle/run", s.requireOperator(s.runLifecycle))
+	handle(http.MethodPost, "/admin/master-key/rotate", s.requireOperator(s.rotateMasterKey))
+	handle(http.MethodGet, "/admin/master-key", s.requireOperator(s.masterKeyStatus))
 	handle(http.MethodGet, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.lifecycleDefault))
 	handle(http.MethodPut, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.setLifecycleDefault))
 	handle(http.MethodGet, "/admin/tenants/{t}/public-access-block", s.requireOperator(s.tenantPublicAccess))

@@ -18,6 +18,7 @@ import (
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/internal/lifecycle"
+	"github.com/cofferstore/coffer/internal/masterkey"
 	"github.com/cofferstore/coffer/pkg/metrics"
 	"github.com/cofferstore/coffer/s3api"
 	"github.com/cofferstore/coffer/storage"
@@ -76,6 +77,8 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// Lifecycle runs lifecycle passes (in the background unless disabled).
 	Lifecycle *lifecycle.Executor
+	// MasterKey rotates the master key (coffer admin master-key).
+	MasterKey *masterkey.Rotator
 
 	logger   *slog.Logger
 	closers  []namedCloser
@@ -129,7 +132,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	keyPath := cfg.MasterKeyFile
+	if keyPath == "" {
+		keyPath = filepath.Join(cfg.DataDir, "master.key")
+	}
+	keys, err := auth.LoadKeyRing(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("server: master key: %w", err)
+	}
 	s.Store, err = storage.Open(storage.Config{
+		Keys:          keys,
 		DataDir:       cfg.DataDir,
 		Drives:        drives,
 		Parity:        cfg.Parity,
@@ -144,19 +156,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
 
-	keyPath := cfg.MasterKeyFile
-	if keyPath == "" {
-		keyPath = filepath.Join(cfg.DataDir, "master.key")
-	}
-	masterKey, err := auth.LoadOrCreateMasterKey(keyPath)
-	if err != nil {
-		return nil, fmt.Errorf("server: master key: %w", err)
-	}
-	s.Auth, err = auth.OpenStore(filepath.Join(cfg.DataDir, "auth.db"), masterKey)
+	s.Auth, err = auth.OpenStoreRing(filepath.Join(cfg.DataDir, "auth.db"), keys)
 	if err != nil {
 		return nil, fmt.Errorf("server: open auth store: %w", err)
 	}
 	s.closers = append(s.closers, namedCloser{"auth store", s.Auth.Close})
+	s.MasterKey = masterkey.New(masterkey.Config{Ring: keys, Secrets: s.Auth, Objects: s.Store,
+		Logger: cfg.Logger.With("component", "masterkey")})
 	if s.GeneratedAdminPassword, err = ensureOperator(s.Auth, cfg.AdminPassword); err != nil {
 		return nil, err
 	}
@@ -209,6 +215,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:            cfg.Logger.With("component", "console"),
 		Metrics:           s.Metrics.Handler(),
 		Lifecycle:         s.Lifecycle,
+		MasterKey:         s.MasterKey,
 	})
 
 	idle := newIdleRelease(idleReleaseAfter, freeOSMemory)
@@ -226,6 +233,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.serve(pprofLn, pprofHandler(), nil, maxHeaderBytes, 0)
 	}
 	s.startLifecycle(cfg)
+	// A rotation a crash or shutdown cut (the key file holds older keys)
+	// finishes in the background.
+	s.MasterKey.Resume()
 	ok = true
 	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
 		"publicEndpoint", s.PublicEndpoint, "drives", len(drives), "dataDir", cfg.DataDir)
@@ -257,6 +267,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		wg.Wait()
 		s.wg.Wait()
 		s.stopLifecycle()
+		s.MasterKey.Close() // an unfinished rotation resumes at the next start
 		errs[len(s.servers)] = s.closeStores(storeCloseTimeout)
 		s.closeErr = errors.Join(errs...)
 		s.logger.Info("coffer stopped")
