@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cofferstore/coffer/pkg/checksum"
+	"github.com/cofferstore/coffer/pkg/sse"
 )
 
 // ObjectStore is everything the S3 and console layers need from storage. Every
@@ -119,7 +120,14 @@ type ObjectReader interface {
 	Info() ObjectInfo
 	// Range returns a reader of length bytes starting at offset. It reads only
 	// the blocks it needs, verifies them and repairs bad shards on the way.
+	// Range of an encrypted version returns plaintext, decrypting only
+	// the chunks that hold the range; offsets and length are plaintext's.
+	// An SSE-C version needs UseCustomerKey first (ErrSSEKeyRequired).
 	Range(ctx context.Context, offset, length int64) (io.ReadCloser, error)
+	// UseCustomerKey checks an SSE-C version's key and keeps it for Range
+	// (ErrSSEKeyMismatch for a wrong key, ErrSSENotCustomer when the
+	// version is not SSE-C).
+	UseCustomerKey(ck *sse.CustomerKey) error
 	Close() error
 }
 
@@ -236,6 +244,15 @@ type PutOptions struct {
 	// (at most 64 bytes, ErrConfigTooLarge). CreateMultipartUpload records
 	// it and applies it at Complete.
 	ACL string
+	// Encryption encrypts the new version (PutObject) or every part of
+	// the upload (CreateMultipartUpload) at rest; for PutPart it carries
+	// the SSE-C key of an SSE-C upload (ErrSSEKeyRequired,
+	// ErrSSEKeyMismatch otherwise).
+	Encryption Encryption
+
+	// cipher, set by PutObject and PutPart, encrypts the body as
+	// writeData stores it.
+	cipher *sse.Cipher
 }
 
 // ObjectInfo describes a stored object version.
@@ -260,6 +277,9 @@ type ObjectInfo struct {
 	Retention    Retention
 	LegalHold    bool
 	ACL          string // the version's canned ACL name; "" when never set
+	// Encryption is the version's server-side encryption (SSENone: none).
+	// Size, ETag and Checksums are always the plaintext's.
+	Encryption SSEMode
 	// Parts describes a multipart object's parts in order (nil for a
 	// single-part object). Only the calls that read one version fill it
 	// (GetObjectInfo, GetObjectVersion, ObjectReader.Info); listings do not.
@@ -422,6 +442,8 @@ type UploadInfo struct {
 	// gets at Complete (from CreateMultipartUpload).
 	Retention *Retention
 	LegalHold bool
+	// Encryption is the mode every part is encrypted with.
+	Encryption SSEMode
 }
 
 // ListUploadsOptions page through unfinished uploads.

@@ -116,7 +116,9 @@ func (b *bodyReader) readBlockv(segs [][]byte) (n int, done bool, err error) {
 			want = int(b.remaining - int64(n))
 		}
 		m, rerr := io.ReadFull(b.r, seg[:want])
-		b.md5.Write(seg[:m])
+		if b.md5 != nil { // nil: a raw reader of ciphertext (see writeData)
+			b.md5.Write(seg[:m])
+		}
 		if b.sum != nil {
 			b.sum.Write(seg[:m])
 		}

@@ -44,6 +44,12 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 		r := *opts.Retention
 		u.Retention = &r
 	}
+	if opts.Encryption.Mode != SSENone || opts.Encryption.CustomerKey != nil {
+		var err error
+		if u.SSE, _, err = s.newSSE(opts.Encryption, u.sseContext()); err != nil {
+			return "", err
+		}
+	}
 	err := s.idx.Batch(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
@@ -103,11 +109,28 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 	if opts.Checksum == checksum.None {
 		opts.Checksum = u.Checksum
 	}
+	// A part of an encrypted upload: its own key from the upload's data
+	// key and a fresh salt (an SSE-C upload's parts must bring its key).
+	var salt []byte
+	if u.SSE != nil {
+		c, err := s.openSSE(u.SSE, u.sseContext(), opts.Encryption.CustomerKey)
+		if err != nil {
+			return PartInfo{}, err
+		}
+		if opts.cipher, salt, err = c.NewPart(partNumber); err != nil {
+			return PartInfo{}, sseError(err)
+		}
+	} else if opts.Encryption.CustomerKey != nil {
+		return PartInfo{}, ErrSSENotCustomer
+	}
 	w, err := s.stageBody(ctx, body, opts)
 	if err != nil {
 		return PartInfo{}, err
 	}
 	p := w.p
+	if salt != nil {
+		p.ref.SSESalt, p.ref.SSEPart = salt, partNumber
+	}
 	part := &partRecord{UploadID: uploadID, Number: partNumber, ETag: hex.EncodeToString(p.dig.md5),
 		Size: p.dig.size, ModTime: now(), Ref: p.ref}
 	if p.dig.algo != checksum.None {
@@ -235,6 +258,9 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 	vf.legalHold = u.LegalHold
 	vf.apply(rec)
 	rec.ACL = u.ACL
+	if u.SSE != nil {
+		rec.SSE, rec.SSEID = u.SSE, u.UploadID
+	}
 	// The object's own .meta file (no data) on every drive, for RebuildIndex.
 	w := s.stageMeta(rec.ID)
 	if err := w.persistFiles(func(i int) *metaHeader { return &metaHeader{Kind: "object", Shard: i, Object: rec} }); err != nil {

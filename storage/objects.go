@@ -80,6 +80,14 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	var sseID string
+	var sseRec []byte
+	if opts.Encryption.Mode != SSENone || opts.Encryption.CustomerKey != nil {
+		sseID = newID()
+		if sseRec, opts.cipher, err = s.newSSE(opts.Encryption, sseContext(tenant, bucket, key, sseID)); err != nil {
+			return ObjectInfo{}, err
+		}
+	}
 	w, err := s.stageBody(ctx, body, opts)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -89,6 +97,7 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 		ID: p.ref.ID, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key,
 		Size: p.dig.size, ETag: hex.EncodeToString(p.dig.md5), ModTime: mod,
 		Meta: opts.Meta, Parts: []dataRef{p.ref}, ACL: opts.ACL,
+		SSE: sseRec, SSEID: sseID,
 	}
 	vf.apply(rec)
 	if p.dig.algo != checksum.None {

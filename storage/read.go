@@ -7,6 +7,8 @@ import (
 	"io"
 	"sort"
 	"sync"
+
+	"github.com/cofferstore/coffer/pkg/sse"
 )
 
 // partSource reads the shard streams of one dataRef. Shard streams come
@@ -249,6 +251,7 @@ type objectReader struct {
 	mu      sync.Mutex
 	sources []*partSource
 	healed  bool
+	cipher  *sse.Cipher // an encrypted version's, opened on first Range
 }
 
 // OpenObject's bounds on re-opening a version found short of shards.
@@ -372,7 +375,98 @@ func (r *objectReader) Range(ctx context.Context, offset, length int64) (io.Read
 	if offset < 0 || length < 0 || offset+length > r.rec.Size {
 		return nil, fmt.Errorf("%w: %d+%d of %d bytes", ErrInvalidRange, offset, length, r.rec.Size)
 	}
-	return &rangeReader{ctx: ctx, r: r, pos: offset, end: offset + length}, nil
+	if r.rec.SSE != nil {
+		return r.decryptRange(ctx, offset, length)
+	}
+	return r.rawRange(ctx, offset, length), nil
+}
+
+// rawRange reads the stored bytes (an encrypted version's ciphertext).
+func (r *objectReader) rawRange(ctx context.Context, offset, length int64) io.ReadCloser {
+	return &rangeReader{ctx: ctx, r: r, pos: offset, end: offset + length}
+}
+
+// storedSize is the size of the version's stored streams together.
+func (r *objectReader) storedSize() int64 {
+	if n := len(r.rec.Parts); n > 0 {
+		return r.offsets[n-1] + r.rec.Parts[n-1].Size
+	}
+	return 0
+}
+
+// UseCustomerKey opens an SSE-C version's cipher with ck.
+func (r *objectReader) UseCustomerKey(ck *sse.CustomerKey) error {
+	if err := checkCustomerKey(r.rec.SSE, ck); err != nil {
+		return err
+	}
+	if ck == nil {
+		return nil
+	}
+	c, err := r.s.openSSE(r.rec.SSE, r.rec.sseContext(), ck)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.cipher = c
+	r.mu.Unlock()
+	return nil
+}
+
+// decryptRange reads plaintext [offset, offset+length) of an encrypted
+// version: only the ciphertext chunks holding it are read (and verified
+// and repaired by the erasure layer as any read), then authenticated and
+// decrypted.
+func (r *objectReader) decryptRange(ctx context.Context, offset, length int64) (io.ReadCloser, error) {
+	r.mu.Lock()
+	c := r.cipher
+	r.mu.Unlock()
+	if c == nil {
+		var err error
+		if c, err = r.s.openSSE(r.rec.SSE, r.rec.sseContext(), nil); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.cipher = c
+		r.mu.Unlock()
+	}
+	total := r.storedSize()
+	fetch := func(start, end int64) (io.ReadCloser, error) {
+		if start < 0 || end < start || end > total {
+			return nil, fmt.Errorf("%w: ciphertext %d..%d of %d bytes", ErrSSECorrupt, start, end, total)
+		}
+		return r.rawRange(ctx, start, end-start), nil
+	}
+	var rc io.ReadCloser
+	var err error
+	if r.rec.PartsCount > 0 && len(r.rec.Parts) > 0 && r.rec.Parts[0].SSESalt != nil {
+		parts := make([]sse.Part, len(r.rec.Parts))
+		for i, p := range r.rec.Parts {
+			parts[i] = sse.Part{Number: p.SSEPart, Size: p.plainSize(), Salt: p.SSESalt}
+		}
+		rc, err = c.DecryptParts(fetch, parts, offset, length)
+	} else {
+		rc, err = c.DecryptRange(fetch, r.rec.Size, offset, length)
+	}
+	if err != nil {
+		return nil, sseError(err)
+	}
+	return &sseReadCloser{rc}, nil
+}
+
+// sseReadCloser maps a decrypting reader's errors to storage sentinels.
+type sseReadCloser struct{ io.ReadCloser }
+
+func (s *sseReadCloser) Read(p []byte) (int, error) {
+	n, err := s.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = sseError(err)
+	}
+	return n, err
+}
+
+func (s *sseReadCloser) WriteTo(w io.Writer) (int64, error) {
+	n, err := io.Copy(w, s.ReadCloser)
+	return n, sseError(err)
 }
 
 // rangeReader decodes one block at a time into a pooled buffer.
@@ -423,7 +517,7 @@ func (rr *rangeReader) locate() (*partSource, int64, error) {
 		if rr.buf != nil {
 			rr.codec.putBuf(rr.buf)
 		}
-		rr.codec, rr.buf = src.codec, src.codec.getBufFor(r.rec.Size) // every block of a small object is small
+		rr.codec, rr.buf = src.codec, src.codec.getBufFor(r.storedSize()) // every block of a small object is small
 	}
 	return src, rr.pos - r.offsets[pi], nil
 }

@@ -33,6 +33,11 @@ type dataRef struct {
 	// SSESalt is, for a part of an encrypted multipart upload, the salt
 	// its part key was derived with (sse.Cipher.NewPart); nil otherwise.
 	SSESalt []byte `json:"sseSalt,omitempty"`
+	// SSEPart is that part's number (its key and nonces depend on it).
+	SSEPart int `json:"ssePart,omitempty"`
+	// PlainSize is, for an encrypted stream, its plaintext size (Size is
+	// the ciphertext's, what the shards hold).
+	PlainSize int64 `json:"plainSize,omitempty"`
 }
 
 // objRecord is an object's index entry; the same record is written into the
@@ -74,6 +79,9 @@ type objRecord struct {
 	// The parts' salts of an encrypted multipart object are in
 	// Parts[i].SSESalt.
 	SSE []byte `json:"sse,omitempty"`
+	// SSEID is the id the record's sse.Context names (see sseContext): drawn
+	// per write for a single-part version, the upload id for a multipart one.
+	SSEID string `json:"sseID,omitempty"`
 }
 
 // versionID is the version's public id ("null" for the null version).
@@ -100,6 +108,7 @@ func (r *objRecord) info() ObjectInfo {
 		Retention:    r.retention(),
 		LegalHold:    r.LegalHold,
 		ACL:          r.ACL,
+		Encryption:   sseMode(r.SSE),
 	}
 }
 
@@ -110,7 +119,7 @@ func (r *objRecord) fullInfo() ObjectInfo {
 	if r.PartsCount > 0 && len(r.Parts) == r.PartsCount {
 		info.Parts = make([]ObjectPart, len(r.Parts))
 		for i, p := range r.Parts {
-			info.Parts[i].Size = p.Size
+			info.Parts[i].Size = p.plainSize()
 			if len(r.PartChecksums) == len(r.Parts) {
 				info.Parts[i].Checksum = r.PartChecksums[i]
 			}
@@ -186,7 +195,8 @@ type uploadRecord struct {
 
 func (u *uploadRecord) info() UploadInfo {
 	return UploadInfo{Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated,
-		Checksum: u.Checksum, ChecksumType: u.ChecksumType, Meta: u.Meta, Retention: u.Retention, LegalHold: u.LegalHold}
+		Checksum: u.Checksum, ChecksumType: u.ChecksumType, Meta: u.Meta, Retention: u.Retention, LegalHold: u.LegalHold,
+		Encryption: sseMode(u.SSE)}
 }
 
 // metaHeader is the JSON head of a per-drive .meta file.

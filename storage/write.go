@@ -57,6 +57,22 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		return nil, err
 	}
 	defer br.close()
+	// An encrypted body: br reads the plaintext (size, digests) and the
+	// shards get the ciphertext of it, read through a raw bodyReader.
+	var plain *bodyReader
+	if opts.cipher != nil {
+		plain = br
+		enc, err := newEncReader(plain, opts.cipher)
+		if err != nil {
+			return nil, err
+		}
+		size := int64(-1)
+		if opts.Size >= 0 {
+			size = opts.cipher.EncryptedSize(opts.Size)
+		}
+		br = &bodyReader{r: enc, remaining: size}
+		opts.Size = size
+	}
 	c, err := getCodec(s.data, s.parity, s.blockSize, s.shardAlign)
 	if err != nil {
 		return nil, err
@@ -102,12 +118,14 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 			return p, err
 		}
 	}
-	p.dig, err = br.verify(opts)
-	if err != nil {
-		return p, err
+	if plain != nil {
+		p.dig, err = plain.verify(opts)
+		p.ref.Size, p.ref.PlainSize = br.n, p.dig.size
+	} else {
+		p.dig, err = br.verify(opts)
+		p.ref.Size = p.dig.size
 	}
-	p.ref.Size = p.dig.size
-	return p, nil
+	return p, err
 }
 
 // readFirst reads a body's first block. Into a full buffer it reads
