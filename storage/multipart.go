@@ -50,9 +50,13 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 			return "", err
 		}
 	}
+	sealed := u.SSE
 	err := s.idx.Batch(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
+			return err
+		}
+		if u.SSE, err = s.resealOnCommit(sealed, u.sseContext()); err != nil {
 			return err
 		}
 		if (u.Retention != nil || u.LegalHold) && (b.Lock == nil || !b.Lock.Enabled) {

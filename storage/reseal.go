@@ -224,3 +224,56 @@ func (s *Store) resealCommit(changes []resealChange) (int, error) {
 	}
 	return n, nil
 }
+
+// resealOnCommit returns a write's SSE record sealed under the current
+// master key. A write takes the current key when it starts; one that
+// started before a rotation made a new key current may commit after
+// ReSealSSE's walk passed its place, which would leave a record under the
+// key being retired. Called inside the commit's transaction (which
+// ReSealSSE's opening barrier orders after the key change), it re-seals
+// such a record at once; if the old key was already retired, the write
+// fails (ErrSSENoMasterKey) rather than store a record nothing opens.
+func (s *Store) resealOnCommit(data []byte, c sse.Context) ([]byte, error) {
+	if data == nil || s.cfg.Keys == nil {
+		return data, nil
+	}
+	cur := s.cfg.Keys.Current()
+	rec, err := sse.Unmarshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSSECorrupt, err)
+	}
+	if rec.Algorithm != sse.AlgorithmS3 || cur == nil || rec.KeyID == cur.ID() {
+		return data, nil
+	}
+	for _, k := range s.cfg.Keys.All() {
+		if k.ID() == rec.KeyID {
+			n, err := sse.ReSeal(rec, c, k, cur)
+			if err != nil {
+				return nil, sseError(err)
+			}
+			return n.Marshal()
+		}
+	}
+	return nil, fmt.Errorf("%w: the write's key %s was retired while it ran", ErrSSENoMasterKey, rec.KeyID)
+}
+
+// resealRecord applies resealOnCommit to the version a commit records; a
+// record it changes has its drive copies (written before the commit)
+// rewritten after it, like a tag change, so RebuildIndex finds the new one.
+func (w *writeTx) resealRecord(rec *objRecord) error {
+	if rec.SSE == nil {
+		return nil
+	}
+	if w.sseAsWritten == nil {
+		w.sseAsWritten = rec.SSE
+	}
+	sealed, err := w.s.resealOnCommit(w.sseAsWritten, rec.sseContext())
+	if err != nil {
+		return err
+	}
+	rec.SSE = sealed
+	if !bytes.Equal(sealed, w.sseAsWritten) {
+		w.rewriteRecord(rec)
+	}
+	return nil
+}

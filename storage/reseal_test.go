@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/cofferstore/coffer/pkg/sse"
@@ -131,7 +133,7 @@ func TestReSealSSE(t *testing.T) {
 
 	seen := map[string]int{}
 	fn := func(rec []byte, c sse.Context) ([]byte, error) {
-		if c.Bucket != "acme/bkt" || c.Key == "" || c.Version == "" {
+		if c.Bucket != "acme/bkt" || c.Key == "" {
 			t.Errorf("context %+v", c)
 		}
 		seen[string(rec)]++
@@ -199,4 +201,169 @@ func TestReSealSSESkipsReplaced(t *testing.T) {
 		t.Fatalf("the replacing write's record was overwritten: %q", got)
 	}
 	ts.mustRead("a", randBytes(2, 100))
+}
+
+// switchKeys is a KeyRing a test changes while writes run, as a rotation
+// does.
+type switchKeys struct {
+	mu   sync.Mutex
+	keys []*sse.MasterKey
+}
+
+func (k *switchKeys) set(keys ...*sse.MasterKey) {
+	k.mu.Lock()
+	k.keys = keys
+	k.mu.Unlock()
+}
+
+func (k *switchKeys) Current() *sse.MasterKey { return k.All()[0] }
+
+func (k *switchKeys) All() []*sse.MasterKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys
+}
+
+// onEOF calls fn when the body is read to its end, before the write
+// commits: the rotation begins while the write streams.
+type onEOF struct {
+	r    io.Reader
+	fn   func()
+	done bool
+}
+
+func (o *onEOF) Read(p []byte) (int, error) {
+	n, err := o.r.Read(p)
+	if err == io.EOF && !o.done {
+		o.done = true
+		o.fn()
+	}
+	return n, err
+}
+
+// resealUnder is the rotation's re-seal function (internal/masterkey) over
+// a switchKeys ring.
+func resealUnder(keys KeyRing) ReSealFunc {
+	return func(data []byte, c sse.Context) ([]byte, error) {
+		rec, err := sse.Unmarshal(data)
+		if err != nil {
+			return nil, err
+		}
+		cur := keys.Current()
+		if rec.Algorithm != sse.AlgorithmS3 || rec.KeyID == cur.ID() {
+			return nil, nil
+		}
+		for _, k := range keys.All() {
+			if k.ID() == rec.KeyID {
+				n, err := sse.ReSeal(rec, c, k, cur)
+				if err != nil {
+					return nil, err
+				}
+				return n.Marshal()
+			}
+		}
+		return nil, sse.ErrUnknownMasterKey
+	}
+}
+
+// TestResealOnCommit: a write that sealed under the old key and commits
+// after a new key became current is re-sealed at its commit (index and
+// drive copies), so it reads once the old key is retired, also from a
+// rebuilt index; a write whose key was retired before its commit fails
+// and leaves nothing.
+func TestResealOnCommit(t *testing.T) {
+	ctx := context.Background()
+	oldKey, newKey := testMasterKey(t, 1), testMasterKey(t, 2)
+	keys := &switchKeys{keys: []*sse.MasterKey{oldKey}}
+	ts := newTestStore(t, 4, func(c *Config) { c.Keys = keys })
+	s3 := Encryption{Mode: SSES3}
+	put := func(key string, data []byte, during func()) error {
+		keys.set(oldKey)
+		_, err := ts.PutObject(ctx, "acme", "bkt", key, &onEOF{r: bytes.NewReader(data), fn: during},
+			PutOptions{Size: int64(len(data)), Encryption: s3})
+		return err
+	}
+	small, big := randBytes(1, 1000), randBytes(2, 300<<10)
+	rotate := func() { keys.set(newKey, oldKey) }
+	must(t, put("small", small, rotate))
+	must(t, put("big", big, rotate))
+	// A multipart upload begun under the old key, re-sealed by a walk,
+	// completed under the new one.
+	keys.set(oldKey)
+	id, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "multi", PutOptions{Encryption: s3})
+	must(t, err)
+	keys.set(newKey, oldKey)
+	if n, err := ts.ReSealSSE(ctx, resealUnder(keys)); err != nil || n != 1 {
+		t.Fatalf("walk re-sealed %d records (want the upload): %v", n, err)
+	}
+	part := randBytes(3, 70000)
+	pi, err := ts.PutPart(ctx, "acme", "bkt", "multi", id, 1, bytes.NewReader(part), PutOptions{Size: int64(len(part))})
+	must(t, err)
+	_, err = ts.CompleteMultipartUpload(ctx, "acme", "bkt", "multi", id, []CompletePart{{PartNumber: 1, ETag: pi.ETag}})
+	must(t, err)
+
+	keys.set(newKey) // the old key retired
+	check := func(when string) {
+		t.Helper()
+		for k, want := range map[string][]byte{"small": small, "big": big, "multi": part} {
+			if got, err := ts.readSSE(k, nil, 0, -1); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%s: %s reads %d bytes, err %v", when, k, len(got), err)
+			}
+		}
+	}
+	check("after the old key was retired")
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	check("after a rebuild")
+
+	// Retired before the commit: the write fails, nothing is stored.
+	err = put("late", small, func() { keys.set(newKey) })
+	if !errors.Is(err, ErrSSENoMasterKey) {
+		t.Fatalf("write whose key was retired: %v", err)
+	}
+	if _, err := ts.GetObjectInfo(ctx, "acme", "bkt", "late"); !errors.Is(err, ErrObjectNotFound) {
+		t.Fatalf("late: %v", err)
+	}
+}
+
+// TestReSealSSERealRecords: the walk with the rotation's function moves
+// SSE-S3 versions (current, noncurrent, multipart) to the new key, leaves
+// SSE-C and unencrypted objects alone, and everything reads with the new
+// key alone.
+func TestReSealSSERealRecords(t *testing.T) {
+	ctx := context.Background()
+	oldKey, newKey := testMasterKey(t, 1), testMasterKey(t, 2)
+	keys := &switchKeys{keys: []*sse.MasterKey{oldKey}}
+	ts := newTestStore(t, 4, func(c *Config) { c.Keys = keys })
+	must(t, ts.SetBucketVersioning(ctx, "acme", "bkt", VersioningEnabled))
+	ck := testCustomerKey(t, 9)
+	want := map[string][]byte{}
+	for i := range 20 {
+		k := fmt.Sprintf("k%02d", i)
+		want[k] = randBytes(uint64(i), 100+i*5000)
+		ts.putSSE(k, randBytes(uint64(100+i), 10), Encryption{Mode: SSES3}) // a noncurrent version
+		ts.putSSE(k, want[k], Encryption{Mode: SSES3})
+	}
+	want["multi"] = ts.sseMultipart("multi", Encryption{Mode: SSES3}, 5<<20, 1000)
+	cdata := randBytes(7, 5000)
+	ts.putSSE("customer", cdata, Encryption{Mode: SSEC, CustomerKey: ck})
+	ts.put("plain", randBytes(8, 10))
+
+	keys.set(newKey, oldKey)
+	n, err := ts.ReSealSSE(ctx, resealUnder(keys))
+	if err != nil || n != 41 {
+		t.Fatalf("re-sealed %d, want 41 (20 current, 20 noncurrent, 1 multipart): %v", n, err)
+	}
+	keys.set(newKey)
+	for k, w := range want {
+		if got, err := ts.readSSE(k, nil, 0, -1); err != nil || !bytes.Equal(got, w) {
+			t.Fatalf("%s: %d bytes, %v", k, len(got), err)
+		}
+	}
+	if got, err := ts.readSSE("customer", ck, 0, -1); err != nil || !bytes.Equal(got, cdata) {
+		t.Fatalf("SSE-C object: %v", err)
+	}
 }
