@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cofferstore/coffer/pkg/checksum"
+	"github.com/cofferstore/coffer/pkg/sse"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -55,11 +56,16 @@ func checkCopyConditions(r *http.Request, info storage.ObjectInfo) error {
 }
 
 // openCopySource pins the version x-amz-copy-source names (the current one
-// without versionId), applies the x-amz-copy-source-if-* conditions to it
+// without versionId), hands it the x-amz-copy-source SSE-C key (an SSE-C
+// source needs it), applies the x-amz-copy-source-if-* conditions to it
 // and sets x-amz-copy-source-version-id when the source bucket is
 // versioned; the caller closes the reader. A delete marker named by version
 // id cannot be copied (InvalidRequest); a current delete marker is NoSuchKey.
 func (s *server) openCopySource(w http.ResponseWriter, r *http.Request, rq *request, src copySource) (storage.ObjectReader, storage.ObjectInfo, error) {
+	ck, err := s.customerKey(r, true)
+	if err != nil {
+		return nil, storage.ObjectInfo{}, err
+	}
 	obj, err := s.store.OpenObjectVersion(rq.ctx, rq.tenant, src.bucket, src.key, src.versionID)
 	switch {
 	case errors.Is(err, storage.ErrDeleteMarker):
@@ -70,6 +76,10 @@ func (s *server) openCopySource(w http.ResponseWriter, r *http.Request, rq *requ
 		return nil, storage.ObjectInfo{}, err
 	}
 	info := obj.Info()
+	if err := unlockObject(obj, ck); err != nil {
+		obj.Close()
+		return nil, storage.ObjectInfo{}, err
+	}
 	if err := checkCopyConditions(r, info); err != nil {
 		obj.Close()
 		return nil, storage.ObjectInfo{}, err
@@ -123,6 +133,12 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
+	enc, err := s.writeEncryption(r, rq)
+	if err != nil {
+		return err
+	}
+	// A copy onto itself may change only the encryption (S3 allows it).
+	sseAsked := r.Header.Get(hdrSSE) != "" || r.Header.Get(sse.HeaderCustomerAlgorithm) != ""
 
 	versioned, err := s.versioned(rq, rq.bucket)
 	if err != nil {
@@ -147,10 +163,10 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 	// A copy of the current version onto itself must change something; an
 	// older version copied onto its key restores it as a new version.
 	toSelf := src.bucket == rq.bucket && src.key == rq.key && (src.versionID == "" || info.IsLatest)
-	if toSelf && metaDirective != "REPLACE" {
+	if toSelf && metaDirective != "REPLACE" && !sseAsked {
 		return errCopyToSelf
 	}
-	if toSelf && !versioned {
+	if toSelf && !versioned && !sseAsked {
 		if lock.present { // a never-versioned bucket has no Object Lock
 			return storage.ErrNoLockConfig
 		}
@@ -176,11 +192,13 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		defer func() { _ = body.Close() }() // read side: releases buffers only
 		out, err = s.store.PutObject(rq.ctx, rq.tenant, rq.bucket, rq.key, body,
-			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta, Retention: lockOpts.Retention, LegalHold: lockOpts.LegalHold, ACL: acl})
+			storage.PutOptions{Size: info.Size, Checksum: alg, Meta: meta, Retention: lockOpts.Retention, LegalHold: lockOpts.LegalHold, ACL: acl,
+				Encryption: enc})
 		if err != nil {
 			return err
 		}
 	}
+	setSSEHeaders(w.Header(), out.Encryption, enc.CustomerKey)
 	if versioned {
 		w.Header().Set(hdrVersionID, orDefault(out.VersionID, storage.NullVersion))
 	}
@@ -211,6 +229,10 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *requ
 	if err != nil {
 		return err
 	}
+	dstKey, err := s.customerKey(r, false) // an SSE-C upload's key
+	if err != nil {
+		return err
+	}
 	obj, info, err := s.openCopySource(w, r, rq, src)
 	if err != nil {
 		return err
@@ -231,9 +253,12 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *requ
 	}
 	defer func() { _ = body.Close() }() // read side: releases buffers only
 	part, err := s.store.PutPart(rq.ctx, rq.tenant, rq.bucket, rq.key, r.URL.Query().Get("uploadId"), n, body,
-		storage.PutOptions{Size: length})
+		storage.PutOptions{Size: length, Encryption: storage.Encryption{CustomerKey: dstKey}})
 	if err != nil {
 		return err
+	}
+	if dstKey != nil {
+		setSSEHeaders(w.Header(), storage.SSEC, dstKey)
 	}
 	return writeXML(w, http.StatusOK, copyPartResult{NS: s3NS, LastModified: xmlTime(part.ModTime),
 		ETag: quoteETag(part.ETag), checksumFields: checksumXML(part.Checksums)})

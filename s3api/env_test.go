@@ -19,6 +19,7 @@ import (
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/internal/testutil"
+	"github.com/cofferstore/coffer/pkg/sse"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -62,6 +63,9 @@ type envOptions struct {
 	publicEndpoint string
 	verifier       auth.VerifierOptions
 	writes         WriteLimits
+	// sseDefault and sseCAllowHTTP: Config.SSEDefault, Config.SSECAllowHTTP;
+	// plainHTTP serves without TLS.
+	sseDefault, sseCAllowHTTP, plainHTTP bool
 }
 
 func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
@@ -71,15 +75,20 @@ func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
 	for i := 1; i <= 4; i++ {
 		drives = append(drives, filepath.Join(dir, fmt.Sprintf("drive%d", i)))
 	}
-	st, err := storage.Open(storage.Config{DataDir: dir, Drives: drives, Parity: 2, ScrubInterval: -1})
-	if err != nil {
-		t.Fatalf("storage.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
 	mk, err := auth.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	sseKey, err := sse.NewMasterKey(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.Open(storage.Config{DataDir: dir, Drives: drives, Parity: 2, ScrubInterval: -1,
+		Keys: storage.StaticKeys(sseKey)})
+	if err != nil {
+		t.Fatalf("storage.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
 	as, err := auth.OpenStore(filepath.Join(dir, "auth.db"), mk)
 	if err != nil {
 		t.Fatalf("auth.OpenStore: %v", err)
@@ -102,10 +111,16 @@ func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
 		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Observer:       e.obs,
 		WriteLimits:    o.writes,
+		SSEDefault:     o.sseDefault,
+		SSECAllowHTTP:  o.sseCAllowHTTP,
 	})
 	// TLS, so that the SDK's default mode sends CRC trailers
 	// (STREAMING-UNSIGNED-PAYLOAD-TRAILER) as it does against AWS.
-	e.srv = httptest.NewTLSServer(h)
+	if o.plainHTTP {
+		e.srv = httptest.NewServer(h)
+	} else {
+		e.srv = httptest.NewTLSServer(h)
+	}
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -139,6 +139,11 @@ var errorTable = []errorMapping{
 	{storage.ErrQuorum, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
 	{storage.ErrDiskFull, errorf("InsufficientStorage", 507, "The drives have no space left for this write.")},
 	// storage: configuration documents (configError picks the code of a missing kind first)
+	// server-side encryption (AWS's answers to SSE-C key problems)
+	{storage.ErrSSEKeyRequired, errorf("InvalidRequest", 400, "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")},
+	{storage.ErrSSEKeyMismatch, errorf("AccessDenied", 403, "Access Denied: the customer-provided encryption key does not match the object's.")},
+	{storage.ErrSSENotCustomer, errorf("InvalidRequest", 400, "The encryption parameters are not applicable to this object.")},
+	{storage.ErrSSENoMasterKey, errorf("InvalidRequest", 400, "Server-side encryption with server-managed keys (SSE-S3) is not configured on this server, or the key that encrypted this object is not available.")},
 	{storage.ErrNoSuchBucketConfig, errorf("NoSuchConfiguration", 404, "The specified configuration does not exist.")},
 	{storage.ErrConfigTooLarge, errorf("EntityTooLarge", 400, "Your configuration exceeds the maximum allowed size.")},
 	// storage: operator records (not reachable through S3, mapped for completeness)

@@ -58,6 +58,10 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"storage.ErrInvalidVersioning":  storage.ErrInvalidVersioning,
 		"storage.ErrNoSuchBucketConfig": storage.ErrNoSuchBucketConfig,
 		"storage.ErrConfigTooLarge":     storage.ErrConfigTooLarge,
+		"storage.ErrSSEKeyRequired":     storage.ErrSSEKeyRequired,
+		"storage.ErrSSEKeyMismatch":     storage.ErrSSEKeyMismatch,
+		"storage.ErrSSENotCustomer":     storage.ErrSSENotCustomer,
+		"storage.ErrSSENoMasterKey":     storage.ErrSSENoMasterKey,
 
 		"auth.ErrMissingAuth":            auth.ErrMissingAuth,
 		"auth.ErrInvalidAccessKeyID":     auth.ErrInvalidAccessKeyID,

@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"encoding/xml"
 	"net/http"
 	"net/url"
 	"testing"
@@ -182,6 +183,28 @@ func FuzzVersioningConfiguration(f *testing.F) {
 		}
 		if state != storage.VersioningEnabled && state != storage.VersioningSuspended {
 			t.Fatalf("accepted state %q", state)
+		}
+	})
+}
+
+// FuzzParseBucketEncryption: a PutBucketEncryption body is accepted only
+// as one AES256 rule, and every refusal is an S3 error, never internal.
+func FuzzParseBucketEncryption(f *testing.F) {
+	f.Add([]byte(`<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`))
+	f.Add([]byte(`<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>`))
+	f.Add([]byte(`<ServerSideEncryptionConfiguration><Rule/><Rule/></ServerSideEncryptionConfiguration>`))
+	f.Add([]byte(`<ServerSideEncryptionConfiguration><Rule><BucketKeyEnabled>maybe</BucketKeyEnabled></Rule>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := parseBucketEncryption(data)
+		if err == nil {
+			var in sseConfiguration
+			if xml.Unmarshal(data, &in) != nil || len(in.Rules) != 1 || in.Rules[0].Default.Algorithm != "AES256" {
+				t.Fatalf("accepted %q", data)
+			}
+			return
+		}
+		if ae := toAPIError(err); ae == errInternal || ae.Code == "InternalError" {
+			t.Fatalf("parser error is internal: %v", err)
 		}
 	})
 }

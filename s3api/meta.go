@@ -147,8 +147,9 @@ func quoteETag(etag string) string {
 }
 
 // checkUnsupportedWriteHeaders refuses write options that Coffer does not
-// implement (ACL grants, server-side encryption, other storage classes,
-// website redirects): ignoring them would be a wrong success.
+// implement (ACL grants, SSE-KMS key options, other storage classes,
+// website redirects): ignoring them would be a wrong success. The SSE
+// headers Coffer implements are read by writeEncryption.
 func checkUnsupportedWriteHeaders(h http.Header) error {
 	if err := checkCannedACLHeader(h); err != nil {
 		return err
@@ -162,9 +163,12 @@ func checkUnsupportedWriteHeaders(h http.Header) error {
 		lower := strings.ToLower(name)
 		switch {
 		case strings.HasPrefix(lower, "x-amz-grant-"),
-			strings.HasPrefix(lower, "x-amz-server-side-encryption"),
 			lower == "x-amz-website-redirect-location":
 			return errorf("NotImplemented", http.StatusNotImplemented, "The "+lower+" header names a feature that is not implemented.")
+		case strings.HasPrefix(lower, "x-amz-server-side-encryption-aws-kms"),
+			lower == "x-amz-server-side-encryption-context",
+			lower == "x-amz-server-side-encryption-bucket-key-enabled":
+			return errKMSNotImplemented
 		}
 	}
 	return nil

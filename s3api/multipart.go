@@ -39,10 +39,14 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if opts.ACL, err = s.objectWriteACL(r, rq); err != nil {
 		return err
 	}
+	if opts.Encryption, err = s.writeEncryption(r, rq); err != nil {
+		return err
+	}
 	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key, opts)
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(w.Header(), opts.Encryption.Mode, opts.Encryption.CustomerKey)
 	if alg != checksum.None {
 		w.Header().Set("X-Amz-Checksum-Algorithm", string(alg))
 		w.Header().Set("X-Amz-Checksum-Type", typ)
@@ -94,9 +98,15 @@ func (s *server) uploadPart(w http.ResponseWriter, r *http.Request, rq *request)
 	if err := s.partLockDigest(rq, uploadID, opts); err != nil {
 		return err
 	}
+	if opts.Encryption.CustomerKey, err = s.customerKey(r, false); err != nil {
+		return err
+	}
 	part, err := s.store.PutPart(rq.ctx, rq.tenant, rq.bucket, rq.key, uploadID, n, rq.body, opts)
 	if err != nil {
 		return err
+	}
+	if ck := opts.Encryption.CustomerKey; ck != nil {
+		setSSEHeaders(w.Header(), storage.SSEC, ck)
 	}
 	w.Header().Set("ETag", quoteETag(part.ETag))
 	setChecksumHeaders(w.Header(), part.Checksums, "")

@@ -33,6 +33,9 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err := s.putLockOptions(r, rq, &opts); err != nil {
 		return err
 	}
+	if opts.Encryption, err = s.writeEncryption(r, rq); err != nil {
+		return err
+	}
 	if opts.Precondition, err = s.checkWriteConditions(r, rq); err != nil {
 		return err
 	}
@@ -41,6 +44,7 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 		return err
 	}
 	h := w.Header()
+	setSSEHeaders(h, info.Encryption, opts.Encryption.CustomerKey)
 	if err := s.setVersionHeader(h, rq, rq.bucket, info.VersionID, hdrVersionID); err != nil {
 		return err
 	}
@@ -94,15 +98,23 @@ func (s *server) getObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
+	ck, err := s.customerKey(r, false)
+	if err != nil {
+		return err
+	}
 	obj, err := s.store.OpenObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
 	}
 	defer obj.Close()
+	if err := unlockObject(obj, ck); err != nil {
+		return err
+	}
 	start, length, status, err := s.prepareObjectResponse(w, r, rq, obj.Info())
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(w.Header(), obj.Info().Encryption, ck)
 	if length == 0 {
 		w.WriteHeader(status)
 		return nil
@@ -121,14 +133,32 @@ func (s *server) headObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
+	ck, err := s.customerKey(r, false)
+	if err != nil {
+		return err
+	}
 	info, err := s.store.GetObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, vid)
 	if err != nil {
 		return err
+	}
+	if ck != nil || info.Encryption == storage.SSEC {
+		// S3 wants an SSE-C object's key on HEAD too: check it.
+		obj, err := s.store.OpenObjectVersion(rq.ctx, rq.tenant, rq.bucket, rq.key, info.VersionID)
+		if err != nil {
+			return err
+		}
+		err = unlockObject(obj, ck)
+		info = obj.Info()
+		obj.Close()
+		if err != nil {
+			return err
+		}
 	}
 	_, _, status, err := s.prepareObjectResponse(w, r, rq, info)
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(w.Header(), info.Encryption, ck)
 	w.WriteHeader(status)
 	return nil
 }

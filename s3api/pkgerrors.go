@@ -6,11 +6,12 @@ import (
 
 	"github.com/cofferstore/coffer/pkg/cors"
 	"github.com/cofferstore/coffer/pkg/postpolicy"
+	"github.com/cofferstore/coffer/pkg/sse"
 	"github.com/cofferstore/coffer/storage"
 )
 
 // packageError translates the S3 errors of the pure packages (cors,
-// postpolicy), which carry their own code, status, message and extra
+// postpolicy, sse), which carry their own code, status, message and extra
 // elements. It returns nil for any other error.
 func packageError(err error) *apiError {
 	var ce *cors.Error
@@ -18,6 +19,14 @@ func packageError(err error) *apiError {
 		ae := errorf(ce.Code, ce.Status, ce.Message)
 		for _, f := range ce.Fields {
 			ae.Fields = append(ae.Fields, errorField{XMLName: xml.Name{Local: f.Name}, Value: f.Value})
+		}
+		return ae
+	}
+	var he *sse.HeaderError
+	if errors.As(err, &he) {
+		ae := errorf(he.Code, he.Status, he.Message)
+		if he.Header != "" {
+			ae.Fields = append(ae.Fields, errorField{XMLName: xml.Name{Local: "ArgumentName"}, Value: he.Header})
 		}
 		return ae
 	}

@@ -29,6 +29,12 @@ type Config struct {
 	// PublicEndpoint is the S3 URL tenants use; without Domains its host
 	// name is the virtual-hosted-style domain.
 	PublicEndpoint string
+	// SSEDefault encrypts every new object with SSE-S3 unless its request
+	// asks for SSE-C (--sse-default).
+	SSEDefault bool
+	// SSECAllowHTTP accepts SSE-C keys over plain HTTP (--sse-c-allow-http;
+	// tests): AWS refuses them, since a key sent in clear is compromised.
+	SSECAllowHTTP bool
 }
 
 // Observer receives one call per finished S3 request (implemented by pkg/metrics).
@@ -53,6 +59,8 @@ type server struct {
 	lifecycles lifecycleCache
 	policies   policyCache // parsed bucket policies (accessconfig.go)
 	cors       *corsCache  // parsed bucket CORS rules (cors.go)
+	// sseDefault and sseCAllowHTTP: Config.SSEDefault, Config.SSECAllowHTTP.
+	sseDefault, sseCAllowHTTP bool
 }
 
 // handlerFunc is the shape of every S3 operation handler.
@@ -77,6 +85,9 @@ func New(cfg Config) http.Handler {
 		obs:      cfg.Observer,
 		writes:   newWriteLimiter(cfg.WriteLimits),
 		cors:     newCORSCache(),
+
+		sseDefault:    cfg.SSEDefault,
+		sseCAllowHTTP: cfg.SSECAllowHTTP,
 	}
 	if s.region == "" {
 		s.region = auth.DefaultRegion
@@ -135,6 +146,9 @@ func (s *server) routes() *mux.Router {
 	add("GET", levelBucket, "GetBucketTagging", s.getBucketTagging, q("tagging"))
 	add("PUT", levelBucket, "PutBucketTagging", s.putBucketTagging, q("tagging"))
 	add("DELETE", levelBucket, "DeleteBucketTagging", s.deleteBucketTagging, q("tagging"))
+	add("GET", levelBucket, "GetBucketEncryption", s.getBucketEncryption, q("encryption"))
+	add("PUT", levelBucket, "PutBucketEncryption", s.putBucketEncryption, q("encryption"))
+	add("DELETE", levelBucket, "DeleteBucketEncryption", s.deleteBucketEncryption, q("encryption"))
 
 	s.accessRoutes(add)
 

@@ -223,7 +223,7 @@ func testObjects(t *testing.T, c *s3.Client, b string, mode checksumMode) {
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("acl"), Body: bytes.NewReader([]byte("x")), ACL: types.ObjectCannedACLAwsExecRead})
 	wantAPIError(t, err, "NotImplemented", "aws-exec-read")
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sse"), Body: bytes.NewReader([]byte("x")), ServerSideEncryption: types.ServerSideEncryptionAwsKms})
-	wantAPIError(t, err, "NotImplemented", "x-amz-server-side-encryption")
+	wantAPIError(t, err, "NotImplemented", "SSE-KMS")
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sc"), Body: bytes.NewReader([]byte("x")), StorageClass: types.StorageClassGlacier})
 	wantAPIError(t, err, "InvalidStorageClass", "only STANDARD")
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("sc"), Body: bytes.NewReader([]byte("x")), StorageClass: types.StorageClassStandard}); err != nil {

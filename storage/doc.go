@@ -39,6 +39,7 @@
 //     which scans them all). Per drive the segment files are packSegments
 //     (packsegment.go) behind the drive seam; their read descriptors share
 //     one bounded cache (segcache.go).
+//   - sse.go, keyring.go: server-side encryption (see "Encryption").
 //   - heal.go, scrub.go, rebuild.go: repair, background scrubbing, orphan
 //     removal and rebuilding the index from the drives. recovery.go: how
 //     they count the errors they skip (see "Recovery errors").
@@ -192,6 +193,25 @@
 // descriptors (a swapped-in disk is never read through the old one), a
 // failed read retries on a fresh descriptor, and each descriptor is checked
 // against its path at most once a second.
+//
+// # Encryption
+//
+// An encrypted version (PutOptions.Encryption) is stored as the ciphertext
+// stream of pkg/sse, written and read through the same paths as any body:
+// writeData reads the plaintext through a bodyReader (declared size, MD5,
+// checksum: the ETag and checksums are the plaintext's) and an encReader
+// that seals it chunk by chunk, and the erasure layer stores what that
+// yields; dataRef.Size is the ciphertext size, objRecord.Size (and so
+// usage, quotas and listings) the plaintext's, dataRef.PlainSize a part's.
+// objRecord.SSE is the marshalled sse.Record, bound by sseContext to
+// tenant/bucket, key and objRecord.SSEID (an id drawn per write; the upload
+// id for a multipart object, whose uploadRecord.SSE it inherits, each part
+// keeping its salt and number in its dataRef). objectReader.Range
+// decrypts only the chunks of the range (sse DecryptRange/DecryptParts
+// over rawRange). SSE-S3 keys come from Config.Keys (KeyRing); SSE-C keys
+// only with the call (PutOptions, ObjectReader.UseCustomerKey). Heal,
+// scrub and rebuild see ciphertext and a record they copy as opaque bytes,
+// and need no key.
 //
 // # Index
 //

@@ -55,9 +55,12 @@ func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFl
 	fs.DurationVar(&cfg.LifecycleInterval, "lifecycle-interval", lifecycle.DefaultInterval, "`DURATION` between lifecycle passes (expiration, abort of old uploads); negative disables")
 	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", lifecycle.DefaultRate, "lifecycle deletes per second (`N`); negative = unbounded")
 	fs.StringVar(&cfg.PprofAddress, "pprof", "", "serve net/http/pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060)")
+	fs.BoolVar(&cfg.SSEDefault, "sse-default", false, "encrypt every new object of every tenant with SSE-S3 unless its request asks for SSE-C")
+	fs.BoolVar(&cfg.SSECAllowHTTP, "sse-c-allow-http", false, "accept SSE-C customer keys over plain HTTP (testing only: a key sent in clear is compromised)")
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
-		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads", "lifecycle-interval", "lifecycle-rate"} {
+		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads", "lifecycle-interval", "lifecycle-rate",
+		"sse-default", "sse-c-allow-http"} {
 		c.withEnv(name, envName(name))
 	}
 	// SigV2 stays on by default: botocore still presigns V2 URLs for custom

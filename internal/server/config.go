@@ -44,6 +44,11 @@ type Config struct {
 	// presigned) with 400 InvalidRequest; by default they are accepted.
 	DisableSigV2 bool
 
+	// SSEDefault encrypts every new object with SSE-S3 unless its request
+	// asks for SSE-C; SSECAllowHTTP accepts SSE-C keys over plain HTTP.
+	SSEDefault    bool
+	SSECAllowHTTP bool
+
 	// TLSCert and TLSKey are PEM files; both set means both listeners serve TLS.
 	TLSCert string
 	TLSKey  string

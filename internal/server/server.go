@@ -132,6 +132,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The master key ring (auth.KeyRing) seals tenants' secrets and,
+	// through its own HKDF labels, the data keys of SSE-S3 objects; it
+	// rotates online (internal/masterkey).
 	keyPath := cfg.MasterKeyFile
 	if keyPath == "" {
 		keyPath = filepath.Join(cfg.DataDir, "master.key")
@@ -204,6 +207,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			PerTenant: cfg.MaxInflightWritesPerTenant,
 			Wait:      writeSlotWait,
 		},
+		SSEDefault:    cfg.SSEDefault,
+		SSECAllowHTTP: cfg.SSECAllowHTTP,
 	})
 	consoleHandler := console.New(console.Config{
 		Store:             s.Store,
