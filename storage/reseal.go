@@ -44,22 +44,7 @@ func (s *Store) ReSealSSE(ctx context.Context, fn ReSealFunc) (n int, err error)
 	if err := s.idx.Update(func(indexTx) error { return nil }); err != nil {
 		return 0, err
 	}
-	var buckets []bucketRecord
-	err = s.idx.ViewContext(ctx, func(tx indexTx) error {
-		buckets = buckets[:0]
-		ts, err := tx.tenants()
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			bs, err := tx.buckets(t.Name)
-			if err != nil {
-				return err
-			}
-			buckets = append(buckets, bs...)
-		}
-		return nil
-	})
+	buckets, err := s.allBuckets(ctx)
 	if err != nil {
 		return 0, err
 	}
