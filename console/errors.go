@@ -86,6 +86,10 @@ var errorTable = []errorMapping{
 	{storage.ErrRetentionShortened, http.StatusForbidden, "retention cannot be shortened"},
 	{storage.ErrInvalidRetention, http.StatusBadRequest, "invalid retention"},
 	{storage.ErrInvalidVersioning, http.StatusBadRequest, "versioning state must be Enabled or Suspended"},
+	{storage.ErrSSEKeyRequired, http.StatusBadRequest, "the object is encrypted with a customer-provided key (SSE-C): read it over S3 with its key"},
+	{storage.ErrSSEKeyMismatch, http.StatusForbidden, "the customer-provided encryption key does not match the object's"},
+	{storage.ErrSSENotCustomer, http.StatusBadRequest, "the object is not encrypted with a customer-provided key"},
+	{storage.ErrSSENoMasterKey, http.StatusServiceUnavailable, "server-side encryption is not available: the master key that encrypted this object is missing"},
 
 	{auth.ErrCredentialExists, http.StatusConflict, "credentials already exist; rotate or delete them instead"},
 	{auth.ErrNoCredential, http.StatusNotFound, "no credentials; generate them first"},

@@ -29,6 +29,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrNoSuchVersion, storage.ErrDeleteMarker, storage.ErrObjectLocked, storage.ErrNoLockConfig,
 		storage.ErrInvalidBucketState, storage.ErrRetentionShortened, storage.ErrInvalidRetention,
 		storage.ErrInvalidVersioning,
+		storage.ErrSSEKeyRequired, storage.ErrSSEKeyMismatch, storage.ErrSSENotCustomer, storage.ErrSSENoMasterKey,
 		auth.ErrCredentialExists, auth.ErrNoCredential, auth.ErrUserExists, auth.ErrUserNotFound,
 		auth.ErrBadPassword, auth.ErrRateLimited, auth.ErrSessionInvalid, auth.ErrWeakPassword,
 		auth.ErrAccessDenied, auth.ErrInvalidUsername, os.ErrDeadlineExceeded,

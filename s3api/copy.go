@@ -133,7 +133,7 @@ func (s *server) copyObject(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
-	enc, err := s.writeEncryption(r, rq)
+	enc, err := s.writeEncryption(r)
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
 		t.Fatal(err)
 	}
 	st, err := storage.Open(storage.Config{DataDir: dir, Drives: drives, Parity: 2, ScrubInterval: -1,
-		Keys: storage.StaticKeys(sseKey)})
+		Keys: storage.StaticKeys(sseKey), SSEDefault: o.sseDefault})
 	if err != nil {
 		t.Fatalf("storage.Open: %v", err)
 	}
@@ -111,7 +111,6 @@ func newEnvWith(t testing.TB, o envOptions, tenants ...string) *testEnv {
 		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Observer:       e.obs,
 		WriteLimits:    o.writes,
-		SSEDefault:     o.sseDefault,
 		SSECAllowHTTP:  o.sseCAllowHTTP,
 	})
 	// TLS, so that the SDK's default mode sends CRC trailers

@@ -39,14 +39,24 @@ func (s *server) createMultipartUpload(w http.ResponseWriter, r *http.Request, r
 	if opts.ACL, err = s.objectWriteACL(r, rq); err != nil {
 		return err
 	}
-	if opts.Encryption, err = s.writeEncryption(r, rq); err != nil {
+	if opts.Encryption, err = s.writeEncryption(r); err != nil {
 		return err
 	}
 	id, err := s.store.CreateMultipartUpload(rq.ctx, rq.tenant, rq.bucket, rq.key, opts)
 	if err != nil {
 		return err
 	}
-	setSSEHeaders(w.Header(), opts.Encryption.Mode, opts.Encryption.CustomerKey)
+	mode := opts.Encryption.Mode
+	if mode == storage.SSENone {
+		// Storage may have applied a default encryption: the new
+		// upload (no parts yet) says which.
+		lp, err := s.store.ListParts(rq.ctx, rq.tenant, rq.bucket, rq.key, id, storage.ListPartsOptions{MaxParts: 1})
+		if err != nil {
+			return err
+		}
+		mode = lp.Upload.Encryption
+	}
+	setSSEHeaders(w.Header(), mode, opts.Encryption.CustomerKey)
 	if alg != checksum.None {
 		w.Header().Set("X-Amz-Checksum-Algorithm", string(alg))
 		w.Header().Set("X-Amz-Checksum-Type", typ)

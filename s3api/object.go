@@ -33,7 +33,7 @@ func (s *server) putObject(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err := s.putLockOptions(r, rq, &opts); err != nil {
 		return err
 	}
-	if opts.Encryption, err = s.writeEncryption(r, rq); err != nil {
+	if opts.Encryption, err = s.writeEncryption(r); err != nil {
 		return err
 	}
 	if opts.Precondition, err = s.checkWriteConditions(r, rq); err != nil {

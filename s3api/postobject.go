@@ -105,6 +105,9 @@ func (s *server) servePostObject(w http.ResponseWriter, r *http.Request, st *req
 	if err := s.putLockOptions(fr, rq, &opts); err != nil {
 		return err
 	}
+	if opts.Encryption, err = s.writeEncryption(fr); err != nil {
+		return err
+	}
 	opts.Size = -1
 	// The policy's content-length-range is enforced while the file
 	// streams; storage commits only at io.EOF, so nothing out of range is
@@ -124,6 +127,7 @@ func (s *server) servePostObject(w http.ResponseWriter, r *http.Request, st *req
 		ETag:     quoteETag(info.ETag),
 		Location: objectLocation(r, st.bucket, rq.key), // the address as the client used it
 	})
+	setSSEHeaders(w.Header(), info.Encryption, opts.Encryption.CustomerKey)
 	for k, vs := range h {
 		w.Header()[k] = vs
 	}

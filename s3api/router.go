@@ -29,9 +29,6 @@ type Config struct {
 	// PublicEndpoint is the S3 URL tenants use; without Domains its host
 	// name is the virtual-hosted-style domain.
 	PublicEndpoint string
-	// SSEDefault encrypts every new object with SSE-S3 unless its request
-	// asks for SSE-C (--sse-default).
-	SSEDefault bool
 	// SSECAllowHTTP accepts SSE-C keys over plain HTTP (--sse-c-allow-http;
 	// tests): AWS refuses them, since a key sent in clear is compromised.
 	SSECAllowHTTP bool
@@ -56,11 +53,10 @@ type server struct {
 	writes   *writeLimiter
 	router   *mux.Router
 	// lifecycles caches parsed bucket lifecycle configurations (lifecycle.go).
-	lifecycles lifecycleCache
-	policies   policyCache // parsed bucket policies (accessconfig.go)
-	cors       *corsCache  // parsed bucket CORS rules (cors.go)
-	// sseDefault and sseCAllowHTTP: Config.SSEDefault, Config.SSECAllowHTTP.
-	sseDefault, sseCAllowHTTP bool
+	lifecycles    lifecycleCache
+	policies      policyCache // parsed bucket policies (accessconfig.go)
+	cors          *corsCache  // parsed bucket CORS rules (cors.go)
+	sseCAllowHTTP bool        // Config.SSECAllowHTTP
 }
 
 // handlerFunc is the shape of every S3 operation handler.
@@ -86,7 +82,6 @@ func New(cfg Config) http.Handler {
 		writes:   newWriteLimiter(cfg.WriteLimits),
 		cors:     newCORSCache(),
 
-		sseDefault:    cfg.SSEDefault,
 		sseCAllowHTTP: cfg.SSECAllowHTTP,
 	}
 	if s.region == "" {

@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"encoding/xml"
-	"errors"
 	"net/http"
 
 	"github.com/cofferstore/coffer/pkg/sse"
@@ -10,9 +9,10 @@ import (
 )
 
 // Server-side encryption at the HTTP layer: which mode a write asks for
-// (its headers, else the bucket's default encryption, else the operator's
-// --sse-default), the SSE-C keys of reads and copy sources, and the
-// response headers. Storage does the encryption (storage/sse.go).
+// in its headers (storage applies the bucket's default encryption and the
+// operator's --sse-default to writes that ask for none), the SSE-C keys of
+// reads and copy sources, and the response headers. Storage does the
+// encryption (storage/sse.go).
 
 // Response headers of encrypted objects.
 const (
@@ -35,10 +35,10 @@ func (s *server) customerKey(r *http.Request, copySource bool) (*sse.CustomerKey
 	return ck, nil
 }
 
-// writeEncryption is the encryption of a new object or upload: what its
-// headers ask for, else the bucket's default encryption or the operator's
-// default (both SSE-S3).
-func (s *server) writeEncryption(r *http.Request, rq *request) (storage.Encryption, error) {
+// writeEncryption is the encryption a new object or upload asks for in
+// its headers; without any, storage applies the bucket's default
+// encryption or the operator's --sse-default.
+func (s *server) writeEncryption(r *http.Request) (storage.Encryption, error) {
 	m, ck, err := sse.ParseMethod(r.Header)
 	if err != nil {
 		return storage.Encryption{}, err
@@ -52,27 +52,7 @@ func (s *server) writeEncryption(r *http.Request, rq *request) (storage.Encrypti
 		}
 		return storage.Encryption{Mode: storage.SSEC, CustomerKey: ck}, nil
 	}
-	if s.sseDefault {
-		return storage.Encryption{Mode: storage.SSES3}, nil
-	}
-	on, err := s.bucketEncrypts(rq)
-	if err != nil || !on {
-		return storage.Encryption{}, err
-	}
-	return storage.Encryption{Mode: storage.SSES3}, nil
-}
-
-// bucketEncrypts reports whether the addressed bucket has default
-// encryption configured.
-func (s *server) bucketEncrypts(rq *request) (bool, error) {
-	_, err := s.store.GetBucketConfig(rq.ctx, rq.tenant, rq.bucket, storage.ConfigEncryption)
-	switch {
-	case errors.Is(err, storage.ErrNoSuchBucketConfig):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return true, nil // only AES256 documents are ever stored
+	return storage.Encryption{}, nil
 }
 
 // unlockObject hands a GET's (or copy source's) SSE-C key to the object:

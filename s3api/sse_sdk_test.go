@@ -504,3 +504,25 @@ func TestSSECKeyNotLeaked(t *testing.T) {
 		t.Fatalf("unsigned SSE-C headers: %d %s", resp.StatusCode, body)
 	}
 }
+
+// A browser form's x-amz-server-side-encryption field encrypts the object
+// as the PUT header does, and a KMS value is refused, not ignored.
+func TestPostObjectSSE(t *testing.T) {
+	e := newEnv(t, "alpha")
+	c := e.client("alpha", sdkDefault)
+	mkBucket(t, c, "post-sse")
+	conds := []any{[]any{"starts-with", "$key", ""}, []any{"starts-with", "$x-amz-server-side-encryption", ""}}
+	f := e.signedV4Form("alpha", "post-sse", conds, [2]string{"key", "enc"}, [2]string{"x-amz-server-side-encryption", "AES256"})
+	f.fileName, f.file = "x", []byte("form data")
+	got := e.post(t, "/post-sse", f, nil)
+	if got.status != 204 || got.header.Get("X-Amz-Server-Side-Encryption") != "AES256" {
+		t.Fatalf("form with AES256: %d %v %s", got.status, got.header, got.body)
+	}
+	info, err := e.store.GetObjectInfo(context.Background(), "alpha", "post-sse", "enc")
+	if err != nil || info.Encryption != "SSE-S3" {
+		t.Fatalf("stored: %v %q", err, info.Encryption)
+	}
+	f = e.signedV4Form("alpha", "post-sse", conds, [2]string{"key", "kms"}, [2]string{"x-amz-server-side-encryption", "aws:kms"})
+	f.fileName, f.file = "x", []byte("x")
+	wantS3Error(t, "kms form", e.post(t, "/post-sse", f, nil), 501, "NotImplemented")
+}

@@ -245,9 +245,10 @@ type PutOptions struct {
 	// it and applies it at Complete.
 	ACL string
 	// Encryption encrypts the new version (PutObject) or every part of
-	// the upload (CreateMultipartUpload) at rest; for PutPart it carries
-	// the SSE-C key of an SSE-C upload (ErrSSEKeyRequired,
-	// ErrSSEKeyMismatch otherwise).
+	// the upload (CreateMultipartUpload) at rest; left zero, the bucket's
+	// default encryption (a ConfigEncryption document) or Config.SSEDefault
+	// make it SSE-S3. For PutPart it carries the SSE-C key of an SSE-C
+	// upload (ErrSSEKeyRequired, ErrSSEKeyMismatch otherwise).
 	Encryption Encryption
 
 	// cipher, set by PutObject and PutPart, encrypts the body as

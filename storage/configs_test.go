@@ -257,7 +257,8 @@ func TestBucketConfigStaleCopies(t *testing.T) {
 func TestBucketConfigGoesWithBucket(t *testing.T) {
 	for _, force := range []bool{false, true} {
 		t.Run(fmt.Sprintf("force=%v", force), func(t *testing.T) {
-			ts := newTestStore(t, 4)
+			// Keys: the ConfigEncryption document makes the PUT below SSE-S3.
+			ts := newTestStore(t, 4, withKeys(testMasterKey(t, 1)))
 			ctx := context.Background()
 			for _, k := range ConfigKinds() {
 				must(t, ts.SetBucketConfig(ctx, "acme", "bkt", k, []byte("old "+string(k))))

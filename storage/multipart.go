@@ -44,14 +44,24 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 		r := *opts.Retention
 		u.Retention = &r
 	}
+	err := s.idx.View(func(tx indexTx) error {
+		b, err := bucketOf(tx, tenant, bucket)
+		if err != nil {
+			return err
+		}
+		opts.Encryption, err = s.defaultEncryption(tx, b, opts.Encryption)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
 	if opts.Encryption.Mode != SSENone || opts.Encryption.CustomerKey != nil {
-		var err error
 		if u.SSE, _, err = s.newSSE(opts.Encryption, u.sseContext()); err != nil {
 			return "", err
 		}
 	}
 	sealed := u.SSE
-	err := s.idx.Batch(func(tx indexTx) error {
+	err = s.idx.Batch(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err

@@ -64,6 +64,9 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 		if vf, err = s.newVersionFields(b, opts.Retention, opts.LegalHold, mod); err != nil {
 			return err
 		}
+		if opts.Encryption, err = s.defaultEncryption(tx, b, opts.Encryption); err != nil {
+			return err
+		}
 		if b.versioned() {
 			d, err := versionedPutDelta(tx, b, key, vf.versionID, opts.Size)
 			if err != nil {

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +70,24 @@ func sseMode(data []byte) SSEMode {
 		return SSEC
 	}
 	return SSES3
+}
+
+// defaultEncryption is the encryption of a write to bucket b that asked
+// for none: SSE-S3 when the operator encrypts everything (SSEDefault) or
+// the bucket has a default encryption document (ConfigEncryption: its
+// presence is the switch; the S3 layer stores only AES256 documents).
+func (s *Store) defaultEncryption(tx indexTx, b *bucketRecord, e Encryption) (Encryption, error) {
+	if e.Mode != SSENone || e.CustomerKey != nil {
+		return e, nil
+	}
+	if s.cfg.SSEDefault {
+		return Encryption{Mode: SSES3}, nil
+	}
+	doc, err := tx.bucketConfig(b.ID, ConfigEncryption)
+	if err != nil || len(doc) == 0 {
+		return e, err
+	}
+	return Encryption{Mode: SSES3}, nil
 }
 
 // newSSE makes the record and the writing cipher of a new encrypted
@@ -172,56 +189,30 @@ func sseError(err error) error {
 	return err
 }
 
-// encReader turns a plaintext body into its ciphertext stream: it reads
-// the body through plain (which enforces the declared size and computes
-// the plaintext's MD5 and checksum, so the ETag and checksums are those of
-// the plaintext) one chunk at a time and returns what the cipher's writer
-// sealed. Memory: two chunks.
-type encReader struct {
-	plain *bodyReader
-	w     io.WriteCloser
-	out   bytes.Buffer
-	buf   []byte
-	done  bool
-	err   error
+// plainSource reads a plaintext body through its bodyReader (which
+// enforces the declared size and computes the plaintext's MD5 and
+// checksum: the ETag and checksums are the plaintext's) for the cipher's
+// encrypting reader, whose ciphertext writeData stores.
+type plainSource struct {
+	b    *bodyReader
+	done bool
 }
 
-func newEncReader(plain *bodyReader, c *sse.Cipher) (*encReader, error) {
-	e := &encReader{plain: plain, buf: make([]byte, c.ChunkSize())}
-	w, err := c.NewWriter(&e.out)
-	if err != nil {
-		return nil, err
+func (s *plainSource) Read(p []byte) (int, error) {
+	if s.done {
+		return 0, io.EOF
 	}
-	e.w = w
-	return e, nil
-}
-
-func (e *encReader) Read(p []byte) (int, error) {
-	for e.out.Len() == 0 {
-		switch {
-		case e.err != nil:
-			return 0, e.err
-		case e.done:
+	n, done, err := s.b.readBlock(p)
+	if err != nil {
+		return n, err
+	}
+	if done {
+		s.done = true
+		if n == 0 {
 			return 0, io.EOF
 		}
-		n, done, err := e.plain.readBlock(e.buf)
-		if n > 0 {
-			if _, werr := e.w.Write(e.buf[:n]); werr != nil && err == nil {
-				err = werr
-			}
-		}
-		if err != nil {
-			e.err = err
-			continue
-		}
-		if done {
-			e.done = true
-			if err := e.w.Close(); err != nil {
-				e.err = err
-			}
-		}
 	}
-	return e.out.Read(p)
+	return n, nil
 }
 
 // plainSize is the plaintext size of a stored stream.

@@ -338,3 +338,37 @@ func TestSSENoPlaintextOnDisk(t *testing.T) {
 		t.Fatalf("%d plaintext windows found on the drives", found)
 	}
 }
+
+// A write that asks for no encryption is SSE-S3 in a bucket with a
+// default encryption document, and everywhere under Config.SSEDefault;
+// SSE-C asked for stays SSE-C.
+func TestSSEDefaults(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t, 4, withKeys(testMasterKey(t, 1)))
+	ck := testCustomerKey(t, 2)
+	ts.put("before", []byte("x"))
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigEncryption, []byte("<doc/>")))
+	ts.put("after", []byte("x"))
+	ts.putSSE("customer", []byte("x"), Encryption{Mode: SSEC, CustomerKey: ck})
+	id, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "mp", PutOptions{})
+	must(t, err)
+	for k, want := range map[string]SSEMode{"before": SSENone, "after": SSES3, "customer": SSEC} {
+		info, err := ts.GetObjectInfo(ctx, "acme", "bkt", k)
+		if err != nil || info.Encryption != want {
+			t.Fatalf("%s: %v %q, want %q", k, err, info.Encryption, want)
+		}
+	}
+	lp, err := ts.ListParts(ctx, "acme", "bkt", "mp", id, ListPartsOptions{})
+	if err != nil || lp.Upload.Encryption != SSES3 {
+		t.Fatalf("upload: %v %q", err, lp.Upload.Encryption)
+	}
+	must(t, ts.SetBucketConfig(ctx, "acme", "bkt", ConfigEncryption, nil))
+	if info := ts.put("later", []byte("x")); info.Encryption != SSENone {
+		t.Fatalf("after the document went: %q", info.Encryption)
+	}
+
+	all := newTestStore(t, 4, withKeys(testMasterKey(t, 1)), func(c *Config) { c.SSEDefault = true })
+	if info := all.put("k", []byte("x")); info.Encryption != SSES3 {
+		t.Fatalf("SSEDefault: %q", info.Encryption)
+	}
+}

@@ -35,6 +35,9 @@ type Config struct {
 	// Keys are the master keys of server-side encryption (nil: none, and
 	// SSE-S3 writes fail with ErrSSENoMasterKey).
 	Keys KeyRing
+	// SSEDefault encrypts every new object and upload with SSE-S3 unless
+	// its write asks for SSE-C (the operator's --sse-default).
+	SSEDefault bool
 
 	// Test hooks: unexported, so only this package's tests set them.
 	testWrapDrive       func(i int, d drive) drive // wraps every drive the store opens (the power-loss layer)

@@ -62,7 +62,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 	var plain *bodyReader
 	if opts.cipher != nil {
 		plain = br
-		enc, err := newEncReader(plain, opts.cipher)
+		enc, err := opts.cipher.NewEncryptingReader(&plainSource{b: plain})
 		if err != nil {
 			return nil, err
 		}

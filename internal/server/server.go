@@ -145,6 +145,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Store, err = storage.Open(storage.Config{
 		Keys:          keys,
+		SSEDefault:    cfg.SSEDefault,
 		DataDir:       cfg.DataDir,
 		Drives:        drives,
 		Parity:        cfg.Parity,
@@ -207,7 +208,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			PerTenant: cfg.MaxInflightWritesPerTenant,
 			Wait:      writeSlotWait,
 		},
-		SSEDefault:    cfg.SSEDefault,
 		SSECAllowHTTP: cfg.SSECAllowHTTP,
 	})
 	consoleHandler := console.New(console.Config{
