@@ -257,9 +257,7 @@ func (s *server) uploadPartCopy(w http.ResponseWriter, r *http.Request, rq *requ
 	if err != nil {
 		return err
 	}
-	if dstKey != nil {
-		setSSEHeaders(w.Header(), storage.SSEC, dstKey)
-	}
+	setSSEHeaders(w.Header(), part.Encryption, dstKey)
 	return writeXML(w, http.StatusOK, copyPartResult{NS: s3NS, LastModified: xmlTime(part.ModTime),
 		ETag: quoteETag(part.ETag), checksumFields: checksumXML(part.Checksums)})
 }

@@ -115,9 +115,7 @@ func (s *server) uploadPart(w http.ResponseWriter, r *http.Request, rq *request)
 	if err != nil {
 		return err
 	}
-	if ck := opts.Encryption.CustomerKey; ck != nil {
-		setSSEHeaders(w.Header(), storage.SSEC, ck)
-	}
+	setSSEHeaders(w.Header(), part.Encryption, opts.Encryption.CustomerKey)
 	w.Header().Set("ETag", quoteETag(part.ETag))
 	setChecksumHeaders(w.Header(), part.Checksums, "")
 	w.WriteHeader(http.StatusOK)

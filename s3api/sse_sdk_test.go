@@ -244,6 +244,10 @@ func TestSSEMultipartSDK(t *testing.T) {
 			if aws.ToString(o.ETag) != `"`+md5Hex(p)+`"` {
 				t.Fatalf("part ETag %s", aws.ToString(o.ETag))
 			}
+			if (mode == "s3") != (o.ServerSideEncryption == types.ServerSideEncryptionAes256) ||
+				(mode == "c") != (aws.ToString(o.SSECustomerKeyMD5) == ck.md5) {
+				t.Fatalf("UploadPart: sse %q, key MD5 %q", o.ServerSideEncryption, aws.ToString(o.SSECustomerKeyMD5))
+			}
 			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: o.ETag})
 			all = append(all, p...)
 		}

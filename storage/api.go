@@ -406,6 +406,8 @@ type PartInfo struct {
 	Size       int64
 	ModTime    time.Time
 	Checksums  map[checksum.Algorithm]string
+	// Encryption is the upload's (PutPart only).
+	Encryption SSEMode
 }
 
 // CompletePart names a part in CompleteMultipartUpload.

@@ -199,19 +199,27 @@
 // An encrypted version (PutOptions.Encryption) is stored as the ciphertext
 // stream of pkg/sse, written and read through the same paths as any body:
 // writeData reads the plaintext through a bodyReader (declared size, MD5,
-// checksum: the ETag and checksums are the plaintext's) and an encReader
-// that seals it chunk by chunk, and the erasure layer stores what that
-// yields; dataRef.Size is the ciphertext size, objRecord.Size (and so
-// usage, quotas and listings) the plaintext's, dataRef.PlainSize a part's.
+// checksum: the ETag and checksums are the plaintext's) wrapped in the
+// cipher's encrypting reader (plainSource), and the erasure layer stores
+// what that yields. dataRef.Size is the ciphertext size; objRecord.Size
+// (and so usage, quotas and listings) the plaintext's, as dataRef.PlainSize
+// is a part's.
+//
 // objRecord.SSE is the marshalled sse.Record, bound by sseContext to
-// tenant/bucket, key and objRecord.SSEID (an id drawn per write; the upload
-// id for a multipart object, whose uploadRecord.SSE it inherits, each part
-// keeping its salt and number in its dataRef). objectReader.Range
-// decrypts only the chunks of the range (sse DecryptRange/DecryptParts
-// over rawRange). SSE-S3 keys come from Config.Keys (KeyRing); SSE-C keys
-// only with the call (PutOptions, ObjectReader.UseCustomerKey). Heal,
-// scrub and rebuild see ciphertext and a record they copy as opaque bytes,
-// and need no key.
+// tenant/bucket, key and objRecord.SSEID: an id drawn per write, or for a
+// multipart object its upload id (the object inherits uploadRecord.SSE;
+// each part keeps its salt and number in its dataRef). A part's .meta
+// header carries the upload's record too, so RebuildIndex restores the
+// upload encrypted; Complete refuses parts not encrypted as their upload.
+// A write that asks for no encryption gets SSE-S3 when the bucket has a
+// ConfigEncryption document or Config.SSEDefault is set
+// (defaultEncryption).
+//
+// objectReader.Range decrypts only the chunks of the range (sse
+// DecryptRange/DecryptParts over rawRange). SSE-S3 keys come from
+// Config.Keys (KeyRing); SSE-C keys only with the call (PutOptions,
+// ObjectReader.UseCustomerKey). Heal, scrub and rebuild see ciphertext and
+// a record they copy as opaque bytes, and need no key.
 //
 // # Index
 //

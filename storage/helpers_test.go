@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cofferstore/coffer/pkg/sse"
 )
 
 // testStore is a Store on t.TempDir() drives with a tenant "acme" and a
@@ -89,12 +91,23 @@ func (ts *testStore) read(key string, off, n int64) ([]byte, error) {
 
 // readObject returns bytes [off, off+n) of acme/bkt/key from s.
 func readObject(s *Store, key string, off, n int64) ([]byte, error) {
+	return readObjectWith(s, key, nil, off, n)
+}
+
+// readObjectWith is readObject of an SSE-C object with its key ck (nil:
+// none given).
+func readObjectWith(s *Store, key string, ck *sse.CustomerKey, off, n int64) ([]byte, error) {
 	ctx := context.Background()
 	r, err := s.OpenObject(ctx, "acme", "bkt", key)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
+	if ck != nil {
+		if err := r.UseCustomerKey(ck); err != nil {
+			return nil, err
+		}
+	}
 	if n < 0 {
 		n = r.Info().Size - off
 	}

@@ -151,7 +151,7 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 		part.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
 	}
 	err = w.persistFiles(func(i int) *metaHeader {
-		return &metaHeader{Kind: "part", Shard: i, Part: part, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key}
+		return &metaHeader{Kind: "part", Shard: i, Part: part, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key, UploadSSE: u.SSE}
 	})
 	if err != nil {
 		return PartInfo{}, err
@@ -182,7 +182,9 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 	if err != nil {
 		return PartInfo{}, err
 	}
-	return part.info(), nil
+	info := part.info()
+	info.Encryption = sseMode(u.SSE)
+	return info, nil
 }
 
 // partDelta is the change of upload bytes when a part of size bytes
@@ -313,6 +315,10 @@ func assembleParts(b *bucketRecord, u *uploadRecord, stored map[int]*partRecord,
 		p := stored[cp.PartNumber]
 		if p == nil || trimETag(cp.ETag) != p.ETag {
 			return nil, fmt.Errorf("%w: part %d", ErrInvalidPart, cp.PartNumber)
+		}
+		if (p.Ref.SSESalt != nil) != (u.SSE != nil) {
+			// Never assemble ciphertext as plaintext, or the reverse.
+			return nil, fmt.Errorf("%w: part %d is not encrypted as its upload", ErrInvalidPart, cp.PartNumber)
 		}
 		if i < len(parts)-1 && p.Size < MinPartSize {
 			return nil, fmt.Errorf("%w: part %d is %d bytes, minimum is %d", ErrEntityTooSmall, p.Number, p.Size, MinPartSize)

@@ -437,7 +437,8 @@ func (s *Store) restoreParts(parts map[string]*metaHeader) (int, error) {
 				return err
 			}
 			if u == nil {
-				u = &uploadRecord{UploadID: h.Part.UploadID, Tenant: h.Tenant, Bucket: h.Bucket, Key: h.Key, Initiated: h.Part.ModTime}
+				u = &uploadRecord{UploadID: h.Part.UploadID, Tenant: h.Tenant, Bucket: h.Bucket, Key: h.Key, Initiated: h.Part.ModTime,
+					SSE: h.UploadSSE}
 				if err := tx.putUpload(b.ID, u); err != nil {
 					return err
 				}

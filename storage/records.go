@@ -210,6 +210,10 @@ type metaHeader struct {
 	Bucket   string `json:"bucket,omitempty"`
 	BucketID string `json:"bucketID,omitempty"`
 	Key      string `json:"key,omitempty"`
+	// UploadSSE is, for a part of an encrypted upload, the upload's
+	// record (uploadRecord.SSE), so RebuildIndex restores the upload
+	// encrypted.
+	UploadSSE []byte `json:"uploadSSE,omitempty"`
 	// Kills, in a pack log "delete" record, names packed records that are
 	// dead (so RebuildIndex does not bring them back) and the segment on
 	// this drive that holds each.

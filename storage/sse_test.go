@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -48,26 +47,7 @@ func (ts *testStore) putSSE(key string, data []byte, e Encryption) ObjectInfo {
 
 // readSSE reads [off, off+n) of key with ck (nil: none).
 func (ts *testStore) readSSE(key string, ck *sse.CustomerKey, off, n int64) ([]byte, error) {
-	ctx := context.Background()
-	r, err := ts.OpenObject(ctx, "acme", "bkt", key)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	if ck != nil {
-		if err := r.UseCustomerKey(ck); err != nil {
-			return nil, err
-		}
-	}
-	if n < 0 {
-		n = r.Info().Size - off
-	}
-	rc, err := r.Range(ctx, off, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
+	return readObjectWith(ts.Store, key, ck, off, n)
 }
 
 // sseSizes are plaintext sizes around chunk, inline and block limits.
@@ -370,5 +350,46 @@ func TestSSEDefaults(t *testing.T) {
 	all := newTestStore(t, 4, withKeys(testMasterKey(t, 1)), func(c *Config) { c.SSEDefault = true })
 	if info := all.put("k", []byte("x")); info.Encryption != SSES3 {
 		t.Fatalf("SSEDefault: %q", info.Encryption)
+	}
+}
+
+// RebuildIndex restores encrypted objects and an encrypted upload (its
+// record travels with each part), which then completes and reads back.
+func TestSSERebuildIndex(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t, 4, withKeys(testMasterKey(t, 1)))
+	ck := testCustomerKey(t, 3)
+	small, large := randBytes(1, 1000), randBytes(2, 300000)
+	ts.putSSE("small", small, Encryption{Mode: SSES3})
+	ts.putSSE("large", large, Encryption{Mode: SSEC, CustomerKey: ck})
+	mp := ts.sseMultipart("mp", Encryption{Mode: SSES3}, MinPartSize, 777)
+	id, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "pending", PutOptions{Encryption: Encryption{Mode: SSEC, CustomerKey: ck}})
+	must(t, err)
+	part := randBytes(3, 70000)
+	pi, err := ts.PutPart(ctx, "acme", "bkt", "pending", id, 1, bytes.NewReader(part), PutOptions{Size: int64(len(part)), Encryption: Encryption{CustomerKey: ck}})
+	must(t, err)
+
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	if st, err := ts.RebuildIndex(ctx); err != nil || st.Errors != 0 {
+		t.Fatalf("RebuildIndex: %+v, %v", st, err)
+	}
+	for k, c := range map[string]struct {
+		ck   *sse.CustomerKey
+		want []byte
+	}{"small": {nil, small}, "large": {ck, large}, "mp": {nil, mp}} {
+		got, err := ts.readSSE(k, c.ck, 0, -1)
+		if err != nil || !bytes.Equal(got, c.want) {
+			t.Fatalf("%s after rebuild: %d bytes, %v", k, len(got), err)
+		}
+	}
+	info, err := ts.CompleteMultipartUpload(ctx, "acme", "bkt", "pending", id, []CompletePart{{PartNumber: 1, ETag: pi.ETag}})
+	if err != nil || info.Encryption != SSEC {
+		t.Fatalf("complete after rebuild: %v %q", err, info.Encryption)
+	}
+	got, err := ts.readSSE("pending", ck, 0, -1)
+	if err != nil || !bytes.Equal(got, part) {
+		t.Fatalf("completed after rebuild: %d bytes, %v", len(got), err)
 	}
 }
