@@ -150,6 +150,13 @@ func (s *Store) resealWalk(ctx context.Context, bucketID string, fn ReSealFunc,
 				changes = append(changes, c)
 			}
 		}
+		for _, c := range changes {
+			if c.upload != nil {
+				if err := s.rewriteUploadSSE(ctx, c.upload.UploadID, c.sse); err != nil {
+					return n, err
+				}
+			}
+		}
 		m, err := s.resealCommit(changes)
 		n += m
 		if err != nil {
@@ -259,6 +266,43 @@ func (w *writeTx) resealRecord(rec *objRecord) error {
 	rec.SSE = sealed
 	if !bytes.Equal(sealed, w.sseAsWritten) {
 		w.rewriteRecord(rec)
+	}
+	return nil
+}
+
+// rewriteUploadSSE puts an upload's new record into its parts' .meta
+// headers on every drive (UploadSSE, from which RebuildIndex restores the
+// upload). It runs before the index commit: a crash in between leaves the
+// index under the old key and the copies under the new one, both readable
+// until the old key is retired, and the resumed walk does it again.
+func (s *Store) rewriteUploadSSE(ctx context.Context, uploadID string, sealed []byte) error {
+	var ids []string
+	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
+		ids = ids[:0]
+		return tx.parts(uploadID, 0, func(p *partRecord) bool {
+			ids = append(ids, p.Ref.ID)
+			return true
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		s.parallel(func(i int) {
+			d := s.drives[i]
+			raw, err := d.ReadFile(id + ".meta")
+			if err != nil {
+				return // a missing copy: heal's business, as for rewriteMeta
+			}
+			h, inline, err := decodeMeta(raw)
+			if err != nil || h.Kind != "part" {
+				return
+			}
+			h.UploadSSE = sealed
+			if err := s.writeMetaFile(d, id, h, inline); err != nil {
+				d.noteError(err)
+			}
+		})
 	}
 	return nil
 }

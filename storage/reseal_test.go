@@ -330,9 +330,10 @@ func TestResealOnCommit(t *testing.T) {
 }
 
 // TestReSealSSERealRecords: the walk with the rotation's function moves
-// SSE-S3 versions (current, noncurrent, multipart) to the new key, leaves
-// SSE-C and unencrypted objects alone, and everything reads with the new
-// key alone.
+// SSE-S3 versions (current, noncurrent, multipart) and uploads to the new
+// key, leaves SSE-C and unencrypted objects alone, and everything reads
+// with the new key alone, after a rebuild of the index too (an upload
+// restored from its parts' headers completes and reads).
 func TestReSealSSERealRecords(t *testing.T) {
 	ctx := context.Background()
 	oldKey, newKey := testMasterKey(t, 1), testMasterKey(t, 2)
@@ -352,12 +353,29 @@ func TestReSealSSERealRecords(t *testing.T) {
 	ts.putSSE("customer", cdata, Encryption{Mode: SSEC, CustomerKey: ck})
 	ts.put("plain", randBytes(8, 10))
 
+	// An unfinished upload with a part, to be completed after the rotation
+	// and a rebuild of the index.
+	upID, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "open", PutOptions{Encryption: Encryption{Mode: SSES3}})
+	must(t, err)
+	part := randBytes(9, 7000)
+	pi, err := ts.PutPart(ctx, "acme", "bkt", "open", upID, 1, bytes.NewReader(part), PutOptions{Size: int64(len(part))})
+	must(t, err)
+
 	keys.set(newKey, oldKey)
 	n, err := ts.ReSealSSE(ctx, resealUnder(keys))
-	if err != nil || n != 41 {
-		t.Fatalf("re-sealed %d, want 41 (20 current, 20 noncurrent, 1 multipart): %v", n, err)
+	if err != nil || n != 42 {
+		t.Fatalf("re-sealed %d, want 42 (20 current, 20 noncurrent, 1 multipart, 1 upload): %v", n, err)
 	}
 	keys.set(newKey)
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	if _, err := ts.CompleteMultipartUpload(ctx, "acme", "bkt", "open", upID, []CompletePart{{PartNumber: 1, ETag: pi.ETag}}); err != nil {
+		t.Fatalf("completing the rebuilt upload: %v", err)
+	}
+	want["open"] = part
 	for k, w := range want {
 		if got, err := ts.readSSE(k, nil, 0, -1); err != nil || !bytes.Equal(got, w) {
 			t.Fatalf("%s: %d bytes, %v", k, len(got), err)
