@@ -162,6 +162,15 @@ func (s *Store) resealWalk(ctx context.Context, bucketID string, fn ReSealFunc,
 		if err != nil {
 			return n, err
 		}
+		// Again for parts committed meanwhile: a part committed from now on
+		// sees the new record and rewrites its own headers (PutPart).
+		for _, c := range changes {
+			if c.upload != nil {
+				if err := s.rewriteUploadSSE(ctx, c.upload.UploadID, c.sse); err != nil {
+					return n, err
+				}
+			}
+		}
 		if visited < resealBatch {
 			return n, nil
 		}
@@ -272,9 +281,10 @@ func (w *writeTx) resealRecord(rec *objRecord) error {
 
 // rewriteUploadSSE puts an upload's new record into its parts' .meta
 // headers on every drive (UploadSSE, from which RebuildIndex restores the
-// upload). It runs before the index commit: a crash in between leaves the
-// index under the old key and the copies under the new one, both readable
-// until the old key is retired, and the resumed walk does it again.
+// upload). The walk runs it before the index commit (a crash in between
+// leaves the index under the old key and the copies under the new one,
+// both readable until the old key is retired, and the resumed walk does it
+// again) and after it (parts committed in between).
 func (s *Store) rewriteUploadSSE(ctx context.Context, uploadID string, sealed []byte) error {
 	var ids []string
 	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
@@ -288,21 +298,27 @@ func (s *Store) rewriteUploadSSE(ctx context.Context, uploadID string, sealed []
 		return err
 	}
 	for _, id := range ids {
-		s.parallel(func(i int) {
-			d := s.drives[i]
-			raw, err := d.ReadFile(id + ".meta")
-			if err != nil {
-				return // a missing copy: heal's business, as for rewriteMeta
-			}
-			h, inline, err := decodeMeta(raw)
-			if err != nil || h.Kind != "part" {
-				return
-			}
-			h.UploadSSE = sealed
-			if err := s.writeMetaFile(d, id, h, inline); err != nil {
-				d.noteError(err)
-			}
-		})
+		s.rewritePartSSE(id, sealed)
 	}
 	return nil
+}
+
+// rewritePartSSE sets UploadSSE in one part's .meta header on every drive
+// (best effort, like rewriteMeta).
+func (s *Store) rewritePartSSE(id string, sealed []byte) {
+	s.parallel(func(i int) {
+		d := s.drives[i]
+		raw, err := d.ReadFile(id + ".meta")
+		if err != nil {
+			return // a missing copy: heal's business
+		}
+		h, inline, err := decodeMeta(raw)
+		if err != nil || h.Kind != "part" {
+			return
+		}
+		h.UploadSSE = sealed
+		if err := s.writeMetaFile(d, id, h, inline); err != nil {
+			d.noteError(err)
+		}
+	})
 }

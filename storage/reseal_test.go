@@ -385,3 +385,37 @@ func TestReSealSSERealRecords(t *testing.T) {
 		t.Fatalf("SSE-C object: %v", err)
 	}
 }
+
+// TestResealPartDuringWalk: a part whose body streams while the walk
+// re-seals its upload gets the new record in its headers at its commit, so
+// after the old key is retired a rebuilt index restores the upload under
+// the new key and it completes and reads.
+func TestResealPartDuringWalk(t *testing.T) {
+	ctx := context.Background()
+	oldKey, newKey := testMasterKey(t, 1), testMasterKey(t, 2)
+	keys := &switchKeys{keys: []*sse.MasterKey{oldKey}}
+	ts := newTestStore(t, 4, func(c *Config) { c.Keys = keys })
+	id, err := ts.CreateMultipartUpload(ctx, "acme", "bkt", "up", PutOptions{Encryption: Encryption{Mode: SSES3}})
+	must(t, err)
+	part := randBytes(5, 9000)
+	body := &onEOF{r: bytes.NewReader(part), fn: func() {
+		keys.set(newKey, oldKey)
+		if n, err := ts.ReSealSSE(ctx, resealUnder(keys)); err != nil || n != 1 {
+			t.Errorf("walk during the part: %d, %v", n, err)
+		}
+	}}
+	pi, err := ts.PutPart(ctx, "acme", "bkt", "up", id, 1, body, PutOptions{Size: int64(len(part))})
+	must(t, err)
+	keys.set(newKey)
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err = ts.RebuildIndex(ctx)
+	must(t, err)
+	if _, err := ts.CompleteMultipartUpload(ctx, "acme", "bkt", "up", id, []CompletePart{{PartNumber: 1, ETag: pi.ETag}}); err != nil {
+		t.Fatalf("completing the rebuilt upload: %v", err)
+	}
+	if got, err := ts.readSSE("up", nil, 0, -1); err != nil || !bytes.Equal(got, part) {
+		t.Fatalf("read: %d bytes, %v", len(got), err)
+	}
+}
