@@ -166,12 +166,7 @@ func TestReSealSSE(t *testing.T) {
 	}
 
 	// The drive copies were rewritten: a rebuilt index holds the new records.
-	ts.Store.Close()
-	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
-	ts.reopen()
-	if _, err := ts.RebuildIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ts.rebuildFromDrives()
 	rebuilt := sseRecords(t, ts)
 	for k, v := range after {
 		if bytes.HasPrefix([]byte(k), []byte("upload ")) {
@@ -312,11 +307,7 @@ func TestResealOnCommit(t *testing.T) {
 		}
 	}
 	check("after the old key was retired")
-	ts.Store.Close()
-	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
-	ts.reopen()
-	_, err = ts.RebuildIndex(ctx)
-	must(t, err)
+	ts.rebuildFromDrives()
 	check("after a rebuild")
 
 	// Retired before the commit: the write fails, nothing is stored.
@@ -367,11 +358,7 @@ func TestReSealSSERealRecords(t *testing.T) {
 		t.Fatalf("re-sealed %d, want 42 (20 current, 20 noncurrent, 1 multipart, 1 upload): %v", n, err)
 	}
 	keys.set(newKey)
-	ts.Store.Close()
-	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
-	ts.reopen()
-	_, err = ts.RebuildIndex(ctx)
-	must(t, err)
+	ts.rebuildFromDrives()
 	if _, err := ts.CompleteMultipartUpload(ctx, "acme", "bkt", "open", upID, []CompletePart{{PartNumber: 1, ETag: pi.ETag}}); err != nil {
 		t.Fatalf("completing the rebuilt upload: %v", err)
 	}
@@ -407,15 +394,22 @@ func TestResealPartDuringWalk(t *testing.T) {
 	pi, err := ts.PutPart(ctx, "acme", "bkt", "up", id, 1, body, PutOptions{Size: int64(len(part))})
 	must(t, err)
 	keys.set(newKey)
-	ts.Store.Close()
-	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
-	ts.reopen()
-	_, err = ts.RebuildIndex(ctx)
-	must(t, err)
+	ts.rebuildFromDrives()
 	if _, err := ts.CompleteMultipartUpload(ctx, "acme", "bkt", "up", id, []CompletePart{{PartNumber: 1, ETag: pi.ETag}}); err != nil {
 		t.Fatalf("completing the rebuilt upload: %v", err)
 	}
 	if got, err := ts.readSSE("up", nil, 0, -1); err != nil || !bytes.Equal(got, part) {
 		t.Fatalf("read: %d bytes, %v", len(got), err)
 	}
+}
+
+// rebuildFromDrives drops the index and rebuilds it from the drives, as
+// `coffer rebuild-index` does.
+func (ts *testStore) rebuildFromDrives() {
+	ts.t.Helper()
+	ts.Store.Close()
+	must(ts.t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.reopen()
+	_, err := ts.RebuildIndex(context.Background())
+	must(ts.t, err)
 }
