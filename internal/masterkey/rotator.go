@@ -256,7 +256,7 @@ func (r *Rotator) rotate(ctx context.Context, resume bool) error {
 	// that began under the old key are re-sealed at their commit, so the
 	// first confirming walk normally changes nothing.
 	r.setPhase("confirming")
-	for pass := 0; ; pass++ {
+	for pass := 1; ; pass++ {
 		if err := r.step("confirm"); err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func (r *Rotator) rotate(ctx context.Context, resume bool) error {
 			break
 		}
 		if pass == maxConfirmPasses {
-			return fmt.Errorf("re-sealing object keys: %d records were still under an old key after %d passes", n, pass+1)
+			return fmt.Errorf("re-sealing object keys: %d records were still under an old key after %d confirming passes", n, pass)
 		}
 	}
 	counts, err := r.cfg.Secrets.SecretsByKey()
