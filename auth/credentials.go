@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -27,10 +28,13 @@ type KeyInfo struct {
 // credentialRecord is the stored form: the secret sealed with AES-GCM, the
 // tenant and access key bound in as additional data.
 type credentialRecord struct {
-	AccessKey string    `json:"accessKey"`
-	Sealed    []byte    `json:"sealed"` // nonce || ciphertext
-	Created   time.Time `json:"created"`
-	LastUsed  time.Time `json:"lastUsed,omitzero"`
+	AccessKey string `json:"accessKey"`
+	Sealed    []byte `json:"sealed"` // nonce || ciphertext
+	// KeyID is the id of the master key Sealed is sealed under (KeyRing);
+	// "" for records sealed before key ids, under the original key.
+	KeyID    string    `json:"kid,omitempty"`
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"lastUsed,omitzero"`
 }
 
 const (
@@ -60,24 +64,46 @@ func randomString(n int, alphabet string) (string, error) {
 	return string(out), nil
 }
 
-func (s *Store) seal(tenant, accessKey, secret string) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
+// seal seals a tenant's secret under the ring's current key and returns
+// the sealed bytes and that key's id.
+func (s *Store) seal(tenant, accessKey, secret string) (sealed []byte, keyID string, err error) {
+	k := s.ring.current()
+	nonce := make([]byte, k.seal.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return s.aead.Seal(nonce, nonce, []byte(secret), []byte(tenant+"\x00"+accessKey)), nil
+	return k.seal.Seal(nonce, nonce, []byte(secret), secretAAD(tenant, accessKey)), k.ID(), nil
 }
 
+func secretAAD(tenant, accessKey string) []byte { return []byte(tenant + "\x00" + accessKey) }
+
+// open unseals a stored secret: under the key its record names, or, for a
+// record from before key ids, under the original key (the secret itself
+// as the AES key), which is whichever key of the ring opens it.
 func (s *Store) open(tenant string, rec credentialRecord) (string, error) {
-	ns := s.aead.NonceSize()
-	if len(rec.Sealed) < ns {
-		return "", errors.New("auth: sealed secret too short")
+	var aeads []cipher.AEAD
+	if rec.KeyID != "" {
+		k := s.ring.byID(rec.KeyID)
+		if k == nil {
+			return "", fmt.Errorf("auth: the secret of tenant %q is sealed under master key %s, which is not in the key ring", tenant, rec.KeyID)
+		}
+		aeads = []cipher.AEAD{k.seal}
+	} else {
+		for _, k := range s.ring.snapshot() {
+			aeads = append(aeads, k.legacy)
+		}
 	}
-	plain, err := s.aead.Open(nil, rec.Sealed[:ns], rec.Sealed[ns:], []byte(tenant+"\x00"+rec.AccessKey))
-	if err != nil {
-		return "", fmt.Errorf("auth: cannot decrypt secret of tenant %q (wrong master key?): %w", tenant, err)
+	for _, aead := range aeads {
+		ns := aead.NonceSize()
+		if len(rec.Sealed) < ns {
+			return "", errors.New("auth: sealed secret too short")
+		}
+		plain, err := aead.Open(nil, rec.Sealed[:ns], rec.Sealed[ns:], secretAAD(tenant, rec.AccessKey))
+		if err == nil {
+			return string(plain), nil
+		}
 	}
-	return string(plain), nil
+	return "", fmt.Errorf("auth: cannot decrypt secret of tenant %q (wrong master key?)", tenant)
 }
 
 func validTenant(tenant string) error {
@@ -108,11 +134,11 @@ func (s *Store) newCredential(tx *bolt.Tx, tenant string) (Credential, error) {
 	}
 	c.SecretKey = secret
 	c.Created = s.now().UTC()
-	sealed, err := s.seal(tenant, c.AccessKey, secret)
+	sealed, kid, err := s.seal(tenant, c.AccessKey, secret)
 	if err != nil {
 		return c, err
 	}
-	rec := credentialRecord{AccessKey: c.AccessKey, Sealed: sealed, Created: c.Created}
+	rec := credentialRecord{AccessKey: c.AccessKey, Sealed: sealed, KeyID: kid, Created: c.Created}
 	if err := putJSON(tx.Bucket(bucketCredentials), []byte(tenant), rec); err != nil {
 		return c, err
 	}

@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,7 +31,7 @@ const (
 // own bbolt file. It is safe for concurrent use.
 type Store struct {
 	db   *bolt.DB
-	aead cipher.AEAD
+	ring *KeyRing // seals tenants' secrets (credentials.go)
 
 	clockMu sync.RWMutex
 	clock   func() time.Time
@@ -70,19 +68,19 @@ type usedMark struct {
 }
 
 // OpenStore opens (creating if needed) the auth database at path. masterKey
-// must be 32 bytes (see LoadOrCreateMasterKey).
+// must be 32 bytes (see LoadOrCreateMasterKey); it is a key ring of one,
+// which cannot rotate (OpenStoreRing can).
 func OpenStore(path string, masterKey []byte, opts ...Option) (*Store, error) {
-	if len(masterKey) != MasterKeySize {
-		return nil, fmt.Errorf("auth: master key must be %d bytes", MasterKeySize)
-	}
-	block, err := aes.NewCipher(masterKey)
+	ring, err := NewKeyRing(masterKey)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
+	return OpenStoreRing(path, ring, opts...)
+}
+
+// OpenStoreRing opens (creating if needed) the auth database at path, its
+// tenants' secrets sealed under ring's keys (see LoadKeyRing).
+func OpenStoreRing(path string, ring *KeyRing, opts ...Option) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("auth: open %s: %w", path, err)
@@ -100,7 +98,7 @@ func OpenStore(path string, masterKey []byte, opts ...Option) (*Store, error) {
 	}
 	s := &Store{
 		db:       db,
-		aead:     aead,
+		ring:     ring,
 		clock:    time.Now,
 		lastUsed: map[string]usedMark{},
 		opts:     newStoreOptions(opts),

@@ -33,7 +33,7 @@ type testEnv struct {
 	logger  *slog.Logger
 	// usage builds the usage history from the opened store (nil: none).
 	usage func(*storage.Store) console.UsageHistory
-	ops     *console.Operations // nil: Operations over the real store (opsOver)
+	ops   *console.Operations // nil: Operations over the real store (opsOver)
 }
 
 type envOption func(*testEnv)

@@ -42,6 +42,8 @@ type Config struct {
 	Usage UsageHistory
 	// Ops feeds the operator overview and POST /api/admin/scrub (overview.go).
 	Ops Operations
+	// MasterKey rotates the master key for /api/admin/master-key; nil = 503.
+	MasterKey MasterKeyRotator
 }
 
 // maxBodyBytes bounds every JSON request body.
@@ -161,6 +163,8 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodPost, "/admin/lifecycle/run", s.requireOperator(s.runLifecycle))
 	handle(http.MethodGet, "/admin/tenants/{t}/usage/history", s.requireOperator(s.adminUsageHistory))
 	handle(http.MethodPost, "/admin/usage/sample", s.requireOperator(s.sampleUsage))
+	handle(http.MethodPost, "/admin/master-key/rotate", s.requireOperator(s.rotateMasterKey))
+	handle(http.MethodGet, "/admin/master-key", s.requireOperator(s.masterKeyStatus))
 	handle(http.MethodGet, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.lifecycleDefault))
 	handle(http.MethodPut, "/admin/tenants/{t}/lifecycle-default", s.requireOperator(s.setLifecycleDefault))
 	handle(http.MethodGet, "/admin/tenants/{t}/public-access-block", s.requireOperator(s.tenantPublicAccess))

@@ -221,6 +221,15 @@
 // ObjectReader.UseCustomerKey). Heal, scrub and rebuild see ciphertext and
 // a record they copy as opaque bytes, and need no key.
 //
+// Master-key rotation (reseal.go, driven by internal/masterkey) changes
+// records, never ciphertext: ReSealSSE walks every bucket's current and
+// noncurrent versions and uploads in batches and replaces each SSE record
+// with what its function returns (the data key sealed under the new key):
+// versions in one index commit per batch, their drive copies rewritten
+// after it through the cleanup journal; uploads' part headers rewritten
+// before the commit. resealOnCommit re-seals, inside the commit, a write
+// that sealed under a key that stopped being current while it ran.
+//
 // # Index
 //
 // bbolt keyspaces: tenants (name -> record with usage counters, the count

@@ -85,6 +85,9 @@ type indexTx interface {
 	// eachUpload calls fn for each upload in (key, upload id) order until
 	// fn returns false.
 	eachUpload(bucketID string, fn func(u *uploadRecord) bool) error
+	// eachUploadAfter is eachUpload from the first upload past position
+	// after (key\0uploadID; nil: from the start).
+	eachUploadAfter(bucketID string, after []byte, fn func(u *uploadRecord) bool) error
 	// countUploads counts a bucket's uploads (keys only).
 	countUploads(bucketID string) (int64, error)
 	// listUploads walks uploads for ListMultipartUploads (see uploadWalk).
@@ -450,8 +453,18 @@ func (t boltTx) hasObjects(bucketID string) (bool, error) {
 }
 
 func (t boltTx) eachUpload(bucketID string, fn func(u *uploadRecord) bool) error {
+	return t.eachUploadAfter(bucketID, nil, fn)
+}
+
+func (t boltTx) eachUploadAfter(bucketID string, after []byte, fn func(u *uploadRecord) bool) error {
 	w := t.uploads(bucketID)
-	for k, v := w.Next(); k != nil; k, v = w.Next() {
+	var k, v []byte
+	if after == nil {
+		k, v = w.Next()
+	} else if k, v = w.Seek(after); k != nil && bytes.Equal(k, after) {
+		k, v = w.Next()
+	}
+	for ; k != nil; k, v = w.Next() {
 		var u uploadRecord
 		if err := json.Unmarshal(v, &u); err != nil {
 			return err

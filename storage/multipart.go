@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
@@ -60,9 +61,13 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, tenant, bucket, key s
 			return "", err
 		}
 	}
+	sealed := u.SSE
 	err = s.idx.Batch(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
+			return err
+		}
+		if u.SSE, err = s.resealOnCommit(sealed, u.sseContext()); err != nil {
 			return err
 		}
 		if (u.Retention != nil || u.LegalHold) && (b.Lock == nil || !b.Lock.Enabled) {
@@ -152,11 +157,13 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 	if err != nil {
 		return PartInfo{}, err
 	}
+	var sealed []byte // the upload's record at the commit
 	err = w.commit(func(tx indexTx) error {
-		b, _, err := uploadOf(tx, tenant, bucket, key, uploadID)
+		b, cur, err := uploadOf(tx, tenant, bucket, key, uploadID)
 		if err != nil {
 			return err
 		}
+		sealed = cur.SSE
 		old, err := tx.part(uploadID, partNumber)
 		if err != nil {
 			return err
@@ -177,6 +184,11 @@ func (s *Store) PutPart(ctx context.Context, tenant, bucket, key, uploadID strin
 	})
 	if err != nil {
 		return PartInfo{}, err
+	}
+	if !bytes.Equal(sealed, u.SSE) {
+		// A master-key rotation re-sealed the upload while the part was
+		// written: its headers get the new record (see rewriteUploadSSE).
+		s.rewritePartSSE(part.Ref.ID, sealed)
 	}
 	info := part.info()
 	info.Encryption = sseMode(u.SSE)

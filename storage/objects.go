@@ -149,6 +149,9 @@ func (w *writeTx) putObject(tx indexTx, rec *objRecord, pre func(*ObjectInfo) er
 	if err != nil {
 		return err
 	}
+	if err := w.resealRecord(rec); err != nil {
+		return err
+	}
 	if b.ID != rec.BucketID {
 		return fmt.Errorf("%w: %s was deleted", ErrBucketNotFound, rec.Bucket)
 	}

@@ -190,11 +190,12 @@ func (s *Store) scrubPass(ctx context.Context, rate int64) (ScrubStats, error) {
 	return s.ScrubStats(), nil
 }
 
-// eachObject calls fn for every object and every upload part (as a
-// one-part record) in the index, reading in small transactions.
-func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) error {
+// allBuckets lists every tenant's buckets (not trashed ones) in one read
+// transaction.
+func (s *Store) allBuckets(ctx context.Context) ([]bucketRecord, error) {
 	var buckets []bucketRecord
 	err := s.idx.ViewContext(ctx, func(tx indexTx) error {
+		buckets = buckets[:0]
 		ts, err := tx.tenants()
 		if err != nil {
 			return err
@@ -208,6 +209,13 @@ func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) e
 		}
 		return nil
 	})
+	return buckets, err
+}
+
+// eachObject calls fn for every object and every upload part (as a
+// one-part record) in the index, reading in small transactions.
+func (s *Store) eachObject(ctx context.Context, fn func(rec *objRecord) error) error {
+	buckets, err := s.allBuckets(ctx)
 	if err != nil {
 		return err
 	}

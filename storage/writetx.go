@@ -44,6 +44,9 @@ type writeTx struct {
 	rewrites []*objRecord
 	// latest is set by putObject: the version written became current.
 	latest bool
+	// sseAsWritten is the SSE record the write sealed before its commit
+	// (see resealRecord); kept across runs of a batched mutation.
+	sseAsWritten []byte
 }
 
 // stageBody streams body onto the drives (see writeData) and verifies its

@@ -44,6 +44,8 @@ var adminCommands = []adminCommand{
 	{"tenant public-access", "TENANT [--block-all | --block-public-acls --ignore-public-acls --block-public-policy --restrict-public-buckets | --none]", 1,
 		"show or set the tenant's default PublicAccessBlock (merged with each container's own; the most restrictive wins)", tenantPublicAccess},
 	{"lifecycle run", "[--tenant T]", 0, "run a lifecycle pass now (expirations, aborts of old uploads) and print its counts", lifecycleRun},
+	{"master-key rotate", "[--no-wait]", 0, "make a new master key, re-seal every tenant secret and object key under it online, retire the old key", masterKeyRotate},
+	{"master-key status", "", 0, "master key ids (never the keys), tenant secrets under each, rotation progress", masterKeyStatus},
 }
 
 func tenantPath(name string) string { return "/api/admin/tenants/" + esc(name) }

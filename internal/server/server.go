@@ -19,9 +19,9 @@ import (
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/internal/lifecycle"
+	"github.com/cofferstore/coffer/internal/masterkey"
 	"github.com/cofferstore/coffer/internal/usagehist"
 	"github.com/cofferstore/coffer/pkg/metrics"
-	"github.com/cofferstore/coffer/pkg/sse"
 	"github.com/cofferstore/coffer/s3api"
 	"github.com/cofferstore/coffer/storage"
 )
@@ -82,6 +82,8 @@ type Server struct {
 	// Usage samples usage for the console's charts into DIR/usage.db (in
 	// the background unless disabled).
 	Usage *usagehist.Sampler
+	// MasterKey rotates the master key (coffer admin master-key).
+	MasterKey *masterkey.Rotator
 
 	logger   *slog.Logger
 	closers  []namedCloser
@@ -137,22 +139,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The master key seals tenants' secrets and, through its own HKDF
-	// labels, the data keys of SSE-S3 objects.
+	// The master key ring (auth.KeyRing) seals tenants' secrets and,
+	// through its own HKDF labels, the data keys of SSE-S3 objects; it
+	// rotates online (internal/masterkey).
 	keyPath := cfg.MasterKeyFile
 	if keyPath == "" {
 		keyPath = filepath.Join(cfg.DataDir, "master.key")
 	}
-	masterKey, err := auth.LoadOrCreateMasterKey(keyPath)
-	if err != nil {
-		return nil, fmt.Errorf("server: master key: %w", err)
-	}
-	sseKey, err := sse.NewMasterKey(masterKey)
+	keys, err := auth.LoadKeyRing(keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("server: master key: %w", err)
 	}
 	s.Store, err = storage.Open(storage.Config{
-		Keys:          storage.StaticKeys(sseKey),
+		Keys:          keys,
 		SSEDefault:    cfg.SSEDefault,
 		DataDir:       cfg.DataDir,
 		Drives:        drives,
@@ -168,11 +167,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
 
-	s.Auth, err = auth.OpenStore(filepath.Join(cfg.DataDir, "auth.db"), masterKey)
+	s.Auth, err = auth.OpenStoreRing(filepath.Join(cfg.DataDir, "auth.db"), keys)
 	if err != nil {
 		return nil, fmt.Errorf("server: open auth store: %w", err)
 	}
 	s.closers = append(s.closers, namedCloser{"auth store", s.Auth.Close})
+	s.MasterKey = masterkey.New(masterkey.Config{Ring: keys, Secrets: s.Auth, Objects: s.Store,
+		Logger: cfg.Logger.With("component", "masterkey")})
 	if s.GeneratedAdminPassword, err = ensureOperator(s.Auth, cfg.AdminPassword); err != nil {
 		return nil, err
 	}
@@ -233,6 +234,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Usage:             s.Usage,
 		Ops: console.Operations{Version: cmp.Or(cfg.Version, "unknown"), Started: started,
 			Requests: s.Metrics.RequestHistory, Layout: s.Store.Layout, Scrub: s.Store.Scrub},
+		MasterKey: s.MasterKey,
 	})
 
 	idle := newIdleRelease(idleReleaseAfter, freeOSMemory)
@@ -250,6 +252,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.serve(pprofLn, pprofHandler(), nil, maxHeaderBytes, 0)
 	}
 	s.startBackground(cfg)
+	// A rotation a crash or shutdown cut (the key file holds older keys)
+	// finishes in the background.
+	s.MasterKey.Resume()
 	ok = true
 	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
 		"publicEndpoint", s.PublicEndpoint, "drives", len(drives), "dataDir", cfg.DataDir)
@@ -281,6 +286,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		wg.Wait()
 		s.wg.Wait()
 		s.stopBackgroundWork()
+		s.MasterKey.Close() // an unfinished rotation resumes at the next start
 		errs[len(s.servers)] = s.closeStores(storeCloseTimeout)
 		s.closeErr = errors.Join(errs...)
 		s.logger.Info("coffer stopped")

@@ -22,7 +22,7 @@ check_contains "$OUT" "coffer" "  ... names the program"
 check_ok "coffer admin --help" "$COFFER_BIN" admin --help
 for c in "tenant create" "tenant list" "tenant show" "tenant set-quota" "tenant suspend" "tenant resume" \
 	"tenant delete" "user create" "user passwd" "user delete" "user list" "volume add" "volume list" \
-	"volume remove" "keys generate" "keys rotate" "keys delete" "keys show" drives audit overview "tenant buckets" "scrub now"; do
+	"volume remove" "keys generate" "keys rotate" "keys delete" "keys show" drives audit overview "tenant buckets" "scrub now" "master-key rotate" "master-key status"; do
 	check_contains "$OUT" "$c" "admin --help lists '$c'"
 	# shellcheck disable=SC2086
 	if help=$("$COFFER_BIN" admin $c --help 2>&1) && [[ "$help" == *"Usage: coffer admin $c"* ]]; then

@@ -4,50 +4,18 @@
 Needs S3_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (run.sh sets them).
 Prints "N passed, M failed" and exits non-zero on any failure.
 """
-import hashlib
 import os
 import random
-import sys
 import tempfile
-import traceback
 import urllib.error
 import urllib.request
 
 import boto3
-from botocore.exceptions import ClientError
+from checks import check, error_code, run, sha256_file
 
 ENDPOINT = os.environ["S3_ENDPOINT"]
 ACCESS = os.environ["AWS_ACCESS_KEY_ID"]
 SECRET = os.environ["AWS_SECRET_ACCESS_KEY"]
-
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", what)
-    else:
-        failed += 1
-        print("FAIL", what, file=sys.stderr)
-
-
-def error_code(fn):
-    try:
-        fn()
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_random(path, size):
@@ -162,10 +130,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-        failed += 1
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    run(main)

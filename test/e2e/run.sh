@@ -30,6 +30,8 @@ export AWS_CONFIG_FILE="$WORK/aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/aws
 : >"$AWS_SHARED_CREDENTIALS_FILE"
 unset AWS_PROFILE AWS_ENDPOINT_URL AWS_SESSION_TOKEN || true
 
+# e2e is plain HTTP: sse.sh and boto3_sse_test.py send SSE-C keys over it.
+export COFFER_SSE_C_ALLOW_HTTP=true
 # admin_cli.sh reads the operator token from WORK/data/operator.token.
 coffer_start "$WORK/data" "$WORK" --log-level info
 echo "coffer up: S3 $S3_ENDPOINT, console $COFFER_SERVER, work $WORK"
@@ -40,7 +42,7 @@ coffer_make_key "$E2E_TENANT"
 export AWS_ACCESS_KEY_ID=$COFFER_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$COFFER_SECRET_KEY AWS_DEFAULT_REGION=us-east-1
 
 scripts=("$@")
-[ ${#scripts[@]} -gt 0 ] || scripts=(awscli.sh boto3_test.py admin_cli.sh clients.sh versioning.sh boto3_versioning_test.py versioning_clients.sh versioning_admin.sh public_access.sh presigned_post.sh)
+[ ${#scripts[@]} -gt 0 ] || scripts=(awscli.sh boto3_test.py admin_cli.sh clients.sh versioning.sh boto3_versioning_test.py versioning_clients.sh versioning_admin.sh public_access.sh presigned_post.sh sse.sh boto3_sse_test.py)
 failed=()
 for s in "${scripts[@]}"; do
 	echo
