@@ -4,28 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
+	"github.com/cofferstore/coffer/internal/storetest"
 	rules "github.com/cofferstore/coffer/pkg/lifecycle"
 	"github.com/cofferstore/coffer/storage"
 )
 
 // openStore opens a 4-drive store in a temporary directory.
-func openStore(t *testing.T) *storage.Store {
-	t.Helper()
-	dir := t.TempDir()
-	var drives []string
-	for i := 1; i <= 4; i++ {
-		drives = append(drives, filepath.Join(dir, fmt.Sprintf("drive%d", i)))
-	}
-	st, err := storage.Open(storage.Config{DataDir: dir, Drives: drives, Parity: 2, ScrubInterval: -1})
-	if err != nil {
-		t.Fatalf("storage.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openStore(t *testing.T) *storage.Store { return storetest.Open(t) }
 
 func must(t *testing.T, err error) {
 	t.Helper()

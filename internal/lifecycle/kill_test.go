@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cofferstore/coffer/internal/storetest"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -24,18 +25,7 @@ const (
 	envChildClock = "COFFER_LIFECYCLE_CHILD_NOW"
 )
 
-func openStoreAt(t *testing.T, dir string) *storage.Store {
-	t.Helper()
-	var drives []string
-	for i := 1; i <= 4; i++ {
-		drives = append(drives, filepath.Join(dir, fmt.Sprintf("drive%d", i)))
-	}
-	st, err := storage.Open(storage.Config{DataDir: dir, Drives: drives, Parity: 2, ScrubInterval: -1})
-	if err != nil {
-		t.Fatalf("storage.Open: %v", err)
-	}
-	return st
-}
+func openStoreAt(t *testing.T, dir string) *storage.Store { return storetest.OpenAt(t, dir) }
 
 // killingStore SIGKILLs its own process right after the n-th delete that
 // succeeded: no deferred cleanup, no store close.

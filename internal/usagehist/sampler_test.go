@@ -10,25 +10,13 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cofferstore/coffer/internal/storetest"
 	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/storage"
 )
 
 // openStorage opens a 4-drive store in a temporary directory.
-func openStorage(t *testing.T) *storage.Store {
-	t.Helper()
-	dir := t.TempDir()
-	var drives []string
-	for i := 1; i <= 4; i++ {
-		drives = append(drives, filepath.Join(dir, fmt.Sprintf("drive%d", i)))
-	}
-	st, err := storage.Open(storage.Config{DataDir: dir, Drives: drives, Parity: 2, ScrubInterval: -1})
-	if err != nil {
-		t.Fatalf("storage.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openStorage(t *testing.T) *storage.Store { return storetest.Open(t) }
 
 func must(t *testing.T, err error) {
 	t.Helper()

@@ -4,25 +4,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cofferstore/coffer/internal/testutil"
 )
-
-// fakeClock is a settable clock for the request ring.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // TestRequestHistoryPerMinute feeds requests through S3Request, as s3api
 // does, over several minutes of an injected clock, and checks the counts
@@ -30,13 +14,13 @@ func (c *fakeClock) advance(d time.Duration) {
 // than the hour fall out of the ring.
 func TestRequestHistoryPerMinute(t *testing.T) {
 	start := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
-	clk := &fakeClock{t: start}
-	m := New(Options{Now: clk.now})
+	clk := testutil.NewClock(start)
+	m := New(Options{Now: clk.Now})
 
 	for _, st := range []int{200, 200, 204, 404, 403, 500, 503} {
 		m.S3Request("GetObject", st, time.Millisecond, 0, 0)
 	}
-	clk.advance(2 * time.Minute) // 12:02:30
+	clk.Advance(2 * time.Minute) // 12:02:30
 	m.S3Request("PutObject", 200, time.Millisecond, 10, 0)
 	m.S3Request("PutObject", 507, time.Millisecond, 10, 0)
 
@@ -65,11 +49,11 @@ func TestRequestHistoryPerMinute(t *testing.T) {
 
 	// 59 minutes on, 12:00 is the oldest minute shown and still counted;
 	// one more minute and it is gone, though its slot is reused only now.
-	clk.advance(57 * time.Minute) // 12:59:30
+	clk.Advance(57 * time.Minute) // 12:59:30
 	if h := m.RequestHistory(); h[0].Requests != 7 {
 		t.Fatalf("at 12:59 the oldest minute = %+v, want 12:00's 7 requests", h[0])
 	}
-	clk.advance(time.Minute) // 13:00:30: slot of 12:00 holds an old minute
+	clk.Advance(time.Minute) // 13:00:30: slot of 12:00 holds an old minute
 	h = m.RequestHistory()
 	var total uint64
 	for _, c := range h {
@@ -86,8 +70,8 @@ func TestRequestHistoryPerMinute(t *testing.T) {
 
 // TestRequestHistoryConcurrent counts requests from many goroutines.
 func TestRequestHistoryConcurrent(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	m := New(Options{Now: clk.now})
+	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	m := New(Options{Now: clk.Now})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
