@@ -1,6 +1,9 @@
 package storage
 
-import "sync"
+import (
+	"hash/fnv"
+	"sync"
+)
 
 // A commit that replaces or deletes data removes it after the commit
 // (files removed, packed records tombstoned; see writeTx). Until that is
@@ -21,8 +24,6 @@ type cleanupRecord struct {
 	IDs     []string     `json:"ids,omitempty"`
 	Dead    []deadPacked `json:"dead,omitempty"`
 	Rewrite []versionRef `json:"rewrite,omitempty"`
-
-	recs []*objRecord // the records to rewrite, when known (not stored)
 }
 
 // versionRef locates a version in the index (see storedVersion).
@@ -40,7 +41,7 @@ type deadPacked struct {
 }
 
 func newCleanupRecord(ids []string, dead, rewrite []*objRecord) *cleanupRecord {
-	c := &cleanupRecord{IDs: ids, recs: rewrite}
+	c := &cleanupRecord{IDs: ids}
 	for _, r := range dead {
 		if r != nil && r.packed() {
 			c.Dead = append(c.Dead, deadPacked{ID: r.ID, Packed: r.Parts[0].Packed})
@@ -123,15 +124,30 @@ func (s *Store) runCleanup(seq uint64, c *cleanupRecord) {
 	if c != nil {
 		s.removeData(c.IDs)
 		s.tombstone(c.records()...)
-		recs := c.recs
-		if recs == nil && len(c.Rewrite) > 0 {
-			recs = s.lookupVersions(c.Rewrite)
-		}
-		for _, r := range recs {
-			s.rewriteMeta(r)
+		for _, ref := range c.Rewrite {
+			s.rewriteVersion(ref)
 		}
 	}
 	s.cleanups.finished(seq)
+}
+
+// rewriteVersion rewrites the drive copies of a version's record as the
+// index holds it now (nothing when it was deleted since). Rewrites of one
+// version are serialised and each reads the index inside the lock, so
+// when two changes of the version race, the copies end as the later
+// commit left the record, whatever order their rewrites start in.
+func (s *Store) rewriteVersion(ref versionRef) {
+	if s.cfg.testBeforeRewrite != nil {
+		s.cfg.testBeforeRewrite()
+	}
+	h := fnv.New32a()
+	h.Write([]byte(ref.ID))
+	mu := &s.rewriteMu[h.Sum32()%uint32(len(s.rewriteMu))]
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range s.lookupVersions([]versionRef{ref}) {
+		s.rewriteMeta(r)
+	}
 }
 
 // lookupVersions reads the records refs name as the index holds them now

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 )
 
@@ -162,5 +163,41 @@ func TestCleanupJournalRewrite(t *testing.T) {
 				t.Fatalf("after the rebuild the tags are %v, want team=blue", info.Meta.Tags)
 			}
 		})
+	}
+}
+
+// Two in-place changes of one version whose drive rewrites run in the
+// other order (the first held back until the second is done) leave the
+// drive copies as the index holds the version: a rebuild from the drives
+// alone reads the later tags.
+func TestRewritesInOtherOrderEndAsTheIndex(t *testing.T) {
+	ctx := context.Background()
+	hold, held := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	ts := newTestStore(t, 4, func(c *Config) {
+		c.testBeforeRewrite = func() {
+			if calls.Add(1) == 1 {
+				close(held)
+				<-hold
+			}
+		}
+	})
+	ts.put("k", randBytes(1, 100))
+	done := make(chan error)
+	go func() { done <- ts.SetObjectTags(ctx, "acme", "bkt", "k", "", map[string]string{"v": "first"}) }()
+	<-held // the first change is committed, its rewrite held back
+	must(t, ts.SetObjectTags(ctx, "acme", "bkt", "k", "", map[string]string{"v": "second"}))
+	close(hold)
+	must(t, <-done)
+	ts.Store.Close()
+	must(t, os.Remove(filepath.Join(ts.cfg.DataDir, "index.db")))
+	ts.cfg.testBeforeRewrite = nil
+	ts.reopen()
+	_, err := ts.RebuildIndex(ctx)
+	must(t, err)
+	got, err := ts.GetObjectInfo(ctx, "acme", "bkt", "k")
+	must(t, err)
+	if got.Meta.Tags["v"] != "second" {
+		t.Fatalf("after the rebuild the tags are %v, want v=second (the later commit)", got.Meta.Tags)
 	}
 }

@@ -50,6 +50,9 @@ type Config struct {
 	// testCrashAfterCommit makes every write skip what follows its index
 	// commit (removing what it replaced), as if the process died there.
 	testCrashAfterCommit bool
+	// testBeforeRewrite runs before each rewrite of a version's drive
+	// copies after its commit (to hold one back while another runs).
+	testBeforeRewrite func()
 	// testNow is the clock of Object Lock retention (nil: time.Now).
 	testNow func() time.Time
 }
@@ -74,6 +77,7 @@ type Store struct {
 	packs     *packLog
 	segFDs    *segCache // pack segment read descriptors of all drives
 	cleanups  cleanupJournal
+	rewriteMu [64]sync.Mutex // serialise rewrites of one version's drive copies (cleanup.go)
 	data      int
 	parity    int
 	blockSize int
