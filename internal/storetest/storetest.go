@@ -30,6 +30,10 @@ func OpenAt(t testing.TB, dir string) *storage.Store {
 func Open(t testing.TB) *storage.Store {
 	t.Helper()
 	st := OpenAt(t, t.TempDir())
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close the store: %v", err)
+		}
+	})
 	return st
 }
