@@ -454,9 +454,11 @@
 // Pack segments are compacted only by scrub passes (background or Scrub).
 // Versioning: stamps come from the wall clock, so a clock set back across
 // a restart can order a new version before older ones of its key. A
-// version deleted by id whose files' removal is lost in a crash (removals
-// are not fsynced) comes back as a version if the index is rebuilt; packed
-// ones do not (delete records). A retention set between a forced delete's
+// removal a crash cut is redone by the next Open (the cleanup journal),
+// but removals are not fsynced: after a power loss, a deleted version
+// whose unlinks were not yet durable (and whose journal entry was already
+// dropped) comes back as a version if the index is rebuilt; packed ones do
+// not (delete records are fsynced). A retention set between a forced delete's
 // lock check and its trash commit is not seen by that delete. Likewise a
 // deleted bucket whose bucket file's removal is lost comes back, empty
 // and configured, if the index is rebuilt before a scrub removes the
