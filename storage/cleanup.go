@@ -145,32 +145,28 @@ func (s *Store) rewriteVersion(ref versionRef) {
 	mu := &s.rewriteMu[h.Sum32()%uint32(len(s.rewriteMu))]
 	mu.Lock()
 	defer mu.Unlock()
-	for _, r := range s.lookupVersions([]versionRef{ref}) {
+	if r := s.lookupVersion(ref); r != nil {
 		s.rewriteMeta(r)
 	}
 }
 
-// lookupVersions reads the records refs name as the index holds them now
-// (a version deleted since is skipped).
-func (s *Store) lookupVersions(refs []versionRef) []*objRecord {
-	var recs []*objRecord
+// lookupVersion reads the record ref names as the index holds it now (nil
+// when the version was deleted since, or on a read error, which is logged).
+func (s *Store) lookupVersion(ref versionRef) *objRecord {
+	var r *objRecord
 	err := s.idx.View(func(tx indexTx) error {
-		for _, ref := range refs {
-			r, _, err := storedVersion(tx, &objRecord{BucketID: ref.BucketID, Key: ref.Key, ID: ref.ID, Stamp: ref.Stamp})
-			if err != nil {
-				return err
-			}
-			if r != nil {
-				r.BucketID = ref.BucketID
-				recs = append(recs, r)
-			}
-		}
-		return nil
+		var err error
+		r, _, err = storedVersion(tx, &objRecord{BucketID: ref.BucketID, Key: ref.Key, ID: ref.ID, Stamp: ref.Stamp})
+		return err
 	})
 	if err != nil {
-		s.log.Warn("storage: reading versions to rewrite their drive copies", "err", err)
+		s.log.Warn("storage: reading a version to rewrite its drive copies", "err", err)
+		return nil
 	}
-	return recs
+	if r != nil {
+		r.BucketID = ref.BucketID
+	}
+	return r
 }
 
 // finishCleanups does the removals a crash left in the journal and drops

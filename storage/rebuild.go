@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -302,7 +303,15 @@ func (s *Store) restoreObjects(recs []*objRecord) (int, []*objRecord, error) {
 // discardVersions removes replaced versions' data from the drives
 // (files, and tombstones for packed records) through the cleanup journal,
 // so no later rebuild finds them again once what replaced them is gone.
+// A version can be both a loser among the drives' copies and the index's
+// record a restore replaced: it is discarded once.
 func (s *Store) discardVersions(recs []*objRecord) error {
+	seen := map[string]bool{}
+	recs = slices.DeleteFunc(slices.Clone(recs), func(r *objRecord) bool {
+		dup := seen[r.ID]
+		seen[r.ID] = true
+		return dup
+	})
 	for i := 0; i < len(recs); i += purgeBatch {
 		chunk := recs[i:min(i+purgeBatch, len(recs))]
 		var ids []string
