@@ -1,0 +1,94 @@
+package cluster
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+)
+
+// leading is set while this process holds the election.
+type leaderState struct {
+	leading atomic.Bool
+}
+
+// RunLeader campaigns for the background-job leadership until Close. Each
+// time this node wins, lead runs with a context that ends when the
+// leadership is lost (its session's lease expired, etcd unreachable) or
+// at Close; lead must return then. One node leads at a time as far as a
+// lease can say: a leader cut off from etcd notices within about the lease
+// TTL, when the next one may already have started, so what lead runs must
+// stay correct when two nodes briefly run it at once (scrub and heal are:
+// the index transactions decide).
+func (c *Cluster) RunLeader(lead func(ctx context.Context)) {
+	c.bg.Go(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { <-c.closed; cancel() }()
+		for ctx.Err() == nil {
+			if err := c.leadOnce(ctx, lead); err != nil && ctx.Err() == nil {
+				c.log.Warn("cluster: leader election failed; retrying", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(retryPause):
+				}
+			}
+		}
+	})
+}
+
+// leadOnce campaigns once and, when elected, leads until the session ends.
+func (c *Cluster) leadOnce(ctx context.Context, lead func(context.Context)) error {
+	sess, err := concurrency.NewSession(c.cli, concurrency.WithTTL(LeaseTTL), concurrency.WithContext(ctx))
+	if err != nil {
+		return err
+	}
+	// Close revokes the lease (best effort: after Close of the cluster its
+	// context is gone, and the TTL ends the lease instead).
+	defer func() { _ = sess.Close() }()
+	el := concurrency.NewElection(sess, leaderKey)
+	if err := el.Campaign(ctx, c.cfg.Node); err != nil {
+		return err
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-sess.Done():
+		case <-lctx.Done():
+		}
+		cancel()
+	}()
+	c.leader.leading.Store(true)
+	c.log.Info("cluster: this node leads the background jobs")
+	lead(lctx)
+	c.leader.leading.Store(false)
+	if ctx.Err() == nil {
+		c.log.Warn("cluster: lost the background-job leadership")
+		rctx, rcancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = el.Resign(rctx) // may fail: the session is gone already
+		rcancel()
+	}
+	return nil
+}
+
+// IsLeader reports whether this node leads the background jobs now.
+func (c *Cluster) IsLeader() bool { return c.leader.leading.Load() }
+
+// Leader returns the name of the node leading the background jobs; "" when
+// there is none. The election's leader is the campaigner with the oldest
+// key under the election prefix.
+func (c *Cluster) Leader(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	resp, err := c.cli.Get(ctx, leaderKey+"/", clientv3.WithFirstCreate()...)
+	if err != nil {
+		return "", err
+	}
+	if len(resp.Kvs) == 0 {
+		return "", nil
+	}
+	return string(resp.Kvs[0].Value), nil
+}

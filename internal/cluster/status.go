@@ -1,0 +1,134 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// HealStatus is the leader's latest heal (scrub) pass, published under
+// heal so that every node can show it.
+type HealStatus struct {
+	Leader         string    `json:"leader"`
+	Reason         string    `json:"reason"` // why the pass ran: "node back: n2", "interval", "leader elected"
+	Running        bool      `json:"running"`
+	Progress       float64   `json:"progress"` // 0..1 of the running pass
+	ObjectsScanned uint64    `json:"objectsScanned"`
+	ObjectsHealed  uint64    `json:"objectsHealed"`
+	ShardsRepaired uint64    `json:"shardsRepaired"`
+	Errors         uint64    `json:"errors"`
+	Started        time.Time `json:"started"`
+	Done           time.Time `json:"done,omitzero"`
+	Err            string    `json:"error,omitempty"`
+}
+
+// PublishHeal stores the leader's heal status (best effort: a failure is
+// logged, the next publication replaces it).
+func (c *Cluster) PublishHeal(ctx context.Context, h HealStatus) {
+	val, err := json.Marshal(h)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := c.cli.Put(ctx, healKey, string(val)); err != nil {
+		c.log.Warn("cluster: publishing heal progress failed", "err", err)
+	}
+}
+
+// NodeStatus is one node as `coffer admin cluster` shows it.
+type NodeStatus struct {
+	NodeInfo
+	State string `json:"state"` // "up" or "down"
+	// SetDrives are the positions of the set its drives hold.
+	SetDrives []int     `json:"setDrives"`
+	LastSeen  time.Time `json:"lastSeen,omitzero"`
+	Leader    bool      `json:"leader"`
+}
+
+// Status is the whole cluster as this node sees it.
+type Status struct {
+	Node   string       `json:"node"` // the node that answered
+	Leader string       `json:"leader"`
+	Nodes  []NodeStatus `json:"nodes"`
+	Layout *Layout      `json:"layout,omitempty"`
+	Heal   *HealStatus  `json:"heal,omitempty"`
+}
+
+// Status reads membership, layout, leader and heal progress from etcd.
+// Nodes in the layout without a registration are down.
+func (c *Cluster) Status(ctx context.Context) (Status, error) {
+	st := Status{Node: c.cfg.Node}
+	up, err := c.Nodes(ctx)
+	if err != nil {
+		return st, fmt.Errorf("cluster: nodes: %w", err)
+	}
+	l, ok, err := c.Layout(ctx)
+	if err != nil {
+		return st, fmt.Errorf("cluster: layout: %w", err)
+	}
+	if ok {
+		st.Layout = &l
+	}
+	if st.Leader, err = c.Leader(ctx); err != nil {
+		return st, fmt.Errorf("cluster: leader: %w", err)
+	}
+	gctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	known, err := c.cli.Get(gctx, knownPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return st, fmt.Errorf("cluster: known nodes: %w", err)
+	}
+	heal, err := c.cli.Get(gctx, healKey)
+	if err != nil {
+		return st, fmt.Errorf("cluster: heal status: %w", err)
+	}
+	if len(heal.Kvs) == 1 {
+		var h HealStatus
+		if json.Unmarshal(heal.Kvs[0].Value, &h) == nil {
+			st.Heal = &h
+		}
+	}
+
+	byName := map[string]*NodeStatus{}
+	add := func(n NodeInfo, state string) {
+		if _, dup := byName[n.Name]; !dup {
+			byName[n.Name] = &NodeStatus{NodeInfo: n, State: state}
+		}
+	}
+	for _, n := range up {
+		add(n, "up")
+	}
+	for _, kv := range known.Kvs {
+		var n NodeInfo
+		if json.Unmarshal(kv.Value, &n) == nil {
+			n.Name = strings.TrimPrefix(string(kv.Key), knownPrefix)
+			add(n, "down")
+		}
+	}
+	if st.Layout != nil {
+		for name, url := range st.Layout.Nodes {
+			add(NodeInfo{Name: name, DriveURL: url}, "down")
+		}
+		for i, d := range st.Layout.Drives {
+			byName[d.Node].SetDrives = append(byName[d.Node].SetDrives, i)
+		}
+	}
+	now := time.Now().UTC()
+	for _, n := range byName {
+		n.Leader = n.Name == st.Leader
+		if n.State == "up" {
+			n.LastSeen = now
+		} else {
+			n.LastSeen = c.lastSeen(n.Name)
+		}
+		st.Nodes = append(st.Nodes, *n)
+	}
+	sort.Slice(st.Nodes, func(i, j int) bool { return st.Nodes[i].Name < st.Nodes[j].Name })
+	return st, nil
+}
