@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/internal/kv"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -62,6 +63,7 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"storage.ErrSSEKeyMismatch":     storage.ErrSSEKeyMismatch,
 		"storage.ErrSSENotCustomer":     storage.ErrSSENotCustomer,
 		"storage.ErrSSENoMasterKey":     storage.ErrSSENoMasterKey,
+		"kv.Unavailable":                kv.Unavailable,
 
 		"auth.ErrMissingAuth":            auth.ErrMissingAuth,
 		"auth.ErrInvalidAccessKeyID":     auth.ErrInvalidAccessKeyID,
@@ -94,7 +96,7 @@ func TestEverySentinelIsMapped(t *testing.T) {
 	for name, err := range sentinels {
 		for _, e := range []error{err, fmt.Errorf("layer: %w", err)} {
 			ae := toAPIError(e)
-			if ae == errInternal || ae.Code == "InternalError" || ae.Status >= 500 && ae.Code != "SlowDown" && ae.Code != "InsufficientStorage" {
+			if ae == errInternal || ae.Code == "InternalError" || ae.Status >= 500 && ae.Code != "SlowDown" && ae.Code != "InsufficientStorage" && ae.Code != "ServiceUnavailable" {
 				t.Errorf("%s maps to %s %d", name, ae.Code, ae.Status)
 			}
 			if ae.Message == "" || strings.Contains(ae.Message, "storage:") || strings.Contains(ae.Message, "auth:") {
@@ -112,6 +114,7 @@ func TestErrorMapping(t *testing.T) {
 		msg    string
 	}{
 		{storage.ErrBucketNotFound, "NoSuchBucket", 404, "The specified bucket does not exist."},
+		{fmt.Errorf("storage: commit: %w", fmt.Errorf("etcd: %w", kv.Unavailable)), "ServiceUnavailable", 503, "metadata store is unreachable"},
 		{fmt.Errorf("x: %w", storage.ErrObjectNotFound), "NoSuchKey", 404, "The specified key does not exist."},
 		{&storage.QuotaError{Resource: "bytes", Used: 10, Adding: 5, Limit: 12}, "QuotaExceeded", 403, "bytes used 10 of limit 12"},
 		{fmt.Errorf("w: %w", &storage.QuotaError{Resource: "objects", Used: 3, Adding: 1, Limit: 3}), "QuotaExceeded", 403, "objects used 3 of limit 3"},
