@@ -15,10 +15,16 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) error {
 
 // readyz is readiness: 200 only while enough drives are online for write
 // quorum and no index transaction has been open past its bound (a wedged
-// index answers nothing, so the load balancer should stop sending).
+// index answers nothing, so the load balancer should stop sending). In
+// cluster mode etcd must answer too: without it no write can commit.
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if s.cfg.Cluster != nil && !s.cfg.Cluster.Healthy(r.Context()) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, err := w.Write([]byte("not ready: the cluster's etcd is unreachable (no quorum)\n"))
+		return err
+	}
 	if s.store == nil || !s.store.Ready() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, err := w.Write([]byte("not ready: drive write quorum unavailable\n"))

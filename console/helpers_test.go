@@ -34,6 +34,8 @@ type testEnv struct {
 	// usage builds the usage history from the opened store (nil: none).
 	usage func(*storage.Store) console.UsageHistory
 	ops   *console.Operations // nil: Operations over the real store (opsOver)
+	// cluster is the console's cluster view (nil: a single node).
+	cluster console.ClusterView
 }
 
 type envOption func(*testEnv)
@@ -42,6 +44,9 @@ func withSecureCookies() envOption           { return func(e *testEnv) { e.secur
 func withMetrics(h http.Handler) envOption   { return func(e *testEnv) { e.metrics = h } }
 func withLogger(l *slog.Logger) envOption    { return func(e *testEnv) { e.logger = l } }
 func withOps(o console.Operations) envOption { return func(e *testEnv) { e.ops = &o } }
+func withCluster(c console.ClusterView) envOption {
+	return func(e *testEnv) { e.cluster = c }
+}
 func withUsage(f func(*storage.Store) console.UsageHistory) envOption {
 	return func(e *testEnv) { e.usage = f }
 }
@@ -82,6 +87,7 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	cfg := console.Config{
 		Store: st, Auth: as, PublicEndpoint: "http://127.0.0.1:9000", Region: "us-east-1",
 		SecureCookies: e.secure, Metrics: e.metrics, Logger: e.logger, Ops: e.opsOver(st),
+		Cluster: e.cluster,
 	}
 	if e.usage != nil {
 		cfg.Usage = e.usage(st)

@@ -44,6 +44,9 @@ type Config struct {
 	Ops Operations
 	// MasterKey rotates the master key for /api/admin/master-key; nil = 503.
 	MasterKey MasterKeyRotator
+	// Cluster shows cluster mode at /api/admin/cluster and gates /readyz on
+	// etcd; nil on a single node.
+	Cluster ClusterView
 }
 
 // maxBodyBytes bounds every JSON request body.
@@ -158,6 +161,7 @@ func (s *server) routes() http.Handler {
 	handle(http.MethodGet, "/admin/drives", s.requireOperator(s.drives))
 	handle(http.MethodGet, "/admin/overview", s.requireOperator(s.overview))
 	handle(http.MethodPost, "/admin/scrub", s.requireOperator(s.scrubNow))
+	handle(http.MethodGet, "/admin/cluster", s.requireOperator(s.clusterStatus))
 	handle(http.MethodGet, "/admin/tenants/{t}/containers", s.requireOperator(s.tenantContainers))
 	handle(http.MethodGet, "/admin/audit", s.requireOperator(s.auditLog))
 	handle(http.MethodPost, "/admin/lifecycle/run", s.requireOperator(s.runLifecycle))
