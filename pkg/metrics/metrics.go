@@ -29,6 +29,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Lifecycle, when set, exports the lifecycle executor's counts.
 	Lifecycle LifecycleSource
+	// Cluster, when set (cluster mode), exports membership, leadership and
+	// heal progress.
+	Cluster ClusterSource
 	// Now is the clock of the per-minute request counts (RequestHistory);
 	// nil is time.Now.
 	Now func() time.Time
@@ -63,6 +66,9 @@ func New(opts Options) *Metrics {
 	}
 	if opts.Lifecycle != nil {
 		reg.MustRegister(newLifecycleCollector(opts.Lifecycle))
+	}
+	if opts.Cluster != nil {
+		reg.MustRegister(newClusterCollector(opts.Cluster, logger))
 	}
 	m := &Metrics{reg: reg, s3: s3, ring: newRequestRing(opts.Now)}
 	m.handler = requireBearer(opts.Token, promhttp.InstrumentMetricHandler(reg,
