@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -164,7 +165,7 @@ func TestThreeNodes(t *testing.T) {
 	var mu sync.Mutex
 	leading := map[string]bool{}
 	for _, c := range cs {
-		c.RunLeader(func(ctx context.Context) {
+		go c.RunLeader(ctx, func(ctx context.Context) {
 			mu.Lock()
 			leading[c.Node()] = true
 			mu.Unlock()
@@ -229,5 +230,28 @@ func TestThreeNodes(t *testing.T) {
 	other.PublishHeal(ctx, HealStatus{Leader: other.Node(), Running: true, Progress: 0.5})
 	if st, err = cs[(leaderIdx+2)%3].Status(ctx); err != nil || st.Heal == nil || st.Heal.Progress != 0.5 {
 		t.Fatalf("heal status not shared: %+v %v", st.Heal, err)
+	}
+}
+
+func TestSecretFile(t *testing.T) {
+	p := t.TempDir() + "/cluster.secret"
+	if _, err := ReadSecret(p); err == nil || !strings.Contains(err.Error(), "copy the same file") {
+		t.Fatalf("missing secret: %v", err)
+	}
+	if err := WriteSecret(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteSecret(p); err == nil {
+		t.Fatal("WriteSecret replaced an existing secret")
+	}
+	s, err := ReadSecret(p)
+	if err != nil || len(s) != SecretBytes {
+		t.Fatalf("%x %v", s, err)
+	}
+	if err := os.WriteFile(p, []byte("abcd\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadSecret(p); err == nil {
+		t.Fatal("a short secret accepted")
 	}
 }

@@ -14,29 +14,34 @@ type leaderState struct {
 	leading atomic.Bool
 }
 
-// RunLeader campaigns for the background-job leadership until Close. Each
-// time this node wins, lead runs with a context that ends when the
-// leadership is lost (its session's lease expired, etcd unreachable) or
-// at Close; lead must return then. One node leads at a time as far as a
-// lease can say: a leader cut off from etcd notices within about the lease
-// TTL, when the next one may already have started, so what lead runs must
-// stay correct when two nodes briefly run it at once (scrub and heal are:
-// the index transactions decide).
-func (c *Cluster) RunLeader(lead func(ctx context.Context)) {
-	c.bg.Go(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() { <-c.closed; cancel() }()
-		for ctx.Err() == nil {
-			if err := c.leadOnce(ctx, lead); err != nil && ctx.Err() == nil {
-				c.log.Warn("cluster: leader election failed; retrying", "err", err)
-				select {
-				case <-ctx.Done():
-				case <-time.After(retryPause):
-				}
+// RunLeader campaigns for the background-job leadership until ctx ends or
+// the cluster closes, and returns then. Each time this node wins, lead runs
+// with a context that ends when the leadership is lost (its session's lease
+// expired, etcd unreachable), when ctx ends or at Close; lead must return
+// then. One node leads at a time as far as a lease can say: a leader cut
+// off from etcd notices within about the lease TTL, when the next one may
+// already have started, so what lead runs must stay correct when two nodes
+// briefly run it at once (scrub and heal are: the index transactions
+// decide).
+func (c *Cluster) RunLeader(ctx context.Context, lead func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for ctx.Err() == nil {
+		if err := c.leadOnce(ctx, lead); err != nil && ctx.Err() == nil {
+			c.log.Warn("cluster: leader election failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(retryPause):
 			}
 		}
-	})
+	}
 }
 
 // leadOnce campaigns once and, when elected, leads until the session ends.
