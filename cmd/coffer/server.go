@@ -60,6 +60,20 @@ func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFl
 	fs.StringVar(&cfg.PprofAddress, "pprof", "", "serve net/http/pprof on this loopback `ADDR` (e.g. 127.0.0.1:6060)")
 	fs.BoolVar(&cfg.SSEDefault, "sse-default", false, "encrypt every new object of every tenant with SSE-S3 unless its request asks for SSE-C")
 	fs.BoolVar(&cfg.SSECAllowHTTP, "sse-c-allow-http", false, "accept SSE-C customer keys over plain HTTP (testing only: a key sent in clear is compromised)")
+	var etcd listFlag
+	fs.Var(&etcd, "cluster-etcd", "join a cluster: etcd client `URL`s (comma list), or \"embedded\" to run an etcd member in this process (docs/cluster.md)")
+	fs.StringVar(&cfg.ClusterNode, "cluster-node", "", "this node's `NAME`, unique in the cluster")
+	fs.StringVar(&cfg.ClusterListen, "cluster-listen", "", "listen `ADDR` of the internal drive protocol (the other nodes read and write this node's drives there)")
+	fs.StringVar(&cfg.ClusterAdvertise, "cluster-advertise", "", "`URL` the other nodes reach --cluster-listen at")
+	fs.StringVar(&cfg.ClusterEtcdMembers, "cluster-etcd-members", "", "embedded etcd: every member as `name=peerURL,...` (this node included)")
+	fs.StringVar(&cfg.ClusterEtcdPeerListen, "cluster-etcd-peer-listen", "", "embedded etcd: peer listen `URL`")
+	fs.StringVar(&cfg.ClusterEtcdClientListen, "cluster-etcd-client-listen", "", "embedded etcd: client listen `URL`")
+	fs.StringVar(&cfg.ClusterSecretFile, "cluster-secret-file", "", "`FILE` with the secret (64 hex digits) the nodes sign drive requests with; the same file on every node")
+	fs.IntVar(&cfg.ClusterNodes, "cluster-nodes", 0, "`N` nodes that must register before the erasure set is laid out (once)")
+	for _, name := range []string{"cluster-etcd", "cluster-node", "cluster-listen", "cluster-advertise", "cluster-etcd-members",
+		"cluster-etcd-peer-listen", "cluster-etcd-client-listen", "cluster-secret-file", "cluster-nodes"} {
+		c.withEnv(name, envName(name))
+	}
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
 		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads", "lifecycle-interval", "lifecycle-rate", "usage-sample-interval",
@@ -72,11 +86,16 @@ func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFl
 	c.withEnv("sigv2", envName("sigv2"))
 
 	c.defaults["drives"] = "4"
-	c.defaults["parity"] = "half the drives"
+	c.defaults["parity"] = "half the drives; in a cluster, the drives of one node"
 	c.defaults["master-key-file"] = "DIR/master.key"
 	c.defaults["public-endpoint"] = "http(s)://S3-ADDRESS"
 	c.defaults["scrub-interval"] = "storage's"
 	c.defaults["metrics-token"] = "generated in DIR/metrics.token"
+	c.defaults["cluster-advertise"] = "http://CLUSTER-LISTEN"
+	c.defaults["cluster-etcd-peer-listen"] = "this node's peer URL in --cluster-etcd-members"
+	c.defaults["cluster-etcd-client-listen"] = "127.0.0.1, a free port"
+	c.defaults["cluster-secret-file"] = "DIR/cluster.secret"
+	c.defaults["cluster-nodes"] = "the number of --cluster-etcd-members"
 	c.about += "\n\nEnvironment only:\n  COFFER_ADMIN_PASSWORD   operator password (instead of a generated one)" +
 		"\n  COFFER_ADMIN_TOKEN      operator API token (instead of DIR/operator.token)"
 	if _, err := c.parse(args, 0); err != nil {
@@ -91,7 +110,7 @@ func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFl
 			*v = -1
 		}
 	}
-	cfg.Drives, cfg.Domains = drives.values, domains.values
+	cfg.Drives, cfg.Domains, cfg.ClusterEtcd = drives.values, domains.values, etcd.values
 	cfg.DisableSigV2 = !*sigv2
 	if len(cfg.Drives) > 0 && cfg.DriveCount != 0 && cfg.DriveCount != len(cfg.Drives) {
 		return cfg, *proc, usagef("--drives %d does not match the %d --drive paths given", cfg.DriveCount, len(cfg.Drives))

@@ -132,3 +132,18 @@ func (c *Cluster) Status(ctx context.Context) (Status, error) {
 	sort.Slice(st.Nodes, func(i, j int) bool { return st.Nodes[i].Name < st.Nodes[j].Name })
 	return st, nil
 }
+
+// LastHeal reads the heal status the leader published last (nil: none yet).
+func (c *Cluster) LastHeal(ctx context.Context) (*HealStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	resp, err := c.cli.Get(ctx, healKey)
+	if err != nil || len(resp.Kvs) == 0 {
+		return nil, err
+	}
+	var h HealStatus
+	if err := json.Unmarshal(resp.Kvs[0].Value, &h); err != nil {
+		return nil, fmt.Errorf("cluster: unreadable heal status: %w", err)
+	}
+	return &h, nil
+}

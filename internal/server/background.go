@@ -9,10 +9,15 @@ import (
 )
 
 // startBackground runs the lifecycle passes and the usage sampler unless
-// disabled.
+// disabled. A cluster node runs them, with the scrub and heal passes, only
+// while it leads the cluster (cluster_leader.go).
 func (s *Server) startBackground(cfg Config) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopBackground = cancel
+	if s.Cluster != nil {
+		s.background.Go(func() { s.Cluster.RunLeader(ctx, s.lead(cfg)) })
+		return
+	}
 	if cfg.LifecycleInterval >= 0 {
 		s.background.Go(func() { s.Lifecycle.Run(ctx) })
 	}

@@ -117,7 +117,34 @@ type Config struct {
 	// them a write is answered 503 SlowDown.
 	MaxInflightWrites          int
 	MaxInflightWritesPerTenant int
+
+	// Cluster mode (docs/cluster.md): set ClusterEtcd to join a cluster.
+	// ClusterEtcd is etcd's client URLs, or the single value "embedded"
+	// to run an etcd member in this process (ClusterEtcdMembers then
+	// lists every member as name=peerURL, and ClusterEtcdPeerListen and
+	// ClusterEtcdClientListen are its listen URLs).
+	ClusterEtcd             []string
+	ClusterEtcdMembers      string
+	ClusterEtcdPeerListen   string
+	ClusterEtcdClientListen string
+	// ClusterNode is this node's name, unique in the cluster.
+	ClusterNode string
+	// ClusterListen is the ADDR of the internal drive protocol listener;
+	// ClusterAdvertise the URL other nodes reach it at (empty: derived
+	// from the listener).
+	ClusterListen    string
+	ClusterAdvertise string
+	// ClusterSecretFile holds the secret the nodes sign drive requests
+	// with (identical on every node); empty = DataDir/cluster.secret.
+	ClusterSecretFile string
+	// ClusterNodes is how many nodes must register before the erasure set
+	// is laid out (once, for the cluster's life); 0 = the number of
+	// ClusterEtcdMembers.
+	ClusterNodes int
 }
+
+// Clustered reports whether the config joins a cluster.
+func (c Config) Clustered() bool { return len(c.ClusterEtcd) > 0 }
 
 // Defaults of the embedded configuration used by `make run`.
 const (
@@ -161,8 +188,14 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.Drives) > 0 {
 		n = len(c.Drives)
 	}
-	// The erasure-set rule is storage's; checking it here fails before any disk is touched.
-	if err := storage.CheckLayout(n, c.Parity); err != nil {
+	// The erasure-set rule is storage's; checking it here fails before any
+	// disk is touched. A cluster's set spans every node's drives: the
+	// cluster checks it when it lays the set out.
+	if c.Clustered() {
+		if err := c.checkCluster(); err != nil {
+			return c, err
+		}
+	} else if err := storage.CheckLayout(n, c.Parity); err != nil {
 		return c, fmt.Errorf("server: %w", err)
 	}
 	if c.MaxBuckets == 0 {
@@ -222,6 +255,30 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = l
 	}
 	return c, nil
+}
+
+// checkCluster checks the cluster flags and fills their defaults.
+func (c *Config) checkCluster() error {
+	if c.ClusterNode == "" {
+		return fmt.Errorf("server: cluster mode needs a node name (--cluster-node)")
+	}
+	if c.ClusterListen == "" {
+		return fmt.Errorf("server: cluster mode needs the drive protocol listen address (--cluster-listen)")
+	}
+	if c.ClusterAdvertise != "" && !strings.HasPrefix(c.ClusterAdvertise, "http://") && !strings.HasPrefix(c.ClusterAdvertise, "https://") {
+		return fmt.Errorf("server: --cluster-advertise %q must be a URL (http://host:port)", c.ClusterAdvertise)
+	}
+	embedded := len(c.ClusterEtcd) == 1 && c.ClusterEtcd[0] == "embedded"
+	if embedded && c.ClusterEtcdMembers == "" {
+		return fmt.Errorf("server: --cluster-etcd embedded needs --cluster-etcd-members name=peerURL,... (this node included)")
+	}
+	if c.ClusterNodes == 0 && embedded {
+		c.ClusterNodes = len(strings.Split(c.ClusterEtcdMembers, ","))
+	}
+	if c.ClusterNodes < 1 {
+		return fmt.Errorf("server: --cluster-nodes must say how many nodes form the set")
+	}
+	return nil
 }
 
 // orDefault returns def for 0 and the value otherwise (negative: no cap).

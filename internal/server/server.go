@@ -18,6 +18,7 @@ import (
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/console"
+	"github.com/cofferstore/coffer/internal/cluster"
 	"github.com/cofferstore/coffer/internal/lifecycle"
 	"github.com/cofferstore/coffer/internal/masterkey"
 	"github.com/cofferstore/coffer/internal/usagehist"
@@ -76,6 +77,12 @@ type Server struct {
 
 	Store   *storage.Store
 	Auth    *auth.Store
+	// Cluster is this node's cluster handle; nil on a single node.
+	Cluster *cluster.Cluster
+	// DriveURL is where other nodes reach this node's drives (cluster mode).
+	DriveURL string
+	// layout is the cluster's erasure set (cluster mode).
+	layout cluster.Layout
 	Metrics *metrics.Metrics
 	// Lifecycle runs lifecycle passes (in the background unless disabled).
 	Lifecycle *lifecycle.Executor
@@ -85,8 +92,11 @@ type Server struct {
 	// MasterKey rotates the master key (coffer admin master-key).
 	MasterKey *masterkey.Rotator
 
-	logger   *slog.Logger
-	closers  []namedCloser
+	logger  *slog.Logger
+	closers []namedCloser
+	// afterStores close, in order, once the closers are done: what the
+	// stores use (a cluster node's drives, its etcd client and member).
+	afterStores []namedCloser
 	servers  []*http.Server
 	serveErr chan error
 	wg       sync.WaitGroup
@@ -107,10 +117,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	started := time.Now().UTC()
-	s := &Server{logger: cfg.Logger, serveErr: make(chan error, 3)}
+	s := &Server{logger: cfg.Logger, serveErr: make(chan error, 4)}
 	ok := false
 	defer func() {
 		if !ok {
+			// A cluster node serves its drives before its stores open.
+			for _, hs := range s.servers {
+				_ = hs.Close() // Start already returns why it failed
+			}
+			s.wg.Wait()
 			// Start already returns the error that stopped it; a failed close
 			// on the way out is logged beside it.
 			if err := s.closeStores(storeCloseTimeout); err != nil {
@@ -150,31 +165,43 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: master key: %w", err)
 	}
-	s.Store, err = storage.Open(storage.Config{
-		Keys:          keys,
-		SSEDefault:    cfg.SSEDefault,
-		DataDir:       cfg.DataDir,
-		Drives:        drives,
-		Parity:        cfg.Parity,
-		ScrubInterval: cfg.ScrubInterval,
-		Logger:        cfg.Logger.With("component", "storage"),
-		// Negative (no limit) is storage's 0.
-		DefaultMaxBuckets: max(cfg.MaxBuckets, 0),
-		DefaultMaxUploads: max(cfg.MaxUploads, 0),
-	})
+	// The listeners are bound first: a cluster node registers their URLs
+	// before it can open its stores.
+	s3ln, consoleLn, pprofLn, err := listen(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("server: open storage: %w", err)
+		return nil, err
 	}
-	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
-
-	s.Auth, err = auth.OpenStoreRing(filepath.Join(cfg.DataDir, "auth.db"), keys)
+	defer func() {
+		if !ok {
+			for _, ln := range []net.Listener{s3ln, consoleLn, pprofLn} {
+				if ln != nil {
+					_ = ln.Close() // Start already returns why it failed; nothing was served
+				}
+			}
+		}
+	}()
+	s.S3URL = listenerURL(scheme, s3ln.Addr())
+	s.ConsoleURL = listenerURL(scheme, consoleLn.Addr())
+	s.PublicEndpoint = cfg.PublicEndpoint
+	if s.PublicEndpoint == "" {
+		s.PublicEndpoint = s.S3URL
+	}
+	if cfg.Clustered() {
+		err = s.openCluster(ctx, cfg, keys, drives, started)
+	} else {
+		err = s.openLocal(cfg, keys, drives)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("server: open auth store: %w", err)
+		return nil, err
 	}
-	s.closers = append(s.closers, namedCloser{"auth store", s.Auth.Close})
 	s.MasterKey = masterkey.New(masterkey.Config{Ring: keys, Secrets: s.Auth, Objects: s.Store,
 		Logger: cfg.Logger.With("component", "masterkey")})
-	if s.GeneratedAdminPassword, err = ensureOperator(s.Auth, cfg.AdminPassword); err != nil {
+	if cfg.Clustered() {
+		s.GeneratedAdminPassword, err = ensureClusterOperator(s.Auth, cfg.AdminPassword)
+	} else {
+		s.GeneratedAdminPassword, err = ensureOperator(s.Auth, cfg.AdminPassword)
+	}
+	if err != nil {
 		return nil, err
 	}
 	metricsToken, err := s.setupTokens(cfg)
@@ -182,27 +209,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	s3ln, consoleLn, pprofLn, err := listen(cfg)
-	if err != nil {
-		return nil, err
-	}
-	s.S3URL = listenerURL(scheme, s3ln.Addr())
-	s.ConsoleURL = listenerURL(scheme, consoleLn.Addr())
-	s.PublicEndpoint = cfg.PublicEndpoint
-	if s.PublicEndpoint == "" {
-		s.PublicEndpoint = s.S3URL
-	}
-
 	s.Lifecycle = newLifecycle(cfg, s.Store)
 	if s.Usage, err = s.openUsage(cfg); err != nil {
 		return nil, err
 	}
-	s.Metrics = metrics.New(metrics.Options{
+	mopts := metrics.Options{
 		Lifecycle: s.Lifecycle,
 		Store:     s.Store,
 		Token:     metricsToken,
 		Logger:    cfg.Logger.With("component", "metrics"),
-	})
+	}
+	if s.Cluster != nil {
+		mopts.Cluster = s.Cluster
+	}
+	s.Metrics = metrics.New(mopts)
 	verifier := auth.NewVerifier(s.Auth, auth.VerifierOptions{Region: Region, DisableSigV2: cfg.DisableSigV2})
 	s3Handler := s3api.New(s3api.Config{
 		Store:    s.Store,
@@ -235,6 +255,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Ops: console.Operations{Version: cmp.Or(cfg.Version, "unknown"), Started: started,
 			Requests: s.Metrics.RequestHistory, Layout: s.Store.Layout, Scrub: s.Store.Scrub},
 		MasterKey: s.MasterKey,
+		Cluster:   s.clusterView(),
 	})
 
 	idle := newIdleRelease(idleReleaseAfter, freeOSMemory)
@@ -259,6 +280,34 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.Logger.Info("coffer started", "s3", s.S3URL, "console", s.ConsoleURL,
 		"publicEndpoint", s.PublicEndpoint, "drives", len(drives), "dataDir", cfg.DataDir)
 	return s, nil
+}
+
+// openLocal opens a single node's stores: the bbolt index and auth.db in
+// the data directory, the drive directories as one erasure set.
+func (s *Server) openLocal(cfg Config, keys *auth.KeyRing, drives []string) error {
+	var err error
+	s.Store, err = storage.Open(storage.Config{
+		Keys:          keys,
+		SSEDefault:    cfg.SSEDefault,
+		DataDir:       cfg.DataDir,
+		Drives:        drives,
+		Parity:        cfg.Parity,
+		ScrubInterval: cfg.ScrubInterval,
+		Logger:        cfg.Logger.With("component", "storage"),
+		// Negative (no limit) is storage's 0.
+		DefaultMaxBuckets: max(cfg.MaxBuckets, 0),
+		DefaultMaxUploads: max(cfg.MaxUploads, 0),
+	})
+	if err != nil {
+		return fmt.Errorf("server: open storage: %w", err)
+	}
+	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
+	s.Auth, err = auth.OpenStoreRing(filepath.Join(cfg.DataDir, "auth.db"), keys)
+	if err != nil {
+		return fmt.Errorf("server: open auth store: %w", err)
+	}
+	s.closers = append(s.closers, namedCloser{"auth store", s.Auth.Close})
+	return nil
 }
 
 // Err returns a channel that receives an error if a listener stops serving
@@ -316,6 +365,13 @@ func (s *Server) closeStores(limit time.Duration) error {
 	closed := make([]bool, len(s.closers))
 	timeout := time.NewTimer(limit)
 	defer timeout.Stop()
+	defer func() {
+		for _, c := range s.afterStores {
+			if err := c.close(); err != nil {
+				s.logger.Warn("closing after the stores", "what", c.name, "err", err)
+			}
+		}
+	}()
 	for range s.closers {
 		select {
 		case i := <-done:

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/cofferstore/coffer/internal/cluster"
+	"github.com/cofferstore/coffer/storage"
+)
+
+// Heal timing of the cluster leader.
+const (
+	// healPublishEvery is how often a running pass's progress is written
+	// to etcd for `coffer admin cluster` and the metrics of every node.
+	healPublishEvery = 2 * time.Second
+	// healWaitOnline bounds the wait, before a pass for a node that came
+	// back, until this node's store sees that node's drives online again
+	// (the remote drives' probe finds them within seconds).
+	healWaitOnline = time.Minute
+)
+
+// lead runs the background jobs that walk the index while this node leads
+// the cluster: lifecycle passes, usage sampling, and scrub/heal passes (at
+// the scrub interval, when a node comes back, and when the previous
+// leader left a pass unfinished). It returns when ctx ends.
+func (s *Server) lead(cfg Config) func(ctx context.Context) {
+	return func(ctx context.Context) {
+		var wg sync.WaitGroup
+		if cfg.LifecycleInterval >= 0 {
+			wg.Go(func() { s.Lifecycle.Run(ctx) })
+		}
+		if cfg.UsageSampleInterval >= 0 {
+			wg.Go(func() { s.Usage.Run(ctx) })
+		}
+		wg.Go(func() { s.healLoop(ctx, cfg) })
+		wg.Wait()
+	}
+}
+
+// healRequest is why a heal pass runs, and the node it waits for.
+type healRequest struct {
+	reason string
+	node   string // a node that came back: wait until its drives are online
+}
+
+func (s *Server) healLoop(ctx context.Context, cfg Config) {
+	kick := make(chan healRequest, 8)
+	request := func(r healRequest) {
+		select {
+		case kick <- r:
+		default: // passes already queued cover it
+		}
+	}
+	go s.Cluster.WatchNodes(ctx, func(ev cluster.NodeEvent) {
+		if ev.Up && ev.Name != cfg.ClusterNode && len(s.layout.Local(ev.Name)) > 0 {
+			request(healRequest{reason: "node back: " + ev.Name, node: ev.Name})
+		}
+	})
+	if h, err := s.Cluster.LastHeal(ctx); err == nil && (h == nil || h.Running) {
+		request(healRequest{reason: "leader elected"})
+	}
+	interval := cfg.ScrubInterval
+	if interval == 0 {
+		interval = storage.DefaultScrubInterval
+	}
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-kick:
+			s.healPass(ctx, r)
+		case <-tick:
+			s.healPass(ctx, healRequest{reason: "interval"})
+		}
+	}
+}
+
+// healPass runs one scrub pass (verify every shard, rewrite missing or bad
+// ones on every drive of the set, remote ones included) and publishes its
+// progress while it runs.
+func (s *Server) healPass(ctx context.Context, r healRequest) {
+	log := s.logger.With("component", "cluster")
+	if r.node != "" && !s.waitDrivesOnline(ctx, r.node) {
+		log.Warn("cluster: a node came back but its drives did not come online here; the pass runs anyway", "node", r.node)
+	}
+	h := cluster.HealStatus{Leader: s.Cluster.Node(), Reason: r.reason, Running: true, Started: time.Now().UTC()}
+	fill := func(st storage.ScrubStats) {
+		h.Progress, h.ObjectsScanned, h.ObjectsHealed = st.Progress, st.ObjectsScanned, st.ObjectsHealed
+		h.ShardsRepaired, h.Errors = st.ShardsRepaired, st.Errors
+	}
+	s.Cluster.PublishHeal(ctx, h)
+	log.Info("cluster: heal pass started", "reason", r.reason)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Store.Scrub(ctx)
+		done <- err
+	}()
+	t := time.NewTicker(healPublishEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			fill(s.Store.ScrubStats())
+			s.Cluster.PublishHeal(ctx, h)
+		case err := <-done:
+			fill(s.Store.ScrubStats())
+			h.Running, h.Done = false, time.Now().UTC()
+			if err != nil {
+				h.Err = err.Error()
+				log.Warn("cluster: heal pass failed", "reason", r.reason, "err", err)
+			} else {
+				h.Progress = 1
+				log.Info("cluster: heal pass done", "reason", r.reason, "objectsHealed", h.ObjectsHealed, "shardsRepaired", h.ShardsRepaired)
+			}
+			if ctx.Err() == nil {
+				s.Cluster.PublishHeal(ctx, h)
+			}
+			return
+		}
+	}
+}
+
+// waitDrivesOnline waits (bounded) until every drive of node in the set
+// reads as online from this node.
+func (s *Server) waitDrivesOnline(ctx context.Context, node string) bool {
+	positions := s.layout.Local(node)
+	deadline := time.Now().Add(healWaitOnline)
+	for time.Now().Before(deadline) {
+		online := 0
+		for _, d := range s.Store.Drives(ctx) {
+			if _, ok := positions[d.Index]; ok && d.Online {
+				online++
+			}
+		}
+		if online == len(positions) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return false
+}
