@@ -75,14 +75,14 @@ type Server struct {
 	OperatorTokenFile string
 	MetricsTokenFile  string
 
-	Store   *storage.Store
-	Auth    *auth.Store
+	Store *storage.Store
+	Auth  *auth.Store
 	// Cluster is this node's cluster handle; nil on a single node.
 	Cluster *cluster.Cluster
 	// DriveURL is where other nodes reach this node's drives (cluster mode).
 	DriveURL string
 	// layout is the cluster's erasure set (cluster mode).
-	layout cluster.Layout
+	layout  cluster.Layout
 	Metrics *metrics.Metrics
 	// Lifecycle runs lifecycle passes (in the background unless disabled).
 	Lifecycle *lifecycle.Executor
@@ -97,11 +97,11 @@ type Server struct {
 	// afterStores close, in order, once the closers are done: what the
 	// stores use (a cluster node's drives, its etcd client and member).
 	afterStores []namedCloser
-	servers  []*http.Server
-	serveErr chan error
-	wg       sync.WaitGroup
-	once     sync.Once
-	closeErr error
+	servers     []*http.Server
+	serveErr    chan error
+	wg          sync.WaitGroup
+	once        sync.Once
+	closeErr    error
 	// stopBackground ends the lifecycle loop and the usage sampler before
 	// the stores close.
 	stopBackground context.CancelFunc
