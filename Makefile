@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
 TESTFLAGS ?= -count=1 -timeout 12m
 
-.PHONY: all build run test race e2e fuzz fuzz-long bench bench-micro bench-memory bench-scale reliability lint lint-tools clean screenshots
+.PHONY: all build run cluster test race e2e fuzz fuzz-long bench bench-micro bench-memory bench-scale reliability lint lint-tools clean screenshots
 
 all: build
 
@@ -23,6 +23,12 @@ run: build
 	@echo "starting coffer: data in ./data (created on first start), S3 on 127.0.0.1:9000, console on 127.0.0.1:9001; Ctrl-C stops it"
 	$(BIN) server --data ./data --drives 4 --parity 2 \
 		--s3-address 127.0.0.1:9000 --console-address 127.0.0.1:9001
+
+# A local cluster of 3 nodes (docs/cluster.md) in ./cluster-data: each an
+# embedded etcd member with 2 drives; ./cluster-data/cluster.json has the
+# endpoints, the operator password and each node's restart command.
+cluster: build
+	$(BIN) cluster dev --dir ./cluster-data --nodes 3
 
 test:
 	$(GO) vet ./...

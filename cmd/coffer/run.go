@@ -17,6 +17,8 @@ Usage:
   coffer server [flags]          run the S3 and console listeners
   coffer admin [global flags] COMMAND ...
                                  manage tenants, users, volumes and keys of a running server
+  coffer cluster dev --dir DIR [--nodes 3]
+                                 run a local cluster of N nodes on loopback (development, tests)
   coffer rebuild-index --data DIR
                                  rebuild the metadata index from the drives (server stopped)
   coffer version                 print the version
@@ -35,6 +37,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServer(ctx, args[1:], stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], stdout, stderr)
+	case "cluster":
+		return runCluster(ctx, args[1:], stdout, stderr)
 	case "rebuild-index":
 		return runRebuildIndex(ctx, "coffer rebuild-index", args[1:], stdout)
 	case "version", "--version", "-version":

@@ -131,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (*Cluster, error) {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,
 		DialTimeout: dialTimeout,
-		Logger:      zapToSlog(cfg.Logger.With("component", "etcd-client")),
+		Logger:      zapToSlog(cfg.Logger.With("part", "etcd-client")),
 		// A keepalive probe finds a dead endpoint between requests.
 		DialKeepAliveTime:    5 * time.Second,
 		DialKeepAliveTimeout: 5 * time.Second,

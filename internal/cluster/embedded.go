@@ -71,7 +71,7 @@ func startEmbedded(ctx context.Context, cfg Config) (*embed.Etcd, error) {
 	ec.AutoCompactionMode = "periodic"
 	ec.AutoCompactionRetention = embeddedCompaction
 	ec.EnableGRPCGateway = false
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapToSlog(cfg.Logger.With("component", "etcd")))
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapToSlog(cfg.Logger.With("part", "etcd")))
 
 	e, err := embed.StartEtcd(ec)
 	if err != nil {

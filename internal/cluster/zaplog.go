@@ -27,8 +27,16 @@ func (c *slogCore) With(fs []zapcore.Field) zapcore.Core {
 	return &slogCore{log: c.log, min: c.min, fields: append(append([]zapcore.Field(nil), c.fields...), fs...)}
 }
 
+// quietMessages are etcd warnings that say nothing to a coffer operator:
+// the embedded member serves its clients on loopback without TLS and
+// without etcd's own authentication by design.
+var quietMessages = map[string]bool{
+	"Running http and grpc server on single port. This is not recommended for production.": true,
+	"simple token is not cryptographically signed":                                          true,
+}
+
 func (c *slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if c.Enabled(e.Level) {
+	if c.Enabled(e.Level) && !quietMessages[e.Message] {
 		return ce.AddCore(e, c)
 	}
 	return ce
