@@ -32,7 +32,7 @@ func (c *slogCore) With(fs []zapcore.Field) zapcore.Core {
 // without etcd's own authentication by design.
 var quietMessages = map[string]bool{
 	"Running http and grpc server on single port. This is not recommended for production.": true,
-	"simple token is not cryptographically signed":                                          true,
+	"simple token is not cryptographically signed":                                         true,
 }
 
 func (c *slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
