@@ -46,6 +46,7 @@ var adminCommands = []adminCommand{
 	{"lifecycle run", "[--tenant T]", 0, "run a lifecycle pass now (expirations, aborts of old uploads) and print its counts", lifecycleRun},
 	{"master-key rotate", "[--no-wait]", 0, "make a new master key, re-seal every tenant secret and object key under it online, retire the old key", masterKeyRotate},
 	{"master-key status", "", 0, "master key ids (never the keys), tenant secrets under each, rotation progress", masterKeyStatus},
+	{"cluster", "", 0, "cluster mode: nodes (up/down, S3 URL, drives, last seen), the erasure set, the leader and its heal progress", clusterCmd},
 }
 
 func tenantPath(name string) string { return "/api/admin/tenants/" + esc(name) }
