@@ -36,6 +36,11 @@ func TestClusterStatusSingleNode(t *testing.T) {
 	if len(got) != 1 || got["enabled"] != false {
 		t.Fatalf("single node answered %v, want only enabled=false", got)
 	}
+	var ov map[string]any
+	e.operator().do("GET", "/api/admin/overview", nil).want(http.StatusOK).decode(&ov)
+	if _, ok := ov["cluster"]; ok {
+		t.Fatalf("single node's overview has a cluster: %v", ov["cluster"])
+	}
 }
 
 func TestClusterStatusAndReadiness(t *testing.T) {
@@ -52,6 +57,11 @@ func TestClusterStatusAndReadiness(t *testing.T) {
 	if !got.Enabled || got.Status == nil || got.Leader != "n2" || len(got.Nodes) != 2 || got.Nodes[1].State != "down" ||
 		!got.Nodes[1].LastSeen.Equal(seen) || got.Layout.Parity != 2 || got.Heal.Progress != 0.25 {
 		t.Fatalf("cluster answer %+v", got)
+	}
+	var ov console.OverviewJSON
+	e.operator().do("GET", "/api/admin/overview", nil).want(http.StatusOK).decode(&ov)
+	if ov.Cluster == nil || !ov.Cluster.Enabled || ov.Cluster.Status == nil || len(ov.Cluster.Nodes) != 2 {
+		t.Fatalf("overview's cluster %+v", ov.Cluster)
 	}
 	// Tenants see nothing of it.
 	e.tenant("acme", storage.Quota{}).do("GET", "/api/admin/cluster", nil).want(http.StatusForbidden)

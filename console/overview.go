@@ -75,6 +75,14 @@ func (s *server) overview(w http.ResponseWriter, r *http.Request) error {
 		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), cmp.Compare(a.Name, b.Name))
 	})
 	out.TopTenants = all[:min(len(all), maxTopTenants)]
+	if s.cfg.Cluster != nil {
+		out.Cluster = &ClusterJSON{Enabled: true}
+		if st, err := s.cfg.Cluster.Status(ctx); err == nil {
+			out.Cluster.Status = &st
+		} else {
+			s.log.Warn("console: cluster status for the overview", "err", err)
+		}
+	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -124,6 +132,10 @@ type OverviewJSON struct {
 	// Requests is the last hour of S3 requests, one entry a minute, oldest first.
 	Requests   []metrics.MinuteCount `json:"requests"`
 	TopTenants []TopTenantJSON       `json:"topTenants"` // by bytes, most first
+	// Cluster is cluster mode's nodes, set and heal progress; absent on a
+	// single node, and without status (enabled only) when etcd does not
+	// answer.
+	Cluster *ClusterJSON `json:"cluster,omitempty"`
 }
 
 // CapacityJSON is the drive set's capacity. Raw is the sum of the drives'

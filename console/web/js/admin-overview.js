@@ -16,6 +16,7 @@ export function render(main, ctx) {
 function view(d) {
   return [
     summary(d),
+    pick(d, 'cluster') ? clusterSection(pick(d, 'cluster')) : null,
     drivesSection(pick(d, 'drives') || [], pick(d, 'scrub') || {}, pick(d, 'ready')),
     requestsSection(pick(d, 'requests') || []),
     topTenantsSection(pick(d, 'topTenants') || [], pick(d, 'tenants')),
@@ -60,6 +61,49 @@ function summary(d) {
       item('ov-usable', 'Usable capacity', fmtBytes(usable), `${layout}; ${fmtBytes(pick(cap, 'usableFreeBytes'))} free`),
       item('ov-used', 'Stored by tenants', fmtBytes(used),
         usable ? `${Math.round((used / usable) * 1000) / 10}% of usable` : null)));
+}
+
+// clusterSection is cluster mode's nodes: state, S3 endpoint, drives, when
+// last seen, which one leads the background jobs, and the leader's heal.
+function clusterSection(c) {
+  const nodes = pick(c, 'nodes');
+  if (!Array.isArray(nodes)) {
+    return h('section', { class: 'panel', 'aria-labelledby': 'ov-cluster-h' },
+      h('h2', { id: 'ov-cluster-h' }, 'Cluster'),
+      h('p', { class: 'alert alert-error', id: 'ov-cluster-summary' }, 'This node cannot reach etcd: writes are refused until its quorum is back.'));
+  }
+  const up = nodes.filter((n) => pick(n, 'state') === 'up').length;
+  const layout = pick(c, 'layout') || {};
+  const heal = pick(c, 'heal');
+  let healText = 'No heal pass yet.';
+  if (heal && pick(heal, 'running')) {
+    healText = `${pick(heal, 'leader')} is healing (${pick(heal, 'reason')}): ${Math.round((Number(pick(heal, 'progress')) || 0) * 100)}% done, `
+      + `${plural(pick(heal, 'shardsRepaired'), 'shard')} repaired.`;
+  } else if (heal) {
+    healText = `Last heal pass (${pick(heal, 'reason')}) finished ${fmtDate(pick(heal, 'done'))}: `
+      + `${plural(pick(heal, 'shardsRepaired'), 'shard')} repaired, ${plural(pick(heal, 'errors'), 'error')}.`;
+  }
+  return h('section', { class: 'panel', 'aria-labelledby': 'ov-cluster-h' },
+    h('h2', { id: 'ov-cluster-h' }, 'Cluster'),
+    h('p', { class: `alert ${up === nodes.length ? 'alert-ok' : 'alert-error'}`, id: 'ov-cluster-summary' },
+      `${up} of ${nodes.length} nodes up; erasure set ${fmtNumber(pick(layout, 'data'))} data + ${fmtNumber(pick(layout, 'parity'))} parity shards.`),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'stack', id: 'ov-cluster' },
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, 'Node'),
+        h('th', { scope: 'col' }, 'State'),
+        h('th', { scope: 'col' }, 'S3 endpoint'),
+        h('th', { scope: 'col', class: 'num' }, 'Drives'),
+        h('th', { scope: 'col' }, 'Last seen'))),
+      h('tbody', {}, nodes.map((n) => {
+        const state = pick(n, 'state');
+        return h('tr', { 'data-node': pick(n, 'name'), 'data-state': state },
+          h('th', { scope: 'row' }, pick(n, 'name'), pick(n, 'leader') ? [' ', h('span', { class: 'badge' }, 'Leader')] : null),
+          h('td', { 'data-label': 'State' }, h('span', { class: `badge ${state === 'up' ? 'badge-ok' : 'badge-bad'}` }, state === 'up' ? 'Up' : 'Down')),
+          h('td', { 'data-label': 'S3 endpoint' }, pick(n, 's3URL') || '–'),
+          h('td', { class: 'num', 'data-label': 'Drives' }, fmtNumber(pick(n, 'drives'))),
+          h('td', { 'data-label': 'Last seen' }, state === 'up' ? 'now' : (pick(n, 'lastSeen') ? fmtDate(pick(n, 'lastSeen')) : '–')));
+      })))),
+    h('p', { id: 'ov-heal' }, healText));
 }
 
 function drivesSection(drives, scrub, ready) {
