@@ -42,7 +42,7 @@ coffer_make_key "$E2E_TENANT"
 export AWS_ACCESS_KEY_ID=$COFFER_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$COFFER_SECRET_KEY AWS_DEFAULT_REGION=us-east-1
 
 scripts=("$@")
-[ ${#scripts[@]} -gt 0 ] || scripts=(awscli.sh boto3_test.py admin_cli.sh clients.sh versioning.sh boto3_versioning_test.py versioning_clients.sh versioning_admin.sh public_access.sh presigned_post.sh sse.sh boto3_sse_test.py)
+[ ${#scripts[@]} -gt 0 ] || scripts=(awscli.sh boto3_test.py admin_cli.sh clients.sh versioning.sh boto3_versioning_test.py versioning_clients.sh versioning_admin.sh public_access.sh presigned_post.sh sse.sh boto3_sse_test.py cluster.sh)
 failed=()
 for s in "${scripts[@]}"; do
 	echo
