@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,15 +25,23 @@ const unsignedPayload = "UNSIGNED-PAYLOAD"
 // client sends SigV4-signed path-style S3 requests over plain HTTP with
 // reused keep-alive connections. It is safe for concurrent use.
 type client struct {
-	hc       *http.Client
-	endpoint string // scheme://host:port, no trailing slash
-	creds    aws.Credentials
-	signer   *v4.Signer
-	region   string
+	hc *http.Client
+	// endpoints are scheme://host:port, no trailing slash: one server, or
+	// the nodes of a cluster, which requests take in turn.
+	endpoints []string
+	next      atomic.Uint64
+	creds     aws.Credentials
+	signer    *v4.Signer
+	region    string
 }
 
-// newClient returns a client for endpoint with room for conns idle connections.
+// newClient returns a client for endpoint (a comma list: a cluster's nodes,
+// used round robin) with room for conns idle connections.
 func newClient(endpoint, accessKey, secretKey, region string, conns int) *client {
+	var endpoints []string
+	for _, e := range strings.Split(endpoint, ",") {
+		endpoints = append(endpoints, strings.TrimRight(strings.TrimSpace(e), "/"))
+	}
 	tr := &http.Transport{
 		Proxy:               nil, // loopback only: never a proxy from the environment
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -44,9 +53,9 @@ func newClient(endpoint, accessKey, secretKey, region string, conns int) *client
 		ReadBufferSize:      64 << 10,
 	}
 	return &client{
-		hc:       &http.Client{Transport: tr},
-		endpoint: strings.TrimRight(endpoint, "/"),
-		creds:    aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey},
+		hc:        &http.Client{Transport: tr},
+		endpoints: endpoints,
+		creds:     aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey},
 		signer: v4.NewSigner(func(o *v4.SignerOptions) {
 			o.DisableURIPathEscaping = true // as the S3 client signs
 		}),
@@ -54,10 +63,16 @@ func newClient(endpoint, accessKey, secretKey, region string, conns int) *client
 	}
 }
 
+// endpoint is the server the next request goes to.
+func (c *client) endpoint() string {
+	return c.endpoints[int(c.next.Add(1)%uint64(len(c.endpoints)))]
+}
+
 // do signs and sends one request; body may be nil. A response outside 2xx is
 // returned as an error (with the body drained and closed).
 func (c *client) do(ctx context.Context, method, bucket, key string, query url.Values, body []byte) (*http.Response, error) {
-	u := c.endpoint + "/" + bucket
+	endpoint := c.endpoint()
+	u := endpoint + "/" + bucket
 	if key != "" {
 		u += "/" + key
 	}
@@ -87,7 +102,7 @@ func (c *client) do(ctx context.Context, method, bucket, key string, query url.V
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		_, _ = io.Copy(io.Discard, resp.Body) // drained for connection reuse; the error is already in hand
 		resp.Body.Close()
-		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, strings.TrimPrefix(u, c.endpoint), resp.StatusCode, strings.TrimSpace(string(msg)))
+		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, strings.TrimPrefix(u, endpoint), resp.StatusCode, strings.TrimSpace(string(msg)))
 	}
 	return resp, nil
 }

@@ -55,7 +55,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("s3load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:9000", "S3 endpoint URL")
+	endpoint := fs.String("endpoint", "http://127.0.0.1:9000", "S3 endpoint URL, or a comma list (a cluster's nodes, taken in turn by every request)")
 	accessKey := fs.String("access-key", os.Getenv("S3LOAD_ACCESS_KEY"), "access key (env S3LOAD_ACCESS_KEY)")
 	secretKey := fs.String("secret-key", os.Getenv("S3LOAD_SECRET_KEY"), "secret key (env S3LOAD_SECRET_KEY)")
 	region := fs.String("region", "us-east-1", "SigV4 region")

@@ -206,7 +206,7 @@ func (g *genReader) Read(p []byte) (int, error) {
 
 // putStream uploads size bytes from body and returns the response's ETag.
 func (c *client) putStream(ctx context.Context, bucket, key string, body io.Reader, size int64) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.endpoint+"/"+bucket+"/"+key, io.NopCloser(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.endpoint()+"/"+bucket+"/"+key, io.NopCloser(body))
 	if err != nil {
 		return "", err
 	}
