@@ -60,7 +60,7 @@ func TestParseMembers(t *testing.T) {
 }
 
 // freePorts reserves n loopback ports and releases them for the members.
-func freePorts(t *testing.T, n int) []string {
+func freePorts(t testing.TB, n int) []string {
 	t.Helper()
 	var out []string
 	var lns []net.Listener
