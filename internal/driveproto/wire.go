@@ -63,8 +63,8 @@ const (
 
 // Headers beside the signature.
 const (
-	hdrSum   = "X-Coffer-Sum"   // xxh3 (16 hex) of a unary body, either way
-	hdrLen   = "X-Coffer-Len"   // stream trailer: bytes sent
+	hdrSum = "X-Coffer-Sum" // xxh3 (16 hex) of a unary body, either way
+	hdrLen = "X-Coffer-Len" // stream trailer: bytes sent
 )
 
 // Error kinds carried by error responses, so the client can wrap the
