@@ -83,7 +83,11 @@ type cluster struct {
 	counts  []*countingTransport
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T) *cluster { return newClusterDown(t, -1) }
+
+// newClusterDown is newCluster with drive down's node stopped before the
+// store opens (-1: none).
+func newClusterDown(t *testing.T, down int) *cluster {
 	t.Helper()
 	c := &cluster{t: t, nodes: make([]*driveNode, 4), remotes: make([]storage.Drive, 4), counts: make([]*countingTransport, 4)}
 	set := make([]storage.Drive, 4)
@@ -104,6 +108,9 @@ func newCluster(t *testing.T) *cluster {
 		c.remotes[i] = Dial("http://"+c.nodes[i].addr, "0", testSecret, Options{Transport: c.counts[i]})
 		t.Cleanup(c.remotes[i].Close)
 		set[i] = c.remotes[i]
+	}
+	if down >= 0 {
+		c.nodes[down].stop()
 	}
 	c.cfg = storage.Config{DataDir: t.TempDir(), DriveSet: set, SetID: "set-1", Shared: true, ScrubInterval: -1}
 	s, err := storage.Open(c.cfg)
@@ -393,4 +400,30 @@ func offlineErr(d storage.Drive) error {
 		return err
 	}
 	return nil
+}
+
+// TestStoreOpensWithNodeDown: a store opens while a remote drive's node
+// is down (its drive keeps its position, unformatted by this store),
+// serves within the quorum, and heals the drive once the node is back.
+// The set is new, so the node's empty drive is formatted by the scrub.
+func TestStoreOpensWithNodeDown(t *testing.T) {
+	c := newClusterDown(t, 2)
+	small, large := randBytes(700), randBytes(1<<20+3)
+	c.mustPut("small", small)
+	c.mustPut("large", large)
+	c.mustGet("small", "", small)
+	c.mustGet("large", "", large)
+	if _, err := os.Stat(filepath.Join(c.dirs[2], "format.json")); !os.IsNotExist(err) {
+		t.Fatalf("the down drive was formatted: %v", err)
+	}
+	startNode(t, c.dirs[2], c.nodes[2].addr)
+	waitFor(t, "drive 2 back online", func() bool { return c.remotes[2].Present() })
+	if _, err := c.store.Scrub(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.remotes[2].ReadFormat()
+	if err != nil || f.SetID != "set-1" || f.Index != 2 {
+		t.Fatalf("drive 2 format after scrub: %+v, %v", f, err)
+	}
+	c.checkComplete(2, []string{"small"})
 }
