@@ -83,8 +83,9 @@
 // Client (Options): connecting 2 s; a unary call 30 s from start to its
 // whole answer; a stream may make no progress (a write handed to the
 // connection, a frame read) for 30 s; after a temporary file's Sync the
-// answer is awaited 30 s. Server: a stream's body read and each frame
-// written get a 30 s deadline; unary bodies at most 4 MiB; at most 512
+// answer is awaited 30 s. Server: a temporary file's stream may pause 2
+// minutes between reads (its writer waits on its own client's body), a
+// unary body read and each frame written get 30 s; unary bodies at most 4 MiB; at most 512
 // requests in progress per peer address (503 past it); at most 8,192
 // synced temporary files awaiting commit. The http.Server around the
 // handler should set ReadHeaderTimeout and an IdleTimeout above the

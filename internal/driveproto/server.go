@@ -20,9 +20,14 @@ import (
 
 // Server-side bounds.
 const (
-	// serverIdle is how long a stream may make no progress (a body chunk
-	// read, a frame written) before the server gives up on it.
+	// serverIdle is how long a unary body or a response stream may make no
+	// progress (a body read, a frame written) before the server gives up.
 	serverIdle = 30 * time.Second
+	// uploadIdle is the same for a temporary file's stream, which waits
+	// between writes while its writer reads its own client's body (the S3
+	// listener lets a client send 64 KiB per 30 s; a 1 MiB block at the
+	// slowest whole-body rate it allows, 32 KiB/s, takes 32 s).
+	uploadIdle = 2 * time.Minute
 	// maxPerPeer bounds one peer's requests in progress; more get 503.
 	maxPerPeer = 512
 	// maxPending bounds synced temporary files waiting for Commit or Abort.
@@ -141,6 +146,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.peers.release(peer)
+	// Deadlines set for this request's body and stream must not outlive
+	// it on a kept-alive connection (the server resets only those it sets).
+	rc := http.NewResponseController(w)
+	defer func() { _ = rc.SetReadDeadline(time.Time{}); _ = rc.SetWriteDeadline(time.Time{}) }()
 	r.SetPathValue("drive", name)
 	if err := rt.serve(h, w, r, d); err != nil {
 		kind, status := errKind(err)
@@ -285,8 +294,9 @@ func (h *handler) receive(w http.ResponseWriter, r *http.Request, tf storage.Tem
 	hash := xxh3.New()
 	var n int64
 	for {
-		_ = rc.SetReadDeadline(time.Now().Add(serverIdle)) // unsupported writers have the server's own timeouts
-		k, err := fill(r.Body, buf[:])
+		k, err := fill(r.Body, buf[:], func() {
+			_ = rc.SetReadDeadline(time.Now().Add(uploadIdle)) // unsupported writers have the server's own timeouts
+		})
 		if k > 0 {
 			_, _ = hash.Write(buf[:k]) // never fails
 			if _, werr := tf.Write(buf[:k]); werr != nil {
@@ -306,10 +316,12 @@ func (h *handler) receive(w http.ResponseWriter, r *http.Request, tf storage.Tem
 }
 
 // fill reads into buf until it is full or the reader ends; err is io.EOF
-// only for a clean end of the body.
-func fill(r io.Reader, buf []byte) (int, error) {
+// only for a clean end of the body. Each read runs after progress() (which
+// extends the idle deadline).
+func fill(r io.Reader, buf []byte, progress func()) (int, error) {
 	n := 0
 	for n < len(buf) {
+		progress()
 		k, err := r.Read(buf[n:])
 		n += k
 		if err != nil {

@@ -37,6 +37,7 @@ type remoteTemp struct {
 }
 
 type streamResult struct {
+	n    int64 // bytes the node stored
 	err  error
 	conn bool // a connection error, not the node's answer
 }
@@ -83,11 +84,11 @@ func (d *remote) create(name string, shard bool) (storage.TempFile, error) {
 			t.done <- streamResult{err: decodeError(resp.StatusCode, b)}
 		default:
 			var n int64
-			if json.Unmarshal(b, &n) != nil || n != t.n {
-				t.done <- streamResult{err: fmt.Errorf("driveproto: node stored %s bytes, sent %d", b, t.n)}
+			if json.Unmarshal(b, &n) != nil {
+				t.done <- streamResult{err: errors.New("driveproto: bad answer to a stream")}
 				return
 			}
-			t.done <- streamResult{}
+			t.done <- streamResult{n: n}
 		}
 	}()
 	return t, nil
@@ -145,7 +146,11 @@ func (t *remoteTemp) Sync() error {
 	t.trailer.Set(hdrLen, strconv.FormatInt(t.n, 10))
 	t.trailer.Set(hdrSum, fmt.Sprintf("%016x", t.hash.Sum64()))
 	_ = t.pw.Close() // never fails
-	if r := t.result(); r.err != nil {
+	r := t.result()
+	if r.err == nil && r.n != t.n {
+		r.err = fmt.Errorf("driveproto: node stored %d bytes, sent %d", r.n, t.n)
+	}
+	if r.err != nil {
 		t.err = r.err
 		return t.err
 	}
