@@ -110,4 +110,13 @@
 // hands the same Drive to its Store (storage.Config.DriveSet) and to
 // NewHandler: a drive's pack log has one appender. The Store does not
 // close DriveSet drives; their opener closes them after the Store.
+//
+// # Caveats
+//
+// A remote ShardFile reads by name (stat at Open, one ranged request per
+// ReadAt): a file removed after Open (a delete or overwrite racing a
+// read) reads as missing, and the read reconstructs the shard from the
+// other drives or fails with storage.ErrQuorum, where a local open file
+// would survive its unlink. Streams and calls to one node share its
+// address's limit of 512 requests in progress.
 package driveproto

@@ -367,13 +367,22 @@ func (h *handler) stat(w http.ResponseWriter, r *http.Request, d storage.Drive) 
 	if err != nil {
 		return err
 	}
-	f, err := d.Open(name)
+	size, err := fileSize(d, name)
 	if err != nil {
 		return err
 	}
+	return writeJSON(w, size)
+}
+
+// fileSize is the size of a committed data file.
+func fileSize(d storage.Drive, name string) (int64, error) {
+	f, err := d.Open(name)
+	if err != nil {
+		return 0, err
+	}
 	size := f.Size()
 	_ = f.Close() // read only
-	return writeJSON(w, size)
+	return size, nil
 }
 
 // read answers a ranged read of a data file: at most len bytes from off;
@@ -416,12 +425,10 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request, d storage.Drive) 
 	if err != nil {
 		return err
 	}
-	f, err := d.Open(name)
+	size, err := fileSize(d, name)
 	if err != nil {
 		return err
 	}
-	size := f.Size()
-	_ = f.Close() // read only
 	if size > maxRead {
 		return fmt.Errorf("%w: file of %d bytes is too large to read whole", errBadRequest, size)
 	}

@@ -358,15 +358,8 @@ func TestStoreRemoteDriveDown(t *testing.T) {
 	if err := os.Mkdir(c.dirs[3], 0o700); err != nil {
 		t.Fatal(err)
 	}
-	startNode(t, c.dirs[3], node.addr)
-	waitFor(t, "drive 3 back online", func() bool { return c.remotes[3].Present() })
-	if _, err := c.store.Scrub(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	f, err := c.remotes[3].ReadFormat()
-	if err != nil || f.SetID != "set-1" || f.Index != 3 {
-		t.Fatalf("wiped drive's format after scrub: %+v, %v", f, err)
-	}
+	c.nodes[3] = startNode(t, c.dirs[3], node.addr)
+	c.rejoin(3)
 	c.checkComplete(3, append(smallKeys, "a-small"))
 	for k, v := range before {
 		c.mustGet(k, "", v)
@@ -416,14 +409,21 @@ func TestStoreOpensWithNodeDown(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.dirs[2], "format.json")); !os.IsNotExist(err) {
 		t.Fatalf("the down drive was formatted: %v", err)
 	}
-	startNode(t, c.dirs[2], c.nodes[2].addr)
-	waitFor(t, "drive 2 back online", func() bool { return c.remotes[2].Present() })
-	if _, err := c.store.Scrub(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	f, err := c.remotes[2].ReadFormat()
-	if err != nil || f.SetID != "set-1" || f.Index != 2 {
-		t.Fatalf("drive 2 format after scrub: %+v, %v", f, err)
-	}
+	c.nodes[2] = startNode(t, c.dirs[2], c.nodes[2].addr)
+	c.rejoin(2)
 	c.checkComplete(2, []string{"small"})
+}
+
+// rejoin waits until drive i's restarted node answers, runs a scrub pass
+// and checks the drive holds this set's format at its position.
+func (c *cluster) rejoin(i int) {
+	c.t.Helper()
+	waitFor(c.t, fmt.Sprintf("drive %d back online", i), func() bool { return c.remotes[i].Present() })
+	if _, err := c.store.Scrub(context.Background()); err != nil {
+		c.t.Fatal(err)
+	}
+	f, err := c.remotes[i].ReadFormat()
+	if err != nil || f.SetID != "set-1" || f.Index != i {
+		c.t.Fatalf("drive %d format after scrub: %+v, %v", i, f, err)
+	}
 }
