@@ -28,7 +28,9 @@ const (
 	// listener lets a client send 64 KiB per 30 s; a 1 MiB block at the
 	// slowest whole-body rate it allows, 32 KiB/s, takes 32 s).
 	uploadIdle = 2 * time.Minute
-	// maxPerPeer bounds one peer's requests in progress; more get 503.
+	// maxPerPeer bounds one peer's requests in progress; more get 503. A
+	// peer's 128 writes in flight (the S3 listener's default cap) on two
+	// drives of this node take 256 streams, leaving as many for reads.
 	maxPerPeer = 512
 	// maxPending bounds synced temporary files waiting for Commit or Abort.
 	maxPending = 8192
