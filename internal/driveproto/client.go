@@ -128,28 +128,37 @@ func (d *remote) offlineErr(cause error) error {
 	return fmt.Errorf("%w: %s: %v", storage.ErrDriveOffline, d.Path(), cause)
 }
 
-// do runs a unary call: at once ErrDriveOffline while the drive is
-// offline; a connection error (retried once when idempotent) takes it
-// offline.
+// do runs a unary call through attempt.
 func (d *remote) do(c call) (reply, error) {
+	var r reply
+	err := d.attempt(c.idempotent, func() (err error) {
+		r, err = d.once(c)
+		return err
+	})
+	return r, err
+}
+
+// attempt runs one request (try): at once ErrDriveOffline while the drive
+// is offline; a connection error (errConn, tried twice when idempotent)
+// takes it offline.
+func (d *remote) attempt(idempotent bool, try func() error) error {
 	if d.offline.Load() {
-		return reply{}, d.offlineErr(nil)
+		return d.offlineErr(nil)
 	}
 	attempts := 1
-	if c.idempotent {
+	if idempotent {
 		attempts = 2
 	}
 	var err error
 	for range attempts {
-		var r reply
-		r, err = d.once(c)
+		err = try()
 		var ce errConn
 		if !errors.As(err, &ce) {
-			return r, err
+			return err
 		}
 	}
 	d.markOffline(err)
-	return reply{}, d.offlineErr(err)
+	return d.offlineErr(err)
 }
 
 func (d *remote) newRequest(ctx context.Context, method, op string, query url.Values, body io.Reader) (*http.Request, error) {
@@ -314,17 +323,13 @@ func (f *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	n := 0
 	for n < len(p) {
-		chunk := min(len(p)-n, maxRead)
-		r, err := f.d.do(call{method: http.MethodGet, op: opRead, idempotent: true, query: url.Values{
-			"name": {f.name}, "off": {strconv.FormatInt(off+int64(n), 10)}, "len": {strconv.Itoa(chunk)}}})
+		chunk := min(len(p)-n, maxRange)
+		k, eof, err := f.d.readRange(f.name, off+int64(n), p[n:n+chunk])
+		n += k
 		if err != nil {
 			return n, err
 		}
-		if len(r.body) > chunk {
-			return n, errors.New("driveproto: read answered more than asked")
-		}
-		n += copy(p[n:], r.body)
-		if r.hdr.Get("X-Coffer-EOF") != "" {
+		if eof {
 			if n < len(p) {
 				return n, io.EOF
 			}
@@ -332,6 +337,46 @@ func (f *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// readRange reads up to len(p) bytes of name at off straight into p (no
+// copy of the body is held); eof reports the file ended first. Shard
+// streams carry their own checksums, which the store verifies.
+func (d *remote) readRange(name string, off int64, p []byte) (n int, eof bool, err error) {
+	q := url.Values{"name": {name}, "off": {strconv.FormatInt(off, 10)}, "len": {strconv.Itoa(len(p))}}
+	err = d.attempt(true, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), d.opt.CallTimeout)
+		defer cancel()
+		req, err := d.newRequest(ctx, http.MethodGet, opRead, q, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := d.client.Do(req)
+		if err != nil {
+			return errConn{err}
+		}
+		defer func() { _ = resp.Body.Close() }() // read below
+		if resp.StatusCode != http.StatusOK {
+			b, err := readLimited(resp.Body, 1<<20)
+			if err != nil {
+				return errConn{err}
+			}
+			if err := checkSum(b, resp.Header.Get(hdrSum)); err != nil {
+				return err
+			}
+			return decodeError(resp.StatusCode, b)
+		}
+		if resp.ContentLength < 0 || resp.ContentLength > int64(len(p)) {
+			return fmt.Errorf("driveproto: read answered %d bytes for %d", resp.ContentLength, len(p))
+		}
+		n, err = io.ReadFull(resp.Body, p[:resp.ContentLength])
+		if err != nil {
+			return fmt.Errorf("driveproto: read of %s cut after %d bytes: %w", name, n, err)
+		}
+		eof = resp.Header.Get(hdrEOF) != ""
+		return nil
+	})
+	return n, eof, err
 }
 
 func (d *remote) ReadFile(name string) ([]byte, error) {

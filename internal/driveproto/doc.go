@@ -18,8 +18,8 @@
 //	POST commit?token / abort?token  rename into place / drop a synced temporary file
 //	POST syncdir?name               fsync the directory holding name
 //	GET  stat?name                  JSON size (Open)
-//	GET  read?name&off&len          up to len bytes (ShardFile.ReadAt); X-Coffer-EOF when short
-//	GET  file?name                  the whole file (ReadFile; at most 64 MiB)
+//	GET  read?name&off&len          up to len bytes (ShardFile.ReadAt), streamed; X-Coffer-EOF when short
+//	GET  file?name                  the whole file (ReadFile; at most 16 MiB)
 //	POST remove                     JSON list of names (at most 10,000)
 //	GET  walk                       frames: JSON pages of 1,000 {name, mod}
 //	POST cleantemp?age              JSON count removed (age in ns)
@@ -58,7 +58,9 @@
 // and a drive's corrupt copy is reconstructed from the others. The
 // protocol adds its own so that no call returns bytes nobody checks:
 // every unary body, either way, carries X-Coffer-Sum (xxh3 of the body)
-// and is refused on mismatch; a temporary file's stream ends with
+// and is refused on mismatch (but a ranged read's: it streams a shard
+// stream's frames straight into the reader's buffer, and the store's
+// decoder checks each frame's xxh3); a temporary file's stream ends with
 // trailers X-Coffer-Len and X-Coffer-Sum, which the node checks before it
 // fsyncs; stream frames carry an xxh3 each.
 //

@@ -49,8 +49,11 @@ const (
 	// maxUnaryBody bounds request bodies of unary calls (format, remove
 	// lists, pack appends; a pack record is at most about 200 KiB).
 	maxUnaryBody = 4 << 20
-	// maxRead bounds one ranged read, ReadFile and a packed record.
-	maxRead = 64 << 20
+	// maxRead bounds ReadFile and a packed record (held in memory whole:
+	// .meta files, bucket files and pack records are small).
+	maxRead = 16 << 20
+	// maxRange bounds one ranged read (streamed into the caller's buffer).
+	maxRange = 64 << 20
 	// maxFrame bounds one stream frame (a walk page, a scanned record).
 	maxFrame = 8 << 20
 	// maxNames bounds the names of one Remove.
@@ -65,6 +68,7 @@ const (
 const (
 	hdrSum = "X-Coffer-Sum" // xxh3 (16 hex) of a unary body, either way
 	hdrLen = "X-Coffer-Len" // stream trailer: bytes sent
+	hdrEOF = "X-Coffer-EOF" // a ranged read ended at the end of the file
 )
 
 // Error kinds carried by error responses, so the client can wrap the
