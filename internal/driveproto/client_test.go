@@ -208,3 +208,29 @@ func TestTempFileRefused(t *testing.T) {
 		t.Fatalf("file escaped the drive: %v", err)
 	}
 }
+
+// TestStuckNodeStream: a temporary file streamed to a node that takes
+// the bytes but never answers fails at Sync after CallTimeout and takes
+// the drive offline.
+func TestStuckNodeStream(t *testing.T) {
+	ln := hungListener(t)
+	defer func() { _ = ln.Close() }()
+	d := Dial("http://"+ln.Addr().String(), "0", testSecret, Options{CallTimeout: 200 * time.Millisecond, IdleTimeout: 200 * time.Millisecond})
+	defer d.Close()
+	tf, err := d.CreateShard("00ee0000000000000000000000000002.shard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if _, err := tf.Write(make([]byte, 64<<10)); err != nil {
+			break // a stuck write fails after IdleTimeout: as good
+		}
+	}
+	if err := tf.Sync(); !errors.Is(err, storage.ErrDriveOffline) {
+		t.Fatalf("Sync on a stuck node: %v, want ErrDriveOffline", err)
+	}
+	tf.Abort()
+	if _, err := d.CreateShard("00ee0000000000000000000000000003.shard"); !errors.Is(err, storage.ErrDriveOffline) {
+		t.Fatalf("Create after a stuck stream: %v, want ErrDriveOffline", err)
+	}
+}
