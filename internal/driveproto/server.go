@@ -177,6 +177,14 @@ func writeBytes(w http.ResponseWriter, b []byte) error {
 	return nil
 }
 
+// ack answers a call whose drive method returns only an error.
+func ack(w http.ResponseWriter, err error) error {
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, true)
+}
+
 func writeJSON(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	return writeBytes(w, marshal(v))
@@ -234,10 +242,7 @@ func (h *handler) format(w http.ResponseWriter, r *http.Request, d storage.Drive
 		if err := json.Unmarshal(b, &f); err != nil {
 			return fmt.Errorf("%w: format: %v", errBadRequest, err)
 		}
-		if err := d.Format(f); err != nil {
-			return err
-		}
-		return writeJSON(w, true)
+		return ack(w, d.Format(f))
 	}
 	return fmt.Errorf("%w: method", errBadRequest)
 }
@@ -338,10 +343,7 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, _ storage.Drive
 	if tf == nil {
 		return fmt.Errorf("driveproto: no pending temporary file for this token (expired?): %w", errGone)
 	}
-	if err := tf.Commit(); err != nil {
-		return err
-	}
-	return writeJSON(w, true)
+	return ack(w, tf.Commit())
 }
 
 var errGone = fmt.Errorf("%w: gone", errBadRequest)
@@ -358,10 +360,7 @@ func (h *handler) syncDir(w http.ResponseWriter, r *http.Request, d storage.Driv
 	if err != nil {
 		return err
 	}
-	if err := d.SyncDir(name); err != nil {
-		return err
-	}
-	return writeJSON(w, true)
+	return ack(w, d.SyncDir(name))
 }
 
 func (h *handler) stat(w http.ResponseWriter, r *http.Request, d storage.Drive) error {
@@ -459,10 +458,7 @@ func (h *handler) remove(w http.ResponseWriter, r *http.Request, d storage.Drive
 			return fmt.Errorf("%w: data file name", errBadRequest)
 		}
 	}
-	if err := d.Remove(names...); err != nil {
-		return err
-	}
-	return writeJSON(w, true)
+	return ack(w, d.Remove(names...))
 }
 
 // streamWriter writes frames with a write deadline each, flushing every
@@ -641,10 +637,7 @@ func (h *handler) removePack(w http.ResponseWriter, r *http.Request, d storage.D
 	if err != nil {
 		return err
 	}
-	if err := d.RemovePack(seg); err != nil {
-		return err
-	}
-	return writeJSON(w, true)
+	return ack(w, d.RemovePack(seg))
 }
 
 // peerLimit bounds each peer's requests in progress.
