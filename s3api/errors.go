@@ -137,6 +137,7 @@ var errorTable = []errorMapping{
 	{storage.ErrTooManyUploads, errorf("QuotaExceeded", 403, "The tenant has as many unfinished multipart uploads as its limit allows; complete or abort some first.")},
 	{storage.ErrQuotaExceeded, errorf("QuotaExceeded", 403, "The tenant's storage quota would be exceeded.")},
 	{storage.ErrQuorum, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
+	{storage.ErrDriveOffline, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
 	{storage.ErrDiskFull, errorf("InsufficientStorage", 507, "The drives have no space left for this write.")},
 	// storage: configuration documents (configError picks the code of a missing kind first)
 	// server-side encryption (AWS's answers to SSE-C key problems)
