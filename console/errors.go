@@ -73,6 +73,7 @@ var errorTable = []errorMapping{
 	{storage.ErrTooManyUploads, http.StatusForbidden, "too many unfinished multipart uploads: complete or abort some first"},
 	{storage.ErrQuotaExceeded, http.StatusForbidden, "quota exceeded"},
 	{storage.ErrQuorum, http.StatusServiceUnavailable, "not enough drives are online; try again later"},
+	{storage.ErrDriveOffline, http.StatusServiceUnavailable, "not enough drives are online; try again later"},
 	{kv.Unavailable, http.StatusServiceUnavailable, "the cluster's metadata store (etcd) is unreachable; try again later"},
 	{storage.ErrDiskFull, http.StatusInsufficientStorage, "no space left on the drives"},
 	{storage.ErrTenantNotFound, http.StatusNotFound, "tenant not found"},

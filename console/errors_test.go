@@ -23,7 +23,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrUploadNotFound, storage.ErrInvalidPart, storage.ErrInvalidPartOrder,
 		storage.ErrInvalidPartNumber, storage.ErrEntityTooSmall, storage.ErrEntityTooLarge,
 		storage.ErrBadDigest, storage.ErrChecksumMismatch, storage.ErrIncompleteBody,
-		storage.ErrBodyTooLong, storage.ErrQuotaExceeded, storage.ErrQuorum, storage.ErrDiskFull,
+		storage.ErrBodyTooLong, storage.ErrQuotaExceeded, storage.ErrQuorum, storage.ErrDiskFull, storage.ErrDriveOffline,
 		storage.ErrTooManyBuckets, storage.ErrTooManyUploads,
 		storage.ErrTenantNotFound, storage.ErrTenantExists, storage.ErrInvalidTenantName,
 		storage.ErrVolumeExists, storage.ErrVolumeNotFound,

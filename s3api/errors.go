@@ -138,6 +138,7 @@ var errorTable = []errorMapping{
 	{storage.ErrTooManyUploads, errorf("QuotaExceeded", 403, "The tenant has as many unfinished multipart uploads as its limit allows; complete or abort some first.")},
 	{storage.ErrQuotaExceeded, errorf("QuotaExceeded", 403, "The tenant's storage quota would be exceeded.")},
 	{storage.ErrQuorum, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
+	{storage.ErrDriveOffline, errorf("SlowDown", 503, "Not enough drives are online to serve this request safely. Please retry later.")},
 	// Cluster mode: etcd, which holds the index, has no quorum. Nothing was
 	// committed; SDKs retry a 503.
 	{kv.Unavailable, errorf("ServiceUnavailable", 503, "Service is unable to handle request: the cluster's metadata store is unreachable. Please retry later.")},

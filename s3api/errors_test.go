@@ -43,6 +43,7 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"storage.ErrTooManyUploads":    storage.ErrTooManyUploads,
 		"storage.ErrQuorum":            storage.ErrQuorum,
 		"storage.ErrDiskFull":          storage.ErrDiskFull,
+		"storage.ErrDriveOffline":      storage.ErrDriveOffline,
 		"storage.ErrTenantNotFound":    storage.ErrTenantNotFound,
 		"storage.ErrTenantExists":      storage.ErrTenantExists,
 		"storage.ErrInvalidTenantName": storage.ErrInvalidTenantName,

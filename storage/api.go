@@ -541,6 +541,10 @@ var (
 	ErrTooManyUploads = errors.New("storage: too many unfinished multipart uploads")
 	// ErrQuorum is returned when too few drives answer to write or read an object safely.
 	ErrQuorum = errors.New("storage: drive quorum not available")
+	// ErrDriveOffline is returned by a remote drive whose node does not
+	// answer (refused, timed out); it fails fast until the node is back.
+	// The store counts it as that drive's failure (quorum decides).
+	ErrDriveOffline = errors.New("storage: drive offline")
 	// ErrDiskFull is returned when drives have no space for a write (ENOSPC).
 	ErrDiskFull = errors.New("storage: no space left on drives")
 	// ErrTenantNotFound is returned when no tenant has that name.

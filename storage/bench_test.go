@@ -282,7 +282,7 @@ func BenchmarkDriveFilesParallel16(b *testing.B) {
 			var ds []*localDrive
 			for i := 0; i < 4; i++ {
 				d := newLocalDrive(fmt.Sprintf("%s/d%d", dir, i))
-				if err := d.Format(driveFormat{Version: formatVersion, SetID: "s", DriveID: "d", Drives: 1}); err != nil {
+				if err := d.Format(DriveFormat{Version: formatVersion, SetID: "s", DriveID: "d", Drives: 1}); err != nil {
 					b.Fatal(err)
 				}
 				ds = append(ds, d)
@@ -379,7 +379,7 @@ func BenchmarkGetPacked(b *testing.B) {
 func BenchmarkPackRead(b *testing.B) {
 	ts := benchStore(b, DefaultBlockSize)
 	ts.put("k", randBytes(1, 4<<10))
-	var loc packLoc
+	var loc PackLoc
 	must(b, ts.idx.View(func(tx indexTx) error {
 		bk, _ := tx.bucket("acme", "bkt")
 		rec, err := tx.object(bk.ID, "k")

@@ -37,7 +37,7 @@ type versionRef struct {
 // deadPacked is a packed record to tombstone: its id and copies.
 type deadPacked struct {
 	ID     string    `json:"id"`
-	Packed []packLoc `json:"packed"`
+	Packed []PackLoc `json:"packed"`
 }
 
 func newCleanupRecord(ids []string, dead, rewrite []*objRecord) *cleanupRecord {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // compactPacks runs the pack log's compaction, counts each removed
@@ -68,8 +69,11 @@ func (l *packLog) compactDrive(ctx context.Context, i int) (res compactResult, e
 	if len(segs) > 0 {
 		newest = segs[len(segs)-1]
 	}
-	for _, seg := range segs {
+	for k, seg := range segs {
 		if seg == active || seg == newest || ctx.Err() != nil {
+			continue
+		}
+		if l.shared && !quietSince(segs[k+1], SharedGrace) {
 			continue
 		}
 		live, err := l.liveBytes(i, seg)
@@ -110,6 +114,16 @@ func (l *packLog) compactDrive(ctx context.Context, i int) (res compactResult, e
 	return res, nil
 }
 
+// quietSince reports whether a segment whose successor is next took its
+// last append more than grace ago. Segment numbers start at the clock
+// (Unix seconds) and only grow, so a segment is created no later than its
+// number says, and its predecessor's appends end when it is created. On
+// shared drives another node's record may wait that long for its commit,
+// unseen by this store's pins.
+func quietSince(next uint32, grace time.Duration) bool {
+	return int64(next) <= time.Now().Add(-grace).Unix()
+}
+
 // liveBytes is what the index says drive i's segment seg still holds.
 func (l *packLog) liveBytes(i int, seg uint32) (int64, error) {
 	var live int64
@@ -129,7 +143,7 @@ func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive b
 		ok = false
 		skipped = append(skipped, fmt.Errorf("drive %d segment %s: %w", i, segName(seg), err))
 	}
-	err := l.drives[i].ScanPack(seg, func(loc packLoc, rec []byte) error {
+	err := l.drives[i].ScanPack(seg, func(loc PackLoc, rec []byte) error {
 		h, _, err := decodeMeta(rec)
 		if err != nil || h.Shard != i {
 			return nil
@@ -178,7 +192,7 @@ func (l *packLog) carryForward(ctx context.Context, i int, seg uint32, hasLive b
 		}
 		to, err := l.append(i, rec)
 		if err == nil {
-			err = l.relocate(cur, map[int]packLoc{i: loc}, map[int]packLoc{i: to})
+			err = l.relocate(cur, map[int]PackLoc{i: loc}, map[int]PackLoc{i: to})
 		}
 		if err != nil {
 			skip(err)

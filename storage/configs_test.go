@@ -577,7 +577,7 @@ func TestBucketConfigPowerLoss(t *testing.T) {
 		dir := t.TempDir()
 		log := &powerLog{files: map[string]*powerFile{}, indexCopy: filepath.Join(dir, "index.durable")}
 		cfg := crashConfig(dir)
-		cfg.testWrapDrive = func(_ int, d drive) drive { return &powerDrive{drive: d, local: d.(*localDrive), log: log} }
+		cfg.testWrapDrive = func(_ int, d Drive) Drive { return &powerDrive{Drive: d, local: d.(*localDrive), log: log} }
 		cfg.testIndexDurable = log.indexDurable
 		s, err := Open(cfg)
 		must(t, err)

@@ -135,7 +135,7 @@ func TestReadsAndHealsUnpaddedStreams(t *testing.T) {
 
 func TestCreateShardTakesUnalignedWrites(t *testing.T) {
 	d := newLocalDrive(t.TempDir())
-	if err := d.Format(driveFormat{}); err != nil {
+	if err := d.Format(DriveFormat{}); err != nil {
 		t.Fatal(err)
 	}
 	tf, err := d.CreateShard("abcd.shard")

@@ -25,8 +25,11 @@
 //     with the quota check (checkUsage, shared with precheckQuota). The
 //     recount after RebuildIndex and at Open (recountUsage,
 //     recountUploads) lives beside it.
-//   - drive.go: the per-drive I/O seam (drive interface; localDrive is a
-//     directory). format.go: each drive's identity file.
+//   - drive.go: the per-drive I/O seam (Drive, exported so that
+//     internal/driveproto can serve a node's drives and dial other nodes';
+//     localDrive, from OpenLocalDrive, is a directory; the store holds
+//     each Drive in a countedDrive that counts its errors). format.go:
+//     each drive's identity file (DriveFormat).
 //   - erasure.go, write.go, body.go, read.go: streaming in fixed blocks,
 //     Reed-Solomon shards (one per drive), per-shard-block xxh3 checksums.
 //   - index.go: the metadata seam (index interface; boltIndex is bbolt),
@@ -148,7 +151,12 @@
 // positions (a swapped drive is found where it is), a drive of another set
 // is refused, and a drive without format (new, wiped or missing) is
 // formatted into the free position and a scrub pass starts at once to heal
-// it. A read that meets a missing or corrupt shard block reconstructs it
+// it. Config.DriveSet passes the drives opened (local or remote) instead
+// of directories; Config.SetID names the set, so empty drives are
+// formatted into it and a drive of another set is refused even when no
+// drive is formatted yet. A remote drive that is offline at Open
+// (ErrDriveOffline) keeps its own position unformatted; the scrubber
+// formats it if it comes back empty. A read that meets a missing or corrupt shard block reconstructs it
 // from the others and queues the object for the healer, which verifies
 // every shard of the object and rewrites bad ones (temp file, fsync,
 // rename). The background scrubber (ScrubInterval, default 24h, first pass
@@ -156,6 +164,31 @@
 // interrupted bucket deletions, verifies and heals every object and upload
 // part at about 32 MiB/s, removes orphans, and counts all of it in
 // ScrubStats. Scrub runs the same pass at once, unthrottled.
+//
+// # Shared drives (cluster mode)
+//
+// With Config.Shared, several nodes' stores write to the same drives (each
+// node serves its own over internal/driveproto) and the same index. A
+// write's data is pinned only in the memory of the node writing it, so
+// what looks orphaned to this store may be another node's write in
+// flight. Drive side, Shared changes:
+//
+//   - Open removes no temporary files on remote drives (their node does,
+//     for its own), and on its local drives only those older than
+//     SharedGrace (15 minutes): peers may be streaming to them already.
+//   - The scrubber removes an orphan only when its files are older than
+//     SharedGrace (it keeps temporary files an hour anyway), and
+//     compaction leaves a pack segment until its successor's number (a
+//     time no earlier than the successor's creation, so no earlier than
+//     the segment's last append) is older than SharedGrace: a record
+//     appended by another node keeps its segment until that node's commit.
+//
+// The window the grace must cover is from a file's last write (or a
+// record's append) to the index commit: seconds, since a slow upload's
+// shards stay temporary files, aged from their last write, until its
+// body ends. Caveat: a commit that lands more than SharedGrace after its
+// files were written (an index stalled that long, yet committing
+// afterwards) can point at files a scrub pass removed meanwhile.
 //
 // # Deleting buckets
 //
@@ -434,7 +467,7 @@
 // # Test hooks
 //
 // Tests change behaviour only through unexported Config fields
-// (testWrapDrive wraps every drive, e.g. with the power-loss layer;
+// (testWrapDrive wraps every Drive, e.g. with the power-loss layer;
 // testUnaligned writes the unpadded shard layout of earlier versions;
 // testPackSegmentSize makes pack segments small; testIndexDurable runs
 // after every durable index commit, where the power-loss layer copies

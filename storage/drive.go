@@ -16,11 +16,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// drive is the per-drive I/O seam: everything the engine does to one drive
-// goes through it, so a remote drive can replace the local directory later.
-// Names are data file names ("<id>.meta", "<id>.shard") made of hex ids; they
-// never derive from object keys.
-type drive interface {
+// Drive is the per-drive I/O seam: everything the engine does to one drive
+// goes through it. OpenLocalDrive is a local directory;
+// internal/driveproto serves one to other nodes and dials remote ones.
+// Names are data file names ("<id>.meta", "<id>.shard") made of hex ids;
+// they never derive from object keys. Bytes read back are trusted only
+// through the checksums the engine verifies (shard frames, .meta and pack
+// records carry xxh3), so a Drive need not verify them itself.
+type Drive interface {
+	// Path names the drive in logs and DriveInfo (a directory, or a URL).
 	Path() string
 	// Present reports whether the drive's directory itself exists. A
 	// drive whose directory vanished (a disk unmounted with its
@@ -28,20 +32,20 @@ type drive interface {
 	// on whatever disk holds the parent.
 	Present() bool
 	// ReadFormat returns the drive's format record (fs.ErrNotExist when unformatted).
-	ReadFormat() (driveFormat, error)
+	ReadFormat() (DriveFormat, error)
 	// Format creates the drive's directories and writes its format record.
-	Format(f driveFormat) error
+	Format(f DriveFormat) error
 	// Create opens a temporary file that Commit later renames to name.
-	Create(name string) (tempFile, error)
+	Create(name string) (TempFile, error)
 	// CreateShard is Create for shard streams, whose writes are whole
 	// frames padded to frameAlign from aligned buffers: the drive may
 	// write them with direct I/O, bypassing the page cache.
-	CreateShard(name string) (tempFile, error)
+	CreateShard(name string) (TempFile, error)
 	// SyncDir fsyncs the directory holding name, making renames into it
 	// durable.
 	SyncDir(name string) error
 	// Open opens a committed data file for reading.
-	Open(name string) (shardFile, error)
+	Open(name string) (ShardFile, error)
 	// ReadFile reads a whole committed data file.
 	ReadFile(name string) ([]byte, error)
 	// Remove deletes data files; missing files are not an error.
@@ -52,34 +56,55 @@ type drive interface {
 	CleanTemp(age time.Duration) (int, error)
 	// Usage reports the file system's total and free bytes.
 	Usage() (total, free uint64, err error)
-	// Errors counts I/O errors seen on the drive.
-	Errors() uint64
-	noteError(err error)
 
 	// Pack log segments (packsegment.go): small objects' records
 	// appended to segments. Used by packLog (packlog.go), and by
 	// RebuildIndex to scan them.
-	Append(rec []byte) (packLoc, error)
-	ReadPacked(loc packLoc) ([]byte, error)
+	Append(rec []byte) (PackLoc, error)
+	ReadPacked(loc PackLoc) ([]byte, error)
 	PackSegments() ([]uint32, error)
 	ActivePack() uint32
 	PackSize(seg uint32) int64
-	ScanPack(seg uint32, fn func(loc packLoc, rec []byte) error) error
+	ScanPack(seg uint32, fn func(loc PackLoc, rec []byte) error) error
 	RemovePack(seg uint32) error
 	Close()
 }
 
-// tempFile is a data file being written. Sync fsyncs it; Commit renames it
+// drive is a Drive as the store holds it: with the count of I/O errors
+// the store saw on it (DriveInfo.Errors), which include checksum failures
+// only the store can detect.
+type drive interface {
+	Drive
+	// Errors counts I/O errors seen on the drive.
+	Errors() uint64
+	noteError(err error)
+}
+
+// countedDrive is the store's drive: a Drive and its error count.
+type countedDrive struct {
+	Drive
+	errors atomic.Uint64
+}
+
+func (d *countedDrive) Errors() uint64 { return d.errors.Load() }
+
+func (d *countedDrive) noteError(err error) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		d.errors.Add(1)
+	}
+}
+
+// TempFile is a data file being written. Sync fsyncs it; Commit renames it
 // into place (durable after SyncDir); Abort removes it.
-type tempFile interface {
+type TempFile interface {
 	io.Writer
 	Sync() error
 	Commit() error
 	Abort()
 }
 
-// shardFile is an open committed data file.
-type shardFile interface {
+// ShardFile is an open committed data file.
+type ShardFile interface {
 	io.ReaderAt
 	io.Closer
 	Size() int64
@@ -107,8 +132,7 @@ const (
 //	root/data/<id[0:2]>/.tmp.<name>.<r> data files being written
 //	root/packs/<seq>.pack               pack log segments of small objects
 type localDrive struct {
-	root   string
-	errors atomic.Uint64
+	root string
 	// durable holds prefix directories known to be synced into data/.
 	durable sync.Map
 	packs   *packSegments
@@ -118,18 +142,38 @@ type localDrive struct {
 // cache of their own; newCachedDrive shares the store's.
 func newLocalDrive(root string) *localDrive { return newCachedDrive(root, nil) }
 
+// localDrivePackFiles is the size of the pack segment descriptor cache of
+// a drive opened by OpenLocalDrive (each such drive has its own).
+const localDrivePackFiles = 64
+
+// OpenLocalDrive is the drive at directory path, for a caller that opens
+// its drives itself (Config.DriveSet) or serves them to other nodes
+// (internal/driveproto). One process must open a directory once and share
+// the Drive: its pack log has one appender. Nothing is read or created
+// until the drive is used.
+func OpenLocalDrive(path string) (Drive, error) {
+	if path == "" {
+		return nil, errors.New("storage: empty drive path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return newCachedDrive(abs, newSegCache(localDrivePackFiles)), nil
+}
+
 func newCachedDrive(root string, fds *segCache) *localDrive {
 	return &localDrive{root: root, packs: newPackSegments(root, fds)}
 }
 
-func (d *localDrive) Append(rec []byte) (packLoc, error)     { return d.packs.append(rec) }
-func (d *localDrive) ReadPacked(loc packLoc) ([]byte, error) { return d.packs.read(loc) }
+func (d *localDrive) Append(rec []byte) (PackLoc, error)     { return d.packs.append(rec) }
+func (d *localDrive) ReadPacked(loc PackLoc) ([]byte, error) { return d.packs.read(loc) }
 func (d *localDrive) PackSegments() ([]uint32, error)        { return d.packs.segments() }
 func (d *localDrive) ActivePack() uint32                     { return d.packs.activeSeg() }
 func (d *localDrive) PackSize(seg uint32) int64              { return d.packs.segSize(seg) }
 func (d *localDrive) RemovePack(seg uint32) error            { return d.packs.remove(seg) }
 func (d *localDrive) Close()                                 { d.packs.close() }
-func (d *localDrive) ScanPack(seg uint32, fn func(packLoc, []byte) error) error {
+func (d *localDrive) ScanPack(seg uint32, fn func(PackLoc, []byte) error) error {
 	return d.packs.scan(seg, fn)
 }
 
@@ -138,14 +182,6 @@ func (d *localDrive) Path() string { return d.root }
 func (d *localDrive) Present() bool {
 	st, err := os.Stat(d.root)
 	return err == nil && st.IsDir()
-}
-
-func (d *localDrive) Errors() uint64 { return d.errors.Load() }
-
-func (d *localDrive) noteError(err error) {
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		d.errors.Add(1)
-	}
 }
 
 // dataPath maps a data file name to its path. Names are checked so that no
@@ -157,7 +193,7 @@ func (d *localDrive) dataPath(name string) (string, error) {
 	return filepath.Join(d.root, dataDir, name[:2], name), nil
 }
 
-func (d *localDrive) Format(f driveFormat) error {
+func (d *localDrive) Format(f DriveFormat) error {
 	// A drive formatted while the store runs is a new or wiped disk: no
 	// segment descriptor cached before may be read through again.
 	d.packs.forget()
@@ -184,10 +220,10 @@ func (d *localDrive) Format(f driveFormat) error {
 	return nil
 }
 
-func (d *localDrive) ReadFormat() (driveFormat, error) {
+func (d *localDrive) ReadFormat() (DriveFormat, error) {
 	b, err := os.ReadFile(filepath.Join(d.root, formatFile))
 	if err != nil {
-		return driveFormat{}, err
+		return DriveFormat{}, err
 	}
 	return decodeFormat(b)
 }
@@ -270,7 +306,7 @@ func (t *localTemp) Abort() {
 // CPU (measured: 16 writers of 200 MiB, 3.1 s of system time buffered,
 // 0.48 s direct). Durability is unchanged: Sync still fdatasyncs (file
 // size, extents, the device's write cache) before the rename.
-func (d *localDrive) CreateShard(name string) (tempFile, error) {
+func (d *localDrive) CreateShard(name string) (TempFile, error) {
 	t, err := d.create(name)
 	if err != nil {
 		return nil, err
@@ -279,7 +315,7 @@ func (d *localDrive) CreateShard(name string) (tempFile, error) {
 	return t, nil
 }
 
-func (d *localDrive) Create(name string) (tempFile, error) {
+func (d *localDrive) Create(name string) (TempFile, error) {
 	t, err := d.create(name)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
@@ -330,7 +366,7 @@ type localFile struct {
 
 func (f localFile) Size() int64 { return f.size }
 
-func (d *localDrive) Open(name string) (shardFile, error) {
+func (d *localDrive) Open(name string) (ShardFile, error) {
 	p, err := d.dataPath(name)
 	if err != nil {
 		return nil, err

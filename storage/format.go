@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// driveFormat is the identity written to root/format.json of every drive at
+// DriveFormat is the identity written to root/format.json of every drive at
 // first start. On restart it tells which position a drive holds in the set,
 // so a missing, swapped or wiped drive is recognised.
-type driveFormat struct {
+type DriveFormat struct {
 	Version   int       `json:"version"`
 	SetID     string    `json:"setID"`
 	DriveID   string    `json:"driveID"`
@@ -25,10 +25,10 @@ type driveFormat struct {
 
 const formatVersion = 1
 
-func (f driveFormat) encode() ([]byte, error) { return json.MarshalIndent(f, "", "  ") }
+func (f DriveFormat) encode() ([]byte, error) { return json.MarshalIndent(f, "", "  ") }
 
-func decodeFormat(b []byte) (driveFormat, error) {
-	var f driveFormat
+func decodeFormat(b []byte) (DriveFormat, error) {
+	var f DriveFormat
 	if err := json.Unmarshal(b, &f); err != nil {
 		return f, fmt.Errorf("storage: bad drive format file: %w", err)
 	}

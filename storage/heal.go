@@ -208,7 +208,7 @@ func (s *Store) healStream(rec *objRecord, ref dataRef) (int, error) {
 // healShard is one rebuilt shard stream: a temporary .shard file, or the
 // inline stream of a .meta or pack record.
 type healShard struct {
-	file   tempFile
+	file   TempFile
 	inline []byte
 	err    error
 }

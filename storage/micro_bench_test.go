@@ -69,7 +69,7 @@ func BenchmarkShardWrite(b *testing.B) {
 	}
 	frame := c.padFrame(frames[0])
 	d := newLocalDrive(b.TempDir())
-	if err := d.Format(driveFormat{}); err != nil {
+	if err := d.Format(DriveFormat{}); err != nil {
 		b.Fatal(err)
 	}
 	for _, mode := range []string{"direct", "buffered"} {
@@ -77,7 +77,7 @@ func BenchmarkShardWrite(b *testing.B) {
 			b.SetBytes(16 * int64(len(frame)))
 			for i := 0; i < b.N; i++ {
 				name := fmt.Sprintf("%032x.shard", i)
-				var tf tempFile
+				var tf TempFile
 				if mode == "direct" {
 					tf, err = d.CreateShard(name)
 				} else {

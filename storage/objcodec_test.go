@@ -20,7 +20,7 @@ func sampleRecord() *objRecord {
 			checksum.Algorithm("CRC32C"): "AAAAAA==", checksum.Algorithm("SHA256"): "x"},
 		ChecksumType: "COMPOSITE", PartsCount: 2,
 		Parts: []dataRef{{ID: "p1", Size: 100, Data: 2, Parity: 2, BlockSize: 1 << 20, Inline: true,
-			Packed: []packLoc{{1, 2, 3}, {4, 5, 6}}}, {ID: "p2", Size: 123356, Data: 2, Parity: 2, BlockSize: 1 << 20}},
+			Packed: []PackLoc{{1, 2, 3}, {4, 5, 6}}}, {ID: "p2", Size: 123356, Data: 2, Parity: 2, BlockSize: 1 << 20}},
 		PartETags: []string{"e1", "e2"}}
 }
 

@@ -17,7 +17,7 @@ type replacingDrive struct {
 	before func(name string)
 }
 
-func (d *replacingDrive) Open(name string) (shardFile, error) {
+func (d *replacingDrive) Open(name string) (ShardFile, error) {
 	d.before(name)
 	return d.drive.Open(name)
 }

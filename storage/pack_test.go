@@ -143,7 +143,7 @@ func TestPackQuorumAndRemovedDrive(t *testing.T) {
 // failingAppends is a drive whose pack appends fail.
 type failingAppends struct{ drive }
 
-func (failingAppends) Append([]byte) (packLoc, error) { return packLoc{}, errors.New("append refused") }
+func (failingAppends) Append([]byte) (PackLoc, error) { return PackLoc{}, errors.New("append refused") }
 
 // TestCompactionCountsSkippedRecords: a live record compaction cannot carry
 // forward keeps its segment and counts as a scrub error (not silently).

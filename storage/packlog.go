@@ -25,6 +25,9 @@ type packLog struct {
 	drives []drive // drive i holds shard i's records
 	idx    index
 	pins   pinner
+	// shared: other nodes append to these drives too (Config.Shared), so
+	// compaction leaves segments that took appends within SharedGrace.
+	shared bool
 }
 
 // pinner pins data ids against the scrubber (see Store.pinID): a record
@@ -35,9 +38,9 @@ type pinner interface {
 	pinned(id string) bool
 }
 
-// packLoc is where one record lives in a drive's pack segments. Len 0
+// PackLoc is where one record lives in a drive's pack segments. Len 0
 // means the drive holds no copy.
-type packLoc struct {
+type PackLoc struct {
 	Seg uint32 `json:"s"`
 	Off int64  `json:"o"`
 	Len int32  `json:"n"`
@@ -48,7 +51,7 @@ const packFrameHead = 12
 
 // frameBytes is the record's size in its segment, frame included: what
 // it adds to the segment's live bytes.
-func (l packLoc) frameBytes() int64 { return packFrameHead + int64(l.Len) }
+func (l PackLoc) frameBytes() int64 { return packFrameHead + int64(l.Len) }
 
 // DefaultPackFiles is how many pack segment descriptors a store keeps open
 // for reads (Config.PackFiles).
@@ -60,12 +63,12 @@ func newPackLog(drives []drive, idx index, pins pinner) *packLog {
 
 // append durably appends rec to drive i's pack log (group committed,
 // fdatasync'd) and returns where it went.
-func (l *packLog) append(i int, rec []byte) (packLoc, error) {
+func (l *packLog) append(i int, rec []byte) (PackLoc, error) {
 	return l.drives[i].Append(rec)
 }
 
 // read returns drive i's record at loc, its frame checked.
-func (l *packLog) read(i int, loc packLoc) ([]byte, error) {
+func (l *packLog) read(i int, loc PackLoc) ([]byte, error) {
 	return l.drives[i].ReadPacked(loc)
 }
 
@@ -122,7 +125,7 @@ func (l *packLog) tombstone(recs ...*objRecord) {
 func (l *packLog) replaceCopies(rec *objRecord, recs map[int][]byte) (int, error) {
 	l.pins.pinID(rec.ID) // appended copies are unreferenced until recorded
 	defer l.pins.unpinID(rec.ID)
-	moved := map[int]packLoc{}
+	moved := map[int]PackLoc{}
 	var mu sync.Mutex
 	var errs []error
 	l.parallel(func(i int) {
@@ -180,7 +183,7 @@ func (l *packLog) rewriteMeta(rec *objRecord) error {
 // relocate records new pack locations of a single-part object's copies,
 // if the object is still that version (and, with expect, the copy is still
 // where expect says), moving the live byte counts along.
-func (l *packLog) relocate(rec *objRecord, expect, to map[int]packLoc) error {
+func (l *packLog) relocate(rec *objRecord, expect, to map[int]PackLoc) error {
 	return l.idx.Batch(func(tx indexTx) error {
 		cur, current, err := storedVersion(tx, rec)
 		if err != nil || cur == nil || !cur.packed() {

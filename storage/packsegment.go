@@ -51,7 +51,7 @@ func segName(seg uint32) string { return fmt.Sprintf("%08x.pack", seg) }
 type packReq struct {
 	rec  []byte
 	done chan struct{}
-	loc  packLoc
+	loc  PackLoc
 	err  error
 }
 
@@ -70,7 +70,7 @@ func newPackSegments(root string, fds *segCache) *packSegments {
 }
 
 // append durably appends rec and returns its location.
-func (p *packSegments) append(rec []byte) (packLoc, error) {
+func (p *packSegments) append(rec []byte) (PackLoc, error) {
 	r := &packReq{rec: rec, done: make(chan struct{})}
 	p.appends.add(r)
 	<-r.done
@@ -116,7 +116,7 @@ func (p *packSegments) writeBatch(batch []*packReq) error {
 		p.buf = buf // reused by the next batch (the leader is the only user)
 	}
 	for _, r := range batch {
-		r.loc = packLoc{Seg: p.seg, Off: p.size + int64(len(buf)), Len: int32(len(r.rec))}
+		r.loc = PackLoc{Seg: p.seg, Off: p.size + int64(len(buf)), Len: int32(len(r.rec))}
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(r.rec)))
 		buf = binary.BigEndian.AppendUint64(buf, xxh3.Hash(r.rec))
 		buf = append(buf, r.rec...)
@@ -208,7 +208,7 @@ func (p *packSegments) segments() ([]uint32, error) {
 // read returns the record at loc after checking its frame. A read that
 // fails on a cached descriptor is retried once on a fresh one: the cached
 // file may be one the segment path no longer names (see segCache).
-func (p *packSegments) read(loc packLoc) ([]byte, error) {
+func (p *packSegments) read(loc PackLoc) ([]byte, error) {
 	if loc.Len <= 0 {
 		return nil, fmt.Errorf("storage: no packed copy: %w", os.ErrNotExist)
 	}
@@ -233,7 +233,7 @@ func (p *packSegments) read(loc packLoc) ([]byte, error) {
 }
 
 // readFrame reads and checks the frame of the record at loc.
-func readFrame(f *os.File, loc packLoc) ([]byte, error) {
+func readFrame(f *os.File, loc PackLoc) ([]byte, error) {
 	b := make([]byte, packFrameHead+int(loc.Len))
 	if _, err := f.ReadAt(b, loc.Off); err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func readFrame(f *os.File, loc packLoc) ([]byte, error) {
 
 // scan calls fn for every intact record of a segment, stopping at the first
 // torn or corrupt frame.
-func (p *packSegments) scan(seg uint32, fn func(loc packLoc, rec []byte) error) error {
+func (p *packSegments) scan(seg uint32, fn func(loc PackLoc, rec []byte) error) error {
 	f, err := os.Open(filepath.Join(p.dir, segName(seg)))
 	if err != nil {
 		return err
@@ -267,7 +267,7 @@ func (p *packSegments) scan(seg uint32, fn func(loc packLoc, rec []byte) error) 
 		if _, err := io.ReadFull(r, rec); err != nil || binary.BigEndian.Uint64(head[4:]) != xxh3.Hash(rec) {
 			return nil
 		}
-		if err := fn(packLoc{Seg: seg, Off: off, Len: int32(n)}, rec); err != nil {
+		if err := fn(PackLoc{Seg: seg, Off: off, Len: int32(n)}, rec); err != nil {
 			return err
 		}
 		off += int64(packFrameHead + n)

@@ -127,20 +127,20 @@ func (l *powerLog) rollBack(t *testing.T) (undone, cut int) {
 }
 
 type powerDrive struct {
-	drive
+	Drive
 	local *localDrive
 	log   *powerLog
 }
 
 type powerTemp struct {
-	tempFile
+	TempFile
 	d       *powerDrive
 	final   string
 	written int64
 	synced  int64
 }
 
-func (d *powerDrive) wrapTemp(name string, tf tempFile, err error) (tempFile, error) {
+func (d *powerDrive) wrapTemp(name string, tf TempFile, err error) (TempFile, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -149,22 +149,22 @@ func (d *powerDrive) wrapTemp(name string, tf tempFile, err error) (tempFile, er
 		tf.Abort()
 		return nil, err
 	}
-	return &powerTemp{tempFile: tf, d: d, final: final}, nil
+	return &powerTemp{TempFile: tf, d: d, final: final}, nil
 }
 
-func (d *powerDrive) Create(name string) (tempFile, error) {
+func (d *powerDrive) Create(name string) (TempFile, error) {
 	if err := d.log.step(); err != nil {
 		return nil, err
 	}
-	tf, err := d.drive.Create(name)
+	tf, err := d.Drive.Create(name)
 	return d.wrapTemp(name, tf, err)
 }
 
-func (d *powerDrive) CreateShard(name string) (tempFile, error) {
+func (d *powerDrive) CreateShard(name string) (TempFile, error) {
 	if err := d.log.step(); err != nil {
 		return nil, err
 	}
-	tf, err := d.drive.CreateShard(name)
+	tf, err := d.Drive.CreateShard(name)
 	return d.wrapTemp(name, tf, err)
 }
 
@@ -172,7 +172,7 @@ func (t *powerTemp) Write(p []byte) (int, error) {
 	if err := t.d.log.step(); err != nil {
 		return 0, err
 	}
-	n, err := t.tempFile.Write(p)
+	n, err := t.TempFile.Write(p)
 	t.written += int64(n)
 	return n, err
 }
@@ -181,7 +181,7 @@ func (t *powerTemp) Sync() error {
 	if err := t.d.log.step(); err != nil {
 		return err
 	}
-	err := t.tempFile.Sync()
+	err := t.TempFile.Sync()
 	if err == nil {
 		t.synced = t.written
 	}
@@ -190,10 +190,10 @@ func (t *powerTemp) Sync() error {
 
 func (t *powerTemp) Commit() error {
 	if err := t.d.log.step(); err != nil {
-		t.tempFile.Abort()
+		t.TempFile.Abort()
 		return err
 	}
-	if err := t.tempFile.Commit(); err != nil {
+	if err := t.TempFile.Commit(); err != nil {
 		return err
 	}
 	l := t.d.log
@@ -207,7 +207,7 @@ func (d *powerDrive) SyncDir(name string) error {
 	if err := d.log.step(); err != nil {
 		return err
 	}
-	if err := d.drive.SyncDir(name); err != nil {
+	if err := d.Drive.SyncDir(name); err != nil {
 		return err
 	}
 	p, err := d.local.dataPath(name)
@@ -226,46 +226,46 @@ func (d *powerDrive) SyncDir(name string) error {
 	return nil
 }
 
-func (d *powerDrive) Append(rec []byte) (packLoc, error) {
+func (d *powerDrive) Append(rec []byte) (PackLoc, error) {
 	if err := d.log.step(); err != nil {
-		return packLoc{}, err
+		return PackLoc{}, err
 	}
-	return d.drive.Append(rec)
+	return d.Drive.Append(rec)
 }
 
 func (d *powerDrive) Remove(names ...string) error {
 	if err := d.log.step(); err != nil {
 		return err
 	}
-	return d.drive.Remove(names...)
+	return d.Drive.Remove(names...)
 }
 
 func (d *powerDrive) RemovePack(seg uint32) error {
 	if err := d.log.step(); err != nil {
 		return err
 	}
-	return d.drive.RemovePack(seg)
+	return d.Drive.RemovePack(seg)
 }
 
-func (d *powerDrive) Open(name string) (shardFile, error) {
+func (d *powerDrive) Open(name string) (ShardFile, error) {
 	if d.log.cut.Load() {
 		return nil, errPowerCut
 	}
-	return d.drive.Open(name)
+	return d.Drive.Open(name)
 }
 
 func (d *powerDrive) ReadFile(name string) ([]byte, error) {
 	if d.log.cut.Load() {
 		return nil, errPowerCut
 	}
-	return d.drive.ReadFile(name)
+	return d.Drive.ReadFile(name)
 }
 
-func (d *powerDrive) ReadPacked(loc packLoc) ([]byte, error) {
+func (d *powerDrive) ReadPacked(loc PackLoc) ([]byte, error) {
 	if d.log.cut.Load() {
 		return nil, errPowerCut
 	}
-	return d.drive.ReadPacked(loc)
+	return d.Drive.ReadPacked(loc)
 }
 
 // powerOutcome is what a key may hold after the cut: its last acknowledged
@@ -296,8 +296,8 @@ func powerLossRun(t *testing.T, iterations int, versioned bool) {
 		dir := t.TempDir()
 		log := &powerLog{files: map[string]*powerFile{}, indexCopy: filepath.Join(dir, "index.durable")}
 		cfg := crashConfig(dir)
-		cfg.testWrapDrive = func(_ int, d drive) drive {
-			return &powerDrive{drive: d, local: d.(*localDrive), log: log}
+		cfg.testWrapDrive = func(_ int, d Drive) Drive {
+			return &powerDrive{Drive: d, local: d.(*localDrive), log: log}
 		}
 		cfg.testIndexDurable = log.indexDurable
 		s, err := Open(cfg)

@@ -22,7 +22,7 @@ type partSource struct {
 
 	once   []sync.Once // per shard: open/read once, even with concurrent Ranges
 	loaded []bool
-	files  []shardFile
+	files  []ShardFile
 	inline [][]byte
 	heads  []*metaHeader // inline streams: each drive's checked record header
 	errs   []error
@@ -35,7 +35,7 @@ func (s *Store) newPartSource(ref dataRef) (*partSource, error) {
 	}
 	n := ref.Data + ref.Parity
 	return &partSource{s: s, ref: ref, codec: c, once: make([]sync.Once, n), loaded: make([]bool, n),
-		files: make([]shardFile, n), inline: make([][]byte, n), heads: make([]*metaHeader, n), errs: make([]error, n)}, nil
+		files: make([]ShardFile, n), inline: make([][]byte, n), heads: make([]*metaHeader, n), errs: make([]error, n)}, nil
 }
 
 // load opens (or reads) shard i once.

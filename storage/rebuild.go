@@ -142,7 +142,7 @@ func (s *Store) RebuildIndex(ctx context.Context) (st RebuildStats, err error) {
 func (s *Store) readable(copies int) bool { return copies >= s.data }
 
 // countLocs counts the drives holding a packed record.
-func countLocs(locs []packLoc) int {
+func countLocs(locs []PackLoc) int {
 	n := 0
 	for _, l := range locs {
 		if l.Len > 0 {
@@ -173,21 +173,21 @@ func (s *Store) metaIDs(ctx context.Context, errs *errorTally) map[string]int {
 // each drive, the record at its latest location overall, and the ids
 // killed by "delete" records.
 type packedFound struct {
-	locs   map[string][]packLoc
-	latest map[string]packLoc
+	locs   map[string][]PackLoc
+	latest map[string]PackLoc
 	recs   map[string]*objRecord
 	killed map[string]bool
 }
 
 // scanPackLogs reads every pack segment of every drive.
 func (s *Store) scanPackLogs(ctx context.Context, trashed map[string]bool, errs *errorTally) *packedFound {
-	f := &packedFound{locs: map[string][]packLoc{}, latest: map[string]packLoc{}, recs: map[string]*objRecord{}, killed: map[string]bool{}}
-	after := func(a, b packLoc) bool { return a.Seg > b.Seg || a.Seg == b.Seg && a.Off > b.Off }
+	f := &packedFound{locs: map[string][]PackLoc{}, latest: map[string]PackLoc{}, recs: map[string]*objRecord{}, killed: map[string]bool{}}
+	after := func(a, b PackLoc) bool { return a.Seg > b.Seg || a.Seg == b.Seg && a.Off > b.Off }
 	for i, d := range s.drives {
 		segs, err := d.PackSegments()
 		errs.add("list pack segments of "+d.Path(), err)
 		for _, seg := range segs {
-			err := d.ScanPack(seg, func(loc packLoc, rec []byte) error {
+			err := d.ScanPack(seg, func(loc PackLoc, rec []byte) error {
 				h, _, err := decodeMeta(rec)
 				if err != nil || h.Shard != i {
 					errs.add(fmt.Sprintf("pack segment %s of %s at %d", segName(seg), d.Path(), loc.Off), err)
@@ -204,7 +204,7 @@ func (s *Store) scanPackLogs(ctx context.Context, trashed map[string]bool, errs 
 				}
 				r := h.Object
 				if f.locs[r.ID] == nil {
-					f.locs[r.ID] = make([]packLoc, len(s.drives))
+					f.locs[r.ID] = make([]PackLoc, len(s.drives))
 				}
 				if prev := f.locs[r.ID][i]; prev.Len == 0 || after(loc, prev) {
 					f.locs[r.ID][i] = loc

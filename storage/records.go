@@ -29,7 +29,7 @@ type dataRef struct {
 	// Packed, for inline streams of single-part objects, locates each
 	// drive's record in its pack log (index i = drive i) instead of .meta
 	// files. Copies written to the drives carry no Packed.
-	Packed []packLoc `json:"packed,omitempty"`
+	Packed []PackLoc `json:"packed,omitempty"`
 	// SSESalt is, for a part of an encrypted multipart upload, the salt
 	// its part key was derived with (sse.Cipher.NewPart); nil otherwise.
 	SSESalt []byte `json:"sseSalt,omitempty"`

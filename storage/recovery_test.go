@@ -15,7 +15,7 @@ import (
 // faultyDrive fails listings (Walk) and, when scanErr is set, pack
 // segment scans with an I/O error, as a failing disk would.
 type faultyDrive struct {
-	drive
+	Drive
 	walkErr, scanErr error
 }
 
@@ -23,14 +23,14 @@ func (d *faultyDrive) Walk(fn func(name string, mod time.Time) error) error {
 	if d.walkErr != nil {
 		return d.walkErr
 	}
-	return d.drive.Walk(fn)
+	return d.Drive.Walk(fn)
 }
 
-func (d *faultyDrive) ScanPack(seg uint32, fn func(packLoc, []byte) error) error {
+func (d *faultyDrive) ScanPack(seg uint32, fn func(PackLoc, []byte) error) error {
 	if d.scanErr != nil {
 		return d.scanErr
 	}
-	return d.drive.ScanPack(seg, fn)
+	return d.Drive.ScanPack(seg, fn)
 }
 
 // TestRebuildReportsReadErrors: drives whose listing fails during
@@ -56,8 +56,8 @@ func TestRebuildReportsReadErrors(t *testing.T) {
 
 	eio := fmt.Errorf("read directory: %w", syscall.EIO)
 	healthy := ts.cfg
-	ts.cfg.testWrapDrive = func(i int, d drive) drive {
-		f := &faultyDrive{drive: d, walkErr: eio}
+	ts.cfg.testWrapDrive = func(i int, d Drive) Drive {
+		f := &faultyDrive{Drive: d, walkErr: eio}
 		if i == 1 {
 			f.scanErr = eio
 		}
@@ -99,9 +99,9 @@ func TestScrubCountsSkippedErrors(t *testing.T) {
 	ctx := context.Background()
 	ts.put("a", bytes.Repeat([]byte("a"), 200<<10))
 	ts.Store.Close()
-	ts.cfg.testWrapDrive = func(i int, d drive) drive {
+	ts.cfg.testWrapDrive = func(i int, d Drive) Drive {
 		if i == 2 {
-			return &faultyDrive{drive: d, walkErr: fmt.Errorf("read directory: %w", syscall.EIO)}
+			return &faultyDrive{Drive: d, walkErr: fmt.Errorf("read directory: %w", syscall.EIO)}
 		}
 		return d
 	}

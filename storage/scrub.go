@@ -358,6 +358,12 @@ func (s *Store) removeOrphans(ctx context.Context) error {
 		var flushErr error
 		err := d.Walk(func(name string, mod time.Time) error {
 			id, _, _ := strings.Cut(name, ".")
+			if s.cfg.Shared && time.Since(mod) < SharedGrace {
+				// Maybe another node's write in flight: its pins are
+				// not ours. The next pass decides.
+				seen[id] = true
+				return nil
+			}
 			if seen[id] {
 				return nil
 			}

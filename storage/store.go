@@ -39,8 +39,23 @@ type Config struct {
 	// its write asks for SSE-C (the operator's --sse-default).
 	SSEDefault bool
 
+	// DriveSet, when non-nil, is the set's drives already opened (local
+	// ones by OpenLocalDrive, remote ones by internal/driveproto), in set
+	// order; it replaces Drives. They stay the caller's: Close leaves them open.
+	DriveSet []Drive
+	// SetID, when set, names the erasure set: Open formats empty drives
+	// as its members and refuses a drive formatted for another set.
+	SetID string
+	// Shared means other processes (cluster nodes) write to these drives
+	// and this index too. Drive side: Open removes no temporary files on
+	// remote drives and only those older than SharedGrace on local ones,
+	// and the scrubber keeps temporary files, orphans and pack segments
+	// younger than SharedGrace (other nodes' writes in flight, which this
+	// store cannot see pinned).
+	Shared bool
+
 	// Test hooks: unexported, so only this package's tests set them.
-	testWrapDrive       func(i int, d drive) drive // wraps every drive the store opens (the power-loss layer)
+	testWrapDrive       func(i int, d Drive) Drive // wraps every drive the store opens (the power-loss layer)
 	testUnaligned       bool                       // write shard streams unpadded (Align 0), as versions before frame alignment did
 	testPackSegmentSize int64                      // rotate pack segments at this size instead of packSegmentSize
 	// testIndexDurable runs after every index commit, once it is durable
@@ -66,6 +81,13 @@ const (
 	inlineMax = 128 << 10
 	// maxObjectSize is the S3 limit of 5 TiB.
 	maxObjectSize = 5 << 40
+	// SharedGrace is how old a file on shared drives (Config.Shared) must
+	// be before the scrubber may take it for an interrupted write: another
+	// node's write in flight is pinned only in that node's memory. It is
+	// far above any write's time from first byte to index commit at the
+	// drive protocol's deadlines, and short enough that leftovers go the
+	// same day.
+	SharedGrace = 15 * time.Minute
 )
 
 // Store is the erasure-coded object store. It implements ObjectStore.
@@ -114,6 +136,9 @@ var _ ObjectStore = (*Store)(nil)
 // starts the background scrubber.
 func Open(cfg Config) (*Store, error) {
 	n := len(cfg.Drives)
+	if cfg.DriveSet != nil {
+		n = len(cfg.DriveSet)
+	}
 	if err := CheckLayout(n, cfg.Parity); err != nil {
 		return nil, err
 	}
@@ -174,13 +199,8 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s.idx = idx
 	s.packs = newPackLog(s.drives, idx, s)
-	for _, d := range s.drives {
-		// Leftovers only cost space (scrub retries hourly), so a drive that
-		// cannot list them is reported, not fatal.
-		if _, err := d.CleanTemp(0); err != nil {
-			s.log.Warn("storage: removing leftover temporary files", "drive", d.Path(), "err", err)
-		}
-	}
+	s.packs.shared = cfg.Shared
+	s.cleanTempAtOpen()
 	if err := s.finishCleanups(); err != nil {
 		return nil, errors.Join(fmt.Errorf("storage: finish removals a crash interrupted: %w", err), idx.Close())
 	}
@@ -201,27 +221,47 @@ func Open(cfg Config) (*Store, error) {
 }
 
 // openDrives reads every drive's format file and puts drives in set order.
-// Unformatted (new or wiped) drives take the free positions and are
-// formatted; the scrubber heals their shards back.
+// Unformatted (new or wiped) drives take the free positions (their own
+// first) and are formatted; the scrubber heals their shards back. A drive
+// that cannot be reached (ErrDriveOffline) keeps its own position
+// unformatted: the scrubber formats it when it is back and empty.
 func (s *Store) openDrives() error {
-	n := len(s.cfg.Drives)
-	formats := make([]*driveFormat, n)
-	var ref *driveFormat
+	given := s.cfg.DriveSet
+	if given == nil {
+		for _, p := range s.cfg.Drives {
+			given = append(given, newCachedDrive(p, s.segFDs))
+		}
+	}
+	n := len(given)
+	formats := make([]*DriveFormat, n)
+	offline := make([]bool, n)
+	var ref *DriveFormat
 	existing := false
-	for i, p := range s.cfg.Drives {
-		f, err := newLocalDrive(p).ReadFormat()
-		if err == nil {
+	for i, d := range given {
+		f, err := d.ReadFormat()
+		switch {
+		case err == nil:
 			formats[i] = &f
-			if ref == nil {
+			if ref == nil || f.SetID == s.cfg.SetID && ref.SetID != s.cfg.SetID {
 				ref = &f
 				existing = true
 			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("storage: unreadable drive format, treating drive as wiped", "drive", p, "err", err)
+		case errors.Is(err, ErrDriveOffline):
+			s.log.Warn("storage: drive offline at open; it joins when it is back", "drive", d.Path(), "err", err)
+			offline[i] = true
+		case !errors.Is(err, fs.ErrNotExist):
+			s.log.Warn("storage: unreadable drive format, treating drive as wiped", "drive", d.Path(), "err", err)
 		}
 	}
+	setID := s.cfg.SetID
+	if setID == "" {
+		setID = newID()
+	}
 	if ref == nil {
-		ref = &driveFormat{Version: formatVersion, SetID: newID(), Drives: n, Data: s.data, Parity: s.parity, BlockSize: s.blockSize}
+		ref = &DriveFormat{Version: formatVersion, SetID: setID, Drives: n, Data: s.data, Parity: s.parity, BlockSize: s.blockSize}
+	}
+	if s.cfg.SetID != "" && ref.SetID != s.cfg.SetID {
+		return fmt.Errorf("storage: drive %s belongs to another set (%s, want %s)", given[0].Path(), ref.SetID, s.cfg.SetID)
 	}
 	if ref.Drives != n {
 		return fmt.Errorf("storage: drives belong to a set of %d, configured %d", ref.Drives, n)
@@ -231,62 +271,113 @@ func (s *Store) openDrives() error {
 		s.data, s.parity, s.blockSize = ref.Data, ref.Parity, ref.BlockSize
 	}
 	s.setID = ref.SetID
-	s.drives = make([]drive, n)
-	var unplaced []string
-	for i, p := range s.cfg.Drives {
+	placed := make([]int, n) // position -> index into given, -1 while free
+	for pos := range placed {
+		placed[pos] = -1
+	}
+	var unplaced []int
+	for i, d := range given {
 		f := formats[i]
 		switch {
 		case f == nil:
-			unplaced = append(unplaced, p)
+			unplaced = append(unplaced, i)
 		case f.SetID != s.setID:
-			return fmt.Errorf("storage: drive %s belongs to another set (%s)", p, f.SetID)
-		case s.drives[f.Index] != nil:
-			return fmt.Errorf("storage: drives %s and %s both claim position %d", s.drives[f.Index].Path(), p, f.Index)
+			return fmt.Errorf("storage: drive %s belongs to another set (%s)", d.Path(), f.SetID)
+		case placed[f.Index] >= 0:
+			return fmt.Errorf("storage: drives %s and %s both claim position %d", given[placed[f.Index]].Path(), d.Path(), f.Index)
 		default:
 			if f.Index != i {
-				s.log.Warn("storage: drive found at another position; using its recorded position", "drive", p, "position", f.Index)
+				s.log.Warn("storage: drive found at another position; using its recorded position", "drive", d.Path(), "position", f.Index)
 			}
-			s.drives[f.Index] = newCachedDrive(p, s.segFDs)
+			placed[f.Index] = i
 		}
 	}
-	for i := range s.drives {
-		if s.drives[i] != nil {
+	// Unformatted drives take their own position when it is free, then
+	// the free ones in order.
+	var rest []int
+	for _, i := range unplaced {
+		if placed[i] < 0 {
+			placed[i] = i
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	for pos := range placed {
+		if placed[pos] < 0 {
+			placed[pos], rest = rest[0], rest[1:]
+		}
+	}
+	s.drives = make([]drive, n) // formatDrive records their number
+	for pos, i := range placed {
+		if formats[i] != nil || offline[i] {
 			continue
 		}
-		p := unplaced[0]
-		unplaced = unplaced[1:]
-		d := newCachedDrive(p, s.segFDs)
-		if err := s.formatDrive(d, i); err != nil {
-			return fmt.Errorf("storage: format drive %s: %w", p, err)
+		d := given[i]
+		if err := s.formatDrive(d, pos); err != nil {
+			return fmt.Errorf("storage: format drive %s: %w", d.Path(), err)
 		}
 		if existing {
-			s.log.Warn("storage: drive was new or wiped; formatted it, the scrubber heals its shards", "drive", p, "position", i)
+			s.log.Warn("storage: drive was new or wiped; formatted it, the scrubber heals its shards", "drive", d.Path(), "position", pos)
 			s.needHeal = true
 		}
-		s.drives[i] = d
 	}
-	for _, d := range s.drives {
+	for pos, i := range placed {
+		d := given[i]
 		if ld, ok := d.(*localDrive); ok {
 			if err := ld.restrictModes(); err != nil {
 				s.log.Warn("storage: cannot restrict a drive's directories and files to their owner", "drive", ld.root, "err", err)
 			}
-		}
-	}
-	for i, d := range s.drives {
-		if ld, ok := d.(*localDrive); ok && s.cfg.testPackSegmentSize > 0 {
-			ld.packs.rotateAt = s.cfg.testPackSegmentSize
+			if s.cfg.testPackSegmentSize > 0 {
+				ld.packs.rotateAt = s.cfg.testPackSegmentSize
+			}
 		}
 		if s.cfg.testWrapDrive != nil {
-			s.drives[i] = s.cfg.testWrapDrive(i, d)
+			d = s.cfg.testWrapDrive(pos, d)
 		}
+		s.drives[pos] = &countedDrive{Drive: d}
 	}
 	return nil
 }
 
-func (s *Store) formatDrive(d drive, i int) error {
-	return d.Format(driveFormat{
+// cleanTempAtOpen removes temporary files that interrupted writes left.
+// Leftovers only cost space (scrub retries hourly), so a drive that
+// cannot list them is reported, not fatal. With Config.Shared other
+// nodes write to the drives too: remote drives are their owners' to
+// clean, and on local ones only files older than SharedGrace go.
+func (s *Store) cleanTempAtOpen() {
+	for _, d := range s.drives {
+		age := time.Duration(0)
+		if s.cfg.Shared {
+			if !isLocal(d) {
+				continue
+			}
+			age = SharedGrace
+		}
+		if _, err := d.CleanTemp(age); err != nil {
+			s.log.Warn("storage: removing leftover temporary files", "drive", d.Path(), "err", err)
+		}
+	}
+}
+
+// isLocal reports whether d (under the store's wrappers) is a local
+// directory of this process.
+func isLocal(d Drive) bool {
+	for {
+		switch v := d.(type) {
+		case *localDrive:
+			return true
+		case *countedDrive:
+			d = v.Drive
+		default:
+			return false
+		}
+	}
+}
+
+func (s *Store) formatDrive(d Drive, i int) error {
+	return d.Format(DriveFormat{
 		Version: formatVersion, SetID: s.setID, DriveID: newID(), Index: i,
-		Drives: len(s.cfg.Drives), Data: s.data, Parity: s.parity, BlockSize: s.blockSize,
+		Drives: len(s.drives), Data: s.data, Parity: s.parity, BlockSize: s.blockSize,
 		Created: time.Now().UTC(),
 	})
 }
@@ -301,8 +392,10 @@ func (s *Store) Close() error {
 			s.log.Warn("storage: dropping finished cleanup journal entries", "err", ferr)
 		}
 		err = s.idx.Close()
-		for _, d := range s.drives {
-			d.Close()
+		if s.cfg.DriveSet == nil { // drives of DriveSet are the caller's
+			for _, d := range s.drives {
+				d.Close()
+			}
 		}
 	})
 	return err

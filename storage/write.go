@@ -14,7 +14,7 @@ type pendingData struct {
 	ref     dataRef
 	dig     digests
 	inline  [][]byte   // per-drive shard streams when ref.Inline
-	files   []tempFile // per-drive shard files otherwise
+	files   []TempFile // per-drive shard files otherwise
 	failed  []error    // per drive; non-nil drives are left out
 	written bool       // files renamed into place
 }
@@ -109,7 +109,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 		}
 	} else {
 		p.ref.Align = s.shardAlign
-		p.files = make([]tempFile, len(s.drives))
+		p.files = make([]TempFile, len(s.drives))
 		s.parallel(func(i int) {
 			p.files[i], p.failed[i] = s.drives[i].CreateShard(id + ".shard")
 			s.drives[i].noteError(p.failed[i])

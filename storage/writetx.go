@@ -191,7 +191,7 @@ func (w *writeTx) persistPacked(rec *objRecord) error {
 		w.abort()
 		return err
 	}
-	locs := make([]packLoc, len(s.drives))
+	locs := make([]PackLoc, len(s.drives))
 	var ok atomic.Int32
 	s.parallel(func(i int) {
 		loc, err := s.packs.append(i, raws[i])
