@@ -41,7 +41,15 @@ const usageFile = "usage.db"
 
 // openUsage opens DIR/usage.db and builds its sampler; Shutdown closes the file.
 func (s *Server) openUsage(cfg Config) (*usagehist.Sampler, error) {
-	hist, err := usagehist.OpenStore(filepath.Join(cfg.DataDir, usageFile))
+	var hist *usagehist.Store
+	var err error
+	if s.Cluster != nil {
+		// One history for the cluster, in etcd: the leader samples, any
+		// node draws the charts.
+		hist, err = s.openSharedUsage()
+	} else {
+		hist, err = usagehist.OpenStore(filepath.Join(cfg.DataDir, usageFile))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("server: usage history: %w", err)
 	}

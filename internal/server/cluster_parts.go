@@ -8,8 +8,17 @@ import (
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/internal/cluster"
 	"github.com/cofferstore/coffer/internal/kv"
+	"github.com/cofferstore/coffer/internal/usagehist"
 	"github.com/cofferstore/coffer/storage"
 )
+
+// usagePrefix is the usage history's prefix in etcd.
+const usagePrefix = "/coffer/usage/"
+
+// openSharedUsage opens the cluster's usage history in etcd.
+func (s *Server) openSharedUsage() (*usagehist.Store, error) {
+	return usagehist.OpenStoreKV(kv.NewEtcd(s.Cluster.Client(), usagePrefix))
+}
 
 // openShared opens storage over the set's drives in layout order (this
 // node's local, the others' over the drive protocol), with the index in

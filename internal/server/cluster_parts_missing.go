@@ -7,6 +7,7 @@ import (
 
 	"github.com/cofferstore/coffer/auth"
 	"github.com/cofferstore/coffer/internal/cluster"
+	"github.com/cofferstore/coffer/internal/usagehist"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -17,4 +18,8 @@ var errClusterParts = errors.New("server: cluster mode is not complete in this b
 
 func (s *Server) openShared(Config, *auth.KeyRing, cluster.Layout, []storage.Drive, []byte) error {
 	return errClusterParts
+}
+
+func (s *Server) openSharedUsage() (*usagehist.Store, error) {
+	return nil, errClusterParts
 }
