@@ -97,3 +97,25 @@ func (c *Cluster) Leader(ctx context.Context) (string, error) {
 	}
 	return string(resp.Kvs[0].Value), nil
 }
+
+// Lock takes the cluster-wide mutex name (a concurrency.Mutex over a
+// session of LeaseTTL: a holder that dies releases it within the TTL) and
+// returns its release. It serializes what two nodes must not do at once,
+// such as formatting the set's drives when the stores first open.
+func (c *Cluster) Lock(ctx context.Context, name string) (unlock func(), err error) {
+	sess, err := concurrency.NewSession(c.cli, concurrency.WithTTL(LeaseTTL))
+	if err != nil {
+		return nil, err
+	}
+	m := concurrency.NewMutex(sess, Prefix+"locks/"+name)
+	if err := m.Lock(ctx); err != nil {
+		_ = sess.Close() // the error says why
+		return nil, err
+	}
+	return func() {
+		uctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		_ = m.Unlock(uctx) // closing the session below releases it anyway
+		_ = sess.Close()
+	}, nil
+}

@@ -83,6 +83,13 @@ func (s *Server) openCluster(ctx context.Context, cfg Config, keys *auth.KeyRing
 	s.layout = layout
 	log.Info("cluster: joined", "node", cfg.ClusterNode, "setID", layout.SetID, "data", layout.Data, "parity", layout.Parity,
 		"drives", len(layout.Drives), "driveURL", s.DriveURL)
+	// Stores opening at once would format the same drives at once (each
+	// node formats every empty drive of the set): one node at a time.
+	unlock, err := c.Lock(ctx, "open")
+	if err != nil {
+		return fmt.Errorf("server: cluster open lock: %w", err)
+	}
+	defer unlock()
 	return s.openShared(cfg, keys, layout, local, secret)
 }
 

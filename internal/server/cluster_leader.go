@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -18,6 +19,12 @@ const (
 	// back, until this node's store sees that node's drives online again
 	// (the remote drives' probe finds them within seconds).
 	healWaitOnline = time.Minute
+	// healRetryAfter and healRetries: a pass that met errors (a drive not
+	// back yet, a shard unreadable for the moment) runs again, a few
+	// times, so a returning node ends fully healed without waiting for
+	// the scrub interval.
+	healRetryAfter = 5 * time.Second
+	healRetries    = 6
 )
 
 // lead runs the background jobs that walk the index while this node leads
@@ -42,6 +49,7 @@ func (s *Server) lead(cfg Config) func(ctx context.Context) {
 type healRequest struct {
 	reason string
 	node   string // a node that came back: wait until its drives are online
+	retry  int    // how many passes of this request met errors already
 }
 
 func (s *Server) healLoop(ctx context.Context, cfg Config) {
@@ -70,33 +78,46 @@ func (s *Server) healLoop(ctx context.Context, cfg Config) {
 		defer t.Stop()
 		tick = t.C
 	}
+	run := func(r healRequest) {
+		if s.healPass(ctx, r) || r.retry >= healRetries || ctx.Err() != nil {
+			return
+		}
+		r.retry++
+		time.AfterFunc(healRetryAfter, func() { request(r) })
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case r := <-kick:
-			s.healPass(ctx, r)
+			run(r)
 		case <-tick:
-			s.healPass(ctx, healRequest{reason: "interval"})
+			run(healRequest{reason: "interval"})
 		}
 	}
 }
 
 // healPass runs one scrub pass (verify every shard, rewrite missing or bad
 // ones on every drive of the set, remote ones included) and publishes its
-// progress while it runs.
-func (s *Server) healPass(ctx context.Context, r healRequest) {
+// progress while it runs. It reports whether the pass ended without
+// errors.
+func (s *Server) healPass(ctx context.Context, r healRequest) bool {
 	log := s.logger.With("component", "cluster")
 	if r.node != "" && !s.waitDrivesOnline(ctx, r.node) {
 		log.Warn("cluster: a node came back but its drives did not come online here; the pass runs anyway", "node", r.node)
 	}
-	h := cluster.HealStatus{Leader: s.Cluster.Node(), Reason: r.reason, Running: true, Started: time.Now().UTC()}
+	reason := r.reason
+	if r.retry > 0 {
+		reason = fmt.Sprintf("%s (again: %d)", r.reason, r.retry)
+	}
+	errorsBefore := s.Store.ScrubStats().Errors
+	h := cluster.HealStatus{Leader: s.Cluster.Node(), Reason: reason, Running: true, Started: time.Now().UTC()}
 	fill := func(st storage.ScrubStats) {
 		h.Progress, h.ObjectsScanned, h.ObjectsHealed = st.Progress, st.ObjectsScanned, st.ObjectsHealed
 		h.ShardsRepaired, h.Errors = st.ShardsRepaired, st.Errors
 	}
 	s.Cluster.PublishHeal(ctx, h)
-	log.Info("cluster: heal pass started", "reason", r.reason)
+	log.Info("cluster: heal pass started", "reason", reason)
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Store.Scrub(ctx)
@@ -112,17 +133,19 @@ func (s *Server) healPass(ctx context.Context, r healRequest) {
 		case err := <-done:
 			fill(s.Store.ScrubStats())
 			h.Running, h.Done = false, time.Now().UTC()
+			clean := err == nil && h.Errors == errorsBefore
 			if err != nil {
 				h.Err = err.Error()
-				log.Warn("cluster: heal pass failed", "reason", r.reason, "err", err)
+				log.Warn("cluster: heal pass failed", "reason", reason, "err", err)
 			} else {
 				h.Progress = 1
-				log.Info("cluster: heal pass done", "reason", r.reason, "objectsHealed", h.ObjectsHealed, "shardsRepaired", h.ShardsRepaired)
+				log.Info("cluster: heal pass done", "reason", reason, "objectsHealed", h.ObjectsHealed,
+					"shardsRepaired", h.ShardsRepaired, "newErrors", h.Errors-errorsBefore)
 			}
 			if ctx.Err() == nil {
 				s.Cluster.PublishHeal(ctx, h)
 			}
-			return
+			return clean
 		}
 	}
 }

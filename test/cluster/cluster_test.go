@@ -224,10 +224,11 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("quota exact across nodes", func(t *testing.T) {
+		c := c.with(t)
 		const quota = 24
 		qk := c.tenant("quota", quota)
 		qcli := c.s3("node1", qk)
-		if _, err := qcli.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("q")}); err != nil {
+		if _, err := qcli.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("quota-bucket")}); err != nil {
 			t.Fatal(err)
 		}
 		var ok, refused atomic.Int64
@@ -238,7 +239,7 @@ func TestCluster(t *testing.T) {
 			for w := range 4 {
 				wg.Go(func() {
 					for i := range 10 {
-						_, err := nc.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("q"),
+						_, err := nc.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("quota-bucket"),
 							Key: aws.String(fmt.Sprintf("%s-%d-%d", n, w, i)), Body: bytes.NewReader([]byte("x"))})
 						switch {
 						case err == nil:
@@ -257,7 +258,7 @@ func TestCluster(t *testing.T) {
 		for err := range errs {
 			t.Errorf("PUT neither stored nor refused by the quota: %v", err)
 		}
-		list, err := c.s3("node3", qk).ListObjectsV2(ctx(t), &s3.ListObjectsV2Input{Bucket: aws.String("q")})
+		list, err := c.s3("node3", qk).ListObjectsV2(ctx(t), &s3.ListObjectsV2Input{Bucket: aws.String("quota-bucket")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,6 +268,7 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("SIGKILL of a node under load", func(t *testing.T) {
+		c := c.with(t)
 		stop := make(chan struct{})
 		var killed atomic.Bool
 		var afterKill atomic.Int64
@@ -331,6 +333,7 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("SIGKILL of the etcd leader", func(t *testing.T) {
+		c := c.with(t)
 		leader := etcdLeader(t, c)
 		t.Logf("etcd leader: %s", leader)
 		c.kill(leader)
@@ -361,10 +364,14 @@ func TestCluster(t *testing.T) {
 		}
 		t.Logf("%d answers 503 before the writes went on", unavailable)
 		verifyAll(t, l, cli[survivors[0]], cli[survivors[1]])
+		// Back, and healed before the next node goes: an operator takes a
+		// node down only when the last one is redundant again.
 		c.restart(leader)
+		c.waitShards(leader, l.shards(), 60*time.Second)
 	})
 
 	t.Run("node restarted with wiped drives is healed", func(t *testing.T) {
+		c := c.with(t)
 		c.kill("node2")
 		for _, d := range c.node("node2").drives() {
 			if err := os.RemoveAll(d); err != nil {

@@ -164,14 +164,23 @@ func (c *devCluster) stop() {
 		_ = c.cmd.Process.Kill()
 	}
 	for name, p := range c.procs {
-		if p.ProcessState == nil {
-			if err := p.Process.Signal(syscall.Signal(0)); err == nil {
-				c.t.Errorf("%s (restarted by the test) still ran after cluster dev stopped", name)
-				_ = p.Process.Kill()
-			}
-			_ = p.Wait()
+		exited := make(chan struct{})
+		go func() { _ = p.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			c.t.Errorf("%s (restarted by the test) still ran after cluster dev stopped", name)
+			_ = p.Process.Kill()
+			<-exited
 		}
 	}
+}
+
+// with returns the cluster for a subtest: its failures end that subtest.
+func (c *devCluster) with(t *testing.T) *devCluster {
+	d := *c
+	d.t = t
+	return &d
 }
 
 func (c *devCluster) node(name string) devNode {
