@@ -1,18 +1,25 @@
 package auth
 
-import "golang.org/x/crypto/bcrypt"
+import (
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cofferstore/coffer/internal/kv"
+)
 
 // DefaultMaxAuditEvents is how many audit events a store keeps by default;
 // older ones are trimmed as new ones arrive.
 const DefaultMaxAuditEvents = 10000
 
-// Option configures a Store at OpenStore.
+// Option configures a Store at OpenStore, OpenStoreRing or OpenStoreKV.
 type Option func(*storeOptions)
 
 // storeOptions are the tunables of a Store; zero values mean the defaults.
 type storeOptions struct {
 	bcryptCost     int
 	maxAuditEvents uint64
+	// wrapDB, when set, wraps the store's kv.DB (tests run every
+	// transaction twice through it, as an optimistic backend may).
+	wrapDB func(kv.DB) kv.DB
 }
 
 // WithBcryptCost sets the bcrypt work factor of new password hashes
