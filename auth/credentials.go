@@ -190,7 +190,8 @@ func (s *Store) GenerateKey(tenant string) (Credential, error) {
 }
 
 // RotateKey replaces the tenant's key pair at once: the old access key fails
-// from the next request on. It returns ErrNoCredential when there is none.
+// from the next request on (on the other nodes of a cluster within their
+// secret cache TTL). It returns ErrNoCredential when there is none.
 func (s *Store) RotateKey(tenant string) (Credential, error) {
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
@@ -212,8 +213,9 @@ func (s *Store) RotateKey(tenant string) (Credential, error) {
 	return c, nil
 }
 
-// DeleteKey removes the tenant's key pair; all S3 access stops at once. It
-// returns ErrNoCredential when there is none.
+// DeleteKey removes the tenant's key pair; all S3 access stops at once (on
+// the other nodes of a cluster within their secret cache TTL). It returns
+// ErrNoCredential when there is none.
 func (s *Store) DeleteKey(tenant string) error {
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
@@ -294,11 +296,11 @@ func (s *Store) GetKey(tenant string) (KeyInfo, error) {
 }
 
 // LookupSecret returns the tenant and plaintext secret of an access key,
-// from an in-memory cache that rotation and deletion invalidate at once.
-// It returns ErrInvalidAccessKeyID for unknown keys.
+// from an in-memory cache that this store's rotation and deletion
+// invalidate at once (another process's, on a shared store, within the
+// cache TTL). It returns ErrInvalidAccessKeyID for unknown keys.
 func (s *Store) LookupSecret(accessKey string) (tenant, secret string, err error) {
-	if v, ok := s.cache.Load(accessKey); ok {
-		c := v.(cachedSecret)
+	if c, ok := s.cached(accessKey); ok {
 		return c.tenant, c.secret, nil
 	}
 	if len(accessKey) != accessKeyLen {
@@ -306,8 +308,7 @@ func (s *Store) LookupSecret(accessKey string) (tenant, secret string, err error
 	}
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
-	if v, ok := s.cache.Load(accessKey); ok {
-		c := v.(cachedSecret)
+	if c, ok := s.cached(accessKey); ok {
 		return c.tenant, c.secret, nil
 	}
 	err = s.view(func(tx kv.Tx) error {
@@ -339,11 +340,28 @@ func (s *Store) LookupSecret(accessKey string) (tenant, secret string, err error
 		secret, err = s.open(tenant, rec)
 		return err
 	})
+	if errors.Is(err, ErrInvalidAccessKeyID) {
+		s.cache.Delete(accessKey) // an expired entry of a key gone meanwhile
+	}
 	if err != nil {
 		return "", "", err
 	}
-	s.cache.Store(accessKey, cachedSecret{tenant, secret})
+	s.cache.Store(accessKey, cachedSecret{tenant, secret, s.now()})
 	return tenant, secret, nil
+}
+
+// cached returns accessKey's cached secret unless it is older than the
+// cache TTL.
+func (s *Store) cached(accessKey string) (cachedSecret, bool) {
+	v, ok := s.cache.Load(accessKey)
+	if !ok {
+		return cachedSecret{}, false
+	}
+	c := v.(cachedSecret)
+	if s.cacheTTL > 0 && s.now().Sub(c.at) >= s.cacheTTL {
+		return cachedSecret{}, false
+	}
+	return c, true
 }
 
 // MarkUsed records that accessKey just signed a valid request. It only

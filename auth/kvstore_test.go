@@ -356,3 +356,62 @@ func TestSessionLimitAcrossStores(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedStoreSecretCache: on a store other processes share
+// (OpenStoreKV), a key pair rotated or deleted through one Store stops
+// working through another within the secret cache TTL, though the other's
+// cache held it; the new pair works there at once.
+func TestSharedStoreSecretCache(t *testing.T) {
+	dir := t.TempDir()
+	ring, err := NewKeyRing(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(filepath.Join(dir, "auth.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := kv.NewBolt(bdb)
+	a, err := OpenStoreKV(db, ring, fastHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenStoreKV(sharedDB{db}, ring, fastHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	clock := &fakeClock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+	b.SetClock(clock.Now)
+	old, err := a.GenerateKey("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, secret, err := b.LookupSecret(old.AccessKey); err != nil || secret != old.SecretKey {
+		t.Fatalf("lookup through b: %v", err)
+	}
+	rotated, err := a.RotateKey("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, secret, err := b.LookupSecret(rotated.AccessKey); err != nil || secret != rotated.SecretKey {
+		t.Fatalf("new key through b: %v", err)
+	}
+	clock.Advance(DefaultSecretCacheTTL)
+	if _, _, err := b.LookupSecret(old.AccessKey); !errors.Is(err, ErrInvalidAccessKeyID) {
+		t.Fatalf("rotated-out key through b after the cache TTL: %v", err)
+	}
+	if err := a.DeleteKey("acme"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(DefaultSecretCacheTTL)
+	if _, _, err := b.LookupSecret(rotated.AccessKey); !errors.Is(err, ErrInvalidAccessKeyID) {
+		t.Fatalf("deleted key through b after the cache TTL: %v", err)
+	}
+	// A store in its own file keeps its cache: nothing else writes there.
+	s, _, _ := openTestStore(t)
+	if s.cacheTTL != 0 || a.cacheTTL != DefaultSecretCacheTTL {
+		t.Fatalf("cache TTLs: own file %v, shared %v", s.cacheTTL, a.cacheTTL)
+	}
+}

@@ -51,6 +51,9 @@ type Store struct {
 	// racing a rotation can never re-insert the old secret into the cache.
 	credMu sync.Mutex
 	cache  sync.Map // access key -> cachedSecret
+	// cacheTTL bounds how long a cached secret is used without reading
+	// the store (0: until this process rotates or deletes it).
+	cacheTTL time.Duration
 
 	usedMu   sync.Mutex
 	lastUsed map[string]usedMark // tenant -> last use, not yet flushed
@@ -70,7 +73,12 @@ type Store struct {
 	once sync.Once
 }
 
-type cachedSecret struct{ tenant, secret string }
+// cachedSecret is a looked-up secret and when it was read (for the cache
+// TTL of a shared store).
+type cachedSecret struct {
+	tenant, secret string
+	at             time.Time
+}
 
 // usedMark is an unflushed last-use time of one access key.
 type usedMark struct {
@@ -96,7 +104,7 @@ func OpenStoreRing(path string, ring *KeyRing, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: open %s: %w", path, err)
 	}
-	s, err := OpenStoreKV(kv.NewBolt(db), ring, opts...)
+	s, err := OpenStoreKV(kv.NewBolt(db), ring, append([]Option{privateStore}, opts...)...)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("%w (%s)", err, path), db.Close())
 	}
@@ -117,6 +125,7 @@ func OpenStoreKV(db kv.DB, ring *KeyRing, opts ...Option) (*Store, error) {
 		clock:    time.Now,
 		lastUsed: map[string]usedMark{},
 		opts:     o,
+		cacheTTL: o.cacheTTL(),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
