@@ -77,12 +77,7 @@ func (s *Store) Audit(ev AuditEvent) error {
 		if err := c.Err(); err != nil {
 			return err
 		}
-		for _, k := range doomed {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteKeys(b, doomed)
 	})
 }
 

@@ -306,31 +306,36 @@ type sharedDB struct{ kv.DB }
 
 func (sharedDB) Close() error { return nil }
 
+// openSharedStores opens two Stores over one kv.DB, as two nodes of a
+// cluster share the auth store.
+func openSharedStores(t *testing.T) (a, b *Store) {
+	t.Helper()
+	ring, err := NewKeyRing(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(filepath.Join(t.TempDir(), "auth.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := kv.NewBolt(bdb)
+	if a, err = OpenStoreKV(db, ring, fastHash); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if b, err = OpenStoreKV(sharedDB{db}, ring, fastHash); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return a, b
+}
+
 // TestSessionLimitAcrossStores: two Stores over one kv.DB (two nodes of a
 // cluster sharing the auth store) logging the same user in concurrently
 // never leave more than MaxSessionsPerUser sessions: the limit is decided
 // in the transaction, not by anything in one process.
 func TestSessionLimitAcrossStores(t *testing.T) {
-	dir := t.TempDir()
-	ring, err := NewKeyRing(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bdb, err := bolt.Open(filepath.Join(dir, "auth.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := kv.NewBolt(bdb)
-	a, err := OpenStoreKV(db, ring, fastHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := OpenStoreKV(sharedDB{db}, ring, fastHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openSharedStores(t)
 	if err := a.CreateUser("acme", "alice", "alice-password", RoleTenant); err != nil {
 		t.Fatal(err)
 	}
@@ -362,26 +367,7 @@ func TestSessionLimitAcrossStores(t *testing.T) {
 // working through another within the secret cache TTL, though the other's
 // cache held it; the new pair works there at once.
 func TestSharedStoreSecretCache(t *testing.T) {
-	dir := t.TempDir()
-	ring, err := NewKeyRing(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bdb, err := bolt.Open(filepath.Join(dir, "auth.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := kv.NewBolt(bdb)
-	a, err := OpenStoreKV(db, ring, fastHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := OpenStoreKV(sharedDB{db}, ring, fastHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openSharedStores(t)
 	clock := &fakeClock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
 	b.SetClock(clock.Now)
 	old, err := a.GenerateKey("acme")

@@ -256,22 +256,22 @@ func deleteSessionsKeyed(tx kv.Tx, match func([]byte, sessionRecord) bool) error
 		return err
 	}
 	var doomed [][]byte
-	err = forEach(b, func(k, v []byte) error {
-		var r sessionRecord
-		if json.Unmarshal(v, &r) != nil || match(k, r) {
-			doomed = append(doomed, append([]byte(nil), k...))
-		}
-		return nil
-	})
-	if err != nil {
+	if err := forEach(b, collectSessions(&doomed, match)); err != nil {
 		return err
 	}
-	for _, k := range doomed {
-		if err := b.Delete(k); err != nil {
-			return err
+	return deleteKeys(b, doomed)
+}
+
+// collectSessions returns a walk function adding to doomed the keys of
+// the sessions match accepts, and of unreadable records.
+func collectSessions(doomed *[][]byte, match func([]byte, sessionRecord) bool) func(k, v []byte) error {
+	return func(k, v []byte) error {
+		var r sessionRecord
+		if json.Unmarshal(v, &r) != nil || match(k, r) {
+			*doomed = append(*doomed, bytes.Clone(k))
 		}
+		return nil
 	}
-	return nil
 }
 
 // sweepPage is how many sessions one sweep transaction visits.
@@ -292,22 +292,13 @@ func (s *Store) sweepSessions() error {
 				return err
 			}
 			var doomed [][]byte
-			last, done, err = walkPage(b, after, sweepPage, func(k, v []byte) error {
-				var r sessionRecord
-				if json.Unmarshal(v, &r) != nil || !now.Before(r.expires()) {
-					doomed = append(doomed, bytes.Clone(k))
-				}
-				return nil
-			})
+			last, done, err = walkPage(b, after, sweepPage, collectSessions(&doomed, func(_ []byte, r sessionRecord) bool {
+				return !now.Before(r.expires())
+			}))
 			if err != nil {
 				return err
 			}
-			for _, k := range doomed {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-			return nil
+			return deleteKeys(b, doomed)
 		})
 		if err != nil || done {
 			return err

@@ -263,6 +263,17 @@ var errUnreadable = errors.New("auth: unreadable record")
 
 // getJSON reads and decodes key's record; false when absent. Read errors
 // pass up as they are, a record that does not decode as errUnreadable.
+// deleteKeys deletes keys from b (collected by a walk: a bucket must not
+// change under its cursor).
+func deleteKeys(b kv.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func getJSON(b kv.Bucket, key []byte, v any) (bool, error) {
 	data, err := b.Get(key)
 	if err != nil || data == nil {

@@ -38,10 +38,8 @@ func (s *Store) DeleteTenant(tenant string) error {
 		if err != nil {
 			return err
 		}
-		for _, k := range doomed {
-			if err := users.Delete(k); err != nil {
-				return err
-			}
+		if err := deleteKeys(users, doomed); err != nil {
+			return err
 		}
 		return deleteSessions(tx, func(r sessionRecord) bool { return r.Tenant == tenant })
 	})
