@@ -27,5 +27,5 @@
 // token is stored) and a bounded audit log, in a kv.DB: its own bbolt file
 // on a single node (OpenStoreRing), the cluster's etcd (OpenStoreKV). Its
 // transactions may run more than once (kv.DB) and reset their outputs on
-// every run; tests run each twice (twiceDB) to hold them to that.
+// every run; tests run each twice (internal/kvretry) to hold them to that.
 package auth

@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cofferstore/coffer/internal/kv"
+	"github.com/cofferstore/coffer/internal/kvretry"
 )
 
 // TestOldAuthFileOpens: testdata/auth-v1.db was written by the store as it
@@ -80,14 +81,14 @@ func TestOldAuthFileOpens(t *testing.T) {
 }
 
 // TestTransactionsRerun: every operation, with each transaction run twice
-// (twiceDB: the first run rolled back), gives the result of one run:
+// (kvretry: the first run rolled back), gives the result of one run:
 // returned key pairs are the stored ones, counts are not doubled, refusals
 // return no stale output.
 func TestTransactionsRerun(t *testing.T) {
 	s, _, _ := openTestStore(t)
-	twice, ok := s.db.(*twiceDB)
+	twice, ok := s.db.(*kvretry.DB)
 	if !ok {
-		t.Fatalf("test store's db is %T, not twiceDB", s.db)
+		t.Fatalf("test store's db is %T, not kvretry.DB", s.db)
 	}
 	c, err := s.GenerateKey("acme")
 	if err != nil {
@@ -157,8 +158,8 @@ func TestTransactionsRerun(t *testing.T) {
 	if _, _, err := s.Session(last.Token); !errors.Is(err, ErrSessionInvalid) {
 		t.Fatalf("session after DeleteTenant: %v", err)
 	}
-	if twice.reruns.Load() < 20 {
-		t.Fatalf("only %d transactions ran twice", twice.reruns.Load())
+	if twice.Reruns() < 20 {
+		t.Fatalf("only %d transactions ran twice", twice.Reruns())
 	}
 }
 

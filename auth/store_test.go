@@ -16,14 +16,15 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cofferstore/coffer/internal/kv"
+	"github.com/cofferstore/coffer/internal/kvretry"
 )
 
 // fastHash keeps tests fast (production uses bcrypt.DefaultCost), and runs
-// every transaction of the store twice (twiceDB), so every test that uses
+// every transaction of the store twice (kvretry), so every test that uses
 // it also checks the store's transactions are safe to rerun, as on etcd.
 var fastHash Option = func(o *storeOptions) {
 	WithBcryptCost(bcrypt.MinCost)(o)
-	o.wrapDB = newTwiceDB
+	o.wrapDB = func(db kv.DB) kv.DB { return kvretry.Twice(db) }
 }
 
 // fakeClock is a settable clock for store and verifier tests.
