@@ -33,6 +33,7 @@ func openStore(path string, wrap func(kv.DB) kv.DB) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("%w (%s)", err, path), db.Close())
 	}
+	s.batch = MaxContainers // bbolt bounds no transaction: one commit a tenant, as before kv
 	return s, nil
 }
 

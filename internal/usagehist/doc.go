@@ -20,7 +20,7 @@
 // cap; it drops the series of tenants and containers that no longer exist;
 // and it keeps at most MaxContainers container series per tenant (the first
 // by name). Its transactions are small (a tenant's own series, then its
-// containers' txBatch at a time) and safe to rerun (kv.DB). The history is
+// containers' a batch at a time on a shared store) and safe to rerun (kv.DB). The history is
 // derived data: losing usage.db loses the chart, never an object, and
 // storage knows nothing of it.
 package usagehist

@@ -64,12 +64,14 @@ func gunzipTo(t *testing.T, from, to string) {
 }
 
 // TestRecordManyContainers: a tenant with more containers than one
-// transaction writes (txBatch) gets every series; when most are gone, the
-// drops too span several transactions and leave exactly the rest.
+// transaction of a shared store writes (txBatch) gets every series; when
+// most are gone, the drops too span several transactions and leave
+// exactly the rest.
 func TestRecordManyContainers(t *testing.T) {
 	s, err := openStore(filepath.Join(t.TempDir(), "usage.db"), func(db kv.DB) kv.DB { return kvretry.Twice(db) })
 	must(t, err)
 	defer s.Close()
+	s.batch = txBatch // as OpenStoreKV sets it
 	now := time.Date(2026, 3, 1, 10, 30, 0, 0, time.UTC)
 	const n = 3*txBatch + 5
 	all := map[string]Point{}

@@ -31,20 +31,26 @@ const (
 	// txTimeout bounds one transaction against a remote store (etcd).
 	txTimeout = 30 * time.Second
 	// txBatch is how many container series, or dropped series, one
-	// transaction writes: a transaction's size is bounded on etcd.
-	txBatch = 32
+	// transaction of a shared store writes: an etcd transaction holds at
+	// most 128 operations (--max-txn-ops), and a series takes about five
+	// (two points, their prunes, its name).
+	txBatch = 16
 )
 
 // Store holds every series in a kv.DB: its own bbolt file on a single
 // node, a shared store in a cluster (where only one node samples).
 type Store struct {
 	db kv.DB
+	// batch is how many container series one transaction writes or
+	// drops: txBatch, or MaxContainers for a store in its own file (one
+	// transaction a tenant, one commit).
+	batch int
 }
 
 // OpenStoreKV opens the history kept in db, creating its buckets. The
 // Store owns db: Close closes it.
 func OpenStoreKV(db kv.DB) (*Store, error) {
-	s := &Store{db: db}
+	s := &Store{db: db, batch: txBatch}
 	err := s.update(context.Background(), func(tx kv.Tx) error {
 		for _, b := range [][]byte{tenantsBucket, namesBucket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -62,6 +68,14 @@ func OpenStoreKV(db kv.DB) (*Store, error) {
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
+// view and update run fn in a transaction bounded by txTimeout; fn may
+// run more than once (kv.DB).
+func (s *Store) view(ctx context.Context, fn func(kv.Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, txTimeout)
+	defer cancel()
+	return s.db.View(ctx, fn)
+}
+
 func (s *Store) update(ctx context.Context, fn func(kv.Tx) error) error {
 	ctx, cancel := context.WithTimeout(ctx, txTimeout)
 	defer cancel()
@@ -76,26 +90,27 @@ type TenantSample struct {
 }
 
 // record writes a tenant's sample at now, prunes its series, and drops the
-// series of containers the sample no longer saw: the tenant's series in
-// one transaction, its containers' txBatch per transaction.
+// series of containers the sample no longer saw. The tenant's series and
+// its first containers' go in one transaction, further containers s.batch
+// per transaction.
 func (s *Store) record(ctx context.Context, now time.Time, ts TenantSample) error {
 	tenant := []byte(ts.Name)
-	err := s.update(ctx, func(tx kv.Tx) error {
-		if err := putName(tx, tenant); err != nil {
-			return err
-		}
-		return putSeries(tx, now, ts.Usage, tenantsBucket, tenant)
-	})
-	if err != nil {
-		return err
-	}
 	names := make([]string, 0, len(ts.Containers))
 	for name := range ts.Containers {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	for batch := range slices.Chunk(names, txBatch) {
+	for i := 0; i == 0 || i < len(names); i += s.batch {
+		batch := names[i:min(i+s.batch, len(names))]
 		err := s.update(ctx, func(tx kv.Tx) error {
+			if i == 0 {
+				if err := putName(tx, tenant); err != nil {
+					return err
+				}
+				if err := putSeries(tx, now, ts.Usage, tenantsBucket, tenant); err != nil {
+					return err
+				}
+			}
 			for _, name := range batch {
 				if err := putName(tx, []byte(name), tenantsBucket, tenant); err != nil {
 					return err
@@ -130,7 +145,7 @@ func (s *Store) dropTenants(ctx context.Context, keep map[string]bool) error {
 }
 
 // dropMissing deletes the series named in the names bucket under parent
-// that keep refuses, with their names, txBatch per transaction: the
+// that keep refuses, with their names, s.batch per transaction: the
 // tenants' (parent empty: their buckets under t) or one tenant's
 // containers' (parent t/TENANT: their buckets under its c).
 func (s *Store) dropMissing(ctx context.Context, keep func(string) bool, parent ...[]byte) error {
@@ -138,24 +153,40 @@ func (s *Store) dropMissing(ctx context.Context, keep func(string) bool, parent 
 	if len(parent) > 0 {
 		series = append(slices.Clone(parent), containersBucket)
 	}
-	for {
+	// missing collects up to s.batch names keep refuses.
+	missing := func(tx kv.Tx) (kv.Bucket, [][]byte, error) {
+		nb, err := tx.Bucket(append(slices.Clone(parent), namesBucket)...)
+		if err != nil || nb == nil {
+			return nil, nil, err
+		}
 		var gone [][]byte
-		err := s.update(ctx, func(tx kv.Tx) error {
-			gone = nil
-			nb, err := tx.Bucket(append(slices.Clone(parent), namesBucket)...)
-			if err != nil || nb == nil {
+		c := nb.Cursor()
+		for k, _ := c.Seek(nil); k != nil && len(gone) < s.batch; k, _ = c.Next() {
+			if !keep(string(k)) {
+				gone = append(gone, bytes.Clone(k))
+			}
+		}
+		return nb, gone, c.Err()
+	}
+	for {
+		// A read first: most samples drop nothing, and a read-only
+		// transaction costs no commit.
+		var gone [][]byte
+		err := s.view(ctx, func(tx kv.Tx) error {
+			var err error
+			_, gone, err = missing(tx)
+			return err
+		})
+		if err != nil || len(gone) == 0 {
+			return err
+		}
+		err = s.update(ctx, func(tx kv.Tx) error {
+			nb, names, err := missing(tx)
+			gone = names
+			if err != nil {
 				return err
 			}
-			c := nb.Cursor()
-			for k, _ := c.Seek(nil); k != nil && len(gone) < txBatch; k, _ = c.Next() {
-				if !keep(string(k)) {
-					gone = append(gone, bytes.Clone(k))
-				}
-			}
-			if err := c.Err(); err != nil {
-				return err
-			}
-			for _, name := range gone {
+			for _, name := range names {
 				if err := tx.DeleteBucket(append(slices.Clone(series), name)...); err != nil {
 					return err
 				}
@@ -165,7 +196,7 @@ func (s *Store) dropMissing(ctx context.Context, keep func(string) bool, parent 
 			}
 			return nil
 		})
-		if err != nil || len(gone) < txBatch {
+		if err != nil || len(gone) < s.batch {
 			return err
 		}
 	}
@@ -246,9 +277,7 @@ func (s *Store) History(now time.Time, tenant, container string, r Range) ([]Poi
 	}
 	path = append(path, rec.name)
 	out := []Point{}
-	ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
-	defer cancel()
-	err := s.db.View(ctx, func(tx kv.Tx) error {
+	err := s.view(context.Background(), func(tx kv.Tx) error {
 		out = out[:0]
 		b, err := tx.Bucket(path...)
 		if err != nil || b == nil {
