@@ -274,8 +274,9 @@ func collectSessions(doomed *[][]byte, match func([]byte, sessionRecord) bool) f
 	}
 }
 
-// sweepPage is how many sessions one sweep transaction visits.
-const sweepPage = 128
+// sweepPage is how many sessions one sweep transaction visits (and at
+// most deletes: an etcd transaction holds at most 128 operations).
+const sweepPage = 64
 
 // sweepSessions deletes every expired session (and unreadable records),
 // so sessions that are never used again do not pile up. It pages through
