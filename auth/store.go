@@ -31,8 +31,9 @@ const (
 	lastUsedFlushInterval = 30 * time.Second
 	sessionSweepInterval  = 10 * time.Minute
 	// txTimeout bounds one transaction against a remote store (etcd), so
-	// a store without quorum fails a request instead of hanging it.
-	txTimeout = 30 * time.Second
+	// a store without quorum fails a request instead of hanging it; an
+	// etcd leader election takes a few seconds.
+	txTimeout = 10 * time.Second
 )
 
 // Store keeps credentials, console users, sessions and the audit log in a
