@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/internal/kv"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -104,6 +105,10 @@ var errorTable = []errorMapping{
 	{auth.ErrWeakPassword, http.StatusBadRequest, fmt.Sprintf("password is too short: use at least %d characters", auth.MinPasswordLength)},
 	{auth.ErrInvalidUsername, http.StatusBadRequest, "invalid username: use 1-64 characters, only letters, digits and - . _ ~ @"},
 	{auth.ErrAccessDenied, http.StatusForbidden, "access denied"},
+
+	// The metadata store (cluster mode: etcd) cannot be reached or has no
+	// quorum; nothing was committed.
+	{kv.Unavailable, http.StatusServiceUnavailable, "the metadata store is unavailable; try again later"},
 
 	// An upload body that arrives slower than its read deadline allows
 	// (transfer.go extendBodyDeadline).

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cofferstore/coffer/auth"
+	"github.com/cofferstore/coffer/internal/kv"
 	"github.com/cofferstore/coffer/storage"
 )
 
@@ -33,6 +34,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		auth.ErrCredentialExists, auth.ErrNoCredential, auth.ErrUserExists, auth.ErrUserNotFound,
 		auth.ErrBadPassword, auth.ErrRateLimited, auth.ErrSessionInvalid, auth.ErrWeakPassword,
 		auth.ErrAccessDenied, auth.ErrInvalidUsername, auth.ErrAmbiguousUser, os.ErrDeadlineExceeded,
+		kv.Unavailable,
 	}
 	for _, s := range sentinels {
 		wrapped := fmt.Errorf("op on tenant x: %w", s)
@@ -48,6 +50,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrInvalidBucketName: 400, storage.ErrBucketExists: 409, storage.ErrBucketNotFound: 404,
 		auth.ErrCredentialExists: 409, auth.ErrNoCredential: 404, auth.ErrRateLimited: 429,
 		auth.ErrBadPassword: 401, storage.ErrTenantNotFound: 404, storage.ErrQuorum: 503,
+		kv.Unavailable:         http.StatusServiceUnavailable,
 		os.ErrDeadlineExceeded: http.StatusRequestTimeout,
 	}
 	for s, st := range want {
