@@ -188,6 +188,7 @@ type etcdTx struct {
 	writable bool
 	rev      int64            // snapshot revision; 0 before the first read
 	reads    map[string]int64 // key -> ModRevision seen (0: absent)
+	cache    map[string][]byte // key -> value at the snapshot (nil: absent)
 	ranges   []*span          // key ranges cursors walked
 	writes   map[string]write
 	wkeys    []string // keys of writes, sorted
@@ -198,7 +199,7 @@ type etcdTx struct {
 type span struct{ start, end string }
 
 func (e *Etcd) newTx(ctx context.Context, writable bool) *etcdTx {
-	return &etcdTx{e: e, ctx: ctx, writable: writable, reads: map[string]int64{}, writes: map[string]write{}}
+	return &etcdTx{e: e, ctx: ctx, writable: writable, reads: map[string]int64{}, cache: map[string][]byte{}, writes: map[string]write{}}
 }
 
 // droppedBy reports whether key lies under a prefix deleted in this
@@ -223,6 +224,9 @@ func (t *etcdTx) get(key string) ([]byte, error) {
 	if t.droppedBy(key) {
 		return nil, nil
 	}
+	if v, ok := t.cache[key]; ok {
+		return v, nil
+	}
 	opts := []clientv3.OpOption{}
 	if t.rev != 0 {
 		opts = append(opts, clientv3.WithRev(t.rev))
@@ -237,15 +241,16 @@ func (t *etcdTx) get(key string) ([]byte, error) {
 		t.rev = resp.Header.Revision
 	}
 	if len(resp.Kvs) == 0 {
-		t.reads[key] = 0
+		t.reads[key], t.cache[key] = 0, nil
 		return nil, nil
 	}
 	kv := resp.Kvs[0]
-	t.reads[key] = kv.ModRevision
-	if kv.Value == nil {
-		return []byte{}, nil
+	v := kv.Value
+	if v == nil {
+		v = []byte{}
 	}
-	return kv.Value, nil
+	t.reads[key], t.cache[key] = kv.ModRevision, v
+	return v, nil
 }
 
 func (t *etcdTx) put(key string, val []byte) error {

@@ -69,7 +69,10 @@ func (c *etcdCursor) land(from string, incl bool) ([]byte, []byte) {
 	case bok && (!ok || bk < sk):
 		sk, sv = bk, bv
 	case ok:
-		c.t.reads[sk] = srev
+		if sv == nil {
+			sv = []byte{}
+		}
+		c.t.reads[sk], c.t.cache[sk] = srev, sv
 	default:
 		c.ended = true
 		c.span.end = c.hi
