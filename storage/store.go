@@ -43,12 +43,6 @@ type Config struct {
 	// kv.NewEtcd); DataDir/index.db is then not opened, and Close leaves
 	// Index open (its owner closes it).
 	Index kv.DB
-	// Shared says other processes use this index (and drives) too. On the
-	// index side Open then rebuilds nothing global: no recount of upload
-	// counters and no purge of trashed buckets (the cluster leader's
-	// jobs). It still finishes the cleanup journal: its removals are of
-	// committed deletions, idempotent whoever runs them.
-	Shared bool
 
 	// DriveSet, when non-nil, is the set's drives already opened (local
 	// ones by OpenLocalDrive, remote ones by internal/driveproto), in set
@@ -57,12 +51,16 @@ type Config struct {
 	// SetID, when set, names the erasure set: Open formats empty drives
 	// as its members and refuses a drive formatted for another set.
 	SetID string
-	// Shared means other processes (cluster nodes) write to these drives
-	// and this index too. Drive side: Open removes no temporary files on
-	// remote drives and only those older than SharedGrace on local ones,
-	// and the scrubber keeps temporary files, orphans and pack segments
-	// younger than SharedGrace (other nodes' writes in flight, which this
-	// store cannot see pinned).
+	// Shared means other processes (cluster nodes) use this index and
+	// write to these drives too. Index side: Open rebuilds nothing global
+	// (no recount of upload counters, no purge of trashed buckets: the
+	// cluster leader's jobs); it still finishes the cleanup journal, whose
+	// removals are of committed deletions, idempotent whoever runs them.
+	// Drive side: Open removes no temporary files on remote drives and
+	// only those older than SharedGrace on local ones, and the scrubber
+	// keeps temporary files, orphans and pack segments younger than
+	// SharedGrace (other nodes' writes in flight, which this store cannot
+	// see pinned).
 	Shared bool
 
 	// Test hooks: unexported, so only this package's tests set them.
