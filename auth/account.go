@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"cmp"
 	"encoding/json"
 	"sort"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // SessionInfo describes one of a user's sessions for the session list. It
@@ -27,9 +29,13 @@ type userSession struct {
 }
 
 // liveSessions returns the user's unexpired sessions, most recently used first.
-func liveSessions(tx *bolt.Tx, tenant, username string, now time.Time) ([]userSession, error) {
+func liveSessions(tx kv.Tx, tenant, username string, now time.Time) ([]userSession, error) {
+	b, err := bucket(tx, bucketSessions)
+	if err != nil {
+		return nil, err
+	}
 	var out []userSession
-	err := tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+	err = forEach(b, func(k, v []byte) error {
 		var r sessionRecord
 		if json.Unmarshal(v, &r) == nil && r.owner(tenant, username) && now.Before(r.expires()) {
 			out = append(out, userSession{append([]byte(nil), k...), r})
@@ -42,12 +48,15 @@ func liveSessions(tx *bolt.Tx, tenant, username string, now time.Time) ([]userSe
 
 // evictSessions ends the user's least recently used sessions until at most
 // keep remain.
-func evictSessions(tx *bolt.Tx, tenant, username string, keep int) error {
+func evictSessions(tx kv.Tx, tenant, username string, keep int) error {
 	live, err := liveSessions(tx, tenant, username, time.Time{})
 	if err != nil || len(live) <= keep {
 		return err
 	}
-	b := tx.Bucket(bucketSessions)
+	b, err := bucket(tx, bucketSessions)
+	if err != nil {
+		return err
+	}
 	for _, us := range live[keep:] {
 		if err := b.Delete(us.key); err != nil {
 			return err
@@ -61,11 +70,14 @@ func evictSessions(tx *bolt.Tx, tenant, username string, keep int) error {
 func (s *Store) Sessions(tenant, username string) ([]SessionInfo, error) {
 	now := s.now().UTC()
 	var live []userSession
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx kv.Tx) error {
 		var err error
 		live, err = liveSessions(tx, tenant, username, now)
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
 	out := make([]SessionInfo, 0, len(live))
 	for _, us := range live {
 		id := us.rec.ID
@@ -77,7 +89,7 @@ func (s *Store) Sessions(tenant, username string) ([]SessionInfo, error) {
 			IP: us.rec.IP, UserAgent: us.rec.UserAgent,
 		})
 	}
-	return out, err
+	return out, nil
 }
 
 // LogoutOthers ends every session of the user of the session token but
@@ -85,13 +97,16 @@ func (s *Store) Sessions(tenant, username string) ([]SessionInfo, error) {
 func (s *Store) LogoutOthers(token string) (int, error) {
 	keep := tokenKey(token)
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var me sessionRecord
-		ok, err := getJSON(tx.Bucket(bucketSessions), keep, &me)
-		if err != nil || !ok {
-			return ErrSessionInvalid
-		}
+	err := s.update(func(tx kv.Tx) error {
 		n = 0
+		b, err := bucket(tx, bucketSessions)
+		if err != nil {
+			return err
+		}
+		var me sessionRecord
+		if ok, err := getValid(b, keep, &me); err != nil || !ok {
+			return cmp.Or(err, ErrSessionInvalid)
+		}
 		return deleteSessionsKeyed(tx, func(k []byte, r sessionRecord) bool {
 			other := r.owner(me.Tenant, me.Username) && string(k) != string(keep)
 			if other {
@@ -100,7 +115,10 @@ func (s *Store) LogoutOthers(token string) (int, error) {
 			return other
 		})
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // ChangePassword is a user changing their own password in the session of

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -110,9 +111,9 @@ func TestOldLayoutStoreMigrates(t *testing.T) {
 		users, _ := tx.CreateBucket([]byte("users"))
 		sessions, _ := tx.CreateBucket([]byte("sessions"))
 		// The old layout, as written by the old CreateUser and Login.
-		_ = putJSON(users, []byte("alice"), userRecord{Username: "alice", Tenant: "acme", Role: RoleTenant, Hash: hash, Created: now})
-		_ = putJSON(users, []byte("admin"), userRecord{Username: "admin", Role: RoleOperator, Hash: opHash, Created: now})
-		return putJSON(sessions, tokenKey("old-session-token"), sessionRecord{Username: "alice", Tenant: "acme", CSRF: "csrf", Created: now, LastSeen: now})
+		_ = boltPutJSON(users, []byte("alice"), userRecord{Username: "alice", Tenant: "acme", Role: RoleTenant, Hash: hash, Created: now})
+		_ = boltPutJSON(users, []byte("admin"), userRecord{Username: "admin", Role: RoleOperator, Hash: opHash, Created: now})
+		return boltPutJSON(sessions, tokenKey("old-session-token"), sessionRecord{Username: "alice", Tenant: "acme", CSRF: "csrf", Created: now, LastSeen: now})
 	})
 	if err != nil || db.Close() != nil {
 		t.Fatal(err)
@@ -271,4 +272,14 @@ func TestChangePasswordAndSessions(t *testing.T) {
 	if _, err := s.LogoutOthers("no-such-token"); !errors.Is(err, ErrSessionInvalid) {
 		t.Fatalf("LogoutOthers unknown token: %v", err)
 	}
+}
+
+// boltPutJSON writes a record straight through bbolt, as the store did
+// before it went through kv.
+func boltPutJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
 }

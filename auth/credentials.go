@@ -1,13 +1,15 @@
 package auth
 
 import (
+	"cmp"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // Credential is a tenant's S3 key pair. The secret is only ever returned by
@@ -113,36 +115,51 @@ func validTenant(tenant string) error {
 	return nil
 }
 
-// newCredential creates a key pair for tenant inside tx, replacing (and
-// unindexing) old when it is not nil.
-func (s *Store) newCredential(tx *bolt.Tx, tenant string) (Credential, error) {
-	keys := tx.Bucket(bucketAccessKeys)
+// newCredential creates a key pair for tenant inside tx (the caller has
+// removed any old one). The pair is drawn afresh on every run of the
+// transaction, so the one returned is the one the committing run stored.
+func (s *Store) newCredential(tx kv.Tx, tenant string) (Credential, error) {
+	keys, err := bucket(tx, bucketAccessKeys)
+	if err != nil {
+		return Credential{}, err
+	}
+	creds, err := bucket(tx, bucketCredentials)
+	if err != nil {
+		return Credential{}, err
+	}
 	var c Credential
 	for {
 		ak, err := randomString(accessKeyLen, accessKeyChars)
 		if err != nil {
-			return c, err
+			return Credential{}, err
 		}
-		if keys.Get([]byte(ak)) == nil {
+		taken, err := keys.Get([]byte(ak))
+		if err != nil {
+			return Credential{}, err
+		}
+		if taken == nil {
 			c.AccessKey = ak
 			break
 		}
 	}
 	secret, err := randomString(secretKeyLen, secretKeyChars)
 	if err != nil {
-		return c, err
+		return Credential{}, err
 	}
 	c.SecretKey = secret
 	c.Created = s.now().UTC()
 	sealed, kid, err := s.seal(tenant, c.AccessKey, secret)
 	if err != nil {
-		return c, err
+		return Credential{}, err
 	}
 	rec := credentialRecord{AccessKey: c.AccessKey, Sealed: sealed, KeyID: kid, Created: c.Created}
-	if err := putJSON(tx.Bucket(bucketCredentials), []byte(tenant), rec); err != nil {
-		return c, err
+	if err := putJSON(creds, []byte(tenant), rec); err != nil {
+		return Credential{}, err
 	}
-	return c, keys.Put([]byte(c.AccessKey), []byte(tenant))
+	if err := keys.Put([]byte(c.AccessKey), []byte(tenant)); err != nil {
+		return Credential{}, err
+	}
+	return c, nil
 }
 
 // GenerateKey creates the tenant's key pair. It returns ErrCredentialExists
@@ -154,53 +171,56 @@ func (s *Store) GenerateKey(tenant string) (Credential, error) {
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
 	var c Credential
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketCredentials).Get([]byte(tenant)) != nil {
-			return ErrCredentialExists
+	err := s.update(func(tx kv.Tx) error {
+		c = Credential{}
+		creds, err := bucket(tx, bucketCredentials)
+		if err != nil {
+			return err
 		}
-		var err error
+		if v, err := creds.Get([]byte(tenant)); err != nil || v != nil {
+			return cmp.Or(err, ErrCredentialExists)
+		}
 		c, err = s.newCredential(tx, tenant)
 		return err
 	})
-	return c, err
+	if err != nil {
+		return Credential{}, err
+	}
+	return c, nil
 }
 
 // RotateKey replaces the tenant's key pair at once: the old access key fails
-// from the next request on. It returns ErrNoCredential when there is none.
+// from the next request on (on the other nodes of a cluster within their
+// secret cache TTL). It returns ErrNoCredential when there is none.
 func (s *Store) RotateKey(tenant string) (Credential, error) {
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
 	var c Credential
 	var old string
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var rec credentialRecord
-		ok, err := getJSON(tx.Bucket(bucketCredentials), []byte(tenant), &rec)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return ErrNoCredential
-		}
-		old = rec.AccessKey
-		if err := tx.Bucket(bucketAccessKeys).Delete([]byte(old)); err != nil {
+	err := s.update(func(tx kv.Tx) error {
+		c, old = Credential{}, ""
+		var err error
+		if old, err = deleteCredential(tx, tenant); err != nil {
 			return err
 		}
 		c, err = s.newCredential(tx, tenant)
 		return err
 	})
-	if err == nil {
-		s.forget(tenant, old)
+	if err != nil {
+		return Credential{}, err
 	}
-	return c, err
+	s.forget(tenant, old)
+	return c, nil
 }
 
-// DeleteKey removes the tenant's key pair; all S3 access stops at once. It
-// returns ErrNoCredential when there is none.
+// DeleteKey removes the tenant's key pair; all S3 access stops at once (on
+// the other nodes of a cluster within their secret cache TTL). It returns
+// ErrNoCredential when there is none.
 func (s *Store) DeleteKey(tenant string) error {
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
 	var old string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx kv.Tx) error {
 		var err error
 		old, err = deleteCredential(tx, tenant)
 		return err
@@ -211,19 +231,32 @@ func (s *Store) DeleteKey(tenant string) error {
 	return err
 }
 
-func deleteCredential(tx *bolt.Tx, tenant string) (accessKey string, err error) {
+// deleteCredential removes the tenant's key pair inside tx and returns its
+// access key ("" on error).
+func deleteCredential(tx kv.Tx, tenant string) (accessKey string, err error) {
+	creds, err := bucket(tx, bucketCredentials)
+	if err != nil {
+		return "", err
+	}
+	keys, err := bucket(tx, bucketAccessKeys)
+	if err != nil {
+		return "", err
+	}
 	var rec credentialRecord
-	ok, err := getJSON(tx.Bucket(bucketCredentials), []byte(tenant), &rec)
+	ok, err := getJSON(creds, []byte(tenant), &rec)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
 		return "", ErrNoCredential
 	}
-	if err := tx.Bucket(bucketAccessKeys).Delete([]byte(rec.AccessKey)); err != nil {
+	if err := keys.Delete([]byte(rec.AccessKey)); err != nil {
 		return "", err
 	}
-	return rec.AccessKey, tx.Bucket(bucketCredentials).Delete([]byte(tenant))
+	if err := creds.Delete([]byte(tenant)); err != nil {
+		return "", err
+	}
+	return rec.AccessKey, nil
 }
 
 // forget drops a key from the secret cache and its pending last-used time.
@@ -238,8 +271,13 @@ func (s *Store) forget(tenant, accessKey string) {
 // ErrNoCredential when there is none.
 func (s *Store) GetKey(tenant string) (KeyInfo, error) {
 	var rec credentialRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		ok, err := getJSON(tx.Bucket(bucketCredentials), []byte(tenant), &rec)
+	err := s.view(func(tx kv.Tx) error {
+		rec = credentialRecord{}
+		creds, err := bucket(tx, bucketCredentials)
+		if err != nil {
+			return err
+		}
+		ok, err := getJSON(creds, []byte(tenant), &rec)
 		if err == nil && !ok {
 			err = ErrNoCredential
 		}
@@ -258,11 +296,11 @@ func (s *Store) GetKey(tenant string) (KeyInfo, error) {
 }
 
 // LookupSecret returns the tenant and plaintext secret of an access key,
-// from an in-memory cache that rotation and deletion invalidate at once.
-// It returns ErrInvalidAccessKeyID for unknown keys.
+// from an in-memory cache that this store's rotation and deletion
+// invalidate at once (another process's, on a shared store, within the
+// cache TTL). It returns ErrInvalidAccessKeyID for unknown keys.
 func (s *Store) LookupSecret(accessKey string) (tenant, secret string, err error) {
-	if v, ok := s.cache.Load(accessKey); ok {
-		c := v.(cachedSecret)
+	if c, ok := s.cached(accessKey); ok {
 		return c.tenant, c.secret, nil
 	}
 	if len(accessKey) != accessKeyLen {
@@ -270,18 +308,29 @@ func (s *Store) LookupSecret(accessKey string) (tenant, secret string, err error
 	}
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
-	if v, ok := s.cache.Load(accessKey); ok {
-		c := v.(cachedSecret)
+	if c, ok := s.cached(accessKey); ok {
 		return c.tenant, c.secret, nil
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
-		t := tx.Bucket(bucketAccessKeys).Get([]byte(accessKey))
+	err = s.view(func(tx kv.Tx) error {
+		tenant, secret = "", ""
+		keys, err := bucket(tx, bucketAccessKeys)
+		if err != nil {
+			return err
+		}
+		creds, err := bucket(tx, bucketCredentials)
+		if err != nil {
+			return err
+		}
+		t, err := keys.Get([]byte(accessKey))
+		if err != nil {
+			return err
+		}
 		if t == nil {
 			return ErrInvalidAccessKeyID
 		}
 		tenant = string(t)
 		var rec credentialRecord
-		ok, err := getJSON(tx.Bucket(bucketCredentials), t, &rec)
+		ok, err := getJSON(creds, []byte(tenant), &rec)
 		if err != nil {
 			return err
 		}
@@ -291,11 +340,28 @@ func (s *Store) LookupSecret(accessKey string) (tenant, secret string, err error
 		secret, err = s.open(tenant, rec)
 		return err
 	})
+	if errors.Is(err, ErrInvalidAccessKeyID) {
+		s.cache.Delete(accessKey) // an expired entry of a key gone meanwhile
+	}
 	if err != nil {
 		return "", "", err
 	}
-	s.cache.Store(accessKey, cachedSecret{tenant, secret})
+	s.cache.Store(accessKey, cachedSecret{tenant, secret, s.now()})
 	return tenant, secret, nil
+}
+
+// cached returns accessKey's cached secret unless it is older than the
+// cache TTL.
+func (s *Store) cached(accessKey string) (cachedSecret, bool) {
+	v, ok := s.cache.Load(accessKey)
+	if !ok {
+		return cachedSecret{}, false
+	}
+	c := v.(cachedSecret)
+	if s.cacheTTL > 0 && s.now().Sub(c.at) >= s.cacheTTL {
+		return cachedSecret{}, false
+	}
+	return c, true
 }
 
 // MarkUsed records that accessKey just signed a valid request. It only
@@ -312,7 +378,13 @@ func (s *Store) MarkUsed(accessKey string) {
 	s.usedMu.Unlock()
 }
 
-// flushLastUsed writes pending last-used times to disk.
+// flushBatch is how many tenants' last-used times one transaction writes
+// (a transaction's size is bounded on etcd).
+const flushBatch = 64
+
+// flushLastUsed writes pending last-used times to the store, flushBatch
+// tenants per transaction. Times a failed transaction did not write go
+// back to the pending set for the next flush.
 func (s *Store) flushLastUsed() {
 	s.usedMu.Lock()
 	pending := s.lastUsed
@@ -321,22 +393,51 @@ func (s *Store) flushLastUsed() {
 	if len(pending) == 0 {
 		return
 	}
+	tenants := make([]string, 0, len(pending))
+	for t := range pending {
+		tenants = append(tenants, t)
+	}
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
-	_ = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCredentials)
-		for tenant, m := range pending {
-			var rec credentialRecord
-			if ok, err := getJSON(b, []byte(tenant), &rec); err != nil || !ok || rec.AccessKey != m.accessKey {
-				continue
+	for len(tenants) > 0 {
+		batch := tenants[:min(flushBatch, len(tenants))]
+		tenants = tenants[len(batch):]
+		err := s.update(func(tx kv.Tx) error {
+			b, err := bucket(tx, bucketCredentials)
+			if err != nil {
+				return err
 			}
-			if m.at.After(rec.LastUsed) {
+			for _, tenant := range batch {
+				m := pending[tenant]
+				data, err := b.Get([]byte(tenant))
+				if err != nil {
+					return err
+				}
+				var rec credentialRecord // a deleted or unreadable record is skipped
+				if data == nil || json.Unmarshal(data, &rec) != nil || rec.AccessKey != m.accessKey || !m.at.After(rec.LastUsed) {
+					continue
+				}
 				rec.LastUsed = m.at
 				if err := putJSON(b, []byte(tenant), rec); err != nil {
 					return err
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			s.requeueUsed(pending, batch)
 		}
-		return nil
-	})
+	}
+}
+
+// requeueUsed puts back the last-used times of tenants a flush could not
+// write, unless a newer use replaced them meanwhile.
+func (s *Store) requeueUsed(pending map[string]usedMark, tenants []string) {
+	s.usedMu.Lock()
+	defer s.usedMu.Unlock()
+	for _, t := range tenants {
+		if _, newer := s.lastUsed[t]; !newer {
+			s.lastUsed[t] = pending[t]
+		}
+	}
 }

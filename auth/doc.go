@@ -22,7 +22,10 @@
 //
 // # Store
 //
-// Store keeps, in its own bbolt file, one key pair per tenant (the secret
-// sealed with AES-GCM under a master key), console users (bcrypt), sessions
-// (only a hash of each token is stored) and a bounded audit log.
+// Store keeps one key pair per tenant (the secret sealed with AES-GCM under
+// a master key), console users (bcrypt), sessions (only a hash of each
+// token is stored) and a bounded audit log, in a kv.DB: its own bbolt file
+// on a single node (OpenStoreRing), the cluster's etcd (OpenStoreKV). Its
+// transactions may run more than once (kv.DB) and reset their outputs on
+// every run; tests run each twice (internal/kvretry) to hold them to that.
 package auth

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // TestKeyRingFileFormats: a one-key file of either earlier format is a ring
@@ -79,11 +79,13 @@ func putLegacySecret(t *testing.T, s *Store, tenant, ak, secret string) {
 	k := s.ring.current()
 	nonce := make([]byte, k.legacy.NonceSize())
 	sealed := k.legacy.Seal(nonce, nonce, []byte(secret), secretAAD(tenant, ak))
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := putJSON(tx.Bucket(bucketCredentials), []byte(tenant), credentialRecord{AccessKey: ak, Sealed: sealed}); err != nil {
+	err := s.update(func(tx kv.Tx) error {
+		creds, _ := tx.Bucket(bucketCredentials)
+		keys, _ := tx.Bucket(bucketAccessKeys)
+		if err := putJSON(creds, []byte(tenant), credentialRecord{AccessKey: ak, Sealed: sealed}); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketAccessKeys).Put([]byte(ak), []byte(tenant))
+		return keys.Put([]byte(ak), []byte(tenant))
 	})
 	if err != nil {
 		t.Fatal(err)

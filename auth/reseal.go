@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // resealBatch is how many credential records one transaction re-seals:
@@ -41,46 +41,37 @@ func (s *Store) resealBatch(after []byte) (done bool, last []byte, n int, err er
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
 	cur := s.ring.current().ID()
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx kv.Tx) error {
 		done, last, n = false, nil, 0
-		b := tx.Bucket(bucketCredentials)
-		c := b.Cursor()
-		var k []byte
-		if after == nil {
-			k, _ = c.First()
-		} else if k, _ = c.Seek(after); k != nil && bytes.Equal(k, after) {
-			k, _ = c.Next()
+		b, err := bucket(tx, bucketCredentials)
+		if err != nil {
+			return err
 		}
 		type change struct {
 			tenant []byte
 			rec    credentialRecord
 		}
 		var changes []change
-		for visited := 0; ; visited++ {
-			if k == nil {
-				done = true
-				break
-			}
-			if visited == resealBatch {
-				break
-			}
-			last = bytes.Clone(k)
+		last, done, err = walkPage(b, after, resealBatch, func(k, v []byte) error {
 			var rec credentialRecord
-			ok, err := getJSON(b, k, &rec)
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			if rec.KeyID == cur {
+				return nil
+			}
+			secret, err := s.open(string(k), rec)
 			if err != nil {
 				return err
 			}
-			if ok && rec.KeyID != cur {
-				secret, err := s.open(string(k), rec)
-				if err != nil {
-					return err
-				}
-				if rec.Sealed, rec.KeyID, err = s.seal(string(k), rec.AccessKey, secret); err != nil {
-					return err
-				}
-				changes = append(changes, change{last, rec})
+			if rec.Sealed, rec.KeyID, err = s.seal(string(k), rec.AccessKey, secret); err != nil {
+				return err
 			}
-			k, _ = c.Next()
+			changes = append(changes, change{bytes.Clone(k), rec})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		// Puts after the walk: a bucket must not change under its cursor.
 		for _, ch := range changes {
@@ -100,9 +91,14 @@ func (s *Store) resealBatch(after []byte) (done bool, last []byte, n int, err er
 // SecretsByKey counts the tenant secrets sealed under each master key id
 // ("" for secrets sealed before key ids).
 func (s *Store) SecretsByKey() (map[string]int, error) {
-	counts := map[string]int{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCredentials).ForEach(func(k, v []byte) error {
+	var counts map[string]int
+	err := s.view(func(tx kv.Tx) error {
+		counts = map[string]int{}
+		b, err := bucket(tx, bucketCredentials)
+		if err != nil {
+			return err
+		}
+		return forEach(b, func(k, v []byte) error {
 			var rec credentialRecord
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return err

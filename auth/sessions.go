@@ -1,13 +1,16 @@
 package auth
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"time"
 
 	"github.com/minio/sha256-simd"
-	bolt "go.etcd.io/bbolt"
+
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // Session lifetimes: a session ends after SessionIdleTimeout without use or
@@ -130,8 +133,14 @@ func (s *Store) LoginAs(req LoginRequest) (Session, User, error) {
 	now := s.now().UTC()
 	rec := sessionRecord{Username: u.Username, Tenant: u.Tenant, CSRF: csrf, Created: now, LastSeen: now,
 		ID: sessionID(token), IP: req.RemoteIP, UserAgent: cleanUserAgent(req.UserAgent)}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSessions)
+	// The limit holds across the nodes of a cluster: the count and the
+	// insert are one serializable transaction, so a concurrent login of
+	// the same user (on any node) conflicts with it and one of them reruns.
+	err = s.update(func(tx kv.Tx) error {
+		b, err := bucket(tx, bucketSessions)
+		if err != nil {
+			return err
+		}
 		// Drop this user's expired sessions so the bucket cannot grow forever.
 		if err := deleteSessions(tx, func(r sessionRecord) bool {
 			return r.owner(u.Tenant, u.Username) && !now.Before(r.expires())
@@ -172,14 +181,21 @@ func (s *Store) Session(token string) (Session, User, error) {
 	now := s.now().UTC()
 	var rec sessionRecord
 	var u userRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		ok, err := getJSON(tx.Bucket(bucketSessions), key, &rec)
-		if err != nil || !ok {
-			return ErrSessionInvalid
+	err := s.view(func(tx kv.Tx) error {
+		rec, u = sessionRecord{}, userRecord{}
+		sessions, err := bucket(tx, bucketSessions)
+		if err != nil {
+			return err
 		}
-		ok, err = getJSON(tx.Bucket(bucketUsers), userDBKey(rec.Tenant, rec.Username), &u)
-		if err != nil || !ok {
-			return ErrSessionInvalid
+		users, err := bucket(tx, bucketUsers)
+		if err != nil {
+			return err
+		}
+		if ok, err := getValid(sessions, key, &rec); err != nil || !ok {
+			return cmp.Or(err, ErrSessionInvalid)
+		}
+		if ok, err := getValid(users, userDBKey(rec.Tenant, rec.Username), &u); err != nil || !ok {
+			return cmp.Or(err, ErrSessionInvalid)
 		}
 		return nil
 	})
@@ -187,16 +203,25 @@ func (s *Store) Session(token string) (Session, User, error) {
 		return Session{}, User{}, err
 	}
 	if !now.Before(rec.expires()) {
-		_ = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete(key) })
+		_ = s.update(func(tx kv.Tx) error {
+			b, err := bucket(tx, bucketSessions)
+			if err != nil {
+				return err
+			}
+			return b.Delete(key)
+		})
 		return Session{}, User{}, ErrSessionInvalid
 	}
 	if now.Sub(rec.LastSeen) >= sessionTouchInterval || rec.ID == "" {
 		rec.LastSeen = now
 		rec.ID = sessionID(token)
-		err = s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketSessions)
-			if b.Get(key) == nil { // logged out meanwhile
-				return ErrSessionInvalid
+		err = s.update(func(tx kv.Tx) error {
+			b, err := bucket(tx, bucketSessions)
+			if err != nil {
+				return err
+			}
+			if v, err := b.Get(key); err != nil || v == nil { // nil: logged out meanwhile
+				return cmp.Or(err, ErrSessionInvalid)
 			}
 			return putJSON(b, key, rec)
 		})
@@ -209,44 +234,76 @@ func (s *Store) Session(token string) (Session, User, error) {
 
 // Logout ends the session of token. Unknown tokens are not an error.
 func (s *Store) Logout(token string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSessions).Delete(tokenKey(token))
+	return s.update(func(tx kv.Tx) error {
+		b, err := bucket(tx, bucketSessions)
+		if err != nil {
+			return err
+		}
+		return b.Delete(tokenKey(token))
 	})
 }
 
 // deleteSessions removes every session for which match is true.
-func deleteSessions(tx *bolt.Tx, match func(sessionRecord) bool) error {
+func deleteSessions(tx kv.Tx, match func(sessionRecord) bool) error {
 	return deleteSessionsKeyed(tx, func(_ []byte, r sessionRecord) bool { return match(r) })
 }
 
 // deleteSessionsKeyed removes every session for which match (given the
 // storage key) is true, and unreadable records.
-func deleteSessionsKeyed(tx *bolt.Tx, match func([]byte, sessionRecord) bool) error {
-	b := tx.Bucket(bucketSessions)
-	var doomed [][]byte
-	err := b.ForEach(func(k, v []byte) error {
-		var r sessionRecord
-		if json.Unmarshal(v, &r) != nil || match(k, r) {
-			doomed = append(doomed, append([]byte(nil), k...))
-		}
-		return nil
-	})
+func deleteSessionsKeyed(tx kv.Tx, match func([]byte, sessionRecord) bool) error {
+	b, err := bucket(tx, bucketSessions)
 	if err != nil {
 		return err
 	}
-	for _, k := range doomed {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
+	var doomed [][]byte
+	if err := forEach(b, collectSessions(&doomed, match)); err != nil {
+		return err
 	}
-	return nil
+	return deleteKeys(b, doomed)
 }
 
-// sweepSessions deletes every expired session, so sessions that are never
-// used again do not pile up.
+// collectSessions returns a walk function adding to doomed the keys of
+// the sessions match accepts, and of unreadable records.
+func collectSessions(doomed *[][]byte, match func([]byte, sessionRecord) bool) func(k, v []byte) error {
+	return func(k, v []byte) error {
+		var r sessionRecord
+		if json.Unmarshal(v, &r) != nil || match(k, r) {
+			*doomed = append(*doomed, bytes.Clone(k))
+		}
+		return nil
+	}
+}
+
+// sweepPage is how many sessions one sweep transaction visits (and at
+// most deletes: an etcd transaction holds at most 128 operations).
+const sweepPage = 64
+
+// sweepSessions deletes every expired session (and unreadable records),
+// so sessions that are never used again do not pile up. It pages through
+// the sessions, one short transaction per sweepPage records.
 func (s *Store) sweepSessions() error {
 	now := s.now()
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return deleteSessions(tx, func(r sessionRecord) bool { return !now.Before(r.expires()) })
-	})
+	var after []byte
+	for {
+		var last []byte
+		var done bool
+		err := s.update(func(tx kv.Tx) error {
+			b, err := bucket(tx, bucketSessions)
+			if err != nil {
+				return err
+			}
+			var doomed [][]byte
+			last, done, err = walkPage(b, after, sweepPage, collectSessions(&doomed, func(_ []byte, r sessionRecord) bool {
+				return !now.Before(r.expires())
+			}))
+			if err != nil {
+				return err
+			}
+			return deleteKeys(b, doomed)
+		})
+		if err != nil || done {
+			return err
+		}
+		after = last
+	}
 }

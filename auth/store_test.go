@@ -13,12 +13,19 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cofferstore/coffer/internal/kv"
+	"github.com/cofferstore/coffer/internal/kvretry"
 )
 
-// fastHash keeps tests fast; production uses bcrypt.DefaultCost.
-var fastHash = WithBcryptCost(bcrypt.MinCost)
+// fastHash keeps tests fast (production uses bcrypt.DefaultCost), and runs
+// every transaction of the store twice (kvretry), so every test that uses
+// it also checks the store's transactions are safe to rerun, as on etcd.
+var fastHash Option = func(o *storeOptions) {
+	WithBcryptCost(bcrypt.MinCost)(o)
+	o.wrapDB = func(db kv.DB) kv.DB { return kvretry.Twice(db) }
+}
 
 // fakeClock is a settable clock for store and verifier tests.
 type fakeClock struct {
@@ -414,7 +421,14 @@ func TestSessionExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	if err := s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketSessions).Stats().KeyN; return nil }); err != nil {
+	if err := s.view(func(tx kv.Tx) error {
+		b, err := bucket(tx, bucketSessions)
+		if err != nil {
+			return err
+		}
+		n = 0
+		return forEach(b, func(_, _ []byte) error { n++; return nil })
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if n != 1 {

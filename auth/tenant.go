@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // DeleteTenant removes everything auth holds for a tenant: its key pair
@@ -17,15 +17,18 @@ func (s *Store) DeleteTenant(tenant string) error {
 	s.credMu.Lock()
 	defer s.credMu.Unlock()
 	var oldKey string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx kv.Tx) error {
 		var err error
 		oldKey, err = deleteCredential(tx, tenant)
 		if err != nil && !errors.Is(err, ErrNoCredential) {
 			return err
 		}
-		users := tx.Bucket(bucketUsers)
+		users, err := bucket(tx, bucketUsers)
+		if err != nil {
+			return err
+		}
 		var doomed [][]byte
-		err = users.ForEach(func(k, v []byte) error {
+		err = forEach(users, func(k, v []byte) error {
 			var u userRecord
 			if jsonErr := json.Unmarshal(v, &u); jsonErr == nil && u.Tenant == tenant && u.Role == RoleTenant {
 				doomed = append(doomed, append([]byte(nil), k...))
@@ -35,10 +38,8 @@ func (s *Store) DeleteTenant(tenant string) error {
 		if err != nil {
 			return err
 		}
-		for _, k := range doomed {
-			if err := users.Delete(k); err != nil {
-				return err
-			}
+		if err := deleteKeys(users, doomed); err != nil {
+			return err
 		}
 		return deleteSessions(tx, func(r sessionRecord) bool { return r.Tenant == tenant })
 	})

@@ -2,9 +2,10 @@ package auth
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // Console usernames are unique per tenant: tenants "acme" and "globex" may
@@ -51,11 +52,14 @@ func loginLimitKey(tenant, username string) string {
 // migrateUserKeys re-keys user records written under the old layout (bare
 // username for everyone). Records already under their key are left alone,
 // so it is a no-op on every open after the first.
-func migrateUserKeys(tx *bolt.Tx) error {
-	b := tx.Bucket(bucketUsers)
+func migrateUserKeys(tx kv.Tx) error {
+	b, err := bucket(tx, bucketUsers)
+	if err != nil {
+		return err
+	}
 	type move struct{ from, to, val []byte }
 	var moves []move
-	err := b.ForEach(func(k, v []byte) error {
+	err = forEach(b, func(k, v []byte) error {
 		var u userRecord
 		if json.Unmarshal(v, &u) != nil {
 			return nil // unreadable records stay where they are
@@ -83,8 +87,11 @@ func migrateUserKeys(tx *bolt.Tx) error {
 // tenant's user only; otherwise every user named name (operators and tenant
 // users) and, when name is "user@tenant", that tenant's user. At most
 // maxLoginCandidates+1, enough to tell "too many".
-func loginCandidates(tx *bolt.Tx, tenant, name string) ([]userRecord, error) {
-	b := tx.Bucket(bucketUsers)
+func loginCandidates(tx kv.Tx, tenant, name string) ([]userRecord, error) {
+	b, err := bucket(tx, bucketUsers)
+	if err != nil {
+		return nil, err
+	}
 	var out []userRecord
 	add := func(key []byte) error {
 		var u userRecord
@@ -106,9 +113,9 @@ func loginCandidates(tx *bolt.Tx, tenant, name string) ([]userRecord, error) {
 	if err := add(userDBKey("", name)); err != nil {
 		return nil, err
 	}
-	err := b.ForEach(func(k, v []byte) error {
+	err = forEach(b, func(k, v []byte) error {
 		if len(out) > maxLoginCandidates {
-			return nil
+			return errStopWalk
 		}
 		// Cheap test before decoding: a tenant user's key ends in "/name".
 		if !strings.HasSuffix(string(k), "/"+name) {
@@ -120,7 +127,7 @@ func loginCandidates(tx *bolt.Tx, tenant, name string) ([]userRecord, error) {
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errStopWalk) {
 		return nil, err
 	}
 	if user, t, ok := SplitLoginName(name); ok && len(out) <= maxLoginCandidates {
@@ -132,20 +139,32 @@ func loginCandidates(tx *bolt.Tx, tenant, name string) ([]userRecord, error) {
 }
 
 // operatorNamed reports whether an operator named username exists.
-func operatorNamed(tx *bolt.Tx, username string) (bool, error) {
+func operatorNamed(tx kv.Tx, username string) (bool, error) {
+	b, err := bucket(tx, bucketUsers)
+	if err != nil {
+		return false, err
+	}
 	var u userRecord
-	ok, err := getJSON(tx.Bucket(bucketUsers), userDBKey("", username), &u)
+	ok, err := getJSON(b, userDBKey("", username), &u)
 	return ok && u.Role == RoleOperator, err
 }
 
 // tenantUserNamed reports whether any tenant has a user named username.
-func tenantUserNamed(tx *bolt.Tx, username string) (bool, error) {
+func tenantUserNamed(tx kv.Tx, username string) (bool, error) {
+	b, err := bucket(tx, bucketUsers)
+	if err != nil {
+		return false, err
+	}
 	found := false
-	err := tx.Bucket(bucketUsers).ForEach(func(k, _ []byte) error {
-		if !found && strings.HasSuffix(string(k), "/"+username) {
+	err = forEach(b, func(k, _ []byte) error {
+		if strings.HasSuffix(string(k), "/"+username) {
 			found = true
+			return errStopWalk
 		}
 		return nil
 	})
+	if errors.Is(err, errStopWalk) {
+		err = nil
+	}
 	return found, err
 }

@@ -1,14 +1,16 @@
 package auth
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // Role is what a console user may do.
@@ -108,16 +110,18 @@ func (s *Store) CreateUser(tenant, username, password string, role Role) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
+	return s.update(func(tx kv.Tx) error {
+		b, err := bucket(tx, bucketUsers)
+		if err != nil {
+			return err
+		}
 		key := userDBKey(tenant, username)
-		if b.Get(key) != nil {
-			return ErrUserExists
+		if v, err := b.Get(key); err != nil || v != nil {
+			return cmp.Or(err, ErrUserExists)
 		}
 		// An operator name is taken everywhere; an operator cannot take a
 		// name a tenant user has.
 		var clash bool
-		var err error
 		if role == RoleOperator {
 			clash, err = tenantUserNamed(tx, username)
 		} else {
@@ -148,8 +152,11 @@ func (s *Store) setPassword(tenant, username, password, keepKey string) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
+	return s.update(func(tx kv.Tx) error {
+		b, err := bucket(tx, bucketUsers)
+		if err != nil {
+			return err
+		}
 		key := userDBKey(tenant, username)
 		var u userRecord
 		ok, err := getJSON(b, key, &u)
@@ -172,11 +179,14 @@ func (s *Store) setPassword(tenant, username, password, keepKey string) error {
 // DeleteUser removes a user (tenant "" for an operator) and the user's
 // sessions. It returns ErrUserNotFound.
 func (s *Store) DeleteUser(tenant, username string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketUsers)
+	return s.update(func(tx kv.Tx) error {
+		b, err := bucket(tx, bucketUsers)
+		if err != nil {
+			return err
+		}
 		key := userDBKey(tenant, username)
-		if b.Get(key) == nil {
-			return ErrUserNotFound
+		if v, err := b.Get(key); err != nil || v == nil {
+			return cmp.Or(err, ErrUserNotFound)
 		}
 		if err := b.Delete(key); err != nil {
 			return err
@@ -189,8 +199,13 @@ func (s *Store) DeleteUser(tenant, username string) error {
 // every user, operators included.
 func (s *Store) ListUsers(tenant string) ([]User, error) {
 	var out []User
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+	err := s.view(func(tx kv.Tx) error {
+		out = nil
+		b, err := bucket(tx, bucketUsers)
+		if err != nil {
+			return err
+		}
+		return forEach(b, func(k, v []byte) error {
 			var u userRecord
 			if err := json.Unmarshal(v, &u); err != nil {
 				return err
@@ -209,9 +224,13 @@ func (s *Store) ListUsers(tenant string) ([]User, error) {
 func (s *Store) getUser(tenant, username string) (userRecord, bool, error) {
 	var u userRecord
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		ok, err = getJSON(tx.Bucket(bucketUsers), userDBKey(tenant, username), &u)
+	err := s.view(func(tx kv.Tx) error {
+		u = userRecord{}
+		b, err := bucket(tx, bucketUsers)
+		if err != nil {
+			return err
+		}
+		ok, err = getJSON(b, userDBKey(tenant, username), &u)
 		return err
 	})
 	return u, ok, err
@@ -238,7 +257,7 @@ func (s *Store) CheckTenantPassword(tenant, username, password, remoteIP string)
 		return User{}, err
 	}
 	var cands []userRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx kv.Tx) error {
 		var err error
 		cands, err = loginCandidates(tx, tenant, username)
 		return err

@@ -74,7 +74,6 @@ var errorTable = []errorMapping{
 	{storage.ErrQuotaExceeded, http.StatusForbidden, "quota exceeded"},
 	{storage.ErrQuorum, http.StatusServiceUnavailable, "not enough drives are online; try again later"},
 	{storage.ErrDriveOffline, http.StatusServiceUnavailable, "not enough drives are online; try again later"},
-	{kv.Unavailable, http.StatusServiceUnavailable, "the cluster's metadata store (etcd) is unreachable; try again later"},
 	{storage.ErrDiskFull, http.StatusInsufficientStorage, "no space left on the drives"},
 	{storage.ErrTenantNotFound, http.StatusNotFound, "tenant not found"},
 	{storage.ErrTenantExists, http.StatusConflict, "a tenant with that name already exists"},
@@ -106,6 +105,10 @@ var errorTable = []errorMapping{
 	{auth.ErrWeakPassword, http.StatusBadRequest, fmt.Sprintf("password is too short: use at least %d characters", auth.MinPasswordLength)},
 	{auth.ErrInvalidUsername, http.StatusBadRequest, "invalid username: use 1-64 characters, only letters, digits and - . _ ~ @"},
 	{auth.ErrAccessDenied, http.StatusForbidden, "access denied"},
+
+	// The metadata store (cluster mode: etcd) cannot be reached or has no
+	// quorum; nothing was committed.
+	{kv.Unavailable, http.StatusServiceUnavailable, "the metadata store is unavailable; try again later"},
 
 	// An upload body that arrives slower than its read deadline allows
 	// (transfer.go extendBodyDeadline).

@@ -50,7 +50,8 @@ func TestEverySentinelMapped(t *testing.T) {
 		storage.ErrInvalidBucketName: 400, storage.ErrBucketExists: 409, storage.ErrBucketNotFound: 404,
 		auth.ErrCredentialExists: 409, auth.ErrNoCredential: 404, auth.ErrRateLimited: 429,
 		auth.ErrBadPassword: 401, storage.ErrTenantNotFound: 404, storage.ErrQuorum: 503,
-		os.ErrDeadlineExceeded: http.StatusRequestTimeout, kv.Unavailable: http.StatusServiceUnavailable,
+		kv.Unavailable:         http.StatusServiceUnavailable,
+		os.ErrDeadlineExceeded: http.StatusRequestTimeout,
 	}
 	for s, st := range want {
 		if got := toAPIError(s).Status; got != st {

@@ -11,11 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferstore/coffer/internal/kv"
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
-// index is the metadata seam: bbolt now, a distributed store later. All
+// index is the metadata seam, over internal/kv: bbolt for one node, etcd
+// for a cluster. All
 // reads and writes happen inside transactions so quota checks and usage
 // counters change atomically with the records they count.
 type index interface {
@@ -194,59 +195,101 @@ var (
 	bktCleanup = []byte("cleanup")
 )
 
-// boltIndex is the bbolt implementation of index. Every transaction is
-// registered with txs while it is open (see txWatch).
-type boltIndex struct {
-	db     *bolt.DB
-	commit *groupCommit
+// kvIndex is the index over a kv.DB: bbolt (DataDir/index.db, committed
+// through groupCommit) or a shared store (Config.Index, e.g. etcd). Every
+// transaction is registered with txs while it is open (see txWatch).
+type kvIndex struct {
+	db     kv.DB
+	bolt   *bolt.DB     // the bbolt file, nil for Config.Index
+	commit *groupCommit // bbolt's group commit, nil for Config.Index
 	txs    *txWatch
 }
 
-func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*boltIndex, error) {
+// topBuckets are the index's keyspaces; each exists from Open on.
+var topBuckets = [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup}
+
+func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*kvIndex, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+	x := &kvIndex{db: kv.NewBolt(db), bolt: db, commit: newGroupCommit(db), txs: txs}
+	x.commit.durable = durable
+	if err := x.createTop(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return x, nil
+}
+
+// openKVIndex is the index in a store another owner opened (and closes).
+func openKVIndex(db kv.DB, txs *txWatch) (*kvIndex, error) {
+	x := &kvIndex{db: db, txs: txs}
+	return x, x.createTop()
+}
+
+func (x *kvIndex) createTop() error {
+	return x.Update(func(tx indexTx) error {
+		for _, b := range topBuckets {
+			if _, err := tx.(kvTx).tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	g := newGroupCommit(db)
-	g.durable = durable
-	return &boltIndex{db: db, commit: g, txs: txs}, nil
 }
 
-func (x *boltIndex) View(fn func(indexTx) error) error {
+func (x *kvIndex) View(fn func(indexTx) error) error {
 	return x.ViewContext(context.Background(), fn)
 }
-func (x *boltIndex) ViewContext(ctx context.Context, fn func(indexTx) error) error {
+func (x *kvIndex) ViewContext(ctx context.Context, fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
-	return x.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx, ctx}) })
+	return x.db.View(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
 }
-func (x *boltIndex) Update(fn func(indexTx) error) error {
+func (x *kvIndex) Update(fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
-	return x.commit.update(func(tx *bolt.Tx) error { return fn(boltTx{tx, context.Background()}) })
+	ctx := context.Background()
+	if x.commit != nil {
+		return x.commit.update(func(tx *bolt.Tx) error { return fn(kvTx{kv.BoltTx(tx), ctx}) })
+	}
+	return x.db.Update(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
 }
 
 // Batch registers each caller's wait for its shared commit: a stuck
 // commit shows as all of them.
-func (x *boltIndex) Batch(fn func(indexTx) error) error {
+func (x *kvIndex) Batch(fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
-	return x.commit.do(func(tx *bolt.Tx) error { return fn(boltTx{tx, context.Background()}) })
+	ctx := context.Background()
+	if x.commit != nil {
+		return x.commit.do(func(tx *bolt.Tx) error { return fn(kvTx{kv.BoltTx(tx), ctx}) })
+	}
+	return x.db.Batch(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
 }
-func (x *boltIndex) Close() error { return x.db.Close() }
 
-// boltTx is one bbolt transaction; ctx ends its cursor walks.
-type boltTx struct {
-	tx  *bolt.Tx
+// Close closes the bbolt file; a Config.Index store is its owner's.
+func (x *kvIndex) Close() error {
+	if x.bolt != nil {
+		return x.bolt.Close()
+	}
+	return nil
+}
+
+// kvTx is one index transaction; ctx ends its cursor walks.
+type kvTx struct {
+	tx  kv.Tx
 	ctx context.Context
+}
+
+// errNoKeyspace reports a top-level keyspace missing (every one is
+// created at Open).
+var errNoKeyspace = errors.New("storage: index keyspace missing")
+
+// top is a top-level keyspace.
+func (t kvTx) top(name []byte) (kv.Bucket, error) {
+	b, err := t.tx.Bucket(name)
+	if err == nil && b == nil {
+		err = fmt.Errorf("%w: %s", errNoKeyspace, name)
+	}
+	return b, err
 }
 
 func pair(a, b string) []byte {
@@ -256,13 +299,13 @@ func pair(a, b string) []byte {
 	return append(k, b...)
 }
 
-func getJSON[T any](b *bolt.Bucket, key []byte) (*T, error) {
+func getJSON[T any](b kv.Bucket, key []byte) (*T, error) {
 	if b == nil {
 		return nil, nil
 	}
-	v := b.Get(key)
-	if v == nil {
-		return nil, nil
+	v, err := b.Get(key)
+	if v == nil || err != nil {
+		return nil, err
 	}
 	var out T
 	if err := json.Unmarshal(v, &out); err != nil {
@@ -271,7 +314,7 @@ func getJSON[T any](b *bolt.Bucket, key []byte) (*T, error) {
 	return &out, nil
 }
 
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
+func putJSON(b kv.Bucket, key []byte, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -279,7 +322,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, raw)
 }
 
-func scanPrefix[T any](ctx context.Context, b *bolt.Bucket, prefix []byte) ([]T, error) {
+func scanPrefix[T any](ctx context.Context, b kv.Bucket, prefix []byte) ([]T, error) {
 	var out []T
 	w := walk(ctx, b.Cursor())
 	for k, v := w.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = w.Next() {
@@ -292,47 +335,85 @@ func scanPrefix[T any](ctx context.Context, b *bolt.Bucket, prefix []byte) ([]T,
 	return out, w.Err()
 }
 
-func (t boltTx) tenant(name string) (*tenantRecord, error) {
-	return getJSON[tenantRecord](t.tx.Bucket(bktTenants), []byte(name))
-}
-func (t boltTx) putTenant(r *tenantRecord) error {
-	return putJSON(t.tx.Bucket(bktTenants), []byte(r.Name), r)
-}
-func (t boltTx) deleteTenant(name string) error {
-	return t.tx.Bucket(bktTenants).Delete([]byte(name))
-}
-func (t boltTx) tenants() ([]tenantRecord, error) {
-	return scanPrefix[tenantRecord](t.ctx, t.tx.Bucket(bktTenants), nil)
+// getTop, putTop, deleteTop and scanTop are getJSON, putJSON, Delete and
+// scanPrefix on a top-level keyspace.
+func getTop[T any](t kvTx, top, key []byte) (*T, error) {
+	b, err := t.top(top)
+	if err != nil {
+		return nil, err
+	}
+	return getJSON[T](b, key)
 }
 
-func (t boltTx) volumes(tenant string) ([]Volume, error) {
-	return scanPrefix[Volume](t.ctx, t.tx.Bucket(bktVolumes), pair(tenant, ""))
-}
-func (t boltTx) volume(tenant, name string) (*Volume, error) {
-	return getJSON[Volume](t.tx.Bucket(bktVolumes), pair(tenant, name))
-}
-func (t boltTx) putVolume(tenant string, v *Volume) error {
-	return putJSON(t.tx.Bucket(bktVolumes), pair(tenant, v.Name), v)
-}
-func (t boltTx) deleteVolume(tenant, name string) error {
-	return t.tx.Bucket(bktVolumes).Delete(pair(tenant, name))
+func (t kvTx) putTop(top, key []byte, v any) error {
+	b, err := t.top(top)
+	if err != nil {
+		return err
+	}
+	return putJSON(b, key, v)
 }
 
-func (t boltTx) bucket(tenant, name string) (*bucketRecord, error) {
-	return getJSON[bucketRecord](t.tx.Bucket(bktBuckets), pair(tenant, name))
+func (t kvTx) deleteTop(top, key []byte) error {
+	b, err := t.top(top)
+	if err != nil {
+		return err
+	}
+	return b.Delete(key)
 }
-func (t boltTx) putBucket(b *bucketRecord) error {
-	return putJSON(t.tx.Bucket(bktBuckets), pair(b.Tenant, b.Name), b)
+
+func scanTop[T any](t kvTx, top, prefix []byte) ([]T, error) {
+	b, err := t.top(top)
+	if err != nil {
+		return nil, err
+	}
+	return scanPrefix[T](t.ctx, b, prefix)
 }
-func (t boltTx) deleteBucket(tenant, name string) error {
-	return t.tx.Bucket(bktBuckets).Delete(pair(tenant, name))
+
+func (t kvTx) tenant(name string) (*tenantRecord, error) {
+	return getTop[tenantRecord](t, bktTenants, []byte(name))
 }
-func (t boltTx) buckets(tenant string) ([]bucketRecord, error) {
-	return scanPrefix[bucketRecord](t.ctx, t.tx.Bucket(bktBuckets), pair(tenant, ""))
+func (t kvTx) putTenant(r *tenantRecord) error {
+	return t.putTop(bktTenants, []byte(r.Name), r)
 }
-func (t boltTx) countBuckets(tenant string, limit int64) (int64, error) {
+func (t kvTx) deleteTenant(name string) error {
+	return t.deleteTop(bktTenants, []byte(name))
+}
+func (t kvTx) tenants() ([]tenantRecord, error) {
+	return scanTop[tenantRecord](t, bktTenants, nil)
+}
+
+func (t kvTx) volumes(tenant string) ([]Volume, error) {
+	return scanTop[Volume](t, bktVolumes, pair(tenant, ""))
+}
+func (t kvTx) volume(tenant, name string) (*Volume, error) {
+	return getTop[Volume](t, bktVolumes, pair(tenant, name))
+}
+func (t kvTx) putVolume(tenant string, v *Volume) error {
+	return t.putTop(bktVolumes, pair(tenant, v.Name), v)
+}
+func (t kvTx) deleteVolume(tenant, name string) error {
+	return t.deleteTop(bktVolumes, pair(tenant, name))
+}
+
+func (t kvTx) bucket(tenant, name string) (*bucketRecord, error) {
+	return getTop[bucketRecord](t, bktBuckets, pair(tenant, name))
+}
+func (t kvTx) putBucket(b *bucketRecord) error {
+	return t.putTop(bktBuckets, pair(b.Tenant, b.Name), b)
+}
+func (t kvTx) deleteBucket(tenant, name string) error {
+	return t.deleteTop(bktBuckets, pair(tenant, name))
+}
+func (t kvTx) buckets(tenant string) ([]bucketRecord, error) {
+	return scanTop[bucketRecord](t, bktBuckets, pair(tenant, ""))
+}
+func (t kvTx) countBuckets(tenant string, limit int64) (int64, error) {
+	b, err := t.top(bktBuckets)
+	if err != nil {
+		return 0, err
+	}
 	prefix := pair(tenant, "")
-	w := walk(t.ctx, t.tx.Bucket(bktBuckets).Cursor())
+	w := walk(t.ctx, b.Cursor())
 	var n int64
 	for k, _ := w.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && (limit <= 0 || n < limit); k, _ = w.Next() {
 		n++
@@ -340,22 +421,58 @@ func (t boltTx) countBuckets(tenant string, limit int64) (int64, error) {
 	return n, w.Err()
 }
 
-func (t boltTx) space(top []byte, bucketID string, create bool) (*bolt.Bucket, error) {
-	parent := t.tx.Bucket(top)
+// space is a bucket's keyspace under top (objects, uploads, versions,
+// nulls, configs); nil when absent and !create.
+func (t kvTx) space(top []byte, bucketID string, create bool) (kv.Bucket, error) {
 	if create {
-		return parent.CreateBucketIfNotExists([]byte(bucketID))
+		return t.tx.CreateBucketIfNotExists(top, []byte(bucketID))
 	}
-	return parent.Bucket([]byte(bucketID)), nil
+	return t.tx.Bucket(top, []byte(bucketID))
 }
 
-func (t boltTx) object(bucketID, key string) (*objRecord, error) {
-	b, _ := t.space(bktObjects, bucketID, false)
-	if b == nil {
-		return nil, nil
+// spaceGet is key's value in a bucket's keyspace (nil: absent).
+func (t kvTx) spaceGet(top []byte, bucketID string, key []byte) ([]byte, error) {
+	b, err := t.space(top, bucketID, false)
+	if b == nil || err != nil {
+		return nil, err
 	}
-	v := b.Get([]byte(key))
-	if v == nil {
-		return nil, nil
+	return b.Get(key)
+}
+
+// spacePut sets key in a bucket's keyspace, creating the keyspace.
+func (t kvTx) spacePut(top []byte, bucketID string, key, value []byte) error {
+	b, err := t.space(top, bucketID, true)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, value)
+}
+
+// spaceDelete removes key from a bucket's keyspace.
+func (t kvTx) spaceDelete(top []byte, bucketID string, key []byte) error {
+	b, err := t.space(top, bucketID, false)
+	if b == nil || err != nil {
+		return err
+	}
+	return b.Delete(key)
+}
+
+// spaceWalk walks a bucket's keyspace (empty when absent).
+func (t kvTx) spaceWalk(top []byte, bucketID string) *walker {
+	b, err := t.space(top, bucketID, false)
+	switch {
+	case err != nil:
+		return failedWalk(err)
+	case b == nil:
+		return walk(t.ctx, nil)
+	}
+	return walk(t.ctx, b.Cursor())
+}
+
+func (t kvTx) object(bucketID, key string) (*objRecord, error) {
+	v, err := t.spaceGet(bktObjects, bucketID, []byte(key))
+	if v == nil || err != nil {
+		return nil, err
 	}
 	var r objRecord
 	if err := decodeObjValue(v, &r); err != nil {
@@ -363,66 +480,47 @@ func (t boltTx) object(bucketID, key string) (*objRecord, error) {
 	}
 	return &r, nil
 }
-func (t boltTx) putObject(r *objRecord) error {
-	b, err := t.space(bktObjects, r.BucketID, true)
-	if err != nil {
-		return err
-	}
+func (t kvTx) putObject(r *objRecord) error {
 	raw, err := encodeObjValue(r)
 	if err != nil {
 		return err
 	}
-	return b.Put([]byte(r.Key), raw)
+	return t.spacePut(bktObjects, r.BucketID, []byte(r.Key), raw)
 }
 
 // putObjectRaw stores a pre-encoded record (bulk loading for tests and
 // benchmarks; not part of the indexTx seam).
-func (t boltTx) putObjectRaw(bucketID, key string, v []byte) error {
-	b, err := t.space(bktObjects, bucketID, true)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(key), v)
+func (t kvTx) putObjectRaw(bucketID, key string, v []byte) error {
+	return t.spacePut(bktObjects, bucketID, []byte(key), v)
 }
-func (t boltTx) deleteObject(bucketID, key string) error {
-	b, _ := t.space(bktObjects, bucketID, false)
-	if b == nil {
-		return nil
-	}
-	return b.Delete([]byte(key))
+func (t kvTx) deleteObject(bucketID, key string) error {
+	return t.spaceDelete(bktObjects, bucketID, []byte(key))
 }
-func (t boltTx) listObjects(bucketID string) *objectWalk {
+func (t kvTx) listObjects(bucketID string) *objectWalk {
 	return &objectWalk{w: t.objects(bucketID)}
 }
 
 // objects walks a bucket's raw object keyspace (key -> encoded record).
-func (t boltTx) objects(bucketID string) *walker {
-	b, _ := t.space(bktObjects, bucketID, false)
-	if b == nil {
-		return walk(t.ctx, nil)
-	}
-	return walk(t.ctx, b.Cursor())
-}
+func (t kvTx) objects(bucketID string) *walker { return t.spaceWalk(bktObjects, bucketID) }
 
-func (t boltTx) upload(bucketID, key, uploadID string) (*uploadRecord, error) {
-	b, _ := t.space(bktUploads, bucketID, false)
+func (t kvTx) upload(bucketID, key, uploadID string) (*uploadRecord, error) {
+	b, err := t.space(bktUploads, bucketID, false)
+	if err != nil {
+		return nil, err
+	}
 	return getJSON[uploadRecord](b, pair(key, uploadID))
 }
-func (t boltTx) putUpload(bucketID string, u *uploadRecord) error {
+func (t kvTx) putUpload(bucketID string, u *uploadRecord) error {
 	b, err := t.space(bktUploads, bucketID, true)
 	if err != nil {
 		return err
 	}
 	return putJSON(b, pair(u.Key, u.UploadID), u)
 }
-func (t boltTx) deleteUpload(bucketID, key, uploadID string) error {
-	b, _ := t.space(bktUploads, bucketID, false)
-	if b == nil {
-		return nil
-	}
-	return b.Delete(pair(key, uploadID))
+func (t kvTx) deleteUpload(bucketID, key, uploadID string) error {
+	return t.spaceDelete(bktUploads, bucketID, pair(key, uploadID))
 }
-func (t boltTx) eachObject(bucketID, after string, fn func(r *objRecord) bool) error {
+func (t kvTx) eachObject(bucketID, after string, fn func(r *objRecord) bool) error {
 	w := t.objects(bucketID)
 	var k, v []byte
 	if after == "" {
@@ -446,17 +544,17 @@ func (t boltTx) eachObject(bucketID, after string, fn func(r *objRecord) bool) e
 	return w.Err()
 }
 
-func (t boltTx) hasObjects(bucketID string) (bool, error) {
+func (t kvTx) hasObjects(bucketID string) (bool, error) {
 	w := t.objects(bucketID)
 	k, _ := w.Next()
 	return k != nil, w.Err()
 }
 
-func (t boltTx) eachUpload(bucketID string, fn func(u *uploadRecord) bool) error {
+func (t kvTx) eachUpload(bucketID string, fn func(u *uploadRecord) bool) error {
 	return t.eachUploadAfter(bucketID, nil, fn)
 }
 
-func (t boltTx) eachUploadAfter(bucketID string, after []byte, fn func(u *uploadRecord) bool) error {
+func (t kvTx) eachUploadAfter(bucketID string, after []byte, fn func(u *uploadRecord) bool) error {
 	w := t.uploads(bucketID)
 	var k, v []byte
 	if after == nil {
@@ -476,7 +574,7 @@ func (t boltTx) eachUploadAfter(bucketID string, after []byte, fn func(u *upload
 	return w.Err()
 }
 
-func (t boltTx) countUploads(bucketID string) (int64, error) {
+func (t kvTx) countUploads(bucketID string) (int64, error) {
 	w := t.uploads(bucketID)
 	var n int64
 	for k, _ := w.Next(); k != nil; k, _ = w.Next() {
@@ -485,38 +583,36 @@ func (t boltTx) countUploads(bucketID string) (int64, error) {
 	return n, w.Err()
 }
 
-func (t boltTx) listUploads(bucketID string) *uploadWalk {
+func (t kvTx) listUploads(bucketID string) *uploadWalk {
 	return &uploadWalk{w: t.uploads(bucketID)}
 }
 
 // uploads walks a bucket's raw upload keyspace (key\0uploadID -> JSON).
-func (t boltTx) uploads(bucketID string) *walker {
-	b, _ := t.space(bktUploads, bucketID, false)
-	if b == nil {
-		return walk(t.ctx, nil)
-	}
-	return walk(t.ctx, b.Cursor())
-}
+func (t kvTx) uploads(bucketID string) *walker { return t.spaceWalk(bktUploads, bucketID) }
 
 func partKey(uploadID string, n int) []byte {
 	return binary.BigEndian.AppendUint32(pair(uploadID, ""), uint32(n))
 }
 
-func (t boltTx) part(uploadID string, n int) (*partRecord, error) {
-	return getJSON[partRecord](t.tx.Bucket(bktParts), partKey(uploadID, n))
+func (t kvTx) part(uploadID string, n int) (*partRecord, error) {
+	return getTop[partRecord](t, bktParts, partKey(uploadID, n))
 }
-func (t boltTx) putPart(p *partRecord) error {
-	return putJSON(t.tx.Bucket(bktParts), partKey(p.UploadID, p.Number), p)
+func (t kvTx) putPart(p *partRecord) error {
+	return t.putTop(bktParts, partKey(p.UploadID, p.Number), p)
 }
-func (t boltTx) deletePart(uploadID string, n int) error {
-	return t.tx.Bucket(bktParts).Delete(partKey(uploadID, n))
+func (t kvTx) deletePart(uploadID string, n int) error {
+	return t.deleteTop(bktParts, partKey(uploadID, n))
 }
-func (t boltTx) parts(uploadID string, after int, fn func(p *partRecord) bool) error {
+func (t kvTx) parts(uploadID string, after int, fn func(p *partRecord) bool) error {
 	if int64(after) >= math.MaxUint32 {
 		return nil // part keys hold 32-bit numbers: none is above
 	}
+	b, err := t.top(bktParts)
+	if err != nil {
+		return err
+	}
 	prefix := pair(uploadID, "")
-	w := walk(t.ctx, t.tx.Bucket(bktParts).Cursor())
+	w := walk(t.ctx, b.Cursor())
 	for k, v := w.Seek(partKey(uploadID, max(after, 0)+1)); k != nil && len(k) == len(prefix)+4 && bytes.HasPrefix(k, prefix); k, v = w.Next() {
 		var p partRecord
 		if err := json.Unmarshal(v, &p); err != nil {
@@ -529,78 +625,75 @@ func (t boltTx) parts(uploadID string, after int, fn func(p *partRecord) bool) e
 	return w.Err()
 }
 
-func (t boltTx) addID(id, owner string) error {
-	return t.tx.Bucket(bktIDs).Put([]byte(id), []byte(owner))
+func (t kvTx) addID(id, owner string) error {
+	b, err := t.top(bktIDs)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(id), []byte(owner))
 }
-func (t boltTx) hasID(id string) (bool, error) {
-	return t.tx.Bucket(bktIDs).Get([]byte(id)) != nil, nil
+func (t kvTx) hasID(id string) (bool, error) {
+	b, err := t.top(bktIDs)
+	if err != nil {
+		return false, err
+	}
+	v, err := b.Get([]byte(id))
+	return v != nil, err
 }
-func (t boltTx) deleteID(id string) error { return t.tx.Bucket(bktIDs).Delete([]byte(id)) }
+func (t kvTx) deleteID(id string) error { return t.deleteTop(bktIDs, []byte(id)) }
 
-func (t boltTx) trash() ([]bucketRecord, error) {
-	return scanPrefix[bucketRecord](t.ctx, t.tx.Bucket(bktTrash), nil)
+func (t kvTx) trash() ([]bucketRecord, error) {
+	return scanTop[bucketRecord](t, bktTrash, nil)
 }
-func (t boltTx) putTrash(b *bucketRecord) error {
-	return putJSON(t.tx.Bucket(bktTrash), []byte(b.ID), b)
+func (t kvTx) putTrash(b *bucketRecord) error {
+	return t.putTop(bktTrash, []byte(b.ID), b)
 }
-func (t boltTx) deleteTrash(bucketID string) error {
-	return t.tx.Bucket(bktTrash).Delete([]byte(bucketID))
+func (t kvTx) deleteTrash(bucketID string) error {
+	return t.deleteTop(bktTrash, []byte(bucketID))
 }
 
 // dropBucketSpace removes the (by now empty) object and upload keyspaces
 // of a bucket, and its configuration documents.
-func (t boltTx) dropBucketSpace(bucketID string) error {
+func (t kvTx) dropBucketSpace(bucketID string) error {
 	for _, top := range [][]byte{bktObjects, bktUploads, bktVersions, bktNulls, bktConfigs} {
-		if err := t.tx.Bucket(top).DeleteBucket([]byte(bucketID)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		if err := t.tx.DeleteBucket(top, []byte(bucketID)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (t boltTx) bucketConfig(bucketID string, kind ConfigKind) ([]byte, error) {
-	b, _ := t.space(bktConfigs, bucketID, false)
-	if b == nil {
-		return nil, nil
+func (t kvTx) bucketConfig(bucketID string, kind ConfigKind) ([]byte, error) {
+	v, err := t.spaceGet(bktConfigs, bucketID, []byte(kind))
+	if v == nil || err != nil {
+		return nil, err
 	}
-	if v := b.Get([]byte(kind)); v != nil {
-		return bytes.Clone(v), nil
-	}
-	return nil, nil
+	return bytes.Clone(v), nil
 }
 
 // bucketConfigs walks the (at most len(configKinds)) documents of a bucket.
-func (t boltTx) bucketConfigs(bucketID string) (map[ConfigKind][]byte, error) {
+func (t kvTx) bucketConfigs(bucketID string) (map[ConfigKind][]byte, error) {
 	out := map[ConfigKind][]byte{}
-	b, _ := t.space(bktConfigs, bucketID, false)
-	if b == nil {
-		return out, nil
-	}
-	w := walk(t.ctx, b.Cursor())
+	w := t.spaceWalk(bktConfigs, bucketID)
 	for k, v := w.Next(); k != nil; k, v = w.Next() {
 		out[ConfigKind(k)] = bytes.Clone(v)
 	}
 	return out, w.Err()
 }
 
-func (t boltTx) putBucketConfig(bucketID string, kind ConfigKind, doc []byte) error {
-	b, err := t.space(bktConfigs, bucketID, true)
+func (t kvTx) putBucketConfig(bucketID string, kind ConfigKind, doc []byte) error {
+	return t.spacePut(bktConfigs, bucketID, []byte(kind), doc)
+}
+
+func (t kvTx) deleteBucketConfig(bucketID string, kind ConfigKind) error {
+	return t.spaceDelete(bktConfigs, bucketID, []byte(kind))
+}
+
+func (t kvTx) putCleanup(c *cleanupRecord) (uint64, error) {
+	b, err := t.top(bktCleanup)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return b.Put([]byte(kind), doc)
-}
-
-func (t boltTx) deleteBucketConfig(bucketID string, kind ConfigKind) error {
-	b, _ := t.space(bktConfigs, bucketID, false)
-	if b == nil {
-		return nil
-	}
-	return b.Delete([]byte(kind))
-}
-
-func (t boltTx) putCleanup(c *cleanupRecord) (uint64, error) {
-	b := t.tx.Bucket(bktCleanup)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return 0, err
@@ -608,12 +701,17 @@ func (t boltTx) putCleanup(c *cleanupRecord) (uint64, error) {
 	return seq, putJSON(b, binary.BigEndian.AppendUint64(nil, seq), c)
 }
 
-func (t boltTx) deleteCleanup(seq uint64) error {
-	return t.tx.Bucket(bktCleanup).Delete(binary.BigEndian.AppendUint64(nil, seq))
+func (t kvTx) deleteCleanup(seq uint64) error {
+	return t.deleteTop(bktCleanup, binary.BigEndian.AppendUint64(nil, seq))
 }
 
-func (t boltTx) eachCleanup(fn func(seq uint64, c *cleanupRecord)) error {
-	return t.tx.Bucket(bktCleanup).ForEach(func(k, v []byte) error {
+func (t kvTx) eachCleanup(fn func(seq uint64, c *cleanupRecord)) error {
+	b, err := t.top(bktCleanup)
+	if err != nil {
+		return err
+	}
+	w := walk(t.ctx, b.Cursor())
+	for k, v := w.Next(); k != nil; k, v = w.Next() {
 		var c cleanupRecord
 		if len(k) != 8 {
 			return fmt.Errorf("storage: cleanup journal key of %d bytes", len(k))
@@ -622,16 +720,23 @@ func (t boltTx) eachCleanup(fn func(seq uint64, c *cleanupRecord)) error {
 			return fmt.Errorf("storage: cleanup journal entry %x: %w", k, err)
 		}
 		fn(binary.BigEndian.Uint64(k), &c)
-		return nil
-	})
+	}
+	return w.Err()
 }
 
 func packKey(drive int, seg uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{byte(drive)}, seg)
 }
 
-func (t boltTx) packBytes(drive int, seg uint32) (int64, error) {
-	v := t.tx.Bucket(bktPacks).Get(packKey(drive, seg))
+func (t kvTx) packBytes(drive int, seg uint32) (int64, error) {
+	b, err := t.top(bktPacks)
+	if err != nil {
+		return 0, err
+	}
+	v, err := b.Get(packKey(drive, seg))
+	if err != nil {
+		return 0, err
+	}
 	switch len(v) {
 	case 0:
 		return 0, nil
@@ -641,24 +746,28 @@ func (t boltTx) packBytes(drive int, seg uint32) (int64, error) {
 	return 0, fmt.Errorf("storage: pack byte count of drive %d segment %d is %d bytes, want 8", drive, seg, len(v))
 }
 
-func (t boltTx) addPackBytes(drive int, seg uint32, delta int64) error {
+func (t kvTx) addPackBytes(drive int, seg uint32, delta int64) error {
 	n, err := t.packBytes(drive, seg)
 	if err != nil {
 		return err
 	}
 	n += delta
-	return t.tx.Bucket(bktPacks).Put(packKey(drive, seg), binary.BigEndian.AppendUint64(nil, uint64(n)))
+	b, err := t.top(bktPacks)
+	if err != nil {
+		return err
+	}
+	return b.Put(packKey(drive, seg), binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
-func (t boltTx) deletePackBytes(drive int, seg uint32) error {
-	return t.tx.Bucket(bktPacks).Delete(packKey(drive, seg))
+func (t kvTx) deletePackBytes(drive int, seg uint32) error {
+	return t.deleteTop(bktPacks, packKey(drive, seg))
 }
 
-func (t boltTx) clearPackBytes() error {
+func (t kvTx) clearPackBytes() error {
 	if err := t.tx.DeleteBucket(bktPacks); err != nil {
 		return err
 	}
-	_, err := t.tx.CreateBucket(bktPacks)
+	_, err := t.tx.CreateBucketIfNotExists(bktPacks)
 	return err
 }
 
@@ -776,14 +885,10 @@ func splitVersionKey(k []byte) (string, uint64, bool) {
 // versionsAfterKey is the first versions position past every version of key.
 func versionsAfterKey(key string) []byte { return append([]byte(key), 1) }
 
-func (t boltTx) version(bucketID, key string, stamp uint64) (*objRecord, error) {
-	b, _ := t.space(bktVersions, bucketID, false)
-	if b == nil {
-		return nil, nil
-	}
-	v := b.Get(versionKey(key, stamp))
-	if v == nil {
-		return nil, nil
+func (t kvTx) version(bucketID, key string, stamp uint64) (*objRecord, error) {
+	v, err := t.spaceGet(bktVersions, bucketID, versionKey(key, stamp))
+	if v == nil || err != nil {
+		return nil, err
 	}
 	var r objRecord
 	if err := decodeObjValue(v, &r); err != nil {
@@ -793,35 +898,21 @@ func (t boltTx) version(bucketID, key string, stamp uint64) (*objRecord, error) 
 	return &r, nil
 }
 
-func (t boltTx) putVersion(r *objRecord) error {
-	b, err := t.space(bktVersions, r.BucketID, true)
-	if err != nil {
-		return err
-	}
+func (t kvTx) putVersion(r *objRecord) error {
 	raw, err := encodeObjValue(r)
 	if err != nil {
 		return err
 	}
-	return b.Put(versionKey(r.Key, r.Stamp), raw)
+	return t.spacePut(bktVersions, r.BucketID, versionKey(r.Key, r.Stamp), raw)
 }
 
-func (t boltTx) deleteVersion(bucketID, key string, stamp uint64) error {
-	b, _ := t.space(bktVersions, bucketID, false)
-	if b == nil {
-		return nil
-	}
-	return b.Delete(versionKey(key, stamp))
+func (t kvTx) deleteVersion(bucketID, key string, stamp uint64) error {
+	return t.spaceDelete(bktVersions, bucketID, versionKey(key, stamp))
 }
 
-func (t boltTx) versionsWalk(bucketID string) *walker {
-	b, _ := t.space(bktVersions, bucketID, false)
-	if b == nil {
-		return walk(t.ctx, nil)
-	}
-	return walk(t.ctx, b.Cursor())
-}
+func (t kvTx) versionsWalk(bucketID string) *walker { return t.spaceWalk(bktVersions, bucketID) }
 
-func (t boltTx) newestVersion(bucketID, key string) (*objRecord, error) {
+func (t kvTx) newestVersion(bucketID, key string) (*objRecord, error) {
 	w := t.versionsWalk(bucketID)
 	prefix := pair(key, "")
 	k, v := w.Seek(prefix)
@@ -836,7 +927,7 @@ func (t boltTx) newestVersion(bucketID, key string) (*objRecord, error) {
 	return &r, nil
 }
 
-func (t boltTx) eachVersion(bucketID string, after []byte, fn func(r *objRecord) bool) error {
+func (t kvTx) eachVersion(bucketID string, after []byte, fn func(r *objRecord) bool) error {
 	w := t.versionsWalk(bucketID)
 	var k, v []byte
 	if after == nil {
@@ -864,18 +955,14 @@ func (t boltTx) eachVersion(bucketID string, after []byte, fn func(r *objRecord)
 	return w.Err()
 }
 
-func (t boltTx) listVersions(bucketID string) *objectWalk {
+func (t kvTx) listVersions(bucketID string) *objectWalk {
 	return &objectWalk{w: t.versionsWalk(bucketID)}
 }
 
-func (t boltTx) nullStamp(bucketID, key string) (uint64, bool, error) {
-	b, _ := t.space(bktNulls, bucketID, false)
-	if b == nil {
-		return 0, false, nil
-	}
-	v := b.Get([]byte(key))
-	if v == nil {
-		return 0, false, nil
+func (t kvTx) nullStamp(bucketID, key string) (uint64, bool, error) {
+	v, err := t.spaceGet(bktNulls, bucketID, []byte(key))
+	if v == nil || err != nil {
+		return 0, false, err
 	}
 	if len(v) != 8 {
 		return 0, false, fmt.Errorf("storage: null version pointer of %d bytes, want 8", len(v))
@@ -883,18 +970,10 @@ func (t boltTx) nullStamp(bucketID, key string) (uint64, bool, error) {
 	return binary.BigEndian.Uint64(v), true, nil
 }
 
-func (t boltTx) putNull(bucketID, key string, stamp uint64) error {
-	b, err := t.space(bktNulls, bucketID, true)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(key), binary.BigEndian.AppendUint64(nil, stamp))
+func (t kvTx) putNull(bucketID, key string, stamp uint64) error {
+	return t.spacePut(bktNulls, bucketID, []byte(key), binary.BigEndian.AppendUint64(nil, stamp))
 }
 
-func (t boltTx) deleteNull(bucketID, key string) error {
-	b, _ := t.space(bktNulls, bucketID, false)
-	if b == nil {
-		return nil
-	}
-	return b.Delete([]byte(key))
+func (t kvTx) deleteNull(bucketID, key string) error {
+	return t.spaceDelete(bktNulls, bucketID, []byte(key))
 }

@@ -253,12 +253,12 @@ func BenchmarkBodyHashes(b *testing.B) {
 	}
 }
 
-// BenchmarkIndexTx is the cost of one index transaction through boltIndex,
+// BenchmarkIndexTx is the cost of one index transaction through the index (bbolt),
 // the path every storage call takes: a read of one record, alone and from
 // 16 goroutines, and a batched write from 16 goroutines. It bounds what the
 // bookkeeping around each transaction may add.
 func BenchmarkIndexTx(b *testing.B) {
-	open := func(b *testing.B) *boltIndex {
+	open := func(b *testing.B) *kvIndex {
 		x, err := openBoltIndex(filepath.Join(b.TempDir(), "i.db"), newTxWatch(), nil)
 		if err != nil {
 			b.Fatal(err)
@@ -269,7 +269,7 @@ func BenchmarkIndexTx(b *testing.B) {
 		}
 		return x
 	}
-	read := func(x *boltIndex) error {
+	read := func(x *kvIndex) error {
 		return x.View(func(tx indexTx) error {
 			t, err := tx.tenant("acme")
 			if err == nil && t == nil {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cofferstore/coffer/internal/kv"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -38,6 +39,10 @@ type Config struct {
 	// SSEDefault encrypts every new object and upload with SSE-S3 unless
 	// its write asks for SSE-C (the operator's --sse-default).
 	SSEDefault bool
+	// Index, when non-nil, is where the index lives (cluster mode: etcd,
+	// kv.NewEtcd); DataDir/index.db is then not opened, and Close leaves
+	// Index open (its owner closes it).
+	Index kv.DB
 
 	// DriveSet, when non-nil, is the set's drives already opened (local
 	// ones by OpenLocalDrive, remote ones by internal/driveproto), in set
@@ -46,12 +51,16 @@ type Config struct {
 	// SetID, when set, names the erasure set: Open formats empty drives
 	// as its members and refuses a drive formatted for another set.
 	SetID string
-	// Shared means other processes (cluster nodes) write to these drives
-	// and this index too. Drive side: Open removes no temporary files on
-	// remote drives and only those older than SharedGrace on local ones,
-	// and the scrubber keeps temporary files, orphans and pack segments
-	// younger than SharedGrace (other nodes' writes in flight, which this
-	// store cannot see pinned).
+	// Shared means other processes (cluster nodes) use this index and
+	// write to these drives too. Index side: Open rebuilds nothing global
+	// (no recount of upload counters, no purge of trashed buckets: the
+	// cluster leader's jobs); it still finishes the cleanup journal, whose
+	// removals are of committed deletions, idempotent whoever runs them.
+	// Drive side: Open removes no temporary files on remote drives and
+	// only those older than SharedGrace on local ones, and the scrubber
+	// keeps temporary files, orphans and pack segments younger than
+	// SharedGrace (other nodes' writes in flight, which this store cannot
+	// see pinned).
 	Shared bool
 
 	// Test hooks: unexported, so only this package's tests set them.
@@ -193,7 +202,13 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.openDrives(); err != nil {
 		return nil, err
 	}
-	idx, err := openBoltIndex(filepath.Join(cfg.DataDir, "index.db"), s.txs, cfg.testIndexDurable)
+	var idx *kvIndex
+	var err error
+	if cfg.Index != nil {
+		idx, err = openKVIndex(cfg.Index, s.txs)
+	} else {
+		idx, err = openBoltIndex(filepath.Join(cfg.DataDir, "index.db"), s.txs, cfg.testIndexDurable)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open index: %w", err)
 	}
@@ -204,11 +219,13 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.finishCleanups(); err != nil {
 		return nil, errors.Join(fmt.Errorf("storage: finish removals a crash interrupted: %w", err), idx.Close())
 	}
-	if err := s.finishTrash(context.Background()); err != nil {
-		s.log.Warn("storage: finishing interrupted bucket deletions", "err", err)
-	}
-	if err := s.recountUploads(); err != nil {
-		return nil, errors.Join(fmt.Errorf("storage: count unfinished uploads: %w", err), idx.Close())
+	if !cfg.Shared {
+		if err := s.finishTrash(context.Background()); err != nil {
+			s.log.Warn("storage: finishing interrupted bucket deletions", "err", err)
+		}
+		if err := s.recountUploads(); err != nil {
+			return nil, errors.Join(fmt.Errorf("storage: count unfinished uploads: %w", err), idx.Close())
+		}
 	}
 	s.wg.Add(2)
 	go s.healer()

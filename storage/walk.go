@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
 // walkCheckEvery is how many cursor steps a walk takes between checks of
@@ -11,12 +13,9 @@ import (
 // transaction within microseconds, rarely enough to cost nothing.
 const walkCheckEvery = 64
 
-// cursor is an ordered keyspace of the index as the backend provides it
-// (a bbolt cursor). Only walker uses one.
-type cursor interface {
-	Seek(key []byte) (k, v []byte)
-	Next() (k, v []byte)
-}
+// cursor is an ordered keyspace of the index as the backend provides it.
+// Only walker uses one.
+type cursor = kv.Cursor
 
 // walker is how storage moves through index keys; every loop over a
 // keyspace uses one. Each step lands on a key strictly greater than the
@@ -41,6 +40,10 @@ type walker struct {
 func walk(ctx context.Context, c cursor) *walker {
 	return &walker{ctx: ctx, c: c, done: c == nil}
 }
+
+// failedWalk is a walk that ends at once with err (its keyspace could not
+// be read).
+func failedWalk(err error) *walker { return &walker{done: true, err: err} }
 
 // Seek moves to the first key >= target, or to the next key if target is
 // not past the current key.
@@ -93,7 +96,7 @@ func (w *walker) step() bool {
 func (w *walker) land(k, v []byte) ([]byte, []byte) {
 	switch {
 	case k == nil:
-		w.done = true
+		w.err, w.done = w.c.Err(), true
 		return nil, nil
 	case w.key != nil && bytes.Compare(k, w.key) <= 0:
 		w.err, w.done = errors.New("storage: index cursor did not move forward"), true

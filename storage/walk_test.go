@@ -229,13 +229,22 @@ func TestListPartsHostileMarkers(t *testing.T) {
 // sliceCursor is a cursor over sorted keys; stuck makes Next stay put, as
 // a broken backend might.
 type sliceCursor struct {
-	keys  []string
-	i     int
-	stuck bool
+	keys   []string
+	i      int
+	stuck  bool
+	fail   error // returned by Err once the cursor passes failAt keys
+	failAt int
+}
+
+func (c *sliceCursor) Err() error {
+	if c.fail != nil && c.i >= c.failAt {
+		return c.fail
+	}
+	return nil
 }
 
 func (c *sliceCursor) at() ([]byte, []byte) {
-	if c.i >= len(c.keys) {
+	if c.i >= len(c.keys) || (c.fail != nil && c.i >= c.failAt) {
 		return nil, nil
 	}
 	return []byte(c.keys[c.i]), []byte("v")
@@ -249,6 +258,20 @@ func (c *sliceCursor) Next() ([]byte, []byte) {
 		c.i++
 	}
 	return c.at()
+}
+
+// TestWalkerReportsCursorError: a backend cursor that fails mid-walk (a
+// remote store's page read) ends the walk with its error, not as the end.
+func TestWalkerReportsCursorError(t *testing.T) {
+	boom := errors.New("page read failed")
+	w := walk(context.Background(), &sliceCursor{keys: []string{"a", "b", "c"}, fail: boom, failAt: 2})
+	var got []string
+	for k, _ := w.Next(); k != nil; k, _ = w.Next() {
+		got = append(got, string(k))
+	}
+	if len(got) != 2 || !errors.Is(w.Err(), boom) {
+		t.Fatalf("walked %q, err %v; want [a b] and the cursor's error", got, w.Err())
+	}
 }
 
 func TestWalkerMovesForward(t *testing.T) {
@@ -321,7 +344,7 @@ func TestListingObservesContext(t *testing.T) {
 	}
 	if err := ws.idx.Update(func(tx indexTx) error {
 		for i := 0; i < 500; i++ {
-			if err := tx.(boltTx).putObjectRaw(b.ID, fmt.Sprintf("k%04d", i), []byte("x")); err != nil {
+			if err := tx.(kvTx).putObjectRaw(b.ID, fmt.Sprintf("k%04d", i), []byte("x")); err != nil {
 				return err
 			}
 		}

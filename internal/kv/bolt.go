@@ -106,7 +106,10 @@ func (b boltBucket) Cursor() Cursor                { return &boltCursor{c: b.b.C
 
 // boltCursor skips nested buckets (bbolt shows them as keys with nil
 // values).
-type boltCursor struct{ c *bolt.Cursor }
+type boltCursor struct {
+	c       *bolt.Cursor
+	started bool
+}
 
 func (c *boltCursor) skip(k, v []byte) ([]byte, []byte) {
 	for k != nil && v == nil {
@@ -115,6 +118,16 @@ func (c *boltCursor) skip(k, v []byte) ([]byte, []byte) {
 	return k, v
 }
 
-func (c *boltCursor) Seek(key []byte) ([]byte, []byte) { return c.skip(c.c.Seek(key)) }
-func (c *boltCursor) Next() ([]byte, []byte)           { return c.skip(c.c.Next()) }
-func (c *boltCursor) Err() error                       { return nil }
+func (c *boltCursor) Seek(key []byte) ([]byte, []byte) {
+	c.started = true
+	return c.skip(c.c.Seek(key))
+}
+
+// Next before any Seek starts at the first key.
+func (c *boltCursor) Next() ([]byte, []byte) {
+	if !c.started {
+		return c.Seek(nil)
+	}
+	return c.skip(c.c.Next())
+}
+func (c *boltCursor) Err() error { return nil }

@@ -83,7 +83,9 @@ type Bucket interface {
 }
 
 // Cursor is a forward walk over a bucket. Seek and Next return a nil key
-// at the end and on error; Err tells which.
+// at the end and on error; Err tells which. Next before any Seek starts at
+// the first key. Writing to the bucket while a cursor walks it leaves the
+// cursor's position undefined (bbolt's cursors move): walk, then write.
 type Cursor interface {
 	// Seek moves to the first key >= key.
 	Seek(key []byte) (k, v []byte)

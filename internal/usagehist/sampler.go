@@ -96,13 +96,13 @@ func (s *Sampler) Sample(ctx context.Context) error {
 			continue // deleted since the list: dropped at the next sample
 		}
 		if err == nil {
-			err = s.cfg.Store.record(now, ts)
+			err = s.cfg.Store.record(ctx, now, ts)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("usagehist: tenant %s: %w", t.Name, err))
 		}
 	}
-	if err := s.cfg.Store.dropTenants(keep); err != nil {
+	if err := s.cfg.Store.dropTenants(ctx, keep); err != nil {
 		errs = append(errs, fmt.Errorf("usagehist: drop deleted tenants: %w", err))
 	}
 	return errors.Join(errs...)

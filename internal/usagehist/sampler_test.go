@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/cofferstore/coffer/internal/kv"
+	"github.com/cofferstore/coffer/internal/kvretry"
 	"github.com/cofferstore/coffer/internal/storetest"
 	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/storage"
@@ -48,7 +48,8 @@ func (f *fixture) reopen(t *testing.T) {
 	if f.hist != nil {
 		must(t, f.hist.Close())
 	}
-	h, err := OpenStore(f.path)
+	// Every transaction runs twice (kvretry), as on an optimistic backend.
+	h, err := openStore(f.path, func(db kv.DB) kv.DB { return kvretry.Twice(db) })
 	must(t, err)
 	t.Cleanup(func() { h.Close() })
 	f.hist = h
@@ -155,16 +156,21 @@ func TestSamplerHourlyAndDaily(t *testing.T) {
 func (f *fixture) count(t *testing.T, tenant, container string, rec record) int {
 	t.Helper()
 	n := 0
-	must(t, f.hist.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(tenantsBucket).Bucket([]byte(tenant))
-		if b != nil && container != "" {
-			b = b.Bucket(containersBucket).Bucket([]byte(container))
+	path := [][]byte{tenantsBucket, []byte(tenant)}
+	if container != "" {
+		path = append(path, containersBucket, []byte(container))
+	}
+	must(t, f.hist.db.View(t.Context(), func(tx kv.Tx) error {
+		n = 0
+		b, err := tx.Bucket(append(path, rec.name)...)
+		if err != nil || b == nil {
+			return err
 		}
-		if b == nil || b.Bucket(rec.name) == nil {
-			return nil
+		c := b.Cursor()
+		for k, _ := c.Seek(nil); k != nil; k, _ = c.Next() {
+			n++
 		}
-		n = b.Bucket(rec.name).Stats().KeyN
-		return nil
+		return c.Err()
 	}))
 	return n
 }
@@ -259,9 +265,19 @@ func TestSamplerDropsDeleted(t *testing.T) {
 	if ps := f.history(t, "acme", "tmp", Range30d); len(ps) != 0 {
 		t.Fatalf("deleted container still has history: %+v", ps)
 	}
-	must(t, f.hist.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(tenantsBucket).Bucket([]byte("gone")) != nil {
-			t.Error("the deleted tenant's bucket is still in usage.db")
+	must(t, f.hist.db.View(t.Context(), func(tx kv.Tx) error {
+		if b, err := tx.Bucket(tenantsBucket, []byte("gone")); err != nil || b != nil {
+			t.Errorf("the deleted tenant's bucket is still in usage.db (%v)", err)
+		}
+		if b, err := tx.Bucket(tenantsBucket, []byte("acme"), containersBucket, []byte("tmp")); err != nil || b != nil {
+			t.Errorf("the deleted container's bucket is still in usage.db (%v)", err)
+		}
+		names, err := tx.Bucket(namesBucket)
+		if err != nil {
+			return err
+		}
+		if v, err := names.Get([]byte("gone")); err != nil || v != nil {
+			t.Errorf("the deleted tenant's name is still listed (%v)", err)
 		}
 		return nil
 	}))

@@ -2,44 +2,85 @@ package usagehist
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cofferstore/coffer/internal/kv"
 )
 
-// Bucket layout of usage.db:
+// Bucket layout (usage.db, or a cluster's kv prefix):
 //
 //	t/TENANT/h, t/TENANT/d                 the tenant's hourly and daily points
 //	t/TENANT/c/CONTAINER/h, .../d          each container's
+//	n                                      the names of the tenants with series (as keys)
+//	t/TENANT/n                             the names of the tenant's containers with series
+//
+// The name buckets exist because kv cursors list keys, never nested
+// buckets, and dropping deleted tenants' and containers' series needs
+// their names. Files from before them get them at open (OpenStore).
 var (
 	tenantsBucket    = []byte("t")
 	containersBucket = []byte("c")
+	namesBucket      = []byte("n")
+	nameMark         = []byte{1} // a name's value (any non-empty value would do)
 )
 
-// Store is the bbolt file holding every series.
+const (
+	// txTimeout bounds one transaction against a remote store (etcd).
+	txTimeout = 30 * time.Second
+	// txBatch is how many container series, or dropped series, one
+	// transaction of a shared store writes: an etcd transaction holds at
+	// most 128 operations (--max-txn-ops), and a series takes about five
+	// (two points, their prunes, its name).
+	txBatch = 16
+)
+
+// Store holds every series in a kv.DB: its own bbolt file on a single
+// node, a shared store in a cluster (where only one node samples).
 type Store struct {
-	db *bolt.DB
+	db kv.DB
+	// batch is how many container series one transaction writes or
+	// drops: txBatch, or MaxContainers for a store in its own file (one
+	// transaction a tenant, one commit).
+	batch int
 }
 
-// OpenStore opens (creating) the history file at path.
-func OpenStore(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+// OpenStoreKV opens the history kept in db, creating its buckets. The
+// Store owns db: Close closes it.
+func OpenStoreKV(db kv.DB) (*Store, error) {
+	s := &Store{db: db, batch: txBatch}
+	err := s.update(context.Background(), func(tx kv.Tx) error {
+		for _, b := range [][]byte{tenantsBucket, namesBucket} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("usagehist: open %s: %w", path, err)
+		return nil, fmt.Errorf("usagehist: init: %w", err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(tenantsBucket)
-		return err
-	}); err != nil {
-		_ = db.Close() // the create error is the one to report
-		return nil, fmt.Errorf("usagehist: init %s: %w", path, err)
-	}
-	return &Store{db: db}, nil
+	return s, nil
 }
 
-// Close closes the file.
+// Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
+
+// view and update run fn in a transaction bounded by txTimeout; fn may
+// run more than once (kv.DB).
+func (s *Store) view(ctx context.Context, fn func(kv.Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, txTimeout)
+	defer cancel()
+	return s.db.View(ctx, fn)
+}
+
+func (s *Store) update(ctx context.Context, fn func(kv.Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, txTimeout)
+	defer cancel()
+	return s.db.Update(ctx, fn)
+}
 
 // TenantSample is what one sample saw of a tenant.
 type TenantSample struct {
@@ -49,70 +90,126 @@ type TenantSample struct {
 }
 
 // record writes a tenant's sample at now, prunes its series, and drops the
-// series of containers the sample no longer saw.
-func (s *Store) record(now time.Time, ts TenantSample) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		tb, err := tx.Bucket(tenantsBucket).CreateBucketIfNotExists([]byte(ts.Name))
+// series of containers the sample no longer saw. The tenant's series and
+// its first containers' go in one transaction, further containers s.batch
+// per transaction.
+func (s *Store) record(ctx context.Context, now time.Time, ts TenantSample) error {
+	tenant := []byte(ts.Name)
+	names := make([]string, 0, len(ts.Containers))
+	for name := range ts.Containers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for i := 0; i == 0 || i < len(names); i += s.batch {
+		batch := names[i:min(i+s.batch, len(names))]
+		err := s.update(ctx, func(tx kv.Tx) error {
+			if i == 0 {
+				if err := putName(tx, tenant); err != nil {
+					return err
+				}
+				if err := putSeries(tx, now, ts.Usage, tenantsBucket, tenant); err != nil {
+					return err
+				}
+			}
+			for _, name := range batch {
+				if err := putName(tx, []byte(name), tenantsBucket, tenant); err != nil {
+					return err
+				}
+				if err := putSeries(tx, now, ts.Containers[name], tenantsBucket, tenant, containersBucket, []byte(name)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if err := putSeries(tb, now, ts.Usage); err != nil {
-			return err
-		}
-		cb, err := tb.CreateBucketIfNotExists(containersBucket)
-		if err != nil {
-			return err
-		}
-		for name, p := range ts.Containers {
-			b, err := cb.CreateBucketIfNotExists([]byte(name))
-			if err != nil {
-				return err
-			}
-			if err := putSeries(b, now, p); err != nil {
-				return err
-			}
-		}
-		return dropMissing(cb, func(name string) bool { _, ok := ts.Containers[name]; return ok })
-	})
+	}
+	return s.dropMissing(ctx, func(name string) bool { _, ok := ts.Containers[name]; return ok },
+		tenantsBucket, tenant)
 }
 
-// dropTenants deletes the series of every tenant keep does not name.
-func (s *Store) dropTenants(keep map[string]bool) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return dropMissing(tx.Bucket(tenantsBucket), func(name string) bool { return keep[name] })
-	})
-}
-
-// dropMissing deletes the nested buckets of b whose name keep refuses.
-func dropMissing(b *bolt.Bucket, keep func(string) bool) error {
-	var gone [][]byte
-	err := b.ForEachBucket(func(k []byte) error {
-		if !keep(string(k)) {
-			gone = append(gone, bytes.Clone(k))
-		}
-		return nil
-	})
+// putName records name in the names bucket under parent (the top level
+// when parent is empty).
+func putName(tx kv.Tx, name []byte, parent ...[]byte) error {
+	nb, err := tx.CreateBucketIfNotExists(append(slices.Clone(parent), namesBucket)...)
 	if err != nil {
 		return err
 	}
-	for _, k := range gone {
-		if err := b.DeleteBucket(k); err != nil {
+	return nb.Put(name, nameMark)
+}
+
+// dropTenants deletes the series of every tenant keep does not name.
+func (s *Store) dropTenants(ctx context.Context, keep map[string]bool) error {
+	return s.dropMissing(ctx, func(name string) bool { return keep[name] })
+}
+
+// dropMissing deletes the series named in the names bucket under parent
+// that keep refuses, with their names, s.batch per transaction: the
+// tenants' (parent empty: their buckets under t) or one tenant's
+// containers' (parent t/TENANT: their buckets under its c).
+func (s *Store) dropMissing(ctx context.Context, keep func(string) bool, parent ...[]byte) error {
+	series := [][]byte{tenantsBucket}
+	if len(parent) > 0 {
+		series = append(slices.Clone(parent), containersBucket)
+	}
+	// missing collects up to s.batch names keep refuses.
+	missing := func(tx kv.Tx) (kv.Bucket, [][]byte, error) {
+		nb, err := tx.Bucket(append(slices.Clone(parent), namesBucket)...)
+		if err != nil || nb == nil {
+			return nil, nil, err
+		}
+		var gone [][]byte
+		c := nb.Cursor()
+		for k, _ := c.Seek(nil); k != nil && len(gone) < s.batch; k, _ = c.Next() {
+			if !keep(string(k)) {
+				gone = append(gone, bytes.Clone(k))
+			}
+		}
+		return nb, gone, c.Err()
+	}
+	for {
+		// A read first: most samples drop nothing, and a read-only
+		// transaction costs no commit.
+		var gone [][]byte
+		err := s.view(ctx, func(tx kv.Tx) error {
+			var err error
+			_, gone, err = missing(tx)
+			return err
+		})
+		if err != nil || len(gone) == 0 {
+			return err
+		}
+		err = s.update(ctx, func(tx kv.Tx) error {
+			nb, names, err := missing(tx)
+			gone = names
+			if err != nil {
+				return err
+			}
+			for _, name := range names {
+				if err := tx.DeleteBucket(append(slices.Clone(series), name)...); err != nil {
+					return err
+				}
+				if err := nb.Delete(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || len(gone) < s.batch {
 			return err
 		}
 	}
-	return nil
 }
 
-// putSeries writes p into both records of the series in b and prunes them.
-func putSeries(b *bolt.Bucket, now time.Time, p Point) error {
+// putSeries writes p into both records of the series at path and prunes
+// them.
+func putSeries(tx kv.Tx, now time.Time, p Point, path ...[]byte) error {
 	for _, rec := range []record{hourly, daily} {
-		rb, err := b.CreateBucketIfNotExists(rec.name)
+		rb, err := tx.CreateBucketIfNotExists(append(slices.Clone(path), rec.name)...)
 		if err != nil {
 			return err
 		}
-		// Points are appended in time order: pages filled full rather than
-		// half by splits (with varint values, half the pages per series).
-		rb.FillPercent = 1
 		if err := rb.Put(pointKey(rec.slotStart(now)), encodePoint(p)); err != nil {
 			return err
 		}
@@ -124,21 +221,46 @@ func putSeries(b *bolt.Bucket, now time.Time, p Point) error {
 }
 
 // prune deletes points older than rec keeps, then the oldest beyond its
-// cap (points from a clock that once ran ahead).
-func prune(b *bolt.Bucket, rec record, now time.Time) error {
+// cap. Between the cutoff and now lie at most maxLen slots, so only points
+// after now (from a clock that once ran ahead) can exceed the cap: the
+// whole record is counted only when there are such.
+func prune(b kv.Bucket, rec record, now time.Time) error {
 	cutoff := pointKey(rec.slotStart(now.Add(-rec.keep)))
+	var old [][]byte
 	c := b.Cursor()
-	for k, _ := c.First(); k != nil && bytes.Compare(k, cutoff) < 0; k, _ = c.First() {
-		if err := c.Delete(); err != nil {
-			return err
-		}
+	for k, _ := c.Seek(nil); k != nil && bytes.Compare(k, cutoff) < 0; k, _ = c.Next() {
+		old = append(old, bytes.Clone(k))
 	}
-	n := b.Stats().KeyN
-	for k, _ := c.First(); k != nil && n > rec.maxLen; k, _ = c.First() {
-		if err := c.Delete(); err != nil {
+	if err := c.Err(); err != nil {
+		return err
+	}
+	if err := deleteKeys(b, old); err != nil {
+		return err
+	}
+	c = b.Cursor()
+	if k, _ := c.Seek(pointKey(rec.slotStart(now).Add(rec.slot))); k == nil {
+		return c.Err()
+	}
+	var keys [][]byte
+	for k, _ := c.Seek(nil); k != nil; k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	if len(keys) <= rec.maxLen {
+		return nil
+	}
+	return deleteKeys(b, keys[:len(keys)-rec.maxLen])
+}
+
+// deleteKeys deletes keys a walk collected (a bucket must not change under
+// its cursor).
+func deleteKeys(b kv.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
 			return err
 		}
-		n--
 	}
 	return nil
 }
@@ -149,30 +271,25 @@ func prune(b *bolt.Bucket, rec record, now time.Time) error {
 func (s *Store) History(now time.Time, tenant, container string, r Range) ([]Point, error) {
 	rec, back := r.span()
 	from := pointKey(rec.slotStart(now.Add(-back)))
+	path := [][]byte{tenantsBucket, []byte(tenant)}
+	if container != "" {
+		path = append(path, containersBucket, []byte(container))
+	}
+	path = append(path, rec.name)
 	out := []Point{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(tenantsBucket).Bucket([]byte(tenant))
-		if b != nil && container != "" {
-			if cb := b.Bucket(containersBucket); cb != nil {
-				b = cb.Bucket([]byte(container))
-			} else {
-				b = nil
-			}
+	err := s.view(context.Background(), func(tx kv.Tx) error {
+		out = out[:0]
+		b, err := tx.Bucket(path...)
+		if err != nil || b == nil {
+			return err
 		}
-		if b == nil {
-			return nil
-		}
-		rb := b.Bucket(rec.name)
-		if rb == nil {
-			return nil
-		}
-		c := rb.Cursor()
+		c := b.Cursor()
 		for k, v := c.Seek(from); k != nil && len(out) < rec.maxLen; k, v = c.Next() {
 			if p, ok := decodePoint(k, v); ok {
 				out = append(out, p)
 			}
 		}
-		return nil
+		return c.Err()
 	})
 	return out, err
 }

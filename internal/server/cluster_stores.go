@@ -1,5 +1,3 @@
-//go:build coffer_cluster_parts
-
 package server
 
 import (

@@ -1,0 +1,161 @@
+// Package kvtest runs embedded etcd members for tests: one shared member
+// per test binary (Etcd, stopped by Stop in TestMain) and StartEtcd for
+// tests that manage members themselves.
+package kvtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// MaxTxnOps is the --max-txn-ops of the members started here: the storage
+// index's transactions compare every key they read, far more than etcd's
+// default 128.
+const MaxTxnOps = 16384
+
+// FreeURL returns http://127.0.0.1:PORT with a port free a moment ago.
+func FreeURL() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return "http://" + l.Addr().String(), nil
+}
+
+// StartEtcd starts a one-member etcd cluster named name with its data in
+// dir, serving clients on clientURL and peers on peerURL, and waits until
+// it serves. fsync stays on unless noFsync.
+func StartEtcd(dir, name, clientURL, peerURL string) (*embed.Etcd, error) {
+	return start(dir, name, clientURL, peerURL, false)
+}
+
+func start(dir, name, clientURL, peerURL string, noFsync bool) (*embed.Etcd, error) {
+	cu, err := url.Parse(clientURL)
+	if err != nil {
+		return nil, err
+	}
+	pu, err := url.Parse(peerURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg := embed.NewConfig()
+	cfg.Name = name
+	cfg.Dir = dir
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
+	cfg.InitialCluster = name + "=" + peerURL
+	cfg.MaxTxnOps = MaxTxnOps
+	cfg.LogLevel = "error"
+	cfg.UnsafeNoFsync = noFsync
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		return e, nil
+	case err := <-e.Err():
+		e.Close()
+		return nil, err
+	case <-time.After(30 * time.Second):
+		e.Close()
+		return nil, errors.New("kvtest: etcd did not become ready in 30s")
+	}
+}
+
+var shared struct {
+	sync.Mutex
+	e   *embed.Etcd
+	dir string
+	url string
+}
+
+// Etcd returns a client of the test binary's shared embedded etcd member
+// (started on first use on free loopback ports; fsync off, it is a test
+// server), closed when t ends. Use Prefix for keys of one test.
+func Etcd(t testing.TB) *clientv3.Client {
+	t.Helper()
+	u, err := sharedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{u}, DialTimeout: 5 * time.Second, Logger: nopLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+func sharedURL() (string, error) {
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.e != nil {
+		return shared.url, nil
+	}
+	dir, err := os.MkdirTemp("", "kvtest-etcd-")
+	if err != nil {
+		return "", err
+	}
+	var lastErr error
+	for range 5 { // a free port can be taken between FreeURL and the bind
+		cu, err1 := FreeURL()
+		pu, err2 := FreeURL()
+		if err := errors.Join(err1, err2); err != nil {
+			return "", err
+		}
+		e, err := start(dir+"/member", "test", cu, pu, true)
+		if err == nil {
+			shared.e, shared.dir, shared.url = e, dir, cu
+			return cu, nil
+		}
+		lastErr = err
+		_ = os.RemoveAll(dir + "/member")
+	}
+	_ = os.RemoveAll(dir)
+	return "", fmt.Errorf("kvtest: starting etcd: %w", lastErr)
+}
+
+// Stop stops the shared member and removes its data (call it from
+// TestMain after m.Run).
+func Stop() {
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.e != nil {
+		shared.e.Close()
+		_ = os.RemoveAll(shared.dir)
+		shared.e = nil
+	}
+}
+
+// Prefix is a key prefix no other test uses.
+func Prefix(t testing.TB) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "/test/" + strings.ReplaceAll(t.Name(), "/", "_") + "/" + hex.EncodeToString(b) + "/"
+}
+
+// Ping checks that cli reaches its cluster within d.
+func Ping(cli *clientv3.Client, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	_, err := cli.Get(ctx, "/kvtest/ping")
+	return err
+}
+
+func nopLogger() *zap.Logger { return zap.NewNop() }
