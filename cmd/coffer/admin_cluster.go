@@ -62,8 +62,8 @@ func healLine(h *cluster.HealStatus) string {
 	if h.Running {
 		state = fmt.Sprintf("running (%.0f%%), started %s", h.Progress*100, when(h.Started))
 	}
-	line := fmt.Sprintf("%s by %s, reason %q; objects scanned %d, healed %d, shards repaired %d, errors %d",
-		state, h.Leader, h.Reason, h.ObjectsScanned, h.ObjectsHealed, h.ShardsRepaired, h.Errors)
+	line := fmt.Sprintf("%s by %s, reason %q; objects scanned %d, healed %d, shards repaired %d, errors %d (this pass %d)",
+		state, h.Leader, h.Reason, h.ObjectsScanned, h.ObjectsHealed, h.ShardsRepaired, h.Errors, h.PassErrors)
 	if h.Err != "" {
 		line += "; failed: " + h.Err
 	}

@@ -21,7 +21,8 @@ type HealStatus struct {
 	ObjectsScanned uint64    `json:"objectsScanned"`
 	ObjectsHealed  uint64    `json:"objectsHealed"`
 	ShardsRepaired uint64    `json:"shardsRepaired"`
-	Errors         uint64    `json:"errors"`
+	Errors         uint64    `json:"errors"`     // since the leader's store opened
+	PassErrors     uint64    `json:"passErrors"` // of Errors, met by this pass: 0 when it healed everything
 	Started        time.Time `json:"started"`
 	Done           time.Time `json:"done,omitzero"`
 	Err            string    `json:"error,omitempty"`

@@ -114,7 +114,7 @@ func (s *Server) healPass(ctx context.Context, r healRequest) bool {
 	h := cluster.HealStatus{Leader: s.Cluster.Node(), Reason: reason, Running: true, Started: time.Now().UTC()}
 	fill := func(st storage.ScrubStats) {
 		h.Progress, h.ObjectsScanned, h.ObjectsHealed = st.Progress, st.ObjectsScanned, st.ObjectsHealed
-		h.ShardsRepaired, h.Errors = st.ShardsRepaired, st.Errors
+		h.ShardsRepaired, h.Errors, h.PassErrors = st.ShardsRepaired, st.Errors, st.Errors-errorsBefore
 	}
 	s.Cluster.PublishHeal(ctx, h)
 	log.Info("cluster: heal pass started", "reason", reason)
@@ -133,14 +133,14 @@ func (s *Server) healPass(ctx context.Context, r healRequest) bool {
 		case err := <-done:
 			fill(s.Store.ScrubStats())
 			h.Running, h.Done = false, time.Now().UTC()
-			clean := err == nil && h.Errors == errorsBefore
+			clean := err == nil && h.PassErrors == 0
 			if err != nil {
 				h.Err = err.Error()
 				log.Warn("cluster: heal pass failed", "reason", reason, "err", err)
 			} else {
 				h.Progress = 1
 				log.Info("cluster: heal pass done", "reason", reason, "objectsHealed", h.ObjectsHealed,
-					"shardsRepaired", h.ShardsRepaired, "newErrors", h.Errors-errorsBefore)
+					"shardsRepaired", h.ShardsRepaired, "passErrors", h.PassErrors)
 			}
 			if ctx.Err() == nil {
 				s.Cluster.PublishHeal(ctx, h)
