@@ -147,7 +147,12 @@ type NodeEvent struct {
 // between are replayed from the revision where it stopped (or, after a
 // compaction, a node that is up is reported up again).
 func (c *Cluster) WatchNodes(ctx context.Context, fn func(NodeEvent)) {
-	rev := int64(0)
+	c.WatchNodesAfter(ctx, 0, fn)
+}
+
+// WatchNodesAfter is WatchNodes for the changes after revision rev (0:
+// from now), so that a caller who read membership at rev misses nothing.
+func (c *Cluster) WatchNodesAfter(ctx context.Context, rev int64, fn func(NodeEvent)) {
 	for ctx.Err() == nil {
 		opts := []clientv3.OpOption{clientv3.WithPrefix()}
 		if rev > 0 {

@@ -24,22 +24,64 @@ type HealStatus struct {
 	Errors         uint64    `json:"errors"`     // since the leader's store opened
 	PassErrors     uint64    `json:"passErrors"` // of Errors, met by this pass: 0 when it healed everything
 	Started        time.Time `json:"started"`
-	Done           time.Time `json:"done,omitzero"`
-	Err            string    `json:"error,omitempty"`
+	// StartRevision is etcd's revision when the pass started: a node
+	// registered after it may hold shards the pass did not see.
+	StartRevision int64     `json:"startRevision"`
+	Done          time.Time `json:"done,omitzero"`
+	Err           string    `json:"error,omitempty"`
 }
 
 // PublishHeal stores the leader's heal status (best effort: a failure is
-// logged, the next publication replaces it).
-func (c *Cluster) PublishHeal(ctx context.Context, h HealStatus) {
+// logged, the next publication replaces it) and returns the revision it
+// was stored at (0 on failure).
+func (c *Cluster) PublishHeal(ctx context.Context, h HealStatus) int64 {
 	val, err := json.Marshal(h)
 	if err != nil {
-		return
+		return 0
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	if _, err := c.cli.Put(ctx, healKey, string(val)); err != nil {
+	resp, err := c.cli.Put(ctx, healKey, string(val))
+	if err != nil {
 		c.log.Warn("cluster: publishing heal progress failed", "err", err)
+		return 0
 	}
+	return resp.Header.Revision
+}
+
+// HealNeeded tells a newly elected leader whether a heal pass must run
+// now, and why: no pass ever ran, the last one did not finish (its leader
+// died), or a node registered after the last pass started (it came back
+// while no leader watched). rev is the revision membership was read at:
+// watch from there (WatchNodesAfter) and no return is missed.
+func (c *Cluster) HealNeeded(ctx context.Context) (reason string, rev int64, err error) {
+	last, err := c.LastHeal(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	resp, err := c.cli.Get(ctx, nodesPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return "", 0, err
+	}
+	rev = resp.Header.Revision
+	switch {
+	case last == nil:
+		return "leader elected: no pass yet", rev, nil
+	case last.Running:
+		return "leader elected: the last pass did not finish", rev, nil
+	case last.PassErrors > 0 || last.Err != "":
+		return "leader elected: the last pass met errors", rev, nil
+	}
+	for _, kv := range resp.Kvs {
+		// ModRevision: a node back before its old lease ran out put its
+		// key again without deleting it first.
+		if kv.ModRevision > last.StartRevision {
+			return "leader elected: " + strings.TrimPrefix(string(kv.Key), nodesPrefix) + " registered since the last pass", rev, nil
+		}
+	}
+	return "", rev, nil
 }
 
 // NodeStatus is one node as `coffer admin cluster` shows it.

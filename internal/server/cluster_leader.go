@@ -60,14 +60,19 @@ func (s *Server) healLoop(ctx context.Context, cfg Config) {
 		default: // passes already queued cover it
 		}
 	}
-	go s.Cluster.WatchNodes(ctx, func(ev cluster.NodeEvent) {
+	// A node that came back while no leader watched shows up here.
+	reason, rev, err := s.Cluster.HealNeeded(ctx)
+	if err != nil {
+		reason, rev = "leader elected: etcd did not say whether a pass is due", 0
+	}
+	if reason != "" {
+		request(healRequest{reason: reason})
+	}
+	go s.Cluster.WatchNodesAfter(ctx, rev, func(ev cluster.NodeEvent) {
 		if ev.Up && ev.Name != cfg.ClusterNode && len(s.layout.Local(ev.Name)) > 0 {
 			request(healRequest{reason: "node back: " + ev.Name, node: ev.Name})
 		}
 	})
-	if h, err := s.Cluster.LastHeal(ctx); err == nil && (h == nil || h.Running) {
-		request(healRequest{reason: "leader elected"})
-	}
 	interval := cfg.ScrubInterval
 	if interval == 0 {
 		interval = storage.DefaultScrubInterval
@@ -116,7 +121,7 @@ func (s *Server) healPass(ctx context.Context, r healRequest) bool {
 		h.Progress, h.ObjectsScanned, h.ObjectsHealed = st.Progress, st.ObjectsScanned, st.ObjectsHealed
 		h.ShardsRepaired, h.Errors, h.PassErrors = st.ShardsRepaired, st.Errors, st.Errors-errorsBefore
 	}
-	s.Cluster.PublishHeal(ctx, h)
+	h.StartRevision = s.Cluster.PublishHeal(ctx, h)
 	log.Info("cluster: heal pass started", "reason", reason)
 	done := make(chan error, 1)
 	go func() {

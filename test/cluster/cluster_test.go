@@ -388,6 +388,53 @@ func TestCluster(t *testing.T) {
 		c.kill("node1")
 		verifyAll(t, l, cli["node2"], cli["node3"])
 	})
+
+	t.Run("etcd quorum lost and back", func(t *testing.T) {
+		c := c.with(t)
+		// node1 is down: with node3 gone too, node2's member is alone.
+		c.kill("node3")
+		deadline := time.Now().Add(45 * time.Second)
+		for {
+			err := put(ctx(t), cli["node2"], l, "without-quorum", randomBody(100))
+			if err == nil {
+				t.Fatal("a write was acknowledged without etcd quorum")
+			}
+			if statusOf(err) == http.StatusServiceUnavailable {
+				t.Logf("write without quorum: %v", err)
+				break
+			}
+			if statusOf(err) != 0 || time.Now().After(deadline) {
+				t.Fatalf("write without quorum: %v (want 503 ServiceUnavailable)", err)
+			}
+		}
+		resp, err := http.Get(c.node("node2").Console + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("/readyz without quorum: %d, want 503", resp.StatusCode)
+		}
+		for key, o := range l.snapshot() {
+			err := get(ctx(t), cli["node2"], key, o)
+			if err != nil && statusOf(err) != http.StatusServiceUnavailable {
+				t.Fatalf("read of %s without quorum: %v (want the object or 503)", key, err)
+			}
+			t.Logf("a read of a committed object without quorum: %v", err)
+			break
+		}
+		// Quorum is back with node3; node1 comes back too, and then a heal
+		// pass can verify every shard on every drive.
+		since := c.start("node3")
+		c.start("node1")
+		c.waitHealed("node2", since, 90*time.Second)
+		for i := range 5 {
+			if err := put(ctx(t), cli[names[i%3]], l, fmt.Sprintf("quorum-back/%d", i), randomBody(150<<10)); err != nil {
+				t.Fatalf("write after quorum came back: %v", err)
+			}
+		}
+		verifyAll(t, l, cli["node1"], cli["node2"], cli["node3"])
+	})
 }
 
 // etcdLeader asks the embedded members which of them leads etcd.

@@ -224,6 +224,24 @@ func zombie(pid int) bool {
 // finished cleanly (through another node).
 func (c *devCluster) restart(name string) {
 	c.t.Helper()
+	since := c.start(name)
+	via := ""
+	for _, n := range c.f.Nodes {
+		if n.Name != name && syscall.Kill(c.pids[n.Name], 0) == nil && !zombie(c.pids[n.Name]) {
+			via = n.Name
+			break
+		}
+	}
+	if via == "" {
+		via = name
+	}
+	c.waitHealed(via, since, 90*time.Second)
+}
+
+// start runs the node's command and waits until the node is ready; it
+// returns when the command started.
+func (c *devCluster) start(name string) time.Time {
+	c.t.Helper()
 	n := c.node(name)
 	logf, err := os.OpenFile(filepath.Join(c.dir, "c", name, "server.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -232,17 +250,13 @@ func (c *devCluster) restart(name string) {
 	defer logf.Close()
 	cmd := exec.Command(n.Command[0], n.Command[1:]...)
 	cmd.Stdout, cmd.Stderr = io.Discard, logf
+	since := time.Now()
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
 	c.procs[name], c.pids[name] = cmd, cmd.Process.Pid
 	c.waitReady(name, 60*time.Second)
-	since := time.Now()
-	via := "node1"
-	if name == "node1" {
-		via = "node2"
-	}
-	c.waitHealed(via, since, 90*time.Second)
+	return since
 }
 
 // healStatus is the part of GET /api/admin/cluster the tests wait on.
