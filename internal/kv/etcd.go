@@ -186,10 +186,10 @@ type etcdTx struct {
 	e        *Etcd
 	ctx      context.Context
 	writable bool
-	rev      int64            // snapshot revision; 0 before the first read
-	reads    map[string]int64 // key -> ModRevision seen (0: absent)
+	rev      int64             // snapshot revision; 0 before the first read
+	reads    map[string]int64  // key -> ModRevision seen (0: absent)
 	cache    map[string][]byte // key -> value at the snapshot (nil: absent)
-	ranges   []*span          // key ranges cursors walked
+	ranges   []*span           // key ranges cursors walked
 	writes   map[string]write
 	wkeys    []string // keys of writes, sorted
 	dropped  []string // prefixes deleted (DeleteBucket), in order
