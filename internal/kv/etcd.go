@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -57,6 +58,14 @@ type Etcd struct {
 	// conflicting with other writers.
 	MaxAttempts int
 	batch       etcdBatcher
+	commits     atomic.Uint64
+	conflicts   atomic.Uint64
+}
+
+// Stats are counts since NewEtcd: transactions committed (with writes)
+// and runs that lost to a concurrent writer and ran again.
+func (e *Etcd) Stats() (commits, conflicts uint64) {
+	return e.commits.Load(), e.conflicts.Load()
 }
 
 // NewEtcd returns a DB keeping its keys under prefix in the cluster cli
@@ -96,6 +105,7 @@ func (e *Etcd) update(ctx context.Context, fn func(*etcdTx) error) error {
 		if err != nil || ok {
 			return err
 		}
+		e.conflicts.Add(1)
 		if attempt >= e.MaxAttempts {
 			return fmt.Errorf("%w (%d attempts)", ErrConflict, attempt)
 		}
@@ -403,6 +413,9 @@ func (t *etcdTx) commit() (bool, error) {
 			return false, fmt.Errorf("kv: etcd transaction of %d compares and %d operations: %w (raise etcd's --max-txn-ops/--max-request-bytes)", len(cmps), len(ops), err)
 		}
 		return false, t.e.unavailable(err)
+	}
+	if resp.Succeeded {
+		t.e.commits.Add(1)
 	}
 	return resp.Succeeded, nil
 }

@@ -71,7 +71,8 @@ type Bucket interface {
 	// Get returns key's value; nil and no error when absent. A present key
 	// with an empty value returns a non-nil empty slice.
 	Get(key []byte) ([]byte, error)
-	// Put sets key to value (key non-empty).
+	// Put sets key to value (key non-empty, and not the name of a bucket
+	// nested in this one: bbolt refuses that).
 	Put(key, value []byte) error
 	// Delete removes key; a missing key is not an error.
 	Delete(key []byte) error
