@@ -206,7 +206,7 @@ type kvIndex struct {
 }
 
 // topBuckets are the index's keyspaces; each exists from Open on.
-var topBuckets = [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup}
+var topBuckets = [...][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup}
 
 func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*kvIndex, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
@@ -243,15 +243,15 @@ func (x *kvIndex) View(fn func(indexTx) error) error {
 }
 func (x *kvIndex) ViewContext(ctx context.Context, fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
-	return x.db.View(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
+	return x.db.View(ctx, func(tx kv.Tx) error { return fn(newKVTx(tx, ctx)) })
 }
 func (x *kvIndex) Update(fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
 	ctx := context.Background()
 	if x.commit != nil {
-		return x.commit.update(func(tx *bolt.Tx) error { return fn(kvTx{kv.BoltTx(tx), ctx}) })
+		return x.commit.update(func(tx *bolt.Tx) error { return fn(newKVTx(kv.BoltTx(tx), ctx)) })
 	}
-	return x.db.Update(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
+	return x.db.Update(ctx, func(tx kv.Tx) error { return fn(newKVTx(tx, ctx)) })
 }
 
 // Batch registers each caller's wait for its shared commit: a stuck
@@ -260,9 +260,9 @@ func (x *kvIndex) Batch(fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
 	ctx := context.Background()
 	if x.commit != nil {
-		return x.commit.do(func(tx *bolt.Tx) error { return fn(kvTx{kv.BoltTx(tx), ctx}) })
+		return x.commit.do(func(tx *bolt.Tx) error { return fn(newKVTx(kv.BoltTx(tx), ctx)) })
 	}
-	return x.db.Batch(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
+	return x.db.Batch(ctx, func(tx kv.Tx) error { return fn(newKVTx(tx, ctx)) })
 }
 
 // Close closes the bbolt file; a Config.Index store is its owner's.
@@ -275,19 +275,35 @@ func (x *kvIndex) Close() error {
 
 // kvTx is one index transaction; ctx ends its cursor walks.
 type kvTx struct {
-	tx  kv.Tx
-	ctx context.Context
+	tx   kv.Tx
+	ctx  context.Context
+	tops *[len(topBuckets)]kv.Bucket // top-level keyspaces looked up so far
+}
+
+func newKVTx(tx kv.Tx, ctx context.Context) kvTx {
+	return kvTx{tx: tx, ctx: ctx, tops: new([len(topBuckets)]kv.Bucket)}
 }
 
 // errNoKeyspace reports a top-level keyspace missing (every one is
 // created at Open).
 var errNoKeyspace = errors.New("storage: index keyspace missing")
 
-// top is a top-level keyspace.
+// top is a top-level keyspace, looked up once per transaction (every
+// record access starts here).
 func (t kvTx) top(name []byte) (kv.Bucket, error) {
+	i := 0
+	for i < len(topBuckets) && !bytes.Equal(topBuckets[i], name) {
+		i++
+	}
+	if i < len(topBuckets) && t.tops[i] != nil {
+		return t.tops[i], nil
+	}
 	b, err := t.tx.Bucket(name)
 	if err == nil && b == nil {
 		err = fmt.Errorf("%w: %s", errNoKeyspace, name)
+	}
+	if err == nil && i < len(topBuckets) {
+		t.tops[i] = b
 	}
 	return b, err
 }
@@ -764,6 +780,7 @@ func (t kvTx) deletePackBytes(drive int, seg uint32) error {
 }
 
 func (t kvTx) clearPackBytes() error {
+	*t.tops = [len(topBuckets)]kv.Bucket{} // the packs handle dies with its bucket
 	if err := t.tx.DeleteBucket(bktPacks); err != nil {
 		return err
 	}
