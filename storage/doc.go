@@ -417,7 +417,13 @@
 //     (exact usage), so writers to one bucket conflict and retry on etcd
 //     whichever node they run on; a node's concurrent writers share
 //     commits (Batch) instead. The pack byte counters (packs: drive,
-//     segment) are changed by every small PUT into a segment.
+//     segment) are changed by every small PUT into a segment: on a shared
+//     index each process adds to its own counter of a segment (the key
+//     suffixed with a per-Open random shard id) and packBytes sums them,
+//     so writers of different tenants on different nodes share no key
+//     (BenchmarkEtcdIndexPut: two stores, 8 writers each, 4 KiB PUTs: 0.10
+//     conflicts per PUT and 406 PUT/s on one counter, 0 and 607 sharded).
+//     bbolt keeps one counter per segment (index.db's format is unchanged).
 //   - Limits on etcd: a commit's compares (one per key read, one per range
 //     walked) and operations count against etcd's --max-txn-ops (128 by
 //     default; run etcd with it raised, kvtest uses 16384) and its size
