@@ -381,7 +381,9 @@ func TestConcurrentCounter(t *testing.T) {
 			}
 			var n int
 			if v != nil {
-				fmt.Sscan(string(v), &n)
+				if _, err := fmt.Sscan(string(v), &n); err != nil {
+					return err
+				}
 			}
 			return b.Put([]byte("n"), fmt.Append(nil, n+1))
 		}

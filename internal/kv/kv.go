@@ -36,7 +36,7 @@ import (
 // Unavailable wraps the errors of a backend that cannot reach the data
 // (etcd without quorum, a closed client): nothing was committed and the
 // request may be retried later. Callers test with errors.Is.
-var Unavailable = errors.New("kv: metadata store unavailable")
+var Unavailable = errors.New("kv: metadata store unavailable") //nolint:staticcheck // the contract's name: errors.Is(err, kv.Unavailable)
 
 // DB is one key-value store.
 type DB interface {

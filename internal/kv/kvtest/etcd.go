@@ -33,8 +33,8 @@ func FreeURL() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return "http://" + l.Addr().String(), nil
+	u := "http://" + l.Addr().String()
+	return u, l.Close()
 }
 
 // StartEtcd starts a one-member etcd cluster named name with its data in
