@@ -15,23 +15,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// benchEtcd starts a dedicated etcd member with fsync on (the shared test
-// member runs without) and returns a client.
-func benchEtcd(b *testing.B) *clientv3.Client {
-	b.Helper()
-	cu, err := kvtest.FreeURL()
-	must(b, err)
-	pu, err := kvtest.FreeURL()
-	must(b, err)
-	e, err := kvtest.StartEtcd(filepath.Join(b.TempDir(), "etcd"), "bench", cu, pu)
-	must(b, err)
-	b.Cleanup(e.Close)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{cu}, DialTimeout: 5 * time.Second})
-	must(b, err)
-	b.Cleanup(func() { cli.Close() })
-	return cli
-}
-
 // BenchmarkEtcdIndexPut is 4 KiB PUTs with the index in etcd (one local
 // member, fsync on): serial, 16 writers on one store, and two stores
 // sharing the index (two nodes) with 8 writers each in their own
@@ -39,7 +22,7 @@ func benchEtcd(b *testing.B) *clientv3.Client {
 // 200 KiB (not packed: no shared key between the stores). conflicts/op is
 // how often a transaction lost to another writer and ran again.
 func BenchmarkEtcdIndexPut(b *testing.B) {
-	cli := benchEtcd(b)
+	cli, _ := kvtest.Member(b) // fsync on
 	open := func(b *testing.B, prefix string) (*testStore, *kv.Etcd) {
 		db := kv.NewEtcd(cli, prefix)
 		ts := newTestStore(b, 4, func(c *Config) { c.Index, c.Shared, c.BlockSize = db, true, DefaultBlockSize })

@@ -14,7 +14,6 @@ import (
 	"github.com/cofferstore/coffer/internal/kv"
 	"github.com/cofferstore/coffer/internal/kv/kvtest"
 	bolt "go.etcd.io/bbolt"
-	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 func TestMain(m *testing.M) {
@@ -501,28 +500,12 @@ func TestUnavailable(t *testing.T) {
 // TestUnavailableWhenDown: with its etcd stopped, calls end at the
 // deadline with kv.Unavailable, reads and writes alike.
 func TestUnavailableWhenDown(t *testing.T) {
-	cu, err := kvtest.FreeURL()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pu, err := kvtest.FreeURL()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := kvtest.StartEtcd(filepath.Join(t.TempDir(), "etcd"), "down", cu, pu)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{cu}, DialTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli, stop := kvtest.Member(t)
 	db := kv.NewEtcd(cli, "/down/")
 	db.Timeout = time.Second
 	mustUpdate(t, db, func(tx kv.Tx) error { _, err := tx.CreateBucketIfNotExists(bk); return err })
-	e.Close()
-	err = db.Update(ctx, func(tx kv.Tx) error {
+	stop()
+	err := db.Update(ctx, func(tx kv.Tx) error {
 		b, err := tx.Bucket(bk)
 		if err != nil {
 			return err

@@ -2,14 +2,12 @@ package kv_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cofferstore/coffer/internal/kv"
 	"github.com/cofferstore/coffer/internal/kv/kvtest"
-	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // BenchmarkEtcdCommit is the commit rate of etcd transactions the size of
@@ -17,24 +15,7 @@ import (
 // an id written), on a dedicated one-member etcd with fsync on: serial
 // Updates, and Batch from 16 goroutines (coalesced into shared commits).
 func BenchmarkEtcdCommit(b *testing.B) {
-	cu, err := kvtest.FreeURL()
-	if err != nil {
-		b.Fatal(err)
-	}
-	pu, err := kvtest.FreeURL()
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := kvtest.StartEtcd(filepath.Join(b.TempDir(), "etcd"), "bench", cu, pu)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{cu}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cli.Close()
+	cli, _ := kvtest.Member(b)
 	val := make([]byte, 1024)
 	var n atomic.Int64
 	commit := func(tx kv.Tx) error {
