@@ -431,7 +431,9 @@
 //     purgeBatch records, and the largest transactions are those batches
 //     and the recount (which reads every record: on a large store run it
 //     only on bbolt, i.e. rebuild single-node). A commit past a limit
-//     fails with an error naming it. Walks page through etcd (16, then up
+//     fails with kv.ErrTooLarge naming the counts; a Batch of several
+//     callers past it is split in halves, so only a lone call too large
+//     fails. Walks page through etcd (16, then up
 //     to 256 keys per read) at the snapshot revision, never a whole bucket.
 //   - Errors: every read returns an error beside its value (a remote
 //     store can fail any call), and callers pass it up; an etcd without

@@ -45,10 +45,12 @@ import (
 //
 // Limits: etcd counts compares and operations of one Txn against the
 // server's --max-txn-ops (128 by default) and the request against
-// --max-request-bytes (1.5 MiB by default). A transaction that reads or
-// writes more fails with the server's error (wrapped with its counts);
-// run etcd with --max-txn-ops raised (kvtest uses 16384) for stores whose
-// transactions read many keys.
+// --max-request-bytes (1.5 MiB by default; the client sends at most 2
+// MiB). A transaction that reads or writes more fails with ErrTooLarge
+// (wrapping the server's error, with its counts); Batch splits a shared
+// transaction that is too large. One object commit of the storage index
+// compares and writes a few dozen keys, so run etcd with --max-txn-ops
+// raised (kvtest uses 16384) for it.
 type Etcd struct {
 	cli    *clientv3.Client
 	prefix string
@@ -123,6 +125,19 @@ func (e *Etcd) update(ctx context.Context, fn func(*etcdTx) error) error {
 // etcdBatcher).
 func (e *Etcd) Batch(ctx context.Context, fn func(Tx) error) error {
 	return e.batch.do(ctx, fn)
+}
+
+// ErrTooLarge is returned (wrapped) for a commit etcd refuses for its
+// size: more compares or operations than --max-txn-ops, or more bytes
+// than --max-request-bytes (or the client's 2 MiB send limit).
+var ErrTooLarge = errors.New("kv: transaction too large for etcd")
+
+func tooLarge(err error) bool {
+	if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
+		return true
+	}
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.ResourceExhausted
 }
 
 // unavailable wraps err with Unavailable when it means the cluster cannot
@@ -409,8 +424,8 @@ func (t *etcdTx) commit() (bool, error) {
 	defer cancel()
 	resp, err := t.e.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
-		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
-			return false, fmt.Errorf("kv: etcd transaction of %d compares and %d operations: %w (raise etcd's --max-txn-ops/--max-request-bytes)", len(cmps), len(ops), err)
+		if tooLarge(err) {
+			return false, fmt.Errorf("%w: %d compares and %d operations (etcd's --max-txn-ops and --max-request-bytes bound them): %w", ErrTooLarge, len(cmps), len(ops), err)
 		}
 		return false, t.e.unavailable(err)
 	}
