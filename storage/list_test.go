@@ -74,7 +74,7 @@ func loadKeys(t testing.TB, s *Store, bucket string, keys []string) {
 		err := s.idx.Update(func(tx indexTx) error {
 			for _, k := range chunk {
 				raw, _ := json.Marshal(&objRecord{ID: "x", Tenant: "acme", Bucket: bucket, BucketID: b.ID, Key: k, Size: 1, ETag: "e"})
-				if err := tx.(kvTx).putObjectRaw(b.ID, k, raw); err != nil {
+				if err := tx.(*kvTx).putObjectRaw(b.ID, k, raw); err != nil {
 					return err
 				}
 			}
