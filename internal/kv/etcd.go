@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -44,10 +45,12 @@ import (
 //
 // Limits: etcd counts compares and operations of one Txn against the
 // server's --max-txn-ops (128 by default) and the request against
-// --max-request-bytes (1.5 MiB by default). A transaction that reads or
-// writes more fails with the server's error (wrapped with its counts);
-// run etcd with --max-txn-ops raised (kvtest uses 16384) for stores whose
-// transactions read many keys.
+// --max-request-bytes (1.5 MiB by default; the client sends at most 2
+// MiB). A transaction that reads or writes more fails with ErrTooLarge
+// (wrapping the server's error, with its counts); Batch splits a shared
+// transaction that is too large. One object commit of the storage index
+// compares and writes a few dozen keys, so run etcd with --max-txn-ops
+// raised (kvtest uses 16384) for it.
 type Etcd struct {
 	cli    *clientv3.Client
 	prefix string
@@ -57,6 +60,14 @@ type Etcd struct {
 	// conflicting with other writers.
 	MaxAttempts int
 	batch       etcdBatcher
+	commits     atomic.Uint64
+	conflicts   atomic.Uint64
+}
+
+// Stats are counts since NewEtcd: transactions committed (with writes)
+// and runs that lost to a concurrent writer and ran again.
+func (e *Etcd) Stats() (commits, conflicts uint64) {
+	return e.commits.Load(), e.conflicts.Load()
 }
 
 // NewEtcd returns a DB keeping its keys under prefix in the cluster cli
@@ -96,6 +107,7 @@ func (e *Etcd) update(ctx context.Context, fn func(*etcdTx) error) error {
 		if err != nil || ok {
 			return err
 		}
+		e.conflicts.Add(1)
 		if attempt >= e.MaxAttempts {
 			return fmt.Errorf("%w (%d attempts)", ErrConflict, attempt)
 		}
@@ -113,6 +125,19 @@ func (e *Etcd) update(ctx context.Context, fn func(*etcdTx) error) error {
 // etcdBatcher).
 func (e *Etcd) Batch(ctx context.Context, fn func(Tx) error) error {
 	return e.batch.do(ctx, fn)
+}
+
+// ErrTooLarge is returned (wrapped) for a commit etcd refuses for its
+// size: more compares or operations than --max-txn-ops, or more bytes
+// than --max-request-bytes (or the client's 2 MiB send limit).
+var ErrTooLarge = errors.New("kv: transaction too large for etcd")
+
+func tooLarge(err error) bool {
+	if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
+		return true
+	}
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.ResourceExhausted
 }
 
 // unavailable wraps err with Unavailable when it means the cluster cannot
@@ -186,10 +211,10 @@ type etcdTx struct {
 	e        *Etcd
 	ctx      context.Context
 	writable bool
-	rev      int64            // snapshot revision; 0 before the first read
-	reads    map[string]int64 // key -> ModRevision seen (0: absent)
+	rev      int64             // snapshot revision; 0 before the first read
+	reads    map[string]int64  // key -> ModRevision seen (0: absent)
 	cache    map[string][]byte // key -> value at the snapshot (nil: absent)
-	ranges   []*span          // key ranges cursors walked
+	ranges   []*span           // key ranges cursors walked
 	writes   map[string]write
 	wkeys    []string // keys of writes, sorted
 	dropped  []string // prefixes deleted (DeleteBucket), in order
@@ -399,10 +424,13 @@ func (t *etcdTx) commit() (bool, error) {
 	defer cancel()
 	resp, err := t.e.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
-		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
-			return false, fmt.Errorf("kv: etcd transaction of %d compares and %d operations: %w (raise etcd's --max-txn-ops/--max-request-bytes)", len(cmps), len(ops), err)
+		if tooLarge(err) {
+			return false, fmt.Errorf("%w: %d compares and %d operations (etcd's --max-txn-ops and --max-request-bytes bound them): %w", ErrTooLarge, len(cmps), len(ops), err)
 		}
 		return false, t.e.unavailable(err)
+	}
+	if resp.Succeeded {
+		t.e.commits.Add(1)
 	}
 	return resp.Succeeded, nil
 }

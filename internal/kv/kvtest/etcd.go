@@ -33,8 +33,8 @@ func FreeURL() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return "http://" + l.Addr().String(), nil
+	u := "http://" + l.Addr().String()
+	return u, l.Close()
 }
 
 // StartEtcd starts a one-member etcd cluster named name with its data in
@@ -159,3 +159,28 @@ func Ping(cli *clientv3.Client, d time.Duration) error {
 }
 
 func nopLogger() *zap.Logger { return zap.NewNop() }
+
+// Member starts a dedicated one-member etcd (fsync on, unlike the shared
+// one) in t's temp directory on free loopback ports and returns a client
+// of it and stop, which stops the member (idempotent; it also runs when t
+// ends).
+func Member(t testing.TB) (cli *clientv3.Client, stop func()) {
+	t.Helper()
+	cu, err1 := FreeURL()
+	pu, err2 := FreeURL()
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	e, err := StartEtcd(t.TempDir(), "member", cu, pu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop = sync.OnceFunc(e.Close)
+	t.Cleanup(stop)
+	cli, err = clientv3.New(clientv3.Config{Endpoints: []string{cu}, DialTimeout: 5 * time.Second, Logger: nopLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli, stop
+}
