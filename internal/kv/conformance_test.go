@@ -14,6 +14,8 @@ import (
 	"github.com/cofferstore/coffer/internal/kv"
 	"github.com/cofferstore/coffer/internal/kv/kvtest"
 	bolt "go.etcd.io/bbolt"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 func TestMain(m *testing.M) {
@@ -574,5 +576,57 @@ func TestEtcdTooLarge(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestViewWithoutQuorum: a three-member etcd loses two members. Writes
+// fail with kv.Unavailable; Views read the committed state from the
+// member left (serializably): the first after its linearizable read's
+// deadline, the next ones without waiting.
+func TestViewWithoutQuorum(t *testing.T) {
+	urls, stops := kvtest.Cluster(t, 3)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: urls[:1], DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cli.Close() }()
+	db := kv.NewEtcd(cli, "/quorum/")
+	db.Timeout = 2 * time.Second
+	put := func(v string) error {
+		return db.Update(ctx, func(tx kv.Tx) error {
+			b, err := tx.CreateBucketIfNotExists(bk)
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("k"), []byte(v))
+		})
+	}
+	read := func() (string, error) {
+		var got string
+		err := db.View(ctx, func(tx kv.Tx) error {
+			got = ""
+			b, err := tx.Bucket(bk)
+			if err != nil || b == nil {
+				return err
+			}
+			v, err := b.Get([]byte("k"))
+			got = string(v)
+			return err
+		})
+		return got, err
+	}
+	if err := put("committed"); err != nil {
+		t.Fatal(err)
+	}
+	stops[1]()
+	stops[2]()
+	if err := put("lost"); !errors.Is(err, kv.Unavailable) {
+		t.Fatalf("Update without quorum: %v, want kv.Unavailable", err)
+	}
+	for i := range 3 {
+		got, err := read()
+		if err != nil || got != "committed" {
+			t.Fatalf("View %d without quorum = %q, %v; want the committed value", i, got, err)
+		}
 	}
 }

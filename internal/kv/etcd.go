@@ -62,6 +62,10 @@ type Etcd struct {
 	batch       etcdBatcher
 	commits     atomic.Uint64
 	conflicts   atomic.Uint64
+	// stale is set while etcd answers no linearizable read (no quorum):
+	// Views then read serializably (see View) until a probe gets a
+	// linearizable answer again.
+	stale atomic.Bool
 }
 
 // Stats are counts since NewEtcd: transactions committed (with writes)
@@ -85,9 +89,46 @@ func (e *Etcd) Close() error { return nil }
 // other writers for MaxAttempts runs.
 var ErrConflict = errors.New("kv: transaction kept conflicting with concurrent writers")
 
+// View reads linearizably: what any node committed before it began. When
+// etcd cannot answer so (no quorum), View falls back to a serializable
+// read of the member the client reaches, which serves the committed state
+// it has: reads of committed objects go on while writes fail with
+// Unavailable. The fallback holds (no waiting per View) until a
+// background probe gets a linearizable answer again. fn runs a second
+// time only when its first run got no data at all (its first read
+// failed), so it has nothing to reset.
 func (e *Etcd) View(ctx context.Context, fn func(Tx) error) error {
+	if !e.stale.Load() {
+		t := e.newTx(ctx, false)
+		err := fn(t)
+		if err == nil || t.rev != 0 || !errors.Is(err, Unavailable) || ctx.Err() != nil || e.cli.Ctx().Err() != nil {
+			return err
+		}
+		if e.stale.CompareAndSwap(false, true) {
+			go e.probeQuorum()
+		}
+	}
 	t := e.newTx(ctx, false)
+	t.serializable = true
 	return fn(t)
+}
+
+// probeQuorum clears stale once a linearizable read succeeds, trying every
+// second until then or until the client closes.
+func (e *Etcd) probeQuorum() {
+	for e.cli.Ctx().Err() == nil {
+		ctx, cancel := context.WithTimeout(e.cli.Ctx(), 2*time.Second)
+		_, err := e.cli.Get(ctx, e.prefix, clientv3.WithCountOnly())
+		cancel()
+		if err == nil || !isUnavailable(err) {
+			e.stale.Store(false)
+			return
+		}
+		select {
+		case <-e.cli.Ctx().Done():
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 func (e *Etcd) Update(ctx context.Context, fn func(Tx) error) error {
@@ -211,13 +252,16 @@ type etcdTx struct {
 	e        *Etcd
 	ctx      context.Context
 	writable bool
-	rev      int64             // snapshot revision; 0 before the first read
-	reads    map[string]int64  // key -> ModRevision seen (0: absent)
-	cache    map[string][]byte // key -> value at the snapshot (nil: absent)
-	ranges   []*span           // key ranges cursors walked
-	writes   map[string]write
-	wkeys    []string // keys of writes, sorted
-	dropped  []string // prefixes deleted (DeleteBucket), in order
+	// serializable reads answer from the reached member without a quorum
+	// round (View's fallback, see View).
+	serializable bool
+	rev          int64             // snapshot revision; 0 before the first read
+	reads        map[string]int64  // key -> ModRevision seen (0: absent)
+	cache        map[string][]byte // key -> value at the snapshot (nil: absent)
+	ranges       []*span           // key ranges cursors walked
+	writes       map[string]write
+	wkeys        []string // keys of writes, sorted
+	dropped      []string // prefixes deleted (DeleteBucket), in order
 }
 
 // span is a walked range [start, end); end "" while nothing was walked.
@@ -238,6 +282,18 @@ func (t *etcdTx) droppedBy(key string) bool {
 	return false
 }
 
+// readOpts are opts with what every read of t adds: its snapshot
+// revision once known, serializable reads in View's fallback.
+func (t *etcdTx) readOpts(opts []clientv3.OpOption) []clientv3.OpOption {
+	if t.rev != 0 {
+		opts = append(opts, clientv3.WithRev(t.rev))
+	}
+	if t.serializable {
+		opts = append(opts, clientv3.WithSerializable())
+	}
+	return opts
+}
+
 // get reads key: the buffered write, or the snapshot.
 func (t *etcdTx) get(key string) ([]byte, error) {
 	if w, ok := t.writes[key]; ok {
@@ -252,10 +308,7 @@ func (t *etcdTx) get(key string) ([]byte, error) {
 	if v, ok := t.cache[key]; ok {
 		return v, nil
 	}
-	opts := []clientv3.OpOption{}
-	if t.rev != 0 {
-		opts = append(opts, clientv3.WithRev(t.rev))
-	}
+	opts := t.readOpts(nil)
 	ctx, cancel := t.e.call(t.ctx)
 	resp, err := t.e.cli.Get(ctx, key, opts...)
 	cancel()
