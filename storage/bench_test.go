@@ -146,7 +146,7 @@ func BenchmarkListObjects1M(b *testing.B) {
 		for i := 0; i < len(keys); i += 50_000 {
 			must(b, ts.idx.Update(func(tx indexTx) error {
 				for _, k := range keys[i:min(i+50_000, len(keys))] {
-					if err := tx.(kvTx).putObjectRaw(bk.ID, k, raw); err != nil {
+					if err := tx.(*kvTx).putObjectRaw(bk.ID, k, raw); err != nil {
 						return err
 					}
 				}

@@ -141,7 +141,7 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 		dropped *bucketRecord
 	)
 	err := s.idx.Update(func(tx indexTx) error {
-		dropped = nil
+		dropped, trashed = nil, nil // fn may run again (optimistic index)
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err

@@ -32,9 +32,9 @@
 //     each drive's identity file (DriveFormat).
 //   - erasure.go, write.go, body.go, read.go: streaming in fixed blocks,
 //     Reed-Solomon shards (one per drive), per-shard-block xxh3 checksums.
-//   - index.go: the metadata seam (index interface; boltIndex is bbolt),
-//     the only code that knows key formats and record encodings (with
-//     objcodec.go); see "Index seam" below.
+//   - index.go: the metadata seam (index interface; kvIndex over
+//     internal/kv, bbolt or etcd), the only code that knows key formats
+//     and record encodings (with objcodec.go); see "Index seam" below.
 //   - packlog.go: packLog, the one type that owns the pack log of small
 //     objects: appending and reading records, tombstones, replacing a
 //     packed object's copies (heal, metadata rewrites) and, in compact.go,
@@ -49,7 +49,7 @@
 //
 // # On-disk layout
 //
-//	DataDir/index.db                      bbolt index (see below)
+//	DataDir/index.db                      bbolt index (see below; absent with Config.Index)
 //	<drive>/format.json                   {version, setID, driveID, index, drives, data, parity, blockSize}
 //	<drive>/data/<id[0:2]>/.tmp.<name>.<r> files being written (removed at Open and by the scrubber)
 //	<drive>/data/<id[0:2]>/<id>.meta      per-drive metadata file of data id <id>
@@ -400,9 +400,15 @@
 //
 // The index (index.go) hands out typed records (tenantRecord,
 // bucketRecord, objRecord, uploadRecord, partRecord), never raw bytes;
-// key formats and decoding live in index.go and objcodec.go only. The
-// contract, small enough for a distributed ordered KV store (etcd now,
-// TiKV later) to implement:
+// key formats and decoding live in index.go and objcodec.go only. It is
+// one implementation (kvTx) over internal/kv, the ordered transactional
+// key-value contract (read internal/kv/kv.go), with two backends: bbolt
+// (DataDir/index.db, the single-node default, committed through
+// groupCommit) and etcd (Config.Index = kv.NewEtcd(client, prefix),
+// cluster mode; DataDir/index.db is then not opened). The keyspaces are
+// kv buckets: top-level ones (tenants, buckets, parts, ids, trash, packs,
+// cleanup, ...) and, per bucket id, nested ones under objects, uploads,
+// versions, nulls and configs. What the index uses of kv:
 //
 //   - Operations: point get, put and delete of a record by its key; a
 //     forward walk in key order from a start key (eachObject, eachUpload,
@@ -415,23 +421,56 @@
 //     No reverse walks, no other range operations, no server-side logic.
 //   - Ordering: keys of a keyspace are ordered bytewise; a walk visits
 //     them in that order and every step lands strictly past the previous
-//     key (the walker checks it). Composite keys (tenant\0bucket,
+//     key (the walker checks it, and ends with the cursor's error when a
+//     page read fails). Composite keys (tenant\0bucket,
 //     key\0uploadID, uploadID\0<u32 part>) rely on NUL sorting first.
 //   - Atomicity: everything an Update or Batch function does commits
 //     together or not at all, and is durable when the call returns; a
 //     record and the usage counters and ids that count it always change
-//     in one transaction (writeTx.commit, applyUsage).
-//   - Isolation: serializable read-write transactions (bbolt has one
-//     writer; etcd/TiKV would use optimistic transactions, retrying on
-//     conflict: Batch functions already may run more than once and reset
-//     their outputs on every run, and Update functions are written the
-//     same way, so they are safe to retry). View transactions see one
-//     consistent snapshot. Listings read one page per transaction; scrub,
-//     purge and rebuild read and write in bounded batches of short
-//     transactions. Only the recounts (recountUsage, recountUploads, at
-//     Open and after a rebuild) walk everything in one transaction.
+//     in one transaction (writeTx.commit, applyUsage), on etcd as on bbolt,
+//     so quotas stay exact across nodes.
+//   - Isolation: serializable read-write transactions. bbolt has one
+//     writer. etcd transactions are optimistic (internal/kv/etcd.go): every
+//     read of a transaction is at one snapshot revision, writes are
+//     buffered (reads and walks see them), and the commit is one etcd Txn
+//     applying the writes only if no key the transaction read, and no key
+//     in a range a walk covered, changed since the snapshot; otherwise the
+//     function runs again (jittered backoff, bounded attempts). So Update
+//     and Batch functions may run more than once: they reset their outputs
+//     on every run and act on nothing outside the transaction (files are
+//     written before and removed after, through the cleanup journal).
+//     Batch coalesces a process's concurrent callers into one Txn on etcd
+//     as groupCommit does on bbolt. View transactions see one consistent
+//     snapshot. Listings read one page per transaction; scrub, purge and
+//     rebuild read and write in bounded batches of short transactions.
+//     Only the recounts (recountUsage, recountUploads, at Open and after a
+//     rebuild) walk everything in one transaction; with Config.Shared Open
+//     skips them (and the trash purge: the cluster leader's job).
+//   - Hot keys: every write changes its tenant's and bucket's records
+//     (exact usage), so writers to one bucket conflict and retry on etcd
+//     whichever node they run on; a node's concurrent writers share
+//     commits (Batch) instead. The pack byte counters (packs: drive,
+//     segment) are changed by every small PUT into a segment: on a shared
+//     index each process adds to its own counter of a segment (the key
+//     suffixed with a per-Open random shard id) and packBytes sums them,
+//     so writers of different tenants on different nodes share no key
+//     (BenchmarkEtcdIndexPut: two stores, 8 writers each, 4 KiB PUTs: 0.10
+//     conflicts per PUT and 406 PUT/s on one counter, 0 and 607 sharded).
+//     bbolt keeps one counter per segment (index.db's format is unchanged).
+//   - Limits on etcd: a commit's compares (one per key read, one per range
+//     walked) and operations count against etcd's --max-txn-ops (128 by
+//     default; run etcd with it raised, kvtest uses 16384) and its size
+//     against --max-request-bytes (1.5 MiB): storage writes in batches of
+//     purgeBatch records, and the largest transactions are those batches
+//     and the recount (which reads every record: on a large store run it
+//     only on bbolt, i.e. rebuild single-node). A commit past a limit
+//     fails with kv.ErrTooLarge naming the counts; a Batch of several
+//     callers past it is split in halves, so only a lone call too large
+//     fails. Walks page through etcd (16, then up
+//     to 256 keys per read) at the snapshot revision, never a whole bucket.
 //   - Errors: every read returns an error beside its value (a remote
-//     store can fail any call), and callers pass it up.
+//     store can fail any call), and callers pass it up; an etcd without
+//     quorum or out of reach returns errors wrapping kv.Unavailable.
 //
 // # Cursor walks and stalled transactions
 //

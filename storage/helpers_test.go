@@ -31,6 +31,9 @@ func newTestStore(t testing.TB, nDrives int, mod ...func(*Config)) *testStore {
 	for i := 0; i < nDrives; i++ {
 		cfg.Drives = append(cfg.Drives, filepath.Join(dir, fmt.Sprintf("drive%d", i+1)))
 	}
+	if testIndex != nil {
+		cfg.Index = testIndex(t)
+	}
 	for _, m := range mod {
 		m(&cfg)
 	}

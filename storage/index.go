@@ -203,10 +203,27 @@ type kvIndex struct {
 	bolt   *bolt.DB     // the bbolt file, nil for Config.Index
 	commit *groupCommit // bbolt's group commit, nil for Config.Index
 	txs    *txWatch
+	// shard, for a shared index, is this process's suffix of the pack
+	// byte counters: every small PUT adds to the counter of its pack
+	// segment, so on one counter per segment the writers of several nodes
+	// would conflict and retry on every commit (measured in
+	// BenchmarkEtcdIndexPut: a third of the commits of two stores writing
+	// to different tenants). Each process adds to its own counter of a
+	// segment; packBytes sums them. nil for bbolt, whose key format
+	// stays one counter per segment.
+	shard []byte
 }
 
 // topBuckets are the index's keyspaces; each exists from Open on.
-var topBuckets = [][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup}
+var topBuckets = [...][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup}
+
+// topPaths are the kv paths of topBuckets.
+var topPaths = func() (p [len(topBuckets)][][]byte) {
+	for i, b := range topBuckets {
+		p[i] = [][]byte{b}
+	}
+	return p
+}()
 
 func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*kvIndex, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
@@ -223,14 +240,14 @@ func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*kv
 
 // openKVIndex is the index in a store another owner opened (and closes).
 func openKVIndex(db kv.DB, txs *txWatch) (*kvIndex, error) {
-	x := &kvIndex{db: db, txs: txs}
+	x := &kvIndex{db: db, txs: txs, shard: []byte(newID())}
 	return x, x.createTop()
 }
 
 func (x *kvIndex) createTop() error {
 	return x.Update(func(tx indexTx) error {
 		for _, b := range topBuckets {
-			if _, err := tx.(kvTx).tx.CreateBucketIfNotExists(b); err != nil {
+			if _, err := tx.(*kvTx).tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
@@ -243,15 +260,15 @@ func (x *kvIndex) View(fn func(indexTx) error) error {
 }
 func (x *kvIndex) ViewContext(ctx context.Context, fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
-	return x.db.View(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
+	return x.db.View(ctx, func(tx kv.Tx) error { return fn(x.newTx(tx, ctx)) })
 }
 func (x *kvIndex) Update(fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
 	ctx := context.Background()
 	if x.commit != nil {
-		return x.commit.update(func(tx *bolt.Tx) error { return fn(kvTx{kv.BoltTx(tx), ctx}) })
+		return x.commit.update(func(tx *bolt.Tx) error { return fn(x.newTx(kv.BoltTx(tx), ctx)) })
 	}
-	return x.db.Update(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
+	return x.db.Update(ctx, func(tx kv.Tx) error { return fn(x.newTx(tx, ctx)) })
 }
 
 // Batch registers each caller's wait for its shared commit: a stuck
@@ -260,9 +277,9 @@ func (x *kvIndex) Batch(fn func(indexTx) error) error {
 	defer x.txs.end(x.txs.begin())
 	ctx := context.Background()
 	if x.commit != nil {
-		return x.commit.do(func(tx *bolt.Tx) error { return fn(kvTx{kv.BoltTx(tx), ctx}) })
+		return x.commit.do(func(tx *bolt.Tx) error { return fn(x.newTx(kv.BoltTx(tx), ctx)) })
 	}
-	return x.db.Batch(ctx, func(tx kv.Tx) error { return fn(kvTx{tx, ctx}) })
+	return x.db.Batch(ctx, func(tx kv.Tx) error { return fn(x.newTx(tx, ctx)) })
 }
 
 // Close closes the bbolt file; a Config.Index store is its owner's.
@@ -275,19 +292,44 @@ func (x *kvIndex) Close() error {
 
 // kvTx is one index transaction; ctx ends its cursor walks.
 type kvTx struct {
-	tx  kv.Tx
-	ctx context.Context
+	tx   kv.Tx
+	ctx  context.Context
+	tops [len(topBuckets)]kv.Bucket // top-level keyspaces looked up so far
+	// shard suffixes the pack byte counters this process adds to (see
+	// kvIndex.shard); nil: one counter per segment (bbolt).
+	shard []byte
+}
+
+func (x *kvIndex) newTx(tx kv.Tx, ctx context.Context) *kvTx {
+	return &kvTx{tx: tx, ctx: ctx, shard: x.shard}
 }
 
 // errNoKeyspace reports a top-level keyspace missing (every one is
 // created at Open).
 var errNoKeyspace = errors.New("storage: index keyspace missing")
 
-// top is a top-level keyspace.
-func (t kvTx) top(name []byte) (kv.Bucket, error) {
-	b, err := t.tx.Bucket(name)
+// top is a top-level keyspace, looked up once per transaction (every
+// record access starts here).
+func (t *kvTx) top(name []byte) (kv.Bucket, error) {
+	i := 0
+	for i < len(topBuckets) && !bytes.Equal(topBuckets[i], name) {
+		i++
+	}
+	if i < len(topBuckets) && t.tops[i] != nil {
+		return t.tops[i], nil
+	}
+	var b kv.Bucket
+	var err error
+	if i < len(topBuckets) {
+		b, err = t.tx.Bucket(topPaths[i]...) // a prepared path: no allocation per call
+	} else {
+		b, err = t.tx.Bucket(name)
+	}
 	if err == nil && b == nil {
 		err = fmt.Errorf("%w: %s", errNoKeyspace, name)
+	}
+	if err == nil && i < len(topBuckets) {
+		t.tops[i] = b
 	}
 	return b, err
 }
@@ -337,7 +379,7 @@ func scanPrefix[T any](ctx context.Context, b kv.Bucket, prefix []byte) ([]T, er
 
 // getTop, putTop, deleteTop and scanTop are getJSON, putJSON, Delete and
 // scanPrefix on a top-level keyspace.
-func getTop[T any](t kvTx, top, key []byte) (*T, error) {
+func getTop[T any](t *kvTx, top, key []byte) (*T, error) {
 	b, err := t.top(top)
 	if err != nil {
 		return nil, err
@@ -345,7 +387,7 @@ func getTop[T any](t kvTx, top, key []byte) (*T, error) {
 	return getJSON[T](b, key)
 }
 
-func (t kvTx) putTop(top, key []byte, v any) error {
+func (t *kvTx) putTop(top, key []byte, v any) error {
 	b, err := t.top(top)
 	if err != nil {
 		return err
@@ -353,7 +395,7 @@ func (t kvTx) putTop(top, key []byte, v any) error {
 	return putJSON(b, key, v)
 }
 
-func (t kvTx) deleteTop(top, key []byte) error {
+func (t *kvTx) deleteTop(top, key []byte) error {
 	b, err := t.top(top)
 	if err != nil {
 		return err
@@ -361,7 +403,7 @@ func (t kvTx) deleteTop(top, key []byte) error {
 	return b.Delete(key)
 }
 
-func scanTop[T any](t kvTx, top, prefix []byte) ([]T, error) {
+func scanTop[T any](t *kvTx, top, prefix []byte) ([]T, error) {
 	b, err := t.top(top)
 	if err != nil {
 		return nil, err
@@ -369,45 +411,45 @@ func scanTop[T any](t kvTx, top, prefix []byte) ([]T, error) {
 	return scanPrefix[T](t.ctx, b, prefix)
 }
 
-func (t kvTx) tenant(name string) (*tenantRecord, error) {
+func (t *kvTx) tenant(name string) (*tenantRecord, error) {
 	return getTop[tenantRecord](t, bktTenants, []byte(name))
 }
-func (t kvTx) putTenant(r *tenantRecord) error {
+func (t *kvTx) putTenant(r *tenantRecord) error {
 	return t.putTop(bktTenants, []byte(r.Name), r)
 }
-func (t kvTx) deleteTenant(name string) error {
+func (t *kvTx) deleteTenant(name string) error {
 	return t.deleteTop(bktTenants, []byte(name))
 }
-func (t kvTx) tenants() ([]tenantRecord, error) {
+func (t *kvTx) tenants() ([]tenantRecord, error) {
 	return scanTop[tenantRecord](t, bktTenants, nil)
 }
 
-func (t kvTx) volumes(tenant string) ([]Volume, error) {
+func (t *kvTx) volumes(tenant string) ([]Volume, error) {
 	return scanTop[Volume](t, bktVolumes, pair(tenant, ""))
 }
-func (t kvTx) volume(tenant, name string) (*Volume, error) {
+func (t *kvTx) volume(tenant, name string) (*Volume, error) {
 	return getTop[Volume](t, bktVolumes, pair(tenant, name))
 }
-func (t kvTx) putVolume(tenant string, v *Volume) error {
+func (t *kvTx) putVolume(tenant string, v *Volume) error {
 	return t.putTop(bktVolumes, pair(tenant, v.Name), v)
 }
-func (t kvTx) deleteVolume(tenant, name string) error {
+func (t *kvTx) deleteVolume(tenant, name string) error {
 	return t.deleteTop(bktVolumes, pair(tenant, name))
 }
 
-func (t kvTx) bucket(tenant, name string) (*bucketRecord, error) {
+func (t *kvTx) bucket(tenant, name string) (*bucketRecord, error) {
 	return getTop[bucketRecord](t, bktBuckets, pair(tenant, name))
 }
-func (t kvTx) putBucket(b *bucketRecord) error {
+func (t *kvTx) putBucket(b *bucketRecord) error {
 	return t.putTop(bktBuckets, pair(b.Tenant, b.Name), b)
 }
-func (t kvTx) deleteBucket(tenant, name string) error {
+func (t *kvTx) deleteBucket(tenant, name string) error {
 	return t.deleteTop(bktBuckets, pair(tenant, name))
 }
-func (t kvTx) buckets(tenant string) ([]bucketRecord, error) {
+func (t *kvTx) buckets(tenant string) ([]bucketRecord, error) {
 	return scanTop[bucketRecord](t, bktBuckets, pair(tenant, ""))
 }
-func (t kvTx) countBuckets(tenant string, limit int64) (int64, error) {
+func (t *kvTx) countBuckets(tenant string, limit int64) (int64, error) {
 	b, err := t.top(bktBuckets)
 	if err != nil {
 		return 0, err
@@ -423,7 +465,7 @@ func (t kvTx) countBuckets(tenant string, limit int64) (int64, error) {
 
 // space is a bucket's keyspace under top (objects, uploads, versions,
 // nulls, configs); nil when absent and !create.
-func (t kvTx) space(top []byte, bucketID string, create bool) (kv.Bucket, error) {
+func (t *kvTx) space(top []byte, bucketID string, create bool) (kv.Bucket, error) {
 	if create {
 		return t.tx.CreateBucketIfNotExists(top, []byte(bucketID))
 	}
@@ -431,7 +473,7 @@ func (t kvTx) space(top []byte, bucketID string, create bool) (kv.Bucket, error)
 }
 
 // spaceGet is key's value in a bucket's keyspace (nil: absent).
-func (t kvTx) spaceGet(top []byte, bucketID string, key []byte) ([]byte, error) {
+func (t *kvTx) spaceGet(top []byte, bucketID string, key []byte) ([]byte, error) {
 	b, err := t.space(top, bucketID, false)
 	if b == nil || err != nil {
 		return nil, err
@@ -440,7 +482,7 @@ func (t kvTx) spaceGet(top []byte, bucketID string, key []byte) ([]byte, error) 
 }
 
 // spacePut sets key in a bucket's keyspace, creating the keyspace.
-func (t kvTx) spacePut(top []byte, bucketID string, key, value []byte) error {
+func (t *kvTx) spacePut(top []byte, bucketID string, key, value []byte) error {
 	b, err := t.space(top, bucketID, true)
 	if err != nil {
 		return err
@@ -449,7 +491,7 @@ func (t kvTx) spacePut(top []byte, bucketID string, key, value []byte) error {
 }
 
 // spaceDelete removes key from a bucket's keyspace.
-func (t kvTx) spaceDelete(top []byte, bucketID string, key []byte) error {
+func (t *kvTx) spaceDelete(top []byte, bucketID string, key []byte) error {
 	b, err := t.space(top, bucketID, false)
 	if b == nil || err != nil {
 		return err
@@ -458,7 +500,7 @@ func (t kvTx) spaceDelete(top []byte, bucketID string, key []byte) error {
 }
 
 // spaceWalk walks a bucket's keyspace (empty when absent).
-func (t kvTx) spaceWalk(top []byte, bucketID string) *walker {
+func (t *kvTx) spaceWalk(top []byte, bucketID string) *walker {
 	b, err := t.space(top, bucketID, false)
 	switch {
 	case err != nil:
@@ -469,7 +511,7 @@ func (t kvTx) spaceWalk(top []byte, bucketID string) *walker {
 	return walk(t.ctx, b.Cursor())
 }
 
-func (t kvTx) object(bucketID, key string) (*objRecord, error) {
+func (t *kvTx) object(bucketID, key string) (*objRecord, error) {
 	v, err := t.spaceGet(bktObjects, bucketID, []byte(key))
 	if v == nil || err != nil {
 		return nil, err
@@ -480,7 +522,7 @@ func (t kvTx) object(bucketID, key string) (*objRecord, error) {
 	}
 	return &r, nil
 }
-func (t kvTx) putObject(r *objRecord) error {
+func (t *kvTx) putObject(r *objRecord) error {
 	raw, err := encodeObjValue(r)
 	if err != nil {
 		return err
@@ -490,37 +532,37 @@ func (t kvTx) putObject(r *objRecord) error {
 
 // putObjectRaw stores a pre-encoded record (bulk loading for tests and
 // benchmarks; not part of the indexTx seam).
-func (t kvTx) putObjectRaw(bucketID, key string, v []byte) error {
+func (t *kvTx) putObjectRaw(bucketID, key string, v []byte) error {
 	return t.spacePut(bktObjects, bucketID, []byte(key), v)
 }
-func (t kvTx) deleteObject(bucketID, key string) error {
+func (t *kvTx) deleteObject(bucketID, key string) error {
 	return t.spaceDelete(bktObjects, bucketID, []byte(key))
 }
-func (t kvTx) listObjects(bucketID string) *objectWalk {
+func (t *kvTx) listObjects(bucketID string) *objectWalk {
 	return &objectWalk{w: t.objects(bucketID)}
 }
 
 // objects walks a bucket's raw object keyspace (key -> encoded record).
-func (t kvTx) objects(bucketID string) *walker { return t.spaceWalk(bktObjects, bucketID) }
+func (t *kvTx) objects(bucketID string) *walker { return t.spaceWalk(bktObjects, bucketID) }
 
-func (t kvTx) upload(bucketID, key, uploadID string) (*uploadRecord, error) {
+func (t *kvTx) upload(bucketID, key, uploadID string) (*uploadRecord, error) {
 	b, err := t.space(bktUploads, bucketID, false)
 	if err != nil {
 		return nil, err
 	}
 	return getJSON[uploadRecord](b, pair(key, uploadID))
 }
-func (t kvTx) putUpload(bucketID string, u *uploadRecord) error {
+func (t *kvTx) putUpload(bucketID string, u *uploadRecord) error {
 	b, err := t.space(bktUploads, bucketID, true)
 	if err != nil {
 		return err
 	}
 	return putJSON(b, pair(u.Key, u.UploadID), u)
 }
-func (t kvTx) deleteUpload(bucketID, key, uploadID string) error {
+func (t *kvTx) deleteUpload(bucketID, key, uploadID string) error {
 	return t.spaceDelete(bktUploads, bucketID, pair(key, uploadID))
 }
-func (t kvTx) eachObject(bucketID, after string, fn func(r *objRecord) bool) error {
+func (t *kvTx) eachObject(bucketID, after string, fn func(r *objRecord) bool) error {
 	w := t.objects(bucketID)
 	var k, v []byte
 	if after == "" {
@@ -544,17 +586,17 @@ func (t kvTx) eachObject(bucketID, after string, fn func(r *objRecord) bool) err
 	return w.Err()
 }
 
-func (t kvTx) hasObjects(bucketID string) (bool, error) {
+func (t *kvTx) hasObjects(bucketID string) (bool, error) {
 	w := t.objects(bucketID)
 	k, _ := w.Next()
 	return k != nil, w.Err()
 }
 
-func (t kvTx) eachUpload(bucketID string, fn func(u *uploadRecord) bool) error {
+func (t *kvTx) eachUpload(bucketID string, fn func(u *uploadRecord) bool) error {
 	return t.eachUploadAfter(bucketID, nil, fn)
 }
 
-func (t kvTx) eachUploadAfter(bucketID string, after []byte, fn func(u *uploadRecord) bool) error {
+func (t *kvTx) eachUploadAfter(bucketID string, after []byte, fn func(u *uploadRecord) bool) error {
 	w := t.uploads(bucketID)
 	var k, v []byte
 	if after == nil {
@@ -574,7 +616,7 @@ func (t kvTx) eachUploadAfter(bucketID string, after []byte, fn func(u *uploadRe
 	return w.Err()
 }
 
-func (t kvTx) countUploads(bucketID string) (int64, error) {
+func (t *kvTx) countUploads(bucketID string) (int64, error) {
 	w := t.uploads(bucketID)
 	var n int64
 	for k, _ := w.Next(); k != nil; k, _ = w.Next() {
@@ -583,27 +625,27 @@ func (t kvTx) countUploads(bucketID string) (int64, error) {
 	return n, w.Err()
 }
 
-func (t kvTx) listUploads(bucketID string) *uploadWalk {
+func (t *kvTx) listUploads(bucketID string) *uploadWalk {
 	return &uploadWalk{w: t.uploads(bucketID)}
 }
 
 // uploads walks a bucket's raw upload keyspace (key\0uploadID -> JSON).
-func (t kvTx) uploads(bucketID string) *walker { return t.spaceWalk(bktUploads, bucketID) }
+func (t *kvTx) uploads(bucketID string) *walker { return t.spaceWalk(bktUploads, bucketID) }
 
 func partKey(uploadID string, n int) []byte {
 	return binary.BigEndian.AppendUint32(pair(uploadID, ""), uint32(n))
 }
 
-func (t kvTx) part(uploadID string, n int) (*partRecord, error) {
+func (t *kvTx) part(uploadID string, n int) (*partRecord, error) {
 	return getTop[partRecord](t, bktParts, partKey(uploadID, n))
 }
-func (t kvTx) putPart(p *partRecord) error {
+func (t *kvTx) putPart(p *partRecord) error {
 	return t.putTop(bktParts, partKey(p.UploadID, p.Number), p)
 }
-func (t kvTx) deletePart(uploadID string, n int) error {
+func (t *kvTx) deletePart(uploadID string, n int) error {
 	return t.deleteTop(bktParts, partKey(uploadID, n))
 }
-func (t kvTx) parts(uploadID string, after int, fn func(p *partRecord) bool) error {
+func (t *kvTx) parts(uploadID string, after int, fn func(p *partRecord) bool) error {
 	if int64(after) >= math.MaxUint32 {
 		return nil // part keys hold 32-bit numbers: none is above
 	}
@@ -625,14 +667,14 @@ func (t kvTx) parts(uploadID string, after int, fn func(p *partRecord) bool) err
 	return w.Err()
 }
 
-func (t kvTx) addID(id, owner string) error {
+func (t *kvTx) addID(id, owner string) error {
 	b, err := t.top(bktIDs)
 	if err != nil {
 		return err
 	}
 	return b.Put([]byte(id), []byte(owner))
 }
-func (t kvTx) hasID(id string) (bool, error) {
+func (t *kvTx) hasID(id string) (bool, error) {
 	b, err := t.top(bktIDs)
 	if err != nil {
 		return false, err
@@ -640,21 +682,21 @@ func (t kvTx) hasID(id string) (bool, error) {
 	v, err := b.Get([]byte(id))
 	return v != nil, err
 }
-func (t kvTx) deleteID(id string) error { return t.deleteTop(bktIDs, []byte(id)) }
+func (t *kvTx) deleteID(id string) error { return t.deleteTop(bktIDs, []byte(id)) }
 
-func (t kvTx) trash() ([]bucketRecord, error) {
+func (t *kvTx) trash() ([]bucketRecord, error) {
 	return scanTop[bucketRecord](t, bktTrash, nil)
 }
-func (t kvTx) putTrash(b *bucketRecord) error {
+func (t *kvTx) putTrash(b *bucketRecord) error {
 	return t.putTop(bktTrash, []byte(b.ID), b)
 }
-func (t kvTx) deleteTrash(bucketID string) error {
+func (t *kvTx) deleteTrash(bucketID string) error {
 	return t.deleteTop(bktTrash, []byte(bucketID))
 }
 
 // dropBucketSpace removes the (by now empty) object and upload keyspaces
 // of a bucket, and its configuration documents.
-func (t kvTx) dropBucketSpace(bucketID string) error {
+func (t *kvTx) dropBucketSpace(bucketID string) error {
 	for _, top := range [][]byte{bktObjects, bktUploads, bktVersions, bktNulls, bktConfigs} {
 		if err := t.tx.DeleteBucket(top, []byte(bucketID)); err != nil {
 			return err
@@ -663,7 +705,7 @@ func (t kvTx) dropBucketSpace(bucketID string) error {
 	return nil
 }
 
-func (t kvTx) bucketConfig(bucketID string, kind ConfigKind) ([]byte, error) {
+func (t *kvTx) bucketConfig(bucketID string, kind ConfigKind) ([]byte, error) {
 	v, err := t.spaceGet(bktConfigs, bucketID, []byte(kind))
 	if v == nil || err != nil {
 		return nil, err
@@ -672,7 +714,7 @@ func (t kvTx) bucketConfig(bucketID string, kind ConfigKind) ([]byte, error) {
 }
 
 // bucketConfigs walks the (at most len(configKinds)) documents of a bucket.
-func (t kvTx) bucketConfigs(bucketID string) (map[ConfigKind][]byte, error) {
+func (t *kvTx) bucketConfigs(bucketID string) (map[ConfigKind][]byte, error) {
 	out := map[ConfigKind][]byte{}
 	w := t.spaceWalk(bktConfigs, bucketID)
 	for k, v := w.Next(); k != nil; k, v = w.Next() {
@@ -681,15 +723,15 @@ func (t kvTx) bucketConfigs(bucketID string) (map[ConfigKind][]byte, error) {
 	return out, w.Err()
 }
 
-func (t kvTx) putBucketConfig(bucketID string, kind ConfigKind, doc []byte) error {
+func (t *kvTx) putBucketConfig(bucketID string, kind ConfigKind, doc []byte) error {
 	return t.spacePut(bktConfigs, bucketID, []byte(kind), doc)
 }
 
-func (t kvTx) deleteBucketConfig(bucketID string, kind ConfigKind) error {
+func (t *kvTx) deleteBucketConfig(bucketID string, kind ConfigKind) error {
 	return t.spaceDelete(bktConfigs, bucketID, []byte(kind))
 }
 
-func (t kvTx) putCleanup(c *cleanupRecord) (uint64, error) {
+func (t *kvTx) putCleanup(c *cleanupRecord) (uint64, error) {
 	b, err := t.top(bktCleanup)
 	if err != nil {
 		return 0, err
@@ -701,11 +743,11 @@ func (t kvTx) putCleanup(c *cleanupRecord) (uint64, error) {
 	return seq, putJSON(b, binary.BigEndian.AppendUint64(nil, seq), c)
 }
 
-func (t kvTx) deleteCleanup(seq uint64) error {
+func (t *kvTx) deleteCleanup(seq uint64) error {
 	return t.deleteTop(bktCleanup, binary.BigEndian.AppendUint64(nil, seq))
 }
 
-func (t kvTx) eachCleanup(fn func(seq uint64, c *cleanupRecord)) error {
+func (t *kvTx) eachCleanup(fn func(seq uint64, c *cleanupRecord)) error {
 	b, err := t.top(bktCleanup)
 	if err != nil {
 		return err
@@ -728,26 +770,65 @@ func packKey(drive int, seg uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{byte(drive)}, seg)
 }
 
-func (t kvTx) packBytes(drive int, seg uint32) (int64, error) {
+// packBytes is the live byte count of a segment: its counter, or with
+// shards the sum of every process's counter of it.
+func (t *kvTx) packBytes(drive int, seg uint32) (int64, error) {
+	if t.shard == nil {
+		return t.packCounter(packKey(drive, seg))
+	}
+	var sum int64
+	err := t.eachPackShard(drive, seg, func(_, v []byte) error {
+		n, err := decodePackBytes(v)
+		sum += n
+		return err
+	})
+	return sum, err
+}
+
+// eachPackShard calls fn for each counter of a segment (shards suffix
+// its 5-byte key).
+func (t *kvTx) eachPackShard(drive int, seg uint32, fn func(k, v []byte) error) error {
+	b, err := t.top(bktPacks)
+	if err != nil {
+		return err
+	}
+	prefix := packKey(drive, seg)
+	w := walk(t.ctx, b.Cursor())
+	for k, v := w.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = w.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return w.Err()
+}
+
+func (t *kvTx) packCounter(key []byte) (int64, error) {
 	b, err := t.top(bktPacks)
 	if err != nil {
 		return 0, err
 	}
-	v, err := b.Get(packKey(drive, seg))
+	v, err := b.Get(key)
 	if err != nil {
 		return 0, err
 	}
+	return decodePackBytes(v)
+}
+
+func decodePackBytes(v []byte) (int64, error) {
 	switch len(v) {
 	case 0:
 		return 0, nil
 	case 8:
 		return int64(binary.BigEndian.Uint64(v)), nil
 	}
-	return 0, fmt.Errorf("storage: pack byte count of drive %d segment %d is %d bytes, want 8", drive, seg, len(v))
+	return 0, fmt.Errorf("storage: pack byte count of %d bytes, want 8", len(v))
 }
 
-func (t kvTx) addPackBytes(drive int, seg uint32, delta int64) error {
-	n, err := t.packBytes(drive, seg)
+// addPackBytes adds to this process's counter of the segment (a read and
+// a put of one key).
+func (t *kvTx) addPackBytes(drive int, seg uint32, delta int64) error {
+	key := append(packKey(drive, seg), t.shard...)
+	n, err := t.packCounter(key)
 	if err != nil {
 		return err
 	}
@@ -756,14 +837,30 @@ func (t kvTx) addPackBytes(drive int, seg uint32, delta int64) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(packKey(drive, seg), binary.BigEndian.AppendUint64(nil, uint64(n)))
+	return b.Put(key, binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
-func (t kvTx) deletePackBytes(drive int, seg uint32) error {
-	return t.deleteTop(bktPacks, packKey(drive, seg))
+func (t *kvTx) deletePackBytes(drive int, seg uint32) error {
+	if t.shard == nil {
+		return t.deleteTop(bktPacks, packKey(drive, seg))
+	}
+	var keys [][]byte
+	if err := t.eachPackShard(drive, seg, func(k, _ []byte) error {
+		keys = append(keys, bytes.Clone(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := t.deleteTop(bktPacks, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (t kvTx) clearPackBytes() error {
+func (t *kvTx) clearPackBytes() error {
+	t.tops = [len(topBuckets)]kv.Bucket{} // the packs handle dies with its bucket
 	if err := t.tx.DeleteBucket(bktPacks); err != nil {
 		return err
 	}
@@ -885,7 +982,7 @@ func splitVersionKey(k []byte) (string, uint64, bool) {
 // versionsAfterKey is the first versions position past every version of key.
 func versionsAfterKey(key string) []byte { return append([]byte(key), 1) }
 
-func (t kvTx) version(bucketID, key string, stamp uint64) (*objRecord, error) {
+func (t *kvTx) version(bucketID, key string, stamp uint64) (*objRecord, error) {
 	v, err := t.spaceGet(bktVersions, bucketID, versionKey(key, stamp))
 	if v == nil || err != nil {
 		return nil, err
@@ -898,7 +995,7 @@ func (t kvTx) version(bucketID, key string, stamp uint64) (*objRecord, error) {
 	return &r, nil
 }
 
-func (t kvTx) putVersion(r *objRecord) error {
+func (t *kvTx) putVersion(r *objRecord) error {
 	raw, err := encodeObjValue(r)
 	if err != nil {
 		return err
@@ -906,13 +1003,13 @@ func (t kvTx) putVersion(r *objRecord) error {
 	return t.spacePut(bktVersions, r.BucketID, versionKey(r.Key, r.Stamp), raw)
 }
 
-func (t kvTx) deleteVersion(bucketID, key string, stamp uint64) error {
+func (t *kvTx) deleteVersion(bucketID, key string, stamp uint64) error {
 	return t.spaceDelete(bktVersions, bucketID, versionKey(key, stamp))
 }
 
-func (t kvTx) versionsWalk(bucketID string) *walker { return t.spaceWalk(bktVersions, bucketID) }
+func (t *kvTx) versionsWalk(bucketID string) *walker { return t.spaceWalk(bktVersions, bucketID) }
 
-func (t kvTx) newestVersion(bucketID, key string) (*objRecord, error) {
+func (t *kvTx) newestVersion(bucketID, key string) (*objRecord, error) {
 	w := t.versionsWalk(bucketID)
 	prefix := pair(key, "")
 	k, v := w.Seek(prefix)
@@ -927,7 +1024,7 @@ func (t kvTx) newestVersion(bucketID, key string) (*objRecord, error) {
 	return &r, nil
 }
 
-func (t kvTx) eachVersion(bucketID string, after []byte, fn func(r *objRecord) bool) error {
+func (t *kvTx) eachVersion(bucketID string, after []byte, fn func(r *objRecord) bool) error {
 	w := t.versionsWalk(bucketID)
 	var k, v []byte
 	if after == nil {
@@ -955,11 +1052,11 @@ func (t kvTx) eachVersion(bucketID string, after []byte, fn func(r *objRecord) b
 	return w.Err()
 }
 
-func (t kvTx) listVersions(bucketID string) *objectWalk {
+func (t *kvTx) listVersions(bucketID string) *objectWalk {
 	return &objectWalk{w: t.versionsWalk(bucketID)}
 }
 
-func (t kvTx) nullStamp(bucketID, key string) (uint64, bool, error) {
+func (t *kvTx) nullStamp(bucketID, key string) (uint64, bool, error) {
 	v, err := t.spaceGet(bktNulls, bucketID, []byte(key))
 	if v == nil || err != nil {
 		return 0, false, err
@@ -970,10 +1067,10 @@ func (t kvTx) nullStamp(bucketID, key string) (uint64, bool, error) {
 	return binary.BigEndian.Uint64(v), true, nil
 }
 
-func (t kvTx) putNull(bucketID, key string, stamp uint64) error {
+func (t *kvTx) putNull(bucketID, key string, stamp uint64) error {
 	return t.spacePut(bktNulls, bucketID, []byte(key), binary.BigEndian.AppendUint64(nil, stamp))
 }
 
-func (t kvTx) deleteNull(bucketID, key string) error {
+func (t *kvTx) deleteNull(bucketID, key string) error {
 	return t.spaceDelete(bktNulls, bucketID, []byte(key))
 }

@@ -344,7 +344,7 @@ func TestListingObservesContext(t *testing.T) {
 	}
 	if err := ws.idx.Update(func(tx indexTx) error {
 		for i := 0; i < 500; i++ {
-			if err := tx.(kvTx).putObjectRaw(b.ID, fmt.Sprintf("k%04d", i), []byte("x")); err != nil {
+			if err := tx.(*kvTx).putObjectRaw(b.ID, fmt.Sprintf("k%04d", i), []byte("x")); err != nil {
 				return err
 			}
 		}

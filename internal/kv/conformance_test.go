@@ -14,6 +14,8 @@ import (
 	"github.com/cofferstore/coffer/internal/kv"
 	"github.com/cofferstore/coffer/internal/kv/kvtest"
 	bolt "go.etcd.io/bbolt"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 func TestMain(m *testing.M) {
@@ -380,7 +382,9 @@ func TestConcurrentCounter(t *testing.T) {
 			}
 			var n int
 			if v != nil {
-				fmt.Sscan(string(v), &n)
+				if _, err := fmt.Sscan(string(v), &n); err != nil {
+					return err
+				}
 			}
 			return b.Put([]byte("n"), fmt.Append(nil, n+1))
 		}
@@ -492,5 +496,137 @@ func TestUnavailable(t *testing.T) {
 	err := db.Update(ctx, func(tx kv.Tx) error { _, err := tx.CreateBucketIfNotExists(bk); return err })
 	if !errors.Is(err, kv.Unavailable) {
 		t.Fatalf("err = %v, want kv.Unavailable", err)
+	}
+}
+
+// TestUnavailableWhenDown: with its etcd stopped, calls end at the
+// deadline with kv.Unavailable, reads and writes alike.
+func TestUnavailableWhenDown(t *testing.T) {
+	cli, stop := kvtest.Member(t)
+	db := kv.NewEtcd(cli, "/down/")
+	db.Timeout = time.Second
+	mustUpdate(t, db, func(tx kv.Tx) error { _, err := tx.CreateBucketIfNotExists(bk); return err })
+	stop()
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		b, err := tx.Bucket(bk)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v"))
+	})
+	if !errors.Is(err, kv.Unavailable) {
+		t.Fatalf("Update: %v, want kv.Unavailable", err)
+	}
+	err = db.View(ctx, func(tx kv.Tx) error { _, err := tx.Bucket(bk); return err })
+	if !errors.Is(err, kv.Unavailable) {
+		t.Fatalf("View: %v, want kv.Unavailable", err)
+	}
+}
+
+// TestEtcdTooLarge: a transaction past etcd's --max-txn-ops fails with
+// kv.ErrTooLarge and commits nothing; concurrent Batch calls that fit one
+// by one but not together all commit (the batch is split).
+func TestEtcdTooLarge(t *testing.T) {
+	db := kv.NewEtcd(kvtest.Etcd(t), kvtest.Prefix(t))
+	putN := func(tag string, n int) func(kv.Tx) error {
+		return func(tx kv.Tx) error {
+			b, err := tx.CreateBucketIfNotExists(bk)
+			if err != nil {
+				return err
+			}
+			for i := range n {
+				if err := b.Put(fmt.Appendf(nil, "%s-%05d", tag, i), []byte("v")); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	err := db.Update(ctx, putN("big", kvtest.MaxTxnOps+1))
+	if !errors.Is(err, kv.ErrTooLarge) {
+		t.Fatalf("err = %v, want kv.ErrTooLarge", err)
+	}
+	const callers, per = 24, kvtest.MaxTxnOps / 8
+	var wg sync.WaitGroup
+	for g := range callers {
+		wg.Go(func() {
+			if err := db.Batch(ctx, putN(fmt.Sprint("c", g), per)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	err = db.View(ctx, func(tx kv.Tx) error {
+		b, err := tx.Bucket(bk)
+		if err != nil || b == nil {
+			return fmt.Errorf("bucket: %v", err)
+		}
+		n := 0
+		c := b.Cursor()
+		for k, _ := c.Next(); k != nil; k, _ = c.Next() {
+			if bytes.HasPrefix(k, []byte("big")) {
+				return fmt.Errorf("key %q of the refused transaction committed", k)
+			}
+			n++
+		}
+		if n != callers*per {
+			return fmt.Errorf("%d keys, want %d", n, callers*per)
+		}
+		return c.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestViewWithoutQuorum: a three-member etcd loses two members. Writes
+// fail with kv.Unavailable; Views read the committed state from the
+// member left (serializably): the first after its linearizable read's
+// deadline, the next ones without waiting.
+func TestViewWithoutQuorum(t *testing.T) {
+	urls, stops := kvtest.Cluster(t, 3)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: urls[:1], DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cli.Close() }()
+	db := kv.NewEtcd(cli, "/quorum/")
+	db.Timeout = 2 * time.Second
+	put := func(v string) error {
+		return db.Update(ctx, func(tx kv.Tx) error {
+			b, err := tx.CreateBucketIfNotExists(bk)
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("k"), []byte(v))
+		})
+	}
+	read := func() (string, error) {
+		var got string
+		err := db.View(ctx, func(tx kv.Tx) error {
+			got = ""
+			b, err := tx.Bucket(bk)
+			if err != nil || b == nil {
+				return err
+			}
+			v, err := b.Get([]byte("k"))
+			got = string(v)
+			return err
+		})
+		return got, err
+	}
+	if err := put("committed"); err != nil {
+		t.Fatal(err)
+	}
+	stops[1]()
+	stops[2]()
+	if err := put("lost"); !errors.Is(err, kv.Unavailable) {
+		t.Fatalf("Update without quorum: %v, want kv.Unavailable", err)
+	}
+	for i := range 3 {
+		got, err := read()
+		if err != nil || got != "committed" {
+			t.Fatalf("View %d without quorum = %q, %v; want the committed value", i, got, err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -44,10 +45,12 @@ import (
 //
 // Limits: etcd counts compares and operations of one Txn against the
 // server's --max-txn-ops (128 by default) and the request against
-// --max-request-bytes (1.5 MiB by default). A transaction that reads or
-// writes more fails with the server's error (wrapped with its counts);
-// run etcd with --max-txn-ops raised (kvtest uses 16384) for stores whose
-// transactions read many keys.
+// --max-request-bytes (1.5 MiB by default; the client sends at most 2
+// MiB). A transaction that reads or writes more fails with ErrTooLarge
+// (wrapping the server's error, with its counts); Batch splits a shared
+// transaction that is too large. One object commit of the storage index
+// compares and writes a few dozen keys, so run etcd with --max-txn-ops
+// raised (kvtest uses 16384) for it.
 type Etcd struct {
 	cli    *clientv3.Client
 	prefix string
@@ -57,6 +60,18 @@ type Etcd struct {
 	// conflicting with other writers.
 	MaxAttempts int
 	batch       etcdBatcher
+	commits     atomic.Uint64
+	conflicts   atomic.Uint64
+	// stale is set while etcd answers no linearizable read (no quorum):
+	// Views then read serializably (see View) until a probe gets a
+	// linearizable answer again.
+	stale atomic.Bool
+}
+
+// Stats are counts since NewEtcd: transactions committed (with writes)
+// and runs that lost to a concurrent writer and ran again.
+func (e *Etcd) Stats() (commits, conflicts uint64) {
+	return e.commits.Load(), e.conflicts.Load()
 }
 
 // NewEtcd returns a DB keeping its keys under prefix in the cluster cli
@@ -74,9 +89,46 @@ func (e *Etcd) Close() error { return nil }
 // other writers for MaxAttempts runs.
 var ErrConflict = errors.New("kv: transaction kept conflicting with concurrent writers")
 
+// View reads linearizably: what any node committed before it began. When
+// etcd cannot answer so (no quorum), View falls back to a serializable
+// read of the member the client reaches, which serves the committed state
+// it has: reads of committed objects go on while writes fail with
+// Unavailable. The fallback holds (no waiting per View) until a
+// background probe gets a linearizable answer again. fn runs a second
+// time only when its first run got no data at all (its first read
+// failed), so it has nothing to reset.
 func (e *Etcd) View(ctx context.Context, fn func(Tx) error) error {
+	if !e.stale.Load() {
+		t := e.newTx(ctx, false)
+		err := fn(t)
+		if err == nil || t.rev != 0 || !errors.Is(err, Unavailable) || ctx.Err() != nil || e.cli.Ctx().Err() != nil {
+			return err
+		}
+		if e.stale.CompareAndSwap(false, true) {
+			go e.probeQuorum()
+		}
+	}
 	t := e.newTx(ctx, false)
+	t.serializable = true
 	return fn(t)
+}
+
+// probeQuorum clears stale once a linearizable read succeeds, trying every
+// second until then or until the client closes.
+func (e *Etcd) probeQuorum() {
+	for e.cli.Ctx().Err() == nil {
+		ctx, cancel := context.WithTimeout(e.cli.Ctx(), 2*time.Second)
+		_, err := e.cli.Get(ctx, e.prefix, clientv3.WithCountOnly())
+		cancel()
+		if err == nil || !isUnavailable(err) {
+			e.stale.Store(false)
+			return
+		}
+		select {
+		case <-e.cli.Ctx().Done():
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 func (e *Etcd) Update(ctx context.Context, fn func(Tx) error) error {
@@ -96,6 +148,7 @@ func (e *Etcd) update(ctx context.Context, fn func(*etcdTx) error) error {
 		if err != nil || ok {
 			return err
 		}
+		e.conflicts.Add(1)
 		if attempt >= e.MaxAttempts {
 			return fmt.Errorf("%w (%d attempts)", ErrConflict, attempt)
 		}
@@ -113,6 +166,19 @@ func (e *Etcd) update(ctx context.Context, fn func(*etcdTx) error) error {
 // etcdBatcher).
 func (e *Etcd) Batch(ctx context.Context, fn func(Tx) error) error {
 	return e.batch.do(ctx, fn)
+}
+
+// ErrTooLarge is returned (wrapped) for a commit etcd refuses for its
+// size: more compares or operations than --max-txn-ops, or more bytes
+// than --max-request-bytes (or the client's 2 MiB send limit).
+var ErrTooLarge = errors.New("kv: transaction too large for etcd")
+
+func tooLarge(err error) bool {
+	if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
+		return true
+	}
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.ResourceExhausted
 }
 
 // unavailable wraps err with Unavailable when it means the cluster cannot
@@ -186,13 +252,16 @@ type etcdTx struct {
 	e        *Etcd
 	ctx      context.Context
 	writable bool
-	rev      int64            // snapshot revision; 0 before the first read
-	reads    map[string]int64 // key -> ModRevision seen (0: absent)
-	cache    map[string][]byte // key -> value at the snapshot (nil: absent)
-	ranges   []*span          // key ranges cursors walked
-	writes   map[string]write
-	wkeys    []string // keys of writes, sorted
-	dropped  []string // prefixes deleted (DeleteBucket), in order
+	// serializable reads answer from the reached member without a quorum
+	// round (View's fallback, see View).
+	serializable bool
+	rev          int64             // snapshot revision; 0 before the first read
+	reads        map[string]int64  // key -> ModRevision seen (0: absent)
+	cache        map[string][]byte // key -> value at the snapshot (nil: absent)
+	ranges       []*span           // key ranges cursors walked
+	writes       map[string]write
+	wkeys        []string // keys of writes, sorted
+	dropped      []string // prefixes deleted (DeleteBucket), in order
 }
 
 // span is a walked range [start, end); end "" while nothing was walked.
@@ -213,6 +282,18 @@ func (t *etcdTx) droppedBy(key string) bool {
 	return false
 }
 
+// readOpts are opts with what every read of t adds: its snapshot
+// revision once known, serializable reads in View's fallback.
+func (t *etcdTx) readOpts(opts []clientv3.OpOption) []clientv3.OpOption {
+	if t.rev != 0 {
+		opts = append(opts, clientv3.WithRev(t.rev))
+	}
+	if t.serializable {
+		opts = append(opts, clientv3.WithSerializable())
+	}
+	return opts
+}
+
 // get reads key: the buffered write, or the snapshot.
 func (t *etcdTx) get(key string) ([]byte, error) {
 	if w, ok := t.writes[key]; ok {
@@ -227,10 +308,7 @@ func (t *etcdTx) get(key string) ([]byte, error) {
 	if v, ok := t.cache[key]; ok {
 		return v, nil
 	}
-	opts := []clientv3.OpOption{}
-	if t.rev != 0 {
-		opts = append(opts, clientv3.WithRev(t.rev))
-	}
+	opts := t.readOpts(nil)
 	ctx, cancel := t.e.call(t.ctx)
 	resp, err := t.e.cli.Get(ctx, key, opts...)
 	cancel()
@@ -399,10 +477,13 @@ func (t *etcdTx) commit() (bool, error) {
 	defer cancel()
 	resp, err := t.e.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
-		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
-			return false, fmt.Errorf("kv: etcd transaction of %d compares and %d operations: %w (raise etcd's --max-txn-ops/--max-request-bytes)", len(cmps), len(ops), err)
+		if tooLarge(err) {
+			return false, fmt.Errorf("%w: %d compares and %d operations (etcd's --max-txn-ops and --max-request-bytes bound them): %w", ErrTooLarge, len(cmps), len(ops), err)
 		}
 		return false, t.e.unavailable(err)
+	}
+	if resp.Succeeded {
+		t.e.commits.Add(1)
 	}
 	return resp.Succeeded, nil
 }

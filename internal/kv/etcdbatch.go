@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -12,7 +13,8 @@ import (
 // calls queued meanwhile form the next batch. Fewer, larger commits mean
 // fewer round trips and fewer conflicts on the keys every write touches
 // (usage counters). A call whose function fails is taken out and run
-// alone, so it gets its own error and does not fail the others.
+// alone, so it gets its own error and does not fail the others; a batch
+// too large for one etcd Txn is split in halves.
 type etcdBatcher struct {
 	db      *Etcd
 	mu      sync.Mutex
@@ -80,6 +82,14 @@ func (b *etcdBatcher) run(batch []*batchCall) {
 			}
 			return nil
 		})
+		if failed < 0 && errors.Is(err, ErrTooLarge) {
+			// Together too large for one etcd Txn: halves, each again
+			// split as needed (a lone call that is too large fails alone).
+			h := len(batch) / 2
+			b.run(batch[:h])
+			b.run(batch[h:])
+			return
+		}
 		if failed < 0 {
 			for _, c := range batch {
 				c.err <- err

@@ -131,10 +131,7 @@ func (c *etcdCursor) fetch(from string) {
 	if from > start {
 		start = from
 	}
-	opts := []clientv3.OpOption{clientv3.WithRange(c.hi), clientv3.WithLimit(int64(c.size))}
-	if c.t.rev != 0 {
-		opts = append(opts, clientv3.WithRev(c.t.rev))
-	}
+	opts := c.t.readOpts([]clientv3.OpOption{clientv3.WithRange(c.hi), clientv3.WithLimit(int64(c.size))})
 	ctx, cancel := c.t.e.call(c.t.ctx)
 	resp, err := c.t.e.cli.Get(ctx, start, opts...)
 	cancel()

@@ -36,7 +36,7 @@ import (
 // Unavailable wraps the errors of a backend that cannot reach the data
 // (etcd without quorum, a closed client): nothing was committed and the
 // request may be retried later. Callers test with errors.Is.
-var Unavailable = errors.New("kv: metadata store unavailable")
+var Unavailable = errors.New("kv: metadata store unavailable") //nolint:staticcheck // the contract's name: errors.Is(err, kv.Unavailable)
 
 // DB is one key-value store.
 type DB interface {
@@ -71,7 +71,8 @@ type Bucket interface {
 	// Get returns key's value; nil and no error when absent. A present key
 	// with an empty value returns a non-nil empty slice.
 	Get(key []byte) ([]byte, error)
-	// Put sets key to value (key non-empty).
+	// Put sets key to value (key non-empty, and not the name of a bucket
+	// nested in this one: bbolt refuses that).
 	Put(key, value []byte) error
 	// Delete removes key; a missing key is not an error.
 	Delete(key []byte) error

@@ -33,8 +33,8 @@ func FreeURL() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer l.Close()
-	return "http://" + l.Addr().String(), nil
+	u := "http://" + l.Addr().String()
+	return u, l.Close()
 }
 
 // StartEtcd starts a one-member etcd cluster named name with its data in
@@ -45,6 +45,10 @@ func StartEtcd(dir, name, clientURL, peerURL string) (*embed.Etcd, error) {
 }
 
 func start(dir, name, clientURL, peerURL string, noFsync bool) (*embed.Etcd, error) {
+	return startMember(dir, name, clientURL, peerURL, name+"="+peerURL, noFsync)
+}
+
+func startMember(dir, name, clientURL, peerURL, initial string, noFsync bool) (*embed.Etcd, error) {
 	cu, err := url.Parse(clientURL)
 	if err != nil {
 		return nil, err
@@ -58,7 +62,7 @@ func start(dir, name, clientURL, peerURL string, noFsync bool) (*embed.Etcd, err
 	cfg.Dir = dir
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
-	cfg.InitialCluster = name + "=" + peerURL
+	cfg.InitialCluster = initial
 	cfg.MaxTxnOps = MaxTxnOps
 	cfg.LogLevel = "error"
 	cfg.UnsafeNoFsync = noFsync
@@ -159,3 +163,68 @@ func Ping(cli *clientv3.Client, d time.Duration) error {
 }
 
 func nopLogger() *zap.Logger { return zap.NewNop() }
+
+// Member starts a dedicated one-member etcd (fsync on, unlike the shared
+// one) in t's temp directory on free loopback ports and returns a client
+// of it and stop, which stops the member (idempotent; it also runs when t
+// ends).
+func Member(t testing.TB) (cli *clientv3.Client, stop func()) {
+	t.Helper()
+	cu, err1 := FreeURL()
+	pu, err2 := FreeURL()
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	e, err := StartEtcd(t.TempDir(), "member", cu, pu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop = sync.OnceFunc(e.Close)
+	t.Cleanup(stop)
+	cli, err = clientv3.New(clientv3.Config{Endpoints: []string{cu}, DialTimeout: 5 * time.Second, Logger: nopLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli, stop
+}
+
+// Cluster starts an n-member etcd cluster (fsync off) in t's temp
+// directory on free loopback ports and returns each member's client URL
+// and a stop function per member (idempotent; all run when t ends).
+func Cluster(t testing.TB, n int) (urls []string, stops []func()) {
+	t.Helper()
+	peers := make([]string, n)
+	urls = make([]string, n)
+	var initial []string
+	for i := range n {
+		cu, err1 := FreeURL()
+		pu, err2 := FreeURL()
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		urls[i], peers[i] = cu, pu
+		initial = append(initial, fmt.Sprintf("m%d=%s", i, pu))
+	}
+	members := make([]*embed.Etcd, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n { // each waits for the quorum the others make
+		wg.Go(func() {
+			members[i], errs[i] = startMember(t.TempDir(), fmt.Sprintf("m%d", i), urls[i], peers[i], strings.Join(initial, ","), true)
+		})
+	}
+	wg.Wait()
+	stops = make([]func(), n)
+	for i, m := range members {
+		stops[i] = func() {}
+		if m != nil {
+			stops[i] = sync.OnceFunc(m.Close)
+			t.Cleanup(stops[i])
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return urls, stops
+}
