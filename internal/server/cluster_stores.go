@@ -24,26 +24,14 @@ func (s *Server) openSharedUsage() (*usagehist.Store, error) {
 func (s *Server) openShared(cfg Config, keys *auth.KeyRing, layout cluster.Layout, local []storage.Drive, secret []byte) error {
 	set := s.dialSet(cfg, layout, local, secret)
 	cli := s.Cluster.Client()
-	var err error
-	s.Store, err = storage.Open(storage.Config{
-		Keys:       keys,
-		SSEDefault: cfg.SSEDefault,
-		DataDir:    cfg.DataDir,
-		DriveSet:   set,
-		SetID:      layout.SetID,
-		Shared:     true,
-		Index:      kv.NewEtcd(cli, indexPrefix),
-		Parity:     layout.Parity,
-		// The leader runs the scrub passes (cluster_leader.go).
-		ScrubInterval:     -1,
-		Logger:            cfg.Logger.With("component", "storage"),
-		DefaultMaxBuckets: max(cfg.MaxBuckets, 0),
-		DefaultMaxUploads: max(cfg.MaxUploads, 0),
-	})
-	if err != nil {
-		return fmt.Errorf("server: open storage: %w", err)
+	sc := storageConfig(cfg, keys)
+	sc.DriveSet, sc.SetID, sc.Shared, sc.Parity = set, layout.SetID, true, layout.Parity
+	sc.Index = kv.NewEtcd(cli, indexPrefix)
+	sc.ScrubInterval = -1 // the leader runs the scrub passes (cluster_leader.go)
+	if err := s.openStorage(sc); err != nil {
+		return err
 	}
-	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
+	var err error
 	s.Auth, err = auth.OpenStoreKV(kv.NewEtcd(cli, authPrefix), keys)
 	if err != nil {
 		return fmt.Errorf("server: open auth store: %w", err)

@@ -282,26 +282,39 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// storageConfig is what the storage config of both modes takes from the
+// server's.
+func storageConfig(cfg Config, keys *auth.KeyRing) storage.Config {
+	return storage.Config{
+		Keys:       keys,
+		SSEDefault: cfg.SSEDefault,
+		DataDir:    cfg.DataDir,
+		Logger:     cfg.Logger.With("component", "storage"),
+		// Negative (no limit) is storage's 0.
+		DefaultMaxBuckets: max(cfg.MaxBuckets, 0),
+		DefaultMaxUploads: max(cfg.MaxUploads, 0),
+	}
+}
+
+// openStorage opens the store; Shutdown closes it.
+func (s *Server) openStorage(sc storage.Config) error {
+	var err error
+	if s.Store, err = storage.Open(sc); err != nil {
+		return fmt.Errorf("server: open storage: %w", err)
+	}
+	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
+	return nil
+}
+
 // openLocal opens a single node's stores: the bbolt index and auth.db in
 // the data directory, the drive directories as one erasure set.
 func (s *Server) openLocal(cfg Config, keys *auth.KeyRing, drives []string) error {
 	var err error
-	s.Store, err = storage.Open(storage.Config{
-		Keys:          keys,
-		SSEDefault:    cfg.SSEDefault,
-		DataDir:       cfg.DataDir,
-		Drives:        drives,
-		Parity:        cfg.Parity,
-		ScrubInterval: cfg.ScrubInterval,
-		Logger:        cfg.Logger.With("component", "storage"),
-		// Negative (no limit) is storage's 0.
-		DefaultMaxBuckets: max(cfg.MaxBuckets, 0),
-		DefaultMaxUploads: max(cfg.MaxUploads, 0),
-	})
-	if err != nil {
-		return fmt.Errorf("server: open storage: %w", err)
+	sc := storageConfig(cfg, keys)
+	sc.Drives, sc.Parity, sc.ScrubInterval = drives, cfg.Parity, cfg.ScrubInterval
+	if err = s.openStorage(sc); err != nil {
+		return err
 	}
-	s.closers = append(s.closers, namedCloser{"storage", s.Store.Close})
 	s.Auth, err = auth.OpenStoreRing(filepath.Join(cfg.DataDir, "auth.db"), keys)
 	if err != nil {
 		return fmt.Errorf("server: open auth store: %w", err)

@@ -167,6 +167,18 @@ func verifyAll(t *testing.T, l *ledger, clients ...*s3.Client) {
 	}
 }
 
+// untilClosed runs step(0), step(1), ... until stop is closed.
+func untilClosed(stop <-chan struct{}, step func(i int)) {
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		step(i)
+	}
+}
+
 // statusOf is the HTTP status of an SDK error (0: none, e.g. refused).
 func statusOf(err error) int {
 	var re *awshttp.ResponseError
@@ -276,12 +288,7 @@ func TestCluster(t *testing.T) {
 		for _, n := range names {
 			for w := range 2 {
 				wg.Go(func() {
-					for i := 0; ; i++ {
-						select {
-						case <-stop:
-							return
-						default:
-						}
+					untilClosed(stop, func(i int) {
 						size := 1000
 						if i%2 == 1 {
 							size = 300 << 10
@@ -302,19 +309,14 @@ func TestCluster(t *testing.T) {
 						if err != nil && n == "node3" && killed.Load() {
 							time.Sleep(100 * time.Millisecond) // its node is gone: nothing to acknowledge
 						}
-					}
+					})
 				})
 			}
 		}
 		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			untilClosed(stop, func(i int) {
 				_ = multipart(ctx(t), cli["node1"], l, fmt.Sprintf("load/mp/%d", i), randomBody(5<<20), randomBody(200<<10))
-			}
+			})
 		})
 		time.Sleep(2 * time.Second)
 		c.kill("node3")
