@@ -109,6 +109,7 @@ var errorTable = []errorMapping{
 	// The metadata store (cluster mode: etcd) cannot be reached or has no
 	// quorum; nothing was committed.
 	{kv.Unavailable, http.StatusServiceUnavailable, "the metadata store is unavailable; try again later"},
+	{kv.ErrConflict, http.StatusServiceUnavailable, "too many concurrent changes of the same records; try again"},
 
 	// An upload body that arrives slower than its read deadline allows
 	// (transfer.go extendBodyDeadline).

@@ -34,7 +34,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		auth.ErrCredentialExists, auth.ErrNoCredential, auth.ErrUserExists, auth.ErrUserNotFound,
 		auth.ErrBadPassword, auth.ErrRateLimited, auth.ErrSessionInvalid, auth.ErrWeakPassword,
 		auth.ErrAccessDenied, auth.ErrInvalidUsername, auth.ErrAmbiguousUser, os.ErrDeadlineExceeded,
-		kv.Unavailable,
+		kv.Unavailable, kv.ErrConflict,
 	}
 	for _, s := range sentinels {
 		wrapped := fmt.Errorf("op on tenant x: %w", s)

@@ -142,6 +142,9 @@ var errorTable = []errorMapping{
 	// Cluster mode: etcd, which holds the index, has no quorum. Nothing was
 	// committed; SDKs retry a 503.
 	{kv.Unavailable, errorf("ServiceUnavailable", 503, "Service is unable to handle request: the cluster's metadata store is unreachable. Please retry later.")},
+	// Cluster mode: the commit lost to other nodes' writes of the same keys
+	// (a tenant's usage counters) every time it ran; nothing was committed.
+	{kv.ErrConflict, errorf("SlowDown", 503, "Please reduce your request rate.")},
 	{storage.ErrDiskFull, errorf("InsufficientStorage", 507, "The drives have no space left for this write.")},
 	// storage: configuration documents (configError picks the code of a missing kind first)
 	// server-side encryption (AWS's answers to SSE-C key problems)

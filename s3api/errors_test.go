@@ -65,6 +65,7 @@ func TestEverySentinelIsMapped(t *testing.T) {
 		"storage.ErrSSENotCustomer":     storage.ErrSSENotCustomer,
 		"storage.ErrSSENoMasterKey":     storage.ErrSSENoMasterKey,
 		"kv.Unavailable":                kv.Unavailable,
+		"kv.ErrConflict":                kv.ErrConflict,
 
 		"auth.ErrMissingAuth":            auth.ErrMissingAuth,
 		"auth.ErrInvalidAccessKeyID":     auth.ErrInvalidAccessKeyID,
