@@ -46,12 +46,19 @@ func (c *Cluster) RunLeader(ctx context.Context, lead func(ctx context.Context))
 
 // leadOnce campaigns once and, when elected, leads until the session ends.
 func (c *Cluster) leadOnce(ctx context.Context, lead func(context.Context)) error {
-	sess, err := concurrency.NewSession(c.cli, concurrency.WithTTL(LeaseTTL), concurrency.WithContext(ctx))
+	// The session outlives ctx so that its Close can still revoke the
+	// lease when ctx ends (a graceful stop): the next leader starts at
+	// once instead of after the TTL.
+	gctx, cancel := context.WithTimeout(ctx, opTimeout)
+	lease, err := c.cli.Grant(gctx, LeaseTTL)
+	cancel()
 	if err != nil {
 		return err
 	}
-	// Close revokes the lease (best effort: after Close of the cluster its
-	// context is gone, and the TTL ends the lease instead).
+	sess, err := concurrency.NewSession(c.cli, concurrency.WithTTL(LeaseTTL), concurrency.WithLease(lease.ID))
+	if err != nil {
+		return err
+	}
 	defer func() { _ = sess.Close() }()
 	el := concurrency.NewElection(sess, leaderKey)
 	if err := el.Campaign(ctx, c.cfg.Node); err != nil {
