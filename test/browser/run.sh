@@ -42,7 +42,7 @@ coffer_start "$COFFER_WORK/data" "$COFFER_WORK"
 
 rc=0
 # shellcheck disable=SC2086 # SPECS is a list of file names
-node --test --test-concurrency=1 --test-reporter=spec ${SPECS:-names.test.mjs console.test.mjs uploads.test.mjs versioning.test.mjs objects.test.mjs container-settings.test.mjs cors.test.mjs usage.test.mjs polish.test.mjs account.test.mjs admin-overview.test.mjs} || rc=$?
+node --test --test-concurrency=1 --test-reporter=spec ${SPECS:-names.test.mjs console.test.mjs uploads.test.mjs versioning.test.mjs objects.test.mjs container-settings.test.mjs cors.test.mjs usage.test.mjs polish.test.mjs account.test.mjs admin-overview.test.mjs cluster.test.mjs} || rc=$?
 
 status=0
 coffer_stop || status=$?
