@@ -70,14 +70,11 @@ func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFl
 	fs.StringVar(&cfg.ClusterEtcdClientListen, "cluster-etcd-client-listen", "", "embedded etcd: client listen `URL`")
 	fs.StringVar(&cfg.ClusterSecretFile, "cluster-secret-file", "", "`FILE` with the secret (64 hex digits) the nodes sign drive requests with; the same file on every node")
 	fs.IntVar(&cfg.ClusterNodes, "cluster-nodes", 0, "`N` nodes that must register before the erasure set is laid out (once)")
-	for _, name := range []string{"cluster-etcd", "cluster-node", "cluster-listen", "cluster-advertise", "cluster-etcd-members",
-		"cluster-etcd-peer-listen", "cluster-etcd-client-listen", "cluster-secret-file", "cluster-nodes"} {
-		c.withEnv(name, envName(name))
-	}
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
 		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads", "lifecycle-interval", "lifecycle-rate", "usage-sample-interval",
-		"sse-default", "sse-c-allow-http"} {
+		"sse-default", "sse-c-allow-http", "cluster-etcd", "cluster-node", "cluster-listen", "cluster-advertise",
+		"cluster-etcd-members", "cluster-etcd-peer-listen", "cluster-etcd-client-listen", "cluster-secret-file", "cluster-nodes"} {
 		c.withEnv(name, envName(name))
 	}
 	// SigV2 stays on by default: botocore still presigns V2 URLs for custom
