@@ -98,3 +98,36 @@ func TestRandomPassword(t *testing.T) {
 		t.Fatalf("weak or repeated passwords: %q %q", a, b)
 	}
 }
+
+// TestClusterConfigChecks: cluster mode needs a node name and a drive
+// protocol address; embedded etcd needs its members, whose count is the
+// default of --cluster-nodes; external etcd needs --cluster-nodes. The set
+// spans every node, so one node's drive count is not checked against
+// parity here.
+func TestClusterConfigChecks(t *testing.T) {
+	base := func() Config {
+		return Config{ClusterEtcd: []string{"embedded"}, ClusterNode: "n1", ClusterListen: "127.0.0.1:0",
+			ClusterEtcdMembers: "n1=http://127.0.0.1:1,n2=http://127.0.0.1:2,n3=http://127.0.0.1:3", DriveCount: 2, Parity: 2}
+	}
+	c, err := base().withDefaults()
+	if err != nil || c.ClusterNodes != 3 {
+		t.Fatalf("embedded: %v, cluster nodes %d (want 3, the members)", err, c.ClusterNodes)
+	}
+	for _, tc := range []struct {
+		name    string
+		edit    func(*Config)
+		wantErr string
+	}{
+		{"no node name", func(c *Config) { c.ClusterNode = "" }, "--cluster-node"},
+		{"no drive listener", func(c *Config) { c.ClusterListen = "" }, "--cluster-listen"},
+		{"embedded without members", func(c *Config) { c.ClusterEtcdMembers = "" }, "--cluster-etcd-members"},
+		{"external without node count", func(c *Config) { c.ClusterEtcd = []string{"http://127.0.0.1:2379"} }, "--cluster-nodes"},
+		{"advertise not a URL", func(c *Config) { c.ClusterAdvertise = "10.0.0.1:9100" }, "--cluster-advertise"},
+	} {
+		cfg := base()
+		tc.edit(&cfg)
+		if _, err := cfg.withDefaults(); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: %v, want an error naming %s", tc.name, err, tc.wantErr)
+		}
+	}
+}
