@@ -136,6 +136,10 @@ type localDrive struct {
 	// durable holds prefix directories known to be synced into data/.
 	durable sync.Map
 	packs   *packSegments
+	// formatMu serialises Format: in a cluster a wiped drive can be
+	// formatted by its own node's store and, over the drive protocol, by
+	// the leader's heal at once (both for the same set position).
+	formatMu sync.Mutex
 }
 
 // newLocalDrive is a drive whose pack segment reads have a descriptor
@@ -194,6 +198,8 @@ func (d *localDrive) dataPath(name string) (string, error) {
 }
 
 func (d *localDrive) Format(f DriveFormat) error {
+	d.formatMu.Lock()
+	defer d.formatMu.Unlock()
 	// A drive formatted while the store runs is a new or wiped disk: no
 	// segment descriptor cached before may be read through again.
 	d.packs.forget()
