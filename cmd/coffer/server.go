@@ -68,13 +68,16 @@ func parseServerFlags(args []string, stdout io.Writer) (server.Config, processFl
 	fs.StringVar(&cfg.ClusterEtcdMembers, "cluster-etcd-members", "", "embedded etcd: every member as `name=peerURL,...` (this node included)")
 	fs.StringVar(&cfg.ClusterEtcdPeerListen, "cluster-etcd-peer-listen", "", "embedded etcd: peer listen `URL`")
 	fs.StringVar(&cfg.ClusterEtcdClientListen, "cluster-etcd-client-listen", "", "embedded etcd: client listen `URL`")
+	fs.StringVar(&cfg.ClusterEtcdCA, "cluster-etcd-ca", "", "external etcd over https: PEM `FILE` of the CA that signed etcd's certificates (default: the system's roots)")
+	fs.StringVar(&cfg.ClusterEtcdCert, "cluster-etcd-cert", "", "external etcd over https: this node's client certificate PEM `FILE` (with --cluster-etcd-key)")
+	fs.StringVar(&cfg.ClusterEtcdKey, "cluster-etcd-key", "", "external etcd over https: the client certificate's private key PEM `FILE`")
 	fs.StringVar(&cfg.ClusterSecretFile, "cluster-secret-file", "", "`FILE` with the secret (64 hex digits) the nodes sign drive requests with; the same file on every node")
 	fs.IntVar(&cfg.ClusterNodes, "cluster-nodes", 0, "`N` nodes that must register before the erasure set is laid out (once)")
 	for _, name := range []string{"data", "drives", "parity", "drive", "s3-address", "console-address",
 		"domain", "public-endpoint", "tls-cert", "tls-key", "master-key-file", "metrics-token",
 		"metrics-public", "log-format", "log-level", "scrub-interval", "pprof", "max-buckets", "max-uploads", "lifecycle-interval", "lifecycle-rate", "usage-sample-interval",
 		"sse-default", "sse-c-allow-http", "cluster-etcd", "cluster-node", "cluster-listen", "cluster-advertise",
-		"cluster-etcd-members", "cluster-etcd-peer-listen", "cluster-etcd-client-listen", "cluster-secret-file", "cluster-nodes"} {
+		"cluster-etcd-members", "cluster-etcd-peer-listen", "cluster-etcd-client-listen", "cluster-etcd-ca", "cluster-etcd-cert", "cluster-etcd-key", "cluster-secret-file", "cluster-nodes"} {
 		c.withEnv(name, envName(name))
 	}
 	// SigV2 stays on by default: botocore still presigns V2 URLs for custom

@@ -18,6 +18,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,7 +79,10 @@ type Config struct {
 	// 127.0.0.1 on an ephemeral port for clients.
 	PeerListen   string
 	ClientListen string
-	Logger       *slog.Logger
+	// TLS (external etcd with https:// endpoints): the client's CA and
+	// certificate files.
+	TLS    TLSFiles
+	Logger *slog.Logger
 }
 
 // Cluster is this node's handle on the cluster.
@@ -128,7 +132,18 @@ func Open(ctx context.Context, cfg Config) (*Cluster, error) {
 	} else if len(cfg.Members) > 0 || cfg.PeerListen != "" || cfg.ClientListen != "" {
 		return nil, errors.New("cluster: --cluster-etcd-members and the etcd listen flags need --cluster-etcd embedded")
 	}
+	var tlsCfg *tls.Config
+	if c.etcd == nil {
+		var err error
+		if tlsCfg, err = clientTLS(endpoints, cfg.TLS); err != nil {
+			return nil, err
+		}
+	} else if !cfg.TLS.empty() {
+		c.closeEmbedded()
+		return nil, errors.New("cluster: the etcd TLS flags are for an external etcd; the embedded member serves loopback or a private network in clear")
+	}
 	cli, err := clientv3.New(clientv3.Config{
+		TLS:         tlsCfg,
 		Endpoints:   endpoints,
 		DialTimeout: dialTimeout,
 		Logger:      zapToSlog(cfg.Logger.With("part", "etcd-client")),

@@ -39,6 +39,7 @@ func (s *Server) openCluster(ctx context.Context, cfg Config, keys *auth.KeyRing
 		Members:      cfg.ClusterEtcdMembers,
 		PeerListen:   cfg.ClusterEtcdPeerListen,
 		ClientListen: cfg.ClusterEtcdClientListen,
+		TLS:          cluster.TLSFiles{CA: cfg.ClusterEtcdCA, Cert: cfg.ClusterEtcdCert, Key: cfg.ClusterEtcdKey},
 		Logger:       log,
 	})
 	if err != nil {

@@ -127,6 +127,11 @@ type Config struct {
 	ClusterEtcdMembers      string
 	ClusterEtcdPeerListen   string
 	ClusterEtcdClientListen string
+	// ClusterEtcdCA, ClusterEtcdCert and ClusterEtcdKey are the PEM files
+	// of the client's TLS to an external etcd (https:// endpoints).
+	ClusterEtcdCA   string
+	ClusterEtcdCert string
+	ClusterEtcdKey  string
 	// ClusterNode is this node's name, unique in the cluster.
 	ClusterNode string
 	// ClusterListen is the ADDR of the internal drive protocol listener;
