@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -282,16 +283,37 @@ func (t *etcdTx) droppedBy(key string) bool {
 	return false
 }
 
-// readOpts are opts with what every read of t adds: its snapshot
-// revision once known, serializable reads in View's fallback.
-func (t *etcdTx) readOpts(opts []clientv3.OpOption) []clientv3.OpOption {
+// read is one Get of the transaction, at its snapshot revision once it
+// has one (the first read's). A read at a known revision needs no quorum
+// round: the revision is committed and immutable, so the member the
+// client reaches serves it locally (serializable), as fast as a read of
+// its own state. A member that has not applied that revision yet (another
+// endpoint than the first read's) answers ErrFutureRev, and the read is
+// made again linearizably. View's fallback without quorum reads
+// serializably throughout.
+func (t *etcdTx) read(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	ctx, cancel := t.e.call(t.ctx)
+	defer cancel()
+	base := slices.Clip(opts)
 	if t.rev != 0 {
-		opts = append(opts, clientv3.WithRev(t.rev))
+		base = append(base, clientv3.WithRev(t.rev))
 	}
-	if t.serializable {
-		opts = append(opts, clientv3.WithSerializable())
+	if t.serializable || t.rev != 0 {
+		opts = append(slices.Clip(base), clientv3.WithSerializable())
+	} else {
+		opts = base
 	}
-	return opts
+	resp, err := t.e.cli.Get(ctx, key, opts...)
+	if err != nil && !t.serializable && t.rev != 0 && rpctypes.Error(err) == rpctypes.ErrFutureRev {
+		resp, err = t.e.cli.Get(ctx, key, base...)
+	}
+	if err != nil {
+		return nil, t.e.unavailable(err)
+	}
+	if t.rev == 0 {
+		t.rev = resp.Header.Revision
+	}
+	return resp, nil
 }
 
 // get reads key: the buffered write, or the snapshot.
@@ -308,15 +330,9 @@ func (t *etcdTx) get(key string) ([]byte, error) {
 	if v, ok := t.cache[key]; ok {
 		return v, nil
 	}
-	opts := t.readOpts(nil)
-	ctx, cancel := t.e.call(t.ctx)
-	resp, err := t.e.cli.Get(ctx, key, opts...)
-	cancel()
+	resp, err := t.read(key)
 	if err != nil {
-		return nil, t.e.unavailable(err)
-	}
-	if t.rev == 0 {
-		t.rev = resp.Header.Revision
+		return nil, err
 	}
 	if len(resp.Kvs) == 0 {
 		t.reads[key], t.cache[key] = 0, nil

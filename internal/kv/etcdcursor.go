@@ -131,16 +131,10 @@ func (c *etcdCursor) fetch(from string) {
 	if from > start {
 		start = from
 	}
-	opts := c.t.readOpts([]clientv3.OpOption{clientv3.WithRange(c.hi), clientv3.WithLimit(int64(c.size))})
-	ctx, cancel := c.t.e.call(c.t.ctx)
-	resp, err := c.t.e.cli.Get(ctx, start, opts...)
-	cancel()
+	resp, err := c.t.read(start, clientv3.WithRange(c.hi), clientv3.WithLimit(int64(c.size)))
 	if err != nil {
-		c.err = c.t.e.unavailable(err)
+		c.err = err
 		return
-	}
-	if c.t.rev == 0 {
-		c.t.rev = resp.Header.Revision
 	}
 	c.page, c.pi = resp.Kvs, 0
 	c.more = resp.More && len(resp.Kvs) > 0
