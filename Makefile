@@ -37,8 +37,10 @@ test:
 # The race detector over the packages where goroutines share state (under 2
 # minutes on two cores, 5 when they are shared). RACE_TIMEOUT bounds each
 # package's test binary;
-# single-goroutine load tests skip themselves under -race (raceEnabled).
-RACE_PKGS    ?= ./storage/ ./s3api/ ./auth/ ./console/
+# single-goroutine load tests skip themselves under -race (raceEnabled), and
+# storage's TestEtcdIndex keeps to its concurrent tests (the detector slows
+# the embedded etcd server too).
+RACE_PKGS    ?= ./storage/ ./s3api/ ./auth/ ./console/ ./internal/kv/ ./internal/driveproto/
 RACE_TIMEOUT ?= 15m
 race:
 	$(GO) test -race -count=1 -timeout $(RACE_TIMEOUT) $(RACE_PKGS)

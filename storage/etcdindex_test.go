@@ -28,30 +28,33 @@ var testIndex func(t testing.TB) kv.DB
 var etcdIndexTests = []struct {
 	name string
 	f    func(*testing.T)
+	// concurrent tests also run under -race (the others only without it:
+	// the race detector slows the embedded etcd server too).
+	concurrent bool
 }{
-	{"UsageMatchesRecount", TestUsageMatchesRecount},
-	{"TenantsAndVolumes", TestTenantsAndVolumes},
-	{"Buckets", TestBuckets},
-	{"Quota", TestQuota},
-	{"OverwriteDeleteMetaTags", TestOverwriteDeleteMetaTags},
-	{"ObjectErrors", TestObjectErrors},
-	{"HostileKeysStayInside", TestHostileKeysStayInside},
-	{"ListMatchesModel", TestListMatchesModel},
-	{"ListRealObjects", TestListRealObjects},
-	{"VersioningEnabled", TestVersioningEnabled},
-	{"VersioningNullAndSuspended", TestVersioningNullAndSuspended},
-	{"VersionsQuota", TestVersionsQuota},
-	{"VersionsConcurrent", TestVersionsConcurrent},
-	{"DeleteVersionedBucket", TestDeleteVersionedBucket},
-	{"ListObjectVersionsPaging", TestListObjectVersionsPaging},
-	{"Multipart", TestMultipart},
-	{"ListMultipartUploads", TestListMultipartUploads},
-	{"DeleteBucketAbortsUploads", TestDeleteBucketAbortsUploads},
-	{"DeleteBucketUploadsVersioned", TestDeleteBucketUploadsVersioned},
-	{"BucketConfigKinds", TestBucketConfigKinds},
-	{"ObjectLockEnforcement", TestObjectLockEnforcement},
-	{"ConcurrentWriters", TestConcurrentWriters},
-	{"PreconditionIsAtomic", TestPreconditionIsAtomic},
+	{"UsageMatchesRecount", TestUsageMatchesRecount, false},
+	{"TenantsAndVolumes", TestTenantsAndVolumes, false},
+	{"Buckets", TestBuckets, false},
+	{"Quota", TestQuota, false},
+	{"OverwriteDeleteMetaTags", TestOverwriteDeleteMetaTags, false},
+	{"ObjectErrors", TestObjectErrors, false},
+	{"HostileKeysStayInside", TestHostileKeysStayInside, false},
+	{"ListMatchesModel", TestListMatchesModel, false},
+	{"ListRealObjects", TestListRealObjects, false},
+	{"VersioningEnabled", TestVersioningEnabled, false},
+	{"VersioningNullAndSuspended", TestVersioningNullAndSuspended, false},
+	{"VersionsQuota", TestVersionsQuota, false},
+	{"VersionsConcurrent", TestVersionsConcurrent, true},
+	{"DeleteVersionedBucket", TestDeleteVersionedBucket, false},
+	{"ListObjectVersionsPaging", TestListObjectVersionsPaging, false},
+	{"Multipart", TestMultipart, false},
+	{"ListMultipartUploads", TestListMultipartUploads, false},
+	{"DeleteBucketAbortsUploads", TestDeleteBucketAbortsUploads, false},
+	{"DeleteBucketUploadsVersioned", TestDeleteBucketUploadsVersioned, false},
+	{"BucketConfigKinds", TestBucketConfigKinds, false},
+	{"ObjectLockEnforcement", TestObjectLockEnforcement, false},
+	{"ConcurrentWriters", TestConcurrentWriters, true},
+	{"PreconditionIsAtomic", TestPreconditionIsAtomic, true},
 }
 
 // TestEtcdIndex runs storage tests with Config.Index on an embedded etcd
@@ -59,6 +62,9 @@ var etcdIndexTests = []struct {
 // whichever backend holds the index.
 func TestEtcdIndex(t *testing.T) {
 	for _, tc := range etcdIndexTests {
+		if raceEnabled && !tc.concurrent {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			testIndex = func(t testing.TB) kv.DB { return kv.NewEtcd(kvtest.Etcd(t), kvtest.Prefix(t)) }
 			t.Cleanup(func() { testIndex = nil })
