@@ -2,46 +2,10 @@ package storage
 
 import (
 	"fmt"
-	"sync"
 
+	"github.com/cofferstore/coffer/internal/batcher"
 	bolt "go.etcd.io/bbolt"
 )
-
-// batcher is the group-commit pattern shared by the pack log appender and
-// the index: callers queue items; one leader goroutine at a time takes
-// everything queued and hands it to run; whatever queues while run works
-// (typically during its fsync) is the next batch. There is no timer: a
-// lone item runs at once.
-type batcher[T any] struct {
-	run     func(batch []T)
-	mu      sync.Mutex
-	queue   []T
-	running bool
-}
-
-// add queues item, starting a leader if none is running.
-func (b *batcher[T]) add(item T) {
-	b.mu.Lock()
-	b.queue = append(b.queue, item)
-	if !b.running {
-		b.running = true
-		go b.lead()
-	}
-	b.mu.Unlock()
-}
-
-func (b *batcher[T]) lead() {
-	b.mu.Lock()
-	for len(b.queue) > 0 {
-		batch := b.queue
-		b.queue = nil
-		b.mu.Unlock()
-		b.run(batch)
-		b.mu.Lock()
-	}
-	b.running = false
-	b.mu.Unlock()
-}
 
 // groupCommit coalesces concurrent index writes into shared transactions,
 // one fsync each. It replaces bbolt's Batch, which waits MaxBatchDelay
@@ -55,7 +19,7 @@ func (b *batcher[T]) lead() {
 // fail the others; functions may therefore run more than once.
 type groupCommit struct {
 	db    *bolt.DB
-	batch batcher[*commitCall]
+	batch batcher.Batcher[*commitCall]
 	// durable, if set (Config.testIndexDurable), runs after every commit
 	// and its error is the commit's.
 	durable func(*bolt.DB) error
@@ -73,7 +37,7 @@ func (g *groupCommit) update(fn func(*bolt.Tx) error) error {
 
 func newGroupCommit(db *bolt.DB) *groupCommit {
 	g := &groupCommit{db: db}
-	g.batch.run = g.commit
+	g.batch.Run = g.commit
 	return g
 }
 
@@ -91,7 +55,7 @@ func (p commitPanic) Error() string { return fmt.Sprintf("panic in index transac
 // once that transaction is committed (or fn's own error).
 func (g *groupCommit) do(fn func(*bolt.Tx) error) error {
 	c := &commitCall{fn: fn, err: make(chan error, 1)}
-	g.batch.add(c)
+	g.batch.Add(c)
 	err := <-c.err
 	if p, ok := err.(commitPanic); ok {
 		panic(p.v)

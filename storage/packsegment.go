@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cofferstore/coffer/internal/batcher"
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +28,7 @@ type packSegments struct {
 	dir string
 	fds *segCache // read descriptors, shared by the store's drives
 
-	appends batcher[*packReq] // group commit: one write and fdatasync per batch
+	appends batcher.Batcher[*packReq] // group commit: one write and fdatasync per batch
 
 	// The active segment; changed only by the leader, under segMu.
 	segMu  sync.Mutex
@@ -65,14 +66,14 @@ func newPackSegments(root string, fds *segCache) *packSegments {
 		fds = newSegCache(1)
 	}
 	p := &packSegments{dir: filepath.Join(root, packDir), fds: fds, rotateAt: packSegmentSize}
-	p.appends.run = p.runBatch
+	p.appends.Run = p.runBatch
 	return p
 }
 
 // append durably appends rec and returns its location.
 func (p *packSegments) append(rec []byte) (PackLoc, error) {
 	r := &packReq{rec: rec, done: make(chan struct{})}
-	p.appends.add(r)
+	p.appends.Add(r)
 	<-r.done
 	return r.loc, r.err
 }

@@ -80,6 +80,7 @@ func (e *Etcd) Stats() (commits, conflicts uint64) {
 func NewEtcd(cli *clientv3.Client, prefix string) *Etcd {
 	e := &Etcd{cli: cli, prefix: prefix, Timeout: 10 * time.Second, MaxAttempts: 200}
 	e.batch.db = e
+	e.batch.calls.Run = e.batch.run
 	return e
 }
 

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+
+	"github.com/cofferstore/coffer/internal/batcher"
 )
 
 // etcdBatcher coalesces concurrent Batch calls of one process into one
@@ -16,10 +17,8 @@ import (
 // alone, so it gets its own error and does not fail the others; a batch
 // too large for one etcd Txn is split in halves.
 type etcdBatcher struct {
-	db      *Etcd
-	mu      sync.Mutex
-	queue   []*batchCall
-	running bool
+	db    *Etcd
+	calls batcher.Batcher[*batchCall] // Run is run, set by NewEtcd
 }
 
 type batchCall struct {
@@ -35,31 +34,12 @@ func (p batchPanic) Error() string { return fmt.Sprintf("panic in kv transaction
 
 func (b *etcdBatcher) do(ctx context.Context, fn func(Tx) error) error {
 	c := &batchCall{ctx: ctx, fn: fn, err: make(chan error, 1)}
-	b.mu.Lock()
-	b.queue = append(b.queue, c)
-	if !b.running {
-		b.running = true
-		go b.lead()
-	}
-	b.mu.Unlock()
+	b.calls.Add(c)
 	err := <-c.err
 	if p, ok := err.(batchPanic); ok {
 		panic(p.v)
 	}
 	return err
-}
-
-func (b *etcdBatcher) lead() {
-	b.mu.Lock()
-	for len(b.queue) > 0 {
-		batch := b.queue
-		b.queue = nil
-		b.mu.Unlock()
-		b.run(batch)
-		b.mu.Lock()
-	}
-	b.running = false
-	b.mu.Unlock()
 }
 
 func (b *etcdBatcher) run(batch []*batchCall) {
