@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,25 +35,13 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	cofferBin = os.Getenv("COFFER_BIN")
-	if cofferBin != "" {
-		return m.Run() // a missing binary is skipped by each test
-	}
-	dir, err := os.MkdirTemp("", "coffer-cluster-bin")
+	bin, done, err := testutil.CofferBinary() // $COFFER_BIN: a missing binary is skipped by each test
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	cofferBin = filepath.Join(dir, "coffer")
-	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command("go", "build", "-o", cofferBin, "./cmd/coffer")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "go build ./cmd/coffer:", err)
-		return 1
-	}
+	defer done()
+	cofferBin = bin
 	return m.Run()
 }
 

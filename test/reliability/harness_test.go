@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,25 +46,13 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	cofferBin = os.Getenv("COFFER_BIN")
-	if cofferBin == "" {
-		dir, err := os.MkdirTemp("", "coffer-reliability-bin")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		cofferBin = filepath.Join(dir, "coffer")
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		cmd := exec.Command("go", "build", "-o", cofferBin, "./cmd/coffer")
-		cmd.Dir = root
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "go build ./cmd/coffer:", err)
-			return 1
-		}
+	bin, done, err := testutil.CofferBinary()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
+	defer done()
+	cofferBin = bin
 	return m.Run()
 }
 
