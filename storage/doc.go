@@ -190,6 +190,17 @@
 // files were written (an index stalled that long, yet committing
 // afterwards) can point at files a scrub pass removed meanwhile.
 //
+// Reads from other nodes' drives are hedged (hedge.go, read.go): a data
+// shard of another node's drive (a DriveSet drive that is not a local
+// directory) that has not arrived after Config.HedgeAfter (300 ms) is
+// not waited for: readHedged reads a parity shard in its place and
+// decodes from whichever shards come first, and OpenObject's pinning
+// loads (loadAll) stop waiting for it too. Such a read goes into a buffer
+// of its own, so one left running never writes into a buffer reused for
+// the next block; local reads are always waited for. The drive is then
+// passed over for 5 s while others can serve. A single node's reads never
+// take this path.
+//
 // # Deleting buckets
 //
 // A forced DeleteBucket moves the bucket record to the trash keyspace in one

@@ -158,7 +158,7 @@ func (s *Store) healStream(rec *objRecord, ref dataRef) (int, error) {
 		return 0, err
 	}
 	defer src.close()
-	src.loadAll()
+	src.loadAll(true)
 	var hs []*metaHeader
 	if ref.Inline {
 		hs = make([]*metaHeader, total)

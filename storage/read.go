@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/cofferstore/coffer/pkg/sse"
 )
@@ -20,7 +21,13 @@ type partSource struct {
 	ref   dataRef
 	codec *codec
 
-	once   []sync.Once // per shard: open/read once, even with concurrent Ranges
+	once []sync.Once // per shard: open/read once, even with concurrent Ranges
+	// mu guards the per-shard state below against close and the open's
+	// checks, which may run while a load left running (loadAll does not
+	// wait for a slow node) still sets it; a shard's reader sees it
+	// through once.
+	mu     sync.Mutex
+	closed bool
 	loaded []bool
 	files  []ShardFile
 	inline [][]byte
@@ -42,37 +49,51 @@ func (s *Store) newPartSource(ref dataRef) (*partSource, error) {
 func (p *partSource) load(i int) { p.once[i].Do(func() { p.open(i) }) }
 
 func (p *partSource) open(i int) {
-	p.loaded[i] = true
 	d := p.s.drives[i]
+	var (
+		f   ShardFile
+		h   *metaHeader
+		inl []byte
+		err error
+	)
 	if p.ref.Inline {
 		var raw []byte
-		var err error
 		if p.ref.Packed != nil {
 			raw, err = p.s.packs.read(i, p.ref.Packed[i])
 		} else {
 			raw, err = d.ReadFile(p.ref.ID + ".meta")
 		}
 		if err == nil {
-			var h *metaHeader
-			var inl []byte
 			h, inl, err = decodeMeta(raw)
 			if err == nil && (h.Shard != i || h.id() != p.ref.ID || int64(len(inl)) != p.codec.streamSize(p.ref.Size)) {
 				err = fmt.Errorf("%w: shard %d on drive %d", errBadMeta, h.Shard, i)
 			}
-			if err == nil {
-				p.heads[i], p.inline[i] = h, inl
+			if err != nil {
+				h, inl = nil, nil
 			}
 		}
-		p.errs[i] = err
 	} else {
-		f, err := d.Open(p.ref.ID + ".shard")
+		f, err = d.Open(p.ref.ID + ".shard")
 		if err == nil && f.Size() != p.codec.streamSize(p.ref.Size) {
 			_ = f.Close() // read only
 			f, err = nil, fmt.Errorf("storage: shard %d of %s has size %d", i, p.ref.ID, f.Size())
 		}
-		p.files[i], p.errs[i] = f, err
 	}
-	d.noteError(p.errs[i])
+	d.noteError(err)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed && f != nil { // a load left running outlived its reader
+		_ = f.Close() // read only
+		f = nil
+	}
+	p.loaded[i], p.files[i], p.heads[i], p.inline[i], p.errs[i] = true, f, h, inl, err
+}
+
+// state is shard i's load state: whether its load ended, and its error.
+func (p *partSource) state(i int) (loaded bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.loaded[i], p.errs[i]
 }
 
 // header returns drive i's record header of an inline stream (nil when
@@ -82,14 +103,49 @@ func (p *partSource) header(i int) *metaHeader {
 	return p.heads[i]
 }
 
-// loadAll opens every shard concurrently (pins single-part objects).
-func (p *partSource) loadAll() {
-	var wg sync.WaitGroup
-	for i := range p.once {
-		wg.Add(1)
-		go func() { defer wg.Done(); p.load(i) }()
+// loadAll opens every shard concurrently (pins single-part objects). It
+// waits for the local drives, and for other nodes' drives (Store.hedge)
+// up to Config.HedgeAfter: a load still running then is left to finish on
+// its own (a reader of that shard waits for it through its sync.Once, and
+// readHedged passes it over), so a slow node does not hold up an open;
+// its drive is marked slow. Heal (wait) waits for every load.
+func (p *partSource) loadAll(wait bool) {
+	n := len(p.once)
+	done := make(chan int, n) // buffered: a load left running never blocks
+	pendingLocal, pendingRemote := 0, 0
+	for i := range n {
+		if p.s.hedge[i] && !wait {
+			pendingRemote++
+		} else {
+			pendingLocal++
+		}
+		go func() { p.load(i); done <- i }()
 	}
-	wg.Wait()
+	var hedge <-chan time.Time
+	if pendingRemote > 0 {
+		t := time.NewTimer(p.s.cfg.HedgeAfter)
+		defer t.Stop()
+		hedge = t.C
+	}
+	finished := make([]bool, n)
+	for pendingLocal > 0 || hedge != nil && pendingRemote > 0 {
+		select {
+		case i := <-done:
+			finished[i] = true
+			if p.s.hedge[i] && !wait {
+				pendingRemote--
+			} else {
+				pendingLocal--
+			}
+		case <-hedge:
+			hedge = nil
+			for i := range n {
+				if !finished[i] && p.s.hedge[i] {
+					p.s.markSlow(i)
+				}
+			}
+		}
+	}
 }
 
 // frame reads block b's framed shard i into dst.
@@ -177,30 +233,12 @@ func (p *partSource) decodeBlock(b int64, buf *codecBuf, all bool) (decodedBlock
 			d.dirty[i] = true
 		}
 	}
-	first := c.data // read at once; the rest one by one while needed
-	if all {
-		first = total
-	}
-	var wg sync.WaitGroup
-	for i := 0; i < first; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); read(i) }()
-	}
-	wg.Wait()
-	good, bad := 0, false
-	for i := 0; i < first; i++ {
-		if d.bad[i] {
-			bad = true
-		} else {
-			good++
-		}
-	}
-	for i := first; i < total && good < c.data; i++ {
-		if read(i); d.bad[i] {
-			bad = true
-		} else {
-			good++
-		}
+	var good int
+	var bad bool
+	if !all && p.s.hedgeable(c.data) {
+		good, bad = p.readHedged(b, buf, &d, ss, flen)
+	} else {
+		good, bad = p.readShards(read, d.bad, all)
 	}
 	if good < c.data {
 		return d, fmt.Errorf("%w: block %d of %s: only %d of %d shards readable", ErrQuorum, b, p.ref.ID, good, c.data)
@@ -223,6 +261,40 @@ func (p *partSource) decodeBlock(b int64, buf *codecBuf, all bool) (decodedBlock
 	return d, nil
 }
 
+// readShards reads a block's shards with read: every shard for heal
+// (all), else the data shards at once and parity one by one while shards
+// are missing or bad. It reports how many good shards it read and whether
+// any was bad.
+func (p *partSource) readShards(read func(i int), bad []bool, all bool) (good int, anyBad bool) {
+	c := p.codec
+	total := c.data + c.parity
+	first := c.data // read at once; the rest one by one while needed
+	if all {
+		first = total
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < first; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); read(i) }()
+	}
+	wg.Wait()
+	for i := 0; i < first; i++ {
+		if bad[i] {
+			anyBad = true
+		} else {
+			good++
+		}
+	}
+	for i := first; i < total && good < c.data; i++ {
+		if read(i); bad[i] {
+			anyBad = true
+		} else {
+			good++
+		}
+	}
+	return good, anyBad
+}
+
 // allZero reports whether b is all zero bytes (frame padding).
 func allZero(b []byte) bool {
 	for _, x := range b {
@@ -234,6 +306,9 @@ func allZero(b []byte) bool {
 }
 
 func (p *partSource) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
 	for _, f := range p.files {
 		if f != nil {
 			_ = f.Close() // read only: nothing to lose
@@ -301,23 +376,23 @@ func (s *Store) openVersion(ctx context.Context, tenant, bucket, key, versionID 
 			return nil, err
 		}
 		if rec.packed() {
-			src.loadAll() // small; pins every copy against compaction
+			src.loadAll(false) // small; pins every copy against compaction
 		} else if rec.Parts[0].Inline {
 			for i := 0; i < src.ref.Data; i++ {
 				src.load(i)
 			}
 			for i := 0; i < src.ref.Data; i++ {
-				if src.errs[i] != nil {
-					src.loadAll() // degraded: pin the parity copies too
+				if _, err := src.state(i); err != nil {
+					src.loadAll(false) // degraded: pin the parity copies too
 					break
 				}
 			}
 		} else {
-			src.loadAll()
+			src.loadAll(false)
 		}
 		missing := 0
-		for i, e := range src.errs {
-			if src.loaded[i] && e != nil {
+		for i := range src.errs {
+			if loaded, err := src.state(i); loaded && err != nil {
 				missing++
 			}
 		}

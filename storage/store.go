@@ -24,6 +24,10 @@ type Config struct {
 	BlockSize     int           // 0 = DefaultBlockSize
 	ScrubInterval time.Duration // 0 = DefaultScrubInterval; < 0 disables the background scanner
 	SlowTxBound   time.Duration // 0 = DefaultSlowTxBound: an index transaction open longer makes Stalled report
+	// HedgeAfter is how long a read waits for a data shard from another
+	// node's drive (DriveSet, not a local directory) before it reads a
+	// parity shard in its place (0 = DefaultHedgeAfter; < 0: never).
+	HedgeAfter time.Duration
 	Logger        *slog.Logger
 	// DefaultMaxBuckets and DefaultMaxUploads limit every tenant whose
 	// quota does not set its own (Quota.MaxBuckets, Quota.MaxUploads);
@@ -105,6 +109,12 @@ type Store struct {
 	log       *slog.Logger
 	idx       index
 	drives    []drive // by position in the set: drive i holds shard i
+	// hedge marks the drives of other nodes, whose reads readHedged does
+	// not wait for past Config.HedgeAfter; slowUntil (unix ns) is until
+	// when a drive that kept a read waiting is read only when no other
+	// will do.
+	hedge     []bool
+	slowUntil []atomic.Int64
 	packs     *packLog
 	segFDs    *segCache // pack segment read descriptors of all drives
 	cleanups  cleanupJournal
@@ -165,6 +175,9 @@ func Open(cfg Config) (*Store, error) {
 	}
 	if cfg.SlowTxBound <= 0 {
 		cfg.SlowTxBound = DefaultSlowTxBound
+	}
+	if cfg.HedgeAfter == 0 {
+		cfg.HedgeAfter = DefaultHedgeAfter
 	}
 	if cfg.PackFiles <= 0 {
 		cfg.PackFiles = DefaultPackFiles
@@ -325,6 +338,8 @@ func (s *Store) openDrives() error {
 		}
 	}
 	s.drives = make([]drive, n) // formatDrive records their number
+	s.hedge = make([]bool, n)
+	s.slowUntil = make([]atomic.Int64, n)
 	for pos, i := range placed {
 		if formats[i] != nil || offline[i] {
 			continue
@@ -348,6 +363,8 @@ func (s *Store) openDrives() error {
 				ld.packs.rotateAt = s.cfg.testPackSegmentSize
 			}
 		}
+		_, local := d.(*localDrive)
+		s.hedge[pos] = !local && s.cfg.HedgeAfter >= 0 // another node's drive (read.go: readHedged)
 		if s.cfg.testWrapDrive != nil {
 			d = s.cfg.testWrapDrive(pos, d)
 		}
