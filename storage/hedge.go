@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // DefaultHedgeAfter is Config.HedgeAfter's default: well above a remote
 // shard read on a LAN (milliseconds), well below the drive protocol's 30 s
@@ -27,6 +30,20 @@ func (s *Store) slow(i int) bool { return time.Now().UnixNano() < s.slowUntil[i]
 
 // markSlow passes drive i over for slowFor (see readHedged).
 func (s *Store) markSlow(i int) { s.slowUntil[i].Store(time.Now().Add(slowFor).UnixNano()) }
+
+// privBufs are remote shard reads' own buffers (readHedged). A buffer
+// goes back only once its read is done and copied; one whose read was
+// left running is left to the collector.
+var privBufs sync.Pool
+
+func getPriv(n int) []byte {
+	if b, ok := privBufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putPriv(b []byte) { privBufs.Put(&b) }
 
 // shardResult is one shard read of readHedged.
 type shardResult struct {
@@ -65,7 +82,7 @@ func (p *partSource) readHedged(b int64, buf *codecBuf, d *decodedBlock, ss, fle
 			f := buf.frames[i][:flen]
 			var priv []byte
 			if remote {
-				priv = make([]byte, flen)
+				priv = getPriv(flen)
 				f = priv
 			}
 			ok := p.frame(i, b, f) == nil && verifyFrame(f[:hashSize+ss])
@@ -119,10 +136,14 @@ func (p *partSource) readHedged(b int64, buf *codecBuf, d *decodedBlock, ss, fle
 		}
 		if !r.ok {
 			d.bad[r.i] = true
+			if r.priv != nil {
+				putPriv(r.priv)
+			}
 			continue
 		}
 		if r.priv != nil {
 			copy(buf.frames[r.i][:flen], r.priv)
+			putPriv(r.priv)
 		}
 		d.shards[r.i] = buf.frames[r.i][hashSize : hashSize+ss]
 		good++

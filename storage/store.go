@@ -28,7 +28,7 @@ type Config struct {
 	// node's drive (DriveSet, not a local directory) before it reads a
 	// parity shard in its place (0 = DefaultHedgeAfter; < 0: never).
 	HedgeAfter time.Duration
-	Logger        *slog.Logger
+	Logger     *slog.Logger
 	// DefaultMaxBuckets and DefaultMaxUploads limit every tenant whose
 	// quota does not set its own (Quota.MaxBuckets, Quota.MaxUploads);
 	// 0 = no limit.
@@ -105,10 +105,10 @@ const (
 
 // Store is the erasure-coded object store. It implements ObjectStore.
 type Store struct {
-	cfg       Config
-	log       *slog.Logger
-	idx       index
-	drives    []drive // by position in the set: drive i holds shard i
+	cfg    Config
+	log    *slog.Logger
+	idx    index
+	drives []drive // by position in the set: drive i holds shard i
 	// hedge marks the drives of other nodes, whose reads readHedged does
 	// not wait for past Config.HedgeAfter; slowUntil (unix ns) is until
 	// when a drive that kept a read waiting is read only when no other
