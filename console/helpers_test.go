@@ -15,6 +15,7 @@ import (
 	"github.com/cofferstore/coffer/console"
 	"github.com/cofferstore/coffer/internal/testutil"
 	"github.com/cofferstore/coffer/storage"
+	"golang.org/x/crypto/bcrypt"
 )
 
 const adminPassword = "operator-password-for-tests"
@@ -75,7 +76,9 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatalf("master key: %v", err)
 	}
-	as, err := auth.OpenStore(filepath.Join(e.dir, "auth.db"), key)
+	// bcrypt's least work factor: the console's tests hash many passwords,
+	// and the race detector makes each default-cost hash take a second.
+	as, err := auth.OpenStore(filepath.Join(e.dir, "auth.db"), key, auth.WithBcryptCost(bcrypt.MinCost))
 	if err != nil {
 		t.Fatalf("auth.OpenStore: %v", err)
 	}
