@@ -2,32 +2,23 @@ package cluster
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/cofferstore/coffer/internal/testutil"
 	"go.etcd.io/etcd/server/v3/embed"
 )
 
 // TestExternalEtcdTLS: an etcd member serving clients over TLS with
-// client-certificate authentication. A node with the CA and its client
-// certificate joins and writes; one without the certificate cannot.
+// client-certificate authentication. A node with the server's CA and its
+// client certificate joins and writes; one without the certificate cannot.
+// (Both certificates are self-signed: each side trusts the other's file.)
 func TestExternalEtcdTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca, caKey := writeCert(t, dir, "ca", nil, nil, true)
-	writeCert(t, dir, "server", ca, caKey, false)
-	writeCert(t, dir, "client", ca, caKey, false)
-	file := func(name string) string { return filepath.Join(dir, name) }
+	server, client := testutil.SelfSignedCert(t), testutil.SelfSignedCert(t)
 
 	clientURL := url.URL{Scheme: "https", Host: freeAddr(t)}
 	peerURL := url.URL{Scheme: "http", Host: freeAddr(t)}
@@ -36,8 +27,8 @@ func TestExternalEtcdTLS(t *testing.T) {
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{clientURL}, []url.URL{clientURL}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{peerURL}, []url.URL{peerURL}
 	ec.InitialCluster = "tls=" + peerURL.String()
-	ec.ClientTLSInfo.CertFile, ec.ClientTLSInfo.KeyFile = file("server.pem"), file("server.key")
-	ec.ClientTLSInfo.TrustedCAFile, ec.ClientTLSInfo.ClientCertAuth = file("ca.pem"), true
+	ec.ClientTLSInfo.CertFile, ec.ClientTLSInfo.KeyFile = server.CertFile, server.KeyFile
+	ec.ClientTLSInfo.TrustedCAFile, ec.ClientTLSInfo.ClientCertAuth = client.CertFile, true
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +45,7 @@ func TestExternalEtcdTLS(t *testing.T) {
 	open := func(files TLSFiles) (*Cluster, error) {
 		return Open(ctx, Config{Node: "n1", DataDir: t.TempDir(), Endpoints: []string{clientURL.String()}, TLS: files})
 	}
-	c, err := open(TLSFiles{CA: file("ca.pem"), Cert: file("client.pem"), Key: file("client.key")})
+	c, err := open(TLSFiles{CA: server.CertFile, Cert: client.CertFile, Key: client.KeyFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +60,7 @@ func TestExternalEtcdTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	noCert, err := open(TLSFiles{CA: file("ca.pem")})
+	noCert, err := open(TLSFiles{CA: server.CertFile})
 	if err != nil {
 		t.Fatal(err) // the client dials lazily; the request below fails
 	}
@@ -84,10 +75,10 @@ func TestExternalEtcdTLS(t *testing.T) {
 		endpoints []string
 		files     TLSFiles
 	}{
-		{[]string{"http://127.0.0.1:2379"}, TLSFiles{CA: file("ca.pem")}},
-		{[]string{clientURL.String()}, TLSFiles{Cert: file("client.pem")}},
+		{[]string{"http://127.0.0.1:2379"}, TLSFiles{CA: server.CertFile}},
+		{[]string{clientURL.String()}, TLSFiles{Cert: client.CertFile}},
 		{[]string{clientURL.String(), "http://127.0.0.1:2379"}, TLSFiles{}},
-		{[]string{clientURL.String()}, TLSFiles{CA: file("client.key")}},
+		{[]string{clientURL.String()}, TLSFiles{CA: client.KeyFile}},
 	} {
 		if _, err := clientTLS(bad.endpoints, bad.files); err == nil {
 			t.Errorf("clientTLS(%v, %+v) accepted", bad.endpoints, bad.files)
@@ -103,47 +94,4 @@ func freeAddr(t *testing.T) string {
 	}
 	defer func() { _ = ln.Close() }()
 	return ln.Addr().String()
-}
-
-// writeCert writes dir/name.pem and dir/name.key: a CA when isCA, else a
-// certificate for 127.0.0.1 signed by parent, usable by servers and
-// clients.
-func writeCert(t *testing.T, dir, name string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, isCA bool) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	if isCA {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
 }

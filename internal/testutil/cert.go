@@ -23,9 +23,10 @@ type Cert struct {
 	Pool *x509.CertPool
 }
 
-// SelfSignedCert writes a CA-capable, self-signed P-256 server certificate
-// valid for an hour either side of now into a fresh t.TempDir(). hosts are
-// its IP addresses or DNS names; with none it is for 127.0.0.1.
+// SelfSignedCert writes a CA-capable, self-signed P-256 certificate, for a
+// server or a client (mutual TLS: the peer trusts the file itself), valid
+// for an hour either side of now into a fresh t.TempDir(). hosts are its
+// IP addresses or DNS names; with none it is for 127.0.0.1.
 func SelfSignedCert(t testing.TB, hosts ...string) Cert {
 	t.Helper()
 	if len(hosts) == 0 {
@@ -41,7 +42,7 @@ func SelfSignedCert(t testing.TB, hosts ...string) Cert {
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 	}
