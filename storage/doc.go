@@ -519,7 +519,8 @@
 // Tests change behaviour only through unexported Config fields
 // (testWrapDrive wraps every Drive, e.g. with the power-loss layer;
 // testUnaligned writes the unpadded shard layout of earlier versions;
-// testPackSegmentSize makes pack segments small; testIndexDurable runs
+// testPackSegmentSize makes pack segments small; testPackGatherWait
+// lengthens a pack batch's wait for announced appends; testIndexDurable runs
 // after every durable index commit, where the power-loss layer copies
 // index.db and fails commits after its cut), never package variables.
 //

@@ -170,7 +170,7 @@ func newCachedDrive(root string, fds *segCache) *localDrive {
 	return &localDrive{root: root, packs: newPackSegments(root, fds)}
 }
 
-func (d *localDrive) Append(rec []byte) (PackLoc, error)     { return d.packs.append(rec) }
+func (d *localDrive) Append(rec []byte) (PackLoc, error)     { return d.packs.append(rec, false) }
 func (d *localDrive) ReadPacked(loc PackLoc) ([]byte, error) { return d.packs.read(loc) }
 func (d *localDrive) PackSegments() ([]uint32, error)        { return d.packs.segments() }
 func (d *localDrive) ActivePack() uint32                     { return d.packs.activeSeg() }
@@ -179,6 +179,12 @@ func (d *localDrive) RemovePack(seg uint32) error            { return d.packs.re
 func (d *localDrive) Close()                                 { d.packs.close() }
 func (d *localDrive) ScanPack(seg uint32, fn func(PackLoc, []byte) error) error {
 	return d.packs.scan(seg, fn)
+}
+
+// The local drive is an appendGatherer (announce.go).
+func (d *localDrive) expectAppends(n int) { d.packs.appends.Expect(n) }
+func (d *localDrive) appendExpected(rec []byte) (PackLoc, error) {
+	return d.packs.append(rec, true)
 }
 
 func (d *localDrive) Path() string { return d.root }

@@ -38,6 +38,7 @@ func (g *groupCommit) update(fn func(*bolt.Tx) error) error {
 func newGroupCommit(db *bolt.DB) *groupCommit {
 	g := &groupCommit{db: db}
 	g.batch.Run = g.commit
+	g.batch.MaxWait = indexGatherWait
 	return g
 }
 
@@ -53,9 +54,18 @@ func (p commitPanic) Error() string { return fmt.Sprintf("panic in index transac
 
 // do runs fn in a transaction shared with concurrent callers and returns
 // once that transaction is committed (or fn's own error).
-func (g *groupCommit) do(fn func(*bolt.Tx) error) error {
+func (g *groupCommit) do(fn func(*bolt.Tx) error) error { return g.call(fn, false) }
+
+// doAnnounced is do for a call announced by g.batch.Expect (announce.go).
+func (g *groupCommit) doAnnounced(fn func(*bolt.Tx) error) error { return g.call(fn, true) }
+
+func (g *groupCommit) call(fn func(*bolt.Tx) error, announced bool) error {
 	c := &commitCall{fn: fn, err: make(chan error, 1)}
-	g.batch.Add(c)
+	if announced {
+		g.batch.AddExpected(c)
+	} else {
+		g.batch.Add(c)
+	}
 	err := <-c.err
 	if p, ok := err.(commitPanic); ok {
 		panic(p.v)

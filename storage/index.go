@@ -274,12 +274,20 @@ func (x *kvIndex) Update(fn func(indexTx) error) error {
 // Batch registers each caller's wait for its shared commit: a stuck
 // commit shows as all of them.
 func (x *kvIndex) Batch(fn func(indexTx) error) error {
+	if x.commit != nil {
+		return x.batchWith(x.commit.do, fn)
+	}
 	defer x.txs.end(x.txs.begin())
 	ctx := context.Background()
-	if x.commit != nil {
-		return x.commit.do(func(tx *bolt.Tx) error { return fn(x.newTx(kv.BoltTx(tx), ctx)) })
-	}
 	return x.db.Batch(ctx, func(tx kv.Tx) error { return fn(x.newTx(tx, ctx)) })
+}
+
+// batchWith is Batch on bbolt through do (the group commit's do or
+// doAnnounced).
+func (x *kvIndex) batchWith(do func(func(*bolt.Tx) error) error, fn func(indexTx) error) error {
+	defer x.txs.end(x.txs.begin())
+	ctx := context.Background()
+	return do(func(tx *bolt.Tx) error { return fn(x.newTx(kv.BoltTx(tx), ctx)) })
 }
 
 // Close closes the bbolt file; a Config.Index store is its owner's.

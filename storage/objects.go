@@ -57,6 +57,8 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 		vf  versionFields
 		mod = now()
 	)
+	ticket := s.announceWrite(opts.Size)
+	defer ticket.done()
 	err := s.idx.View(func(tx indexTx) (err error) {
 		if b, err = bucketOf(tx, tenant, bucket); err != nil {
 			return err
@@ -95,6 +97,7 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	w.ticket = ticket
 	p := w.p
 	rec := &objRecord{
 		ID: p.ref.ID, Tenant: tenant, Bucket: bucket, BucketID: b.ID, Key: key,

@@ -23,6 +23,8 @@ import (
 // share one bounded descriptor cache (segCache, segcache.go).
 type packLog struct {
 	drives []drive // drive i holds shard i's records
+	// gather[i] is drive i as an appendGatherer, nil for a remote drive.
+	gather []appendGatherer
 	idx    index
 	pins   pinner
 	// shared: other nodes append to these drives too (Config.Shared), so
@@ -58,7 +60,15 @@ func (l PackLoc) frameBytes() int64 { return packFrameHead + int64(l.Len) }
 const DefaultPackFiles = 256
 
 func newPackLog(drives []drive, idx index, pins pinner) *packLog {
-	return &packLog{drives: drives, idx: idx, pins: pins}
+	l := &packLog{drives: drives, idx: idx, pins: pins, gather: make([]appendGatherer, len(drives))}
+	for i, d := range drives {
+		var inner Drive = d
+		if c, ok := d.(*countedDrive); ok {
+			inner = c.Drive
+		}
+		l.gather[i], _ = inner.(appendGatherer)
+	}
+	return l
 }
 
 // append durably appends rec to drive i's pack log (group committed,

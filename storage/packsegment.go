@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cofferstore/coffer/internal/batcher"
@@ -28,7 +29,9 @@ type packSegments struct {
 	dir string
 	fds *segCache // read descriptors, shared by the store's drives
 
-	appends batcher.Batcher[*packReq] // group commit: one write and fdatasync per batch
+	// appends is the group commit: one write and fdatasync per batch. Small
+	// PUTs announce their appends (announce.go), so a batch waits for them.
+	appends batcher.Batcher[*packReq]
 
 	// The active segment; changed only by the leader, under segMu.
 	segMu  sync.Mutex
@@ -39,6 +42,8 @@ type packSegments struct {
 	buf []byte // the leader's batch buffer, reused up to maxPackBuf
 
 	rotateAt int64 // rotation size: packSegmentSize, or smaller in tests
+
+	batches atomic.Int64 // batches written (each one write and fdatasync)
 }
 
 // packSegmentSize is when the active segment is rotated, unless the
@@ -56,6 +61,10 @@ type packReq struct {
 	err  error
 }
 
+// packGatherWait bounds how long a batch waits for appends that writers
+// announced (announce.go).
+const packGatherWait = 2 * time.Millisecond
+
 // maxPackBuf is the largest batch buffer a pack log keeps for reuse.
 const maxPackBuf = 1 << 20
 
@@ -67,13 +76,19 @@ func newPackSegments(root string, fds *segCache) *packSegments {
 	}
 	p := &packSegments{dir: filepath.Join(root, packDir), fds: fds, rotateAt: packSegmentSize}
 	p.appends.Run = p.runBatch
+	p.appends.MaxWait = packGatherWait
 	return p
 }
 
-// append durably appends rec and returns its location.
-func (p *packSegments) append(rec []byte) (PackLoc, error) {
+// append durably appends rec and returns its location; expected says the
+// append was announced (expect).
+func (p *packSegments) append(rec []byte, expected bool) (PackLoc, error) {
 	r := &packReq{rec: rec, done: make(chan struct{})}
-	p.appends.Add(r)
+	if expected {
+		p.appends.AddExpected(r)
+	} else {
+		p.appends.Add(r)
+	}
 	<-r.done
 	return r.loc, r.err
 }
@@ -82,6 +97,7 @@ func (p *packSegments) append(rec []byte) (PackLoc, error) {
 // goroutine). A batch starts only after its members queued, so one
 // fdatasync covers them all.
 func (p *packSegments) runBatch(batch []*packReq) {
+	p.batches.Add(1)
 	err := p.writeBatch(batch)
 	for _, r := range batch {
 		if err != nil {

@@ -71,6 +71,7 @@ type Config struct {
 	testWrapDrive       func(i int, d Drive) Drive // wraps every drive the store opens (the power-loss layer)
 	testUnaligned       bool                       // write shard streams unpadded (Align 0), as versions before frame alignment did
 	testPackSegmentSize int64                      // rotate pack segments at this size instead of packSegmentSize
+	testPackGatherWait  time.Duration              // a pack batch waits this long for announced appends instead of packGatherWait
 	// testIndexDurable runs after every index commit, once it is durable
 	// (the power-loss layer snapshots index.db there); its error fails the
 	// commit's callers, as a power cut during the commit would.
@@ -361,6 +362,9 @@ func (s *Store) openDrives() error {
 			}
 			if s.cfg.testPackSegmentSize > 0 {
 				ld.packs.rotateAt = s.cfg.testPackSegmentSize
+			}
+			if s.cfg.testPackGatherWait > 0 {
+				ld.packs.appends.MaxWait = s.cfg.testPackGatherWait
 			}
 		}
 		_, local := d.(*localDrive)

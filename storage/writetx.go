@@ -34,6 +34,9 @@ type writeTx struct {
 	s    *Store
 	p    *pendingData // nil: an index-only write
 	done bool         // committed or aborted
+	// ticket is what PutObject announced before it read the body
+	// (announce.go); nil for other writes.
+	ticket *writeTicket
 
 	// Set by the commit's mutation; reset before every run of it (a
 	// batched transaction may run it more than once).
@@ -101,7 +104,7 @@ func (w *writeTx) commit(mutate func(tx indexTx) error) error {
 		seq   uint64
 		after *cleanupRecord
 	)
-	err := w.s.idx.Batch(func(tx indexTx) error {
+	err := w.s.commitFor(w.ticket)(func(tx indexTx) error {
 		w.freed, w.dead, w.rewrites = w.freed[:0], w.dead[:0], w.rewrites[:0]
 		if err := mutate(tx); err != nil {
 			return err
@@ -194,7 +197,7 @@ func (w *writeTx) persistPacked(rec *objRecord) error {
 	locs := make([]PackLoc, len(s.drives))
 	var ok atomic.Int32
 	s.parallel(func(i int) {
-		loc, err := s.packs.append(i, raws[i])
+		loc, err := s.appendFor(w.ticket, i, raws[i])
 		if err != nil {
 			p.failed[i] = err
 			s.drives[i].noteError(err)
