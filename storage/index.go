@@ -212,6 +212,8 @@ type kvIndex struct {
 	// segment; packBytes sums them. nil for bbolt, whose key format
 	// stays one counter per segment.
 	shard []byte
+	// recs caches decoded tenant and bucket records (reccache.go).
+	recs *recCaches
 }
 
 // topBuckets are the index's keyspaces; each exists from Open on.
@@ -230,7 +232,7 @@ func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*kv
 	if err != nil {
 		return nil, err
 	}
-	x := &kvIndex{db: kv.NewBolt(db), bolt: db, commit: newGroupCommit(db), txs: txs}
+	x := &kvIndex{db: kv.NewBolt(db), bolt: db, commit: newGroupCommit(db), txs: txs, recs: newRecCaches()}
 	x.commit.durable = durable
 	if err := x.createTop(); err != nil {
 		return nil, errors.Join(err, db.Close())
@@ -240,7 +242,7 @@ func openBoltIndex(path string, txs *txWatch, durable func(*bolt.DB) error) (*kv
 
 // openKVIndex is the index in a store another owner opened (and closes).
 func openKVIndex(db kv.DB, txs *txWatch) (*kvIndex, error) {
-	x := &kvIndex{db: db, txs: txs, shard: []byte(newID())}
+	x := &kvIndex{db: db, txs: txs, shard: []byte(newID()), recs: newRecCaches()}
 	return x, x.createTop()
 }
 
@@ -302,6 +304,7 @@ func (x *kvIndex) Close() error {
 type kvTx struct {
 	tx   kv.Tx
 	ctx  context.Context
+	recs *recCaches
 	tops [len(topBuckets)]kv.Bucket // top-level keyspaces looked up so far
 	// shard suffixes the pack byte counters this process adds to (see
 	// kvIndex.shard); nil: one counter per segment (bbolt).
@@ -309,7 +312,7 @@ type kvTx struct {
 }
 
 func (x *kvIndex) newTx(tx kv.Tx, ctx context.Context) *kvTx {
-	return &kvTx{tx: tx, ctx: ctx, shard: x.shard}
+	return &kvTx{tx: tx, ctx: ctx, shard: x.shard, recs: x.recs}
 }
 
 // errNoKeyspace reports a top-level keyspace missing (every one is
@@ -420,10 +423,18 @@ func scanTop[T any](t *kvTx, top, prefix []byte) ([]T, error) {
 }
 
 func (t *kvTx) tenant(name string) (*tenantRecord, error) {
-	return getTop[tenantRecord](t, bktTenants, []byte(name))
+	b, err := t.top(bktTenants)
+	if err != nil {
+		return nil, err
+	}
+	return t.recs.tenants.get(b, []byte(name))
 }
 func (t *kvTx) putTenant(r *tenantRecord) error {
-	return t.putTop(bktTenants, []byte(r.Name), r)
+	b, err := t.top(bktTenants)
+	if err != nil {
+		return err
+	}
+	return t.recs.tenants.put(b, []byte(r.Name), r)
 }
 func (t *kvTx) deleteTenant(name string) error {
 	return t.deleteTop(bktTenants, []byte(name))
@@ -446,10 +457,18 @@ func (t *kvTx) deleteVolume(tenant, name string) error {
 }
 
 func (t *kvTx) bucket(tenant, name string) (*bucketRecord, error) {
-	return getTop[bucketRecord](t, bktBuckets, pair(tenant, name))
+	b, err := t.top(bktBuckets)
+	if err != nil {
+		return nil, err
+	}
+	return t.recs.buckets.get(b, pair(tenant, name))
 }
-func (t *kvTx) putBucket(b *bucketRecord) error {
-	return t.putTop(bktBuckets, pair(b.Tenant, b.Name), b)
+func (t *kvTx) putBucket(r *bucketRecord) error {
+	b, err := t.top(bktBuckets)
+	if err != nil {
+		return err
+	}
+	return t.recs.buckets.put(b, pair(r.Tenant, r.Name), r)
 }
 func (t *kvTx) deleteBucket(tenant, name string) error {
 	return t.deleteTop(bktBuckets, pair(tenant, name))
