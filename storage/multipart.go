@@ -313,7 +313,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, tenant, bucket, key
 // from the listed parts (checked against the stored ones): the parts'
 // data, the multipart ETag and the upload's checksum over the parts.
 func assembleParts(b *bucketRecord, u *uploadRecord, stored map[int]*partRecord, parts []CompletePart) (*objRecord, error) {
-	rec := &objRecord{ID: newID(), Tenant: b.Tenant, Bucket: b.Name, BucketID: b.ID, Key: u.Key,
+	rec := &objRecord{ID: newDataID(), Tenant: b.Tenant, Bucket: b.Name, BucketID: b.ID, Key: u.Key,
 		ModTime: now(), Meta: u.Meta, PartsCount: len(parts)}
 	md5s := md5.New()
 	var sums []string

@@ -77,7 +77,7 @@ func (s *Store) writeData(ctx context.Context, body io.Reader, opts PutOptions) 
 	if err != nil {
 		return nil, err
 	}
-	id := newID()
+	id := newDataID()
 	s.pinID(id)
 	p := &pendingData{
 		ref:    dataRef{ID: id, Data: s.data, Parity: s.parity, BlockSize: s.blockSize},
