@@ -175,3 +175,48 @@ func TestCompactionCountsSkippedRecords(t *testing.T) {
 	}
 	ts.checkAll(t, live)
 }
+
+// A segment is created at its full size, sparse, so appends never change
+// its size; rotation cuts it to its records, and a segment a crash left
+// sparse is scanned to its last record and sized by what it holds.
+func TestPackSegmentSparseTail(t *testing.T) {
+	dir := t.TempDir()
+	p := newPackSegments(dir, nil)
+	p.rotateAt = 1 << 20
+	var locs []PackLoc
+	for i := range 5 {
+		loc, err := p.append(randBytes(uint64(i), 3000), false)
+		must(t, err)
+		locs = append(locs, loc)
+	}
+	seg := locs[0].Seg
+	path := filepath.Join(dir, packDir, segName(seg))
+	st, err := os.Stat(path)
+	must(t, err)
+	if st.Size() != p.rotateAt {
+		t.Fatalf("active segment is %d bytes, want its rotation size %d", st.Size(), p.rotateAt)
+	}
+	end := locs[4].Off + locs[4].frameBytes()
+	// As a crash leaves it: the scan finds every record and stops at the zeros.
+	var n int
+	must(t, p.scan(seg, func(loc PackLoc, rec []byte) error {
+		if loc != locs[n] || !bytes.Equal(rec, randBytes(uint64(n), 3000)) {
+			t.Fatalf("record %d: %+v, want %+v", n, loc, locs[n])
+		}
+		n++
+		return nil
+	}))
+	if n != 5 {
+		t.Fatalf("scan found %d records, want 5", n)
+	}
+	if got := p.segSize(seg); got < end || got >= p.rotateAt {
+		t.Fatalf("segSize of a sparse segment = %d, want its %d written bytes (rounded to blocks)", got, end)
+	}
+	// Rotation (drop) cuts the tail.
+	p.close()
+	st, err = os.Stat(path)
+	must(t, err)
+	if st.Size() != end || p.segSize(seg) != end {
+		t.Fatalf("after rotation the segment is %d bytes (segSize %d), want %d", st.Size(), p.segSize(seg), end)
+	}
+}
