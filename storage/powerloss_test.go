@@ -233,6 +233,19 @@ func (d *powerDrive) Append(rec []byte) (PackLoc, error) {
 	return d.Drive.Append(rec)
 }
 
+// The layer is an appendGatherer when its drive is (a local one), so the
+// power-loss runs take small PUTs' announced appends (announce.go).
+func (d *powerDrive) expectAppends(n int) { d.Drive.(appendGatherer).expectAppends(n) }
+
+func (d *powerDrive) appendExpected(rec []byte) (PackLoc, error) {
+	g := d.Drive.(appendGatherer)
+	if err := d.log.step(); err != nil {
+		g.expectAppends(-1) // the announced append will not come
+		return PackLoc{}, err
+	}
+	return g.appendExpected(rec)
+}
+
 func (d *powerDrive) Remove(names ...string) error {
 	if err := d.log.step(); err != nil {
 		return err
