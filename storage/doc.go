@@ -109,7 +109,17 @@
 // drive's appender takes the records queued by concurrent writers, writes
 // them with one write(2) at the end of the active segment and fdatasyncs
 // the segment once for the whole batch (group commit); a new segment's
-// directory entry is fsynced when it is created.
+// directory entry is fsynced when it is created. A segment is created at
+// its full rotation size, sparse, so appends do not change the file's size
+// (its tail is cut when it is rotated out).
+//
+// A small PUT announces its appends and its index commit when it enters
+// PutObject (announce.go); a batch leader that knows announced writes are
+// on their way waits for them, at most packGatherWait / indexGatherWait
+// (2 ms), so one fdatasync and one bbolt commit cover most concurrent small
+// writers. Waiting changes when a batch starts, never what is durable
+// before a write returns. Data ids are ordered by time after their first
+// byte (newDataID), so a commit's new ids share a leaf of the ids keyspace.
 //
 // Only when at least write quorum drives (data, plus one when data ==
 // parity) succeeded is the object committed in bbolt (writeTx.commit),
