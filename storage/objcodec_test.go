@@ -156,3 +156,37 @@ func TestEncodeObjectMetas(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectMetaInline: the read path's shortcut takes exactly the records
+// encodeObjectMetas (and encodeMeta) write for that drive and data id, and
+// leaves every other record to decodeMeta.
+func TestObjectMetaInline(t *testing.T) {
+	rec := sampleRecord()
+	inline := [][]byte{[]byte("shard0"), []byte("s1"), nil, []byte("parity-3")}
+	raws, err := encodeObjectMetas(rec, inline)
+	must(t, err)
+	for i, raw := range raws {
+		inl, ok, err := objectMetaInline(raw, i, rec.ID)
+		if err != nil || !ok || string(inl) != string(inline[i]) {
+			t.Fatalf("shard %d: ok %v err %v inline %q", i, ok, err, inl)
+		}
+		for _, other := range []struct {
+			shard int
+			id    string
+		}{{i + 1, rec.ID}, {i + 10, rec.ID}, {i, rec.ID[:len(rec.ID)-1]}, {i, rec.ID + "0"}, {i, "x"}} {
+			if _, ok, err := objectMetaInline(raw, other.shard, other.id); ok || err != nil {
+				t.Fatalf("shard %d taken as shard %d of %q (ok %v, err %v)", i, other.shard, other.id, ok, err)
+			}
+		}
+		bad := append([]byte(nil), raw...)
+		bad[len(bad)/2] ^= 1
+		if _, ok, err := objectMetaInline(bad, i, rec.ID); ok || err == nil {
+			t.Fatalf("shard %d: a flipped bit passed (ok %v, err %v)", i, ok, err)
+		}
+	}
+	part, err := encodeMeta(&metaHeader{Kind: "part", Shard: 0, Part: &partRecord{Ref: dataRef{ID: rec.ID}}}, []byte("p"))
+	must(t, err)
+	if _, ok, err := objectMetaInline(part, 0, rec.ID); ok || err != nil {
+		t.Fatalf("a part record taken for an object's (ok %v, err %v)", ok, err)
+	}
+}

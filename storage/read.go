@@ -32,6 +32,7 @@ type partSource struct {
 	files  []ShardFile
 	inline [][]byte
 	heads  []*metaHeader // inline streams: each drive's checked record header
+	raws   [][]byte      // a record whose header is decoded when asked (decodeCopy)
 	errs   []error
 }
 
@@ -42,7 +43,7 @@ func (s *Store) newPartSource(ref dataRef) (*partSource, error) {
 	}
 	n := ref.Data + ref.Parity
 	return &partSource{s: s, ref: ref, codec: c, once: make([]sync.Once, n), loaded: make([]bool, n),
-		files: make([]ShardFile, n), inline: make([][]byte, n), heads: make([]*metaHeader, n), errs: make([]error, n)}, nil
+		files: make([]ShardFile, n), inline: make([][]byte, n), heads: make([]*metaHeader, n), raws: make([][]byte, n), errs: make([]error, n)}, nil
 }
 
 // load opens (or reads) shard i once.
@@ -64,13 +65,7 @@ func (p *partSource) open(i int) {
 			raw, err = d.ReadFile(p.ref.ID + ".meta")
 		}
 		if err == nil {
-			h, inl, err = decodeMeta(raw)
-			if err == nil && (h.Shard != i || h.id() != p.ref.ID || int64(len(inl)) != p.codec.streamSize(p.ref.Size)) {
-				err = fmt.Errorf("%w: shard %d on drive %d", errBadMeta, h.Shard, i)
-			}
-			if err != nil {
-				h, inl = nil, nil
-			}
+			h, inl, err = p.decodeCopy(i, raw)
 		}
 	} else {
 		f, err = d.Open(p.ref.ID + ".shard")
@@ -89,6 +84,35 @@ func (p *partSource) open(i int) {
 	p.loaded[i], p.files[i], p.heads[i], p.inline[i], p.errs[i] = true, f, h, inl, err
 }
 
+// decodeCopy checks drive i's record of the inline stream and returns its
+// header and inline stream. A record of the form PutObject writes is not
+// parsed (objectMetaInline): its header stays nil here and header decodes
+// it when asked (heal), from raw, which the header check then keeps.
+func (p *partSource) decodeCopy(i int, raw []byte) (*metaHeader, []byte, error) {
+	want := p.codec.streamSize(p.ref.Size)
+	inl, ok, err := objectMetaInline(raw, i, p.ref.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok {
+		if int64(len(inl)) != want {
+			return nil, nil, fmt.Errorf("%w: drive %d: inline length", errBadMeta, i)
+		}
+		p.mu.Lock()
+		p.raws[i] = raw
+		p.mu.Unlock()
+		return nil, inl, nil
+	}
+	h, inl, err := decodeMeta(raw)
+	if err == nil && (h.Shard != i || h.id() != p.ref.ID || int64(len(inl)) != want) {
+		err = fmt.Errorf("%w: shard %d on drive %d", errBadMeta, h.Shard, i)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, inl, nil
+}
+
 // state is shard i's load state: whether its load ended, and its error.
 func (p *partSource) state(i int) (loaded bool, err error) {
 	p.mu.Lock()
@@ -100,6 +124,14 @@ func (p *partSource) state(i int) (loaded bool, err error) {
 // missing or bad), after loading it.
 func (p *partSource) header(i int) *metaHeader {
 	p.load(i)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.heads[i] == nil && p.raws[i] != nil {
+		if h, _, err := decodeMeta(p.raws[i]); err == nil && h.Shard == i && h.id() == p.ref.ID {
+			p.heads[i] = h
+		}
+		p.raws[i] = nil
+	}
 	return p.heads[i]
 }
 
