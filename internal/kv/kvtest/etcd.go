@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,12 +171,19 @@ func nopLogger() *zap.Logger { return zap.NewNop() }
 // ends).
 func Member(t testing.TB) (cli *clientv3.Client, stop func()) {
 	t.Helper()
-	cu, err1 := FreeURL()
-	pu, err2 := FreeURL()
-	if err := errors.Join(err1, err2); err != nil {
-		t.Fatal(err)
-	}
-	e, err := StartEtcd(t.TempDir(), "member", cu, pu)
+	var (
+		e  *embed.Etcd
+		cu string
+	)
+	err := retryPorts(func() error {
+		var pu string
+		var err error
+		if cu, pu, err = freeURLs(); err != nil {
+			return err
+		}
+		e, err = StartEtcd(t.TempDir(), "member", cu, pu)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,14 +202,33 @@ func Member(t testing.TB) (cli *clientv3.Client, stop func()) {
 // and a stop function per member (idempotent; all run when t ends).
 func Cluster(t testing.TB, n int) (urls []string, stops []func()) {
 	t.Helper()
+	var members []*embed.Etcd
+	err := retryPorts(func() error {
+		var err error
+		members, urls, err = startCluster(t, n)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops = make([]func(), n)
+	for i, m := range members {
+		stops[i] = sync.OnceFunc(m.Close)
+		t.Cleanup(stops[i])
+	}
+	return urls, stops
+}
+
+// startCluster starts n members on free ports; on any error it closes the
+// ones that started.
+func startCluster(t testing.TB, n int) ([]*embed.Etcd, []string, error) {
 	peers := make([]string, n)
-	urls = make([]string, n)
+	urls := make([]string, n)
 	var initial []string
 	for i := range n {
-		cu, err1 := FreeURL()
-		pu, err2 := FreeURL()
-		if err := errors.Join(err1, err2); err != nil {
-			t.Fatal(err)
+		cu, pu, err := freeURLs()
+		if err != nil {
+			return nil, nil, err
 		}
 		urls[i], peers[i] = cu, pu
 		initial = append(initial, fmt.Sprintf("m%d=%s", i, pu))
@@ -215,16 +242,33 @@ func Cluster(t testing.TB, n int) (urls []string, stops []func()) {
 		})
 	}
 	wg.Wait()
-	stops = make([]func(), n)
-	for i, m := range members {
-		stops[i] = func() {}
-		if m != nil {
-			stops[i] = sync.OnceFunc(m.Close)
-			t.Cleanup(stops[i])
+	if err := errors.Join(errs...); err != nil {
+		for _, m := range members {
+			if m != nil {
+				m.Close()
+			}
+		}
+		return nil, nil, err
+	}
+	return members, urls, nil
+}
+
+// freeURLs returns a client and a peer URL on ports free a moment ago.
+func freeURLs() (client, peer string, err error) {
+	cu, err1 := FreeURL()
+	pu, err2 := FreeURL()
+	return cu, pu, errors.Join(err1, err2)
+}
+
+// retryPorts runs start up to 5 times while it fails because a port
+// FreeURL found was taken before etcd bound it (other test processes open
+// connections from ephemeral ports all the time).
+func retryPorts(start func() error) error {
+	var err error
+	for range 5 {
+		if err = start(); err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+			return err
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	return urls, stops
+	return err
 }
