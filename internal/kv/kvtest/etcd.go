@@ -117,23 +117,24 @@ func sharedURL() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var lastErr error
-	for range 5 { // a free port can be taken between FreeURL and the bind
-		cu, err1 := FreeURL()
-		pu, err2 := FreeURL()
-		if err := errors.Join(err1, err2); err != nil {
-			return "", err
+	err = retryPorts(func() error {
+		cu, pu, err := freeURLs()
+		if err != nil {
+			return err
 		}
 		e, err := start(dir+"/member", "test", cu, pu, true)
-		if err == nil {
-			shared.e, shared.dir, shared.url = e, dir, cu
-			return cu, nil
+		if err != nil {
+			_ = os.RemoveAll(dir + "/member")
+			return err
 		}
-		lastErr = err
-		_ = os.RemoveAll(dir + "/member")
+		shared.e, shared.dir, shared.url = e, dir, cu
+		return nil
+	})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return "", fmt.Errorf("kvtest: starting etcd: %w", err)
 	}
-	_ = os.RemoveAll(dir)
-	return "", fmt.Errorf("kvtest: starting etcd: %w", lastErr)
+	return shared.url, nil
 }
 
 // Stop stops the shared member and removes its data (call it from
