@@ -406,6 +406,25 @@ func (t *kvTx) putTop(top, key []byte, v any) error {
 	return putJSON(b, key, v)
 }
 
+// getCached is getTop through one of the index's record caches
+// (reccache.go).
+func getCached[T any](t *kvTx, top, key []byte, c *recCache[T]) (*T, error) {
+	b, err := t.top(top)
+	if err != nil {
+		return nil, err
+	}
+	return c.get(b, key)
+}
+
+// putCached is putTop through one of the index's record caches.
+func putCached[T any](t *kvTx, top, key []byte, v *T, c *recCache[T]) error {
+	b, err := t.top(top)
+	if err != nil {
+		return err
+	}
+	return c.put(b, key, v)
+}
+
 func (t *kvTx) deleteTop(top, key []byte) error {
 	b, err := t.top(top)
 	if err != nil {
@@ -423,18 +442,10 @@ func scanTop[T any](t *kvTx, top, prefix []byte) ([]T, error) {
 }
 
 func (t *kvTx) tenant(name string) (*tenantRecord, error) {
-	b, err := t.top(bktTenants)
-	if err != nil {
-		return nil, err
-	}
-	return t.recs.tenants.get(b, []byte(name))
+	return getCached(t, bktTenants, []byte(name), t.recs.tenants)
 }
 func (t *kvTx) putTenant(r *tenantRecord) error {
-	b, err := t.top(bktTenants)
-	if err != nil {
-		return err
-	}
-	return t.recs.tenants.put(b, []byte(r.Name), r)
+	return putCached(t, bktTenants, []byte(r.Name), r, t.recs.tenants)
 }
 func (t *kvTx) deleteTenant(name string) error {
 	return t.deleteTop(bktTenants, []byte(name))
@@ -457,18 +468,10 @@ func (t *kvTx) deleteVolume(tenant, name string) error {
 }
 
 func (t *kvTx) bucket(tenant, name string) (*bucketRecord, error) {
-	b, err := t.top(bktBuckets)
-	if err != nil {
-		return nil, err
-	}
-	return t.recs.buckets.get(b, pair(tenant, name))
+	return getCached(t, bktBuckets, pair(tenant, name), t.recs.buckets)
 }
-func (t *kvTx) putBucket(r *bucketRecord) error {
-	b, err := t.top(bktBuckets)
-	if err != nil {
-		return err
-	}
-	return t.recs.buckets.put(b, pair(r.Tenant, r.Name), r)
+func (t *kvTx) putBucket(b *bucketRecord) error {
+	return putCached(t, bktBuckets, pair(b.Tenant, b.Name), b, t.recs.buckets)
 }
 func (t *kvTx) deleteBucket(tenant, name string) error {
 	return t.deleteTop(bktBuckets, pair(tenant, name))

@@ -82,7 +82,7 @@ func newPackSegments(root string, fds *segCache) *packSegments {
 }
 
 // append durably appends rec and returns its location; expected says the
-// append was announced (expect).
+// append was announced (announce.go).
 func (p *packSegments) append(rec []byte, expected bool) (PackLoc, error) {
 	r := &packReq{rec: rec, done: make(chan struct{})}
 	if expected {
