@@ -57,7 +57,9 @@ type shardResult struct {
 // remote shard that has not arrived after Config.HedgeAfter is not waited
 // for: a parity shard is read in its place for each one still missing,
 // and whichever shards arrive first decode the block (reconstructing the
-// data shards left out). Drives that kept a read waiting are passed over
+// data shards left out). Every further HedgeAfter without enough shards
+// hedges again, while shards are left to read, so a hedge that lands on
+// another slow drive is not waited for either. Drives that kept a read waiting are passed over
 // for slowFor while others can serve. A remote read goes into a buffer of
 // its own, so one left running never writes into buf after the block is
 // decoded; local reads write into buf and are always waited for. A shard
@@ -127,6 +129,9 @@ func (p *partSource) readHedged(b int64, buf *codecBuf, d *decodedBlock, ss, fle
 			}
 			for k := pendingRemote; k > 0 && next(); k-- {
 			}
+			// And again after another HedgeAfter: a hedge may land on
+			// a drive as slow as the one it stands in for.
+			timer.Reset(s.cfg.HedgeAfter)
 			continue
 		}
 		if s.hedge[r.i] {
