@@ -43,8 +43,9 @@ type writeTicket struct {
 
 // announceWrite announces a write of size bytes if its body is small
 // enough to be packed (nil otherwise: large and unknown sizes announce
-// nothing).
-func (s *Store) announceWrite(size int64) *writeTicket {
+// nothing); its index commit too unless the write expects the fast path,
+// whose commit is the fast log's applier's.
+func (s *Store) announceWrite(size int64, commit bool) *writeTicket {
 	if size < 0 || size > inlineMax {
 		return nil
 	}
@@ -55,7 +56,7 @@ func (s *Store) announceWrite(size int64) *writeTicket {
 			t.drives[i] = g
 		}
 	}
-	if x, ok := s.idx.(*kvIndex); ok && x.commit != nil {
+	if x := s.raw; commit && x.commit != nil {
 		x.commit.batch.Expect(1)
 		t.commit = x.commit
 	}
@@ -80,8 +81,16 @@ func (s *Store) commitFor(t *writeTicket) func(fn func(indexTx) error) error {
 	}
 	g := t.commit
 	t.commit = nil
-	x := s.idx.(*kvIndex)
-	return func(fn func(indexTx) error) error { return x.batchWith(g.doAnnounced, fn) }
+	x := s.raw
+	return func(fn func(indexTx) error) error {
+		if s.fast != nil {
+			if err := s.fast.barrier(); err != nil { // as s.idx.Batch would
+				g.batch.Expect(-1) // the announced commit will not come
+				return err
+			}
+		}
+		return x.batchWith(g.doAnnounced, fn)
+	}
 }
 
 // done withdraws what t announced and did not use.

@@ -100,6 +100,7 @@ func (s *Store) changeBucketCfg(tenant, bucket string, change func(b *bucketReco
 	if err := s.persistBucketCfg(b, docs); err != nil {
 		return err
 	}
+	release := s.excludeFast() // versioning and Object Lock end a bucket's fast PUTs
 	err = s.idx.Update(func(tx indexTx) error {
 		cur, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
@@ -128,6 +129,7 @@ func (s *Store) changeBucketCfg(tenant, bucket string, change func(b *bucketReco
 		}
 		return tx.putBucket(cur)
 	})
+	release()
 	if errors.Is(err, ErrBucketNotFound) {
 		// Deleted meanwhile (its delete saw no file to remove, or removed
 		// the old one): the files just written must not bring it back in

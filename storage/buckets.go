@@ -102,6 +102,11 @@ func (b *bucketRecord) info() BucketInfo {
 
 // GetBucket returns a bucket and its usage.
 func (s *Store) GetBucket(ctx context.Context, tenant, bucket string) (BucketInfo, error) {
+	if s.fast != nil {
+		if err := s.fast.barrier(); err != nil { // its counters include every acknowledged PUT
+			return BucketInfo{}, err
+		}
+	}
 	b, err := s.lookupBucket(tenant, bucket)
 	if err != nil {
 		return BucketInfo{}, err
@@ -140,6 +145,7 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 		trashed *bucketRecord
 		dropped *bucketRecord
 	)
+	release := s.excludeFast() // no fast PUT into the bucket is between its check and publication
 	err := s.idx.Update(func(tx indexTx) error {
 		dropped, trashed = nil, nil // fn may run again (optimistic index)
 		b, err := bucketOf(tx, tenant, bucket)
@@ -176,6 +182,7 @@ func (s *Store) DeleteBucket(ctx context.Context, tenant, bucket string, force b
 		trashed = b
 		return tx.deleteBucket(tenant, bucket)
 	})
+	release()
 	if err == nil && dropped != nil {
 		s.dropBucketCfg(dropped)
 	}

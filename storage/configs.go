@@ -130,7 +130,9 @@ func (s *Store) GetBucketConfig(ctx context.Context, tenant, bucket string, kind
 		return nil, err
 	}
 	var doc []byte
-	err := s.idx.View(func(tx indexTx) error {
+	// Read by requests (policy, CORS, public access): no fast-log
+	// barrier, fast PUTs change no configuration.
+	err := s.raw.View(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -188,7 +190,7 @@ func (s *Store) GetTenantConfig(ctx context.Context, tenant string, kind ConfigK
 		return nil, err
 	}
 	var doc []byte
-	err := s.idx.View(func(tx indexTx) error {
+	err := s.raw.View(func(tx indexTx) error { // no barrier, as GetBucketConfig
 		t, err := tenantOf(tx, tenant)
 		if err != nil {
 			return err

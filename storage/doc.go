@@ -15,6 +15,13 @@
 //     version replaces another. Outside it: a forced bucket delete's purge
 //     (data first, see "Deleting buckets") and heal and compaction moving
 //     packed copies (packLog.relocate), which change no data or usage.
+//   - fastput.go: the fast log. A small unconditional PUT into an
+//     unversioned, unlocked bucket of a tenant without quota returns once
+//     its records are in the pack logs of write-quorum drives; its
+//     writeTx.putObject runs afterwards in the fast log's applier, batched
+//     and in sequence order, and Open replays what a crash left unapplied.
+//     Every other index transaction waits for the applier first (its
+//     barrier), reads of a key's current version see the overlay.
 //   - versions.go, listversions.go, lock.go, bucketcfg.go,
 //     purgeversions.go: versioning and Object Lock (see "Versions").
 //   - configs.go: per-bucket configuration documents and tenant
@@ -129,6 +136,9 @@
 // transaction and one fsync: a commit starts as soon as the previous one
 // ends and takes every write queued meanwhile (no timer). A write may carry
 // a precondition (PutOptions.Precondition) evaluated in that transaction. The commit is the commit point; PutObject returns after it.
+// On the fast path (fastput.go) the commit point is earlier: the pack-log
+// fdatasync on write quorum of records carrying a sequence number, which
+// Open replays into the index if the applier's commit did not happen.
 // Replaced data is deleted after the commit. Below quorum everything written
 // is removed (appended pack records stay as dead bytes for compaction) and
 // ErrQuorum (or ErrDiskFull when a drive reported ENOSPC) is returned.

@@ -121,6 +121,10 @@ type indexTx interface {
 	putCleanup(c *cleanupRecord) (uint64, error)
 	deleteCleanup(seq uint64) error
 	eachCleanup(fn func(seq uint64, c *cleanupRecord)) error
+	// fastMark and putFastMark read and write the fast log's applied mark
+	// (fastput.go); nil when none was written.
+	fastMark() (*fastMark, error)
+	putFastMark(m *fastMark) error
 
 	// Live bytes of each drive's pack segments, for compaction.
 	addPackBytes(drive int, seg uint32, delta int64) error
@@ -193,6 +197,8 @@ var (
 	bktConfigs = []byte("configs")
 	// cleanup: 8-byte big-endian sequence -> cleanupRecord.
 	bktCleanup = []byte("cleanup")
+	// fastlog: "mark" -> fastMark (fastput.go).
+	bktFast = []byte("fastlog")
 )
 
 // kvIndex is the index over a kv.DB: bbolt (DataDir/index.db, committed
@@ -217,7 +223,7 @@ type kvIndex struct {
 }
 
 // topBuckets are the index's keyspaces; each exists from Open on.
-var topBuckets = [...][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup}
+var topBuckets = [...][]byte{bktTenants, bktVolumes, bktBuckets, bktObjects, bktUploads, bktParts, bktIDs, bktTrash, bktPacks, bktVersions, bktNulls, bktConfigs, bktCleanup, bktFast}
 
 // topPaths are the kv paths of topBuckets.
 var topPaths = func() (p [len(topBuckets)][][]byte) {
@@ -772,6 +778,10 @@ func (t *kvTx) putCleanup(c *cleanupRecord) (uint64, error) {
 	}
 	return seq, putJSON(b, binary.BigEndian.AppendUint64(nil, seq), c)
 }
+
+func (t *kvTx) fastMark() (*fastMark, error) { return getTop[fastMark](t, bktFast, []byte("mark")) }
+
+func (t *kvTx) putFastMark(m *fastMark) error { return t.putTop(bktFast, []byte("mark"), m) }
 
 func (t *kvTx) deleteCleanup(seq uint64) error {
 	return t.deleteTop(bktCleanup, binary.BigEndian.AppendUint64(nil, seq))

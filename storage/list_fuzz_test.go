@@ -62,7 +62,7 @@ func FuzzListing(f *testing.F) {
 		f.Add(s.objects, s.uploads, s.parts, s.prefix, s.delimiter, s.marker, s.idMarker, s.idPick, s.maxKeys, s.partMarker, s.maxParts)
 	}
 	ws := openWedgeable(f)
-	ws.idx.(*kvIndex).bolt.NoSync = true
+	ws.raw.bolt.NoSync = true
 	ctx := context.Background()
 	if err := ws.CreateBucket(ctx, "acme", "fuzz", BucketOptions{}); err != nil {
 		f.Fatal(err)

@@ -24,9 +24,11 @@ func bucketOf(tx indexTx, tenant, bucket string) (*bucketRecord, error) {
 	return b, nil
 }
 
+// lookupBucket reads the bucket record without the fast log's barrier:
+// fast PUTs change only its counters.
 func (s *Store) lookupBucket(tenant, bucket string) (*bucketRecord, error) {
 	var b *bucketRecord
-	err := s.idx.View(func(tx indexTx) (err error) {
+	err := s.raw.View(func(tx indexTx) (err error) {
 		b, err = bucketOf(tx, tenant, bucket)
 		return err
 	})
@@ -53,15 +55,26 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 		return ObjectInfo{}, err
 	}
 	var (
-		b   *bucketRecord
-		vf  versionFields
-		mod = now()
+		b    *bucketRecord
+		vf   versionFields
+		mod  = now()
+		fast = s.fast != nil && opts.Precondition == nil && opts.Size >= 0 && opts.Size <= inlineMax &&
+			opts.Retention == nil && !opts.LegalHold
 	)
-	ticket := s.announceWrite(opts.Size)
+	ticket := s.announceWrite(opts.Size, !fast)
 	defer ticket.done()
-	err := s.idx.View(func(tx indexTx) (err error) {
+	// The checks before the body read the index as it is: the commit
+	// (or, on the fast path, fastCheck under the gate) decides.
+	err := s.raw.View(func(tx indexTx) (err error) {
 		if b, err = bucketOf(tx, tenant, bucket); err != nil {
 			return err
+		}
+		if fast {
+			t, err := tx.tenant(tenant)
+			if err != nil {
+				return err
+			}
+			fast = fastEligible(t, b)
 		}
 		if vf, err = s.newVersionFields(b, opts.Retention, opts.LegalHold, mod); err != nil {
 			return err
@@ -110,6 +123,11 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 		rec.Checksums = map[checksum.Algorithm]string{p.dig.algo: p.dig.checksum}
 		rec.ChecksumType = checksum.FullObject
 	}
+	if fast && p.ref.Inline && rec.SSE == nil {
+		if info, ok, err := s.putFast(w, rec); ok {
+			return info, err
+		}
+	}
 	if err := w.persistObject(rec); err != nil {
 		return ObjectInfo{}, err
 	}
@@ -122,6 +140,28 @@ func (s *Store) PutObject(ctx context.Context, tenant, bucket, key string, body 
 	info := rec.info()
 	info.IsLatest = w.latest
 	return info, nil
+}
+
+// putFast finishes a PutObject on the fast path (fastput.go): its records
+// appended on write quorum, rec is published and the PUT is acknowledged;
+// the applier commits it. ok is false when the bucket changed since the
+// PUT's checks: the caller goes on with the synced commit.
+func (s *Store) putFast(w *writeTx, rec *objRecord) (info ObjectInfo, ok bool, err error) {
+	release := s.fast.enter()
+	defer release()
+	if !s.fast.room() || !s.fastCheck(rec.Tenant, rec.Bucket, rec.BucketID) {
+		return ObjectInfo{}, false, nil
+	}
+	e := s.fast.draw()
+	rec.Seq = e.seq
+	if err := w.persistPacked(rec); err != nil {
+		s.fast.abandon(e)
+		return ObjectInfo{}, true, err
+	}
+	s.fast.publish(e, w, rec)
+	info = rec.info()
+	info.IsLatest = true
+	return info, true, nil
 }
 
 // putDelta is the usage delta of writing an object of size bytes over prev

@@ -304,6 +304,7 @@ func TestPowerLossVersioned(t *testing.T) { powerLossRun(t, testSize(2, 6, 30), 
 func powerLossRun(t *testing.T, iterations int, versioned bool) {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var acked, undone, trunc, cutOps int64
+	var replayed int
 	var indexCopies int
 	for it := 0; it < iterations; it++ {
 		dir := t.TempDir()
@@ -354,6 +355,7 @@ func powerLossRun(t *testing.T, iterations int, versioned bool) {
 		if err != nil {
 			t.Fatalf("iteration %d: reopen after the cut: %v", it, err)
 		}
+		replayed += s.fastReplayed
 		for w := range outcomes {
 			for key, o := range outcomes[w] {
 				if o.acked != 0 {
@@ -366,8 +368,9 @@ func powerLossRun(t *testing.T, iterations int, versioned bool) {
 		verifyAfterCrash(t, dir, it) // listing = readable set, usage = recount, no orphans
 	}
 	t.Logf("%d iterations, cut after %d drive operations on average; %d acknowledged objects verified; "+
-		"%d unsynced renames undone, %d unsynced tails cut; index.db rolled back to its last durable copy each time (%d copies taken)",
-		iterations, cutOps/int64(iterations), acked, undone, trunc, indexCopies)
+		"%d unsynced renames undone, %d unsynced tails cut; index.db rolled back to its last durable copy each time (%d copies taken); "+
+		"%d small PUTs replayed from the pack logs at reopen",
+		iterations, cutOps/int64(iterations), acked, undone, trunc, indexCopies, replayed)
 }
 
 // powerWorkload runs puts (packed, inline and direct-I/O shard sizes),

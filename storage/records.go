@@ -83,6 +83,9 @@ type objRecord struct {
 	// SSEID is the id the record's sse.Context names (see sseContext): drawn
 	// per write for a single-part version, the upload id for a multipart one.
 	SSEID string `json:"sseID,omitempty"`
+	// Seq is, for a small PUT acknowledged before its index commit
+	// (fastput.go), its sequence in the fast log; 0 otherwise.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // versionID is the version's public id ("null" for the null version).

@@ -84,6 +84,14 @@ type Config struct {
 	testBeforeRewrite func()
 	// testNow is the clock of Object Lock retention (nil: time.Now).
 	testNow func() time.Time
+	// testReplayCrashAt makes Open's replay of the fast log stop with
+	// errReplayCrash after applying this many records, as a crash would.
+	testReplayCrashAt int
+	// testNoFastPut keeps every PUT on the synced commit.
+	testNoFastPut bool
+	// testFastHold, when set, holds the fast log's applier until it is
+	// closed (records stay acknowledged and unapplied).
+	testFastHold chan struct{}
 }
 
 // Defaults chosen by benchmark (see docs/benchmarks.md).
@@ -106,10 +114,18 @@ const (
 
 // Store is the erasure-coded object store. It implements ObjectStore.
 type Store struct {
-	cfg    Config
-	log    *slog.Logger
-	idx    index
-	drives []drive // by position in the set: drive i holds shard i
+	cfg Config
+	log *slog.Logger
+	idx index // raw, behind the fast log's barrier when there is one
+	raw *kvIndex
+	// fast acknowledges small PUTs before their index commit (fastput.go);
+	// nil for a shared index or drives of other nodes.
+	fast *fastLog
+	// remote is set when some drive is another node's.
+	remote bool
+	// fastReplayed counts the records Open's replay applied (tests).
+	fastReplayed int
+	drives       []drive // by position in the set: drive i holds shard i
 	// hedge marks the drives of other nodes, whose reads readHedged does
 	// not wait for past Config.HedgeAfter; slowUntil (unix ns) is until
 	// when a drive that kept a read waiting is read only when no other
@@ -226,19 +242,27 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open index: %w", err)
 	}
-	s.idx = idx
+	s.idx, s.raw = idx, idx
 	s.packs = newPackLog(s.drives, idx, s)
 	s.packs.shared = cfg.Shared
 	s.cleanTempAtOpen()
 	if err := s.finishCleanups(); err != nil {
 		return nil, errors.Join(fmt.Errorf("storage: finish removals a crash interrupted: %w", err), idx.Close())
 	}
+	if cfg.Index == nil && !cfg.Shared && !s.remote && !cfg.testNoFastPut {
+		applied, err := s.replayFast()
+		if err != nil {
+			return nil, errors.Join(err, idx.Close())
+		}
+		s.fast = newFastLog(s, applied)
+		s.idx = barrierIndex{kvIndex: idx, f: s.fast}
+	}
 	if !cfg.Shared {
 		if err := s.finishTrash(context.Background()); err != nil {
 			s.log.Warn("storage: finishing interrupted bucket deletions", "err", err)
 		}
 		if err := s.recountUploads(); err != nil {
-			return nil, errors.Join(fmt.Errorf("storage: count unfinished uploads: %w", err), idx.Close())
+			return nil, errors.Join(fmt.Errorf("storage: count unfinished uploads: %w", err), s.closeFast(), idx.Close())
 		}
 	}
 	s.wg.Add(2)
@@ -369,6 +393,7 @@ func (s *Store) openDrives() error {
 		}
 		_, local := d.(*localDrive)
 		s.hedge[pos] = !local && s.cfg.HedgeAfter >= 0 // another node's drive (read.go: readHedged)
+		s.remote = s.remote || !local
 		if s.cfg.testWrapDrive != nil {
 			d = s.cfg.testWrapDrive(pos, d)
 		}
@@ -424,6 +449,7 @@ func (s *Store) formatDrive(d Drive, i int) error {
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		_ = s.closeFast()
 		close(s.stop)
 		s.wg.Wait()
 		if ferr := s.flushCleanups(); ferr != nil {
@@ -437,6 +463,14 @@ func (s *Store) Close() error {
 		}
 	})
 	return err
+}
+
+// closeFast applies what the fast log holds and stops its applier.
+func (s *Store) closeFast() error {
+	if s.fast != nil {
+		s.fast.close()
+	}
+	return nil
 }
 
 // writeQuorum is how many drives must hold a write: data shards, plus one

@@ -55,7 +55,9 @@ func (t *tenantRecord) public() Tenant {
 // GetTenant returns a tenant record.
 func (s *Store) GetTenant(ctx context.Context, name string) (Tenant, error) {
 	var out Tenant
-	err := s.idx.View(func(tx indexTx) error {
+	// Every request reads its tenant: no fast-log barrier (fast PUTs
+	// change only its usage counters, which Tenant does not show).
+	err := s.raw.View(func(tx indexTx) error {
 		t, err := tenantOf(tx, name)
 		if err == nil {
 			out = t.public()
@@ -95,6 +97,7 @@ func (s *Store) SetQuota(ctx context.Context, name string, q Quota) error {
 	if err := validQuota(q); err != nil {
 		return err
 	}
+	defer s.excludeFast()() // a tenant with a quota has no fast PUTs
 	return s.updateTenant(name, func(t *tenantRecord) { t.Quota = q })
 }
 
@@ -123,6 +126,7 @@ func (s *Store) DeleteTenant(ctx context.Context, name string) error {
 			return err
 		}
 	}
+	defer s.excludeFast()()
 	return s.idx.Update(func(tx indexTx) error {
 		vols, err := tx.volumes(name)
 		if err != nil {

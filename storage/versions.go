@@ -493,7 +493,16 @@ func (s *Store) getVersion(tenant, bucket, key, versionID string) (*objRecord, b
 		rec    *objRecord
 		latest bool
 	)
-	err := s.idx.View(func(tx indexTx) error {
+	ix := s.idx
+	if versionID == "" && s.fast != nil {
+		// The current version: a PUT acknowledged and not yet applied is
+		// in the fast log's overlay; any other is in the index already.
+		if rec := s.fast.lookup(tenant, bucket, key); rec != nil {
+			return rec, true, nil
+		}
+		ix = s.raw
+	}
+	err := ix.View(func(tx indexTx) error {
 		b, err := bucketOf(tx, tenant, bucket)
 		if err != nil {
 			return err
