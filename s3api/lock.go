@@ -180,7 +180,7 @@ func (s *server) putLockOptions(r *http.Request, rq *request, opts *storage.PutO
 	if lh.present {
 		return errLockPutNeedsDigest
 	}
-	b, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket)
+	b, err := s.store.BucketSettings(rq.ctx, rq.tenant, rq.bucket)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (s *server) partLockDigest(rq *request, uploadID string, opts storage.PutOp
 	if lp.Upload.Retention != nil || lp.Upload.LegalHold {
 		return errLockPartNeedsDigest
 	}
-	b, err := s.store.GetBucket(rq.ctx, rq.tenant, rq.bucket)
+	b, err := s.store.BucketSettings(rq.ctx, rq.tenant, rq.bucket)
 	if err != nil {
 		return err
 	}

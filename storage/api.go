@@ -41,6 +41,10 @@ type ObjectStore interface {
 	// Lock and versioning with it, opts.Configs are its first documents.
 	CreateBucket(ctx context.Context, tenant, bucket string, opts BucketOptions) error
 	GetBucket(ctx context.Context, tenant, bucket string) (BucketInfo, error)
+	// BucketSettings is GetBucket for its settings (versioning, Object
+	// Lock) only: it does not wait for small PUTs being committed, so its
+	// counters may lag them by a few milliseconds (see fastput.go).
+	BucketSettings(ctx context.Context, tenant, bucket string) (BucketInfo, error)
 	ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, error)
 	// DeleteBucket removes an empty bucket; with force it removes the bucket and
 	// everything in it (objects and unfinished uploads), safely across crashes.

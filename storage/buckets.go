@@ -114,6 +114,16 @@ func (s *Store) GetBucket(ctx context.Context, tenant, bucket string) (BucketInf
 	return b.info(), nil
 }
 
+// BucketSettings is GetBucket without the fast log's barrier (see the
+// ObjectStore interface).
+func (s *Store) BucketSettings(ctx context.Context, tenant, bucket string) (BucketInfo, error) {
+	b, err := s.lookupBucket(tenant, bucket)
+	if err != nil {
+		return BucketInfo{}, err
+	}
+	return b.info(), nil
+}
+
 // ListBuckets returns the tenant's buckets sorted by name.
 func (s *Store) ListBuckets(ctx context.Context, tenant string) ([]BucketInfo, error) {
 	out := []BucketInfo{}
