@@ -413,8 +413,13 @@ func (f *fastLog) apply(batch []*fastEntry, scan []uint32) error {
 			cleanup() // Open's replay: nothing runs beside it
 		} else {
 			// Cleanups read the index (through the barrier): not on
-			// the applier's goroutine.
-			go cleanup()
+			// the applier's goroutine. Close waits for them (s.wg):
+			// the applier has stopped before it does.
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				cleanup()
+			}()
 		}
 		return nil
 	}
