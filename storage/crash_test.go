@@ -18,7 +18,8 @@ import (
 const crashEnv = "COFFER_CRASH_DIR"
 
 func crashConfig(dir string) Config {
-	cfg := Config{DataDir: filepath.Join(dir, "state"), BlockSize: 64 << 10, ScrubInterval: -1}
+	// FastPut: the crash and power-loss runs take the fast log's path.
+	cfg := Config{DataDir: filepath.Join(dir, "state"), BlockSize: 64 << 10, ScrubInterval: -1, FastPut: true}
 	for i := 0; i < 4; i++ {
 		cfg.Drives = append(cfg.Drives, filepath.Join(dir, fmt.Sprintf("drive%d", i+1)))
 	}

@@ -15,13 +15,14 @@
 //     version replaces another. Outside it: a forced bucket delete's purge
 //     (data first, see "Deleting buckets") and heal and compaction moving
 //     packed copies (packLog.relocate), which change no data or usage.
-//   - fastput.go: the fast log. A small unconditional PUT into an
-//     unversioned, unlocked bucket of a tenant without quota returns once
-//     its records are in the pack logs of write-quorum drives; its
-//     writeTx.putObject runs afterwards in the fast log's applier, batched
-//     and in sequence order, and Open replays what a crash left unapplied.
-//     Every other index transaction waits for the applier first (its
-//     barrier), reads of a key's current version see the overlay.
+//   - fastput.go: the fast log (Config.FastPut, off by default). A small
+//     unconditional PUT into an unversioned, unlocked bucket of a tenant
+//     without quota returns once its records are in the pack logs of
+//     write-quorum drives; its writeTx.putObject runs afterwards in the
+//     fast log's applier, batched and in sequence order, and Open replays
+//     what a crash left unapplied. Every other index transaction waits
+//     for the applier first (its barrier), reads of a key's current
+//     version see the overlay.
 //   - versions.go, listversions.go, lock.go, bucketcfg.go,
 //     purgeversions.go: versioning and Object Lock (see "Versions").
 //   - configs.go: per-bucket configuration documents and tenant

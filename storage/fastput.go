@@ -39,7 +39,8 @@ package storage
 //     batch, so an interrupted replay resumes.
 //
 // Records stay pinned (pinID) until applied, so compaction and the scrubber
-// leave them. The fast path is off for a shared index (cluster mode) and
+// leave them. The fast path is on only with Config.FastPut (off by default
+// until it measures faster), and off for a shared index (cluster mode) and
 // for stores with drives of other nodes.
 
 import (

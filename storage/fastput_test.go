@@ -46,7 +46,7 @@ func heldFastStore(t *testing.T) *testStore {
 	if testIndex != nil {
 		t.Skip("the fast path is off on a shared index")
 	}
-	ts := newTestStore(t, 4, func(c *Config) { c.testFastHold = make(chan struct{}) })
+	ts := newTestStore(t, 4, func(c *Config) { c.FastPut, c.testFastHold = true, make(chan struct{}) })
 	if ts.fast == nil {
 		t.Fatal("no fast log")
 	}
@@ -177,7 +177,7 @@ func TestFastPutNotEligible(t *testing.T) {
 	if testIndex != nil {
 		t.Skip("the fast path is off on a shared index")
 	}
-	ts := newTestStore(t, 4)
+	ts := newTestStore(t, 4, func(c *Config) { c.FastPut = true })
 	ctx := context.Background()
 	seqOf := func(bucket, key string) uint64 {
 		t.Helper()

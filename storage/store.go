@@ -67,6 +67,13 @@ type Config struct {
 	// see pinned).
 	Shared bool
 
+	// FastPut acknowledges small unconditional PUTs after their pack-log
+	// fdatasync and commits them to the index behind it (fastput.go).
+	// Off by default: on the bench machine it has not yet been measured
+	// faster than the synced commit (docs/benchmarks.md, "Eighth session").
+	// Ignored with Index or Shared.
+	FastPut bool
+
 	// Test hooks: unexported, so only this package's tests set them.
 	testWrapDrive       func(i int, d Drive) Drive // wraps every drive the store opens (the power-loss layer)
 	testUnaligned       bool                       // write shard streams unpadded (Align 0), as versions before frame alignment did
@@ -87,8 +94,6 @@ type Config struct {
 	// testReplayCrashAt makes Open's replay of the fast log stop with
 	// errReplayCrash after applying this many records, as a crash would.
 	testReplayCrashAt int
-	// testNoFastPut keeps every PUT on the synced commit.
-	testNoFastPut bool
 	// testFastHold, when set, holds the fast log's applier until it is
 	// closed (records stay acknowledged and unapplied).
 	testFastHold chan struct{}
@@ -249,7 +254,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.finishCleanups(); err != nil {
 		return nil, errors.Join(fmt.Errorf("storage: finish removals a crash interrupted: %w", err), idx.Close())
 	}
-	if cfg.Index == nil && !cfg.Shared && !s.remote && !cfg.testNoFastPut {
+	if cfg.FastPut && cfg.Index == nil && !cfg.Shared && !s.remote {
 		applied, err := s.replayFast()
 		if err != nil {
 			return nil, errors.Join(err, idx.Close())
