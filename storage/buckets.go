@@ -101,23 +101,20 @@ func (b *bucketRecord) info() BucketInfo {
 }
 
 // GetBucket returns a bucket and its usage.
+// Through s.idx (the fast log's barrier): its counters include every
+// acknowledged PUT.
 func (s *Store) GetBucket(ctx context.Context, tenant, bucket string) (BucketInfo, error) {
-	if s.fast != nil {
-		if err := s.fast.barrier(); err != nil { // its counters include every acknowledged PUT
-			return BucketInfo{}, err
-		}
-	}
-	b, err := s.lookupBucket(tenant, bucket)
-	if err != nil {
-		return BucketInfo{}, err
-	}
-	return b.info(), nil
+	return bucketInfoIn(s.idx, tenant, bucket)
 }
 
 // BucketSettings is GetBucket without the fast log's barrier (see the
 // ObjectStore interface).
 func (s *Store) BucketSettings(ctx context.Context, tenant, bucket string) (BucketInfo, error) {
-	b, err := s.lookupBucket(tenant, bucket)
+	return bucketInfoIn(s.raw, tenant, bucket)
+}
+
+func bucketInfoIn(ix index, tenant, bucket string) (BucketInfo, error) {
+	b, err := bucketIn(ix, tenant, bucket)
 	if err != nil {
 		return BucketInfo{}, err
 	}

@@ -49,7 +49,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -101,22 +100,42 @@ type fastLog struct {
 	replay  bool  // Open's replay, which runs cleanups in line
 	err     error // the applier's last commit error, until one succeeds
 
-	kick     chan struct{}
-	urgent   chan struct{} // a barrier is waiting: commit now
-	waiters  int           // barriers waiting (under mu)
-	stop     chan struct{}
-	done     chan struct{}
-	failures atomic.Int64 // applier commits that failed (retried)
-	lost     atomic.Int64 // acknowledged records the index refused (logged)
+	kick    chan struct{}
+	urgent  chan struct{} // a barrier is waiting: commit now
+	waiters int           // barriers waiting (under mu)
+	stop    chan struct{}
+	done    chan struct{}
 }
 
+// newFastLog returns the fast log with its applier running.
 func newFastLog(s *Store, applied uint64) *fastLog {
-	f := &fastLog{s: s, next: applied, applied: applied,
-		pending: map[uint64]*fastEntry{}, overlay: map[fastKey]*fastEntry{},
-		kick: make(chan struct{}, 1), urgent: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	f.moved = sync.NewCond(&f.mu)
+	f := newFastState(s, applied)
+	f.kick, f.urgent = make(chan struct{}, 1), make(chan struct{}, 1)
+	f.stop, f.done = make(chan struct{}), make(chan struct{})
 	go f.run()
 	return f
+}
+
+// newFastState is a fast log without an applier (Open's replay applies
+// through it).
+func newFastState(s *Store, applied uint64) *fastLog {
+	f := &fastLog{s: s, next: applied, applied: applied,
+		pending: map[uint64]*fastEntry{}, overlay: map[fastKey]*fastEntry{}}
+	f.moved = sync.NewCond(&f.mu)
+	return f
+}
+
+// keyOf is rec's key in the overlay.
+func keyOf(rec *objRecord) fastKey { return fastKey{rec.Tenant, rec.Bucket, rec.Key} }
+
+// activeSegs is each drive's active pack segment: a record appended from
+// now on lies in it or a later one.
+func (s *Store) activeSegs() []uint32 {
+	segs := make([]uint32, len(s.drives))
+	for i, d := range s.drives {
+		segs[i] = d.ActivePack()
+	}
+	return segs
 }
 
 // enter holds the gate shared for a fast PUT's check and publication.
@@ -151,10 +170,7 @@ func (f *fastLog) room() bool {
 
 // draw assigns the next sequence.
 func (f *fastLog) draw() *fastEntry {
-	segs := make([]uint32, len(f.s.drives))
-	for i, d := range f.s.drives {
-		segs[i] = d.ActivePack()
-	}
+	segs := f.s.activeSegs()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.next++
@@ -167,7 +183,7 @@ func (f *fastLog) draw() *fastEntry {
 func (f *fastLog) publish(e *fastEntry, w *writeTx, rec *objRecord) {
 	f.mu.Lock()
 	e.w, e.rec, e.ready = w, rec, true
-	f.overlay[fastKey{rec.Tenant, rec.Bucket, rec.Key}] = e
+	f.overlay[keyOf(rec)] = e
 	f.mu.Unlock()
 	f.nudge()
 }
@@ -293,7 +309,6 @@ func (f *fastLog) applyReady() bool {
 			return true
 		}
 		if err := f.apply(batch, scan); err != nil {
-			f.failures.Add(1)
 			f.s.log.Error("storage: applying acknowledged small PUTs to the index failed; retrying", "err", err)
 			f.mu.Lock()
 			f.err = err
@@ -329,10 +344,7 @@ func (f *fastLog) take() ([]*fastEntry, []uint32) {
 		}
 	}
 	if scan == nil {
-		scan = make([]uint32, len(f.s.drives))
-		for i, d := range f.s.drives {
-			scan[i] = d.ActivePack()
-		}
+		scan = f.s.activeSegs()
 	}
 	return batch, scan
 }
@@ -380,11 +392,10 @@ func (f *fastLog) apply(batch []*fastEntry, scan []uint32) error {
 				return err
 			}
 			e := batch[failed]
-			f.lost.Add(1)
 			s.log.Error("storage: an acknowledged small PUT could not be applied to the index and is dropped",
 				"tenant", e.rec.Tenant, "bucket", e.rec.Bucket, "key", e.rec.Key, "err", err)
 			f.mu.Lock()
-			if k := (fastKey{e.rec.Tenant, e.rec.Bucket, e.rec.Key}); f.overlay[k] == e {
+			if k := keyOf(e.rec); f.overlay[k] == e {
 				delete(f.overlay, k)
 			}
 			f.mu.Unlock()
@@ -434,7 +445,7 @@ func (f *fastLog) finish(batch []*fastEntry, last uint64) {
 	for _, e := range batch {
 		delete(f.pending, e.seq)
 		if e.rec != nil {
-			if k := (fastKey{e.rec.Tenant, e.rec.Bucket, e.rec.Key}); f.overlay[k] == e {
+			if k := keyOf(e.rec); f.overlay[k] == e {
 				delete(f.overlay, k)
 			}
 		}
@@ -579,8 +590,8 @@ func (s *Store) replayFast() (uint64, error) {
 	if k := s.cfg.testReplayCrashAt; k > 0 && k < len(seqs) {
 		seqs, crash = seqs[:k], true
 	}
-	f := &fastLog{s: s, applied: mark.Applied, replay: true, pending: map[uint64]*fastEntry{}, overlay: map[fastKey]*fastEntry{}}
-	f.moved = sync.NewCond(&f.mu)
+	f := newFastState(s, mark.Applied)
+	f.replay = true
 	for len(seqs) > 0 {
 		n := min(len(seqs), fastBatch)
 		batch := make([]*fastEntry, n)
@@ -605,12 +616,8 @@ func (s *Store) replayFast() (uint64, error) {
 	// Sequences above the last one applied were never acknowledged; the
 	// mark passes them, so that new sequences never meet their records.
 	if highest > f.applied || mark.ScanFrom == nil {
-		scan := make([]uint32, len(s.drives))
-		for i, d := range s.drives {
-			scan[i] = d.ActivePack()
-		}
 		if err := s.raw.Update(func(tx indexTx) error {
-			return tx.putFastMark(&fastMark{Applied: highest, ScanFrom: scan})
+			return tx.putFastMark(&fastMark{Applied: highest, ScanFrom: s.activeSegs()})
 		}); err != nil {
 			return 0, err
 		}

@@ -27,8 +27,13 @@ func bucketOf(tx indexTx, tenant, bucket string) (*bucketRecord, error) {
 // lookupBucket reads the bucket record without the fast log's barrier:
 // fast PUTs change only its counters.
 func (s *Store) lookupBucket(tenant, bucket string) (*bucketRecord, error) {
+	return bucketIn(s.raw, tenant, bucket)
+}
+
+// bucketIn reads the bucket record through ix.
+func bucketIn(ix index, tenant, bucket string) (*bucketRecord, error) {
 	var b *bucketRecord
-	err := s.raw.View(func(tx indexTx) (err error) {
+	err := ix.View(func(tx indexTx) (err error) {
 		b, err = bucketOf(tx, tenant, bucket)
 		return err
 	})
